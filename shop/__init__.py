@@ -1,0 +1,60 @@
+"""Sourcefront: a storefront for source-factory direct sales."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("SHOP_INSTANCE_PATH", str(PROJECT_ROOT / "instance")),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    from shop.config import load_settings
+
+    load_settings(app, test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from shop import db, templating
+    from shop.extensions import babel, csrf
+    from shop.i18n import select_locale
+
+    db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    templating.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from shop.catalog.views import bp as catalog_bp
+    from shop.main.views import bp as main_bp
+    from shop.schools.views import bp as schools_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(schools_bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from shop.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from shop.cli import register_commands as register
+
+    register(app)

@@ -1,0 +1,143 @@
+"""Catalogue tables: categories (two levels), products, variants, price tiers, images.
+
+Names and descriptions are stored in English with optional Chinese (``_zh``) and Japanese
+(``_ja``) columns; ``shop.i18n.localized`` picks the right one. ``search_text`` is a
+case-folded copy of every searchable field (all languages, every SKU), kept current by
+``shop.catalog.search.refresh_search_text`` so a search is one ``LIKE`` over one column.
+"""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.db import Base, utcnow
+
+
+class Category(Base):
+    __tablename__ = "category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    name_zh: Mapped[str | None] = mapped_column(sa.String(120))
+    name_ja: Mapped[str | None] = mapped_column(sa.String(120))
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("category.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    parent: Mapped["Category | None"] = relationship(
+        back_populates="children", remote_side=lambda: Category.id
+    )
+    children: Mapped[list["Category"]] = relationship(
+        back_populates="parent", order_by=lambda: (Category.position, Category.id)
+    )
+
+
+class Product(Base):
+    __tablename__ = "product"
+    __table_args__ = (
+        sa.CheckConstraint("min_order_quantity >= 1", name="moq_positive"),
+        sa.CheckConstraint("order_increment >= 1", name="increment_positive"),
+        sa.CheckConstraint(
+            "NOT made_to_order OR lead_time_days IS NOT NULL", name="made_to_order_lead_time"
+        ),
+        sa.Index("ix_product_active_created", "active", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    name_zh: Mapped[str | None] = mapped_column(sa.String(200))
+    name_ja: Mapped[str | None] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    description_zh: Mapped[str | None] = mapped_column(sa.Text)
+    description_ja: Mapped[str | None] = mapped_column(sa.Text)
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("category.id"), index=True)
+    made_to_order: Mapped[bool] = mapped_column(default=False)
+    lead_time_days: Mapped[int | None]
+    min_order_quantity: Mapped[int] = mapped_column(default=1)
+    order_increment: Mapped[int] = mapped_column(default=1)
+    size_chart: Mapped[dict | None] = mapped_column(sa.JSON)
+    active: Mapped[bool] = mapped_column(default=True)
+    featured: Mapped[bool] = mapped_column(default=False)
+    search_text: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    category: Mapped[Category] = relationship()
+    variants: Mapped[list["Variant"]] = relationship(
+        back_populates="product",
+        order_by=lambda: (Variant.position, Variant.id),
+        cascade="all, delete-orphan",
+    )
+    price_tiers: Mapped[list["PriceTier"]] = relationship(
+        back_populates="product",
+        order_by=lambda: (PriceTier.currency, PriceTier.min_quantity),
+        cascade="all, delete-orphan",
+    )
+    images: Mapped[list["ProductImage"]] = relationship(
+        back_populates="product",
+        order_by=lambda: (ProductImage.position, ProductImage.id),
+        cascade="all, delete-orphan",
+    )
+
+
+class Variant(Base):
+    """One SKU: a size × colour of a product, with its stock."""
+
+    __tablename__ = "variant"
+    __table_args__ = (
+        sa.CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
+        sa.CheckConstraint("allocated >= 0", name="allocated_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), index=True)
+    sku: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    size: Mapped[str] = mapped_column(sa.String(32))
+    colour: Mapped[str] = mapped_column(sa.String(32))
+    position: Mapped[int] = mapped_column(default=0)
+    on_hand: Mapped[int] = mapped_column(default=0)
+    allocated: Mapped[int] = mapped_column(default=0)
+
+    product: Mapped[Product] = relationship(back_populates="variants")
+
+    @property
+    def available(self) -> int:
+        return max(self.on_hand - self.allocated, 0)
+
+
+class PriceTier(Base):
+    """From ``min_quantity`` pieces of a product (all sizes and colours together), each
+    piece costs ``unit_amount`` minor units of ``currency``."""
+
+    __tablename__ = "price_tier"
+    __table_args__ = (
+        sa.UniqueConstraint("product_id", "currency", "min_quantity"),
+        sa.CheckConstraint("min_quantity >= 1", name="min_quantity_positive"),
+        sa.CheckConstraint("unit_amount >= 0", name="unit_amount_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"))
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    min_quantity: Mapped[int]
+    unit_amount: Mapped[int]
+
+    product: Mapped[Product] = relationship(back_populates="price_tiers")
+
+
+class ProductImage(Base):
+    __tablename__ = "product_image"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), index=True)
+    path: Mapped[str] = mapped_column(sa.String(255))
+    alt_text: Mapped[str] = mapped_column(sa.String(255), default="")
+    width: Mapped[int]
+    height: Mapped[int]
+    position: Mapped[int] = mapped_column(default=0)
+
+    product: Mapped[Product] = relationship(back_populates="images")

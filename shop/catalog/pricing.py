@@ -1,0 +1,81 @@
+"""Tiered (volume) prices: plain functions over tiers, no database, no request.
+
+The quantity that selects a tier is the total of one product across all its sizes and
+colours. Tiers are anything with ``min_quantity`` and ``unit_amount`` (``PriceTier`` rows
+or ``Tier`` values), in one currency.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class TierLike(Protocol):
+    min_quantity: int
+    unit_amount: int
+
+
+@dataclass(frozen=True)
+class Tier:
+    min_quantity: int
+    unit_amount: int
+
+
+@dataclass(frozen=True)
+class TierRange:
+    """A tier as a buyer reads it: ``min_quantity``–``max_quantity`` (``None`` = and up)."""
+
+    min_quantity: int
+    max_quantity: int | None
+    unit_amount: int
+
+
+@dataclass(frozen=True)
+class NextTier:
+    tier: TierLike
+    pieces_needed: int
+
+
+def sorted_tiers(tiers: Iterable[TierLike]) -> list[TierLike]:
+    return sorted(tiers, key=lambda tier: tier.min_quantity)
+
+
+def select_tier(tiers: Iterable[TierLike], quantity: int) -> TierLike | None:
+    """The tier that prices ``quantity`` pieces: the one with the highest minimum not above
+    it. ``None`` when there are no tiers or ``quantity`` is below the first tier."""
+    chosen = None
+    for tier in sorted_tiers(tiers):
+        if tier.min_quantity > quantity:
+            break
+        chosen = tier
+    return chosen
+
+
+def next_tier(tiers: Iterable[TierLike], quantity: int) -> NextTier | None:
+    """The first tier above the one ``quantity`` reaches, and how many more pieces reach it."""
+    for tier in sorted_tiers(tiers):
+        if tier.min_quantity > quantity:
+            return NextTier(tier, tier.min_quantity - quantity)
+    return None
+
+
+def tier_ranges(tiers: Iterable[TierLike]) -> list[TierRange]:
+    """``[1→89, 50→79, 200→69]`` → ``1–49: 89 · 50–199: 79 · 200+: 69``."""
+    ordered = sorted_tiers(tiers)
+    ranges = []
+    for index, tier in enumerate(ordered):
+        following = ordered[index + 1] if index + 1 < len(ordered) else None
+        upper = following.min_quantity - 1 if following else None
+        ranges.append(TierRange(tier.min_quantity, upper, tier.unit_amount))
+    return ranges
+
+
+def base_tier(tiers: Iterable[TierLike]) -> TierLike | None:
+    """The tier a single order at the minimum quantity pays: the lowest one."""
+    ordered = sorted_tiers(tiers)
+    return ordered[0] if ordered else None
+
+
+def lowest_unit_amount(tiers: Iterable[TierLike]) -> int | None:
+    amounts = [tier.unit_amount for tier in tiers]
+    return min(amounts) if amounts else None

@@ -1,0 +1,66 @@
+"""Catalogue pages: home, the product listing and a product's page."""
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import get_locale
+
+from shop.catalog.listing import list_products, list_top_categories, parse_listing_query
+from shop.catalog.products import get_product_page
+from shop.db import get_session
+from shop.i18n import current_currency
+
+bp = Blueprint("catalog", __name__)
+
+HOME_FEATURED = 8
+
+
+@bp.get("/")
+def home():
+    session = get_session()
+    currency, locale = current_currency(), str(get_locale())
+    featured = list_products(
+        session,
+        parse_listing_query({}, 0),
+        currency=currency,
+        locale=locale,
+        per_page=HOME_FEATURED,
+    )
+    return render_template(
+        "catalog/home.html",
+        categories=list_top_categories(session),
+        featured=featured.cards,
+    )
+
+
+@bp.get("/products")
+def product_list():
+    session = get_session()
+    max_q = current_app.config["SEARCH_MAX_LENGTH"]
+    query = parse_listing_query(request.args, max_q)
+    listing = list_products(
+        session,
+        query,
+        currency=current_currency(),
+        locale=str(get_locale()),
+        per_page=current_app.config["PRODUCTS_PER_PAGE"],
+        max_q_length=max_q,
+    )
+    return render_template(
+        "catalog/product_list.html",
+        listing=listing,
+        categories=list_top_categories(session),
+    )
+
+
+@bp.get("/products/<slug>")
+def product_detail(slug: str):
+    variant_id = request.args.get("variant", type=int)
+    page = get_product_page(
+        get_session(),
+        slug,
+        currency=current_currency(),
+        locale=str(get_locale()),
+        variant_id=variant_id,
+    )
+    if page is None:
+        abort(404)
+    return render_template("catalog/product_detail.html", page=page)

@@ -1,0 +1,44 @@
+"""Error pages in the shop's layout."""
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+
+def render_error(status: int, title: str, message: str):
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def handle_http_error(error: HTTPException):
+    messages = {
+        400: (_("Bad request"), _("The request could not be understood.")),
+        403: (_("Not allowed"), _("You do not have permission to see this page.")),
+        404: (_("Page not found"), _("We could not find that page. It may have moved.")),
+        405: (_("Not allowed"), _("That action is not available here.")),
+    }
+    status = error.code or 500
+    title, message = messages.get(status, (error.name, error.description or ""))
+    return render_error(status, title, message)
+
+
+def handle_csrf_error(error: CSRFError):
+    return render_error(
+        400,
+        _("Form expired"),
+        _("This form was missing its security token or it expired. Go back, reload and try again."),
+    )
+
+
+def handle_server_error(error: InternalServerError):
+    return render_error(
+        500,
+        _("Something went wrong"),
+        _("Sorry, something broke on our side. Nothing you entered was charged; please try again."),
+    )
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(InternalServerError, handle_server_error)
+    app.register_error_handler(HTTPException, handle_http_error)

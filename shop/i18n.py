@@ -1,0 +1,33 @@
+"""Locale and display-currency choice.
+
+Order of precedence: ``?lang=`` on the URL (shareable, writes nothing), the choice saved
+in the session by the preferences form, then the browser's Accept-Language.
+"""
+
+from flask import current_app, request, session
+from flask_babel import lazy_gettext as _l
+
+from shop.locales import LANGUAGES
+from shop.money import SUPPORTED_CURRENCIES
+
+CURRENCY_LABELS = {
+    "CNY": _l("CNY — Chinese yuan"),
+    "JPY": _l("JPY — Japanese yen"),
+    "SGD": _l("SGD — Singapore dollar"),
+    "USD": _l("USD — US dollar"),
+}
+
+
+def select_locale() -> str:
+    wanted = request.args.get("lang") or session.get("locale")
+    if wanted in LANGUAGES:
+        return wanted
+    return request.accept_languages.best_match(list(LANGUAGES)) or "en"
+
+
+def current_currency() -> str:
+    wanted = session.get("currency")
+    if wanted in SUPPORTED_CURRENCIES:
+        return wanted
+    return current_app.config["SHOP_DEFAULT_CURRENCY"]
+

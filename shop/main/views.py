@@ -1,0 +1,42 @@
+"""Site-wide endpoints: health, language and currency preferences, uploaded media."""
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, jsonify, redirect, send_from_directory, session
+from flask_babel import gettext as _
+
+from shop.db import get_session
+from shop.main.forms import PreferencesForm
+from shop.urls import safe_next_path
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    checks = {"app": "ok", "database": "ok"}
+    try:
+        get_session().execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError as error:
+        current_app.logger.warning("healthz: database unreachable: %s", error)
+        checks["database"] = "error"
+    healthy = all(value == "ok" for value in checks.values())
+    return jsonify(status="ok" if healthy else "degraded", **checks), 200 if healthy else 503
+
+
+@bp.post("/preferences")
+def preferences_submit():
+    form = PreferencesForm()
+    target = safe_next_path(form.next.data)
+    if form.validate_on_submit():
+        session["locale"] = form.locale.data
+        session["currency"] = form.currency.data
+    else:
+        flash(_("That language or currency is not available."), "error")
+    return redirect(target)
+
+
+@bp.get("/media/<path:filename>")
+def media(filename: str):
+    response = send_from_directory(current_app.config["UPLOAD_FOLDER"], filename, max_age=86400)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,40 @@
+"""Money: integer amounts in the currency's minor unit, formatted with Babel.
+
+Never floats. ``to_decimal`` is the only place that turns minor units into a value a
+person reads, and it uses ``Decimal.scaleb`` so ¥5,000 stays exactly 5000.
+"""
+
+from decimal import Decimal
+
+from babel.numbers import format_currency
+
+CURRENCY_EXPONENTS = {"CNY": 2, "JPY": 0, "SGD": 2, "USD": 2}
+SUPPORTED_CURRENCIES = tuple(CURRENCY_EXPONENTS)
+
+
+class UnknownCurrency(ValueError):
+    pass
+
+
+def exponent(currency: str) -> int:
+    try:
+        return CURRENCY_EXPONENTS[currency]
+    except KeyError:
+        raise UnknownCurrency(currency) from None
+
+
+def to_decimal(amount: int, currency: str) -> Decimal:
+    return Decimal(amount).scaleb(-exponent(currency))
+
+
+def from_decimal(value: Decimal | str | int, currency: str) -> int:
+    """Major units (``"89.50"``) to minor units (``8950``); refuses sub-minor precision."""
+    scaled = Decimal(value).scaleb(exponent(currency))
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{value} has more precision than {currency} allows")
+    return int(scaled)
+
+
+def format_money(amount: int, currency: str, locale: str = "en") -> str:
+    """``format_money(8900, "CNY", "zh_CN")`` → ``"¥89.00"``."""
+    return format_currency(to_decimal(amount, currency), currency, locale=locale)
