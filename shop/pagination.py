@@ -38,6 +38,14 @@ class Page:
         return self.number < self.pages
 
     @property
+    def previous_number(self) -> int:
+        return max(self.number - 1, 1)
+
+    @property
+    def next_number(self) -> int:
+        return min(self.number + 1, self.pages)
+
+    @property
     def first_item(self) -> int:
         return self.offset + 1 if self.total else 0
 

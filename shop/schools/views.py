@@ -6,6 +6,6 @@ from flask import Blueprint, render_template, request
 bp = Blueprint("schools", __name__, url_prefix="/schools")
 
 
-@bp.get("/")
+@bp.get("")
 def school_list():
     return render_template("schools/school_list.html", q=request.args.get("q", "")[:100])
