@@ -1,6 +1,7 @@
 """``flask --app wsgi ...`` commands. Each command is a boundary: it commits once."""
 
 import click
+import sqlalchemy as sa
 from alembic import command
 from flask import Flask, current_app
 
@@ -18,6 +19,7 @@ def db_group():
 def db_upgrade(revision: str):
     """Migrate the database up to REVISION (default: head)."""
     migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"Database migrated to {revision}.")
 
 
 @db_group.command("downgrade")
@@ -43,11 +45,16 @@ def db_revision(message: str, autogenerate: bool):
 
 
 @click.command("seed-demo")
-def seed_demo_command():
+@click.option("--if-empty", is_flag=True, help="Do nothing if the catalogue has any product.")
+def seed_demo_command(if_empty: bool):
     """Load the demo catalogue (idempotent: running it twice changes nothing)."""
+    from shop.catalog.models import Product
     from shop.catalog.seed import seed_demo
 
     session = get_session()
+    if if_empty and session.scalar(sa.select(sa.func.count(Product.id))):
+        click.echo("The catalogue already has products; demo not loaded.")
+        return
     report = seed_demo(session, current_app.config["UPLOAD_FOLDER"])
     session.commit()
     click.echo(report)

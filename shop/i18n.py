@@ -30,4 +30,3 @@ def current_currency() -> str:
     if wanted in SUPPORTED_CURRENCIES:
         return wanted
     return current_app.config["SHOP_DEFAULT_CURRENCY"]
-

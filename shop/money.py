@@ -6,7 +6,7 @@ person reads, and it uses ``Decimal.scaleb`` so ¥5,000 stays exactly 5000.
 
 from decimal import Decimal
 
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_currency_symbol
 
 CURRENCY_EXPONENTS = {"CNY": 2, "JPY": 0, "SGD": 2, "USD": 2}
 SUPPORTED_CURRENCIES = tuple(CURRENCY_EXPONENTS)
@@ -36,5 +36,12 @@ def from_decimal(value: Decimal | str | int, currency: str) -> int:
 
 
 def format_money(amount: int, currency: str, locale: str = "en") -> str:
-    """``format_money(8900, "CNY", "zh_CN")`` → ``"¥89.00"``."""
-    return format_currency(to_decimal(amount, currency), currency, locale=locale)
+    """``format_money(8900, "CNY", "zh_CN")`` → ``"¥89.00"``.
+
+    Where the locale has no symbol for the currency and shows its code, a no-break space
+    keeps the code off the digits: ``SGD 12.50``, not ``SGD12.50``.
+    """
+    value = to_decimal(amount, currency)
+    if get_currency_symbol(currency, locale=locale) == currency:
+        return format_currency(value, currency, format="¤\xa0#,##0.00", locale=locale)
+    return format_currency(value, currency, locale=locale)

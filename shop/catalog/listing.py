@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from shop.catalog import pricing
 from shop.catalog.models import Category, PriceTier, Product
-from shop.catalog.search import search_terms
+from shop.catalog.search import clean_text, search_terms
 from shop.locales import localized
 from shop.pagination import Page, paginate, parse_page
 
@@ -25,6 +25,14 @@ class ListingQuery:
     category: str | None = None
     sort: str = "relevance"
     page: int = 1
+
+    def args_with(self, **changes) -> dict[str, str | int]:
+        """Query-string arguments for a link to this listing with some parts changed;
+        defaults and ``None`` are left out so links stay short and canonical."""
+        values = {"q": self.q, "category": self.category, "sort": self.sort, "page": self.page}
+        values.update(changes)
+        defaults = {"q": "", "category": None, "sort": "relevance", "page": 1}
+        return {key: value for key, value in values.items() if value not in (None, defaults[key])}
 
 
 @dataclass(frozen=True)
@@ -54,8 +62,8 @@ class Listing:
 def parse_listing_query(args: Mapping[str, str], max_q_length: int) -> ListingQuery:
     sort = args.get("sort", "relevance")
     return ListingQuery(
-        q=" ".join(args.get("q", "")[:max_q_length].split()),
-        category=args.get("category") or None,
+        q=clean_text(args.get("q"), max_q_length),
+        category=clean_text(args.get("category"), 80) or None,
         sort=sort if sort in SORTS else "relevance",
         page=parse_page(args.get("page")),
     )

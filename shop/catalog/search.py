@@ -13,6 +13,15 @@ from shop.catalog.models import Product
 MAX_TERMS = 8
 
 
+def clean_text(value: str | None, max_length: int) -> str:
+    """User input made safe to match: control characters (NUL included) dropped,
+    whitespace collapsed, cut to ``max_length``."""
+    if not value:
+        return ""
+    printable = "".join(ch if ch.isprintable() else " " for ch in value[: max_length * 2])
+    return " ".join(printable.split())[:max_length]
+
+
 def fold(text: str) -> str:
     """NFKC (full-width Ｐｏｌｏ → Polo) then casefold."""
     return unicodedata.normalize("NFKC", text).casefold()

@@ -1,5 +1,7 @@
 """Catalogue pages: home, the product listing and a product's page."""
 
+import re
+
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import get_locale
 
@@ -11,6 +13,7 @@ from shop.i18n import current_currency
 bp = Blueprint("catalog", __name__)
 
 HOME_FEATURED = 8
+SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,119}")
 
 
 @bp.get("/")
@@ -53,6 +56,8 @@ def product_list():
 
 @bp.get("/products/<slug>")
 def product_detail(slug: str):
+    if not SLUG_PATTERN.fullmatch(slug):
+        abort(404)
     variant_id = request.args.get("variant", type=int)
     page = get_product_page(
         get_session(),

@@ -7,6 +7,6 @@ from shop.money import SUPPORTED_CURRENCIES
 
 
 class PreferencesForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=list(LANGUAGES.items()))
-    currency = SelectField(_l("Currency"), choices=[(c, c) for c in SUPPORTED_CURRENCIES])
+    locale = SelectField(_l("Language"), choices=list(LANGUAGES))
+    currency = SelectField(_l("Currency"), choices=list(SUPPORTED_CURRENCIES))
     next = HiddenField()

@@ -1,0 +1,57 @@
+# Sourcefront — everyday commands. `make run` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+LOCALSTRIPE_PORT ?= 8420
+
+.PHONY: run test install lint format check translations-extract translations-update bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+	$(PY) -c 'from shop.i18n_catalogs import compile_catalogs; compile_catalogs()'
+
+## run: migrate, seed the demo if the catalogue is empty, start localstripe, serve on :5000
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	@mkdir -p instance; \
+	$(VENV)/bin/localstripe --port $(LOCALSTRIPE_PORT) > instance/localstripe.log 2>&1 & \
+	stripe_pid=$$!; trap 'kill $$stripe_pid 2>/dev/null' EXIT INT TERM; \
+	echo "localstripe on http://127.0.0.1:$(LOCALSTRIPE_PORT) (log: instance/localstripe.log)"; \
+	echo "Sourcefront on http://$(HOST):$(PORT)"; \
+	STRIPE_API_BASE=http://127.0.0.1:$(LOCALSTRIPE_PORT) \
+	STRIPE_JS_URL=http://127.0.0.1:$(LOCALSTRIPE_PORT)/js.stripe.com/v3/ \
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## test: lint, format check, then the whole suite (SQLite unless DATABASE_URL is set)
+test: install lint
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+translations-extract: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file \
+		--project Sourcefront -o shop/translations/messages.pot .
+
+translations-update: translations-extract
+	$(VENV)/bin/pybabel update -i shop/translations/messages.pot -d shop/translations --no-fuzzy-matching
+
+bench: install
+	bash bench/run.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

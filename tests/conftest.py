@@ -1,0 +1,110 @@
+"""Fixtures built on the app factory, over a database whose schema comes from Alembic.
+
+SQLite by default (a file per test session); PostgreSQL when ``DATABASE_URL`` is set. The
+schema is migrated once per session; every test starts with empty tables.
+"""
+
+import os
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from shop import create_app, migrate
+from shop.db import make_engine, normalise_url
+from shop.i18n_catalogs import compile_catalogs
+from shop.models import metadata
+
+TEST_SETTINGS = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "WTF_CSRF_ENABLED": False,
+    "SERVER_NAME": "localhost",
+}
+
+
+def reset_schema(url: str) -> None:
+    """Drop whatever an earlier run left, so the migrations build the schema from empty."""
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        url = normalise_url(url)
+        reset_schema(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    compile_catalogs()
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Build an app with extra settings; tables are emptied after the test."""
+    apps = []
+
+    def factory(**overrides):
+        settings = {
+            **TEST_SETTINGS,
+            "DATABASE_URL": database_url,
+            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            **overrides,
+        }
+        app = create_app(settings)
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        app.extensions["sa_engine"].dispose()
+    empty_tables(database_url)
+
+
+def empty_tables(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(table.delete())
+    engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app):
+    """A session on the app's engine for arranging data; commit what the app must see."""
+    with Session(app.extensions["sa_engine"], expire_on_commit=False) as db_session:
+        yield db_session
+
+
+@contextmanager
+def recording_queries(app):
+    """``with recording_queries(app) as statements: ...`` collects the SQL the app runs."""
+    engine = app.extensions["sa_engine"]
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)

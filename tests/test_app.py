@@ -1,0 +1,145 @@
+"""The application shell: settings, health, error pages, preferences and CSRF."""
+
+import re
+
+import pytest
+
+from shop import create_app
+from shop.config import ConfigError
+
+
+def test_production_without_secret_key_refuses_to_start(monkeypatch, tmp_path):
+    monkeypatch.setenv("SHOP_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("SHOP_INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+        create_app()
+
+
+def test_production_refuses_the_development_secret(monkeypatch, tmp_path):
+    monkeypatch.setenv("SHOP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "dev-only-not-secret")
+    monkeypatch.setenv("SHOP_INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(ConfigError):
+        create_app()
+
+
+def test_production_with_secret_key_starts_with_secure_cookies(monkeypatch, tmp_path):
+    monkeypatch.setenv("SHOP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a" * 64)
+    monkeypatch.setenv("SHOP_INSTANCE_PATH", str(tmp_path))
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    app.extensions["sa_engine"].dispose()
+
+
+def test_development_needs_nothing_configured(monkeypatch, tmp_path):
+    for name in ("SHOP_ENV", "SECRET_KEY", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SHOP_INSTANCE_PATH", str(tmp_path))
+    app = create_app()
+    assert app.config["SECRET_KEY"]
+    assert app.config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'sourcefront.sqlite3'}"
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+    app.extensions["sa_engine"].dispose()
+
+
+def test_instance_config_then_environment(monkeypatch, tmp_path):
+    for name in ("SHOP_ENV", "SECRET_KEY", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "config.py").write_text("PRODUCTS_PER_PAGE = 12\nSECRET_KEY = 'from-file'\n")
+    monkeypatch.setenv("SHOP_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("SECRET_KEY", "from-env")
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@127.0.0.1/db")
+    app = create_app()
+    assert app.config["PRODUCTS_PER_PAGE"] == 12
+    assert app.config["SECRET_KEY"] == "from-env"
+    assert str(app.extensions["sa_engine"].url).startswith("postgresql+psycopg://u@")
+
+
+def test_healthz_reports_app_and_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "app": "ok", "database": "ok"}
+
+
+def test_healthz_reports_an_unreachable_database(make_app, tmp_path):
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/missing-dir/x.sqlite3")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["database"] == "error"
+
+
+def test_unknown_page_is_a_404_in_the_shop_layout(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "Page not found" in response.text
+    assert 'href="/products"' in response.text
+
+
+def test_wrong_method_is_a_405_page(client):
+    response = client.post("/products")
+    assert response.status_code == 405
+    assert 'class="site-header"' in response.text
+
+
+def test_server_error_shows_a_friendly_page(make_app):
+    app = make_app(PROPAGATE_EXCEPTIONS=False)
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("kaboom")
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.text
+    assert "kaboom" not in response.text
+
+
+def test_preferences_set_language_and_currency_and_return(client):
+    response = client.post(
+        "/preferences", data={"locale": "zh_CN", "currency": "JPY", "next": "/products?q=polo"}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/products?q=polo"
+    page = client.get("/products")
+    assert '<html lang="zh-CN">' in page.text
+    assert re.search(r'<option value="JPY" title="[^"]*" selected>JPY</option>', page.text)
+
+
+def test_preferences_refuse_unknown_values_and_foreign_next(client):
+    response = client.post(
+        "/preferences", data={"locale": "xx", "currency": "BTC", "next": "//evil.example"}
+    )
+    assert response.headers["Location"] == "/"
+    with client.session_transaction() as browser_session:
+        assert "locale" not in browser_session and "currency" not in browser_session
+        assert browser_session["_flashes"][0][1] == "That language or currency is not available."
+
+
+def test_accept_language_picks_the_interface_language(client):
+    response = client.get("/", headers={"Accept-Language": "ja,en;q=0.5"})
+    assert '<html lang="ja">' in response.text
+    response = client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert '<html lang="zh-CN">' in response.text
+
+
+def test_post_without_csrf_token_is_refused_with_a_clear_page(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    response = client.post("/preferences", data={"locale": "ja", "currency": "JPY"})
+    assert response.status_code == 400
+    assert "security token" in response.text
+    with client.session_transaction() as browser_session:
+        assert "locale" not in browser_session
+
+
+def test_media_serves_uploads_and_refuses_traversal(app, client, tmp_path):
+    folder = tmp_path / "uploads" / "products"
+    folder.mkdir(parents=True)
+    (folder / "x.png").write_bytes(b"\x89PNG fake")
+    with client.get("/media/products/x.png") as response:
+        assert response.data == b"\x89PNG fake"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert client.get("/media/../config.py").status_code == 404
+    assert client.get("/media/products/missing.png").status_code == 404
