@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 LOCALSTRIPE_PORT ?= 8420
 
-.PHONY: run test install lint format check translations-extract translations-update bench clean
+.PHONY: run test install lint format browser-deps translations-extract translations-update bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,14 @@ run: install
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## test: lint, format check, then the whole suite (SQLite unless DATABASE_URL is set)
-test: install lint
+test: install lint browser-deps
 	$(PY) -m pytest
+
+# Debian's Chromium for the browser tests (never `playwright install`: no downloads here).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; } \
+		|| echo "Chromium is not installed: browser tests will be skipped."
 
 lint: install
 	$(VENV)/bin/ruff check .
