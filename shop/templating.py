@@ -4,6 +4,7 @@ from flask import Flask, request
 from flask_babel import get_locale
 
 from shop.catalog.colours import colour_name
+from shop.catalog.size_chart import heading_label
 from shop.i18n import CURRENCY_LABELS, current_currency, select_locale
 from shop.locales import LANGUAGES, localized
 from shop.money import SUPPORTED_CURRENCIES, format_money
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(money_filter, "money")
     app.add_template_filter(localized_filter, "localized")
     app.add_template_filter(colour_name, "colour_name")
+    app.add_template_filter(heading_label, "size_chart_heading")
 
     @app.context_processor
     def shop_globals():
