@@ -4,14 +4,12 @@ import click
 import sqlalchemy as sa
 from alembic import command
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 
 from shop import migrate
 from shop.db import get_session
 
-
-@click.group("db", help="Database migrations (Alembic).")
-def db_group():
-    pass
+db_group = AppGroup("db", help="Database migrations (Alembic).")
 
 
 @db_group.command("upgrade")
@@ -45,6 +43,7 @@ def db_revision(message: str, autogenerate: bool):
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing if the catalogue has any product.")
 def seed_demo_command(if_empty: bool):
     """Load the demo catalogue (idempotent: running it twice changes nothing)."""
@@ -55,7 +54,11 @@ def seed_demo_command(if_empty: bool):
     if if_empty and session.scalar(sa.select(sa.func.count(Product.id))):
         click.echo("The catalogue already has products; demo not loaded.")
         return
-    report = seed_demo(session, current_app.config["UPLOAD_FOLDER"])
+    report = seed_demo(
+        session,
+        current_app.config["UPLOAD_FOLDER"],
+        image_size=current_app.config["DEMO_IMAGE_SIZE"],
+    )
     session.commit()
     click.echo(report)
 

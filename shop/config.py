@@ -34,6 +34,7 @@ def default_settings(instance_path: Path) -> dict:
         "DATABASE_URL": f"sqlite:///{instance_path / 'sourcefront.sqlite3'}",
         "UPLOAD_FOLDER": str(instance_path / "uploads"),
         "PRODUCTS_PER_PAGE": 24,
+        "DEMO_IMAGE_SIZE": 800,
         "SEARCH_MAX_LENGTH": 100,
         "SHOP_DEFAULT_CURRENCY": "CNY",
         "BABEL_DEFAULT_LOCALE": "en",

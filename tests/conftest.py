@@ -88,6 +88,12 @@ def client(app):
 
 
 @pytest.fixture
+def session_factory():
+    """``with session_factory(app) as session:`` — a session on that app's engine."""
+    return lambda app: Session(app.extensions["sa_engine"], expire_on_commit=False)
+
+
+@pytest.fixture
 def session(app):
     """A session on the app's engine for arranging data; commit what the app must see."""
     with Session(app.extensions["sa_engine"], expire_on_commit=False) as db_session:

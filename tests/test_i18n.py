@@ -1,0 +1,68 @@
+"""The interface speaks English, Chinese and Japanese, and every catalogue is complete."""
+
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from shop.i18n_catalogs import TRANSLATIONS_DIR
+from tests.factories import make_product
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("en", "Factory prices"), ("zh_CN", "出厂价"), ("ja", "工場直販価格")],
+)
+def test_interface_strings_follow_the_language(client, session, lang, expected):
+    make_product(session, slug="polo")
+    session.commit()
+    assert expected in client.get(f"/products/polo?lang={lang}").text
+
+
+def test_error_pages_are_translated(client):
+    response = client.get("/nowhere?lang=zh_CN")
+    assert response.status_code == 404
+    assert "找不到页面" in response.text
+
+
+@pytest.mark.parametrize("po_path", sorted(Path(TRANSLATIONS_DIR).glob("*/LC_MESSAGES/*.po")))
+def test_every_message_is_translated_with_the_same_placeholders(po_path):
+    import re
+
+    placeholder = re.compile(r"%\((\w+)\)[sd]")
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file)
+    for message in catalog:
+        if not message.id:
+            continue
+        assert message.string, f"{po_path.parent.parent.name}: untranslated {message.id!r}"
+        assert not message.fuzzy, f"fuzzy: {message.id!r}"
+        assert sorted(placeholder.findall(message.string)) == sorted(
+            placeholder.findall(message.id)
+        ), message.id
+
+
+def extracted_message_ids() -> set[str]:
+    """What ``make translations-extract`` would find in the code and templates today."""
+    from babel.messages.extract import extract_from_dir
+
+    root = TRANSLATIONS_DIR.parent.parent
+    ids = set()
+    for folder, method in (("shop", "python"), ("templates", "jinja2")):
+        found = extract_from_dir(
+            root / folder,
+            method_map=[("**.py", method)] if method == "python" else [("**.html", method)],
+            keywords={"_": None, "gettext": None, "_l": None, "lazy_gettext": None},
+        )
+        ids.update(message for _, _, message, _, _ in found if isinstance(message, str))
+    return ids
+
+
+def test_catalogues_cover_every_message_in_the_code():
+    """Fails when a new string was added without ``make translations-update`` + translating."""
+    template_ids = extracted_message_ids()
+    assert len(template_ids) > 50
+    for po_path in TRANSLATIONS_DIR.glob("*/LC_MESSAGES/messages.po"):
+        with po_path.open("rb") as po_file:
+            ids = {message.id for message in read_po(po_file) if message.id}
+        assert template_ids <= ids, po_path
