@@ -50,7 +50,7 @@ format: install
 	$(VENV)/bin/ruff format .
 
 translations-extract: install
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file \
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file --ignore-dirs='.* __pycache__' \
 		--project Sourcefront -o shop/translations/messages.pot .
 
 translations-update: translations-extract

@@ -53,6 +53,8 @@ def extracted_message_ids() -> set[str]:
             root / folder,
             method_map=[("**.py", method)] if method == "python" else [("**.html", method)],
             keywords={"_": None, "gettext": None, "_l": None, "lazy_gettext": None},
+            # Babel skips folders starting with "_" by default; templates/_macros counts.
+            directory_filter=lambda path: not Path(path).name.startswith((".", "__")),
         )
         ids.update(message for _, _, message, _, _ in found if isinstance(message, str))
     return ids
@@ -66,3 +68,10 @@ def test_catalogues_cover_every_message_in_the_code():
         with po_path.open("rb") as po_file:
             ids = {message.id for message in read_po(po_file) if message.id}
         assert template_ids <= ids, po_path
+
+
+def test_product_cards_are_translated_too(client, session):
+    make_product(session, slug="polo", tiers=((1, 8900), (50, 7900)))
+    session.commit()
+    text = client.get("/products?lang=zh_CN").text
+    assert "现货" in text and "批量低至 ¥79.00" in text
