@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import Flask, g
-from flask import current_app as app
+from flask import current_app
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -62,14 +62,10 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close_session)
 
 
-def get_engine() -> sa.Engine:
-    return app.extensions["sa_engine"]
-
-
 def get_session() -> Session:
     """The session of the current request (or CLI command), opened on first use."""
     if "db_session" not in g:
-        g.db_session = app.extensions["sa_sessionmaker"]()
+        g.db_session = current_app.extensions["sa_sessionmaker"]()
     return g.db_session
 
 
