@@ -1,6 +1,7 @@
 from alembic import context
 
 from shop.db import make_engine
+from shop.migrate import include_object
 from shop.models import metadata
 
 config = context.config
@@ -15,6 +16,7 @@ def run_migrations_online() -> None:
             target_metadata=metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -7,8 +7,7 @@ response, rolled back when the request failed, closed at teardown.
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask import Flask, g
-from flask import current_app
+from flask import Flask, current_app, g
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {

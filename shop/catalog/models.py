@@ -13,6 +13,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.db import Base, utcnow
 
+# Search indexes that live outside the models (see migration 0002): SQLite's FTS5 trigram
+# table over ``product.search_text`` (kept in step by triggers) and PostgreSQL's pg_trgm
+# GIN index. ``shop.migrate.include_object`` keeps autogenerate from dropping them.
+SEARCH_FTS_TABLE = "product_fts"
+SEARCH_TRGM_INDEX = "ix_product_search_trgm"
+
 
 class Category(Base):
     __tablename__ = "category"
@@ -42,6 +48,9 @@ class Product(Base):
             "NOT made_to_order OR lead_time_days IS NOT NULL", name="made_to_order_lead_time"
         ),
         sa.Index("ix_product_active_created", "active", "created_at"),
+        # The default listing order, so a page is an index walk, not a sort of every row.
+        sa.Index("ix_product_active_featured_created", "active", "featured", "created_at", "id"),
+        sa.Index("ix_product_category_active", "category_id", "active"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
