@@ -5,6 +5,7 @@ person reads, and it uses ``Decimal.scaleb`` so ¥5,000 stays exactly 5000.
 """
 
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_symbol
 
@@ -35,11 +36,15 @@ def from_decimal(value: Decimal | str | int, currency: str) -> int:
     return int(scaled)
 
 
+@lru_cache(maxsize=8192)
 def format_money(amount: int, currency: str, locale: str = "en") -> str:
     """``format_money(8900, "CNY", "zh_CN")`` → ``"¥89.00"``.
 
     Where the locale has no symbol for the currency and shows its code, a no-break space
     keeps the code off the digits: ``SGD 12.50``, not ``SGD12.50``.
+
+    Cached: a listing page formats dozens of prices, mostly the same few, and Babel's
+    formatting is the slowest step of rendering one.
     """
     value = to_decimal(amount, currency)
     if get_currency_symbol(currency, locale=locale) == currency:

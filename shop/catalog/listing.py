@@ -1,8 +1,8 @@
 """The product listing: parse the query string, filter, sort, page, and build cards.
 
-Loads a page in a fixed number of queries whatever its size: a count (or, for a search,
-a window count in the same pass), the page's ids, then three column queries for the
-cards (products, tiers in the currency, first images). No ORM objects: a listing page is
+Loads a page in a fixed number of queries whatever its size: a count (for a search, a
+window count in the same pass), the page's card columns, then the page's tiers in the
+currency and first images. No ORM objects: a listing page is
 the hottest path in the shop.
 """
 
@@ -137,9 +137,9 @@ def list_products(
         )
     conditions.extend(search_condition(term, dialect) for term in terms)
 
-    def page_ids(number: int, *extra):
+    def page_rows(number: int, *extra):
         return (
-            sa.select(Product.id, *extra)
+            sa.select(*CARD_COLUMNS, *extra)
             .where(*conditions)
             .order_by(*_ordering(query.sort, terms, currency, locale))
             .offset((number - 1) * per_page)
@@ -149,15 +149,14 @@ def list_products(
     rows = []
     if terms:
         # A search visits every match anyway: take the total from the same pass.
-        rows = session.execute(page_ids(query.page, sa.func.count().over().label("total"))).all()
+        rows = session.execute(page_rows(query.page, sa.func.count().over().label("total"))).all()
     if rows:
         page = paginate(rows[0].total, query.page, per_page)
-        ids = [row.id for row in rows]
     else:
         total = session.scalar(sa.select(sa.func.count(Product.id)).where(*conditions)) or 0
         page = paginate(total, query.page, per_page)
-        ids = list(session.scalars(page_ids(page.number))) if total else []
-    cards = build_cards(session, ids, currency, locale)
+        rows = session.execute(page_rows(page.number)).all() if total else []
+    cards = build_cards(session, rows, currency, locale)
     return Listing(query=query, page=page, cards=cards, category=category)
 
 
@@ -209,25 +208,24 @@ def _localized_name_column(locale: str):
     return Product.name if column is None else sa.func.coalesce(column, Product.name)
 
 
-def build_cards(session: Session, ids: list[int], currency: str, locale: str) -> list[ProductCard]:
-    """Cards for products ``ids``, in that order, from three small column queries."""
-    if not ids:
+CARD_COLUMNS = (
+    Product.id,
+    Product.slug,
+    Product.name,
+    Product.name_zh,
+    Product.name_ja,
+    Product.made_to_order,
+    Product.lead_time_days,
+    Product.min_order_quantity,
+)
+
+
+def build_cards(session: Session, rows, currency: str, locale: str) -> list[ProductCard]:
+    """Cards for product rows of ``CARD_COLUMNS``, in their order; tiers in ``currency``
+    and first images come from one query each."""
+    if not rows:
         return []
-    products = {
-        row.id: row
-        for row in session.execute(
-            sa.select(
-                Product.id,
-                Product.slug,
-                Product.name,
-                Product.name_zh,
-                Product.name_ja,
-                Product.made_to_order,
-                Product.lead_time_days,
-                Product.min_order_quantity,
-            ).where(Product.id.in_(ids))
-        )
-    }
+    ids = [row.id for row in rows]
     tiers: dict[int, list] = {}
     for row in session.execute(
         sa.select(PriceTier.product_id, PriceTier.min_quantity, PriceTier.unit_amount).where(
@@ -244,11 +242,10 @@ def build_cards(session: Session, ids: list[int], currency: str, locale: str) ->
         first_images.setdefault(row.product_id, row)
 
     cards = []
-    for product_id in ids:
-        product = products[product_id]
-        product_tiers = tiers.get(product_id, [])
+    for product in rows:
+        product_tiers = tiers.get(product.id, [])
         base = pricing.base_tier(product_tiers)
-        image = first_images.get(product_id)
+        image = first_images.get(product.id)
         name = localized(product, "name", locale)
         cards.append(
             ProductCard(
