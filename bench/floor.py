@@ -1,0 +1,136 @@
+"""The floor: ``catalog/product_list.html`` rendered from memory, with no database at all.
+
+    .venv/bin/gunicorn -w 2 -b 127.0.0.1:8001 --pythonpath bench floor:app
+
+A bare Flask app with the shop's templates, Jinja filters and globals, Babel and CSRF (the
+base template calls ``csrf_token()``), and stub endpoints for every ``url_for`` the layout
+makes. Its one real route does what ``/products`` does minus the data layer: parse the
+query, pick locale and currency, render 24 ``ProductCard`` objects under the same category
+tree and pagination. Its requests/s is the ceiling the real listing is measured against.
+
+``FLOOR_TOTAL`` (default 10,000) is the product count the pagination shows; ``run.sh``
+passes the number of active products it seeded.
+"""
+
+import os
+import secrets
+from types import SimpleNamespace
+
+from flask import Blueprint, Flask, abort, render_template, request
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+from seed_bulk import CATEGORY_TREE, generate
+
+from shop import PROJECT_ROOT, templating
+from shop.catalog import pricing
+from shop.catalog.listing import Listing, ProductCard, parse_listing_query
+from shop.i18n import current_currency, select_locale
+from shop.money import SUPPORTED_CURRENCIES
+from shop.pagination import paginate
+
+PER_PAGE = 24
+MAX_Q_LENGTH = 100
+
+
+def make_cards(count: int = PER_PAGE, currency: str = "CNY") -> list[ProductCard]:
+    """Cards for the first ``count`` products of the benchmark catalogue (no images)."""
+    catalogue = generate(count)
+    tiers_by_product: dict[int, list[pricing.Tier]] = {}
+    for row in catalogue.tiers:
+        if row["currency"] == currency:
+            tier = pricing.Tier(row["min_quantity"], row["unit_amount"])
+            tiers_by_product.setdefault(row["product_id"], []).append(tier)
+    cards = []
+    for product in catalogue.products:
+        tiers = tiers_by_product.get(product["id"], [])
+        base = pricing.base_tier(tiers)
+        cards.append(
+            ProductCard(
+                slug=product["slug"],
+                name=product["name"],
+                image_path=None,
+                image_alt=product["name"],
+                currency=currency,
+                price_amount=base.unit_amount if base else None,
+                lowest_amount=pricing.lowest_unit_amount(tiers),
+                made_to_order=product["made_to_order"],
+                lead_time_days=product["lead_time_days"],
+                min_order_quantity=product["min_order_quantity"],
+            )
+        )
+    return cards
+
+
+def make_categories() -> list[SimpleNamespace]:
+    """The seeded category tree as plain objects with what the template reads."""
+    categories, next_id = [], 1
+    for slug, name, name_zh, name_ja, children in CATEGORY_TREE:
+        parent = SimpleNamespace(
+            id=next_id, slug=slug, name=name, name_zh=name_zh, name_ja=name_ja, children=[]
+        )
+        next_id += 1
+        for child_slug, child, child_zh, child_ja in children:
+            parent.children.append(
+                SimpleNamespace(
+                    id=next_id, slug=child_slug, name=child, name_zh=child_zh, name_ja=child_ja
+                )
+            )
+            next_id += 1
+        categories.append(parent)
+    return categories
+
+
+def create_app(total: int | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(
+        SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_hex(32),
+        SHOP_DEFAULT_CURRENCY="CNY",
+        BABEL_DEFAULT_LOCALE="en",
+        BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "shop" / "translations"),
+        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    CSRFProtect().init_app(app)
+    Babel().init_app(app, locale_selector=select_locale)
+    templating.init_app(app)
+
+    total = int(os.environ.get("FLOOR_TOTAL", "10000")) if total is None else total
+    cards = {currency: make_cards(currency=currency) for currency in SUPPORTED_CURRENCIES}
+    categories = make_categories()
+
+    catalog = Blueprint("catalog", __name__)
+
+    @catalog.get("/products")
+    def product_list():
+        query = parse_listing_query(request.args, MAX_Q_LENGTH)
+        listing = Listing(
+            query=query,
+            page=paginate(total, query.page, PER_PAGE),
+            cards=cards[current_currency()],
+            category=None,
+        )
+        return render_template("catalog/product_list.html", listing=listing, categories=categories)
+
+    # Endpoints the layout and cards link to; never requested by the benchmark.
+    catalog.add_url_rule("/", "home", _not_here)
+    catalog.add_url_rule("/products/<slug>", "product_detail", _not_here)
+    main = Blueprint("main", __name__)
+    main.add_url_rule("/preferences", "preferences_submit", _not_here, methods=["POST"])
+    main.add_url_rule("/media/<path:filename>", "media", _not_here)
+    schools = Blueprint("schools", __name__, url_prefix="/schools")
+    schools.add_url_rule("", "school_list", _not_here)
+    for blueprint in (catalog, main, schools):
+        app.register_blueprint(blueprint)
+    return app
+
+
+def _not_here(**_kwargs):
+    abort(404)
+
+
+app = create_app()
