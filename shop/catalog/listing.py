@@ -153,7 +153,9 @@ def list_products(
     if rows:
         page = paginate(rows[0].total, query.page, per_page)
     else:
-        total = session.scalar(sa.select(sa.func.count(Product.id)).where(*conditions)) or 0
+        total = (
+            session.scalar(sa.select(sa.func.count()).select_from(Product).where(*conditions)) or 0
+        )
         page = paginate(total, query.page, per_page)
         rows = session.execute(page_rows(page.number)).all() if total else []
     cards = build_cards(session, rows, currency, locale)
