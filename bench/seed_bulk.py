@@ -368,20 +368,6 @@ def _size_chart(sizes) -> dict:
     }
 
 
-def reset_database(url: str) -> None:
-    """Drop everything: the migrations then build the schema from empty."""
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
-        else:
-            existing = sa.MetaData()
-            existing.reflect(connection)
-            existing.drop_all(connection)
-    engine.dispose()
-
-
 def insert_catalogue(url: str, catalogue: Catalogue) -> None:
     engine = make_engine(url)
     with engine.begin() as connection:
@@ -441,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     if args.reset:
-        reset_database(url)
+        migrate.reset_database(url)
     migrate.upgrade(url)
     migrated = time.perf_counter()
     catalogue = generate(args.products)

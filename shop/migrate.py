@@ -24,6 +24,27 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
+def reset_database(database_url: str) -> None:
+    """Drop everything so the migrations build the schema from empty.
+
+    For throwaway databases only: the test suite and the benchmark.
+    """
+    import sqlalchemy as sa
+
+    from shop.db import make_engine
+
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+        else:
+            existing = sa.MetaData()
+            existing.reflect(connection)
+            existing.drop_all(connection)
+    engine.dispose()
+
+
 def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 

@@ -24,22 +24,12 @@ TEST_SETTINGS = {
 }
 
 
-def reset_schema(url: str) -> None:
-    """Drop whatever an earlier run left, so the migrations build the schema from empty."""
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("DATABASE_URL")
     if url:
         url = normalise_url(url)
-        reset_schema(url)
+        migrate.reset_database(url)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     compile_catalogs()
