@@ -28,17 +28,23 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from shop import db, templating
+    from shop import db, limits, security, templating
+    from shop.accounts.session import init_login
     from shop.extensions import babel, csrf
     from shop.i18n import select_locale
 
+    security.init_app(app)  # first: its request id is there for every later hook
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    limits.init_app(app)
+    init_login(app)
     templating.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
+    from shop.accounts.views import bp as accounts_bp
+    from shop.admin.views import bp as admin_bp
     from shop.catalog.views import bp as catalog_bp
     from shop.main.views import bp as main_bp
     from shop.schools.views import bp as schools_bp
@@ -46,6 +52,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(schools_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp)
 
 
 def register_error_handlers(app: Flask) -> None:

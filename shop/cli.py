@@ -3,10 +3,11 @@
 import click
 import sqlalchemy as sa
 from alembic import command
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 from flask.cli import AppGroup, with_appcontext
 
 from shop import migrate
+from shop.accounts.permissions import STAFF_ROLES
 from shop.db import get_session
 
 db_group = AppGroup("db", help="Database migrations (Alembic).")
@@ -47,6 +48,7 @@ def db_revision(message: str, autogenerate: bool):
 @click.option("--if-empty", is_flag=True, help="Do nothing if the catalogue has any product.")
 def seed_demo_command(if_empty: bool):
     """Load the demo catalogue (idempotent: running it twice changes nothing)."""
+    from shop.accounts.demo import seed_demo_accounts
     from shop.catalog.models import Product
     from shop.catalog.seed import seed_demo
 
@@ -59,10 +61,38 @@ def seed_demo_command(if_empty: bool):
         current_app.config["UPLOAD_FOLDER"],
         image_size=current_app.config["DEMO_IMAGE_SIZE"],
     )
+    accounts_report = seed_demo_accounts(session)
     session.commit()
     click.echo(report)
+    click.echo(accounts_report)
+
+
+@click.command("create-staff")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(STAFF_ROLES))
+@click.option("--name", default="")
+@with_appcontext
+def create_staff_command(email: str, role: str, name: str):
+    """Create a staff account (or change its role) and print a set-password link."""
+    from shop.accounts import service
+
+    session = get_session()
+    try:
+        user, created = service.save_staff(session, email=email, role=role, name=name)
+    except service.InvalidEmail as error:
+        raise click.BadParameter(str(error), param_hint="--email") from None
+    with current_app.test_request_context(base_url=current_app.config["SHOP_BASE_URL"]):
+        link = url_for(
+            "accounts.reset_with_token",
+            token=service.reset_token(current_app.config["SECRET_KEY"], user),
+            _external=True,
+        )
+    session.commit()
+    click.echo(f"{'Created' if created else 'Updated'} {user.email} as {role}.")
+    click.echo(f"Set-password link (valid for one hour, works once):\n{link}")
 
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_staff_command)

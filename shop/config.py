@@ -19,6 +19,13 @@ ENV_SETTINGS = (
     "STRIPE_API_BASE",
     "STRIPE_JS_URL",
     "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_USE_TLS",
+    "MAIL_USE_SSL",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER",
+    "MAIL_OUTBOX",
     "SHOP_DEFAULT_CURRENCY",
 )
 
@@ -41,8 +48,26 @@ def default_settings(instance_path: Path) -> dict:
         "BABEL_TRANSLATION_DIRECTORIES": "translations",
         "STRIPE_JS_URL": "https://js.stripe.com/v3/",
         "WTF_CSRF_TIME_LIMIT": None,
+        "SHOP_BASE_URL": "http://127.0.0.1:5000",
+        "RATE_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
+        "RATE_LIMIT_PER_ADDRESS": "20 per 15 minutes",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Flask-Login's remember-me cookie: same flags as the session (Secure: check_settings).
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Email (shop.mail): SMTP when MAIL_SERVER is set, else .eml files in MAIL_OUTBOX.
+        "MAIL_SERVER": None,
+        "MAIL_PORT": 587,
+        "MAIL_USE_TLS": True,
+        "MAIL_USE_SSL": False,
+        "MAIL_USERNAME": None,
+        "MAIL_PASSWORD": None,
+        "MAIL_TIMEOUT": 10,
+        "MAIL_DEFAULT_SENDER": "Sourcefront <shop@sourcefront.localhost>",
+        "MAIL_OUTBOX": str(instance_path / "outbox"),
     }
 
 
@@ -55,6 +80,8 @@ def load_settings(app, test_config: dict | None = None) -> None:
     for name in ENV_SETTINGS:
         if os.environ.get(name):
             app.config[name] = os.environ[name]
+    if app.config.get("REDIS_URL"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     if test_config:
         app.config.update(test_config)
     check_settings(app.config)
@@ -73,3 +100,4 @@ def check_settings(config) -> None:
     elif production and config["SECRET_KEY"] == DEV_SECRET_KEY:
         raise ConfigError("SECRET_KEY is the development default; set a real one.")
     config["SESSION_COOKIE_SECURE"] = production
+    config["REMEMBER_COOKIE_SECURE"] = production

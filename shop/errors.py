@@ -5,9 +5,14 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from shop.security import request_id
 
-def render_error(status: int, title: str, message: str):
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+def render_error(status: int, title: str, message: str, reference: str | None = None):
+    page = render_template(
+        "errors/error.html", status=status, title=title, message=message, reference=reference
+    )
+    return page, status
 
 
 def handle_http_error(error: HTTPException):
@@ -31,10 +36,13 @@ def handle_csrf_error(error: CSRFError):
 
 
 def handle_server_error(error: InternalServerError):
+    # Flask has already logged the exception (app.logger, with the request id); the page
+    # shows the same id so a customer can quote it.
     return render_error(
         500,
         _("Something went wrong"),
         _("Sorry, something broke on our side. Nothing you entered was charged; please try again."),
+        reference=request_id(),
     )
 
 

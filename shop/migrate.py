@@ -6,6 +6,7 @@ from alembic import command
 from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+EMAIL_LOWER_INDEX = "uq_user_account_email_lower"  # migration 0003
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
@@ -14,7 +15,7 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
 
     if type_ == "table" and reflected and name.startswith(SEARCH_FTS_TABLE):
         return False
-    return not (type_ == "index" and name == SEARCH_TRGM_INDEX)
+    return not (type_ == "index" and name in (SEARCH_TRGM_INDEX, EMAIL_LOWER_INDEX))
 
 
 def alembic_config(database_url: str) -> Config:

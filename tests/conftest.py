@@ -47,6 +47,7 @@ def make_app(database_url, tmp_path):
             **TEST_SETTINGS,
             "DATABASE_URL": database_url,
             "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            "MAIL_OUTBOX": str(tmp_path / "outbox"),
             **overrides,
         }
         app = create_app(settings)
@@ -70,6 +71,14 @@ def empty_tables(url: str) -> None:
 @pytest.fixture
 def app(make_app):
     return make_app()
+
+
+@pytest.fixture
+def outbox(tmp_path):
+    """``outbox()`` → the emails sent so far, oldest first."""
+    from shop.mail import read_outbox
+
+    return lambda: read_outbox(tmp_path / "outbox")
 
 
 @pytest.fixture

@@ -62,6 +62,8 @@ def test_downgrade_to_base_and_upgrade_again(empty_database_url):
     assert set(metadata.tables) <= table_names(empty_database_url)
 
 
+# SQLite cannot reflect the lower(email) index; shop.migrate.include_object skips it anyway.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 def test_models_match_the_migrations(empty_database_url):
     migrate.upgrade(empty_database_url)
     assert schema_drift(empty_database_url) == []

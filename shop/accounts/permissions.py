@@ -1,0 +1,43 @@
+"""Who may do what: roles as data, and the one check every view uses.
+
+Staff roles mirror how the factory works. ``PERMISSIONS`` is the whole vocabulary;
+``ROLE_PERMISSIONS`` is the table the README shows and the tests walk.
+"""
+
+PERMISSIONS = (
+    "admin.access",  # open /admin at all
+    "catalog.manage",  # listings, prices, images, categories
+    "stock.manage",  # adjust stock, ledger
+    "orders.view",
+    "orders.manage",  # move orders, cancel, refund
+    "shipping.manage",  # pick, pack, ship
+    "customers.view",
+    "messages.manage",
+    "production.manage",  # the production queue
+    "reports.view",  # dashboard figures, revenue
+    "schools.manage",
+    "staff.manage",  # staff accounts and the audit log
+)
+
+STAFF_ROLES = ("owner", "manager", "warehouse", "service", "workshop")
+ROLES = ("customer", *STAFF_ROLES)
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "customer": frozenset(),
+    "owner": frozenset(PERMISSIONS),
+    "manager": frozenset(PERMISSIONS) - {"staff.manage"},
+    "warehouse": frozenset({"admin.access", "stock.manage", "orders.view", "shipping.manage"}),
+    "service": frozenset(
+        {"admin.access", "orders.view", "orders.manage", "customers.view", "messages.manage"}
+    ),
+    "workshop": frozenset({"admin.access", "orders.view", "production.manage"}),
+}
+
+
+def has_permission(user, permission: str) -> bool:
+    """``user`` is anything with ``role`` and ``is_active`` (or an anonymous user)."""
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    return permission in ROLE_PERMISSIONS.get(user.role, frozenset())

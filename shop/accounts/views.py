@@ -1,0 +1,312 @@
+"""Register, sign in and out, reset a password, and the account page."""
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from shop.accounts import service, tokens
+from shop.accounts.access import require_login
+from shop.accounts.forms import (
+    COUNTRIES,
+    AddressForm,
+    EmailChangeForm,
+    EmptyForm,
+    LoginForm,
+    NewPasswordForm,
+    PasswordChangeForm,
+    ProfileForm,
+    RegisterForm,
+    ResetRequestForm,
+)
+from shop.db import get_session
+from shop.extensions import limiter
+from shop.mail import send_email
+from shop.urls import safe_next_path
+
+bp = Blueprint("accounts", __name__, url_prefix="/account")
+
+
+def _address_limit() -> str:
+    return current_app.config["RATE_LIMIT_PER_ADDRESS"]
+
+
+def _account_limit() -> str:
+    return current_app.config["RATE_LIMIT_PER_ACCOUNT"]
+
+
+def _login_account_key() -> str:
+    raw = request.form.get("email", "")
+    try:
+        return "login:" + service.normalise_email(raw)
+    except service.InvalidEmail:
+        return "login:" + raw.strip().casefold()[:254]
+
+
+def _login_failed(response) -> bool:
+    return g.get("login_failed", False)
+
+
+def _secret() -> str:
+    return current_app.config["SECRET_KEY"]
+
+
+def sign_in(user, remember: bool = False) -> None:
+    """Start a fresh session for ``user``: nothing from before survives (no fixation)."""
+    preferences = {key: session[key] for key in ("locale", "currency") if key in session}
+    session.clear()
+    session.update(preferences)
+    login_user(user, remember=remember)
+
+
+@bp.get("/register")
+def register():
+    return render_template("accounts/register.html", form=RegisterForm())
+
+
+@bp.post("/register")
+@limiter.limit(_address_limit, methods=["POST"])
+def register_submit():
+    form = RegisterForm()
+    if not form.validate_on_submit():
+        return render_template("accounts/register.html", form=form), 400
+    db = get_session()
+    email = service.normalise_email(form.email.data)
+    user = service.register_user(db, email=email, password=form.password.data, name=form.name.data)
+    if user is not None:
+        link = url_for(
+            "accounts.confirm",
+            token=service.confirm_email_token(_secret(), user),
+            _external=True,
+        )
+        send_email(email, _("Welcome to Sourcefront"), "account_confirm", user=user, link=link)
+    else:
+        link = url_for("accounts.reset", _external=True)
+        send_email(email, _("You already have a Sourcefront account"), "account_exists", link=link)
+    flash(
+        _("Check your inbox: we sent a message to %(email)s to continue.", email=email), "success"
+    )
+    return redirect(url_for("accounts.login"))
+
+
+@bp.get("/confirm/<token>")
+def confirm(token: str):
+    try:
+        user = service.confirm_email(get_session(), _secret(), token)
+    except tokens.InvalidToken:
+        flash(_("That link has expired or was already used."), "error")
+        return redirect(url_for("accounts.login"))
+    if not current_user.is_authenticated and user.active:
+        sign_in(user)
+    flash(_("Your email address is confirmed."), "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.get("/login")
+def login():
+    form = LoginForm(next=safe_next_path(request.args.get("next"), default=""))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.post("/login")
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=_login_failed)
+@limiter.limit(
+    _account_limit, methods=["POST"], key_func=_login_account_key, deduct_when=_login_failed
+)
+def login_submit():
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return render_template("accounts/login.html", form=form), 400
+    user = service.authenticate(get_session(), form.email.data, form.password.data)
+    if user is None:
+        g.login_failed = True
+        flash(_("That email and password do not match an account."), "error")
+        return render_template("accounts/login.html", form=form), 401
+    sign_in(user, remember=form.remember.data)
+    flash(_("Welcome back, %(name)s.", name=user.name or user.email), "success")
+    default = url_for("admin.dashboard") if user.is_staff else url_for("accounts.account")
+    return redirect(safe_next_path(form.next.data, default=default))
+
+
+@bp.post("/logout")
+def logout():
+    if EmptyForm().validate_on_submit():
+        logout_user()
+        session.clear()
+        flash(_("You are signed out."), "success")
+    return redirect(url_for("catalog.home"))
+
+
+@bp.get("/reset")
+def reset():
+    return render_template("accounts/reset_request.html", form=ResetRequestForm())
+
+
+@bp.post("/reset")
+@limiter.limit(_address_limit, methods=["POST"])
+def reset_submit():
+    form = ResetRequestForm()
+    if not form.validate_on_submit():
+        return render_template("accounts/reset_request.html", form=form), 400
+    email = service.normalise_email(form.email.data)
+    user = service.get_user_by_email(get_session(), email)
+    if user is not None and user.active:
+        link = url_for(
+            "accounts.reset_with_token", token=service.reset_token(_secret(), user), _external=True
+        )
+        send_email(
+            email, _("Reset your Sourcefront password"), "account_reset", user=user, link=link
+        )
+    flash(
+        _(
+            "If %(email)s has an account, a link to set a new password is on its way. "
+            "It works for one hour.",
+            email=email,
+        ),
+        "success",
+    )
+    return redirect(url_for("accounts.login"))
+
+
+@bp.get("/reset/<token>")
+def reset_with_token(token: str):
+    try:
+        service.user_for_reset_token(get_session(), _secret(), token)
+    except tokens.InvalidToken:
+        return _expired_reset_link()
+    return render_template("accounts/reset_password.html", form=NewPasswordForm(), token=token)
+
+
+@bp.post("/reset/<token>")
+@limiter.limit(_address_limit, methods=["POST"])
+def reset_with_token_submit(token: str):
+    form = NewPasswordForm()
+    db = get_session()
+    try:
+        service.user_for_reset_token(db, _secret(), token)
+    except tokens.InvalidToken:
+        return _expired_reset_link()
+    if not form.validate_on_submit():
+        return render_template("accounts/reset_password.html", form=form, token=token), 400
+    service.reset_password_with_token(db, _secret(), token, form.password.data)
+    logout_user()
+    session.clear()
+    flash(_("Your password is changed. Sign in with the new one."), "success")
+    return redirect(url_for("accounts.login"))
+
+
+def _expired_reset_link():
+    flash(_("That link has expired or was already used. Ask for a new one below."), "error")
+    return redirect(url_for("accounts.reset"))
+
+
+@bp.get("")
+@require_login
+def account():
+    return _render_account()
+
+
+def _render_account(status: int = 200, **forms):
+    user = current_user
+    return (
+        render_template(
+            "accounts/account.html",
+            user=user,
+            profile_form=forms.get("profile_form") or ProfileForm(name=user.name),
+            email_form=forms.get("email_form") or EmailChangeForm(),
+            password_form=forms.get("password_form") or PasswordChangeForm(),
+            address_form=forms.get("address_form") or AddressForm(),
+            delete_form=EmptyForm(),
+            countries=dict(COUNTRIES),
+        ),
+        status,
+    )
+
+
+@bp.post("/profile")
+@require_login
+def profile_submit():
+    form = ProfileForm()
+    if not form.validate_on_submit():
+        return _render_account(400, profile_form=form)
+    current_user.name = form.name.data.strip()
+    flash(_("Your name is saved."), "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.post("/email")
+@require_login
+def email_submit():
+    form = EmailChangeForm()
+    if not form.validate_on_submit():
+        return _render_account(400, email_form=form)
+    new_email = service.normalise_email(form.email.data)
+    link = url_for(
+        "accounts.email_confirm",
+        token=service.email_change_token(_secret(), current_user, new_email),
+        _external=True,
+    )
+    send_email(new_email, _("Confirm your new email address"), "account_email_change", link=link)
+    flash(
+        _("We sent a link to %(email)s. Your address changes when you open it.", email=new_email),
+        "success",
+    )
+    return redirect(url_for("accounts.account"))
+
+
+@bp.get("/email/<token>")
+def email_confirm(token: str):
+    try:
+        service.apply_email_change(get_session(), _secret(), token)
+    except (tokens.InvalidToken, service.InvalidEmail):
+        flash(_("That link has expired or was already used."), "error")
+        return redirect(url_for("accounts.account"))
+    flash(_("Your email address is changed."), "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.post("/password")
+@require_login
+def password_submit():
+    form = PasswordChangeForm()
+    if not form.validate_on_submit():
+        return _render_account(400, password_form=form)
+    if not service.change_password(current_user, form.current.data, form.password.data):
+        form.current.errors.append(_("That is not your current password."))
+        return _render_account(400, password_form=form)
+    flash(_("Your password is changed."), "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.post("/addresses")
+@require_login
+def address_submit():
+    form = AddressForm()
+    if not form.validate_on_submit():
+        return _render_account(400, address_form=form)
+    fields = {name: (getattr(form, name).data or "").strip() for name in ADDRESS_FIELDS}
+    service.add_address(current_user, **fields)
+    flash(_("Address saved."), "success")
+    return redirect(url_for("accounts.account"))
+
+
+ADDRESS_FIELDS = ("recipient", "phone", "country", "region", "city", "line1", "line2", "postcode")
+
+
+@bp.post("/addresses/<int:address_id>/delete")
+@require_login
+def address_delete(address_id: int):
+    if EmptyForm().validate_on_submit() and service.remove_address(
+        get_session(), current_user, address_id
+    ):
+        flash(_("Address removed."), "success")
+    return redirect(url_for("accounts.account"))

@@ -1,0 +1,164 @@
+"""The security baseline every response shares: headers, request ids, logging.
+
+- Security headers on every response, error pages and static files included: a
+  Content-Security-Policy that allows scripts and frames only from this site and Stripe
+  (``STRIPE_JS_URL``'s origin; localstripe's when it serves the stand-in), ``nosniff``,
+  ``Referrer-Policy: same-origin`` and ``X-Frame-Options: DENY``. A view that needs a
+  different policy sets the header itself; these are only defaults.
+- A request id for every request: a sane incoming ``X-Request-ID`` (from the proxy) or a
+  fresh one, on ``g.request_id``, echoed in the response, stamped on every log record and
+  shown on the 500 page so a customer can quote it.
+- CSRF: ``shop.extensions.csrf`` (Flask-WTF) refuses every POST without a valid token. The
+  Stripe webhook (``POST /stripe/webhook``) will be the one exempt view
+  (``@csrf.exempt``): Stripe cannot send a token, so it proves itself by the signature
+  the webhook verifies instead. Exempt nothing else.
+
+Cookie flags live in ``shop.config`` (HttpOnly, SameSite=Lax, Secure outside development,
+for the session and Flask-Login's remember-me cookie alike).
+"""
+
+import logging
+import re
+import uuid
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, g, has_request_context, request
+from flask.logging import default_handler, wsgi_errors_stream
+
+from shop.config import ConfigError
+
+REQUEST_ID_HEADER = "X-Request-ID"
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+STRIPE_API_DEFAULT = "https://api.stripe.com"
+# Stripe's own recommendations on top of the js.stripe.com origin (real Stripe only):
+# Elements load from subdomains of js.stripe.com; 3-D Secure frames come from hooks.
+REAL_STRIPE_JS_ORIGIN = "https://js.stripe.com"
+REAL_STRIPE_EXTRA_SCRIPT = ("https://*.js.stripe.com",)
+REAL_STRIPE_EXTRA_FRAME = ("https://*.js.stripe.com", "https://hooks.stripe.com")
+LOG_FORMAT = "[%(asctime)s] %(levelname)s in %(module)s [%(request_id)s]: %(message)s"
+
+
+def init_app(app: Flask) -> None:
+    # Fail at start-up, not on the first response, when a Stripe URL is not a URL.
+    content_security_policy(app.config.get("STRIPE_JS_URL"), app.config.get("STRIPE_API_BASE"))
+    app.before_request(assign_request_id)
+    app.after_request(set_security_headers)
+    install_request_id_logging(app.logger)
+
+
+# --- request ids -------------------------------------------------------------------------
+
+
+def request_id() -> str:
+    """This request's id (assigned on first use), or ``"-"`` outside a request."""
+    if not has_request_context():
+        return "-"
+    current = g.get("request_id")
+    if current is None:
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        current = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        g.request_id = current
+    return current
+
+
+def assign_request_id() -> None:
+    request_id()
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``record.request_id`` (``"-"`` outside a request) so formats can show it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id()
+        return True
+
+
+# Flask's default handler (stderr, or the server's wsgi.errors) with the id in the format.
+log_handler = logging.StreamHandler(wsgi_errors_stream)  # type: ignore[arg-type]
+log_handler.setFormatter(logging.Formatter(LOG_FORMAT))
+
+
+def _add_filter_once(filterer: logging.Filterer) -> None:
+    if not any(isinstance(existing, RequestIdFilter) for existing in filterer.filters):
+        filterer.addFilter(RequestIdFilter())
+
+
+def install_request_id_logging(logger: logging.Logger) -> None:
+    """Stamp the request id on the app logger's records and on its handlers' output.
+
+    The filter on the logger covers records it logs itself (so caplog and any root
+    handler see ``request_id`` too); the filter on each handler covers records that
+    propagate from child loggers (``shop.catalog`` ...). Flask's default handler is
+    swapped for one whose format includes the id. Safe to call for every app.
+    """
+    _add_filter_once(logger)
+    if default_handler in logger.handlers:
+        logger.removeHandler(default_handler)
+        if log_handler not in logger.handlers:
+            logger.addHandler(log_handler)
+    for handler in logger.handlers:
+        _add_filter_once(handler)
+
+
+# --- headers -----------------------------------------------------------------------------
+
+
+def origin(url: str | None) -> str | None:
+    """``scheme://host[:port]`` of an absolute http(s) URL; None for anything else."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@lru_cache(maxsize=8)
+def content_security_policy(stripe_js_url: str | None, stripe_api_base: str | None) -> str:
+    """The policy for the configured Stripe (or localstripe) URLs.
+
+    No inline scripts or styles anywhere: templates link ``static/`` files only.
+    """
+    js_origin = origin(stripe_js_url)
+    if stripe_js_url and js_origin is None:
+        raise ConfigError(f"STRIPE_JS_URL must be an absolute http(s) URL, not {stripe_js_url!r}")
+    api_origin = origin(stripe_api_base or STRIPE_API_DEFAULT)
+    if api_origin is None:
+        raise ConfigError(
+            f"STRIPE_API_BASE must be an absolute http(s) URL, not {stripe_api_base!r}"
+        )
+    script_src = ["'self'"]
+    frame_src = ["'self'"]
+    if js_origin:
+        script_src.append(js_origin)
+        frame_src.append(js_origin)
+    if js_origin == REAL_STRIPE_JS_ORIGIN:
+        script_src.extend(REAL_STRIPE_EXTRA_SCRIPT)
+        frame_src.extend(REAL_STRIPE_EXTRA_FRAME)
+    directives = {
+        "default-src": ["'self'"],
+        "script-src": script_src,
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'", api_origin],
+        "frame-src": frame_src,
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
+
+
+def set_security_headers(response: Response) -> Response:
+    config = current_app.config
+    csp = content_security_policy(config.get("STRIPE_JS_URL"), config.get("STRIPE_API_BASE"))
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", csp)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers[REQUEST_ID_HEADER] = request_id()
+    return response
