@@ -102,3 +102,23 @@ def test_account_forms_refuse_a_post_without_csrf_token(make_app, session_factor
     response = app.test_client().post(url, data=data)
     assert response.status_code == 400
     assert "security token" in response.text
+
+
+def test_limits_live_in_redis_when_redis_url_is_set(make_app, session_factory):
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url).flushdb()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    app = make_app(REDIS_URL=url)
+    with session_factory(app) as session:
+        make_user(session)
+    client = app.test_client()
+    for _ in range(5):
+        login(client, password="wrong password")
+    assert login(client).status_code == 429
+    assert redis.Redis.from_url(url).keys("LIMITS*")
+    # a second app (another gunicorn worker) sees the same counts
+    assert login(make_app(REDIS_URL=url).test_client()).status_code == 429
+    redis.Redis.from_url(url).flushdb()
