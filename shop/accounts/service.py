@@ -112,12 +112,21 @@ def reset_password_with_token(session: Session, secret_key: str, token: str, pas
     return user
 
 
-def user_for_reset_token(session: Session, secret_key: str, token: str) -> User:
-    payload = tokens.read_token(secret_key, "reset", token, tokens.RESET_MAX_AGE)
+def _token_user(session, secret_key, purpose, token, max_age, bound_to) -> tuple[User, dict]:
+    """The active user a link is for, once its signature, age and binding check out;
+    ``bound_to(user)`` is what the link was made against."""
+    payload = tokens.read_token(secret_key, purpose, token, max_age)
     user = session.get(User, payload["u"])
     if user is None or not user.active:
         raise tokens.InvalidToken("no such user")
-    tokens.check_binding(payload, user.password_hash)
+    tokens.check_binding(payload, bound_to(user))
+    return user, payload
+
+
+def user_for_reset_token(session: Session, secret_key: str, token: str) -> User:
+    user, _ = _token_user(
+        session, secret_key, "reset", token, tokens.RESET_MAX_AGE, lambda u: u.password_hash
+    )
     return user
 
 
@@ -130,11 +139,9 @@ def confirm_email_token(secret_key: str, user: User) -> str:
 
 
 def confirm_email(session: Session, secret_key: str, token: str) -> User:
-    payload = tokens.read_token(secret_key, "confirm", token, tokens.CONFIRM_MAX_AGE)
-    user = session.get(User, payload["u"])
-    if user is None:
-        raise tokens.InvalidToken("no such user")
-    tokens.check_binding(payload, user.email)
+    user, _ = _token_user(
+        session, secret_key, "confirm", token, tokens.CONFIRM_MAX_AGE, lambda u: u.email
+    )
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()
     return user
@@ -142,11 +149,9 @@ def confirm_email(session: Session, secret_key: str, token: str) -> User:
 
 def apply_email_change(session: Session, secret_key: str, token: str) -> User:
     """Switch to the new address from a confirmation link; the link is single use."""
-    payload = tokens.read_token(secret_key, "email", token, tokens.CONFIRM_MAX_AGE)
-    user = session.get(User, payload["u"])
-    if user is None:
-        raise tokens.InvalidToken("no such user")
-    tokens.check_binding(payload, user.email)
+    user, payload = _token_user(
+        session, secret_key, "email", token, tokens.CONFIRM_MAX_AGE, lambda u: u.email
+    )
     new_email = normalise_email(payload.get("e", ""))
     if get_user_by_email(session, new_email) is not None:
         raise tokens.InvalidToken("address taken")
