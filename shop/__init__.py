@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from shop.accounts.views import bp as accounts_bp
     from shop.admin.views import bp as admin_bp
+    from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
     from shop.main.views import bp as main_bp
     from shop.schools.views import bp as schools_bp
@@ -54,6 +55,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(schools_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(cart_bp)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -1,6 +1,6 @@
 """Jinja filters and globals. They format; they never decide."""
 
-from flask import Flask, request
+from flask import Flask, request, session
 from flask_babel import get_locale
 
 from shop.catalog.colours import colour_name
@@ -41,4 +41,5 @@ def init_app(app: Flask) -> None:
             "current_currency": current_currency(),
             "current_locale": select_locale(),
             "current_path": _return_path(),
+            "cart_count": session.get("cart_count", 0),
         }

@@ -28,6 +28,7 @@ from shop.accounts.forms import (
     RegisterForm,
     ResetRequestForm,
 )
+from shop.cart import service as cart_service
 from shop.db import get_session
 from shop.extensions import limiter
 from shop.mail import send_email
@@ -61,11 +62,16 @@ def _secret() -> str:
 
 
 def sign_in(user, remember: bool = False) -> None:
-    """Start a fresh session for ``user``: nothing from before survives (no fixation)."""
+    """Start a fresh session for ``user``: nothing from before survives (no fixation)
+    but the language and currency choice; the guest's cart joins the account's."""
     preferences = {key: session[key] for key in ("locale", "currency") if key in session}
+    db = get_session()
+    guest_cart = cart_service.get_cart(db, user_id=None, token=session.get("cart"))
     session.clear()
     session.update(preferences)
     login_user(user, remember=remember)
+    cart = cart_service.merge_carts(db, guest_cart, user.id)
+    session["cart_count"] = cart_service.item_count(cart)
 
 
 @bp.get("/register")

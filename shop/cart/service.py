@@ -1,0 +1,140 @@
+"""Cart changes: plain functions over the session. They flush, never commit.
+
+Adding is refused (nothing changes) for a variant that does not exist or is not for sale,
+a quantity outside 1–9,999, or more of a stocked variant than is available. Minimums and
+increments are not refused here — a buyer builds up to them — but flagged by
+``price_cart`` and enforced at checkout.
+"""
+
+import secrets
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from shop.cart.models import Cart, CartLine
+from shop.cart.rules import MAX_QUANTITY, InvalidQuantity
+from shop.catalog.models import Variant
+from shop.exceptions import ShopError
+
+
+class UnknownVariant(ShopError):
+    message = "That item is not for sale."
+
+
+class OutOfStock(ShopError):
+    def __init__(self, sku: str, available: int):
+        super().__init__(f"only {available} of {sku} left")
+        self.sku = sku
+        self.available = available
+
+
+class TooMany(ShopError):
+    message = "At most 9,999 of one item per order."
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def get_cart(session: Session, *, user_id: int | None, token: str | None) -> Cart | None:
+    if user_id is not None:
+        return session.scalars(sa.select(Cart).where(Cart.user_id == user_id)).first()
+    if token:
+        return session.scalars(
+            sa.select(Cart).where(Cart.token == token, Cart.user_id.is_(None))
+        ).first()
+    return None
+
+
+def create_cart(session: Session, *, user_id: int | None) -> Cart:
+    cart = Cart(token=new_token(), user_id=user_id)
+    session.add(cart)
+    session.flush()
+    return cart
+
+
+def _line(cart: Cart, variant_id: int) -> CartLine | None:
+    return next((line for line in cart.lines if line.variant_id == variant_id), None)
+
+
+def _for_sale(session: Session, variant_id: int) -> Variant:
+    variant = session.get(Variant, variant_id)
+    if variant is None or not variant.product.active:
+        raise UnknownVariant()
+    return variant
+
+
+def _check_quantity(variant: Variant, quantity: int) -> None:
+    if quantity > MAX_QUANTITY:
+        raise TooMany()
+    if not variant.product.made_to_order and quantity > variant.available:
+        raise OutOfStock(variant.sku, variant.available)
+
+
+def add_to_cart(session: Session, cart: Cart, additions: dict[int, int]) -> int:
+    """Add ``{variant_id: quantity}``, all or nothing; returns the pieces added."""
+    planned = []
+    for variant_id, quantity in additions.items():
+        if quantity < 1:
+            raise InvalidQuantity(str(quantity))
+        variant = _for_sale(session, variant_id)
+        line = _line(cart, variant_id)
+        new_quantity = (line.quantity if line else 0) + quantity
+        _check_quantity(variant, new_quantity)
+        planned.append((variant_id, line, new_quantity))
+    for variant_id, line, new_quantity in planned:
+        if line is None:
+            cart.lines.append(CartLine(variant_id=variant_id, quantity=new_quantity))
+        else:
+            line.quantity = new_quantity
+    session.flush()
+    return sum(additions.values())
+
+
+def set_quantity(session: Session, cart: Cart, variant_id: int, quantity: int) -> None:
+    """Set a line's quantity; 0 removes it. Lowering is always allowed."""
+    line = _line(cart, variant_id)
+    if line is None:
+        raise UnknownVariant()
+    if quantity == 0:
+        cart.lines.remove(line)
+    else:
+        if quantity > line.quantity:
+            _check_quantity(_for_sale(session, variant_id), quantity)
+        line.quantity = quantity
+    session.flush()
+
+
+def remove_line(session: Session, cart: Cart, variant_id: int) -> None:
+    set_quantity(session, cart, variant_id, 0)
+
+
+def merge_carts(session: Session, guest: Cart | None, user_id: int) -> Cart | None:
+    """At sign-in the guest's cart joins the account's: quantities add up, capped by the
+    stock and quantity rules (what cannot fit stays at what can). Returns the cart."""
+    mine = get_cart(session, user_id=user_id, token=None)
+    if guest is None or guest.user_id is not None:
+        return mine
+    if mine is None:
+        guest.user_id = user_id
+        session.flush()
+        return guest
+    for line in list(guest.lines):
+        existing = _line(mine, line.variant_id)
+        wanted = line.quantity + (existing.quantity if existing else 0)
+        variant = session.get(Variant, line.variant_id)
+        limit = MAX_QUANTITY
+        if variant is not None and not variant.product.made_to_order:
+            limit = min(limit, max(variant.available, existing.quantity if existing else 0))
+        quantity = min(wanted, limit)
+        if existing is not None:
+            existing.quantity = quantity
+        elif quantity > 0:
+            mine.lines.append(CartLine(variant_id=line.variant_id, quantity=quantity))
+    session.delete(guest)
+    session.flush()
+    return mine
+
+
+def item_count(cart: Cart | None) -> int:
+    return sum(line.quantity for line in cart.lines) if cart else 0

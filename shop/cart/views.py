@@ -1,0 +1,125 @@
+"""The cart page and its forms: add (one variant or a size × colour grid), update, remove."""
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from shop.cart import service
+from shop.cart.pricing import price_cart
+from shop.cart.rules import InvalidQuantity, parse_quantity
+from shop.db import get_session
+from shop.i18n import current_currency
+from shop.urls import safe_next_path
+
+bp = Blueprint("cart", __name__, url_prefix="/cart")
+
+GRID_PREFIX = "qty-"
+
+
+def current_cart(*, create: bool = False):
+    db = get_session()
+    user_id = current_user.id if current_user.is_authenticated else None
+    cart = service.get_cart(db, user_id=user_id, token=session.get("cart"))
+    if cart is None and create:
+        cart = service.create_cart(db, user_id=user_id)
+        if user_id is None:
+            session["cart"] = cart.token
+    return cart
+
+
+def remember_count(cart) -> None:
+    session["cart_count"] = service.item_count(cart)
+
+
+def error_message(error: Exception) -> str:
+    if isinstance(error, service.OutOfStock):
+        return _(
+            "Only %(n)d of %(sku)s left; your cart is unchanged.", n=error.available, sku=error.sku
+        )
+    if isinstance(error, service.TooMany):
+        return _("At most 9,999 pieces of one item; your cart is unchanged.")
+    if isinstance(error, InvalidQuantity):
+        return _("Enter a whole number of pieces from 1 to 9,999.")
+    return _("That item is not for sale.")
+
+
+def parse_additions(form) -> dict[int, int]:
+    """One ``variant_id`` + ``quantity``, or grid fields ``qty-<variant_id>`` (blank or 0
+    skipped). Raises ``InvalidQuantity`` or ``UnknownVariant`` on anything malformed."""
+    if "variant_id" in form:
+        variant_id = form.get("variant_id", "")
+        if not variant_id.isascii() or not variant_id.isdigit():
+            raise service.UnknownVariant()
+        return {int(variant_id): parse_quantity(form.get("quantity", "1"), allow_zero=False)}
+    additions = {}
+    for name, raw in form.items():
+        if not name.startswith(GRID_PREFIX) or not raw.strip():
+            continue
+        variant_id = name.removeprefix(GRID_PREFIX)
+        if not variant_id.isascii() or not variant_id.isdigit():
+            raise service.UnknownVariant()
+        quantity = parse_quantity(raw, allow_zero=True)
+        if quantity:
+            additions[int(variant_id)] = quantity
+    if not additions:
+        raise InvalidQuantity("")
+    return additions
+
+
+@bp.get("")
+def cart_page():
+    cart = current_cart()
+    remember_count(cart)
+    pricing = price_cart(get_session(), cart, current_currency(), str(get_locale()))
+    return render_template("cart/cart.html", pricing=pricing)
+
+
+@bp.post("/add")
+def cart_add():
+    back = safe_next_path(request.form.get("next"), default=url_for("cart.cart_page"))
+    try:
+        additions = parse_additions(request.form)
+        cart = current_cart(create=True)
+        added = service.add_to_cart(get_session(), cart, additions)
+    except (InvalidQuantity, service.UnknownVariant, service.OutOfStock, service.TooMany) as error:
+        get_session().rollback()
+        flash(error_message(error), "error")
+        return redirect(back, code=303)
+    remember_count(cart)
+    flash(
+        ngettext("Added %(num)d piece to your cart.", "Added %(num)d pieces to your cart.", added),
+        "success",
+    )
+    return redirect(back, code=303)
+
+
+def _line_change(apply):
+    cart = current_cart()
+    try:
+        variant_id = request.form.get("variant_id", "")
+        if cart is None or not variant_id.isascii() or not variant_id.isdigit():
+            raise service.UnknownVariant()
+        apply(cart, int(variant_id))
+    except (InvalidQuantity, service.UnknownVariant, service.OutOfStock, service.TooMany) as error:
+        get_session().rollback()
+        flash(error_message(error), "error")
+    else:
+        remember_count(cart)
+    return redirect(url_for("cart.cart_page"), code=303)
+
+
+@bp.post("/update")
+def cart_update():
+    def apply(cart, variant_id):
+        quantity = parse_quantity(request.form.get("quantity"), allow_zero=True)
+        service.set_quantity(get_session(), cart, variant_id, quantity)
+
+    return _line_change(apply)
+
+
+@bp.post("/remove")
+def cart_remove():
+    return _line_change(
+        lambda cart, variant_id: service.remove_line(get_session(), cart, variant_id)
+    )
