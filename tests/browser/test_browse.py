@@ -20,6 +20,7 @@ def catalogue(session):
         sizes=("110", "120", "130", "140", "150", "160", "170"),
         colours=("white", "navy", "sky"),
         featured=True,
+        on_hand=100,
     )
     for number in range(10):
         make_product(session, slug=f"blazer-{number}", name=f"Wool blend blazer {number}")
@@ -47,10 +48,15 @@ def test_switch_language_to_chinese(page, live_server, catalogue):
     assert page.url.endswith("/products/summer-polo")
 
 
-@pytest.mark.parametrize("path", ["/", "/products", "/products/summer-polo"])
+@pytest.mark.parametrize(
+    "path", ["/", "/products", "/products/summer-polo", "/cart", "/account/register"]
+)
 def test_pages_fit_a_360px_phone_without_sideways_scrolling(browser, live_server, catalogue, path):
     context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2)
     phone = context.new_page()
+    phone.goto(live_server + "/products/summer-polo")
+    phone.locator("input.qty").first.fill("2")
+    phone.get_by_test_id("add-to-cart").click()  # so the cart page has lines
     phone.goto(live_server + path)
     overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     context.close()
@@ -64,3 +70,14 @@ def test_keyboard_focus_is_visible(page, live_server, catalogue):
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert focused == "skip-link"
     assert outline != "none"
+
+
+def test_add_three_sizes_with_the_grid(page, live_server, catalogue):
+    page.goto(live_server + "/products/summer-polo")
+    for size, quantity in (("110", "20"), ("120", "20"), ("130", "10")):
+        page.get_by_label(f"Quantity of size {size}, Navy").fill(quantity)
+    page.get_by_test_id("add-to-cart").click()
+    assert page.get_by_test_id("flash").inner_text() == "Added 50 pieces to your cart."
+    assert page.get_by_test_id("cart-count").inner_text() == "50"
+    page.get_by_test_id("cart-link").click()
+    assert page.get_by_test_id("cart-total").get_attribute("data-amount") == str(50 * 7900)
