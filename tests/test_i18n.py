@@ -35,11 +35,16 @@ def test_every_message_is_translated_with_the_same_placeholders(po_path):
     for message in catalog:
         if not message.id:
             continue
-        assert message.string, f"{po_path.parent.parent.name}: untranslated {message.id!r}"
+        # A plural entry has a tuple of forms on both sides; each translated form must
+        # carry the placeholders of the English plural.
+        source = message.id[-1] if message.pluralizable else message.id
+        forms = message.string if message.pluralizable else (message.string,)
+        assert forms and all(forms), f"{po_path.parent.parent.name}: untranslated {message.id!r}"
         assert not message.fuzzy, f"fuzzy: {message.id!r}"
-        assert sorted(placeholder.findall(message.string)) == sorted(
-            placeholder.findall(message.id)
-        ), message.id
+        for form in forms:
+            assert sorted(placeholder.findall(form)) == sorted(placeholder.findall(source)), (
+                message.id
+            )
 
 
 def extracted_message_ids() -> set[str]:
@@ -52,11 +57,18 @@ def extracted_message_ids() -> set[str]:
         found = extract_from_dir(
             root / folder,
             method_map=[("**.py", method)] if method == "python" else [("**.html", method)],
-            keywords={"_": None, "gettext": None, "_l": None, "lazy_gettext": None},
+            keywords={
+                "_": None,
+                "gettext": None,
+                "_l": None,
+                "lazy_gettext": None,
+                "ngettext": (1, 2),
+            },
             # Babel skips folders starting with "_" by default; templates/_macros counts.
             directory_filter=lambda path: not Path(path).name.startswith((".", "__")),
         )
-        ids.update(message for _, _, message, _, _ in found if isinstance(message, str))
+        for _, _, message, _, _ in found:
+            ids.add(message if isinstance(message, str) else message[0])
     return ids
 
 
@@ -66,7 +78,11 @@ def test_catalogues_cover_every_message_in_the_code():
     assert len(template_ids) > 50
     for po_path in TRANSLATIONS_DIR.glob("*/LC_MESSAGES/messages.po"):
         with po_path.open("rb") as po_file:
-            ids = {message.id for message in read_po(po_file) if message.id}
+            ids = {
+                message.id[0] if message.pluralizable else message.id
+                for message in read_po(po_file)
+                if message.id
+            }
         assert template_ids <= ids, po_path
 
 
