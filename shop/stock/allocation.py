@@ -1,0 +1,121 @@
+"""The only module that changes stock columns. Two stages: allocate at checkout, then
+either sell (on hand and allocated both go down) or release (allocated goes down).
+
+Every change is one conditional ``UPDATE`` whose ``WHERE`` carries the rule, and the row
+count says whether it held — never read-then-write — so concurrent buyers on SQLite and
+PostgreSQL alike can never oversell. Each change also writes a ledger row.
+"""
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from shop.catalog.models import Variant
+from shop.exceptions import ShopError
+from shop.stock.models import StockMovement
+
+
+class NotEnoughStock(ShopError):
+    def __init__(self, variant_id: int, available: int):
+        super().__init__(f"only {available} left of variant {variant_id}")
+        self.variant_id = variant_id
+        self.available = available
+
+
+class InvalidStockChange(ShopError):
+    message = "That stock change would make the numbers impossible."
+
+
+def _positive(quantity: int) -> None:
+    if quantity < 1:
+        raise InvalidStockChange(f"quantity must be positive, not {quantity}")
+
+
+def _record(session: Session, variant_id: int, reason: str, **fields) -> None:
+    session.add(StockMovement(variant_id=variant_id, reason=reason, **fields))
+    session.flush()
+
+
+def available(session: Session, variant_id: int) -> int:
+    row = session.execute(
+        sa.select(Variant.on_hand, Variant.allocated).where(Variant.id == variant_id)
+    ).first()
+    return max(row.on_hand - row.allocated, 0) if row else 0
+
+
+def allocate(session: Session, variant_id: int, quantity: int, *, reference: str) -> None:
+    """Hold ``quantity`` for an order, or raise ``NotEnoughStock`` (nothing changes)."""
+    _positive(quantity)
+    result = session.execute(
+        sa.update(Variant)
+        .where(Variant.id == variant_id, Variant.on_hand - Variant.allocated >= quantity)
+        .values(allocated=Variant.allocated + quantity)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise NotEnoughStock(variant_id, available(session, variant_id))
+    _record(session, variant_id, "allocated", allocated_delta=quantity, reference=reference)
+
+
+def release(session: Session, variant_id: int, quantity: int, *, reference: str) -> None:
+    """Give back an allocation (an unpaid order expired or was cancelled)."""
+    _positive(quantity)
+    result = session.execute(
+        sa.update(Variant)
+        .where(Variant.id == variant_id, Variant.allocated >= quantity)
+        .values(allocated=Variant.allocated - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise InvalidStockChange(f"variant {variant_id} has less than {quantity} allocated")
+    _record(session, variant_id, "released", allocated_delta=-quantity, reference=reference)
+
+
+def sell(session: Session, variant_id: int, quantity: int, *, reference: str) -> None:
+    """Turn an allocation into a sale: on hand and allocated both go down."""
+    _positive(quantity)
+    result = session.execute(
+        sa.update(Variant)
+        .where(
+            Variant.id == variant_id,
+            Variant.allocated >= quantity,
+            Variant.on_hand >= quantity,
+        )
+        .values(on_hand=Variant.on_hand - quantity, allocated=Variant.allocated - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise InvalidStockChange(f"variant {variant_id} has less than {quantity} allocated")
+    _record(
+        session,
+        variant_id,
+        "sold",
+        on_hand_delta=-quantity,
+        allocated_delta=-quantity,
+        reference=reference,
+    )
+
+
+def adjust(
+    session: Session,
+    variant_id: int,
+    delta: int,
+    *,
+    reason: str,
+    staff_user_id: int | None = None,
+    note: str = "",
+) -> None:
+    """A counted, received, damaged or returned change to on hand. Never below what is
+    allocated to orders; concurrent adjustments add up (no lost update)."""
+    if reason not in ("received", "counted", "damaged", "returned") or delta == 0:
+        raise InvalidStockChange(f"{reason} {delta}")
+    result = session.execute(
+        sa.update(Variant)
+        .where(Variant.id == variant_id, Variant.on_hand + delta >= Variant.allocated)
+        .values(on_hand=Variant.on_hand + delta)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise InvalidStockChange(f"variant {variant_id} cannot change by {delta}")
+    _record(
+        session, variant_id, reason, on_hand_delta=delta, staff_user_id=staff_user_id, note=note
+    )
