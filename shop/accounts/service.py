@@ -167,9 +167,20 @@ def add_address(user: User, **fields) -> Address:
     return address
 
 
-def remove_address(session: Session, user: User, address_id: int) -> bool:
+def get_own_address(session: Session, user: User, address_id: int) -> Address | None:
+    """The address if it belongs to ``user``; anyone else's is as good as missing."""
     address = session.get(Address, address_id)
-    if address is None or address.user_id != user.id:
+    return address if address is not None and address.user_id == user.id else None
+
+
+def update_address(address: Address, **fields) -> None:
+    for name, value in fields.items():
+        setattr(address, name, value)
+
+
+def remove_address(session: Session, user: User, address_id: int) -> bool:
+    address = get_own_address(session, user, address_id)
+    if address is None:
         return False
     session.delete(address)
     return True

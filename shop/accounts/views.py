@@ -2,6 +2,7 @@
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     g,
@@ -299,13 +300,47 @@ def address_submit():
     form = AddressForm()
     if not form.validate_on_submit():
         return _render_account(400, address_form=form)
-    fields = {name: (getattr(form, name).data or "").strip() for name in ADDRESS_FIELDS}
-    service.add_address(current_user, **fields)
+    service.add_address(current_user, **_address_fields(form))
     flash(_("Address saved."), "success")
     return redirect(url_for("accounts.account"))
 
 
 ADDRESS_FIELDS = ("recipient", "phone", "country", "region", "city", "line1", "line2", "postcode")
+
+
+def _address_fields(form) -> dict[str, str]:
+    return {name: (getattr(form, name).data or "").strip() for name in ADDRESS_FIELDS}
+
+
+@bp.get("/addresses/<int:address_id>/edit")
+@require_login
+def address_edit(address_id: int):
+    address = service.get_own_address(get_session(), current_user, address_id)
+    if address is None:
+        abort(404)
+    form = AddressForm(obj=address)
+    return render_template(
+        "accounts/address_edit.html", form=form, address=address, countries=dict(COUNTRIES)
+    )
+
+
+@bp.post("/addresses/<int:address_id>/edit")
+@require_login
+def address_edit_submit(address_id: int):
+    address = service.get_own_address(get_session(), current_user, address_id)
+    if address is None:
+        abort(404)
+    form = AddressForm()
+    if not form.validate_on_submit():
+        return (
+            render_template(
+                "accounts/address_edit.html", form=form, address=address, countries=dict(COUNTRIES)
+            ),
+            400,
+        )
+    service.update_address(address, **_address_fields(form))
+    flash(_("Address saved."), "success")
+    return redirect(url_for("accounts.account"))
 
 
 @bp.post("/addresses/<int:address_id>/delete")

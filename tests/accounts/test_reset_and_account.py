@@ -145,3 +145,24 @@ def test_users_table_untouched_by_failed_forms(client, session):
     login(client)
     client.post("/account/profile", data={"name": ""})
     assert session.scalar(sa.select(User.name)) == "Ann"
+
+
+def test_edit_your_own_address_but_not_anyone_elses(client, session):
+    owner = make_user(session)
+    other = make_user(session, email="bob@example.com")
+    mine = Address(user=owner, recipient="Ann", country="CN", city="Shanghai", line1="88 Rd")
+    theirs = Address(user=other, recipient="Bob", country="SG", city="Singapore", line1="1 Rd")
+    session.add_all([mine, theirs])
+    session.commit()
+    login(client)
+    form = client.get(f"/account/addresses/{mine.id}/edit")
+    assert form.status_code == 200 and 'value="88 Rd"' in form.text
+    changed = {"recipient": "Ann Lee", "country": "JP", "city": "Osaka", "line1": "2-1 Umeda"}
+    assert client.post(f"/account/addresses/{mine.id}/edit", data=changed).status_code == 302
+    assert client.get(f"/account/addresses/{theirs.id}/edit").status_code == 404
+    assert client.post(f"/account/addresses/{theirs.id}/edit", data=changed).status_code == 404
+    bad = client.post(f"/account/addresses/{mine.id}/edit", data={"country": "JP"})
+    assert bad.status_code == 400
+    session.expire_all()
+    assert (mine.recipient, mine.country, mine.city) == ("Ann Lee", "JP", "Osaka")
+    assert (theirs.recipient, theirs.city) == ("Bob", "Singapore")
