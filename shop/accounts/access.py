@@ -12,6 +12,10 @@ from flask_login import current_user
 from shop.accounts.permissions import PERMISSIONS, has_permission
 
 
+def _to_login():
+    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+
 def require_permission(permission: str):
     if permission not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r}")
@@ -20,7 +24,7 @@ def require_permission(permission: str):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+                return _to_login()
             if not has_permission(current_user, permission):
                 abort(403)
             return view(*args, **kwargs)
@@ -34,7 +38,7 @@ def require_login(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
-            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+            return _to_login()
         return view(*args, **kwargs)
 
     return wrapped

@@ -37,7 +37,6 @@ class ProductGroup:
     product_id: int
     slug: str
     name: str
-    image_path: str | None
     quantity: int
     tier: pricing.TierLike | None
     next_tier: pricing.NextTier | None
@@ -70,11 +69,7 @@ def load_lines(session: Session, cart: Cart | None) -> list[CartLine]:
             sa.select(CartLine)
             .where(CartLine.cart_id == cart.id)
             .order_by(CartLine.id)
-            .options(
-                selectinload(CartLine.variant)
-                .selectinload(Variant.product)
-                .selectinload(Product.images)
-            )
+            .options(selectinload(CartLine.variant).selectinload(Variant.product))
         )
     )
 
@@ -128,7 +123,6 @@ def _price_group(product: Product, lines: list[CartLine], tiers, locale: str) ->
         product_id=product.id,
         slug=product.slug,
         name=localized(product, "name", locale),
-        image_path=product.images[0].path if product.images else None,
         quantity=quantity,
         tier=tier,
         next_tier=pricing.next_tier(tiers, quantity),

@@ -15,6 +15,8 @@ from shop.urls import safe_next_path
 bp = Blueprint("cart", __name__, url_prefix="/cart")
 
 GRID_PREFIX = "qty-"
+# What a cart form can be refused for; each has a message in ``error_message``.
+CART_ERRORS = (InvalidQuantity, service.UnknownVariant, service.OutOfStock, service.TooMany)
 
 
 def current_cart(*, create: bool = False):
@@ -82,7 +84,7 @@ def cart_add():
         additions = parse_additions(request.form)
         cart = current_cart(create=True)
         added = service.add_to_cart(get_session(), cart, additions)
-    except (InvalidQuantity, service.UnknownVariant, service.OutOfStock, service.TooMany) as error:
+    except CART_ERRORS as error:
         get_session().rollback()
         flash(error_message(error), "error")
         return redirect(back, code=303)
@@ -101,7 +103,7 @@ def _line_change(apply):
         if cart is None or not variant_id.isascii() or not variant_id.isdigit():
             raise service.UnknownVariant()
         apply(cart, int(variant_id))
-    except (InvalidQuantity, service.UnknownVariant, service.OutOfStock, service.TooMany) as error:
+    except CART_ERRORS as error:
         get_session().rollback()
         flash(error_message(error), "error")
     else:

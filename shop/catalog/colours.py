@@ -23,8 +23,3 @@ COLOURS = {
 def colour_name(key: str) -> str:
     entry = COLOURS.get(key)
     return str(entry[0]) if entry else key
-
-
-def colour_hex(key: str) -> str:
-    entry = COLOURS.get(key)
-    return entry[1] if entry else "#cccccc"
