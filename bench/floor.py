@@ -18,6 +18,7 @@ from types import SimpleNamespace
 
 from flask import Blueprint, Flask, abort, render_template, request
 from flask_babel import Babel
+from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from seed_bulk import CATEGORY_TREE, generate
 
@@ -97,6 +98,8 @@ def create_app(total: int | None = None) -> Flask:
     )
     CSRFProtect().init_app(app)
     Babel().init_app(app, locale_selector=select_locale)
+    login_manager = LoginManager(app)  # the layout asks who is signed in; here nobody is
+    login_manager.user_loader(lambda user_id: None)
     templating.init_app(app)
 
     total = int(os.environ.get("FLOOR_TOTAL", "10000")) if total is None else total
@@ -124,7 +127,15 @@ def create_app(total: int | None = None) -> Flask:
     main.add_url_rule("/media/<path:filename>", "media", _not_here)
     schools = Blueprint("schools", __name__, url_prefix="/schools")
     schools.add_url_rule("", "school_list", _not_here)
-    for blueprint in (catalog, main, schools):
+    cart = Blueprint("cart", __name__, url_prefix="/cart")
+    cart.add_url_rule("", "cart_page", _not_here)
+    accounts = Blueprint("accounts", __name__, url_prefix="/account")
+    for endpoint in ("login", "account", "register", "reset"):
+        accounts.add_url_rule(f"/{endpoint}", endpoint, _not_here)
+    accounts.add_url_rule("/logout", "logout", _not_here, methods=["POST"])
+    admin = Blueprint("admin", __name__, url_prefix="/admin")
+    admin.add_url_rule("/", "dashboard", _not_here)
+    for blueprint in (catalog, main, schools, cart, accounts, admin):
         app.register_blueprint(blueprint)
     return app
 
