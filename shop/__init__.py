@@ -47,7 +47,9 @@ def register_blueprints(app: Flask) -> None:
     from shop.admin.views import bp as admin_bp
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
+    from shop.checkout.views import bp as checkout_bp
     from shop.main.views import bp as main_bp
+    from shop.payments.views import bp as payments_bp
     from shop.schools.views import bp as schools_bp
 
     app.register_blueprint(main_bp)
@@ -56,6 +58,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(cart_bp)
+    app.register_blueprint(checkout_bp)
+    app.register_blueprint(payments_bp)
 
 
 def register_error_handlers(app: Flask) -> None:

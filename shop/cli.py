@@ -92,7 +92,23 @@ def create_staff_command(email: str, role: str, name: str):
     click.echo(f"Set-password link (valid for one hour, works once):\n{link}")
 
 
+@click.command("expire-reservations")
+@with_appcontext
+def expire_reservations_command():
+    """Cancel unpaid orders past their reservation and release their stock (run from cron)."""
+    from shop.payments.service import expire_reservations
+    from shop.payments.stripe_gateway import gateway
+
+    session = get_session()
+    cancelled = expire_reservations(session, gateway())
+    session.commit()
+    click.echo(f"Cancelled {len(cancelled)} unpaid order(s) and released their stock.")
+    for number in cancelled:
+        click.echo(f"  {number}")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_staff_command)
+    app.cli.add_command(expire_reservations_command)

@@ -8,6 +8,11 @@ import os
 from pathlib import Path
 
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - a deliberate, documented dev default
+DEV_STRIPE_KEYS = {  # localstripe's; worthless anywhere else
+    "STRIPE_SECRET_KEY": "sk_test_sourcefront_dev",
+    "STRIPE_PUBLISHABLE_KEY": "pk_test_sourcefront_dev",
+    "STRIPE_WEBHOOK_SECRET": "whsec_sourcefront_dev",
+}
 
 ENV_SETTINGS = (
     "SECRET_KEY",
@@ -27,6 +32,7 @@ ENV_SETTINGS = (
     "MAIL_DEFAULT_SENDER",
     "MAIL_OUTBOX",
     "SHOP_DEFAULT_CURRENCY",
+    "RESERVATION_MINUTES",
 )
 
 
@@ -45,8 +51,17 @@ def default_settings(instance_path: Path) -> dict:
         "SEARCH_MAX_LENGTH": 100,
         "SHOP_DEFAULT_CURRENCY": "CNY",
         "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",  # the factory's clock
         "BABEL_TRANSLATION_DIRECTORIES": "translations",
         "STRIPE_JS_URL": "https://js.stripe.com/v3/",
+        # Development keys: localstripe accepts any sk_/pk_ key. Production must set all three.
+        "STRIPE_SECRET_KEY": DEV_STRIPE_KEYS["STRIPE_SECRET_KEY"],
+        "STRIPE_PUBLISHABLE_KEY": DEV_STRIPE_KEYS["STRIPE_PUBLISHABLE_KEY"],
+        "STRIPE_WEBHOOK_SECRET": DEV_STRIPE_KEYS["STRIPE_WEBHOOK_SECRET"],
+        "STRIPE_API_BASE": None,
+        # Unpaid orders hold their stock this long; then expire-reservations cancels them.
+        "RESERVATION_MINUTES": 30,
+        "FACTORY_PICKUP_ADDRESS": "Sourcefront Garment Factory, 18 Industrial Road, Foshan",
         "WTF_CSRF_TIME_LIMIT": None,
         "SHOP_BASE_URL": "http://127.0.0.1:5000",
         "RATE_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
@@ -100,4 +115,20 @@ def check_settings(config) -> None:
     elif production and config["SECRET_KEY"] == DEV_SECRET_KEY:
         raise ConfigError("SECRET_KEY is the development default; set a real one.")
     config["SESSION_COOKIE_SECURE"] = production
+    check_stripe_settings(config, production=production)
+
+
+def check_stripe_settings(config, *, production: bool) -> None:
+    """Production needs real Stripe keys; a live key never talks to a local stand-in."""
+    if production:
+        for name, dev_value in DEV_STRIPE_KEYS.items():
+            if config.get(name) in (None, "", dev_value):
+                raise ConfigError(f"{name} is not set; copy it from Stripe's dashboard.")
+    api_base = config.get("STRIPE_API_BASE") or ""
+    local = any(host in api_base for host in ("127.0.0.1", "localhost", "[::1]"))
+    if local and str(config.get("STRIPE_SECRET_KEY", "")).startswith("sk_live_"):
+        raise ConfigError("A live Stripe key must not be sent to a local STRIPE_API_BASE.")
+    if not str(config.get("RESERVATION_MINUTES", "")).isdigit():
+        raise ConfigError("RESERVATION_MINUTES must be a whole number of minutes.")
+    config["RESERVATION_MINUTES"] = int(config["RESERVATION_MINUTES"])
     config["REMEMBER_COOKIE_SECURE"] = production

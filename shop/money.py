@@ -50,3 +50,8 @@ def format_money(amount: int, currency: str, locale: str = "en") -> str:
     if get_currency_symbol(currency, locale=locale) == currency:
         return format_currency(value, currency, format="¤\xa0#,##0.00", locale=locale)
     return format_currency(value, currency, locale=locale)
+
+
+# The smallest card payment Stripe settles, per currency (minor units). CNY is not a
+# settlement currency: Stripe converts it, so the floor is a conservative ¥4.00.
+MIN_CARD_AMOUNTS = {"CNY": 400, "JPY": 50, "SGD": 50, "USD": 50}

@@ -1,13 +1,14 @@
 """Jinja filters and globals. They format; they never decide."""
 
 from flask import Flask, request, session
-from flask_babel import get_locale
+from flask_babel import format_datetime, get_locale
 
 from shop.catalog.colours import colour_name
 from shop.catalog.size_chart import heading_label
 from shop.i18n import CURRENCY_LABELS, current_currency, select_locale
 from shop.locales import LANGUAGES, localized
 from shop.money import SUPPORTED_CURRENCIES, format_money
+from shop.orders.labels import order_status_label
 
 
 def money_filter(amount: int | None, currency: str) -> str:
@@ -18,6 +19,10 @@ def money_filter(amount: int | None, currency: str) -> str:
 
 def localized_filter(obj, field: str) -> str:
     return localized(obj, field, str(get_locale()))
+
+
+def datetime_short_filter(value) -> str:
+    return format_datetime(value, "short") if value else ""
 
 
 def _return_path(max_length: int = 400) -> str:
@@ -31,6 +36,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(localized_filter, "localized")
     app.add_template_filter(colour_name, "colour_name")
     app.add_template_filter(heading_label, "size_chart_heading")
+    app.add_template_filter(datetime_short_filter, "datetime_short")
+    app.add_template_global(order_status_label)
 
     @app.context_processor
     def shop_globals():

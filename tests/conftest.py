@@ -113,3 +113,48 @@ def recording_queries(app):
         yield statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture(scope="session")
+def localstripe(tmp_path_factory):
+    """The base URL of a localstripe started for this test session."""
+    from tests import localstripe_server
+
+    with open(tmp_path_factory.mktemp("stripe") / "log", "w") as log:
+        process, base = localstripe_server.start(log)
+        yield base
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def stripe_settings(localstripe) -> dict:
+    from tests.localstripe_server import WEBHOOK_SECRET
+
+    return {
+        "STRIPE_API_BASE": localstripe,
+        "STRIPE_JS_URL": f"{localstripe}/js.stripe.com/v3/",
+        "STRIPE_SECRET_KEY": "sk_test_sourcefront",
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_sourcefront",
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
+
+
+@pytest.fixture
+def serve():
+    """``serve(app)`` → the app on a free loopback port until the test ends."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    servers = []
+
+    def start(app) -> str:
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server in servers:
+        server.shutdown()

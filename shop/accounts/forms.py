@@ -4,6 +4,7 @@ from wtforms import BooleanField, EmailField, HiddenField, PasswordField, Select
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from shop.accounts import passwords
+from shop.accounts.addresses import address_problems, normalise_postcode
 from shop.accounts.service import InvalidEmail, normalise_email
 
 PASSWORD_MESSAGES = {
@@ -71,6 +72,14 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
+ADDRESS_MESSAGES = {
+    "region_required": _l("Enter the province or prefecture."),
+    "postcode_six_digits": _l("Enter the six-digit postcode."),
+    "postcode_japan": _l("Enter the postcode like 123-4567."),
+    "phone_required": _l("Enter a phone number: the courier calls before delivering."),
+    "phone_invalid": _l("Enter a phone number with digits only, like +86 139 0000 0000."),
+}
+
 COUNTRIES = [
     ("CN", _l("China")),
     ("JP", _l("Japan")),
@@ -91,6 +100,24 @@ class AddressForm(FlaskForm):
     line1 = StringField(_l("Address"), validators=[DataRequired(), Length(max=200)])
     line2 = StringField(_l("Address line 2"), validators=[Optional(), Length(max=200)])
     postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=20)])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        return self.check_country_rules() and valid
+
+    def check_country_rules(self) -> bool:
+        """The courier's rules for the chosen country (``shop.accounts.addresses``)."""
+        problems = address_problems(
+            country=self.country.data or "",
+            region=self.region.data or "",
+            postcode=self.postcode.data or "",
+            phone=self.phone.data or "",
+        )
+        for name, code in problems.items():
+            getattr(self, name).errors = [*getattr(self, name).errors, ADDRESS_MESSAGES[code]]
+        if "postcode" not in problems:
+            self.postcode.data = normalise_postcode(self.country.data, self.postcode.data)
+        return not problems
 
 
 class EmptyForm(FlaskForm):

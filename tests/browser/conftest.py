@@ -6,10 +6,8 @@ Without it the tests skip, except in CI, where a skip would hide a broken instal
 
 import os
 import shutil
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -42,14 +40,9 @@ def browser():
 
 
 @pytest.fixture
-def live_server(app):
+def live_server(app, serve):
     """The test app served on a free loopback port for the length of one test."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    return serve(app)
 
 
 @pytest.fixture

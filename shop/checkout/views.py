@@ -1,0 +1,184 @@
+"""Checkout: details and delivery (``/checkout``), the review, and placing the order.
+
+The buyer's details live in the session between steps; prices never do. Placing the
+order re-prices the cart from the catalogue and compares the total with the one the
+buyer reviewed, so a currency switch or a price change in between is shown, not charged.
+"""
+
+from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from shop.accounts.forms import COUNTRIES, EmptyForm
+from shop.cart.views import current_cart, remember_count
+from shop.checkout import service
+from shop.checkout.forms import METHOD_LABELS, CheckoutForm
+from shop.db import get_session
+from shop.i18n import current_currency
+from shop.money import format_money
+from shop.orders.access import remember_in_session
+from shop.payments.stripe_gateway import PaymentServiceUnavailable, gateway
+
+bp = Blueprint("checkout", __name__, url_prefix="/checkout")
+
+DETAILS_KEY = "checkout"
+REVIEWED_KEY = "checkout_reviewed"  # [currency, total] the buyer saw on the review page
+
+
+def _summary(details):
+    return service.summarise(
+        get_session(), current_cart(), details, current_currency(), str(get_locale())
+    )
+
+
+def _cart_blocks_checkout(summary) -> str | None:
+    if not summary.pricing.groups:
+        return _("Your cart is empty.")
+    if not summary.pricing.can_checkout:
+        return _("Fix the items marked in your cart before checking out.")
+    return None
+
+
+def _prefilled_form() -> CheckoutForm:
+    saved = service.CheckoutDetails.from_dict(session.get(DETAILS_KEY))
+    if saved is not None:
+        return CheckoutForm(data=saved.to_dict())
+    form = CheckoutForm()
+    if current_user.is_authenticated:
+        form.email.data = current_user.email
+        form.recipient.data = current_user.name
+        address = current_user.addresses[0] if current_user.addresses else None
+        if address is not None:
+            for name in ("recipient", "phone", "country", "region", "city", "line1", "line2"):
+                getattr(form, name).data = getattr(address, name)
+            form.postcode.data = address.postcode
+    return form
+
+
+def _render_details(form, summary, status=200):
+    return (
+        render_template(
+            "checkout/details.html",
+            form=form,
+            summary=summary,
+            countries=dict(COUNTRIES),
+            method_labels=METHOD_LABELS,
+            pickup_address=current_app.config["FACTORY_PICKUP_ADDRESS"],
+        ),
+        status,
+    )
+
+
+@bp.get("")
+def details():
+    summary = _summary(None)
+    blocked = _cart_blocks_checkout(summary)
+    if blocked:
+        flash(blocked, "error")
+        return redirect(url_for("cart.cart_page"))
+    return _render_details(_prefilled_form(), summary)
+
+
+@bp.post("")
+def details_submit():
+    form = CheckoutForm()
+    summary = _summary(None)
+    blocked = _cart_blocks_checkout(summary)
+    if blocked:
+        flash(blocked, "error")
+        return redirect(url_for("cart.cart_page"), code=303)
+    if not form.validate_on_submit():
+        return _render_details(form, summary, 400)
+    fields = service.CheckoutDetails.__dataclass_fields__
+    details = service.CheckoutDetails(**{name: (getattr(form, name).data or "") for name in fields})
+    session[DETAILS_KEY] = details.to_dict()
+    return redirect(url_for("checkout.review"), code=303)
+
+
+@bp.get("/review")
+def review():
+    details = service.CheckoutDetails.from_dict(session.get(DETAILS_KEY))
+    if details is None:
+        return redirect(url_for("checkout.details"))
+    summary = _summary(details)
+    blocked = _cart_blocks_checkout(summary)
+    if blocked:
+        flash(blocked, "error")
+        return redirect(url_for("cart.cart_page"))
+    session[REVIEWED_KEY] = [summary.currency, summary.total_amount]
+    return render_template(
+        "checkout/review.html",
+        details=details,
+        summary=summary,
+        form=EmptyForm(),
+        countries=dict(COUNTRIES),
+        pickup_address=current_app.config["FACTORY_PICKUP_ADDRESS"],
+    )
+
+
+@bp.post("/place")
+def place():
+    form = EmptyForm()
+    details = service.CheckoutDetails.from_dict(session.get(DETAILS_KEY))
+    cart = current_cart()
+    if not form.validate_on_submit() or details is None or cart is None:
+        flash(_("Check your details and place the order again."), "error")
+        return redirect(url_for("checkout.details"), code=303)
+    currency = current_currency()
+    reviewed = session.get(REVIEWED_KEY) or [None, None]
+    db = get_session()
+    try:
+        order = service.place_order(
+            db,
+            cart,
+            details,
+            currency=currency,
+            locale=str(get_locale()),
+            user_id=current_user.id if current_user.is_authenticated else None,
+            expected_total=reviewed[1] if reviewed[0] == currency else -1,
+            gateway=gateway(),
+            reservation_minutes=current_app.config["RESERVATION_MINUTES"],
+        )
+    except service.TotalChanged:
+        db.rollback()
+        flash(_("Prices or currency changed since you reviewed your order: check it again."))
+        return redirect(url_for("checkout.review"), code=303)
+    except service.StockRanOut as error:
+        db.rollback()
+        flash(
+            _(
+                "Only %(n)d of %(sku)s left: someone bought the rest. Lower the quantity and "
+                "check out again.",
+                n=error.available,
+                sku=error.sku,
+            ),
+            "error",
+        )
+        return redirect(url_for("cart.cart_page"), code=303)
+    except service.BelowCardMinimum as error:
+        db.rollback()
+        flash(
+            _(
+                "Card payments start at %(amount)s. Add more to your order.",
+                amount=format_money(error.minimum, error.currency, str(get_locale())),
+            ),
+            "error",
+        )
+        return redirect(url_for("cart.cart_page"), code=303)
+    except service.CartNotReady:
+        db.rollback()
+        flash(_("Fix the items marked in your cart before checking out."), "error")
+        return redirect(url_for("cart.cart_page"), code=303)
+    except PaymentServiceUnavailable:
+        db.rollback()
+        flash(
+            _("The card payment service did not answer. Nothing was ordered; try again."),
+            "error",
+        )
+        return redirect(url_for("checkout.review"), code=303)
+    session.pop(DETAILS_KEY, None)
+    session.pop(REVIEWED_KEY, None)
+    remember_in_session(session, order)
+    remember_count(cart)
+    return redirect(url_for("payments.pay_page", number=order.number), code=303)

@@ -1,0 +1,142 @@
+"""Orders: what was bought, at what price, where it goes, and everything that happened.
+
+An order keeps a snapshot of each line (SKU, name, size, colour, unit price, quantity) so
+that later catalogue edits never change it. Its three statuses move only through
+``shop.orders.transitions``; every move appends an ``OrderEvent`` to the timeline.
+"""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.db import Base, utcnow
+
+
+class Order(Base):
+    __tablename__ = "shop_order"  # "order" is an SQL keyword
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    locale: Mapped[str] = mapped_column(sa.String(10), default="en")
+    currency: Mapped[str] = mapped_column(sa.String(3))
+
+    state: Mapped[str] = mapped_column(sa.String(20), default="open")
+    payment_status: Mapped[str] = mapped_column(sa.String(30), default="unpaid")
+    fulfilment_status: Mapped[str] = mapped_column(sa.String(30), default="unfulfilled")
+    # Something staff must look at (a payment that does not match the order, say).
+    needs_attention: Mapped[bool] = mapped_column(default=False)
+
+    subtotal_amount: Mapped[int]
+    shipping_amount: Mapped[int] = mapped_column(default=0)
+    total_amount: Mapped[int]
+
+    delivery_method: Mapped[str] = mapped_column(sa.String(20))  # courier, pickup
+    recipient: Mapped[str] = mapped_column(sa.String(120), default="")
+    phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    country: Mapped[str] = mapped_column(sa.String(2), default="")
+    region: Mapped[str] = mapped_column(sa.String(120), default="")
+    city: Mapped[str] = mapped_column(sa.String(120), default="")
+    line1: Mapped[str] = mapped_column(sa.String(200), default="")
+    line2: Mapped[str] = mapped_column(sa.String(200), default="")
+    postcode: Mapped[str] = mapped_column(sa.String(20), default="")
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    # Unpaid orders hold their stock until then; ``expire-reservations`` cancels them after.
+    reserved_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    paid_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    lines: Mapped[list["OrderLine"]] = relationship(
+        back_populates="order", order_by=lambda: OrderLine.id, cascade="all, delete-orphan"
+    )
+    events: Mapped[list["OrderEvent"]] = relationship(
+        back_populates="order", order_by=lambda: OrderEvent.id, cascade="all, delete-orphan"
+    )
+    payments: Mapped[list["Payment"]] = relationship(
+        back_populates="order", order_by=lambda: Payment.attempt, cascade="all, delete-orphan"
+    )
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def awaiting_payment(self) -> bool:
+        return self.state == "open" and self.payment_status == "unpaid"
+
+
+class OrderLine(Base):
+    __tablename__ = "order_line"
+    __table_args__ = (sa.CheckConstraint("quantity >= 1", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id"), index=True)
+    variant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("variant.id"))
+    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product.id"))
+    sku: Mapped[str] = mapped_column(sa.String(64))
+    product_name: Mapped[str] = mapped_column(sa.String(200))
+    size: Mapped[str] = mapped_column(sa.String(40), default="")
+    colour: Mapped[str] = mapped_column(sa.String(60), default="")
+    unit_amount: Mapped[int]
+    quantity: Mapped[int]
+    line_amount: Mapped[int]
+    made_to_order: Mapped[bool] = mapped_column(default=False)
+    lead_time_days: Mapped[int | None]
+    # Stock held for this line (stocked variants only); sold or released exactly once.
+    allocated: Mapped[bool] = mapped_column(default=False)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class OrderEvent(Base):
+    """One entry of an order's timeline: who did what, when, and whether the customer
+    sees it."""
+
+    __tablename__ = "order_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    actor_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    visible_to_customer: Mapped[bool] = mapped_column(default=True)
+
+    order: Mapped[Order] = relationship(back_populates="events")
+
+
+class Payment(Base):
+    """One attempt to pay an order by card: a Stripe PaymentIntent. A declined card that
+    leaves its PaymentIntent unusable gets a new attempt on the same order."""
+
+    __tablename__ = "payment"
+    __table_args__ = (sa.UniqueConstraint("order_id", "attempt"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id"), index=True)
+    attempt: Mapped[int] = mapped_column(default=1)
+    intent_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    amount: Mapped[int]
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    status: Mapped[str] = mapped_column(sa.String(40), default="requires_payment_method")
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    order: Mapped[Order] = relationship(back_populates="payments")
+
+
+class ProcessedStripeEvent(Base):
+    """Every Stripe event id the webhook has handled; a repeat changes nothing."""
+
+    __tablename__ = "processed_stripe_event"
+
+    event_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(sa.String(80))
+    received_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

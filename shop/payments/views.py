@@ -1,0 +1,153 @@
+"""The payment page (card entry, then "processing", then the confirmation), the card
+confirmation the page posts to, and Stripe's webhook."""
+
+import re
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from shop.db import get_session
+from shop.extensions import csrf
+from shop.mail import send_email
+from shop.orders import access
+from shop.orders.models import Order
+from shop.payments import service
+from shop.payments.stripe_gateway import (
+    InvalidWebhook,
+    PaymentServiceUnavailable,
+    gateway,
+)
+
+bp = Blueprint("payments", __name__)
+
+PAYMENT_METHOD_ID = re.compile(r"(pm|card|src)_[A-Za-z0-9]{1,200}")
+
+
+def _visible_order(number: str) -> Order:
+    order = get_session().scalars(sa.select(Order).where(Order.number == number)).first()
+    if order is None or not access.can_view(
+        order,
+        user=current_user,
+        flask_session=session,
+        secret_key=current_app.config["SECRET_KEY"],
+        token=request.args.get("t"),
+    ):
+        abort(404)
+    return order
+
+
+def payment_stage(order: Order) -> str:
+    """What the buyer sees: ``pay``, ``processing``, ``paid`` or ``cancelled``."""
+    if order.state == "cancelled":
+        return "cancelled"
+    if order.payment_status != "unpaid":
+        return "paid"
+    latest = service.latest_payment(order)
+    if latest is not None and latest.status in ("succeeded", "processing", "requires_capture"):
+        return "processing"
+    return "pay"
+
+
+@bp.get("/checkout/pay/<number>")
+def pay_page(number: str):
+    order = _visible_order(number)
+    latest = service.latest_payment(order)
+    return render_template(
+        "checkout/pay.html",
+        order=order,
+        stage=payment_stage(order),
+        last_error=latest.last_error if latest and latest.status == "declined" else "",
+        publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
+        stripe_js_url=current_app.config["STRIPE_JS_URL"],
+    )
+
+
+@bp.post("/checkout/pay/<number>/card")
+def pay_with_card(number: str):
+    """JSON in, JSON out: ``{"payment_method": "pm_…"}`` (or a token's ``card_…``)."""
+    order = _visible_order(number)
+    payload = request.get_json(silent=True) or {}
+    method_id = str(payload.get("payment_method", ""))
+    if not PAYMENT_METHOD_ID.fullmatch(method_id):
+        return jsonify(status="declined", message=str(_l("Enter your card details."))), 400
+    db = get_session()
+    try:
+        result = service.pay_with_card(db, order, method_id, gateway())
+    except service.OrderNotPayable:
+        db.rollback()
+        return jsonify(status="not_payable", next=url_for(".pay_page", number=number)), 409
+    except PaymentServiceUnavailable as error:
+        db.rollback()
+        return jsonify(status="declined", message=str(_l(error.message))), 503
+    db.commit()  # a declined attempt is remembered even though the answer is not a success
+    return jsonify(
+        status=result.status,
+        client_secret=result.client_secret,
+        message=result.message,
+        next=url_for(".pay_page", number=number),
+    )
+
+
+@bp.get("/checkout/pay/<number>/status")
+def payment_status(number: str):
+    order = _visible_order(number)
+    return jsonify(
+        stage=payment_stage(order),
+        payment=order.payment_status,
+        fulfilment=order.fulfilment_status,
+    )
+
+
+@bp.post("/stripe/webhook")
+@csrf.exempt
+def stripe_webhook():
+    stripe_gateway = gateway()
+    try:
+        event = stripe_gateway.verify_event(
+            request.get_data(), request.headers.get("Stripe-Signature")
+        )
+    except InvalidWebhook as error:
+        current_app.logger.warning("Refused a Stripe webhook: %s", error)
+        return jsonify(error="invalid signature"), 400
+    db = get_session()
+    try:
+        outcome = service.handle_event(db, event, stripe_gateway, on_paid=send_paid_email)
+        db.commit()
+    except IntegrityError:
+        db.rollback()  # the same event, delivered twice at once: the other one won
+        outcome = "duplicate"
+    except PaymentServiceUnavailable:
+        db.rollback()
+        return jsonify(error="stripe unavailable; deliver again"), 503
+    current_app.logger.info("Stripe %s %s: %s", event.type, event.id, outcome)
+    return jsonify(received=True, outcome=outcome)
+
+
+def order_link(order: Order) -> str:
+    """The signed link to an order, for emails (works without signing in)."""
+    token = access.link_token(current_app.config["SECRET_KEY"], order)
+    path = url_for("payments.pay_page", number=order.number, t=token)
+    return current_app.config["SHOP_BASE_URL"].rstrip("/") + path
+
+
+def send_paid_email(order: Order) -> None:
+    send_email(
+        order.email,
+        _l("Order %(number)s is paid", number=order.number),
+        "order_paid",
+        locale=order.locale,
+        order=order,
+        link=order_link(order),
+    )
