@@ -24,6 +24,15 @@ TEST_SETTINGS = {
 }
 
 
+# What production must configure beyond the secret key (shop.config.check_settings).
+PRODUCTION_SETTINGS = {
+    "SHOP_ENV": "production",
+    "STRIPE_SECRET_KEY": "sk_test_production_like",
+    "STRIPE_PUBLISHABLE_KEY": "pk_test_production_like",
+    "STRIPE_WEBHOOK_SECRET": "whsec_production_like",
+}
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("DATABASE_URL")

@@ -6,6 +6,7 @@ import pytest
 
 from shop import create_app
 from shop.config import ConfigError
+from tests.conftest import PRODUCTION_SETTINGS
 
 
 def test_production_without_secret_key_refuses_to_start(monkeypatch, tmp_path):
@@ -24,13 +25,33 @@ def test_production_refuses_the_development_secret(monkeypatch, tmp_path):
         create_app()
 
 
+def production_env(monkeypatch, **extra):
+    for name, value in {**PRODUCTION_SETTINGS, "SECRET_KEY": "a" * 64, **extra}.items():
+        monkeypatch.setenv(name, value)
+
+
 def test_production_with_secret_key_starts_with_secure_cookies(monkeypatch, tmp_path):
-    monkeypatch.setenv("SHOP_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "a" * 64)
+    production_env(monkeypatch)
     monkeypatch.setenv("SHOP_INSTANCE_PATH", str(tmp_path))
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
     app.extensions["sa_engine"].dispose()
+
+
+@pytest.mark.parametrize("missing", ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"])
+def test_production_refuses_to_start_without_stripe_keys(monkeypatch, tmp_path, missing):
+    production_env(monkeypatch, SHOP_INSTANCE_PATH=str(tmp_path))
+    monkeypatch.delenv(missing)
+    with pytest.raises(ConfigError, match=missing):
+        create_app()
+
+
+def test_a_live_stripe_key_is_never_sent_to_a_local_stand_in(monkeypatch, tmp_path):
+    monkeypatch.setenv("SHOP_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_live_123")
+    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:8420")
+    with pytest.raises(ConfigError, match="live Stripe key"):
+        create_app()
 
 
 def test_development_needs_nothing_configured(monkeypatch, tmp_path):

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from shop.config import default_settings
 from shop.mail import read_outbox, send_email
+from tests.conftest import PRODUCTION_SETTINGS
 
 SMTP_USER = "shop"
 SMTP_PASSWORD = "s3cret-pw"  # noqa: S105 - a test server's password
@@ -115,7 +116,7 @@ def test_line_breaks_in_headers_are_refused_and_nothing_is_sent(mail_app, outbox
 
 
 def test_production_without_a_mail_server_warns(make_app, outbox_dir, caplog):
-    app = make_app(SHOP_ENV="production", MAIL_OUTBOX=str(outbox_dir))
+    app = make_app(**PRODUCTION_SETTINGS, MAIL_OUTBOX=str(outbox_dir))
     with app.app_context(), caplog.at_level(logging.WARNING, logger="shop.mail"):
         send_test_message()
     assert "MAIL_SERVER is not set" in caplog.text

@@ -11,6 +11,7 @@ from flask_login import UserMixin, login_user
 
 from shop.config import ConfigError
 from shop.security import LOG_FORMAT, REQUEST_ID_HEADER
+from tests.conftest import PRODUCTION_SETTINGS
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -245,7 +246,7 @@ def cookie_flags(cookie: str) -> set[str]:
 
 
 def test_production_session_cookie_is_secure_httponly_and_lax(make_app):
-    cookie = session_cookie(make_app(SHOP_ENV="production"))
+    cookie = session_cookie(make_app(**PRODUCTION_SETTINGS))
     assert {"secure", "httponly", "samesite"} <= cookie_flags(cookie)
     assert "SameSite=Lax" in cookie
 
@@ -263,7 +264,7 @@ class RememberedUser(UserMixin):
 
 @pytest.mark.parametrize(("env", "secure"), [("production", True), ("development", False)])
 def test_remember_me_cookie_has_the_session_cookie_flags(make_app, env, secure):
-    app = make_app(SHOP_ENV=env)
+    app = make_app(**(PRODUCTION_SETTINGS if env == "production" else {}))
 
     @app.get("/remember-me")
     def remember_me():

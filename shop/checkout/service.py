@@ -125,6 +125,11 @@ def place_order(
 ) -> Order:
     now = now or utcnow()
     summary = summarise(session, cart, details, currency, locale)
+    for group in summary.pricing.groups:
+        for line in group.lines:
+            for problem in line.problems:
+                if problem.code == "short_stock":
+                    raise StockRanOut(line.sku, problem.values["available"])
     if not summary.pricing.can_checkout:
         raise CartNotReady()
     if expected_total is not None and expected_total != summary.total_amount:

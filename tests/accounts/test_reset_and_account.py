@@ -1,5 +1,8 @@
 """Password reset links, and the account page: name, email, password, addresses."""
 
+import re
+
+import pytest
 import sqlalchemy as sa
 
 from shop.accounts import tokens
@@ -118,7 +121,15 @@ def test_addresses_add_and_remove_only_your_own(client, session):
     login(client)
     client.post(
         "/account/addresses",
-        data={"recipient": "Ann", "country": "CN", "city": "Shanghai", "line1": "88 Nanjing Rd"},
+        data={
+            "recipient": "Ann",
+            "country": "CN",
+            "region": "Shanghai",
+            "city": "Shanghai",
+            "line1": "88 Nanjing Rd",
+            "postcode": "200001",
+            "phone": "+86 21 5555 0000",
+        },
     )
     addresses = session.scalars(sa.select(Address).order_by(Address.id)).all()
     assert [(a.user_id, a.city) for a in addresses] == [
@@ -134,9 +145,30 @@ def test_addresses_add_and_remove_only_your_own(client, session):
 def test_address_form_says_what_is_missing(client, session):
     make_user(session)
     login(client)
-    response = client.post("/account/addresses", data={"country": "CN"})
+    response = client.post("/account/addresses", data={"country": "OT"})
     assert response.status_code == 400
     assert response.text.count('data-testid="field-error"') == 3  # recipient, city, line1
+    assert session.scalar(sa.select(sa.func.count(Address.id))) == 0
+
+
+@pytest.mark.parametrize(
+    ("country", "postcode", "messages"),
+    [
+        ("CN", "12345", ["phone number", "province or prefecture", "six-digit postcode"]),
+        ("JP", "1234567x", ["phone number", "province or prefecture", "like 123-4567"]),
+        ("SG", "S12345", ["six-digit postcode"]),
+    ],
+)
+def test_address_rules_follow_the_country(client, session, country, postcode, messages):
+    make_user(session)
+    login(client)
+    data = {"recipient": "Ann", "city": "X", "line1": "1 Road", "country": country}
+    response = client.post("/account/addresses", data={**data, "postcode": postcode})
+    assert response.status_code == 400
+    errors = re.findall(r'data-testid="field-error">([^<]*)<', response.text)
+    assert len(errors) == len(messages)
+    for message, error in zip(messages, errors, strict=True):
+        assert message in error
     assert session.scalar(sa.select(sa.func.count(Address.id))) == 0
 
 
@@ -157,7 +189,15 @@ def test_edit_your_own_address_but_not_anyone_elses(client, session):
     login(client)
     form = client.get(f"/account/addresses/{mine.id}/edit")
     assert form.status_code == 200 and 'value="88 Rd"' in form.text
-    changed = {"recipient": "Ann Lee", "country": "JP", "city": "Osaka", "line1": "2-1 Umeda"}
+    changed = {
+        "recipient": "Ann Lee",
+        "country": "JP",
+        "region": "Osaka",
+        "city": "Osaka",
+        "line1": "2-1 Umeda",
+        "postcode": "5300001",
+        "phone": "06-5555-0000",
+    }
     assert client.post(f"/account/addresses/{mine.id}/edit", data=changed).status_code == 302
     assert client.get(f"/account/addresses/{theirs.id}/edit").status_code == 404
     assert client.post(f"/account/addresses/{theirs.id}/edit", data=changed).status_code == 404
@@ -165,4 +205,5 @@ def test_edit_your_own_address_but_not_anyone_elses(client, session):
     assert bad.status_code == 400
     session.expire_all()
     assert (mine.recipient, mine.country, mine.city) == ("Ann Lee", "JP", "Osaka")
+    assert mine.postcode == "530-0001"  # typed as 5300001: stored the way Japan writes it
     assert (theirs.recipient, theirs.city) == ("Bob", "Singapore")

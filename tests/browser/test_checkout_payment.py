@@ -1,0 +1,258 @@
+"""Golden path, buying and paying: a guest fills the size grid, checks out and pays by card.
+
+The shop is wired to localstripe: its stand-in Stripe.js renders plain card inputs in the
+page, a 3-D Secure challenge is its modal ("Complete authentication" / "Fail
+authentication"), and only localstripe's signed webhook, delivered to the served app,
+marks an order paid.
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.checkout_helpers import load_order
+from tests.factories import make_product
+from tests.localstripe_server import register_webhook
+
+pytestmark = pytest.mark.browser
+
+WAIT_MS = 15_000
+GOOD_CARD = "4242424242424242"
+THREE_D_SECURE_CARD = "4000002500003155"
+DECLINED_CARD = "4000000000000341"
+
+
+@pytest.fixture
+def app(make_app, stripe_settings):
+    """The shop wired to localstripe (the browser loads localstripe's stand-in Stripe.js)."""
+    return make_app(**stripe_settings)
+
+
+@pytest.fixture
+def live_server(app, serve, localstripe):
+    """The app served once, with localstripe's webhook pointed at that same server."""
+    url = serve(app)
+    register_webhook(localstripe, url + "/stripe/webhook")
+    return url
+
+
+@pytest.fixture
+def polo(session):
+    product = make_product(
+        session,
+        slug="summer-polo",
+        name="Summer school polo",
+        tiers=((1, 8900), (10, 7900)),
+        sizes=("120", "130", "140"),
+        colours=("white", "navy"),
+        on_hand=50,
+    )
+    session.commit()
+    return product
+
+
+@pytest.fixture
+def watched(page, live_server):
+    """The page, recording what it posts to the shop and what the console complains of."""
+    posted: list[str] = []
+    problems: list[str] = []
+
+    def on_request(request):
+        if request.url.startswith(live_server) and request.method == "POST":
+            posted.append(request.post_data or "")
+
+    def on_console(message):
+        if message.type == "error":
+            problems.append(message.text)
+
+    page.on("request", on_request)
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.set_default_timeout(WAIT_MS)
+    return page, posted, problems
+
+
+def variant_sku(product, size: str, colour: str) -> str:
+    [variant] = [v for v in product.variants if (v.size, v.colour) == (size, colour)]
+    return variant.sku
+
+
+def add_sizes(page, live_server, quantities: dict[str, int], colour: str = "Navy") -> None:
+    page.goto(live_server + "/products/summer-polo")
+    for size, quantity in quantities.items():
+        page.get_by_label(f"Quantity of size {size}, {colour}").fill(str(quantity))
+    page.get_by_test_id("add-to-cart").click()
+    pieces = sum(quantities.values())
+    expect(page.get_by_test_id("flash")).to_have_text(f"Added {pieces} pieces to your cart.")
+
+
+def fill_details(page, *, courier: bool) -> None:
+    page.get_by_label("Email").fill("buyer@example.com")
+    method = "courier" if courier else "pickup"
+    page.locator(f"input[name=delivery_method][value={method}]").check()
+    page.get_by_label("Recipient").fill("Li Wei")
+    page.get_by_label("Phone").fill("+86 139 0000 0000")
+    if courier:
+        page.get_by_label("Country").select_option("CN")
+        page.get_by_label("Province / prefecture / state").fill("Guangdong")
+        page.get_by_label("City").fill("Foshan")
+        page.get_by_label("Address", exact=True).fill("18 Jihua Road")
+        page.get_by_label("Postcode").fill("528000")
+    page.get_by_test_id("to-review").click()
+    expect(page).to_have_url(re.compile(r"/checkout/review$"))
+
+
+def place_order(page) -> tuple[str, int]:
+    """From the review page: place the order. Returns (order number, review total)."""
+    review_total = int(page.get_by_test_id("order-total").get_attribute("data-amount"))
+    page.get_by_test_id("place-order").click()
+    expect(page).to_have_url(re.compile(r"/checkout/pay/[^/?#]+$"))
+    number = page.url.rsplit("/", 1)[-1]
+    expect(page.get_by_test_id("order-number")).to_have_text(number)
+    return number, review_total
+
+
+def buy_for_pickup(page, live_server) -> str:
+    """Cart → details (pick-up) → review → place; returns the order number."""
+    add_sizes(page, live_server, {"130": 2})
+    page.goto(live_server + "/cart")
+    page.get_by_test_id("checkout").click()
+    fill_details(page, courier=False)
+    number, _ = place_order(page)
+    return number
+
+
+def fill_card(page, number: str) -> None:
+    card = page.locator("#card")
+    card.locator("input[placeholder=number]").fill(number)
+    card.locator("input[placeholder=exp_month]").fill("12")
+    card.locator("input[placeholder=exp_year]").fill("30")
+    card.locator("input[placeholder=cvc]").fill("123")
+    card.locator("input[placeholder=postal_code]").fill("528000")
+
+
+def pay_with(page, number: str) -> None:
+    fill_card(page, number)
+    page.get_by_test_id("pay").click()
+
+
+def expect_paid(page, app, number: str) -> None:
+    """The page reaches the confirmation by itself (meta refresh) once the webhook lands."""
+    expect(page.get_by_test_id("payment-confirmed")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_test_id("order-status")).to_have_attribute("data-payment", "paid")
+    expect(page.get_by_test_id("payment-form")).to_have_count(0)
+    assert load_order(app, number).payment_status == "paid"
+
+
+def expect_unpaid_and_payable(page, app, number: str) -> None:
+    page.reload()
+    expect(page.get_by_test_id("order-status")).to_have_attribute("data-payment", "unpaid")
+    expect(page.get_by_test_id("payment-form")).to_be_visible()
+    expect(page.locator("#card input[placeholder=number]")).to_be_visible()
+    order = load_order(app, number)
+    assert (order.payment_status, order.state) == ("unpaid", "open")
+
+
+def test_guest_buys_three_sizes_by_courier_and_pays_by_card(app, live_server, polo, watched):
+    page, posted, problems = watched
+    add_sizes(page, live_server, {"120": 4, "130": 5, "140": 3})
+
+    page.goto(live_server + "/cart")
+    lines = page.get_by_test_id("cart-line")
+    expect(lines).to_have_count(3)
+    quantities = {
+        line.get_attribute("data-sku"): line.get_attribute("data-quantity") for line in lines.all()
+    }
+    assert quantities == {
+        variant_sku(polo, "120", "navy"): "4",
+        variant_sku(polo, "130", "navy"): "5",
+        variant_sku(polo, "140", "navy"): "3",
+    }
+    # 12 pieces reach the 10-piece tier: 12 × 79.00 CNY.
+    expect(page.get_by_test_id("cart-total")).to_have_attribute("data-amount", "94800")
+
+    page.get_by_test_id("checkout").click()
+    expect(page).to_have_url(re.compile(r"/checkout$"))
+    fill_details(page, courier=True)
+    expect(page.get_by_test_id("review-email")).to_have_text("buyer@example.com")
+    expect(page.get_by_test_id("summary-line")).to_have_count(3)
+    expect(page.get_by_test_id("shipping")).to_have_attribute("data-amount", "1500")
+    number, review_total = place_order(page)
+    assert review_total == 94800 + 1500
+
+    pay_total = page.get_by_test_id("order-total")
+    expect(pay_total).to_have_attribute("data-amount", str(review_total))
+    expect(pay_total).to_have_attribute("data-currency", "CNY")
+    expect(page.get_by_test_id("order-line")).to_have_count(3)
+    expect(page.get_by_test_id("order-status")).to_have_attribute("data-payment", "unpaid")
+    expect(page.locator("#card input[placeholder=number]")).to_be_visible()
+    page.screenshot(path="/tmp/pay-page.png", full_page=True)
+
+    pay_with(page, GOOD_CARD)
+    expect_paid(page, app, number)
+    order = load_order(app, number)
+    assert order.total_amount == review_total
+    assert sorted((line.sku, line.quantity) for line in order.lines) == sorted(
+        (sku, int(quantity)) for sku, quantity in quantities.items()
+    )
+    assert [payment.status for payment in order.payments] == ["succeeded"]
+    # The card number went to (local)stripe only, never to the shop.
+    assert posted and not any(GOOD_CARD in body for body in posted)
+    assert problems == []
+
+
+def test_three_d_secure_completed_pays_the_order(app, live_server, polo, watched):
+    page, _, problems = watched
+    number = buy_for_pickup(page, live_server)
+
+    pay_with(page, THREE_D_SECURE_CARD)
+    complete = page.get_by_role("button", name="Complete authentication")
+    expect(complete).to_be_visible()
+    assert load_order(app, number).payment_status == "unpaid"  # not before the challenge
+    complete.click()
+
+    expect_paid(page, app, number)
+    assert problems == []
+
+
+def test_three_d_secure_failed_leaves_the_order_unpaid_and_payable(app, live_server, polo, watched):
+    page, _, problems = watched
+    number = buy_for_pickup(page, live_server)
+
+    pay_with(page, THREE_D_SECURE_CARD)
+    page.get_by_role("button", name="Fail authentication").click()
+
+    error = page.get_by_test_id("payment-error")
+    expect(error).to_be_visible()
+    expect(error).to_have_text("The card was not authenticated. Try again or use another card.")
+    expect(page.get_by_test_id("pay")).to_be_enabled()
+    expect(page).to_have_url(re.compile(rf"/checkout/pay/{number}$"))
+    page.wait_for_timeout(2_000)  # time for a (wrong) webhook to arrive
+    expect_unpaid_and_payable(page, app, number)
+
+    pay_with(page, GOOD_CARD)
+    expect_paid(page, app, number)
+    assert problems == []
+
+
+def test_a_declined_card_shows_stripes_message_then_another_card_pays(
+    app, live_server, polo, watched
+):
+    page, _, problems = watched
+    number = buy_for_pickup(page, live_server)
+
+    pay_with(page, DECLINED_CARD)
+    error = page.get_by_test_id("payment-error")
+    expect(error).to_be_visible()
+    expect(error).to_have_text("Your card was declined.")
+    expect(page.get_by_test_id("pay")).to_be_enabled()
+    expect_unpaid_and_payable(page, app, number)
+    # The decline is remembered: the page says so after a reload too.
+    expect(page.get_by_test_id("payment-error")).to_have_text("Your card was declined.")
+
+    pay_with(page, GOOD_CARD)
+    expect_paid(page, app, number)
+    statuses = [payment.status for payment in load_order(app, number).payments]
+    assert statuses == ["declined", "succeeded"]
+    assert problems == []
