@@ -23,7 +23,8 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	@mkdir -p instance; \
-	$(VENV)/bin/localstripe --port $(LOCALSTRIPE_PORT) > instance/localstripe.log 2>&1 & \
+	$(PY) -m shop.devstripe --port $(LOCALSTRIPE_PORT) \
+		--webhook-url http://$(HOST):$(PORT)/stripe/webhook > instance/localstripe.log 2>&1 & \
 	stripe_pid=$$!; trap 'kill $$stripe_pid 2>/dev/null' EXIT INT TERM; \
 	echo "localstripe on http://127.0.0.1:$(LOCALSTRIPE_PORT) (log: instance/localstripe.log)"; \
 	echo "Sourcefront on http://$(HOST):$(PORT)"; \

@@ -78,10 +78,17 @@ def test_instance_config_then_environment(monkeypatch, tmp_path):
     assert str(app.extensions["sa_engine"].url).startswith("postgresql+psycopg://u@")
 
 
-def test_healthz_reports_app_and_database(client):
-    response = client.get("/healthz")
+def test_healthz_reports_app_database_and_stripe(make_app, stripe_settings):
+    response = make_app(**stripe_settings).test_client().get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "app": "ok", "database": "ok"}
+    assert response.json == {"status": "ok", "app": "ok", "database": "ok", "stripe": "ok"}
+
+
+def test_healthz_reports_stripe_unreachable_but_keeps_serving(make_app, stripe_settings):
+    app = make_app(**{**stripe_settings, "STRIPE_API_BASE": "http://127.0.0.1:9"})
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200
+    assert response.json["stripe"] == "error" and response.json["status"] == "degraded"
 
 
 def test_healthz_reports_an_unreachable_database(make_app, tmp_path):

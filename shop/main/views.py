@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from shop.db import get_session
 from shop.main.forms import PreferencesForm
+from shop.payments.stripe_gateway import gateway
 from shop.urls import safe_next_path
 
 bp = Blueprint("main", __name__)
@@ -20,7 +21,11 @@ def healthz():
         current_app.logger.warning("healthz: database unreachable: %s", error)
         checks["database"] = "error"
     healthy = all(value == "ok" for value in checks.values())
-    return jsonify(status="ok" if healthy else "degraded", **checks), 200 if healthy else 503
+    # Stripe down means no card payments, but browsing and carts still work: report it
+    # without asking the load balancer to take the shop out of service.
+    checks["stripe"] = "ok" if gateway().reachable() else "error"
+    status = "ok" if healthy and checks["stripe"] == "ok" else "degraded"
+    return jsonify(status=status, **checks), 200 if healthy else 503
 
 
 @bp.post("/preferences")

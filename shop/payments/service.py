@@ -23,6 +23,7 @@ from shop.payments.stripe_gateway import (
     IntentNotUsable,
     PaymentServiceUnavailable,
     StripeGateway,
+    UnknownIntent,
 )
 from shop.stock.allocation import release, sell
 
@@ -147,7 +148,10 @@ def _intent_succeeded(
     session: Session, intent_id: str, gateway: StripeGateway, *, on_paid: Notify, now
 ) -> str:
     # Never trust the event's snapshot: ask Stripe what the PaymentIntent is now.
-    intent = gateway.retrieve(intent_id)
+    try:
+        intent = gateway.retrieve(intent_id)
+    except UnknownIntent:
+        return "unknown payment"
     payment, order = _payment_and_order(session, intent_id, intent.order_number)
     if order is None:
         return "unknown payment"
@@ -256,6 +260,8 @@ def _payment_under_way(order: Order, gateway: StripeGateway) -> bool:
             status = gateway.retrieve(payment.intent_id).status
         except PaymentServiceUnavailable:
             return True  # cannot tell: keep the order until Stripe answers
+        except UnknownIntent:
+            continue
         if status in ("succeeded", "processing", "requires_capture"):
             return True
     return False

@@ -31,6 +31,10 @@ class IntentNotUsable(ShopError):
     new attempt."""
 
 
+class UnknownIntent(ShopError):
+    """Stripe has no such PaymentIntent (localstripe forgets them when restarted)."""
+
+
 @dataclass(frozen=True)
 class Intent:
     id: str
@@ -128,13 +132,24 @@ class StripeGateway:
         return _intent(obj)
 
     def retrieve(self, intent_id: str) -> Intent:
-        return _intent(self._call(self.client.v1.payment_intents.retrieve, intent_id))
+        try:
+            return _intent(self._call(self.client.v1.payment_intents.retrieve, intent_id))
+        except stripe.InvalidRequestError:
+            raise UnknownIntent(intent_id) from None
 
     def cancel(self, intent_id: str) -> bool:
         """Cancel an unpaid intent; ``False`` when Stripe says it cannot be cancelled."""
         try:
             self._call(self.client.v1.payment_intents.cancel, intent_id)
         except stripe.InvalidRequestError:
+            return False
+        return True
+
+    def reachable(self) -> bool:
+        """Does Stripe answer our key? (For ``/healthz``; one small list call.)"""
+        try:
+            self._call(self.client.v1.payment_intents.list, params={"limit": 1})
+        except PaymentServiceUnavailable:
             return False
         return True
 

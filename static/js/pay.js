@@ -51,6 +51,31 @@
     return data;
   }
 
+  function sleep(ms) {
+    return new Promise(function (resolve) {
+      setTimeout(resolve, ms);
+    });
+  }
+
+  // After 3-D Secure only Stripe's webhook tells the shop the card was charged; until it
+  // arrives the order still shows the card form. Wait (up to half a minute) for the
+  // order to leave the "pay" stage, so the buyer sees "processing" or "paid", not the
+  // form again.
+  async function waitUntilNotPayable() {
+    for (var tries = 0; tries < 30; tries++) {
+      try {
+        var response = await fetch(form.dataset.statusUrl, {
+          credentials: "same-origin",
+          headers: { Accept: "application/json" },
+        });
+        if (response.ok && (await response.json()).stage !== "pay") return;
+      } catch (error) {
+        // the next try may get through
+      }
+      await sleep(1000);
+    }
+  }
+
   async function pay() {
     var data = await confirmOnServer(await cardId());
     if (data.status === "requires_action") {
@@ -60,6 +85,7 @@
       if (status !== "succeeded" && status !== "processing" && status !== "requires_capture") {
         throw fail(form.dataset.msgAuthFailed);
       }
+      await waitUntilNotPayable();
     } else if (data.status === "declined") {
       throw fail(data.message || form.dataset.msgDeclined);
     }

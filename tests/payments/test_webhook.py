@@ -226,3 +226,9 @@ def test_unknown_event_types_are_acknowledged(app, client):
     payload = event_payload("evt_other", "charge.dispute.created", "dp_1")
     response = deliver(client, payload)
     assert response.status_code == 200 and response.get_json()["outcome"] == "ignored"
+
+
+def test_an_event_for_a_payment_intent_stripe_does_not_know_is_acknowledged(app, client):
+    payload = event_payload("evt_ghost", "payment_intent.succeeded", "pi_does_not_exist")
+    response = deliver(client, payload)
+    assert response.status_code == 200 and response.get_json()["outcome"] == "unknown payment"
