@@ -21,6 +21,8 @@ class User(UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     email_confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Customers choose whether "your order entered production" emails are welcome.
+    production_updates: Mapped[bool] = mapped_column(default=False)
 
     addresses: Mapped[list["Address"]] = relationship(
         back_populates="user",

@@ -10,6 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shop.accounts.models import User
 from shop.db import Base, utcnow
 
 
@@ -32,6 +33,8 @@ class Order(Base):
     subtotal_amount: Mapped[int]
     shipping_amount: Mapped[int] = mapped_column(default=0)
     total_amount: Mapped[int]
+    # What Stripe says has been refunded so far (charge.amount_refunded); only grows.
+    refunded_amount: Mapped[int] = mapped_column(default=0)
 
     delivery_method: Mapped[str] = mapped_column(sa.String(20))  # courier, pickup
     recipient: Mapped[str] = mapped_column(sa.String(120), default="")
@@ -50,6 +53,7 @@ class Order(Base):
     paid_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
+    user: Mapped[User | None] = relationship()
     lines: Mapped[list["OrderLine"]] = relationship(
         back_populates="order", order_by=lambda: OrderLine.id, cascade="all, delete-orphan"
     )
@@ -58,6 +62,15 @@ class Order(Base):
     )
     payments: Mapped[list["Payment"]] = relationship(
         back_populates="order", order_by=lambda: Payment.attempt, cascade="all, delete-orphan"
+    )
+    shipments: Mapped[list["Shipment"]] = relationship(
+        back_populates="order", order_by=lambda: Shipment.id, cascade="all, delete-orphan"
+    )
+    refunds: Mapped[list["Refund"]] = relationship(
+        back_populates="order", order_by=lambda: Refund.id, cascade="all, delete-orphan"
+    )
+    messages: Mapped[list["OrderMessage"]] = relationship(
+        back_populates="order", order_by=lambda: OrderMessage.id, cascade="all, delete-orphan"
     )
 
     @property
@@ -88,6 +101,8 @@ class OrderLine(Base):
     lead_time_days: Mapped[int | None]
     # Stock held for this line (stocked variants only); sold or released exactly once.
     allocated: Mapped[bool] = mapped_column(default=False)
+    # Pieces put back on the shelf after a refund or cancellation (a ledger row each).
+    returned_quantity: Mapped[int] = mapped_column(default=0)
 
     order: Mapped[Order] = relationship(back_populates="lines")
 
@@ -140,3 +155,84 @@ class ProcessedStripeEvent(Base):
     event_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     type: Mapped[str] = mapped_column(sa.String(80))
     received_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class Shipment(Base):
+    """A parcel: some quantities of some lines, with a carrier and a tracking number."""
+
+    __tablename__ = "shipment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id"), index=True)
+    carrier: Mapped[str] = mapped_column(sa.String(30))  # a key of shop.orders.carriers
+    carrier_name: Mapped[str] = mapped_column(sa.String(80), default="")  # for "other"
+    tracking_number: Mapped[str] = mapped_column(sa.String(64), default="")
+    shipped_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    staff_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    order: Mapped[Order] = relationship(back_populates="shipments")
+    lines: Mapped[list["ShipmentLine"]] = relationship(
+        back_populates="shipment", order_by=lambda: ShipmentLine.id, cascade="all, delete-orphan"
+    )
+
+
+class ShipmentLine(Base):
+    __tablename__ = "shipment_line"
+    __table_args__ = (sa.CheckConstraint("quantity >= 1", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(sa.ForeignKey("shipment.id"), index=True)
+    order_line_id: Mapped[int] = mapped_column(sa.ForeignKey("order_line.id"), index=True)
+    quantity: Mapped[int]
+
+    shipment: Mapped[Shipment] = relationship(back_populates="lines")
+    order_line: Mapped[OrderLine] = relationship()
+
+
+class Refund(Base):
+    """Money given back through Stripe. ``request_key`` makes a double-clicked refund one
+    refund: it is unique here and is the idempotency key sent to Stripe."""
+
+    __tablename__ = "refund"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id"), index=True)
+    request_key: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    amount: Mapped[int]
+    stripe_refund_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(20), default="pending")
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    restocked: Mapped[bool] = mapped_column(default=False)
+    staff_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="refunds")
+
+
+class OrderMessage(Base):
+    """One message in an order's thread, from the customer or from the factory. Plain
+    text, escaped when shown."""
+
+    __tablename__ = "order_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id"), index=True)
+    from_staff: Mapped[bool] = mapped_column(default=False)
+    author_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    order: Mapped[Order] = relationship(back_populates="messages")
+
+
+class SentNotification(Base):
+    """An email sent about an order event; the unique key makes each one go out once,
+    however often the event that causes it is processed."""
+
+    __tablename__ = "sent_notification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id"), index=True)
+    key: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    sent_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

@@ -7,7 +7,6 @@ amount and currency. Everything here flushes; the caller (a request or a CLI com
 commits once.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +17,8 @@ from shop.db import utcnow
 from shop.exceptions import ShopError
 from shop.orders import transitions
 from shop.orders.models import Order, Payment, ProcessedStripeEvent
+from shop.orders.notifications import notify
+from shop.payments.refunds import apply_refunded_total, sync_refund_status
 from shop.payments.stripe_gateway import (
     CardDeclined,
     IntentNotUsable,
@@ -107,15 +108,13 @@ def pay_with_card(
 
 # --- webhook events ----------------------------------------------------------------------
 
-Notify = Callable[[Order], None]
-
 
 def already_processed(session: Session, event_id: str) -> bool:
     return session.get(ProcessedStripeEvent, event_id) is not None
 
 
 def handle_event(
-    session: Session, event, gateway: StripeGateway, *, on_paid: Notify, now: datetime | None = None
+    session: Session, event, gateway: StripeGateway, *, now: datetime | None = None
 ) -> str:
     """Apply one verified event, exactly once. Returns what happened (for the log).
 
@@ -126,9 +125,11 @@ def handle_event(
     session.add(ProcessedStripeEvent(event_id=event.id, type=event.type))
     session.flush()
     if event.type == "payment_intent.succeeded":
-        return _intent_succeeded(session, event.object_id, gateway, on_paid=on_paid, now=now)
+        return _intent_succeeded(session, event.object_id, gateway, now=now)
     if event.type == "payment_intent.payment_failed":
         return _intent_failed(session, event)
+    if event.type == "charge.refunded":
+        return _charge_refunded(session, event.object_id, gateway)
     return "ignored"
 
 
@@ -144,9 +145,7 @@ def _payment_and_order(
     return None, None
 
 
-def _intent_succeeded(
-    session: Session, intent_id: str, gateway: StripeGateway, *, on_paid: Notify, now
-) -> str:
+def _intent_succeeded(session: Session, intent_id: str, gateway: StripeGateway, *, now) -> str:
     # Never trust the event's snapshot: ask Stripe what the PaymentIntent is now.
     try:
         intent = gateway.retrieve(intent_id)
@@ -174,8 +173,23 @@ def _intent_succeeded(
         flag(session, order, "paid_after_cancel", f"{intent.id} succeeded after cancellation")
         return "paid after cancel"
     mark_paid(session, order, note=intent.id, now=now)
-    on_paid(order)
+    notify(session, order, "paid")
+    sync_refund_status(session, order)  # a refund whose event came first
     return "paid"
+
+
+def _charge_refunded(session: Session, charge_id: str, gateway: StripeGateway) -> str:
+    """A refund, ours or made in Stripe's dashboard: Stripe's running total is the truth."""
+    try:
+        charge = gateway.retrieve_charge(charge_id)
+    except UnknownIntent:
+        return "unknown payment"
+    _payment, order = _payment_and_order(session, charge.payment_intent)
+    if order is None:
+        return "unknown payment"
+    if apply_refunded_total(session, order, charge.amount_refunded):
+        return "refunded"
+    return "no change"
 
 
 def _intent_failed(session: Session, event) -> str:

@@ -31,6 +31,10 @@ class IntentNotUsable(ShopError):
     new attempt."""
 
 
+class RefundRefused(ShopError):
+    """Stripe would not refund (already refunded, not paid, ...); the message says why."""
+
+
 class UnknownIntent(ShopError):
     """Stripe has no such PaymentIntent (localstripe forgets them when restarted)."""
 
@@ -44,6 +48,15 @@ class Intent:
     client_secret: str = ""
     order_number: str = ""
     error_message: str = ""
+
+
+@dataclass(frozen=True)
+class Charge:
+    id: str
+    payment_intent: str
+    amount: int
+    amount_refunded: int
+    currency: str
 
 
 @dataclass(frozen=True)
@@ -144,6 +157,32 @@ class StripeGateway:
         except stripe.InvalidRequestError:
             return False
         return True
+
+    def refund(self, intent_id: str, amount: int, *, idempotency_key: str) -> str:
+        """Refund ``amount`` (minor units) of a paid PaymentIntent; returns the refund id."""
+        try:
+            obj = self._call(
+                self.client.v1.refunds.create,
+                params={"payment_intent": intent_id, "amount": amount},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.InvalidRequestError as error:
+            raise RefundRefused(str(error.user_message or error)) from None
+        return obj.id
+
+    def retrieve_charge(self, charge_id: str) -> Charge:
+        try:
+            obj = self._call(self.client.v1.charges.retrieve, charge_id)
+        except stripe.InvalidRequestError:
+            raise UnknownIntent(charge_id) from None
+        intent = obj.payment_intent
+        return Charge(
+            id=obj.id,
+            payment_intent=intent if isinstance(intent, str) else getattr(intent, "id", ""),
+            amount=obj.amount,
+            amount_refunded=obj.amount_refunded,
+            currency=obj.currency.upper(),
+        )
 
     def reachable(self) -> bool:
         """Does Stripe answer our key? (For ``/healthz``; one small list call.)"""

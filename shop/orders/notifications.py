@@ -1,0 +1,57 @@
+"""Emails about an order, each sent once per event.
+
+Every email has a key (order, kind, and what makes this one distinct: a shipment, a
+refunded total, a message). The key is stored in ``sent_notification`` (unique) before the
+email goes out, in the transaction that made the change; processing the same webhook or
+click twice therefore sends nothing the second time.
+"""
+
+from urllib.parse import quote
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from shop.mail import send_email
+from shop.orders import access
+from shop.orders.models import Order, SentNotification
+
+SUBJECTS = {
+    "paid": lambda number: _l("Order %(number)s is paid", number=number),
+    "in_production": lambda number: _l("Order %(number)s is being made", number=number),
+    "shipped": lambda number: _l("Order %(number)s is on its way", number=number),
+    "delivered": lambda number: _l("Order %(number)s was delivered", number=number),
+    "cancelled": lambda number: _l("Order %(number)s is cancelled", number=number),
+    "refunded": lambda number: _l("A refund for order %(number)s", number=number),
+    "message": lambda number: _l("A new message about order %(number)s", number=number),
+}
+
+
+def order_link(order: Order) -> str:
+    """The order's page, signed so that it opens without signing in (for emails)."""
+    token = access.link_token(current_app.config["SECRET_KEY"], order)
+    base = current_app.config["SHOP_BASE_URL"].rstrip("/")
+    return f"{base}/orders/{quote(order.number)}?t={token}"
+
+
+def already_sent(session: Session, key: str) -> bool:
+    return session.query(SentNotification.id).filter_by(key=key).first() is not None
+
+
+def notify(session: Session, order: Order, kind: str, *, distinct: str = "", **context) -> bool:
+    """Email the customer about ``kind`` unless this exact email went out before."""
+    key = f"{order.id}:{kind}" + (f":{distinct}" if distinct else "")
+    if already_sent(session, key):
+        return False
+    session.add(SentNotification(order_id=order.id, key=key))
+    session.flush()
+    send_email(
+        order.email,
+        SUBJECTS[kind](order.number),
+        f"order_{kind}",
+        locale=order.locale,
+        order=order,
+        link=order_link(order),
+        **context,
+    )
+    return True
