@@ -33,7 +33,7 @@ def app(make_app, stripe_settings):
 def live_server(app, serve, localstripe):
     """The app served once, with localstripe's webhook pointed at that same server."""
     url = serve(app)
-    register_webhook(localstripe, "http://127.0.0.1:9/stripe/webhook")
+    register_webhook(localstripe, url + "/stripe/webhook")
     return url
 
 
