@@ -68,20 +68,48 @@ def _new_attempt(session: Session, order: Order, gateway: StripeGateway) -> Paym
     return payment
 
 
+TAKEN_STATUSES = ("succeeded", "processing", "requires_capture")
+
+
+def refresh_attempt(session: Session, order: Order, gateway: StripeGateway) -> None:
+    """After a 3-D Secure challenge only Stripe knows how it ended: ask, so the page can
+    say "processing" without waiting for the webhook (which still marks the order paid)."""
+    payment = latest_payment(order)
+    if payment is None or payment.status != "requires_action" or not order.awaiting_payment:
+        return
+    try:
+        intent = gateway.retrieve(payment.intent_id)
+    except (PaymentServiceUnavailable, UnknownIntent):
+        return
+    payment.status = intent.status
+    if intent.status == "requires_payment_method":
+        payment.last_error = intent.error_message
+    session.flush()
+
+
 def pay_with_card(
     session: Session, order: Order, payment_method_id: str, gateway: StripeGateway
 ) -> PayResult:
     """Attach the card to the order's PaymentIntent and confirm it on the server."""
     if not order.awaiting_payment:
         raise OrderNotPayable()
+    refresh_attempt(session, order, gateway)
     payment = latest_payment(order)
+    if payment is not None and payment.status in TAKEN_STATUSES:
+        return PayResult("processing")  # paid already; the webhook is on its way
     if payment is None or payment.status in SPENT_STATUSES:
         payment = _new_attempt(session, order, gateway)
     try:
         try:
             intent = gateway.attach_and_confirm(payment.intent_id, payment_method_id)
         except IntentNotUsable:
-            gateway.cancel(payment.intent_id)
+            # Never start a second charge while the first might have gone through.
+            if not gateway.cancel(payment.intent_id):
+                current = gateway.retrieve(payment.intent_id)
+                if current.status in TAKEN_STATUSES:
+                    payment.status = current.status
+                    session.flush()
+                    return PayResult("processing")
             payment.status = "canceled"
             payment = _new_attempt(session, order, gateway)
             intent = gateway.attach_and_confirm(payment.intent_id, payment_method_id)
@@ -99,7 +127,7 @@ def pay_with_card(
     session.flush()
     if intent.status == "requires_action":
         return PayResult("requires_action", client_secret=intent.client_secret)
-    if intent.status in ("succeeded", "processing", "requires_capture"):
+    if intent.status in TAKEN_STATUSES:
         return PayResult("processing")
     payment.status = "declined"
     payment.last_error = intent.error_message
@@ -276,6 +304,6 @@ def _payment_under_way(order: Order, gateway: StripeGateway) -> bool:
             return True  # cannot tell: keep the order until Stripe answers
         except UnknownIntent:
             continue
-        if status in ("succeeded", "processing", "requires_capture"):
+        if status in TAKEN_STATUSES:
             return True
     return False

@@ -31,19 +31,20 @@ from shop.payments.stripe_gateway import (
 
 bp = Blueprint("payments", __name__)
 
+RETRY_STATUSES = ("declined", "requires_payment_method")  # show why the last card failed
 PAYMENT_METHOD_ID = re.compile(r"(pm|card|src)_[A-Za-z0-9]{1,200}")
 
 
 def _visible_order(number: str) -> Order:
     order = get_session().scalars(sa.select(Order).where(Order.number == number)).first()
+    token = request.args.get("t")
+    secret = current_app.config["SECRET_KEY"]
     if order is None or not access.can_view(
-        order,
-        user=current_user,
-        flask_session=session,
-        secret_key=current_app.config["SECRET_KEY"],
-        token=request.args.get("t"),
+        order, user=current_user, flask_session=session, secret_key=secret, token=token
     ):
         abort(404)
+    if token and access.token_grants(secret, order, token):
+        access.remember_in_session(session, order)  # the page's own requests carry no token
     return order
 
 
@@ -54,7 +55,7 @@ def payment_stage(order: Order) -> str:
     if order.payment_status != "unpaid":
         return "paid"
     latest = service.latest_payment(order)
-    if latest is not None and latest.status in ("succeeded", "processing", "requires_capture"):
+    if latest is not None and latest.status in service.TAKEN_STATUSES:
         return "processing"
     return "pay"
 
@@ -62,12 +63,13 @@ def payment_stage(order: Order) -> str:
 @bp.get("/checkout/pay/<number>")
 def pay_page(number: str):
     order = _visible_order(number)
+    service.refresh_attempt(get_session(), order, gateway())
     latest = service.latest_payment(order)
     return render_template(
         "checkout/pay.html",
         order=order,
         stage=payment_stage(order),
-        last_error=latest.last_error if latest and latest.status == "declined" else "",
+        last_error=latest.last_error if latest and latest.status in RETRY_STATUSES else "",
         publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
         stripe_js_url=current_app.config["STRIPE_JS_URL"],
     )
@@ -102,6 +104,7 @@ def pay_with_card(number: str):
 @bp.get("/checkout/pay/<number>/status")
 def payment_status(number: str):
     order = _visible_order(number)
+    service.refresh_attempt(get_session(), order, gateway())
     return jsonify(
         stage=payment_stage(order),
         payment=order.payment_status,

@@ -160,3 +160,37 @@ def test_someone_elses_order_is_not_found(app, client, polo):
     assert pay(stranger, number, card(app)).status_code == 404
     assert stranger.get(f"/checkout/pay/{number}/status").status_code == 404
     assert stranger.get("/checkout/pay/SF-00000-00000").status_code == 404
+
+
+def test_paying_again_after_a_passed_challenge_never_charges_twice(app, client, polo, localstripe):
+    import requests
+
+    add_to_cart(client, polo.variants[0].id, 1)
+    number = place_order(client)
+    result = pay(client, number, card(app, "4000002500003155")).get_json()
+    intent_id = result["client_secret"].split("_secret_")[0]
+    requests.post(
+        f"{localstripe}/v1/payment_intents/{intent_id}/_authenticate?success=true",
+        json={"key": "pk_test_sourcefront", "client_secret": result["client_secret"]},
+        timeout=5,
+    ).raise_for_status()
+    # A second click before the webhook arrives: the shop asks Stripe and does not charge.
+    again = pay(client, number, card(app))
+    assert again.status_code == 409 or again.get_json()["status"] == "processing"
+    order = wait_for(app, number, paid)
+    assert order.payment_status == "paid"
+    assert [p.status for p in order.payments] == ["succeeded"]
+
+
+def test_a_signed_link_opens_the_payment_page_in_another_browser(app, client, polo):
+    from shop.orders.access import link_token
+
+    add_to_cart(client, polo.variants[0].id, 1)
+    number = place_order(client)
+    order = load_order(app, number)
+    other_browser = app.test_client()
+    assert other_browser.get(f"/checkout/pay/{number}?t=forged").status_code == 404
+    token = link_token(app.config["SECRET_KEY"], order)
+    assert other_browser.get(f"/checkout/pay/{number}?t={token}").status_code == 200
+    # The page's own requests carry no token: the link's grant is remembered.
+    assert other_browser.get(f"/checkout/pay/{number}/status").status_code == 200
