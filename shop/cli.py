@@ -51,6 +51,7 @@ def seed_demo_command(if_empty: bool):
     from shop.accounts.demo import seed_demo_accounts
     from shop.catalog.models import Product
     from shop.catalog.seed import seed_demo
+    from shop.orders.demo import seed_demo_orders
 
     session = get_session()
     if if_empty and session.scalar(sa.select(sa.func.count(Product.id))):
@@ -62,9 +63,11 @@ def seed_demo_command(if_empty: bool):
         image_size=current_app.config["DEMO_IMAGE_SIZE"],
     )
     accounts_report = seed_demo_accounts(session)
+    orders_report = seed_demo_orders(session)
     session.commit()
     click.echo(report)
     click.echo(accounts_report)
+    click.echo(orders_report)
 
 
 @click.command("create-staff")

@@ -44,6 +44,28 @@ def test_seed_demo_loads_a_browsable_shop_and_is_idempotent(make_app, session_fa
     assert 'data-total="0"' not in listing.text
 
 
+def test_seed_demo_adds_orders_in_every_status_once(make_app, session_factory):
+    import sqlalchemy as sa
+
+    from shop.orders import transitions
+    from shop.orders.models import Order
+
+    app = make_app(DEMO_IMAGE_SIZE=120)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with session_factory(app) as session:
+        orders = session.scalars(sa.select(Order)).all()
+        assert {o.payment_status for o in orders} >= {"unpaid", "paid", "refunded"}
+        assert {o.payment_status for o in orders} >= {"partially_refunded"}
+        assert {o.fulfilment_status for o in orders} == set(transitions.FULFILMENT_STATUSES)
+        assert {o.state for o in orders} == {"open", "cancelled"}
+        assert all(order.events and order.lines for order in orders)
+        count = len(orders)
+    assert "already there" in runner.invoke(args=["seed-demo"]).output
+    with session_factory(app) as session:
+        assert session.scalar(sa.select(sa.func.count(Order.id))) == count
+
+
 def test_seed_demo_if_empty_leaves_an_existing_catalogue_alone(make_app, session_factory):
     from tests.factories import make_product
 

@@ -1,0 +1,185 @@
+"""Demo orders in every status, so a new user sees a lived-in ``/orders`` and order desk.
+
+Built directly (no Stripe calls, no stock moves): their card payments carry made-up
+``pi_demo_…`` ids. Idempotent: nothing is added once demo orders exist.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from shop.accounts.demo import demo_email
+from shop.accounts.service import get_user_by_email
+from shop.catalog.models import PriceTier, Product, Variant
+from shop.db import utcnow
+from shop.orders.models import (
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderMessage,
+    Payment,
+    Refund,
+    Shipment,
+    ShipmentLine,
+)
+from shop.orders.numbers import new_order_number
+
+DEMO_GUEST = "guest.parent@demo.sourcefront.test"
+
+
+@dataclass(frozen=True)
+class DemoOrder:
+    days_ago: int
+    payment: str
+    fulfilment: str
+    state: str = "open"
+    guest: bool = False
+    pieces: int = 3
+    shipped_part: bool = False
+    refunded: int = 0  # percent of the total
+    message: str = ""
+
+
+DEMO_ORDERS = (
+    DemoOrder(0, "unpaid", "unfulfilled", pieces=2),
+    DemoOrder(1, "paid", "unfulfilled", message="Can the polos be delivered before Monday?"),
+    DemoOrder(3, "paid", "in_production", pieces=40),
+    DemoOrder(6, "paid", "ready", pieces=12),
+    DemoOrder(8, "paid", "partially_shipped", pieces=6, shipped_part=True),
+    DemoOrder(12, "paid", "shipped", guest=True),
+    DemoOrder(20, "paid", "delivered", pieces=5),
+    DemoOrder(25, "partially_refunded", "delivered", refunded=30),
+    DemoOrder(30, "refunded", "unfulfilled", state="cancelled", refunded=100),
+    DemoOrder(2, "unpaid", "unfulfilled", state="cancelled", guest=True),
+)
+
+# The timeline each fulfilment status implies.
+FULFILMENT_STEPS = {
+    "unfulfilled": (),
+    "in_production": ("in_production",),
+    "ready": ("in_production", "ready"),
+    "partially_shipped": ("in_production", "ready", "partially_shipped"),
+    "shipped": ("in_production", "ready", "shipped"),
+    "delivered": ("in_production", "ready", "shipped", "delivered"),
+}
+
+
+def seed_demo_orders(session: Session) -> str:
+    if session.scalar(sa.select(sa.func.count(Order.id)).where(Order.email.like("%@demo.%"))):
+        return "Demo orders: already there."
+    customer = get_user_by_email(session, demo_email("customer"))
+    variants = _priced_variants(session)
+    if customer is None or not variants:
+        return "Demo orders: skipped (load the demo catalogue and accounts first)."
+    for index, spec in enumerate(DEMO_ORDERS):
+        session.add(_build(spec, variants[index % len(variants)], customer))
+    session.flush()
+    return f"Demo orders: {len(DEMO_ORDERS)} in every status."
+
+
+def _priced_variants(session: Session) -> list[tuple[Variant, int]]:
+    rows = session.execute(
+        sa.select(Variant, PriceTier.unit_amount)
+        .join(Product, Product.id == Variant.product_id)
+        .join(PriceTier, (PriceTier.product_id == Product.id) & (PriceTier.currency == "CNY"))
+        .where(Product.active.is_(True), PriceTier.min_quantity == 1)
+        .order_by(Product.id, Variant.position)
+    ).all()
+    seen, picked = set(), []
+    for variant, amount in rows:
+        if variant.product_id not in seen:
+            seen.add(variant.product_id)
+            picked.append((variant, amount))
+    return picked
+
+
+def _build(spec: DemoOrder, priced: tuple[Variant, int], customer) -> Order:
+    variant, unit = priced
+    created = utcnow() - timedelta(days=spec.days_ago, hours=3)
+    line = OrderLine(
+        variant_id=variant.id,
+        product_id=variant.product_id,
+        sku=variant.sku,
+        product_name=variant.product.name,
+        size=variant.size,
+        colour=variant.colour,
+        unit_amount=unit,
+        quantity=spec.pieces,
+        line_amount=unit * spec.pieces,
+        made_to_order=variant.product.made_to_order,
+        lead_time_days=variant.product.lead_time_days,
+    )
+    paid = spec.payment != "unpaid"
+    order = Order(
+        number=new_order_number(),
+        user_id=None if spec.guest else customer.id,
+        email=DEMO_GUEST if spec.guest else customer.email,
+        currency="CNY",
+        subtotal_amount=line.line_amount,
+        shipping_amount=1500,
+        total_amount=line.line_amount + 1500,
+        delivery_method="courier",
+        recipient="王芳" if spec.guest else customer.name,
+        phone="+86 139 0000 0000",
+        country="CN",
+        region="广东省",
+        city="佛山市",
+        line1="季华五路 18 号",
+        postcode="528000",
+        state=spec.state,
+        payment_status=spec.payment,
+        fulfilment_status=spec.fulfilment,
+        created_at=created,
+        paid_at=created + timedelta(minutes=4) if paid else None,
+        reserved_until=created + timedelta(minutes=30) if not paid else None,
+        cancelled_at=created + timedelta(days=1) if spec.state == "cancelled" else None,
+        lines=[line],
+    )
+    order.refunded_amount = order.total_amount * spec.refunded // 100
+    events = [("placed", created, "")]
+    if paid:
+        order.payments.append(
+            Payment(
+                attempt=1,
+                intent_id=f"pi_demo_{order.number}",
+                amount=order.total_amount,
+                currency="CNY",
+                status="succeeded",
+            )
+        )
+        events.append(("paid", order.paid_at, ""))
+    moment = order.paid_at or created
+    for step in FULFILMENT_STEPS[spec.fulfilment]:
+        moment += timedelta(days=1)
+        events.append((step, moment, ""))
+    if spec.fulfilment in ("partially_shipped", "shipped", "delivered"):
+        shipped = max(spec.pieces // 2, 1) if spec.shipped_part else spec.pieces
+        order.shipments.append(
+            Shipment(
+                carrier="sf_express",
+                tracking_number=f"SF{order.number[-5:]}0001",
+                shipped_at=moment,
+                lines=[ShipmentLine(order_line=line, quantity=shipped)],
+            )
+        )
+    if order.refunded_amount:
+        order.refunds.append(
+            Refund(
+                request_key=f"demo-{order.number}",
+                amount=order.refunded_amount,
+                stripe_refund_id=f"re_demo_{order.number}",
+                status="succeeded",
+                note="demo",
+            )
+        )
+        events.append((spec.payment, moment + timedelta(hours=2), ""))
+    if spec.state == "cancelled":
+        events.append(("cancelled", order.cancelled_at, ""))
+    order.events = [
+        OrderEvent(kind=kind, created_at=when, note=note) for kind, when, note in events
+    ]
+    if spec.message:
+        order.messages.append(OrderMessage(body=spec.message, created_at=created))
+    return order
