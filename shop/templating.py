@@ -1,7 +1,8 @@
 """Jinja filters and globals. They format; they never decide."""
 
+from babel.dates import format_skeleton, get_timezone_gmt
 from flask import Flask, request, session
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale, get_timezone
 
 from shop.catalog.colours import colour_name
 from shop.catalog.size_chart import heading_label
@@ -22,7 +23,14 @@ def localized_filter(obj, field: str) -> str:
 
 
 def datetime_short_filter(value) -> str:
-    return format_datetime(value, "short") if value else ""
+    """``Nov 26, 2026 17:41 (+0800)`` / ``2026年11月26日 17:41 (+0800)``: unambiguous in
+    every locale, in the shop's time zone, with the zone shown."""
+    if not value:
+        return ""
+    locale, tz = get_locale(), get_timezone()
+    day = format_skeleton("yMMMd", value, tzinfo=tz, locale=locale)
+    time = format_skeleton("Hm", value, tzinfo=tz, locale=locale)
+    return f"{day} {time} ({get_timezone_gmt(value.astimezone(tz), 'short', locale=locale)})"
 
 
 def _return_path(max_length: int = 400) -> str:
