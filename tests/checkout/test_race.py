@@ -147,10 +147,9 @@ def settle(engine, variant, outcomes: list[dict], samples: list[tuple[int, int]]
         )
 
     # Every state anyone could read during the race: on-hand untouched, never oversold.
-    assert samples
-    assert all(
-        on_hand == STOCK and 0 <= allocated <= on_hand for on_hand, allocated in samples
-    ), sorted(set(samples))
+    seen = sorted(set(samples))
+    assert seen
+    assert all(on_hand == STOCK and 0 <= allocated <= on_hand for on_hand, allocated in seen), seen
     allocated_seen = [allocated for _on_hand, allocated in samples]
     assert allocated_seen == sorted(allocated_seen)
 
