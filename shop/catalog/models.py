@@ -100,6 +100,8 @@ class Variant(Base):
     __table_args__ = (
         sa.CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
         sa.CheckConstraint("allocated >= 0", name="allocated_not_negative"),
+        # The database's own backstop against overselling.
+        sa.CheckConstraint("allocated <= on_hand", name="allocated_within_on_hand"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

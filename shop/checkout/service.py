@@ -1,10 +1,13 @@
 """Checkout: price the cart with delivery, and place the order.
 
-``place_order`` is one transaction (the caller commits): re-price from the catalogue,
-allocate stock, snapshot every line into an order in ``pending payment``, and create the
-Stripe PaymentIntent for its amount. Any failure raises and the caller rolls back, so no
-half-placed order and no stranded allocation can remain. Nothing posted by the browser
-except the buyer's details reaches this module: no price, total, currency or variant.
+``place_order`` re-prices from the catalogue, creates the Stripe PaymentIntent for that
+amount (idempotency key from the new order number), then in one transaction (the caller
+commits) allocates stock and writes the order in ``pending payment`` with a snapshot of
+every line. The Stripe call comes before the first write on purpose: no stock row (and on
+SQLite no database write lock) is held while waiting for Stripe. Any failure raises and
+the caller rolls back; an intent whose order did not happen is cancelled. Nothing posted
+by the browser except the buyer's details reaches this module: no price, total, currency
+or variant.
 """
 
 from dataclasses import asdict, dataclass
@@ -138,6 +141,21 @@ def place_order(
         raise BelowCardMinimum(summary.minimum_amount, currency)
 
     number = new_order_number()
+    intent = gateway.create_intent(
+        order_number=number, attempt=1, amount=summary.total_amount, currency=currency
+    )
+    try:
+        order = _write_order(
+            session, cart, details, summary, number, intent, user_id=user_id, locale=locale, now=now
+        )
+    except BaseException:
+        gateway.cancel(intent.id)
+        raise
+    order.reserved_until = now + timedelta(minutes=reservation_minutes)
+    return order
+
+
+def _write_order(session, cart, details, summary, number, intent, *, user_id, locale, now):
     # Stock first: the conditional UPDATEs are the race, and losing it should cost nothing.
     for group in summary.pricing.groups:
         if group.made_to_order:
@@ -151,13 +169,12 @@ def place_order(
     order = Order(
         number=number,
         user_id=user_id,
-        currency=currency,
+        currency=summary.currency,
         locale=locale,
         subtotal_amount=summary.pricing.total_amount,
         shipping_amount=summary.shipping_amount,
         total_amount=summary.total_amount,
         created_at=now,
-        reserved_until=now + timedelta(minutes=reservation_minutes),
         **details.to_dict(),
     )
     if details.delivery_method == "pickup":
@@ -184,10 +201,6 @@ def place_order(
     session.add(order)
     session.flush()
     transitions.record(session, order, "placed", now=now)
-
-    intent = gateway.create_intent(
-        order_number=number, attempt=1, amount=order.total_amount, currency=currency
-    )
     order.payments.append(
         Payment(
             attempt=1,
