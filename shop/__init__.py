@@ -49,6 +49,7 @@ def register_blueprints(app: Flask) -> None:
     from shop.catalog.views import bp as catalog_bp
     from shop.checkout.views import bp as checkout_bp
     from shop.main.views import bp as main_bp
+    from shop.orders.views import bp as orders_bp
     from shop.payments.views import bp as payments_bp
     from shop.schools.views import bp as schools_bp
 
@@ -60,6 +61,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cart_bp)
     app.register_blueprint(checkout_bp)
     app.register_blueprint(payments_bp)
+    app.register_blueprint(orders_bp)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -5,6 +5,7 @@ start without a real ``SECRET_KEY``.
 """
 
 import os
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - a deliberate, documented dev default
@@ -33,6 +34,11 @@ ENV_SETTINGS = (
     "MAIL_OUTBOX",
     "SHOP_DEFAULT_CURRENCY",
     "RESERVATION_MINUTES",
+    "SHOP_MESSAGES_EMAIL",
+    "FACTORY_NAME",
+    "FACTORY_ADDRESS",
+    "FACTORY_TAX_ID",
+    "TAX_RATE_PERCENT",
 )
 
 
@@ -62,6 +68,12 @@ def default_settings(instance_path: Path) -> dict:
         # Unpaid orders hold their stock this long; then expire-reservations cancels them.
         "RESERVATION_MINUTES": 30,
         "FACTORY_PICKUP_ADDRESS": "Sourcefront Garment Factory, 18 Industrial Road, Foshan",
+        # The seller on receipts. TAX_RATE_PERCENT (e.g. 13): the tax included in prices,
+        # shown on receipts; 0 or unset shows no tax line.
+        "FACTORY_NAME": "Sourcefront Garment Factory",
+        "FACTORY_ADDRESS": "18 Industrial Road, Foshan, Guangdong 528000, China",
+        "FACTORY_TAX_ID": "",
+        "TAX_RATE_PERCENT": 0,
         "WTF_CSRF_TIME_LIMIT": None,
         "SHOP_BASE_URL": "http://127.0.0.1:5000",
         "RATE_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
@@ -116,6 +128,7 @@ def check_settings(config) -> None:
         raise ConfigError("SECRET_KEY is the development default; set a real one.")
     config["SESSION_COOKIE_SECURE"] = production
     check_stripe_settings(config, production=production)
+    check_receipt_settings(config)
 
 
 def check_stripe_settings(config, *, production: bool) -> None:
@@ -132,3 +145,15 @@ def check_stripe_settings(config, *, production: bool) -> None:
         raise ConfigError("RESERVATION_MINUTES must be a whole number of minutes.")
     config["RESERVATION_MINUTES"] = int(config["RESERVATION_MINUTES"])
     config["REMEMBER_COOKIE_SECURE"] = production
+
+
+def check_receipt_settings(config) -> None:
+    """``TAX_RATE_PERCENT`` is a number from 0 to under 100 (``"13"``, ``"8.5"``)."""
+    raw = config.get("TAX_RATE_PERCENT") or 0
+    try:
+        rate = Decimal(str(raw).strip())
+    except InvalidOperation:
+        rate = None
+    if rate is None or not rate.is_finite() or not 0 <= rate < 100:
+        raise ConfigError("TAX_RATE_PERCENT must be a number from 0 to 99.99, like 13.")
+    config["TAX_RATE_PERCENT"] = rate

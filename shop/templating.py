@@ -33,6 +33,11 @@ def datetime_short_filter(value) -> str:
     return f"{day} {time} ({get_timezone_gmt(value.astimezone(tz), 'short', locale=locale)})"
 
 
+def without_none(attributes: dict) -> dict:
+    """HTML attributes minus the unset ones (WTForms would write ``type="None"``)."""
+    return {name: value for name, value in attributes.items() if value is not None}
+
+
 def _return_path(max_length: int = 400) -> str:
     """Where a form on this page sends the visitor back to (the query only if short)."""
     full_path = request.full_path.rstrip("?")
@@ -45,6 +50,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(colour_name, "colour_name")
     app.add_template_filter(heading_label, "size_chart_heading")
     app.add_template_filter(datetime_short_filter, "datetime_short")
+    app.add_template_filter(without_none)
     app.add_template_global(order_status_label)
 
     @app.context_processor

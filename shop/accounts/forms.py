@@ -120,5 +120,9 @@ class AddressForm(FlaskForm):
         return not problems
 
 
+class NotificationsForm(FlaskForm):
+    production_updates = BooleanField(_l("Email me when my orders enter production"))
+
+
 class EmptyForm(FlaskForm):
     """Buttons that change state (sign out, delete) still carry a CSRF token."""

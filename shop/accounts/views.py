@@ -24,6 +24,7 @@ from shop.accounts.forms import (
     EmptyForm,
     LoginForm,
     NewPasswordForm,
+    NotificationsForm,
     PasswordChangeForm,
     ProfileForm,
     RegisterForm,
@@ -33,6 +34,7 @@ from shop.cart import service as cart_service
 from shop.db import get_session
 from shop.extensions import limiter
 from shop.mail import send_email
+from shop.orders.access import SESSION_KEY as ORDERS_SESSION_KEY
 from shop.urls import safe_next_path
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -64,8 +66,10 @@ def _secret() -> str:
 
 def sign_in(user, remember: bool = False) -> None:
     """Start a fresh session for ``user``: nothing from before survives (no fixation)
-    but the language and currency choice; the guest's cart joins the account's."""
-    preferences = {key: session[key] for key in ("locale", "currency") if key in session}
+    but the language and currency choice and the orders this browser placed or tracked;
+    the guest's cart joins the account's."""
+    kept = ("locale", "currency", ORDERS_SESSION_KEY)
+    preferences = {key: session[key] for key in kept if key in session}
     db = get_session()
     guest_cart = cart_service.get_cart(db, user_id=None, token=session.get("cart"))
     session.clear()
@@ -232,6 +236,9 @@ def _render_account(status: int = 200, **forms):
             email_form=forms.get("email_form") or EmailChangeForm(),
             password_form=forms.get("password_form") or PasswordChangeForm(),
             address_form=forms.get("address_form") or AddressForm(),
+            notifications_form=NotificationsForm(
+                formdata=None, production_updates=user.production_updates
+            ),
             delete_form=EmptyForm(),
             countries=dict(COUNTRIES),
         ),
@@ -291,6 +298,20 @@ def password_submit():
         form.current.errors.append(_("That is not your current password."))
         return _render_account(400, password_form=form)
     flash(_("Your password is changed."), "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.post("/notifications")
+@require_login
+def notifications_submit():
+    form = NotificationsForm()
+    if not form.validate_on_submit():
+        return _render_account(400)
+    current_user.production_updates = bool(form.production_updates.data)
+    if current_user.production_updates:
+        flash(_("We will email you when your orders enter production."), "success")
+    else:
+        flash(_("We will no longer email you when your orders enter production."), "success")
     return redirect(url_for("accounts.account"))
 
 

@@ -80,6 +80,7 @@ def ship(
     now: datetime | None = None,
 ) -> Shipment:
     """Ship some quantities of some lines (a partial shipment is fine)."""
+    transitions.lock(session, order)
     _require_payable_open(order)
     tracking_number = tracking_number.strip()
     if carrier not in CARRIERS or (carrier == "other" and not custom_carrier.strip()):

@@ -30,3 +30,25 @@ def order_status_label(order: Order) -> str:
     if order.fulfilment_status == "unfulfilled":
         return str(PAYMENT_LABELS[order.payment_status])
     return str(FULFILMENT_LABELS[order.fulfilment_status])
+
+
+# The timeline in words, for the customer's page, the order desk and emails alike.
+# The last three are internal (staff only); the customer's page never shows them.
+EVENT_LABELS = {
+    "placed": _l("Order placed"),
+    "payment_failed": _l("A card payment did not go through"),
+    "paid": _l("Payment received"),
+    "awaiting_invoice": _l("Waiting for payment by invoice"),
+    "in_production": _l("In production at the factory"),
+    "ready": _l("Ready to ship"),
+    "partially_shipped": _l("Part of the order shipped"),
+    "shipped": _l("Shipped"),
+    "delivered": _l("Delivered"),
+    "partially_refunded": _l("Partly refunded"),
+    "refunded": _l("Refunded"),
+    "cancelled": _l("Order cancelled"),
+    "closed": _l("Order closed"),
+    "payment_mismatch": _l("Payment does not match the order"),
+    "paid_after_cancel": _l("Paid after cancellation"),
+    "note": _l("Note"),
+}

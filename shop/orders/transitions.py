@@ -9,6 +9,7 @@ a success, say) therefore cannot move an order backwards.
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shop.db import utcnow
@@ -67,6 +68,21 @@ class IllegalTransition(ShopError):
         self.field = field
         self.current = current
         self.wanted = wanted
+
+
+def lock(session: Session, order: Order) -> None:
+    """Serialise changes to one order until the transaction ends, then read it afresh.
+
+    A no-op ``UPDATE`` takes the order's row lock on PostgreSQL and the write lock on
+    SQLite, so two staff shipping or refunding the same order at once take turns, and
+    the second sees what the first committed (what is left to ship or to refund)."""
+    session.execute(
+        sa.update(Order)
+        .where(Order.id == order.id)
+        .values(needs_attention=Order.needs_attention)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(order)
 
 
 def can_move(order: Order, field: str, to: str) -> bool:

@@ -63,12 +63,14 @@ def refund(
     """Refund ``amount`` through Stripe. ``request_key`` (unique) makes a repeated request
     one refund; it is also Stripe's idempotency key. Raises before calling Stripe when the
     amount is more than is left to refund."""
+    transitions.lock(session, order)  # two refunds at once take turns: no over-refund
     payment = paid_payment(order)
     if payment is None or order.payment_status not in REFUNDABLE_STATUSES:
         raise RefundNotAllowed()
     available = refundable_amount(order)
     if amount < 1 or amount > available:
         raise RefundTooLarge(available, order.currency)
+    check_returns(order, returns or {})  # before Stripe: a bad return must not follow a refund
     row = Refund(request_key=request_key, amount=amount, note=note, staff_user_id=staff_user_id)
     order.refunds.append(row)
     session.flush()  # a second request with this key stops here (unique constraint)
@@ -83,24 +85,33 @@ def refund(
     return row
 
 
+def returnable_quantities(order: Order) -> dict[int, int]:
+    """Pieces of each sold, stocked line that can still go back on the shelf."""
+    return {
+        line.id: line.quantity - line.returned_quantity
+        for line in order.lines
+        if not line.made_to_order and not line.allocated and line.variant_id is not None
+    }
+
+
+def check_returns(order: Order, returns: dict[int, int]) -> None:
+    """``InvalidReturn`` unless every quantity is 0 or fits what can still be returned."""
+    left = returnable_quantities(order)
+    for line_id, quantity in returns.items():
+        if quantity != 0 and (line_id not in left or quantity < 0 or quantity > left[line_id]):
+            raise InvalidReturn()
+
+
 def return_to_stock(
     session: Session, order: Order, returns: dict[int, int], *, staff_user_id: int | None
 ) -> None:
     """Put sold pieces of stocked lines back on hand, a ledger row each."""
+    check_returns(order, returns)
     lines = {line.id: line for line in order.lines}
     for line_id, quantity in returns.items():
-        line = lines.get(line_id)
         if quantity == 0:
             continue
-        if (
-            line is None
-            or line.made_to_order
-            or line.allocated
-            or line.variant_id is None
-            or quantity < 0
-            or line.returned_quantity + quantity > line.quantity
-        ):
-            raise InvalidReturn()
+        line = lines[line_id]
         adjust(
             session,
             line.variant_id,
@@ -108,6 +119,7 @@ def return_to_stock(
             reason="returned",
             staff_user_id=staff_user_id,
             note=f"order {order.number}",
+            reference=order.number,
         )
         line.returned_quantity += quantity
     session.flush()

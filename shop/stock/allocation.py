@@ -103,6 +103,7 @@ def adjust(
     reason: str,
     staff_user_id: int | None = None,
     note: str = "",
+    reference: str = "",
 ) -> None:
     """A counted, received, damaged or returned change to on hand. Never below what is
     allocated to orders; concurrent adjustments add up (no lost update)."""
@@ -117,5 +118,11 @@ def adjust(
     if result.rowcount != 1:
         raise InvalidStockChange(f"variant {variant_id} cannot change by {delta}")
     _record(
-        session, variant_id, reason, on_hand_delta=delta, staff_user_id=staff_user_id, note=note
+        session,
+        variant_id,
+        reason,
+        on_hand_delta=delta,
+        staff_user_id=staff_user_id,
+        note=note,
+        reference=reference,
     )

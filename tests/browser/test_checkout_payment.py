@@ -11,66 +11,14 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import WAIT_MS
 from tests.checkout_helpers import load_order
-from tests.factories import make_product
-from tests.localstripe_server import register_webhook
 
 pytestmark = pytest.mark.browser
 
-WAIT_MS = 15_000
 GOOD_CARD = "4242424242424242"
 THREE_D_SECURE_CARD = "4000002500003155"
 DECLINED_CARD = "4000000000000341"
-
-
-@pytest.fixture
-def app(make_app, stripe_settings):
-    """The shop wired to localstripe (the browser loads localstripe's stand-in Stripe.js)."""
-    return make_app(**stripe_settings)
-
-
-@pytest.fixture
-def live_server(app, serve, localstripe):
-    """The app served once, with localstripe's webhook pointed at that same server."""
-    url = serve(app)
-    register_webhook(localstripe, url + "/stripe/webhook")
-    return url
-
-
-@pytest.fixture
-def polo(session):
-    product = make_product(
-        session,
-        slug="summer-polo",
-        name="Summer school polo",
-        tiers=((1, 8900), (10, 7900)),
-        sizes=("120", "130", "140"),
-        colours=("white", "navy"),
-        on_hand=50,
-    )
-    session.commit()
-    return product
-
-
-@pytest.fixture
-def watched(page, live_server):
-    """The page, recording what it posts to the shop and what the console complains of."""
-    posted: list[str] = []
-    problems: list[str] = []
-
-    def on_request(request):
-        if request.url.startswith(live_server) and request.method == "POST":
-            posted.append(request.post_data or "")
-
-    def on_console(message):
-        if message.type == "error":
-            problems.append(message.text)
-
-    page.on("request", on_request)
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.set_default_timeout(WAIT_MS)
-    return page, posted, problems
 
 
 def variant_sku(product, size: str, colour: str) -> str:

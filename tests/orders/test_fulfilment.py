@@ -149,3 +149,42 @@ def test_tracking_links_per_carrier(carrier, number, expected):
         assert url is None
     else:
         assert url.endswith(expected) or url == expected
+
+
+def test_two_people_shipping_the_same_order_at_once_take_turns(app, session):
+    """Both try to ship everything that is left: one parcel goes, the other is told there
+    is nothing left of that line (no over-shipment)."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from shop.orders.models import Order
+
+    order = make_order(session, lines=(("A", 3, 1000),))
+    session.commit()
+    order_id, line_id = order.id, order.lines[0].id
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def ship_all(tracking):
+        with app.test_request_context(), Session(app.extensions["sa_engine"]) as db:
+            mine = db.get(Order, order_id)
+            _ = mine.lines, mine.shipments
+            start.wait()
+            try:
+                fulfilment.ship(db, mine, {line_id: 3}, carrier="dhl", tracking_number=tracking)
+                db.commit()
+                outcomes.append("shipped")
+            except fulfilment.InvalidShipment as error:
+                db.rollback()
+                outcomes.append(error.reason)
+
+    threads = [threading.Thread(target=ship_all, args=(f"T{i}",)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["quantity", "shipped"]
+    session.expire_all()
+    fresh = session.get(Order, order_id)
+    assert len(fresh.shipments) == 1 and fresh.fulfilment_status == "shipped"

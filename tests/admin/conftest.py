@@ -1,0 +1,101 @@
+"""The order desk's fixtures: the shop wired to localstripe (served, so its webhooks
+arrive), staff of every role, and orders read back fresh from the database."""
+
+import html
+import re
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from shop.accounts.models import User
+from shop.orders.models import Order, Shipment
+from tests.accounts.helpers import login, make_user
+from tests.checkout_helpers import COURIER_CN, add_to_cart, card, pay, place_order, wait_for
+from tests.localstripe_server import register_webhook
+
+STAFF_ROLES = ("owner", "manager", "warehouse", "service", "workshop")
+
+
+@pytest.fixture
+def app(make_app, stripe_settings, serve, localstripe):
+    """The shop wired to localstripe, served so that localstripe's webhooks reach it."""
+    app = make_app(**stripe_settings)
+    register_webhook(localstripe, serve(app) + "/stripe/webhook")
+    return app
+
+
+@pytest.fixture
+def sign_in(client, session):
+    """``sign_in("warehouse")`` → that staff member (made on first use), signed in."""
+
+    def as_role(role: str):
+        email = f"{role}@factory.example"
+        user = session.scalars(sa.select(User).where(User.email == email)).first()
+        if user is None:
+            user = make_user(session, email=email, role=role, name=role.title())
+        response = login(client, email=email)
+        assert response.status_code == 302, response.text
+        client.get(response.headers["Location"])  # the welcome message, shown and gone
+        return user
+
+    return as_role
+
+
+def reload(app, number: str) -> Order:
+    """The order as the database has it now, with everything the desk shows."""
+    with Session(app.extensions["sa_engine"], expire_on_commit=False) as session:
+        return session.scalars(
+            sa.select(Order)
+            .where(Order.number == number)
+            .options(
+                selectinload(Order.lines),
+                selectinload(Order.events),
+                selectinload(Order.payments),
+                selectinload(Order.refunds),
+                selectinload(Order.shipments).selectinload(Shipment.lines),
+                selectinload(Order.messages),
+            )
+        ).one()
+
+
+def snapshot(app, number: str) -> tuple:
+    """Everything an action could change, to show that a refused one changed nothing."""
+    order = reload(app, number)
+    return (
+        order.state,
+        order.payment_status,
+        order.fulfilment_status,
+        order.refunded_amount,
+        [(event.kind, event.note, event.visible_to_customer) for event in order.events],
+        [
+            (s.carrier, s.tracking_number, [(i.order_line_id, i.quantity) for i in s.lines])
+            for s in order.shipments
+        ],
+        [(refund.amount, refund.stripe_refund_id) for refund in order.refunds],
+        [(message.body, message.read_at) for message in order.messages],
+        [line.returned_quantity for line in order.lines],
+    )
+
+
+def flashes(page: str) -> list[str]:
+    return [
+        re.sub(r"\s+", " ", html.unescape(text)).strip()
+        for text in re.findall(r'data-testid="flash">(.*?)</p>', page, re.S)
+    ]
+
+
+def request_key_on(html: str) -> str:
+    return re.search(r'name="request_key" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def card_paid_order(app, product, quantity: int = 2, details=COURIER_CN) -> str:
+    """An order placed and paid by card as a buyer would (its own browser), confirmed by
+    localstripe's signed webhook. Returns the order number."""
+    buyer = app.test_client()
+    add_to_cart(buyer, product.variants[0].id, quantity)
+    number = place_order(buyer, details)
+    assert pay(buyer, number, card(app)).get_json()["status"] == "processing"
+    order = wait_for(app, number, lambda o: o.payment_status == "paid")
+    assert order.payment_status == "paid"
+    return number
