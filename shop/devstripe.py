@@ -39,12 +39,34 @@ def register_webhook(base: str, url: str, secret: str, *, name: str = "sourcefro
     ).raise_for_status()
 
 
+def shorten_webhook_delay(seconds: float) -> None:
+    """localstripe sleeps a fixed second before each delivery; give its webhook module an
+    ``asyncio`` whose ``sleep`` waits at most ``seconds`` (nothing else changes)."""
+    import asyncio
+    import types
+
+    from localstripe import webhooks
+
+    def sleep(delay, *args, **kwargs):
+        return asyncio.sleep(min(delay, seconds), *args, **kwargs)
+
+    webhooks.asyncio = types.SimpleNamespace(
+        **{name: getattr(asyncio, name) for name in dir(asyncio) if not name.startswith("__")},
+    )
+    webhooks.asyncio.sleep = sleep
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8420)
     parser.add_argument("--webhook-url", help="the shop's /stripe/webhook to register")
     parser.add_argument("--secret", default=DEV_STRIPE_KEYS["STRIPE_WEBHOOK_SECRET"])
     parser.add_argument("--from-scratch", action="store_true", help="forget earlier runs")
+    parser.add_argument(
+        "--webhook-delay",
+        type=float,
+        help="seconds before each webhook is sent (localstripe waits 1; tests use less)",
+    )
     args = parser.parse_args(argv)
 
     from aiohttp import web
@@ -53,6 +75,8 @@ def main(argv: list[str] | None = None) -> None:
 
     if not args.from_scratch:
         store.try_load_from_disk()
+    if args.webhook_delay is not None:
+        shorten_webhook_delay(args.webhook_delay)
     base = f"http://127.0.0.1:{args.port}"
 
     def register_when_up():

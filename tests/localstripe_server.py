@@ -20,7 +20,16 @@ def start(log) -> tuple[subprocess.Popen, str]:
     """Start localstripe writing to the open file ``log``; wait until it answers."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "shop.devstripe", "--port", str(port), "--from-scratch"],
+        [
+            sys.executable,
+            "-m",
+            "shop.devstripe",
+            "--port",
+            str(port),
+            "--from-scratch",
+            "--webhook-delay",
+            "0.1",
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
