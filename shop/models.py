@@ -1,6 +1,7 @@
 """Every model module, imported once so ``Base.metadata`` is complete (Alembic, tests)."""
 
 from shop.accounts import models as accounts_models  # noqa: F401
+from shop.audit import models as audit_models  # noqa: F401
 from shop.cart import models as cart_models  # noqa: F401
 from shop.catalog import models as catalog_models  # noqa: F401
 from shop.db import Base

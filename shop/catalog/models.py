@@ -112,6 +112,10 @@ class Variant(Base):
     position: Mapped[int] = mapped_column(default=0)
     on_hand: Mapped[int] = mapped_column(default=0)
     allocated: Mapped[int] = mapped_column(default=0)
+    # Below this many available, the dashboard lists the variant as low (0: never).
+    low_stock_threshold: Mapped[int] = mapped_column(default=5)
+    # Staff can withdraw one size/colour without withdrawing the product.
+    for_sale: Mapped[bool] = mapped_column(default=True)
 
     product: Mapped[Product] = relationship(back_populates="variants")
 

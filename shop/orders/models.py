@@ -103,6 +103,11 @@ class OrderLine(Base):
     allocated: Mapped[bool] = mapped_column(default=False)
     # Pieces put back on the shelf after a refund or cancellation (a ledger row each).
     returned_quantity: Mapped[int] = mapped_column(default=0)
+    # Made-to-order lines in the workshop: the batch making them, and when they were done.
+    production_batch_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("production_batch.id"), index=True
+    )
+    produced_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     order: Mapped[Order] = relationship(back_populates="lines")
 
@@ -236,3 +241,18 @@ class SentNotification(Base):
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id"), index=True)
     key: Mapped[str] = mapped_column(sa.String(120), unique=True)
     sent_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class ProductionBatch(Base):
+    """A run in the workshop: the made-to-order lines it makes, started and finished."""
+
+    __tablename__ = "production_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(20), default="open")  # open, finished
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    lines: Mapped[list[OrderLine]] = relationship(order_by=lambda: OrderLine.id)
