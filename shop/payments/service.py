@@ -71,16 +71,25 @@ def _new_attempt(session: Session, order: Order, gateway: StripeGateway) -> Paym
 TAKEN_STATUSES = ("succeeded", "processing", "requires_capture")
 
 
-def refresh_attempt(session: Session, order: Order, gateway: StripeGateway) -> None:
-    """After a 3-D Secure challenge only Stripe knows how it ended: ask, so the page can
-    say "processing" without waiting for the webhook (which still marks the order paid)."""
+def challenge_outcome(order: Order, gateway: StripeGateway):
+    """After a 3-D Secure challenge only Stripe knows how it ended. The intent as Stripe
+    has it now, or ``None`` when the latest attempt is not waiting on a challenge (or
+    Stripe does not answer). Reads only: pages call it on GET."""
     payment = latest_payment(order)
     if payment is None or payment.status != "requires_action" or not order.awaiting_payment:
-        return
+        return None
     try:
-        intent = gateway.retrieve(payment.intent_id)
+        return gateway.retrieve(payment.intent_id)
     except (PaymentServiceUnavailable, UnknownIntent):
+        return None
+
+
+def refresh_attempt(session: Session, order: Order, gateway: StripeGateway) -> None:
+    """Record how a 3-D Secure challenge ended (before paying again)."""
+    intent = challenge_outcome(order, gateway)
+    if intent is None:
         return
+    payment = latest_payment(order)
     payment.status = intent.status
     if intent.status == "requires_payment_method":
         payment.last_error = intent.error_message

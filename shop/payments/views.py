@@ -48,28 +48,39 @@ def _visible_order(number: str) -> Order:
     return order
 
 
-def payment_stage(order: Order) -> str:
+def payment_stage(order: Order, latest_status: str | None) -> str:
     """What the buyer sees: ``pay``, ``processing``, ``paid`` or ``cancelled``."""
     if order.state == "cancelled":
         return "cancelled"
     if order.payment_status != "unpaid":
         return "paid"
-    latest = service.latest_payment(order)
-    if latest is not None and latest.status in service.TAKEN_STATUSES:
+    if latest_status in service.TAKEN_STATUSES:
         return "processing"
     return "pay"
+
+
+def latest_status(order: Order) -> tuple[str | None, str]:
+    """The latest attempt's status and the error to show, asking Stripe (read-only) how a
+    3-D Secure challenge ended."""
+    latest = service.latest_payment(order)
+    if latest is None:
+        return None, ""
+    intent = service.challenge_outcome(order, gateway())
+    if intent is not None:
+        return intent.status, intent.error_message
+    error = latest.last_error if latest.status in RETRY_STATUSES else ""
+    return latest.status, error
 
 
 @bp.get("/checkout/pay/<number>")
 def pay_page(number: str):
     order = _visible_order(number)
-    service.refresh_attempt(get_session(), order, gateway())
-    latest = service.latest_payment(order)
+    status, last_error = latest_status(order)
     return render_template(
         "checkout/pay.html",
         order=order,
-        stage=payment_stage(order),
-        last_error=latest.last_error if latest and latest.status in RETRY_STATUSES else "",
+        stage=payment_stage(order, status),
+        last_error=last_error,
         publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
         stripe_js_url=current_app.config["STRIPE_JS_URL"],
     )
@@ -104,9 +115,9 @@ def pay_with_card(number: str):
 @bp.get("/checkout/pay/<number>/status")
 def payment_status(number: str):
     order = _visible_order(number)
-    service.refresh_attempt(get_session(), order, gateway())
+    status, _error = latest_status(order)
     return jsonify(
-        stage=payment_stage(order),
+        stage=payment_stage(order, status),
         payment=order.payment_status,
         fulfilment=order.fulfilment_status,
     )
