@@ -92,7 +92,10 @@ def test_healthz_reports_stripe_unreachable_but_keeps_serving(make_app, stripe_s
 
 
 def test_healthz_reports_an_unreachable_database(make_app, tmp_path):
-    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/missing-dir/x.sqlite3")
+    app = make_app(
+        DATABASE_URL=f"sqlite:///{tmp_path}/missing-dir/x.sqlite3",
+        STRIPE_API_BASE="http://127.0.0.1:9",  # no call to the internet from a test
+    )
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["database"] == "error"

@@ -45,6 +45,7 @@ from shop.admin.forms import (
     quantities_from,
 )
 from shop.admin.views import bp
+from shop.audit import service as audit
 from shop.db import get_session
 from shop.exceptions import ShopError
 from shop.money import SUPPORTED_CURRENCIES, format_money, to_decimal
@@ -525,9 +526,27 @@ def _refused(session: Session, number: str, message: str, **render):
     return _render_detail(session, _order_or_404(session, number), 400, **render)
 
 
-def _move(number: str, service, done_message: str):
+# What an order's audit rows record before and after each desk action.
+AUDITED_FIELDS = ("state", "payment_status", "fulfilment_status", "refunded_amount")
+
+
+def _audit(session: Session, order: Order, action: str, before: dict, **details) -> None:
+    """The audit row for a desk action that changed ``order`` (same transaction)."""
+    audit.record(
+        session,
+        actor_user_id=current_user.id,
+        action=f"order.{action}",
+        target_type="order",
+        target_id=order.number,
+        before=before,
+        after={**audit.snapshot(order, AUDITED_FIELDS), **details},
+    )
+
+
+def _move(number: str, service, action: str, done_message: str):
     db = get_session()
     order = _order_or_404(db, number)
+    before = audit.snapshot(order, AUDITED_FIELDS)
     try:
         service(db, order, actor_user_id=current_user.id)
     except (transitions.IllegalTransition, fulfilment.CannotFulfil) as error:
@@ -535,6 +554,7 @@ def _move(number: str, service, done_message: str):
         db.rollback()
         flash(message, "error")
         return _back_to(number)
+    _audit(db, order, action, before)
     flash(done_message, "success")
     return _back_to(number)
 
@@ -546,21 +566,25 @@ def _move(number: str, service, done_message: str):
 @require_permission("orders.view")
 @require_action("production")
 def order_production(number: str):
-    return _move(number, fulfilment.start_production, _("The order is in production."))
+    return _move(
+        number, fulfilment.start_production, "production", _("The order is in production.")
+    )
 
 
 @bp.post("/orders/<number>/ready")
 @require_permission("orders.view")
 @require_action("ready")
 def order_ready(number: str):
-    return _move(number, fulfilment.mark_ready, _("The order is ready to ship."))
+    return _move(number, fulfilment.mark_ready, "ready", _("The order is ready to ship."))
 
 
 @bp.post("/orders/<number>/delivered")
 @require_permission("orders.view")
 @require_action("delivered")
 def order_delivered(number: str):
-    return _move(number, fulfilment.mark_delivered, _("The order is marked delivered."))
+    return _move(
+        number, fulfilment.mark_delivered, "delivered", _("The order is marked delivered.")
+    )
 
 
 @bp.post("/orders/<number>/ship")
@@ -573,6 +597,7 @@ def order_ship(number: str):
     line_ids = [line.id for line in order.lines]
     posted = {line_id: request.form.get(f"qty-{line_id}", "") for line_id in line_ids}
     again = {"ship_form": form, "ship_quantities": posted}
+    before = audit.snapshot(order, AUDITED_FIELDS)
     if not form.validate_on_submit():
         return _refused(db, number, _("Check the shipment: some fields are too long."), **again)
     try:
@@ -595,6 +620,7 @@ def order_ship(number: str):
         transitions.IllegalTransition,
     ) as error:
         return _refused(db, number, describe(error, order), **again)
+    _audit(db, order, "ship", before, shipment_id=shipment.id, tracking=shipment.tracking_number)
     flash(
         _(
             "Shipped with %(carrier)s; the customer has the tracking link.",
@@ -612,6 +638,7 @@ def order_cancel(number: str):
     db = get_session()
     order = _order_or_404(db, number)
     form = CancelForm()
+    before = audit.snapshot(order, AUDITED_FIELDS)
     if not form.validate_on_submit():
         return _refused(db, number, _("The order was not cancelled."), cancel_form=form)
     try:
@@ -634,6 +661,7 @@ def order_cancel(number: str):
         PaymentServiceUnavailable,
     ) as error:
         return _refused(db, number, describe(error, order), cancel_form=form)
+    _audit(db, order, "cancel", before)
     if order.refunded_amount:
         flash(
             _(
@@ -657,6 +685,7 @@ def order_refund(number: str):
     line_ids = [line.id for line in order.lines]
     posted = {line_id: request.form.get(f"return-{line_id}", "") for line_id in line_ids}
     again = {"refund_form": form, "return_quantities": posted}
+    before = audit.snapshot(order, AUDITED_FIELDS)
     if not form.validate_on_submit():
         return _refused(db, number, _("Nothing was refunded: check the form."), **again)
     request_key = f"{order.number}-{form.request_key.data}"
@@ -704,6 +733,7 @@ def order_refund(number: str):
     ) as error:
         # The same request key stays in the form: trying again cannot refund twice.
         return _refused(db, number, describe(error, order), **again)
+    _audit(db, order, "refund", before, refund_amount=refund.amount, restocked=refund.restocked)
     flash(_("Refunded %(amount)s.", amount=_money(refund.amount, order.currency)), "success")
     return _back_to(number)
 
@@ -717,7 +747,9 @@ def order_note(number: str):
     form = NoteForm()
     if not form.validate_on_submit():
         return _refused(db, number, _("The note was not saved."), note_form=form)
+    before = audit.snapshot(order, AUDITED_FIELDS)
     fulfilment.add_note(db, order, form.note.data, actor_user_id=current_user.id)
+    _audit(db, order, "note", before)
     flash(_("Note added. Only staff see it."), "success")
     return _back_to(number)
 
@@ -732,9 +764,11 @@ def order_reply(number: str):
     if not form.validate_on_submit():
         return _refused(db, number, _("Your answer was not sent."), reply_form=form)
     try:
-        messages.post_staff_reply(db, order, form.body.data, staff_user_id=current_user.id)
+        before = audit.snapshot(order, AUDITED_FIELDS)
+        reply = messages.post_staff_reply(db, order, form.body.data, staff_user_id=current_user.id)
     except messages.InvalidMessage as error:
         return _refused(db, number, describe(error, order), reply_form=form)
+    _audit(db, order, "reply", before, message_id=reply.id)
     flash(_("Your answer was emailed to %(email)s.", email=order.email), "success")
     return _back_to(number)
 

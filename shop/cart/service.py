@@ -59,7 +59,8 @@ def _line(cart: Cart, variant_id: int) -> CartLine | None:
 
 def _for_sale(session: Session, variant_id: int) -> Variant:
     variant = session.get(Variant, variant_id)
-    if variant is None or not variant.product.active:
+    # A size/colour staff withdrew (``for_sale`` off) is refused like an inactive product.
+    if variant is None or not variant.product.active or not variant.for_sale:
         raise UnknownVariant()
     return variant
 

@@ -55,6 +55,13 @@ DEMO_ORDERS = (
     DemoOrder(2, "unpaid", "unfulfilled", state="cancelled", guest=True),
 )
 
+# Paid orders of made-to-order products, waiting in the workshop's production queue.
+DEMO_PRODUCTION_ORDERS = (
+    DemoOrder(1, "paid", "unfulfilled", pieces=30),
+    DemoOrder(2, "paid", "unfulfilled", pieces=12),
+    DemoOrder(4, "paid", "unfulfilled", pieces=8, guest=True),
+)
+
 # The timeline each fulfilment status implies.
 FULFILMENT_STEPS = {
     "unfulfilled": (),
@@ -75,8 +82,15 @@ def seed_demo_orders(session: Session) -> str:
         return "Demo orders: skipped (load the demo catalogue and accounts first)."
     for index, spec in enumerate(DEMO_ORDERS):
         session.add(_build(spec, variants[index % len(variants)], customer))
+    made_to_order = [(v, amount) for v, amount in variants if v.product.made_to_order]
+    waiting = DEMO_PRODUCTION_ORDERS if made_to_order else ()
+    for index, spec in enumerate(waiting):
+        session.add(_build(spec, made_to_order[index % len(made_to_order)], customer))
     session.flush()
-    return f"Demo orders: {len(DEMO_ORDERS)} in every status."
+    return (
+        f"Demo orders: {len(DEMO_ORDERS)} in every status,"
+        f" {len(waiting)} waiting in the production queue."
+    )
 
 
 def _priced_variants(session: Session) -> list[tuple[Variant, int]]:

@@ -1,0 +1,732 @@
+"""The catalogue as CSV: export, and an import that is planned (a dry run) before it is
+applied, all or nothing. Plain functions over a ``Session``; the views in
+``shop.admin.stock`` only upload, show and stream progress.
+
+The format
+----------
+One row per variant, ordered by product slug, then variant position, then SKU; the
+product's columns repeat on each of its rows. UTF-8 with a byte order mark (so spreadsheet
+programs open Chinese and Japanese correctly), ``\\r\\n`` line ends, the header first::
+
+    product_slug, category_slug, name, name_zh, name_ja, description, description_zh,
+    description_ja, active, featured, made_to_order, lead_time_days, min_order_quantity,
+    order_increment, sku, size, colour, position, for_sale, low_stock_threshold, on_hand,
+    price_CNY, price_JPY, price_SGD, price_USD
+
+- Yes/no columns are ``yes`` or ``no`` (the import also takes ``true``/``false``/``1``/``0``).
+- Empty optional text (``name_zh`` …) and an empty ``lead_time_days`` mean "none".
+- ``price_<CUR>`` holds the product's tiers in that currency as ``min_qty:amount`` pairs in
+  major units, joined by ``|``: ``1:89.00|50:79.00`` (JPY has no decimals: ``1:5000``).
+  Empty: no price in that currency. Tiers must rise strictly in quantity and never rise
+  in price.
+- ``on_hand`` is what is on the shelf. The import never writes it: a different number
+  becomes a "counted" adjustment through ``shop.stock.allocation.adjust`` (a ledger row),
+  and may not go below what is allocated to orders.
+
+What an import does
+-------------------
+Products without variants have no row (and an import cannot create one). Rows are matched
+by SKU (variants) and ``product_slug`` (products). A new slug creates a product, a new SKU
+creates a variant; every row of one product must agree on the product's columns. Products
+and variants not in the file are left alone (an import never deletes). Existing objects
+change only where a cell differs from what an export would write, so importing an
+unchanged export changes nothing and exporting again gives the same bytes.
+
+Spreadsheet formula injection: a cell beginning with ``=`` is exported as it is, because
+prefixing it would break the byte-for-byte round trip; staff should open the file with
+"text" columns if names could start with ``=``, ``+``, ``-`` or ``@``.
+
+Performance: existing rows are loaded in bulk (a few ``IN`` queries), new products,
+variants and tiers are ORM bulk ``INSERT``s (batched, ids read back with ``RETURNING``), and
+only stock changes cost statements each: ``adjust`` is one conditional ``UPDATE`` plus a
+ledger row per variant (see ``bench/csv_import.py`` for the numbers).
+
+Stock counts are turned into deltas against ``on_hand`` as read while planning, in the same
+transaction as the apply; a sale that lands in between makes the count off by that sale,
+exactly as it would for a count typed on the stock page.
+"""
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session, selectinload
+
+from shop.audit.service import record
+from shop.catalog.models import Category, PriceTier, Product, Variant
+from shop.catalog.search import build_search_text, refresh_search_text
+from shop.money import SUPPORTED_CURRENCIES, from_decimal, to_decimal
+from shop.stock.allocation import adjust
+
+PRODUCT_TEXT = ("name", "name_zh", "name_ja", "description", "description_zh", "description_ja")
+PRODUCT_FLAGS = ("active", "featured", "made_to_order")
+PRODUCT_NUMBERS = ("lead_time_days", "min_order_quantity", "order_increment")
+PRICE_COLUMNS = tuple(f"price_{currency}" for currency in SUPPORTED_CURRENCIES)
+PRODUCT_COLUMNS = (
+    "product_slug",
+    "category_slug",
+    *PRODUCT_TEXT,
+    *PRODUCT_FLAGS,
+    *PRODUCT_NUMBERS,
+)
+VARIANT_COLUMNS = ("sku", "size", "colour", "position", "for_sale", "low_stock_threshold")
+COLUMNS = (*PRODUCT_COLUMNS, *VARIANT_COLUMNS, "on_hand", *PRICE_COLUMNS)
+
+OPTIONAL_TEXT = ("name_zh", "name_ja", "description_zh", "description_ja")
+TEXT_LIMITS = {"name": 200, "name_zh": 200, "name_ja": 200, "size": 32, "colour": 32, "sku": 64}
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_MAX_LENGTH = 120
+AMOUNT_PATTERN = re.compile(r"^\d{1,12}(?:\.\d{1,4})?$")
+MAX_NUMBER = 1_000_000_000
+MAX_ROWS = 50_000
+BOM = "\ufeff"
+YES = {"yes", "true", "1"}
+NO = {"no", "false", "0"}
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    column: str
+    message: str
+
+
+@dataclass
+class RowPlan:
+    """What one CSV row does: creates or changes a product and/or a variant."""
+
+    line: int
+    product_slug: str
+    sku: str
+    product_action: str | None = None  # "create", "update" or None (unchanged)
+    variant_action: str | None = None
+    changes: list[tuple[str, str, str]] = field(default_factory=list)  # column, old, new
+    cells: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.product_action or self.variant_action or self.changes)
+
+
+@dataclass
+class ImportPlan:
+    rows: list[RowPlan] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    # Loaded in bulk while planning; ``apply_import`` works on these.
+    products: dict[str, Product] = field(default_factory=dict)
+    variants: dict[str, Variant] = field(default_factory=dict)
+    categories: dict[str, int] = field(default_factory=dict)
+    parsed: list = field(default_factory=list)  # the typed rows (``_Row``)
+
+    @property
+    def changed_rows(self) -> list[RowPlan]:
+        return [row for row in self.rows if row.changed]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "rows": len(self.rows),
+            "products_created": sum(r.product_action == "create" for r in self.rows),
+            "products_changed": sum(r.product_action == "update" for r in self.rows),
+            "variants_created": sum(r.variant_action == "create" for r in self.rows),
+            "variants_changed": sum(r.variant_action == "update" for r in self.rows),
+            "stock_changed": sum(
+                any(column == "on_hand" for column, _o, _n in r.changes)
+                or (r.variant_action == "create" and r.cells.get("on_hand") not in ("", "0"))
+                for r in self.rows
+            ),
+        }
+
+
+# --- formatting (export, and the canonical form an import compares) -----------------
+
+
+def _flag(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def format_tiers(tiers, currency: str) -> str:
+    """``[(1, 8900), (50, 7900)]`` in CNY → ``"1:89.00|50:79.00"``."""
+    return "|".join(
+        f"{quantity}:{to_decimal(amount, currency)}" for quantity, amount in sorted(tiers)
+    )
+
+
+def product_cells(product: Product, category_slug: str) -> dict[str, str]:
+    cells = {
+        "product_slug": product.slug,
+        "category_slug": category_slug,
+        **{name: getattr(product, name) or "" for name in PRODUCT_TEXT},
+        **{name: _flag(getattr(product, name)) for name in PRODUCT_FLAGS},
+        **{
+            name: "" if getattr(product, name) is None else str(getattr(product, name))
+            for name in PRODUCT_NUMBERS
+        },
+    }
+    for currency in SUPPORTED_CURRENCIES:
+        cells[f"price_{currency}"] = format_tiers(
+            [
+                (t.min_quantity, t.unit_amount)
+                for t in product.price_tiers
+                if t.currency == currency
+            ],
+            currency,
+        )
+    return cells
+
+
+def variant_cells(variant: Variant) -> dict[str, str]:
+    return {
+        "sku": variant.sku,
+        "size": variant.size,
+        "colour": variant.colour,
+        "position": str(variant.position),
+        "for_sale": _flag(variant.for_sale),
+        "low_stock_threshold": str(variant.low_stock_threshold),
+        "on_hand": str(variant.on_hand),
+    }
+
+
+# --- export ---------------------------------------------------------------------------
+
+
+def export_rows(session: Session) -> list[list[str]]:
+    """The header and one row per variant, in a stable order. Three queries."""
+    categories = dict(session.execute(sa.select(Category.id, Category.slug)).all())
+    products = session.scalars(
+        sa.select(Product)
+        .order_by(Product.slug)
+        .options(selectinload(Product.variants), selectinload(Product.price_tiers))
+    )
+    rows = [list(COLUMNS)]
+    for product in products:
+        shared = product_cells(product, categories[product.category_id])
+        for variant in sorted(product.variants, key=lambda v: (v.position, v.sku)):
+            cells = {**shared, **variant_cells(variant)}
+            rows.append([cells[column] for column in COLUMNS])
+    return rows
+
+
+def export_csv(session: Session) -> bytes:
+    buffer = io.StringIO()
+    buffer.write(BOM)
+    csv.writer(buffer, lineterminator="\r\n").writerows(export_rows(session))
+    return buffer.getvalue().encode("utf-8")
+
+
+# --- parsing and validation -----------------------------------------------------------
+
+
+class _Cells:
+    """Reads typed values from one row's cells, collecting problems."""
+
+    def __init__(self, line: int, cells: dict[str, str], problems: list[Problem]):
+        self.line, self.cells, self.problems = line, cells, problems
+
+    def fail(self, column: str, message) -> None:
+        self.problems.append(Problem(self.line, column, str(message)))
+
+    def text(self, column: str, *, required: bool = False) -> str:
+        value = self.cells[column]
+        limit = TEXT_LIMITS.get(column)
+        if required and not value.strip():
+            self.fail(column, _l("This column may not be empty."))
+        elif limit and len(value) > limit:
+            self.fail(column, _l("Longer than %(limit)d characters.", limit=limit))
+        elif value != value.strip() and column in ("sku", "size", "colour"):
+            self.fail(column, _l("Remove the spaces at the start or end."))
+        return value
+
+    def flag(self, column: str) -> bool:
+        value = self.cells[column].strip().lower()
+        if value in YES:
+            return True
+        if value not in NO:
+            self.fail(column, _l("Write yes or no."))
+        return False
+
+    def number(self, column: str, *, minimum: int = 0, optional: bool = False) -> int | None:
+        value = self.cells[column].strip()
+        if optional and not value:
+            return None
+        too_long = len(value) > len(str(MAX_NUMBER))
+        if not value.isascii() or not value.isdigit() or too_long or int(value) > MAX_NUMBER:
+            self.fail(column, _l("Write a whole number."))
+            return None
+        if int(value) < minimum:
+            self.fail(column, _l("Must be at least %(minimum)d.", minimum=minimum))
+            return None
+        return int(value)
+
+    def tiers(self, column: str, currency: str) -> list[tuple[int, int]]:
+        value = self.cells[column].strip()
+        if not value:
+            return []
+        tiers: list[tuple[int, int]] = []
+        for part in value.split("|"):
+            quantity, _sep, amount = part.strip().partition(":")
+            quantity, amount = quantity.strip(), amount.strip()
+            if not (
+                quantity.isascii()
+                and quantity.isdigit()
+                and len(quantity) <= len(str(MAX_NUMBER))
+                and AMOUNT_PATTERN.match(amount)
+            ):
+                self.fail(column, _l("Write tiers like 1:89.00|50:79.00."))
+                return []
+            try:
+                minor = from_decimal(Decimal(amount), currency)
+            except ValueError:
+                self.fail(column, _l("%(amount)s has too many decimals.", amount=amount))
+                return []
+            tiers.append((int(quantity), minor))
+        quantities = [quantity for quantity, _amount in tiers]
+        amounts = [amount for _quantity, amount in tiers]
+        if quantities[0] < 1 or max(quantities) > MAX_NUMBER or max(amounts) > MAX_NUMBER:
+            self.fail(column, _l("Quantities start at 1; amounts must be reasonable."))
+        elif any(b <= a for a, b in zip(quantities, quantities[1:], strict=False)):
+            self.fail(column, _l("Tier quantities must rise strictly."))
+        elif any(b > a for a, b in zip(amounts, amounts[1:], strict=False)):
+            self.fail(column, _l("A larger tier may not cost more per piece."))
+        return tiers
+
+
+@dataclass
+class _Row:
+    line: int
+    cells: dict[str, str]
+    product: dict
+    variant: dict
+    on_hand: int | None
+    tiers: dict[str, list[tuple[int, int]]]
+    canonical: dict[str, str] = field(default_factory=dict)
+
+
+def _read(data: bytes, problems: list[Problem]) -> list[tuple[int, dict[str, str]]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        problems.append(Problem(1, "", str(_l("The file is not UTF-8 text."))))
+        return []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+    except csv.Error as error:
+        problems.append(Problem(1, "", str(error)))
+        return []
+    if header is None:
+        problems.append(Problem(1, "", str(_l("The file is empty."))))
+        return []
+    missing = [column for column in COLUMNS if column not in header]
+    unknown = [column for column in header if column not in COLUMNS]
+    duplicated = sorted({column for column in header if header.count(column) > 1})
+    for column in missing:
+        problems.append(Problem(1, column, str(_l("This column is missing."))))
+    for column in unknown:
+        problems.append(Problem(1, column, str(_l("Unknown column."))))
+    for column in duplicated:
+        problems.append(Problem(1, column, str(_l("This column appears twice."))))
+    if problems:
+        return []
+    rows = []
+    line = reader.line_num + 1
+    try:
+        for values in reader:
+            if not any(value.strip() for value in values):
+                line = reader.line_num + 1
+                continue
+            if len(values) != len(header):
+                problems.append(
+                    Problem(
+                        line,
+                        "",
+                        str(
+                            _l(
+                                "%(found)d cells, expected %(expected)d.",
+                                found=len(values),
+                                expected=len(header),
+                            )
+                        ),
+                    )
+                )
+            else:
+                rows.append((line, dict(zip(header, values, strict=True))))
+            if len(rows) > MAX_ROWS:
+                problems.append(Problem(line, "", str(_l("More than %(max)d rows.", max=MAX_ROWS))))
+                return []
+            line = reader.line_num + 1
+    except csv.Error as error:
+        problems.append(Problem(line, "", str(error)))
+    return rows
+
+
+def _parse_row(line: int, cells: dict[str, str], problems: list[Problem]) -> _Row:
+    read = _Cells(line, cells, problems)
+    slug = cells["product_slug"].strip()
+    if not SLUG_PATTERN.match(slug) or len(slug) > SLUG_MAX_LENGTH:
+        read.fail("product_slug", _l("Use lower-case letters, digits and single hyphens."))
+    product = {
+        "slug": slug,
+        "category_slug": cells["category_slug"].strip(),
+        "name": read.text("name", required=True),
+        **{name: read.text(name) or None for name in OPTIONAL_TEXT if name.startswith("name")},
+        "description": read.text("description"),
+        **{name: read.text(name) or None for name in OPTIONAL_TEXT if name.startswith("desc")},
+        **{name: read.flag(name) for name in PRODUCT_FLAGS},
+        "lead_time_days": read.number("lead_time_days", optional=True),
+        "min_order_quantity": read.number("min_order_quantity", minimum=1),
+        "order_increment": read.number("order_increment", minimum=1),
+    }
+    if product["made_to_order"] and product["lead_time_days"] is None:
+        read.fail("lead_time_days", _l("Made-to-order products need a lead time."))
+    variant = {
+        "sku": read.text("sku", required=True),
+        "size": read.text("size", required=True),
+        "colour": read.text("colour", required=True),
+        "position": read.number("position"),
+        "for_sale": read.flag("for_sale"),
+        "low_stock_threshold": read.number("low_stock_threshold"),
+    }
+    on_hand = read.number("on_hand")
+    tiers = {
+        currency: read.tiers(f"price_{currency}", currency) for currency in SUPPORTED_CURRENCIES
+    }
+    return _Row(line, cells, product, variant, on_hand, tiers)
+
+
+def _canonical(row: _Row) -> dict[str, str]:
+    """The row as an export would write it (to compare with what is stored)."""
+    p, v = row.product, row.variant
+    cells = {
+        "product_slug": p["slug"],
+        "category_slug": p["category_slug"],
+        **{name: p[name] or "" for name in PRODUCT_TEXT},
+        **{name: _flag(p[name]) for name in PRODUCT_FLAGS},
+        **{name: "" if p[name] is None else str(p[name]) for name in PRODUCT_NUMBERS},
+        **{f"price_{c}": format_tiers(row.tiers[c], c) for c in SUPPORTED_CURRENCIES},
+        "sku": v["sku"],
+        "size": v["size"],
+        "colour": v["colour"],
+        "position": str(v["position"]),
+        "for_sale": _flag(v["for_sale"]),
+        "low_stock_threshold": str(v["low_stock_threshold"]),
+        "on_hand": str(row.on_hand),
+    }
+    return cells
+
+
+def _in_chunks(values: list[str]):
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+def plan_import(session: Session, data: bytes) -> ImportPlan:
+    """Parse, validate and compare with the database; changes nothing. ``plan.problems``
+    lists every error (line, column, reason); without problems the plan can be applied."""
+    plan = ImportPlan()
+    problems = plan.problems
+    raw_rows = _read(data, problems)
+    if not raw_rows:
+        if not problems:
+            problems.append(Problem(2, "", str(_l("The file has no rows."))))
+        return plan
+    rows = [_parse_row(line, cells, problems) for line, cells in raw_rows]
+
+    plan.categories = dict(session.execute(sa.select(Category.slug, Category.id)).all())
+    slugs = sorted({row.product["slug"] for row in rows})
+    skus = sorted({row.variant["sku"] for row in rows})
+    # Variants first: loading products afterwards (``populate_existing``) leaves their
+    # variants and tiers loaded, so comparing costs no further query.
+    for chunk in _in_chunks(skus):
+        for variant in session.scalars(
+            sa.select(Variant)
+            .where(Variant.sku.in_(chunk))
+            .execution_options(populate_existing=True)
+        ):
+            plan.variants[variant.sku] = variant
+    for chunk in _in_chunks(slugs):
+        for product in session.scalars(
+            sa.select(Product)
+            .where(Product.slug.in_(chunk))
+            .options(selectinload(Product.variants), selectinload(Product.price_tiers))
+            .execution_options(populate_existing=True)
+        ):
+            plan.products[product.slug] = product
+    category_slugs = {v: k for k, v in plan.categories.items()}
+
+    first_of_product: dict[str, _Row] = {}
+    first_of_sku: dict[str, int] = {}
+    product_columns = (*PRODUCT_COLUMNS, *PRICE_COLUMNS)
+    for row in rows:
+        read = _Cells(row.line, row.cells, problems)
+        slug, sku = row.product["slug"], row.variant["sku"]
+        row.canonical = _canonical(row)
+        if row.product["category_slug"] not in plan.categories:
+            read.fail("category_slug", _l("No category has this slug."))
+        if sku in first_of_sku:
+            read.fail("sku", _l("Already on line %(line)d.", line=first_of_sku[sku]))
+        else:
+            first_of_sku.setdefault(sku, row.line)
+        rowplan = RowPlan(row.line, slug, sku, cells=row.canonical)
+        plan.rows.append(rowplan)
+
+        existing_product = plan.products.get(slug)
+        first = first_of_product.get(slug)
+        if first is not None:
+            for column in product_columns:
+                if row.canonical[column] != first.canonical[column]:
+                    read.fail(
+                        column,
+                        _l("Differs from line %(line)d of the same product.", line=first.line),
+                    )
+        else:
+            first_of_product[slug] = row
+            if existing_product is None:
+                rowplan.product_action = "create"
+            else:
+                old = product_cells(
+                    existing_product, category_slugs.get(existing_product.category_id, "")
+                )
+                changes = [
+                    (c, old[c], row.canonical[c])
+                    for c in product_columns
+                    if old[c] != row.canonical[c]
+                ]
+                if changes:
+                    rowplan.product_action = "update"
+                    rowplan.changes.extend(changes)
+
+        existing_variant = plan.variants.get(sku)
+        if existing_variant is None:
+            rowplan.variant_action = "create"
+            continue
+        if existing_product is None or existing_variant.product_id != existing_product.id:
+            read.fail(
+                "sku",
+                _l("This SKU belongs to product %(slug)s.", slug=existing_variant.product.slug),
+            )
+            continue
+        old = variant_cells(existing_variant)
+        changes = [(c, old[c], row.canonical[c]) for c in old if old[c] != row.canonical[c]]
+        if changes:
+            rowplan.variant_action = (
+                "update" if any(c != "on_hand" for c, _o, _n in changes) else None
+            )
+            rowplan.changes.extend(changes)
+        if row.on_hand is not None and row.on_hand < existing_variant.allocated:
+            read.fail(
+                "on_hand",
+                _l(
+                    "Below the %(allocated)d allocated to orders.",
+                    allocated=existing_variant.allocated,
+                ),
+            )
+    plan.problems.sort(
+        key=lambda problem: (
+            problem.line,
+            COLUMNS.index(problem.column) if problem.column in COLUMNS else -1,
+        )
+    )
+    plan.parsed = rows
+    return plan
+
+
+# --- applying -------------------------------------------------------------------------
+
+PRODUCT_FIELDS = (
+    *PRODUCT_TEXT,
+    *PRODUCT_FLAGS,
+    *PRODUCT_NUMBERS,
+)
+
+
+class ImportHasProblems(ValueError):
+    pass
+
+
+def _sync_tiers(product: Product, currency: str, tiers: list[tuple[int, int]]) -> None:
+    """Make the product's tiers in ``currency`` equal ``tiers``: update matching quantities
+    in place, add new ones, remove the rest (no unique-constraint clash within a flush)."""
+    existing = {t.min_quantity: t for t in product.price_tiers if t.currency == currency}
+    wanted = dict(tiers)
+    for quantity, tier in existing.items():
+        if quantity not in wanted:
+            product.price_tiers.remove(tier)
+        elif tier.unit_amount != wanted[quantity]:
+            tier.unit_amount = wanted[quantity]
+    for quantity, amount in tiers:
+        if quantity not in existing:
+            product.price_tiers.append(
+                PriceTier(currency=currency, min_quantity=quantity, unit_amount=amount)
+            )
+
+
+def apply_import(
+    session: Session,
+    plan: ImportPlan,
+    *,
+    actor_user_id: int | None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, int]:
+    """Carry out a plan without problems in the caller's transaction (the caller commits,
+    or rolls back if this raises). Returns the counts. ``progress(phase, done, total)`` is
+    called after each chunk of rows."""
+    steps = iter_apply(session, plan, actor_user_id=actor_user_id)
+    for phase, done, total in steps:
+        if progress:
+            progress(phase, done, total)
+    return plan.counts
+
+
+def iter_apply(session: Session, plan: ImportPlan, *, actor_user_id: int | None):
+    """``apply_import`` as a generator of ``(phase, done, total)`` after each chunk, for a
+    page that shows progress while it works. Phases: ``"rows"``, then ``"stock"``."""
+    if plan.problems:
+        raise ImportHasProblems(f"{len(plan.problems)} problems")
+    total = len(plan.parsed)
+    touched: dict[str, Product] = {}  # existing products whose search text may change
+    new_products: dict[str, dict] = {}  # slug → column values, inserted in bulk
+    new_tiers: list[tuple[str, str, int, int]] = []  # slug, currency, quantity, amount
+    new_variants: list[tuple[str, dict]] = []  # slug, column values
+    new_skus: dict[str, list[str]] = {}
+    stock: list[tuple[str, int]] = []  # sku, delta
+    for index, (row, rowplan) in enumerate(zip(plan.parsed, plan.rows, strict=True)):
+        values, slug, sku = row.product, row.product["slug"], row.variant["sku"]
+        product = plan.products.get(slug)
+        if product is None and slug not in new_products:
+            new_products[slug] = {
+                "slug": slug,
+                "category_id": plan.categories[values["category_slug"]],
+                **{name: values[name] for name in PRODUCT_FIELDS},
+            }
+            new_tiers.extend(
+                (slug, currency, quantity, amount)
+                for currency, tiers in row.tiers.items()
+                for quantity, amount in tiers
+            )
+        elif product is not None and rowplan.product_action == "update":
+            product.category_id = plan.categories[values["category_slug"]]
+            for name in PRODUCT_FIELDS:
+                if getattr(product, name) != values[name]:
+                    setattr(product, name, values[name])
+            for currency, tiers in row.tiers.items():
+                _sync_tiers(product, currency, tiers)
+            touched[slug] = product
+        variant = plan.variants.get(sku)
+        if variant is None:
+            new_variants.append((slug, {**row.variant, "on_hand": 0}))
+            new_skus.setdefault(slug, []).append(sku)
+            if product is not None:
+                touched[slug] = product
+            if row.on_hand:
+                stock.append((sku, row.on_hand))
+        else:
+            if rowplan.variant_action:
+                for name, value in row.variant.items():
+                    if getattr(variant, name) != value:
+                        setattr(variant, name, value)
+                touched[slug] = product
+            if row.on_hand != variant.on_hand:
+                stock.append((sku, row.on_hand - variant.on_hand))
+        if (index + 1) % CHUNK == 0 and index + 1 < total:
+            yield "rows", index + 1, total
+    session.flush()
+
+    # New rows as bulk INSERTs (batched by SQLAlchemy), their ids read back in order.
+    product_ids = {slug: product.id for slug, product in plan.products.items()}
+    if new_products:
+        for values in new_products.values():
+            skus = [SimpleNamespace(sku=sku) for sku in new_skus.get(values["slug"], ())]
+            values["search_text"] = build_search_text(SimpleNamespace(**values, variants=skus))
+        ids = session.scalars(
+            sa.insert(Product).returning(Product.id, sort_by_parameter_order=True),
+            list(new_products.values()),
+        ).all()
+        product_ids.update(zip(new_products, ids, strict=True))
+    if new_tiers:
+        session.execute(
+            sa.insert(PriceTier),
+            [
+                {
+                    "product_id": product_ids[slug],
+                    "currency": c,
+                    "min_quantity": q,
+                    "unit_amount": a,
+                }
+                for slug, c, q, a in new_tiers
+            ],
+        )
+    variant_ids = {sku: variant.id for sku, variant in plan.variants.items()}
+    if new_variants:
+        ids = session.scalars(
+            sa.insert(Variant).returning(Variant.id, sort_by_parameter_order=True),
+            [{"product_id": product_ids[slug], **values} for slug, values in new_variants],
+        ).all()
+        variant_ids.update(zip((v["sku"] for _s, v in new_variants), ids, strict=True))
+    yield "rows", total, total
+
+    for index, (sku, delta) in enumerate(stock):
+        adjust(
+            session,
+            variant_ids[sku],
+            delta,
+            reason="counted",
+            staff_user_id=actor_user_id,
+            note="CSV import",
+            reference="csv-import",
+        )
+        if sku in plan.variants:
+            session.expire(plan.variants[sku], ["on_hand"])
+        if (index + 1) % CHUNK == 0 and index + 1 < len(stock):
+            yield "stock", index + 1, len(stock)
+    yield "stock", len(stock), len(stock)
+
+    for slug, product in touched.items():
+        if slug in new_skus:
+            session.expire(product, ["variants"])  # the bulk insert bypassed the collection
+        refresh_search_text(product)
+    session.flush()
+
+    changes_by_product: dict[str, dict] = {}
+    for rowplan in plan.rows:
+        if rowplan.changed:
+            entry = changes_by_product.setdefault(
+                rowplan.product_slug, {"action": None, "before": {}, "after": {}}
+            )
+            if rowplan.product_action:
+                entry["action"] = rowplan.product_action
+            for column, old, new in rowplan.changes:
+                key = (
+                    column
+                    if column in PRODUCT_COLUMNS or column in PRICE_COLUMNS
+                    else (f"{rowplan.sku}.{column}")
+                )
+                entry["before"][key] = old
+                entry["after"][key] = new
+            if rowplan.variant_action == "create":
+                entry["after"][f"{rowplan.sku}"] = "created"
+    for slug, entry in changes_by_product.items():
+        created = entry["action"] == "create"
+        record(
+            session,
+            actor_user_id=actor_user_id,
+            action="product.csv_create" if created else "product.csv_update",
+            target_type="product",
+            target_id=product_ids[slug],
+            before=None if created else entry["before"],
+            after=entry["after"] if not created else {"slug": slug},
+        )
+    record(
+        session,
+        actor_user_id=actor_user_id,
+        action="catalog.csv_import",
+        target_type="catalog",
+        after=plan.counts,
+    )

@@ -1,0 +1,893 @@
+"""Listings (``/admin/products``, ``/admin/categories``): products, their price tiers,
+variants and images, and the category tree — for roles with ``catalog.manage``.
+
+Every change is a POST (CSRF-protected app-wide) that re-checks the permission, writes an
+audit row in the same transaction, and redirects; bad input re-renders the form with the
+reasons and status 400. Stock columns are never touched here (``shop.stock.allocation``
+owns them): a duplicated product's variants start with nothing on hand.
+"""
+
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import Session, selectinload
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from shop.accounts.access import require_permission
+from shop.accounts.forms import EmptyForm
+from shop.accounts.permissions import has_permission
+from shop.admin import images as image_store
+from shop.admin.catalog_forms import (
+    SKU_PATTERN,
+    AltTextForm,
+    CategoryForm,
+    ImageUploadForm,
+    ProductForm,
+    TierRow,
+    VariantForm,
+    VariantMatrixForm,
+    parse_tiers,
+    split_list,
+)
+from shop.admin.views import bp
+from shop.audit.service import record, snapshot
+from shop.catalog.models import Category, PriceTier, Product, ProductImage, Variant
+from shop.catalog.search import clean_text, fold, refresh_search_text
+from shop.db import get_session
+from shop.errors import handle_http_error
+from shop.money import SUPPORTED_CURRENCIES, to_decimal
+from shop.pagination import paginate, parse_page
+
+PER_PAGE = 50
+SEARCH_MAX_LENGTH = 100
+BLANK_TIER_ROWS = 3
+MAX_MATRIX = 400
+
+PRODUCT_FIELDS = (
+    "name",
+    "name_zh",
+    "name_ja",
+    "slug",
+    "category_id",
+    "description",
+    "description_zh",
+    "description_ja",
+    "made_to_order",
+    "lead_time_days",
+    "min_order_quantity",
+    "order_increment",
+    "active",
+    "featured",
+)
+VARIANT_FIELDS = ("sku", "size", "colour", "low_stock_threshold", "for_sale")
+IMAGE_FIELDS = ("path", "alt_text", "width", "height", "position")
+CATEGORY_FIELDS = ("slug", "name", "name_zh", "name_ja", "parent_id")
+
+
+def _audit(db: Session, action: str, target_type: str, target_id, before=None, after=None):
+    record(
+        db,
+        actor_user_id=current_user.id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        before=before,
+        after=after,
+    )
+
+
+def _product_or_404(db: Session, product_id: int) -> Product:
+    product = db.get(Product, product_id)
+    if product is None:
+        abort(404)
+    return product
+
+
+def _tiers_snapshot(product: Product) -> dict:
+    tiers: dict[str, list[list[int]]] = {}
+    for tier in product.price_tiers:
+        tiers.setdefault(tier.currency, []).append([tier.min_quantity, tier.unit_amount])
+    return tiers
+
+
+# --- the list ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProductFilters:
+    q: str = ""
+    category: int | None = None
+    active: str = ""  # "yes", "no" or ""
+    made_to_order: str = ""
+    low_stock: bool = False
+
+    @classmethod
+    def from_args(cls, args) -> "ProductFilters":
+        raw_category = (args.get("category") or "").strip()
+        yes_no = ("yes", "no")
+        return cls(
+            q=clean_text(args.get("q"), SEARCH_MAX_LENGTH),
+            category=int(raw_category)
+            if raw_category.isascii() and raw_category.isdigit() and len(raw_category) < 10
+            else None,
+            active=args.get("active") if args.get("active") in yes_no else "",
+            made_to_order=args.get("mto") if args.get("mto") in yes_no else "",
+            low_stock=args.get("low") == "1",
+        )
+
+    def args(self) -> dict[str, str]:
+        values = {
+            "q": self.q,
+            "category": str(self.category) if self.category else "",
+            "active": self.active,
+            "mto": self.made_to_order,
+            "low": "1" if self.low_stock else "",
+        }
+        return {name: value for name, value in values.items() if value}
+
+    @property
+    def any(self) -> bool:
+        return bool(self.args())
+
+
+def low_stock_condition():
+    """Products with a for-sale stocked variant whose availability is below its threshold."""
+    return sa.exists().where(
+        Variant.product_id == Product.id,
+        Variant.for_sale.is_(True),
+        Variant.low_stock_threshold > 0,
+        Variant.on_hand - Variant.allocated < Variant.low_stock_threshold,
+    )
+
+
+def filtered_products(filters: ProductFilters) -> sa.Select:
+    query = sa.select(Product)
+    if filters.q:
+        for term in fold(filters.q).split()[:8]:
+            query = query.where(
+                sa.or_(
+                    Product.search_text.contains(term, autoescape=True),
+                    Product.slug.contains(term, autoescape=True),
+                )
+            )
+    if filters.category:
+        children = sa.select(Category.id).where(Category.parent_id == filters.category)
+        query = query.where(
+            sa.or_(Product.category_id == filters.category, Product.category_id.in_(children))
+        )
+    if filters.active:
+        query = query.where(Product.active.is_(filters.active == "yes"))
+    if filters.made_to_order:
+        query = query.where(Product.made_to_order.is_(filters.made_to_order == "yes"))
+    if filters.low_stock:
+        query = query.where(Product.made_to_order.is_(False), low_stock_condition())
+    return query
+
+
+def category_choices(db: Session) -> list[tuple[int, str]]:
+    """Every category, children indented under their parent."""
+    categories = db.scalars(sa.select(Category).order_by(Category.position, Category.name)).all()
+    by_parent: dict[int | None, list[Category]] = {}
+    for category in categories:
+        by_parent.setdefault(category.parent_id, []).append(category)
+    choices: list[tuple[int, str]] = []
+
+    def walk(parent_id, depth):
+        for category in by_parent.get(parent_id, []):
+            choices.append((category.id, "— " * depth + category.name))
+            walk(category.id, depth + 1)
+
+    walk(None, 0)
+    return choices
+
+
+@bp.get("/products")
+@require_permission("catalog.manage")
+def product_list():
+    db = get_session()
+    filters = ProductFilters.from_args(request.args)
+    query = filtered_products(filters)
+    total = db.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    page = paginate(total, parse_page(request.args.get("page")), PER_PAGE)
+    products = db.scalars(
+        query.options(selectinload(Product.variants), selectinload(Product.category))
+        .order_by(Product.created_at.desc(), Product.id.desc())
+        .limit(page.per_page)
+        .offset(page.offset)
+    ).all()
+    low = set(
+        db.scalars(
+            sa.select(Product.id).where(
+                Product.id.in_([p.id for p in products]),
+                Product.made_to_order.is_(False),
+                low_stock_condition(),
+            )
+        )
+    )
+    return render_template(
+        "admin/products/list.html",
+        products=products,
+        low=low,
+        page=page,
+        filters=filters,
+        categories=category_choices(db),
+        form=EmptyForm(),
+    )
+
+
+@bp.post("/products/<int:product_id>/active")
+@require_permission("catalog.manage")
+def product_set_active(product_id: int):
+    db = get_session()
+    product = _product_or_404(db, product_id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    wanted = request.form.get("active") == "1"
+    if product.active != wanted:
+        product.active = wanted
+        _audit(
+            db,
+            "product.activate" if wanted else "product.deactivate",
+            "product",
+            product.id,
+            before={"active": not wanted},
+            after={"active": wanted},
+        )
+    flash(
+        _("%(name)s is now active.", name=product.name)
+        if wanted
+        else _("%(name)s is now inactive.", name=product.name),
+        "success",
+    )
+    if request.form.get("back") == "edit":
+        return redirect(url_for("admin.product_edit", product_id=product.id))
+    return redirect(url_for("admin.product_list"))
+
+
+def _free_slug(db: Session, base: str) -> str:
+    base = base[:110]
+    candidate = f"{base}-copy"
+    number = 1
+    while db.scalar(sa.select(Product.id).where(Product.slug == candidate)) is not None:
+        number += 1
+        candidate = f"{base}-copy-{number}"
+    return candidate
+
+
+def _free_sku(db: Session, base: str, taken: set[str]) -> str:
+    base = base[:52]
+    candidate = f"{base}-COPY"
+    number = 1
+    while (
+        candidate in taken
+        or db.scalar(sa.select(Variant.id).where(Variant.sku == candidate)) is not None
+    ):
+        number += 1
+        candidate = f"{base}-COPY-{number}"
+    taken.add(candidate)
+    return candidate
+
+
+@bp.post("/products/<int:product_id>/duplicate")
+@require_permission("catalog.manage")
+def product_duplicate(product_id: int):
+    db = get_session()
+    original = _product_or_404(db, product_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    copy = Product(
+        **{name: getattr(original, name) for name in PRODUCT_FIELDS if name not in ("slug",)},
+        size_chart=original.size_chart,
+    )
+    copy.slug = _free_slug(db, original.slug)
+    copy.active = False
+    copy.featured = False
+    taken: set[str] = set()
+    for variant in original.variants:
+        copy.variants.append(
+            Variant(
+                sku=_free_sku(db, variant.sku, taken),
+                size=variant.size,
+                colour=variant.colour,
+                position=variant.position,
+                low_stock_threshold=variant.low_stock_threshold,
+                for_sale=variant.for_sale,
+            )
+        )
+    for tier in original.price_tiers:
+        copy.price_tiers.append(
+            PriceTier(
+                currency=tier.currency, min_quantity=tier.min_quantity, unit_amount=tier.unit_amount
+            )
+        )
+    refresh_search_text(copy)
+    db.add(copy)
+    db.flush()
+    _audit(
+        db,
+        "product.duplicate",
+        "product",
+        copy.id,
+        before={"source_id": original.id, "source_slug": original.slug},
+        after={
+            **snapshot(copy, PRODUCT_FIELDS),
+            "skus": [variant.sku for variant in copy.variants],
+            "tiers": _tiers_snapshot(copy),
+        },
+    )
+    flash(
+        _("Copied as %(slug)s (inactive). Check it before activating.", slug=copy.slug), "success"
+    )
+    return redirect(url_for("admin.product_edit", product_id=copy.id))
+
+
+# --- create and edit ---------------------------------------------------------------------
+
+
+def _slug_taken(db: Session, slug: str, product_id: int | None) -> bool:
+    query = sa.select(Product.id).where(Product.slug == slug)
+    if product_id is not None:
+        query = query.where(Product.id != product_id)
+    return db.scalar(query) is not None
+
+
+def _apply_product_form(form: ProductForm, product: Product) -> None:
+    product.name = form.name.data.strip()
+    product.description = (form.description.data or "").strip()
+    for name in ("name_zh", "name_ja", "description_zh", "description_ja"):
+        setattr(product, name, (getattr(form, name).data or "").strip() or None)
+    product.slug = form.slug.data
+    product.category_id = form.category_id.data
+    product.made_to_order = bool(form.made_to_order.data)
+    product.lead_time_days = form.lead_time_days.data or None
+    product.min_order_quantity = form.min_order_quantity.data
+    product.order_increment = form.order_increment.data
+    product.active = bool(form.active.data)
+    product.featured = bool(form.featured.data)
+
+
+def _product_form(db: Session, product: Product | None = None, read_body=True) -> ProductForm:
+    form = ProductForm(obj=product) if read_body else ProductForm(formdata=None, obj=product)
+    if form.slug.data:
+        form.slug.data = form.slug.data.strip()
+    form.category_id.choices = category_choices(db)
+    return form
+
+
+@bp.route("/products/new", methods=["GET", "POST"])
+@require_permission("catalog.manage")
+def product_new():
+    db = get_session()
+    form = _product_form(db)
+    if request.method == "GET":
+        form.active.data = False
+    if form.validate_on_submit():
+        if _slug_taken(db, form.slug.data, None):
+            form.slug.errors.append(_("Another product already uses this slug."))
+        else:
+            product = Product(slug=form.slug.data, name=form.name.data)
+            _apply_product_form(form, product)
+            refresh_search_text(product)
+            db.add(product)
+            db.flush()
+            _audit(
+                db, "product.create", "product", product.id, after=snapshot(product, PRODUCT_FIELDS)
+            )
+            flash(_("Product created. Now add variants, prices and images."), "success")
+            return redirect(url_for("admin.product_edit", product_id=product.id))
+    if not form.category_id.choices:
+        flash(_("Create a category first."), "error")
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/products/form.html", form=form, product=None), status
+
+
+@bp.route("/products/<int:product_id>", methods=["GET", "POST"])
+@require_permission("catalog.manage")
+def product_edit(product_id: int):
+    db = get_session()
+    product = _product_or_404(db, product_id)
+    form = _product_form(db, product)
+    if form.validate_on_submit():
+        if _slug_taken(db, form.slug.data, product.id):
+            form.slug.errors.append(_("Another product already uses this slug."))
+        else:
+            before = snapshot(product, PRODUCT_FIELDS)
+            _apply_product_form(form, product)
+            refresh_search_text(product)
+            after = snapshot(product, PRODUCT_FIELDS)
+            if before != after:
+                changed = [name for name in PRODUCT_FIELDS if before[name] != after[name]]
+                _audit(
+                    db,
+                    "product.update",
+                    "product",
+                    product.id,
+                    before={name: before[name] for name in changed},
+                    after={name: after[name] for name in changed},
+                )
+            flash(_("Product saved."), "success")
+            return redirect(url_for("admin.product_edit", product_id=product.id))
+    status = 400 if request.method == "POST" else 200
+    return _render_edit(db, product, form=form, status=status)
+
+
+def _tier_rows(product: Product) -> dict[str, list[TierRow]]:
+    rows: dict[str, list[TierRow]] = {currency: [] for currency in SUPPORTED_CURRENCIES}
+    for tier in product.price_tiers:
+        if tier.currency in rows:
+            rows[tier.currency].append(
+                TierRow(str(tier.min_quantity), str(to_decimal(tier.unit_amount, tier.currency)))
+            )
+    for currency in rows:
+        rows[currency].extend(TierRow("", "") for _ in range(BLANK_TIER_ROWS))
+    return rows
+
+
+def _render_edit(
+    db: Session,
+    product: Product,
+    *,
+    form=None,
+    tier_rows=None,
+    tier_errors=None,
+    matrix_form=None,
+    upload_form=None,
+    upload_error=None,
+    status=200,
+    read_body=True,
+):
+    return (
+        render_template(
+            "admin/products/edit.html",
+            product=product,
+            form=form or _product_form(db, product, read_body=read_body),
+            tier_rows=tier_rows or _tier_rows(product),
+            tier_errors=tier_errors or [],
+            matrix_form=matrix_form or VariantMatrixForm(formdata=None),
+            upload_form=upload_form or ImageUploadForm(formdata=None),
+            upload_error=upload_error,
+            currencies=SUPPORTED_CURRENCIES,
+            thumb=image_store.thumbnail_path,
+        ),
+        status,
+    )
+
+
+# --- price tiers -------------------------------------------------------------------------
+
+
+@bp.post("/products/<int:product_id>/tiers")
+@require_permission("catalog.manage")
+def product_tiers(product_id: int):
+    db = get_session()
+    product = _product_or_404(db, product_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    typed: dict[str, list[TierRow]] = {}
+    parsed: dict[str, list[tuple[int, int]]] = {}
+    errors: list[str] = []
+    for currency in SUPPORTED_CURRENCIES:
+        quantities = request.form.getlist(f"{currency}-min")[:50]
+        prices = request.form.getlist(f"{currency}-price")[:50]
+        rows = [
+            TierRow(quantity[:20], price[:20])
+            for quantity, price in zip(quantities, prices, strict=False)
+        ]
+        typed[currency] = rows + [TierRow("", "")] * max(BLANK_TIER_ROWS - len(rows), 0)
+        parsed[currency], currency_errors = parse_tiers(rows, currency)
+        errors.extend(currency_errors)
+    if errors:
+        db.rollback()
+        return _render_edit(db, product, tier_rows=typed, tier_errors=errors, status=400)
+    before = _tiers_snapshot(product)
+    product.price_tiers.clear()
+    db.flush()
+    for currency, tiers in parsed.items():
+        for min_quantity, amount in tiers:
+            product.price_tiers.append(
+                PriceTier(currency=currency, min_quantity=min_quantity, unit_amount=amount)
+            )
+    db.flush()
+    after = _tiers_snapshot(product)
+    if before != after:
+        _audit(db, "product.tiers", "product", product.id, before=before, after=after)
+    flash(_("Prices saved."), "success")
+    return redirect(url_for("admin.product_edit", product_id=product.id) + "#tiers")
+
+
+# --- variants ----------------------------------------------------------------------------
+
+
+def render_sku(pattern: str, slug: str, size: str, colour: str) -> str:
+    sku = pattern.replace("{slug}", slug).replace("{size}", size).replace("{colour}", colour)
+    sku = re.sub(r"\s+", "-", sku.strip()).upper()
+    return sku
+
+
+@bp.post("/products/<int:product_id>/variants/generate")
+@require_permission("catalog.manage")
+def variant_generate(product_id: int):
+    db = get_session()
+    product = _product_or_404(db, product_id)
+    form = VariantMatrixForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        sizes, colours = split_list(form.sizes.data), split_list(form.colours.data)
+        existing = {(variant.size, variant.colour) for variant in product.variants}
+        missing = [(s, c) for s in sizes for c in colours if (s, c) not in existing]
+        if any(len(value) > 32 for value in sizes + colours):
+            errors.append(_("Sizes and colours are at most 32 characters each."))
+        elif len(sizes) * len(colours) > MAX_MATRIX:
+            errors.append(_("At most %(n)d combinations at once.", n=MAX_MATRIX))
+        elif "{size}" not in form.pattern.data or "{colour}" not in form.pattern.data:
+            form.pattern.errors.append(_("The pattern needs both {size} and {colour}."))
+        else:
+            skus = [render_sku(form.pattern.data, product.slug, s, c) for s, c in missing]
+            seen: set[str] = set()
+            for sku in skus:
+                if len(sku) > 64 or not re.match(SKU_PATTERN, sku):
+                    errors.append(_("“%(sku)s” is not a valid SKU.", sku=sku))
+                elif sku in seen:
+                    errors.append(_("The pattern gives “%(sku)s” twice.", sku=sku))
+                seen.add(sku)
+            if not errors and skus:
+                taken = db.scalars(sa.select(Variant.sku).where(Variant.sku.in_(skus))).all()
+                for sku in taken:
+                    errors.append(_("SKU “%(sku)s” is already used.", sku=sku))
+            if not errors:
+                position = max((v.position for v in product.variants), default=-1) + 1
+                added = []
+                for (size, colour), sku in zip(missing, skus, strict=True):
+                    variant = Variant(sku=sku, size=size, colour=colour, position=position)
+                    position += 1
+                    product.variants.append(variant)
+                    added.append(sku)
+                refresh_search_text(product)
+                db.flush()
+                if added:
+                    _audit(db, "variant.generate", "product", product.id, after={"added": added})
+                flash(
+                    _("%(n)d variants added; existing ones kept.", n=len(added))
+                    if added
+                    else _("Every combination already exists."),
+                    "success",
+                )
+                return redirect(url_for("admin.product_edit", product_id=product.id) + "#variants")
+    form.sizes.errors = list(form.sizes.errors) + errors
+    return _render_edit(db, product, matrix_form=form, status=400)
+
+
+@bp.route("/variants/<int:variant_id>", methods=["GET", "POST"])
+@require_permission("catalog.manage")
+def variant_edit(variant_id: int):
+    db = get_session()
+    variant = db.get(Variant, variant_id)
+    if variant is None:
+        abort(404)
+    form = VariantForm(obj=variant)
+    if form.validate_on_submit():
+        sku = form.sku.data.strip().upper()
+        clash = db.scalar(sa.select(Variant.id).where(Variant.sku == sku, Variant.id != variant.id))
+        if clash is not None:
+            form.sku.errors.append(_("Another variant already uses this SKU."))
+        else:
+            before = snapshot(variant, VARIANT_FIELDS)
+            variant.sku = sku
+            variant.low_stock_threshold = form.low_stock_threshold.data
+            variant.for_sale = bool(form.for_sale.data)
+            refresh_search_text(variant.product)
+            after = snapshot(variant, VARIANT_FIELDS)
+            if before != after:
+                _audit(db, "variant.update", "variant", variant.id, before=before, after=after)
+            flash(_("Variant %(sku)s saved.", sku=variant.sku), "success")
+            return redirect(
+                url_for("admin.product_edit", product_id=variant.product_id) + "#variants"
+            )
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/products/variant.html", form=form, variant=variant), status
+
+
+# --- images ------------------------------------------------------------------------------
+
+UPLOAD_ENDPOINT = "admin.image_upload"
+
+
+@bp.url_value_preprocessor
+def _upload_limit(endpoint, values):
+    """Runs before the app's CSRF check reads the body: only the upload route accepts a
+    body of a few megabytes (no global ``MAX_CONTENT_LENGTH`` needed)."""
+    if endpoint == UPLOAD_ENDPOINT:
+        request.max_content_length = image_store.MAX_REQUEST_BYTES
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error):
+    """An upload over the limit gets the product page with the message on the upload form;
+    any other admin request gets the shop's usual error page."""
+    if (
+        request.endpoint != UPLOAD_ENDPOINT
+        or not current_user.is_authenticated
+        or not has_permission(current_user, "catalog.manage")
+    ):
+        return handle_http_error(error)
+    db = get_session()
+    product = _product_or_404(db, request.view_args["product_id"])
+    message = _("The file is larger than 5 MB.")
+    return _render_edit(db, product, upload_error=message, status=413, read_body=False)
+
+
+@bp.post("/products/<int:product_id>/images")
+@require_permission("catalog.manage")
+def image_upload(product_id: int):
+    db = get_session()
+    product = _product_or_404(db, product_id)
+    form = ImageUploadForm()
+    error = None
+    if not form.validate_on_submit():
+        error = _("Check the form and try again.")
+    elif not form.image.data or not getattr(form.image.data, "filename", ""):
+        error = _("Choose an image file.")
+    else:
+        try:
+            stored = image_store.store_upload(
+                form.image.data.stream, current_app.config["UPLOAD_FOLDER"]
+            )
+        except image_store.ImageRefused as refused:
+            error = str(refused)
+        else:
+            position = max((image.position for image in product.images), default=-1) + 1
+            image = ProductImage(
+                path=stored.path,
+                alt_text=(form.alt_text.data or "").strip(),
+                width=stored.width,
+                height=stored.height,
+                position=position,
+            )
+            product.images.append(image)
+            db.flush()
+            _audit(
+                db,
+                "image.upload",
+                "product_image",
+                image.id,
+                after={"product_id": product.id, **snapshot(image, IMAGE_FIELDS)},
+            )
+            flash(_("Image added."), "success")
+            return redirect(url_for("admin.product_edit", product_id=product.id) + "#images")
+    return _render_edit(db, product, upload_form=form, upload_error=error, status=400)
+
+
+def _image_or_404(db: Session, image_id: int) -> ProductImage:
+    image = db.get(ProductImage, image_id)
+    if image is None:
+        abort(404)
+    return image
+
+
+@bp.post("/images/<int:image_id>/move")
+@require_permission("catalog.manage")
+def image_move(image_id: int):
+    db = get_session()
+    image = _image_or_404(db, image_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    images = list(image.product.images)
+    index = images.index(image)
+    target = index - 1 if request.form.get("direction") == "up" else index + 1
+    if 0 <= target < len(images):
+        before = [i.id for i in images]
+        images[index], images[target] = images[target], images[index]
+        for position, each in enumerate(images):
+            each.position = position
+        _audit(
+            db,
+            "image.reorder",
+            "product",
+            image.product_id,
+            before={"order": before},
+            after={"order": [i.id for i in images]},
+        )
+    return redirect(url_for("admin.product_edit", product_id=image.product_id) + "#images")
+
+
+@bp.post("/images/<int:image_id>/alt")
+@require_permission("catalog.manage")
+def image_alt(image_id: int):
+    db = get_session()
+    image = _image_or_404(db, image_id)
+    form = AltTextForm()
+    if not form.validate_on_submit():
+        flash(_("Alt text is at most 255 characters."), "error")
+        return redirect(url_for("admin.product_edit", product_id=image.product_id) + "#images")
+    new = (form.alt_text.data or "").strip()
+    if new != image.alt_text:
+        _audit(
+            db,
+            "image.alt_text",
+            "product_image",
+            image.id,
+            before={"alt_text": image.alt_text},
+            after={"alt_text": new},
+        )
+        image.alt_text = new
+    flash(_("Alt text saved."), "success")
+    return redirect(url_for("admin.product_edit", product_id=image.product_id) + "#images")
+
+
+@bp.post("/images/<int:image_id>/delete")
+@require_permission("catalog.manage")
+def image_delete(image_id: int):
+    db = get_session()
+    image = _image_or_404(db, image_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    product_id, path = image.product_id, image.path
+    _audit(
+        db,
+        "image.delete",
+        "product_image",
+        image.id,
+        before={"product_id": product_id, **snapshot(image, IMAGE_FIELDS)},
+    )
+    db.delete(image)
+    db.commit()  # the row goes first: a file without a row is harmless, the reverse is not
+    image_store.remove_files(path, current_app.config["UPLOAD_FOLDER"])
+    flash(_("Image deleted."), "success")
+    return redirect(url_for("admin.product_edit", product_id=product_id) + "#images")
+
+
+# --- categories --------------------------------------------------------------------------
+
+
+def _descendant_ids(db: Session, category_id: int) -> set[int]:
+    found: set[int] = set()
+    frontier = {category_id}
+    while frontier:
+        children = set(db.scalars(sa.select(Category.id).where(Category.parent_id.in_(frontier))))
+        frontier = children - found
+        found |= children
+    return found
+
+
+def _category_form(db: Session, category: Category | None = None) -> CategoryForm:
+    form = CategoryForm(obj=category)
+    if request.method == "GET" and category is not None:
+        form.parent_id.data = category.parent_id or 0
+    excluded = set()
+    if category is not None:
+        excluded = {category.id} | _descendant_ids(db, category.id)
+    form.parent_id.choices = [(0, _("(top level)"))] + [
+        (value, label) for value, label in category_choices(db) if value not in excluded
+    ]
+    return form
+
+
+@bp.get("/categories")
+@require_permission("catalog.manage")
+def category_list():
+    db = get_session()
+    counts = dict(
+        db.execute(
+            sa.select(Product.category_id, sa.func.count(Product.id)).group_by(Product.category_id)
+        ).all()
+    )
+    categories = {c.id: c for c in db.scalars(sa.select(Category))}
+    rows = [(categories[value], label) for value, label in category_choices(db)]
+    return render_template(
+        "admin/categories/list.html",
+        rows=rows,
+        counts=counts,
+        form=_category_form(db),
+        action_form=EmptyForm(),
+    )
+
+
+def _check_category(db: Session, form: CategoryForm, category: Category | None) -> bool:
+    clash = sa.select(Category.id).where(Category.slug == form.slug.data)
+    if category is not None:
+        clash = clash.where(Category.id != category.id)
+    if db.scalar(clash) is not None:
+        form.slug.errors.append(_("Another category already uses this slug."))
+        return False
+    return True
+
+
+def _apply_category(form: CategoryForm, category: Category) -> None:
+    category.name = form.name.data.strip()
+    category.name_zh = (form.name_zh.data or "").strip() or None
+    category.name_ja = (form.name_ja.data or "").strip() or None
+    category.slug = form.slug.data.strip()
+    category.parent_id = form.parent_id.data or None
+
+
+@bp.post("/categories")
+@require_permission("catalog.manage")
+def category_create():
+    db = get_session()
+    form = _category_form(db)
+    if form.validate_on_submit() and _check_category(db, form, None):
+        category = Category(slug=form.slug.data, name=form.name.data)
+        _apply_category(form, category)
+        db.add(category)
+        db.flush()
+        _audit(
+            db,
+            "category.create",
+            "category",
+            category.id,
+            after=snapshot(category, CATEGORY_FIELDS),
+        )
+        flash(_("Category created."), "success")
+        return redirect(url_for("admin.category_list"))
+    categories = {c.id: c for c in db.scalars(sa.select(Category))}
+    rows = [(categories[value], label) for value, label in category_choices(db)]
+    return render_template(
+        "admin/categories/list.html", rows=rows, counts={}, form=form, action_form=EmptyForm()
+    ), 400
+
+
+@bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
+@require_permission("catalog.manage")
+def category_edit(category_id: int):
+    db = get_session()
+    category = db.get(Category, category_id)
+    if category is None:
+        abort(404)
+    form = _category_form(db, category)
+    if form.validate_on_submit():
+        new_parent = form.parent_id.data or None
+        if new_parent is not None and (
+            new_parent == category.id or new_parent in _descendant_ids(db, category.id)
+        ):
+            form.parent_id.errors.append(
+                _("A category cannot move under itself or one of its subcategories.")
+            )
+        elif _check_category(db, form, category):
+            before = snapshot(category, CATEGORY_FIELDS)
+            _apply_category(form, category)
+            after = snapshot(category, CATEGORY_FIELDS)
+            if before != after:
+                _audit(db, "category.update", "category", category.id, before=before, after=after)
+            flash(_("Category saved."), "success")
+            return redirect(url_for("admin.category_list"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/categories/edit.html", form=form, category=category), status
+
+
+@bp.post("/categories/<int:category_id>/delete")
+@require_permission("catalog.manage")
+def category_delete(category_id: int):
+    db = get_session()
+    category = db.get(Category, category_id)
+    if category is None:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    has_products = db.scalar(
+        sa.select(Product.id).where(Product.category_id == category.id).limit(1)
+    )
+    has_children = db.scalar(
+        sa.select(Category.id).where(Category.parent_id == category.id).limit(1)
+    )
+    if has_products is not None or has_children is not None:
+        message = _(
+            "“%(name)s” is not empty: move or delete its products and subcategories first.",
+            name=category.name,
+        )
+        return render_template(
+            "admin/categories/edit.html",
+            form=_category_form(db, category),
+            category=category,
+            delete_error=message,
+        ), 400
+    _audit(
+        db, "category.delete", "category", category.id, before=snapshot(category, CATEGORY_FIELDS)
+    )
+    db.delete(category)
+    flash(_("Category deleted."), "success")
+    return redirect(url_for("admin.category_list"))

@@ -1,0 +1,312 @@
+"""Stock (``/admin/stock``): every variant's on hand, allocated and available, a low-stock
+filter, and per variant a ledger with an adjustment form. And the catalogue as CSV
+(``/admin/csv``): export, upload for a dry run, apply with progress.
+
+Adjustments go through ``shop.stock.allocation.adjust`` (the only code that changes stock
+columns: one conditional ``UPDATE``, so concurrent adjustments add up) and write an audit
+row in the same transaction. A "counted" adjustment takes the counted total and turns it
+into a delta against what the database holds at that moment.
+
+The CSV rules are ``shop.admin.csv_io``. An uploaded file waits for its "apply" in
+``CSV_IMPORT_FOLDER`` (default: ``csv-imports`` beside ``UPLOAD_FOLDER``, never served),
+named after the uploader and a random token, so only they can apply it; the apply plans
+again (the catalogue may have changed since the dry run) and streams a page that reports
+progress while the one transaction runs — no script needed, the browser shows the page as
+it arrives.
+"""
+
+import secrets
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_template,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from shop.accounts.access import require_permission
+from shop.accounts.models import User
+from shop.admin import csv_io
+from shop.admin.stock_forms import (
+    AdjustForm,
+    ImportApplyForm,
+    ImportUploadForm,
+    signed_int,
+)
+from shop.admin.views import bp
+from shop.audit.service import record
+from shop.catalog.models import Product, Variant
+from shop.catalog.search import clean_text, fold
+from shop.db import get_session
+from shop.exceptions import ShopError
+from shop.pagination import paginate, parse_page
+from shop.stock.allocation import InvalidStockChange, adjust
+from shop.stock.models import StockMovement
+
+PER_PAGE = 50
+# Every reason a ledger row can have (``shop.stock.models.REASONS``), in words.
+LEDGER_LABELS = {
+    "allocated": _l("Allocated to an order"),
+    "released": _l("Released from an order"),
+    "sold": _l("Sold (dispatched)"),
+    "received": _l("Received"),
+    "counted": _l("Counted"),
+    "damaged": _l("Damaged"),
+    "returned": _l("Returned"),
+}
+CSV_MAX_BYTES = 20 * 1024 * 1024
+CSV_KEEP_SECONDS = 24 * 3600
+LEDGER_LIMIT = 200
+SEARCH_MAX_LENGTH = 100
+
+
+def _low_stock():
+    return sa.and_(
+        Variant.low_stock_threshold > 0,
+        Variant.on_hand - Variant.allocated < Variant.low_stock_threshold,
+    )
+
+
+@bp.get("/stock", endpoint="stock")
+@require_permission("stock.manage")
+def stock_list():
+    db = get_session()
+    q = clean_text(request.args.get("q"), SEARCH_MAX_LENGTH)
+    low = request.args.get("low") == "1"
+    query = sa.select(Variant, Product).join(Product, Variant.product_id == Product.id)
+    if q:
+        for term in q.split():
+            escaped = fold(term).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            pattern = f"%{escaped}%"
+            query = query.where(
+                sa.or_(
+                    sa.func.lower(Variant.sku).like(pattern, escape="\\"),
+                    Product.search_text.like(pattern, escape="\\"),
+                )
+            )
+    if low:
+        query = query.where(_low_stock())
+    total = db.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    page = paginate(total, parse_page(request.args.get("page")), PER_PAGE)
+    rows = db.execute(
+        query.order_by(Product.slug, Variant.position, Variant.sku)
+        .limit(PER_PAGE)
+        .offset(page.offset)
+    ).all()
+    return render_template(
+        "admin/stock/list.html",
+        rows=rows,
+        page=page,
+        filters={"q": q, "low": low},
+        filter_args={key: value for key, value in (("q", q), ("low", "1" if low else "")) if value},
+        low_ids={
+            variant.id
+            for variant, _product in rows
+            if variant.low_stock_threshold > 0 and variant.available < variant.low_stock_threshold
+        },
+    )
+
+
+def _variant_or_404(variant_id: int) -> Variant:
+    variant = get_session().get(Variant, variant_id)
+    if variant is None:
+        abort(404)
+    return variant
+
+
+def _render_ledger(variant: Variant, form: AdjustForm, status: int = 200):
+    movements = get_session().execute(
+        sa.select(StockMovement, User.name)
+        .outerjoin(User, StockMovement.staff_user_id == User.id)
+        .where(StockMovement.variant_id == variant.id)
+        .order_by(StockMovement.id.desc())
+        .limit(LEDGER_LIMIT)
+    )
+    return (
+        render_template(
+            "admin/stock/ledger.html",
+            variant=variant,
+            form=form,
+            movements=movements.all(),
+            reasons=LEDGER_LABELS,
+        ),
+        status,
+    )
+
+
+@bp.get("/stock/<int:variant_id>")
+@require_permission("stock.manage")
+def stock_ledger(variant_id: int):
+    return _render_ledger(_variant_or_404(variant_id), AdjustForm())
+
+
+@bp.post("/stock/<int:variant_id>/adjust")
+@require_permission("stock.manage")
+def stock_adjust(variant_id: int):
+    db = get_session()
+    variant = _variant_or_404(variant_id)
+    form = AdjustForm()
+    if not form.validate_on_submit():
+        return _render_ledger(variant, form, 400)
+    quantity = signed_int(form.quantity.data)
+    reason = form.reason.data
+    if quantity is None:
+        form.quantity.errors.append(_("Enter a whole number, like 5 or -3."))
+        return _render_ledger(variant, form, 400)
+    if reason == "counted":
+        if quantity < 0:
+            form.quantity.errors.append(_("A counted total cannot be negative."))
+            return _render_ledger(variant, form, 400)
+        delta = quantity - variant.on_hand
+        if delta == 0:
+            form.quantity.errors.append(_("That is already the number on hand."))
+            return _render_ledger(variant, form, 400)
+    else:
+        delta = quantity
+        if delta == 0:
+            form.quantity.errors.append(_("Enter a quantity other than zero."))
+            return _render_ledger(variant, form, 400)
+    note = (form.note.data or "").strip()
+    try:
+        adjust(db, variant.id, delta, reason=reason, staff_user_id=current_user.id, note=note)
+    except InvalidStockChange:
+        db.rollback()
+        variant = _variant_or_404(variant_id)
+        form.quantity.errors.append(
+            _(
+                "On hand cannot go below the %(allocated)d allocated to orders.",
+                allocated=variant.allocated,
+            )
+        )
+        return _render_ledger(variant, form, 400)
+    on_hand = db.scalar(sa.select(Variant.on_hand).where(Variant.id == variant.id))
+    record(
+        db,
+        actor_user_id=current_user.id,
+        action="stock.adjust",
+        target_type="variant",
+        target_id=variant.id,
+        before={"on_hand": on_hand - delta},
+        after={"on_hand": on_hand, "reason": reason, "delta": delta, "note": note},
+    )
+    flash(_("Stock of %(sku)s is now %(on_hand)d.", sku=variant.sku, on_hand=on_hand))
+    return redirect(url_for("admin.stock_ledger", variant_id=variant.id))
+
+
+# --- CSV ------------------------------------------------------------------------------
+
+
+def _import_folder() -> Path:
+    folder = current_app.config.get("CSV_IMPORT_FOLDER") or (
+        Path(current_app.config["UPLOAD_FOLDER"]).parent / "csv-imports"
+    )
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _import_path(token: str) -> Path:
+    return _import_folder() / f"{current_user.id}-{token}.csv"
+
+
+def _forget_old_uploads() -> None:
+    cutoff = time.time() - CSV_KEEP_SECONDS
+    for path in _import_folder().glob("*.csv"):
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+
+
+@bp.get("/csv", endpoint="csv")
+@require_permission("catalog.manage")
+def csv_page():
+    return render_template("admin/csv/index.html", form=ImportUploadForm())
+
+
+@bp.get("/csv/export")
+@require_permission("catalog.manage")
+def csv_export():
+    return Response(
+        csv_io.export_csv(get_session()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=catalogue.csv"},
+    )
+
+
+def _render_dry_run(plan, token: str | None, status: int):
+    return (
+        render_template(
+            "admin/csv/dry_run.html",
+            plan=plan,
+            counts=plan.counts,
+            changed=plan.changed_rows,
+            form=ImportApplyForm(token=token) if token and not plan.problems else None,
+        ),
+        status,
+    )
+
+
+@bp.post("/csv/import")
+@require_permission("catalog.manage")
+def csv_import():
+    form = ImportUploadForm()
+    upload = request.files.get("file")
+    # (A missing CSRF token is refused app-wide before this view runs.)
+    if not form.validate_on_submit() or upload is None or not upload.filename:
+        form.file.errors = [_("Choose a CSV file to upload.")]
+        return render_template("admin/csv/index.html", form=form), 400
+    data = upload.stream.read(CSV_MAX_BYTES + 1)
+    if len(data) > CSV_MAX_BYTES:
+        form.file.errors = [_("The file is larger than 20 MB.")]
+        return render_template("admin/csv/index.html", form=form), 400
+    plan = csv_io.plan_import(get_session(), data)
+    if plan.problems:
+        return _render_dry_run(plan, None, 400)
+    _forget_old_uploads()
+    token = secrets.token_hex(16)
+    _import_path(token).write_bytes(data)
+    return _render_dry_run(plan, token, 200)
+
+
+@bp.post("/csv/apply")
+@require_permission("catalog.manage")
+def csv_apply():
+    form = ImportApplyForm()
+    path = _import_path(form.token.data) if form.validate_on_submit() else None
+    if path is None or not path.is_file():
+        flash(_("That upload has expired or was already applied. Upload the file again."))
+        return redirect(url_for("admin.csv"))
+    # Its own session, not the request's: the page streams after the request's session
+    # has been committed and closed, and this one must live until the last row is saved.
+    db = current_app.extensions["sa_sessionmaker"]()
+    plan = csv_io.plan_import(db, path.read_bytes())
+    if plan.problems:  # the catalogue changed since the dry run
+        db.close()
+        return _render_dry_run(plan, None, 400)
+    actor = current_user.id
+    outcome = {"ok": False, "counts": plan.counts}
+
+    def steps():
+        try:
+            yield from csv_io.iter_apply(db, plan, actor_user_id=actor)
+            db.commit()
+        except (ShopError, sa.exc.SQLAlchemyError):
+            current_app.logger.exception("CSV import failed")
+            db.rollback()
+            return
+        finally:
+            db.close()
+        path.unlink(missing_ok=True)
+        outcome["ok"] = True
+
+    return stream_template("admin/csv/apply.html", steps=steps(), outcome=outcome)

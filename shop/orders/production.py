@@ -1,0 +1,336 @@
+"""The production queue: what the workshop must make, batches of it, and finishing them.
+
+Plain functions over the session (no ``flask``); the view commits.
+
+- ``list_queue`` rolls up the made-to-order lines that still need making: lines of open
+  orders that are paid (or accepted on invoice), not produced and not in a batch, summed
+  per product × size × colour and grouped by due date and by group key (earliest first).
+- ``start_batch`` puts chosen lines into a new ``ProductionBatch`` and moves their
+  unfulfilled orders to "in production".
+- ``finish_batch`` marks the batch's lines produced and moves every order whose
+  made-to-order lines are now all produced from "in production" to "ready".
+
+Due dates are calendar days in the zone passed in (the views pass the factory's zone,
+``BABEL_DEFAULT_TIMEZONE``): the day the order was paid there, plus the line's lead time.
+An order accepted on invoice has no payment date yet; its order date counts instead. A
+line without a lead time is due the day it was paid.
+
+Grouping: ``group_key(order)`` names the group an order's lines are made for. Orders have
+no school yet, so it is ``""`` for every order; when orders get a school, it returns the
+school's name and the queue groups by it without other changes.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from shop.audit.service import record
+from shop.db import utcnow
+from shop.exceptions import ShopError
+from shop.orders import fulfilment
+from shop.orders.models import Order, OrderLine, ProductionBatch
+
+# Orders whose made-to-order lines the workshop may make.
+MAKEABLE_PAYMENT = fulfilment.PAID_ENOUGH_TO_MAKE
+# Fulfilment statuses after which nothing more is made for the order.
+DONE_FULFILMENT = ("shipped", "delivered")
+
+
+class EmptySelection(ShopError):
+    message = "Choose at least one row to make."
+
+
+class LinesNotAvailable(ShopError):
+    """Some chosen lines are batched or produced already, or no longer to be made."""
+
+    message = "Some of the chosen lines are already in a batch or no longer need making."
+
+
+class BatchNotOpen(ShopError):
+    message = "This batch is already finished."
+
+
+def group_key(order: Order) -> str:
+    """The group an order's lines are made for (its school, once orders have one)."""
+    return ""
+
+
+def _as_utc(value: datetime) -> datetime:
+    """SQLite gives back naive datetimes; the shop stores UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def due_date(line: OrderLine, order: Order, zone: ZoneInfo) -> date:
+    """The day ``line`` should be made by: paid (or ordered, on invoice) + lead time."""
+    start = order.paid_at or order.created_at
+    return _as_utc(start).astimezone(zone).date() + timedelta(days=line.lead_time_days or 0)
+
+
+def _makeable_lines() -> sa.Select:
+    return (
+        sa.select(OrderLine)
+        .join(Order, OrderLine.order_id == Order.id)
+        .where(
+            OrderLine.made_to_order.is_(True),
+            OrderLine.produced_at.is_(None),
+            OrderLine.production_batch_id.is_(None),
+            Order.state == "open",
+            Order.payment_status.in_(MAKEABLE_PAYMENT),
+            Order.fulfilment_status.not_in(DONE_FULFILMENT),
+        )
+    )
+
+
+@dataclass
+class QueueRow:
+    """One thing to make: a product in a size and colour, with how many and for whom."""
+
+    due: date
+    group: str
+    product_id: int | None
+    product_name: str
+    size: str
+    colour: str
+    quantity: int = 0
+    line_ids: list[int] = field(default_factory=list)
+    order_numbers: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        """The row's value in the form: the ids of the lines it sums."""
+        return ",".join(str(line_id) for line_id in self.line_ids)
+
+
+@dataclass
+class QueueGroup:
+    due: date
+    group: str
+    rows: list[QueueRow] = field(default_factory=list)
+
+    @property
+    def quantity(self) -> int:
+        return sum(row.quantity for row in self.rows)
+
+
+def _product_key(line: OrderLine):
+    # Lines of one product share its id; lines without one (a deleted product) its name.
+    return ("id", line.product_id) if line.product_id is not None else ("name", line.product_name)
+
+
+def roll_up(lines: Iterable[OrderLine], zone: ZoneInfo | None = None, *, with_due=True):
+    """Sum ``lines`` per (due date, group, product, size, colour), earliest first."""
+    zone = zone or ZoneInfo("UTC")
+    rows: dict[tuple, QueueRow] = {}
+    for line in sorted(lines, key=lambda line: line.id):
+        order = line.order
+        due = due_date(line, order, zone) if with_due else date.min
+        group = group_key(order)
+        key = (due, group, _product_key(line), line.size, line.colour)
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = QueueRow(
+                due=due,
+                group=group,
+                product_id=line.product_id,
+                product_name=line.product_name,
+                size=line.size,
+                colour=line.colour,
+            )
+        row.quantity += line.quantity
+        row.line_ids.append(line.id)
+        if order.number not in row.order_numbers:
+            row.order_numbers.append(order.number)
+    return sorted(
+        rows.values(),
+        key=lambda r: (r.due, r.group, r.product_name, str(r.product_id), r.size, r.colour),
+    )
+
+
+def list_queue(session: Session, zone: ZoneInfo) -> list[QueueGroup]:
+    """What must still be made, grouped by due date and group, earliest first."""
+    lines = session.scalars(_makeable_lines().options(selectinload(OrderLine.order))).all()
+    groups: dict[tuple[date, str], QueueGroup] = {}
+    for row in roll_up(lines, zone):
+        group = groups.setdefault((row.due, row.group), QueueGroup(row.due, row.group))
+        group.rows.append(row)
+    return list(groups.values())
+
+
+def parse_line_ids(values: Iterable[str]) -> list[int]:
+    """The line ids in posted row values (``"3,7,9"``); anything not a number is dropped."""
+    ids: set[int] = set()
+    for value in values:
+        for part in (value or "").split(","):
+            part = part.strip()
+            if part.isdigit() and len(part) <= 18:
+                ids.add(int(part))
+    return sorted(ids)
+
+
+def start_batch(
+    session: Session, line_ids: Iterable[int], *, actor_user_id: int | None, note: str = ""
+) -> ProductionBatch:
+    """Put the chosen lines into a new batch and move their unfulfilled orders to "in
+    production". Every chosen line must still need making and be in no batch; otherwise
+    (or with nothing chosen) this raises and the caller rolls back."""
+    ids = sorted(set(line_ids))
+    if not ids:
+        raise EmptySelection()
+    makeable = set(
+        session.scalars(
+            _makeable_lines().with_only_columns(OrderLine.id).where(OrderLine.id.in_(ids))
+        ).all()
+    )
+    if not set(ids) <= makeable:
+        raise LinesNotAvailable()
+    batch = ProductionBatch(created_by_id=actor_user_id, note=note.strip())
+    session.add(batch)
+    session.flush()
+    # Conditional: two people batching the same lines at once cannot both take them.
+    taken = session.execute(
+        sa.update(OrderLine)
+        .where(
+            OrderLine.id.in_(ids),
+            OrderLine.production_batch_id.is_(None),
+            OrderLine.produced_at.is_(None),
+        )
+        .values(production_batch_id=batch.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if taken != len(ids):
+        raise LinesNotAvailable()
+    session.expire_all()
+    orders = session.scalars(
+        sa.select(Order)
+        .where(Order.id.in_(sa.select(OrderLine.order_id).where(OrderLine.id.in_(ids))))
+        .order_by(Order.id)
+    ).all()
+    for order in orders:
+        if order.fulfilment_status == "unfulfilled":
+            fulfilment.start_production(session, order, actor_user_id=actor_user_id)
+    record(
+        session,
+        actor_user_id=actor_user_id,
+        action="production.batch_started",
+        target_type="production_batch",
+        target_id=batch.id,
+        after={
+            "status": "open",
+            "line_ids": ids,
+            "orders": [order.number for order in orders],
+        },
+    )
+    return batch
+
+
+def _all_made(order: Order) -> bool:
+    """Every made-to-order line produced. Stocked lines need nothing: their stock was held
+    for the order at checkout."""
+    return all(line.produced_at is not None for line in order.lines if line.made_to_order)
+
+
+def finish_batch(
+    session: Session,
+    batch_id: int,
+    *,
+    actor_user_id: int | None,
+    now: datetime | None = None,
+) -> ProductionBatch:
+    """Mark a batch finished and its lines produced; move each of its orders whose
+    made-to-order lines are all produced from "in production" to "ready"."""
+    now = now or utcnow()
+    # Conditional: finishing twice (a double click, two people) finishes once.
+    finished = session.execute(
+        sa.update(ProductionBatch)
+        .where(ProductionBatch.id == batch_id, ProductionBatch.status == "open")
+        .values(status="finished", finished_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not finished:
+        raise BatchNotOpen()
+    session.execute(
+        sa.update(OrderLine)
+        .where(OrderLine.production_batch_id == batch_id, OrderLine.produced_at.is_(None))
+        .values(produced_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire_all()
+    batch = session.get(ProductionBatch, batch_id)
+    orders = session.scalars(
+        sa.select(Order)
+        .where(
+            Order.id.in_(
+                sa.select(OrderLine.order_id).where(OrderLine.production_batch_id == batch_id)
+            )
+        )
+        .options(selectinload(Order.lines))
+        .order_by(Order.id)
+    ).all()
+    ready = []
+    for order in orders:
+        if (
+            order.fulfilment_status == "in_production"
+            and order.state == "open"
+            and order.payment_status in MAKEABLE_PAYMENT
+            and _all_made(order)
+        ):
+            fulfilment.mark_ready(session, order, actor_user_id=actor_user_id)
+            ready.append(order.number)
+    record(
+        session,
+        actor_user_id=actor_user_id,
+        action="production.batch_finished",
+        target_type="production_batch",
+        target_id=batch_id,
+        before={"status": "open", "finished_at": None},
+        after={"status": "finished", "finished_at": now.isoformat(), "ready_orders": ready},
+    )
+    return batch
+
+
+def get_batch(session: Session, batch_id: int) -> ProductionBatch | None:
+    """One batch with its lines and their orders (for the cut sheet)."""
+    return session.scalars(
+        sa.select(ProductionBatch)
+        .where(ProductionBatch.id == batch_id)
+        .options(selectinload(ProductionBatch.lines).selectinload(OrderLine.order))
+    ).first()
+
+
+def cut_sheet(batch: ProductionBatch) -> list[QueueRow]:
+    """A batch's lines summed per product × size × colour (no dates, no prices)."""
+    return roll_up(batch.lines, with_due=False)
+
+
+@dataclass
+class BatchSummary:
+    batch: ProductionBatch
+    pieces: int
+    line_count: int
+    order_count: int
+
+
+def list_batches(session: Session) -> list[BatchSummary]:
+    """Every batch, open ones first, newest first within each."""
+    batches = session.scalars(
+        sa.select(ProductionBatch)
+        .options(selectinload(ProductionBatch.lines))
+        .order_by(
+            sa.case((ProductionBatch.status == "open", 0), else_=1),
+            ProductionBatch.created_at.desc(),
+            ProductionBatch.id.desc(),
+        )
+    ).all()
+    return [
+        BatchSummary(
+            batch=batch,
+            pieces=sum(line.quantity for line in batch.lines),
+            line_count=len(batch.lines),
+            order_count=len({line.order_id for line in batch.lines}),
+        )
+        for batch in batches
+    ]
