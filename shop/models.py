@@ -6,6 +6,7 @@ from shop.cart import models as cart_models  # noqa: F401
 from shop.catalog import models as catalog_models  # noqa: F401
 from shop.db import Base
 from shop.orders import models as orders_models  # noqa: F401
+from shop.schools import models as schools_models  # noqa: F401
 from shop.stock import models as stock_models  # noqa: F401
 
 metadata = Base.metadata

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shop.accounts.permissions import STAFF_ROLES
 from shop.db import Base, utcnow
 
 
@@ -36,7 +37,7 @@ class User(UserMixin, Base):
 
     @property
     def is_staff(self) -> bool:
-        return self.role != "customer"
+        return self.role in STAFF_ROLES
 
 
 class Address(Base):

@@ -20,10 +20,13 @@ PERMISSIONS = (
 )
 
 STAFF_ROLES = ("owner", "manager", "warehouse", "service", "workshop")
-ROLES = ("customer", *STAFF_ROLES)
+# A school's bursar or teacher, invited by factory staff: sees only their school's pages
+# (``shop.schools.access``), never the factory admin.
+ROLES = ("customer", "school_admin", *STAFF_ROLES)
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "customer": frozenset(),
+    "school_admin": frozenset(),
     "owner": frozenset(PERMISSIONS),
     "manager": frozenset(PERMISSIONS) - {"staff.manage"},
     "warehouse": frozenset({"admin.access", "stock.manage", "orders.view", "shipping.manage"}),

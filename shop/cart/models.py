@@ -30,7 +30,7 @@ class Cart(Base):
 class CartLine(Base):
     __tablename__ = "cart_line"
     __table_args__ = (
-        sa.UniqueConstraint("cart_id", "variant_id"),
+        sa.UniqueConstraint("cart_id", "variant_id", "student_name", "class_name"),
         sa.CheckConstraint("quantity >= 1", name="quantity_positive"),
     )
 
@@ -38,6 +38,10 @@ class CartLine(Base):
     cart_id: Mapped[int] = mapped_column(sa.ForeignKey("cart.id"), index=True)
     variant_id: Mapped[int] = mapped_column(sa.ForeignKey("variant.id"))
     quantity: Mapped[int]
+    # A line bought for a child at a school: priced at the school's price where it has one.
+    school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("school.id"))
+    student_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    class_name: Mapped[str] = mapped_column(sa.String(40), default="")
 
     cart: Mapped[Cart] = relationship(back_populates="lines")
     variant: Mapped[Variant] = relationship()

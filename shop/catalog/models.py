@@ -69,6 +69,8 @@ class Product(Base):
     size_chart: Mapped[dict | None] = mapped_column(sa.JSON)
     active: Mapped[bool] = mapped_column(default=True)
     featured: Mapped[bool] = mapped_column(default=False)
+    # A school-only product (with the school's logo): sold only in that school's shop.
+    school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("school.id"), index=True)
     search_text: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(

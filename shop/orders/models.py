@@ -46,6 +46,11 @@ class Order(Base):
     line2: Mapped[str] = mapped_column(sa.String(200), default="")
     postcode: Mapped[str] = mapped_column(sa.String(20), default="")
     notes: Mapped[str] = mapped_column(sa.Text, default="")
+    # School orders: the school, the delivery round it goes on (delivery_method "school"),
+    # and the school's purchase-order number when it pays on invoice.
+    school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("school.id"), index=True)
+    delivery_round_id: Mapped[int | None] = mapped_column(sa.ForeignKey("delivery_round.id"))
+    po_number: Mapped[str] = mapped_column(sa.String(60), default="")
 
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     # Unpaid orders hold their stock until then; ``expire-reservations`` cancels them after.
@@ -99,6 +104,9 @@ class OrderLine(Base):
     line_amount: Mapped[int]
     made_to_order: Mapped[bool] = mapped_column(default=False)
     lead_time_days: Mapped[int | None]
+    # Whose kit this is, for orders placed for children (packed per student and class).
+    student_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    class_name: Mapped[str] = mapped_column(sa.String(40), default="")
     # Stock held for this line (stocked variants only); sold or released exactly once.
     allocated: Mapped[bool] = mapped_column(default=False)
     # Pieces put back on the shelf after a refund or cancellation (a ledger row each).
