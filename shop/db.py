@@ -27,6 +27,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """SQLite gives back naive datetimes; the shop stores UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def normalise_url(url: str) -> str:
     """Accept the usual ``postgres://`` spellings and use psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):

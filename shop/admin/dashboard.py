@@ -16,17 +16,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shop.catalog.models import Product, Variant
+from shop.db import as_utc
 from shop.orders.models import Order
 
 PAID_STATUSES = ("paid", "partially_refunded", "refunded")
 PERIODS = (1, 7, 30)  # today, last 7 days, last 30 days
 CHART_DAYS = 30
 LOW_STOCK_SHOWN = 20
-
-
-def _as_utc(value: datetime) -> datetime:
-    """SQLite gives back naive datetimes; the shop stores UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def day_start(day: date, zone: ZoneInfo) -> datetime:
@@ -75,7 +71,7 @@ def sales(session: Session, now: datetime, zone: ZoneInfo) -> Sales:
     periods = [Period(days) for days in PERIODS]
     daily: dict[str, list[int]] = {}
     for paid_at, currency, total, refunded in rows:
-        day = _as_utc(paid_at).astimezone(zone).date()
+        day = as_utc(paid_at).astimezone(zone).date()
         age = (today - day).days
         if not 0 <= age < CHART_DAYS:
             continue

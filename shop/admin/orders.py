@@ -46,7 +46,7 @@ from shop.admin.forms import (
 )
 from shop.admin.views import bp
 from shop.audit import service as audit
-from shop.db import get_session
+from shop.db import as_utc, get_session
 from shop.exceptions import ShopError
 from shop.money import SUPPORTED_CURRENCIES, format_money, to_decimal
 from shop.orders import fulfilment, messages, numbers, transitions
@@ -107,11 +107,6 @@ def require_action(action: str):
 
 def shop_zone() -> ZoneInfo:
     return ZoneInfo(str(get_timezone()))
-
-
-def _as_utc(value: datetime) -> datetime:
-    """SQLite gives back naive datetimes; the shop stores UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _parse_day(raw: str | None) -> date | None:
@@ -309,7 +304,7 @@ def order_csv():
         writer.writerow(
             (
                 row.number,
-                _as_utc(row.created_at).astimezone(zone).isoformat(timespec="seconds"),
+                as_utc(row.created_at).astimezone(zone).isoformat(timespec="seconds"),
                 _csv_cell(row.email),
                 _csv_cell(row.recipient),
                 row.currency,

@@ -22,14 +22,14 @@ school's name and the queue groups by it without other changes.
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from shop.audit.service import record
-from shop.db import utcnow
+from shop.db import as_utc, utcnow
 from shop.exceptions import ShopError
 from shop.orders import fulfilment
 from shop.orders.models import Order, OrderLine, ProductionBatch
@@ -59,15 +59,10 @@ def group_key(order: Order) -> str:
     return ""
 
 
-def _as_utc(value: datetime) -> datetime:
-    """SQLite gives back naive datetimes; the shop stores UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def due_date(line: OrderLine, order: Order, zone: ZoneInfo) -> date:
     """The day ``line`` should be made by: paid (or ordered, on invoice) + lead time."""
     start = order.paid_at or order.created_at
-    return _as_utc(start).astimezone(zone).date() + timedelta(days=line.lead_time_days or 0)
+    return as_utc(start).astimezone(zone).date() + timedelta(days=line.lead_time_days or 0)
 
 
 def _makeable_lines() -> sa.Select:

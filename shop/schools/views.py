@@ -9,3 +9,7 @@ bp = Blueprint("schools", __name__, url_prefix="/schools")
 @bp.get("")
 def school_list():
     return render_template("schools/school_list.html", q=request.args.get("q", "")[:100])
+
+
+# The school admins' pages and the invoices live in their own modules on this blueprint.
+from shop.schools import invoice_views, school_admin_views  # noqa: E402, F401

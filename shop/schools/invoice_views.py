@@ -1,0 +1,3 @@
+"""(being written)"""
+
+from shop.schools.views import bp  # noqa: F401
