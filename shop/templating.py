@@ -6,6 +6,7 @@ from flask_babel import get_locale, get_timezone
 
 from shop.catalog.colours import colour_name
 from shop.catalog.size_chart import heading_label
+from shop.db import as_utc
 from shop.i18n import CURRENCY_LABELS, current_currency, select_locale
 from shop.locales import LANGUAGES, localized
 from shop.money import SUPPORTED_CURRENCIES, format_money
@@ -27,10 +28,18 @@ def datetime_short_filter(value) -> str:
     every locale, in the shop's time zone, with the zone shown."""
     if not value:
         return ""
+    value = as_utc(value)
     locale, tz = get_locale(), get_timezone()
     day = format_skeleton("yMMMd", value, tzinfo=tz, locale=locale)
     time = format_skeleton("Hm", value, tzinfo=tz, locale=locale)
     return f"{day} {time} ({get_timezone_gmt(value.astimezone(tz), 'short', locale=locale)})"
+
+
+def date_filter(value) -> str:
+    """A calendar date (a delivery day, an invoice's due date) in the visitor's words."""
+    if not value:
+        return ""
+    return format_skeleton("yMMMEd", value, locale=get_locale())
 
 
 def without_none(attributes: dict) -> dict:
@@ -50,6 +59,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(colour_name, "colour_name")
     app.add_template_filter(heading_label, "size_chart_heading")
     app.add_template_filter(datetime_short_filter, "datetime_short")
+    app.add_template_filter(date_filter, "day")
     app.add_template_filter(without_none)
     app.add_template_global(order_status_label)
 

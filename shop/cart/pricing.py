@@ -1,7 +1,10 @@
-"""``price_cart``: the one entry point that prices a cart, for the cart page, checkout
-and order creation alike. Prices come from the catalogue, never from a form.
+"""``price_lines`` prices what is being bought, for the cart page, checkout, order
+creation and school roster orders alike (``price_cart`` is it for a cart). Prices come
+from the catalogue, never from a form.
 
-The tier is chosen by the total quantity of a product across all its sizes and colours.
+The tier is chosen by the total quantity of a product across all its sizes, colours and
+children. A line bought for a child at a school whose uniform list gives the product a
+school price (in the school's currency) is charged that price instead.
 """
 
 from collections import defaultdict
@@ -18,6 +21,18 @@ from shop.locales import localized
 
 
 @dataclass(frozen=True)
+class LineRequest:
+    """Something to price: a variant and a quantity, and whom it is for."""
+
+    variant: Variant
+    quantity: int
+    line_id: int | None = None  # the cart line, when pricing a cart
+    school_id: int | None = None
+    student_name: str = ""
+    class_name: str = ""
+
+
+@dataclass(frozen=True)
 class PricedLine:
     variant_id: int
     sku: str
@@ -28,6 +43,11 @@ class PricedLine:
     unit_amount: int | None
     line_amount: int | None
     problems: list[Problem]
+    line_id: int | None = None
+    school_id: int | None = None
+    student_name: str = ""
+    class_name: str = ""
+    school_price: bool = False  # charged the school's negotiated price
 
 
 @dataclass(frozen=True)
@@ -75,10 +95,50 @@ def load_lines(session: Session, cart: Cart | None) -> list[CartLine]:
 
 
 def price_cart(session: Session, cart: Cart | None, currency: str, locale: str) -> CartPricing:
-    lines = load_lines(session, cart)
-    by_product: dict[int, list[CartLine]] = defaultdict(list)
-    for line in lines:
-        by_product[line.variant.product_id].append(line)
+    requests = [
+        LineRequest(
+            variant=line.variant,
+            quantity=line.quantity,
+            line_id=line.id,
+            school_id=line.school_id,
+            student_name=line.student_name,
+            class_name=line.class_name,
+        )
+        for line in load_lines(session, cart)
+    ]
+    return price_lines(session, requests, currency, locale)
+
+
+def school_prices(session: Session, pairs: set[tuple[int, int]], currency: str) -> dict:
+    """``{(school_id, product_id): unit_amount}`` for the schools' negotiated prices in
+    ``currency`` (a school prices in its own currency only)."""
+    from shop.schools.models import School, UniformItem  # schools build on the cart
+
+    if not pairs:
+        return {}
+    rows = session.execute(
+        sa.select(UniformItem.school_id, UniformItem.product_id, UniformItem.school_price_amount)
+        .join(School, School.id == UniformItem.school_id)
+        .where(
+            UniformItem.school_id.in_({school_id for school_id, _ in pairs}),
+            UniformItem.product_id.in_({product_id for _, product_id in pairs}),
+            UniformItem.school_price_amount.is_not(None),
+            School.currency == currency,
+        )
+        .order_by(UniformItem.id)
+    )
+    prices = {}
+    for school_id, product_id, amount in rows:
+        prices.setdefault((school_id, product_id), amount)
+    return prices
+
+
+def price_lines(
+    session: Session, requests: list[LineRequest], currency: str, locale: str
+) -> CartPricing:
+    by_product: dict[int, list[LineRequest]] = defaultdict(list)
+    for request in requests:
+        by_product[request.variant.product_id].append(request)
     tiers_by_product: dict[int, list[PriceTier]] = defaultdict(list)
     if by_product:
         for tier in session.scalars(
@@ -87,24 +147,34 @@ def price_cart(session: Session, cart: Cart | None, currency: str, locale: str) 
             )
         ):
             tiers_by_product[tier.product_id].append(tier)
+    negotiated = school_prices(
+        session,
+        {(r.school_id, r.variant.product_id) for r in requests if r.school_id is not None},
+        currency,
+    )
 
     groups = []
     for product_id, product_lines in by_product.items():
         product = product_lines[0].variant.product
-        groups.append(_price_group(product, product_lines, tiers_by_product[product_id], locale))
+        groups.append(
+            _price_group(product, product_lines, tiers_by_product[product_id], negotiated, locale)
+        )
     total = sum(group.amount or 0 for group in groups)
     count = sum(group.quantity for group in groups)
     return CartPricing(currency=currency, groups=groups, total_amount=total, item_count=count)
 
 
-def _price_group(product: Product, lines: list[CartLine], tiers, locale: str) -> ProductGroup:
+def _price_group(
+    product: Product, lines: list[LineRequest], tiers, negotiated: dict, locale: str
+) -> ProductGroup:
     quantity = sum(line.quantity for line in lines)
     tier = pricing.select_tier(tiers, quantity) or pricing.base_tier(tiers)
     priced_lines = []
     for line in lines:
         variant = line.variant
         available = None if product.made_to_order else variant.available
-        unit = tier.unit_amount if tier else None
+        school_unit = negotiated.get((line.school_id, product.id))
+        unit = school_unit if school_unit is not None else (tier.unit_amount if tier else None)
         priced_lines.append(
             PricedLine(
                 variant_id=variant.id,
@@ -115,10 +185,16 @@ def _price_group(product: Product, lines: list[CartLine], tiers, locale: str) ->
                 available=available,
                 unit_amount=unit,
                 line_amount=unit * line.quantity if unit is not None else None,
-                problems=line_problems(line.quantity, available=available),
+                problems=line_problems(line.quantity, available=_left_for(line, lines, available)),
+                line_id=line.line_id,
+                school_id=line.school_id,
+                student_name=line.student_name,
+                class_name=line.class_name,
+                school_price=school_unit is not None,
             )
         )
-    amount = tier.unit_amount * quantity if tier else None
+    has_price = all(line.unit_amount is not None for line in priced_lines)
+    amount = sum(line.line_amount for line in priced_lines) if has_price else None
     return ProductGroup(
         product_id=product.id,
         slug=product.slug,
@@ -135,6 +211,20 @@ def _price_group(product: Product, lines: list[CartLine], tiers, locale: str) ->
             min_order_quantity=product.min_order_quantity,
             order_increment=product.order_increment,
             active=product.active,
-            has_price=tier is not None,
+            has_price=has_price,
         ),
     )
+
+
+def _left_for(line: LineRequest, lines: list[LineRequest], available: int | None) -> int | None:
+    """What stock is left for ``line`` after the earlier lines of the same variant (two
+    children in the same size share the shelf)."""
+    if available is None:
+        return None
+    before = 0
+    for other in lines:
+        if other is line:
+            break
+        if other.variant.id == line.variant.id:
+            before += other.quantity
+    return max(available - before, 0)

@@ -53,8 +53,30 @@ def create_cart(session: Session, *, user_id: int | None) -> Cart:
     return cart
 
 
-def _line(cart: Cart, variant_id: int) -> CartLine | None:
-    return next((line for line in cart.lines if line.variant_id == variant_id), None)
+def _line(cart: Cart, variant_id: int, student_name: str = "", class_name: str = ""):
+    """The cart's line for a variant (bought for that student and class, if any)."""
+    return next(
+        (
+            line
+            for line in cart.lines
+            if (line.variant_id, line.student_name, line.class_name)
+            == (variant_id, student_name, class_name)
+        ),
+        None,
+    )
+
+
+def find_line(cart: Cart, *, line_id: int | None, variant_id: int | None) -> CartLine:
+    """The line a cart form names: by its id, or (older forms) the variant's plain line."""
+    if line_id is not None:
+        line = next((line for line in cart.lines if line.id == line_id), None)
+    elif variant_id is not None:
+        line = _line(cart, variant_id)
+    else:
+        line = None
+    if line is None:
+        raise UnknownVariant()
+    return line
 
 
 def _for_sale(session: Session, variant_id: int) -> Variant:
@@ -65,49 +87,76 @@ def _for_sale(session: Session, variant_id: int) -> Variant:
     return variant
 
 
-def _check_quantity(variant: Variant, quantity: int) -> None:
+def _check_quantity(variant: Variant, quantity: int, in_other_lines: int = 0) -> None:
+    """``in_other_lines``: pieces of the same variant on the cart's other lines (other
+    children's kits), which the stock must cover too."""
     if quantity > MAX_QUANTITY:
         raise TooMany()
-    if not variant.product.made_to_order and quantity > variant.available:
-        raise OutOfStock(variant.sku, variant.available)
+    left = max(variant.available - in_other_lines, 0)
+    if not variant.product.made_to_order and quantity > left:
+        raise OutOfStock(variant.sku, left)
 
 
-def add_to_cart(session: Session, cart: Cart, additions: dict[int, int]) -> int:
-    """Add ``{variant_id: quantity}``, all or nothing; returns the pieces added."""
+def add_to_cart(
+    session: Session,
+    cart: Cart,
+    additions: dict[int, int],
+    *,
+    school_id: int | None = None,
+    student_name: str = "",
+    class_name: str = "",
+) -> int:
+    """Add ``{variant_id: quantity}``, all or nothing; returns the pieces added.
+
+    Lines for a child at a school (``student_name``, ``class_name``) are kept apart from
+    each other and from the buyer's own lines; the stock check counts them all."""
     planned = []
     for variant_id, quantity in additions.items():
         if quantity < 1:
             raise InvalidQuantity(str(quantity))
         variant = _for_sale(session, variant_id)
-        line = _line(cart, variant_id)
+        line = _line(cart, variant_id, student_name, class_name)
         new_quantity = (line.quantity if line else 0) + quantity
-        _check_quantity(variant, new_quantity)
+        in_other_lines = sum(
+            other.quantity for other in cart.lines if other.variant_id == variant_id
+        ) - (line.quantity if line else 0)
+        _check_quantity(variant, new_quantity, in_other_lines)
         planned.append((variant_id, line, new_quantity))
     for variant_id, line, new_quantity in planned:
         if line is None:
-            cart.lines.append(CartLine(variant_id=variant_id, quantity=new_quantity))
+            cart.lines.append(
+                CartLine(
+                    variant_id=variant_id,
+                    quantity=new_quantity,
+                    school_id=school_id,
+                    student_name=student_name,
+                    class_name=class_name,
+                )
+            )
         else:
             line.quantity = new_quantity
     session.flush()
     return sum(additions.values())
 
 
-def set_quantity(session: Session, cart: Cart, variant_id: int, quantity: int) -> None:
+def set_quantity(session: Session, cart: Cart, line: CartLine, quantity: int) -> None:
     """Set a line's quantity; 0 removes it. Lowering is always allowed."""
-    line = _line(cart, variant_id)
-    if line is None:
-        raise UnknownVariant()
     if quantity == 0:
         cart.lines.remove(line)
     else:
         if quantity > line.quantity:
-            _check_quantity(_for_sale(session, variant_id), quantity)
+            in_other_lines = sum(
+                other.quantity
+                for other in cart.lines
+                if other.variant_id == line.variant_id and other is not line
+            )
+            _check_quantity(_for_sale(session, line.variant_id), quantity, in_other_lines)
         line.quantity = quantity
     session.flush()
 
 
-def remove_line(session: Session, cart: Cart, variant_id: int) -> None:
-    set_quantity(session, cart, variant_id, 0)
+def remove_line(session: Session, cart: Cart, line: CartLine) -> None:
+    set_quantity(session, cart, line, 0)
 
 
 def merge_carts(session: Session, guest: Cart | None, user_id: int) -> Cart | None:
@@ -121,7 +170,7 @@ def merge_carts(session: Session, guest: Cart | None, user_id: int) -> Cart | No
         session.flush()
         return guest
     for line in list(guest.lines):
-        existing = _line(mine, line.variant_id)
+        existing = _line(mine, line.variant_id, line.student_name, line.class_name)
         wanted = line.quantity + (existing.quantity if existing else 0)
         variant = session.get(Variant, line.variant_id)
         limit = MAX_QUANTITY
@@ -131,7 +180,15 @@ def merge_carts(session: Session, guest: Cart | None, user_id: int) -> Cart | No
         if existing is not None:
             existing.quantity = quantity
         elif quantity > 0:
-            mine.lines.append(CartLine(variant_id=line.variant_id, quantity=quantity))
+            mine.lines.append(
+                CartLine(
+                    variant_id=line.variant_id,
+                    quantity=quantity,
+                    school_id=line.school_id,
+                    student_name=line.student_name,
+                    class_name=line.class_name,
+                )
+            )
     session.delete(guest)
     session.flush()
     return mine

@@ -96,13 +96,21 @@ def cart_add():
     return redirect(back, code=303)
 
 
+def _posted_id(name: str) -> int | None:
+    value = request.form.get(name, "")
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 def _line_change(apply):
+    """Update or remove the line a form names by ``line_id`` (or an older ``variant_id``)."""
     cart = current_cart()
     try:
-        variant_id = request.form.get("variant_id", "")
-        if cart is None or not variant_id.isascii() or not variant_id.isdigit():
+        if cart is None:
             raise service.UnknownVariant()
-        apply(cart, int(variant_id))
+        line = service.find_line(
+            cart, line_id=_posted_id("line_id"), variant_id=_posted_id("variant_id")
+        )
+        apply(cart, line)
     except CART_ERRORS as error:
         get_session().rollback()
         flash(error_message(error), "error")
@@ -113,15 +121,13 @@ def _line_change(apply):
 
 @bp.post("/update")
 def cart_update():
-    def apply(cart, variant_id):
+    def apply(cart, line):
         quantity = parse_quantity(request.form.get("quantity"), allow_zero=True)
-        service.set_quantity(get_session(), cart, variant_id, quantity)
+        service.set_quantity(get_session(), cart, line, quantity)
 
     return _line_change(apply)
 
 
 @bp.post("/remove")
 def cart_remove():
-    return _line_change(
-        lambda cart, variant_id: service.remove_line(get_session(), cart, variant_id)
-    )
+    return _line_change(lambda cart, line: service.remove_line(get_session(), cart, line))

@@ -2,14 +2,15 @@
 
 A courier's price depends on the destination and how many pieces travel (a parcel of 300
 uniforms is cartons, not an envelope). The table is data: per zone, quantity bands with an
-amount in each currency's minor unit. Pick-up at the factory is free.
+amount in each currency's minor unit. Pick-up at the factory and delivery to
+school on the school's delivery round are free.
 """
 
 from dataclasses import dataclass
 
 from shop.exceptions import ShopError
 
-METHODS = ("courier", "pickup")
+METHODS = ("courier", "pickup", "school")
 
 # zone → [(up to this many pieces, {currency: amount in minor units}), ...]; None = no limit
 COURIER_RATES: dict[str, list[tuple[int | None, dict[str, int]]]] = {
@@ -59,7 +60,7 @@ def courier_rate(country: str, pieces: int, currency: str) -> int:
 
 
 def quote(method: str, *, country: str, pieces: int, currency: str) -> DeliveryQuote:
-    if method == "pickup":
+    if method in ("pickup", "school"):  # the school's delivery round is free
         return DeliveryQuote(method, 0, currency)
     if method == "courier":
         return DeliveryQuote(method, courier_rate(country, pieces, currency), currency)

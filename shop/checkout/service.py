@@ -10,6 +10,7 @@ by the browser except the buyer's details reaches this module: no price, total, 
 or variant.
 """
 
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +26,8 @@ from shop.orders import transitions
 from shop.orders.models import Order, OrderLine, Payment
 from shop.orders.numbers import new_order_number
 from shop.payments.stripe_gateway import StripeGateway
+from shop.schools.models import School
+from shop.schools.rounds import next_round
 from shop.stock.allocation import NotEnoughStock, allocate
 
 
@@ -37,6 +40,10 @@ class BelowCardMinimum(ShopError):
         super().__init__(f"card payments start at {minimum} {currency}")
         self.minimum = minimum
         self.currency = currency
+
+
+class NoSchoolDelivery(ShopError):
+    message = "The school has no delivery round open for orders now."
 
 
 class TotalChanged(ShopError):
@@ -140,24 +147,102 @@ def place_order(
     if summary.below_minimum:
         raise BelowCardMinimum(summary.minimum_amount, currency)
 
+    school, delivery_round = _school_delivery(session, summary, details, now)
     number = new_order_number()
-    intent = gateway.create_intent(
-        order_number=number, attempt=1, amount=summary.total_amount, currency=currency
-    )
-    try:
-        order = _write_order(
-            session, cart, details, summary, number, intent, user_id=user_id, locale=locale, now=now
+    with card_intent(
+        gateway, number=number, amount=summary.total_amount, currency=currency
+    ) as intent:
+        order = write_order(
+            session,
+            summary.pricing,
+            details,
+            number=number,
+            shipping_amount=summary.shipping_amount,
+            user_id=user_id,
+            locale=locale,
+            now=now,
+            school_id=school.id if school is not None else None,
+            delivery_round_id=delivery_round.id if delivery_round is not None else None,
         )
-    except BaseException:
-        gateway.cancel(intent.id)
-        raise
+        add_card_payment(session, order, intent)
+        cart.lines.clear()
+        session.flush()
     order.reserved_until = now + timedelta(minutes=reservation_minutes)
     return order
 
 
-def _write_order(session, cart, details, summary, number, intent, *, user_id, locale, now):
+@contextmanager
+def card_intent(gateway: StripeGateway, *, number: str, amount: int, currency: str):
+    """The PaymentIntent for a new order, created before the order is written (no lock
+    is held while Stripe answers) and cancelled if writing the order fails."""
+    intent = gateway.create_intent(order_number=number, attempt=1, amount=amount, currency=currency)
+    try:
+        yield intent
+    except BaseException:
+        gateway.cancel(intent.id)
+        raise
+
+
+def add_card_payment(session: Session, order: Order, intent) -> Payment:
+    """The order's first payment attempt: the PaymentIntent ``card_intent`` made."""
+    payment = Payment(
+        attempt=1,
+        intent_id=intent.id,
+        amount=intent.amount,
+        currency=intent.currency,
+        status=intent.status,
+    )
+    order.payments.append(payment)
+    session.flush()
+    return payment
+
+
+def cart_school(session: Session, pricing: CartPricing) -> School | None:
+    """The school the cart's children's lines are for, when there is exactly one."""
+    school_ids = {
+        line.school_id for group in pricing.groups for line in group.lines if line.school_id
+    }
+    if len(school_ids) != 1:
+        return None
+    return session.get(School, school_ids.pop())
+
+
+def school_delivery_option(session: Session, pricing: CartPricing, now: datetime):
+    """``(school, round)`` when the cart can go with its school's next delivery round."""
+    school = cart_school(session, pricing)
+    delivery_round = next_round(school, now) if school is not None else None
+    return (school, delivery_round) if delivery_round is not None else None
+
+
+def _school_delivery(session, summary, details, now):
+    """The school an order is for and, when it goes with the school's delivery, the round."""
+    school = cart_school(session, summary.pricing)
+    if details.delivery_method != "school":
+        return school, None
+    delivery_round = next_round(school, now) if school is not None else None
+    if delivery_round is None:
+        raise NoSchoolDelivery()
+    return school, delivery_round
+
+
+def write_order(
+    session: Session,
+    pricing: CartPricing,
+    details: CheckoutDetails,
+    *,
+    number: str,
+    shipping_amount: int,
+    user_id: int | None,
+    locale: str,
+    now: datetime,
+    school_id: int | None = None,
+    delivery_round_id: int | None = None,
+    po_number: str = "",
+) -> Order:
+    """Allocate the stock and write the order with a snapshot of every line, in
+    ``pending payment``; the caller adds how it is paid. Raises ``StockRanOut``."""
     # Stock first: the conditional UPDATEs are the race, and losing it should cost nothing.
-    for group in summary.pricing.groups:
+    for group in pricing.groups:
         if group.made_to_order:
             continue
         for line in group.lines:
@@ -169,18 +254,23 @@ def _write_order(session, cart, details, summary, number, intent, *, user_id, lo
     order = Order(
         number=number,
         user_id=user_id,
-        currency=summary.currency,
+        currency=pricing.currency,
         locale=locale,
-        subtotal_amount=summary.pricing.total_amount,
-        shipping_amount=summary.shipping_amount,
-        total_amount=summary.total_amount,
+        subtotal_amount=pricing.total_amount,
+        shipping_amount=shipping_amount,
+        total_amount=pricing.total_amount + shipping_amount,
         created_at=now,
+        school_id=school_id,
+        delivery_round_id=delivery_round_id,
+        po_number=po_number,
         **details.to_dict(),
     )
     if details.delivery_method == "pickup":
         order.country = order.region = order.city = order.line1 = order.line2 = ""
         order.postcode = ""
-    for group in summary.pricing.groups:
+    if details.delivery_method == "school" and school_id is not None:
+        _deliver_to_school(order, session.get(School, school_id))
+    for group in pricing.groups:
         for line in group.lines:
             order.lines.append(
                 OrderLine(
@@ -196,20 +286,21 @@ def _write_order(session, cart, details, summary, number, intent, *, user_id, lo
                     made_to_order=group.made_to_order,
                     lead_time_days=group.lead_time_days,
                     allocated=not group.made_to_order,
+                    student_name=line.student_name,
+                    class_name=line.class_name,
                 )
             )
     session.add(order)
     session.flush()
     transitions.record(session, order, "placed", now=now)
-    order.payments.append(
-        Payment(
-            attempt=1,
-            intent_id=intent.id,
-            amount=intent.amount,
-            currency=intent.currency,
-            status=intent.status,
-        )
-    )
-    cart.lines.clear()
-    session.flush()
     return order
+
+
+def _deliver_to_school(order: Order, school: School) -> None:
+    """The parcel goes to the school's delivery address; who ordered stays the contact."""
+    order.country = school.country
+    order.region = school.delivery_region
+    order.city = school.delivery_city
+    order.line1 = school.delivery_line1
+    order.line2 = school.delivery_line2
+    order.postcode = school.delivery_postcode

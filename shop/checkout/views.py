@@ -14,7 +14,7 @@ from shop.accounts.forms import COUNTRIES, EmptyForm
 from shop.cart.views import current_cart, remember_count
 from shop.checkout import service
 from shop.checkout.forms import METHOD_LABELS, CheckoutForm
-from shop.db import get_session
+from shop.db import get_session, utcnow
 from shop.i18n import current_currency
 from shop.money import format_money
 from shop.orders.access import remember_in_session
@@ -56,12 +56,17 @@ def _prefilled_form() -> CheckoutForm:
     return form
 
 
+def _school_option(summary):
+    return service.school_delivery_option(get_session(), summary.pricing, utcnow())
+
+
 def _render_details(form, summary, status=200):
     return (
         render_template(
             "checkout/details.html",
             form=form,
             summary=summary,
+            school_option=_school_option(summary),
             countries=dict(COUNTRIES),
             method_labels=METHOD_LABELS,
             pickup_address=current_app.config["FACTORY_PICKUP_ADDRESS"],
@@ -77,7 +82,11 @@ def details():
     if blocked:
         flash(blocked, "error")
         return redirect(url_for("cart.cart_page"))
-    return _render_details(_prefilled_form(), summary)
+    form = _prefilled_form()
+    form.offer_school_delivery(_school_option(summary) is not None)
+    if form.delivery_method.data not in form.delivery_method.choices:
+        form.delivery_method.data = "courier"
+    return _render_details(form, summary)
 
 
 @bp.post("")
@@ -88,6 +97,7 @@ def details_submit():
     if blocked:
         flash(blocked, "error")
         return redirect(url_for("cart.cart_page"), code=303)
+    form.offer_school_delivery(_school_option(summary) is not None)
     if not form.validate_on_submit():
         return _render_details(form, summary, 400)
     fields = service.CheckoutDetails.__dataclass_fields__
@@ -114,6 +124,7 @@ def review():
         form=EmptyForm(),
         countries=dict(COUNTRIES),
         pickup_address=current_app.config["FACTORY_PICKUP_ADDRESS"],
+        school_option=_school_option(summary),
     )
 
 
@@ -166,6 +177,10 @@ def place():
             "error",
         )
         return redirect(url_for("cart.cart_page"), code=303)
+    except service.NoSchoolDelivery:
+        db.rollback()
+        flash(_("The school's delivery round has closed: choose another delivery."), "error")
+        return redirect(url_for("checkout.details"), code=303)
     except service.CartNotReady:
         db.rollback()
         flash(_("Fix the items marked in your cart before checking out."), "error")

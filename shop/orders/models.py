@@ -6,12 +6,16 @@ that later catalogue edits never change it. Its three statuses move only through
 """
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.accounts.models import User
 from shop.db import Base, utcnow
+
+if TYPE_CHECKING:  # schools build on orders; the classes resolve by name at mapping time
+    from shop.schools.models import DeliveryRound, School
 
 
 class Order(Base):
@@ -59,6 +63,8 @@ class Order(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     user: Mapped[User | None] = relationship()
+    school: Mapped["School | None"] = relationship("School")
+    delivery_round: Mapped["DeliveryRound | None"] = relationship("DeliveryRound")
     lines: Mapped[list["OrderLine"]] = relationship(
         back_populates="order", order_by=lambda: OrderLine.id, cascade="all, delete-orphan"
     )
