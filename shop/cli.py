@@ -45,29 +45,41 @@ def db_revision(message: str, autogenerate: bool):
 
 @click.command("seed-demo")
 @with_appcontext
-@click.option("--if-empty", is_flag=True, help="Do nothing if the catalogue has any product.")
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="Do nothing if the catalogue has any product (but add the demo schools if there "
+    "are no schools yet).",
+)
 def seed_demo_command(if_empty: bool):
     """Load the demo catalogue (idempotent: running it twice changes nothing)."""
     from shop.accounts.demo import seed_demo_accounts
     from shop.catalog.models import Product
     from shop.catalog.seed import seed_demo
     from shop.orders.demo import seed_demo_orders
+    from shop.schools.demo import seed_demo_schools
+    from shop.schools.models import School
 
     session = get_session()
+    upload_folder = current_app.config["UPLOAD_FOLDER"]
+    image_size = current_app.config["DEMO_IMAGE_SIZE"]
     if if_empty and session.scalar(sa.select(sa.func.count(Product.id))):
         click.echo("The catalogue already has products; demo not loaded.")
+        # A database seeded before schools existed gets the demo schools once.
+        if not session.scalar(sa.select(sa.func.count(School.id))):
+            schools_report = seed_demo_schools(session, upload_folder, image_size=image_size)
+            session.commit()
+            click.echo(schools_report)
         return
-    report = seed_demo(
-        session,
-        current_app.config["UPLOAD_FOLDER"],
-        image_size=current_app.config["DEMO_IMAGE_SIZE"],
-    )
+    report = seed_demo(session, upload_folder, image_size=image_size)
     accounts_report = seed_demo_accounts(session)
     orders_report = seed_demo_orders(session)
+    schools_report = seed_demo_schools(session, upload_folder, image_size=image_size)
     session.commit()
     click.echo(report)
     click.echo(accounts_report)
     click.echo(orders_report)
+    click.echo(schools_report)
 
 
 @click.command("create-staff")

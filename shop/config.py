@@ -39,6 +39,8 @@ ENV_SETTINGS = (
     "FACTORY_ADDRESS",
     "FACTORY_TAX_ID",
     "TAX_RATE_PERCENT",
+    "FACTORY_BANK_DETAILS",
+    "INVOICE_ORDERS_TO_PRODUCTION",
 )
 
 
@@ -74,10 +76,21 @@ def default_settings(instance_path: Path) -> dict:
         "FACTORY_ADDRESS": "18 Industrial Road, Foshan, Guangdong 528000, China",
         "FACTORY_TAX_ID": "",
         "TAX_RATE_PERCENT": 0,
+        # Printed on school invoices: where the school pays (several lines).
+        "FACTORY_BANK_DETAILS": (
+            "Bank: Industrial and Commercial Bank of China, Foshan Branch\n"
+            "Account name: Sourcefront Garment Factory Co., Ltd.\n"
+            "Account number: 6222 0200 0000 1234 567\n"
+            "SWIFT: ICBKCNBJGDG"
+        ),
+        # Orders a school pays on invoice go into production before the invoice is paid.
+        "INVOICE_ORDERS_TO_PRODUCTION": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "SHOP_BASE_URL": "http://127.0.0.1:5000",
         "RATE_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
         "RATE_LIMIT_PER_ADDRESS": "20 per 15 minutes",
+        # Wrong access codes for one private school from one address.
+        "RATE_LIMIT_SCHOOL_CODE": "10 per 15 minutes",
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -129,6 +142,14 @@ def check_settings(config) -> None:
     config["SESSION_COOKIE_SECURE"] = production
     check_stripe_settings(config, production=production)
     check_receipt_settings(config)
+    config["INVOICE_ORDERS_TO_PRODUCTION"] = _flag(config.get("INVOICE_ORDERS_TO_PRODUCTION"))
+
+
+def _flag(value) -> bool:
+    """A yes/no setting: ``True``, ``"1"``, ``"true"``, ``"yes"``, ``"on"`` are yes."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
 
 
 def check_stripe_settings(config, *, production: bool) -> None:

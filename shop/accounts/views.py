@@ -144,7 +144,12 @@ def login_submit():
         return render_template("accounts/login.html", form=form), 401
     sign_in(user, remember=form.remember.data)
     flash(_("Welcome back, %(name)s.", name=user.name or user.email), "success")
-    default = url_for("admin.dashboard") if user.is_staff else url_for("accounts.account")
+    if user.is_staff:
+        default = url_for("admin.dashboard")
+    elif user.role == "school_admin":
+        default = url_for("schools.admin_home")  # on to their school's dashboard
+    else:
+        default = url_for("accounts.account")
     return redirect(safe_next_path(form.next.data, default=default))
 
 

@@ -64,6 +64,8 @@ class ProductForm(FlaskForm):
     )
     active = BooleanField(_l("Active (shown in the shop)"))
     featured = BooleanField(_l("Featured"))
+    # 0: sold everywhere; else the school whose shop alone sells it (choices set by the view).
+    school_id = SelectField(_l("Only for school"), coerce=int, default=0, validate_choice=True)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from shop.catalog.models import Product, Variant
 from shop.db import as_utc
 from shop.orders.models import Order
+from shop.schools.invoices import count_overdue
 
 PAID_STATUSES = ("paid", "partially_refunded", "refunded")
 PERIODS = (1, 7, 30)  # today, last 7 days, last 30 days
@@ -91,6 +92,7 @@ class Waiting:
     ready_to_ship: int
     awaiting_invoice: int
     needs_attention: int
+    overdue_invoices: int = 0
 
 
 # The order desk's query parameters that list exactly the orders each count counts.
@@ -102,8 +104,9 @@ WAITING_FILTERS = {
 }
 
 
-def waiting(session: Session) -> Waiting:
-    """Open orders waiting for their next step, counted in one query."""
+def waiting(session: Session, today: date | None = None) -> Waiting:
+    """Open orders waiting for their next step, counted in one query; with ``today`` (the
+    factory's calendar day), also the school invoices overdue on that day."""
 
     def count(*conditions):
         # A sum over no rows is NULL; coalesce makes it 0.
@@ -120,7 +123,8 @@ def waiting(session: Session) -> Waiting:
             count(Order.needs_attention.is_(True)),
         )
     ).one()
-    return Waiting(*(int(value) for value in row))
+    overdue = count_overdue(session, today) if today is not None else 0
+    return Waiting(*(int(value) for value in row), overdue_invoices=overdue)
 
 
 @dataclass(frozen=True)

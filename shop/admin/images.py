@@ -95,9 +95,10 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def store_upload(stream, upload_folder: str) -> StoredImage:
+def store_upload(stream, upload_folder: str, subfolder: str = SUBFOLDER) -> StoredImage:
     """Check, clean and save an uploaded image and its thumbnail under
-    ``upload_folder/products/`` with a random name. ``ImageRefused`` says why not."""
+    ``upload_folder/<subfolder>/`` (products by default; school logos use ``schools``)
+    with a random name. ``ImageRefused`` says why not."""
     check_size(stream)
     data = stream.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
@@ -116,8 +117,8 @@ def store_upload(stream, upload_folder: str) -> StoredImage:
         raise ImageRefused(
             _l("That is not a JPEG, PNG or WebP image, or the file is damaged.")
         ) from None
-    name = f"{SUBFOLDER}/{secrets.token_hex(16)}.{FORMATS[fmt]}"
-    folder = os.path.join(upload_folder, SUBFOLDER)
+    name = f"{subfolder}/{secrets.token_hex(16)}.{FORMATS[fmt]}"
+    folder = os.path.join(upload_folder, subfolder)
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(upload_folder, name), "xb") as handle:
         handle.write(main)
@@ -126,10 +127,10 @@ def store_upload(stream, upload_folder: str) -> StoredImage:
     return StoredImage(path=name, width=upright.width, height=upright.height)
 
 
-def remove_files(path: str, upload_folder: str) -> None:
+def remove_files(path: str, upload_folder: str, subfolder: str = SUBFOLDER) -> None:
     """Delete an image and its thumbnail; missing files are fine. Only paths inside the
-    products folder are touched."""
-    root = os.path.realpath(os.path.join(upload_folder, SUBFOLDER))
+    ``subfolder`` (products by default) are touched."""
+    root = os.path.realpath(os.path.join(upload_folder, subfolder))
     for relative in (path, thumbnail_path(path)):
         full = os.path.realpath(os.path.join(upload_folder, relative))
         if os.path.dirname(full) != root:

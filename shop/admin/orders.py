@@ -56,6 +56,7 @@ from shop.orders.models import Order, OrderMessage, Refund, Shipment
 from shop.pagination import paginate, parse_page
 from shop.payments import refunds
 from shop.payments.stripe_gateway import PaymentServiceUnavailable, RefundRefused, gateway
+from shop.schools.invoices import invoice_for_order
 
 PER_PAGE = 50
 SEARCH_MAX_LENGTH = 100
@@ -419,6 +420,7 @@ def _render_detail(
             cancel_form=cancel_form or CancelForm(formdata=None),
             note_form=note_form or NoteForm(formdata=None),
             reply_form=reply_form or ReplyForm(formdata=None),
+            invoice=invoice_for_order(session, order.id) if order.school_id else None,
         ),
         status,
     )

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms.fields.choices import SelectChoice
 
 from shop.accounts.access import require_permission
 from shop.accounts.forms import EmptyForm
@@ -41,6 +42,7 @@ from shop.db import get_session
 from shop.errors import handle_http_error
 from shop.money import SUPPORTED_CURRENCIES, to_decimal
 from shop.pagination import paginate, parse_page
+from shop.schools.models import School
 
 PER_PAGE = 50
 SEARCH_MAX_LENGTH = 100
@@ -62,6 +64,7 @@ PRODUCT_FIELDS = (
     "order_increment",
     "active",
     "featured",
+    "school_id",
 )
 VARIANT_FIELDS = ("sku", "size", "colour", "low_stock_threshold", "for_sale")
 IMAGE_FIELDS = ("path", "alt_text", "width", "height", "position")
@@ -349,6 +352,7 @@ def _apply_product_form(form: ProductForm, product: Product) -> None:
     product.order_increment = form.order_increment.data
     product.active = bool(form.active.data)
     product.featured = bool(form.featured.data)
+    product.school_id = form.school_id.data or None
 
 
 def _product_form(db: Session, product: Product | None = None, read_body=True) -> ProductForm:
@@ -356,6 +360,13 @@ def _product_form(db: Session, product: Product | None = None, read_body=True) -
     if form.slug.data:
         form.slug.data = form.slug.data.strip()
     form.category_id.choices = category_choices(db)
+    schools = db.execute(sa.select(School.id, School.name).order_by(School.name)).all()
+    form.school_id.choices = [
+        SelectChoice(0, _("— every shop —")),
+        *(SelectChoice(school_id, name) for school_id, name in schools),
+    ]
+    if form.school_id.data is None:  # not posted, or a product sold everywhere
+        form.school_id.data = 0
     return form
 
 

@@ -207,6 +207,28 @@ def _set_password_link(user: User) -> str:
     return current_app.config["SHOP_BASE_URL"].rstrip("/") + path
 
 
+def send_invitation(
+    user: User,
+    role: str,
+    *,
+    subject=None,
+    template: str = "account_staff_invite",
+    **context,
+) -> None:
+    """Email ``user`` the set-password link of an invitation (``role``: its label). The
+    staff page sends the staff email; other areas (school admins) pass their own subject
+    and ``email/`` template, which get ``user``, ``role``, ``link`` and ``context``."""
+    send_email(
+        user.email,
+        subject or _l("Your Sourcefront staff account"),
+        template,
+        user=user,
+        role=role,
+        link=_set_password_link(user),
+        **context,
+    )
+
+
 @bp.get("/staff")
 @require_permission("staff.manage")
 def staff():
@@ -236,14 +258,7 @@ def staff_invite():
         db.rollback()
         flash(_describe(error), "error")
         return _staff_page(invite_form=form, status=400)
-    send_email(
-        user.email,
-        _l("Your Sourcefront staff account"),
-        "account_staff_invite",
-        user=user,
-        role=str(ROLE_LABELS[user.role]),
-        link=_set_password_link(user),
-    )
+    send_invitation(user, str(ROLE_LABELS[user.role]))
     if created:
         flash(_("Invited %(email)s; a set-password link is on its way.", email=user.email))
     else:

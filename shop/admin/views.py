@@ -25,11 +25,13 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 NAV = (
     ("admin.dashboard", _l("Dashboard"), "admin.access"),
     ("admin.order_list", _l("Orders"), "orders.view"),
+    ("admin.invoice_list", _l("Invoices"), "orders.view"),
     ("admin.product_list", _l("Products"), "catalog.manage"),
     ("admin.category_list", _l("Categories"), "catalog.manage"),
     ("admin.stock", _l("Stock"), "stock.manage"),
     ("admin.csv", _l("CSV"), "catalog.manage"),
     ("admin.production_queue", _l("Production"), "production.manage"),
+    ("admin.school_list", _l("Schools"), "schools.manage"),
     ("admin.staff", _l("Staff"), "staff.manage"),
     ("admin.audit", _l("Audit log"), "staff.manage"),
 )
@@ -69,7 +71,8 @@ def dashboard():
         charts = [
             bar_chart(currency, sales.days, amounts) for currency, amounts in sales.daily.items()
         ]
-    waiting = figures.waiting(db) if may("orders.view") else None
+    today = datetime.now(UTC).astimezone(shop_zone()).date()
+    waiting = figures.waiting(db, today) if may("orders.view") else None
     low_stock = low_stock_total = None
     if may("stock.manage") or may("catalog.manage"):
         low_stock, low_stock_total = figures.low_stock(db)
@@ -102,3 +105,5 @@ from shop.admin import staff  # noqa: E402, F401
 from shop.admin import stock  # noqa: E402, F401
 from shop.admin import products  # noqa: E402, F401
 from shop.admin import production  # noqa: E402, F401
+from shop.admin import schools  # noqa: E402, F401
+from shop.admin import invoices  # noqa: E402, F401

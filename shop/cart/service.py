@@ -115,6 +115,8 @@ def add_to_cart(
         if quantity < 1:
             raise InvalidQuantity(str(quantity))
         variant = _for_sale(session, variant_id)
+        if variant.product.school_id not in (None, school_id):
+            raise UnknownVariant()  # a school-only product is sold in its school's shop
         line = _line(cart, variant_id, student_name, class_name)
         new_quantity = (line.quantity if line else 0) + quantity
         in_other_lines = sum(

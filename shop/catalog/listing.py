@@ -129,7 +129,8 @@ def list_products(
         # Nearly every product is active: reading the table straight through beats a
         # lookup per entry of the ``active`` index when every row must be matched anyway.
         active = sa.func.likely(active)
-    conditions = [active]
+    # School-only products (with a school's logo) are sold in that school's shop only.
+    conditions = [active, Product.school_id.is_(None)]
     if category is not None:
         child_ids = sa.select(Category.id).where(Category.parent_id == category.id)
         conditions.append(

@@ -81,11 +81,11 @@ def seed_demo_orders(session: Session) -> str:
     if customer is None or not variants:
         return "Demo orders: skipped (load the demo catalogue and accounts first)."
     for index, spec in enumerate(DEMO_ORDERS):
-        session.add(_build(spec, variants[index % len(variants)], customer))
+        session.add(build_demo_order(spec, variants[index % len(variants)], customer))
     made_to_order = [(v, amount) for v, amount in variants if v.product.made_to_order]
     waiting = DEMO_PRODUCTION_ORDERS if made_to_order else ()
     for index, spec in enumerate(waiting):
-        session.add(_build(spec, made_to_order[index % len(made_to_order)], customer))
+        session.add(build_demo_order(spec, made_to_order[index % len(made_to_order)], customer))
     session.flush()
     return (
         f"Demo orders: {len(DEMO_ORDERS)} in every status,"
@@ -109,10 +109,11 @@ def _priced_variants(session: Session) -> list[tuple[Variant, int]]:
     return picked
 
 
-def _build(spec: DemoOrder, priced: tuple[Variant, int], customer) -> Order:
+def demo_line(priced: tuple[Variant, int], quantity: int, **fields) -> OrderLine:
+    """A snapshot line of ``quantity`` of the variant at ``unit`` (``fields``: e.g. the
+    student's name and class)."""
     variant, unit = priced
-    created = utcnow() - timedelta(days=spec.days_ago, hours=3)
-    line = OrderLine(
+    return OrderLine(
         variant_id=variant.id,
         product_id=variant.product_id,
         sku=variant.sku,
@@ -120,20 +121,40 @@ def _build(spec: DemoOrder, priced: tuple[Variant, int], customer) -> Order:
         size=variant.size,
         colour=variant.colour,
         unit_amount=unit,
-        quantity=spec.pieces,
-        line_amount=unit * spec.pieces,
+        quantity=quantity,
+        line_amount=unit * quantity,
         made_to_order=variant.product.made_to_order,
         lead_time_days=variant.product.lead_time_days,
+        **fields,
     )
-    paid = spec.payment != "unpaid"
-    order = Order(
+
+
+def build_demo_order(
+    spec: DemoOrder,
+    priced: tuple[Variant, int],
+    customer,
+    *,
+    lines: list[OrderLine] | None = None,
+    currency: str = "CNY",
+    **fields,
+) -> Order:
+    """An order in ``spec``'s state with its payment, timeline and shipments. ``lines``
+    replace the one line of ``spec.pieces`` of ``priced``; ``fields`` override the
+    order's columns (delivery, school)."""
+    lines = lines or [demo_line(priced, spec.pieces)]
+    line = lines[0]
+    subtotal = sum(each.line_amount for each in lines)
+    shipping = fields.pop("shipping_amount", 1500)
+    created = utcnow() - timedelta(days=spec.days_ago, hours=3)
+    paid = spec.payment not in ("unpaid", "awaiting_invoice")
+    order_fields = dict(
         number=new_order_number(),
         user_id=None if spec.guest else customer.id,
         email=DEMO_GUEST if spec.guest else customer.email,
-        currency="CNY",
-        subtotal_amount=line.line_amount,
-        shipping_amount=1500,
-        total_amount=line.line_amount + 1500,
+        currency=currency,
+        subtotal_amount=subtotal,
+        shipping_amount=shipping,
+        total_amount=subtotal + shipping,
         delivery_method="courier",
         recipient="王芳" if spec.guest else customer.name,
         phone="+86 139 0000 0000",
@@ -147,10 +168,11 @@ def _build(spec: DemoOrder, priced: tuple[Variant, int], customer) -> Order:
         fulfilment_status=spec.fulfilment,
         created_at=created,
         paid_at=created + timedelta(minutes=4) if paid else None,
-        reserved_until=created + timedelta(minutes=30) if not paid else None,
+        reserved_until=created + timedelta(minutes=30) if spec.payment == "unpaid" else None,
         cancelled_at=created + timedelta(days=1) if spec.state == "cancelled" else None,
-        lines=[line],
+        lines=lines,
     )
+    order = Order(**(order_fields | fields))
     order.refunded_amount = order.total_amount * spec.refunded // 100
     events = [("placed", created, "")]
     if paid:
@@ -159,11 +181,13 @@ def _build(spec: DemoOrder, priced: tuple[Variant, int], customer) -> Order:
                 attempt=1,
                 intent_id=f"pi_demo_{order.number}",
                 amount=order.total_amount,
-                currency="CNY",
+                currency=currency,
                 status="succeeded",
             )
         )
         events.append(("paid", order.paid_at, ""))
+    elif spec.payment == "awaiting_invoice":
+        events.append(("awaiting_invoice", created + timedelta(minutes=4), ""))
     moment = order.paid_at or created
     for step in FULFILMENT_STEPS[spec.fulfilment]:
         moment += timedelta(days=1)
@@ -175,7 +199,8 @@ def _build(spec: DemoOrder, priced: tuple[Variant, int], customer) -> Order:
                 carrier="sf_express",
                 tracking_number=f"SF{order.number[-5:]}0001",
                 shipped_at=moment,
-                lines=[ShipmentLine(order_line=line, quantity=shipped)],
+                lines=[ShipmentLine(order_line=line, quantity=shipped)]
+                + [ShipmentLine(order_line=more, quantity=more.quantity) for more in lines[1:]],
             )
         )
     if order.refunded_amount:

@@ -51,4 +51,6 @@ EVENT_LABELS = {
     "payment_mismatch": _l("Payment does not match the order"),
     "paid_after_cancel": _l("Paid after cancellation"),
     "note": _l("Note"),
+    "invoice_payment": _l("Part of the invoice paid"),
+    "production_held": _l("Made to order once the invoice is paid"),
 }

@@ -15,12 +15,12 @@ Due dates are calendar days in the zone passed in (the views pass the factory's 
 An order accepted on invoice has no payment date yet; its order date counts instead. A
 line without a lead time is due the day it was paid.
 
-Grouping: ``group_key(order)`` names the group an order's lines are made for. Orders have
-no school yet, so it is ``""`` for every order; when orders get a school, it returns the
-school's name and the queue groups by it without other changes.
+Grouping: ``group_key(order, school_names)`` names the group an order's lines are made
+for: the school's name for a school order, ``""`` for any other. ``list_queue`` reads the
+names of the queue's schools in one query; the cut sheet passes none and sums across.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -32,7 +32,8 @@ from shop.audit.service import record
 from shop.db import as_utc, utcnow
 from shop.exceptions import ShopError
 from shop.orders import fulfilment
-from shop.orders.models import Order, OrderLine, ProductionBatch
+from shop.orders.models import Order, OrderEvent, OrderLine, ProductionBatch
+from shop.schools.models import School
 
 # Orders whose made-to-order lines the workshop may make.
 MAKEABLE_PAYMENT = fulfilment.PAID_ENOUGH_TO_MAKE
@@ -54,9 +55,12 @@ class BatchNotOpen(ShopError):
     message = "This batch is already finished."
 
 
-def group_key(order: Order) -> str:
-    """The group an order's lines are made for (its school, once orders have one)."""
-    return ""
+def group_key(order: Order, school_names: Mapping[int, str] | None = None) -> str:
+    """The group an order's lines are made for: its school's name (from ``school_names``,
+    school id → name), or ``""`` for an order that is not for a school."""
+    if order.school_id is None or not school_names:
+        return ""
+    return school_names.get(order.school_id, "")
 
 
 def due_date(line: OrderLine, order: Order, zone: ZoneInfo) -> date:
@@ -65,7 +69,13 @@ def due_date(line: OrderLine, order: Order, zone: ZoneInfo) -> date:
     return as_utc(start).astimezone(zone).date() + timedelta(days=line.lead_time_days or 0)
 
 
+# An order accepted on invoice while the factory makes invoice orders only once paid
+# (``INVOICE_ORDERS_TO_PRODUCTION`` off) carries this internal timeline event.
+HELD_UNTIL_PAID = "production_held"
+
+
 def _makeable_lines() -> sa.Select:
+    held = sa.exists().where(OrderEvent.order_id == Order.id, OrderEvent.kind == HELD_UNTIL_PAID)
     return (
         sa.select(OrderLine)
         .join(Order, OrderLine.order_id == Order.id)
@@ -76,6 +86,7 @@ def _makeable_lines() -> sa.Select:
             Order.state == "open",
             Order.payment_status.in_(MAKEABLE_PAYMENT),
             Order.fulfilment_status.not_in(DONE_FULFILMENT),
+            sa.or_(Order.payment_status != "awaiting_invoice", ~held),
         )
     )
 
@@ -116,14 +127,20 @@ def _product_key(line: OrderLine):
     return ("id", line.product_id) if line.product_id is not None else ("name", line.product_name)
 
 
-def roll_up(lines: Iterable[OrderLine], zone: ZoneInfo | None = None, *, with_due=True):
+def roll_up(
+    lines: Iterable[OrderLine],
+    zone: ZoneInfo | None = None,
+    *,
+    with_due=True,
+    school_names: Mapping[int, str] | None = None,
+):
     """Sum ``lines`` per (due date, group, product, size, colour), earliest first."""
     zone = zone or ZoneInfo("UTC")
     rows: dict[tuple, QueueRow] = {}
     for line in sorted(lines, key=lambda line: line.id):
         order = line.order
         due = due_date(line, order, zone) if with_due else date.min
-        group = group_key(order)
+        group = group_key(order, school_names)
         key = (due, group, _product_key(line), line.size, line.colour)
         row = rows.get(key)
         if row is None:
@@ -148,11 +165,22 @@ def roll_up(lines: Iterable[OrderLine], zone: ZoneInfo | None = None, *, with_du
 def list_queue(session: Session, zone: ZoneInfo) -> list[QueueGroup]:
     """What must still be made, grouped by due date and group, earliest first."""
     lines = session.scalars(_makeable_lines().options(selectinload(OrderLine.order))).all()
+    school_ids = {line.order.school_id for line in lines if line.order.school_id is not None}
+    school_names = _school_names(session, school_ids)
     groups: dict[tuple[date, str], QueueGroup] = {}
-    for row in roll_up(lines, zone):
+    for row in roll_up(lines, zone, school_names=school_names):
         group = groups.setdefault((row.due, row.group), QueueGroup(row.due, row.group))
         group.rows.append(row)
     return list(groups.values())
+
+
+def _school_names(session: Session, school_ids: set[int]) -> dict[int, str]:
+    """School id → name, in one query. (Orders cannot hold a relationship to ``School``:
+    the schools' models import the orders'.)"""
+    if not school_ids:
+        return {}
+    rows = session.execute(sa.select(School.id, School.name).where(School.id.in_(school_ids)))
+    return {school_id: name for school_id, name in rows}
 
 
 def parse_line_ids(values: Iterable[str]) -> list[int]:

@@ -119,7 +119,7 @@ def build_receipt(
 
 
 @functools.cache
-def _register_fonts() -> None:
+def register_fonts() -> None:
     for name in (CHINESE, JAPANESE):
         pdfmetrics.registerFont(UnicodeCIDFont(name))
 
@@ -146,7 +146,7 @@ def font_for(text: str, locale: str, *, bold: bool = False) -> str:
     return CHINESE
 
 
-class _Writer:
+class Writer:
     """Paragraphs in the right font, for one locale."""
 
     def __init__(self, locale: str):
@@ -172,7 +172,7 @@ class _Writer:
 GRID = colors.HexColor("#d8dde3")
 
 
-def _table(rows, widths, *, header=False) -> Table:
+def pdf_table(rows, widths, *, header=False) -> Table:
     table = Table(rows, colWidths=widths, hAlign="LEFT")
     commands = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -199,30 +199,42 @@ def _address_lines(order: Order, countries: dict[str, str]) -> list[str]:
     return [line for line in lines if line]
 
 
-def render_pdf(receipt: Receipt, *, locale: str, countries: dict[str, str]) -> bytes:
-    """The receipt as an A4 PDF, worded in ``locale`` (the request's language)."""
-    _register_fonts()
-    order, factory = receipt.order, receipt.factory
-    write = _Writer(locale)
-    title = _("Receipt")
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(
+def new_document(buffer, *, title: str, subject: str, author: str) -> SimpleDocTemplate:
+    """An A4 document with the receipt's margins (receipts and invoices alike)."""
+    register_fonts()
+    return SimpleDocTemplate(
         buffer,
         pagesize=A4,
         leftMargin=18 * mm,
         rightMargin=18 * mm,
         topMargin=16 * mm,
         bottomMargin=16 * mm,
-        title=f"{title} {order.number}",
-        subject=order.number,
-        author=factory.name,
+        title=title,
+        subject=subject,
+        author=author,
         creator="Sourcefront",
     )
-    width = document.width
-    story = [write(factory.name, size=15, bold=True)]
-    story.append(write(factory.address, size=9))
+
+
+def seller_header(write: Writer, factory: Factory) -> list:
+    """The factory's name, address and tax id at the top of the page."""
+    story = [write(factory.name, size=15, bold=True), write(factory.address, size=9)]
     if factory.tax_id:
         story.append(write(_("Tax ID: %(tax_id)s", tax_id=factory.tax_id), size=9))
+    return story
+
+
+def render_pdf(receipt: Receipt, *, locale: str, countries: dict[str, str]) -> bytes:
+    """The receipt as an A4 PDF, worded in ``locale`` (the request's language)."""
+    order, factory = receipt.order, receipt.factory
+    write = Writer(locale)
+    title = _("Receipt")
+    buffer = io.BytesIO()
+    document = new_document(
+        buffer, title=f"{title} {order.number}", subject=order.number, author=factory.name
+    )
+    width = document.width
+    story = seller_header(write, factory)
     story += [Spacer(0, 6 * mm), write(title, size=18, bold=True), Spacer(0, 3 * mm)]
 
     details = [
@@ -239,7 +251,7 @@ def render_pdf(receipt: Receipt, *, locale: str, countries: dict[str, str]) -> b
             write("\n".join([*_address_lines(order, countries), order.email])),
         ]
     )
-    story += [_table(details, [38 * mm, width - 38 * mm]), Spacer(0, 6 * mm)]
+    story += [pdf_table(details, [38 * mm, width - 38 * mm]), Spacer(0, 6 * mm)]
 
     currency = order.currency
     rows = [
@@ -263,7 +275,7 @@ def render_pdf(receipt: Receipt, *, locale: str, countries: dict[str, str]) -> b
             ]
         )
     story += [
-        _table(rows, [width - 118 * mm, 36 * mm, 18 * mm, 32 * mm, 32 * mm], header=True),
+        pdf_table(rows, [width - 118 * mm, 36 * mm, 18 * mm, 32 * mm, 32 * mm], header=True),
         Spacer(0, 4 * mm),
     ]
 
@@ -314,7 +326,7 @@ def render_pdf(receipt: Receipt, *, locale: str, countries: dict[str, str]) -> b
             ]
         )
     if payments:
-        story.append(_table(payments, [36 * mm, width - 72 * mm, 36 * mm]))
+        story.append(pdf_table(payments, [36 * mm, width - 72 * mm, 36 * mm]))
     story += [
         Spacer(0, 8 * mm),
         write(_("Thank you for buying directly from the factory."), size=9),

@@ -251,6 +251,11 @@ def flag(session: Session, order: Order, kind: str, note: str) -> None:
 def mark_paid(session: Session, order: Order, *, note: str = "", now: datetime | None = None):
     """Paid: the order moves on, and its held stock becomes a sale."""
     transitions.move(session, order, "payment_status", "paid", note=note, now=now)
+    sell_stock(session, order)
+
+
+def sell_stock(session: Session, order: Order) -> None:
+    """The order's held stock becomes a sale (paid by card, or accepted on invoice)."""
     for line in order.lines:
         if line.allocated and line.variant_id is not None:
             sell(session, line.variant_id, line.quantity, reference=order.number)

@@ -1,3 +1,99 @@
-"""(being written)"""
+"""A school's invoices: the printable page and the PDF, for the school's own admins and
+factory staff who see orders. Everyone else gets a 404, so an invoice number alone
+reveals nothing. The document is built in ``shop.schools.invoice_pdf``."""
 
-from shop.schools.views import bp  # noqa: F401
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Response, abort, current_app, render_template
+from flask_babel import get_locale, get_timezone
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from shop.accounts.forms import COUNTRIES
+from shop.accounts.permissions import has_permission
+from shop.db import get_session
+from shop.locales import localized
+from shop.orders.models import Order
+from shop.orders.receipt import Factory
+from shop.schools import invoice_pdf as documents
+from shop.schools.access import get_school
+from shop.schools.membership import can_manage_school
+from shop.schools.models import Invoice
+from shop.schools.views import bp
+
+
+def factory_from(config) -> Factory:
+    return Factory(
+        name=config["FACTORY_NAME"],
+        address=config["FACTORY_ADDRESS"],
+        tax_id=config["FACTORY_TAX_ID"] or "",
+    )
+
+
+def shop_zone() -> ZoneInfo:
+    return ZoneInfo(str(get_timezone()))
+
+
+def invoice_document(invoice: Invoice) -> documents.InvoiceDocument:
+    """The document of ``invoice`` as of today (the factory's calendar day)."""
+    zone = shop_zone()
+    config = current_app.config
+    return documents.build_document(
+        invoice,
+        factory_from(config),
+        config["FACTORY_BANK_DETAILS"],
+        datetime.now(UTC).astimezone(zone).date(),
+        zone,
+    )
+
+
+def _visible_invoice(slug: str, number: str) -> Invoice:
+    db = get_session()
+    school = get_school(db, slug)
+    if school is None:
+        abort(404)
+    if not (
+        can_manage_school(current_user, school, db) or has_permission(current_user, "orders.view")
+    ):
+        abort(404)
+    invoice = db.scalars(
+        sa.select(Invoice)
+        .where(Invoice.number == number, Invoice.school_id == school.id)
+        .options(
+            selectinload(Invoice.order).selectinload(Order.lines),
+            selectinload(Invoice.school),
+        )
+    ).first()
+    if invoice is None:
+        abort(404)
+    return invoice
+
+
+@bp.get("/<slug>/admin/invoices/<number>")
+def invoice_page(slug: str, number: str):
+    document = invoice_document(_visible_invoice(slug, number))
+    return render_template(
+        "schools/invoice.html", doc=document, countries=dict(COUNTRIES), slug=slug
+    )
+
+
+@bp.get("/<slug>/admin/invoices/<number>.pdf")
+def invoice_pdf(slug: str, number: str):
+    document = invoice_document(_visible_invoice(slug, number))
+    locale = str(get_locale())
+    pdf = documents.render_pdf(
+        document,
+        locale=locale,
+        school_name=localized(document.school, "name", locale),
+        countries=dict(COUNTRIES),
+    )
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="invoice-{document.invoice.number}.pdf"',
+            "Cache-Control": "private, no-store",
+        },
+    )

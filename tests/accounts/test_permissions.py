@@ -21,6 +21,7 @@ EXPECTED = {
     },
     "workshop": {"admin.access", "orders.view", "production.manage"},
     "customer": set(),
+    "school_admin": set(),  # only their own school's pages, through shop.schools.access
 }
 
 

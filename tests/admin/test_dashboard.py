@@ -232,17 +232,28 @@ NAV = {
     "owner": {
         "Dashboard",
         "Orders",
+        "Invoices",
         "Products",
         "Categories",
         "Stock",
         "Production",
+        "Schools",
         "Staff",
         "Audit log",
     },
-    "manager": {"Dashboard", "Orders", "Products", "Categories", "Stock", "Production"},
-    "warehouse": {"Dashboard", "Orders", "Stock"},
-    "service": {"Dashboard", "Orders"},
-    "workshop": {"Dashboard", "Orders", "Production"},
+    "manager": {
+        "Dashboard",
+        "Orders",
+        "Invoices",
+        "Products",
+        "Categories",
+        "Stock",
+        "Production",
+        "Schools",
+    },
+    "warehouse": {"Dashboard", "Orders", "Invoices", "Stock"},
+    "service": {"Dashboard", "Orders", "Invoices"},
+    "workshop": {"Dashboard", "Orders", "Invoices", "Production"},
 }
 
 
@@ -289,7 +300,12 @@ def test_every_nav_link_is_a_real_page_and_follows_the_role(app):
         role = "workshop"
 
     items = [endpoint for endpoint, _label in nav_items(Workshop())]
-    assert items == ["admin.dashboard", "admin.order_list", "admin.production_queue"]
+    assert items == [
+        "admin.dashboard",
+        "admin.order_list",
+        "admin.invoice_list",
+        "admin.production_queue",
+    ]
 
 
 def test_the_page_runs_the_same_queries_however_many_orders_there_are(

@@ -247,4 +247,6 @@ def test_the_demo_leaves_work_in_the_queue(make_app, session_factory):
     assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
     with session_factory(app) as db:
         groups = production.list_queue(db, SHANGHAI)
-    assert sum(group.quantity for group in groups) == 30 + 12 + 8
+    assert sum(group.quantity for group in groups if not group.group) == 30 + 12 + 8
+    # The demo school's logo polos wait under the school's name (shop.schools.demo).
+    assert "Hangzhou Xixi Primary School" in {group.group for group in groups}

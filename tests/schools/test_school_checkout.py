@@ -168,3 +168,20 @@ def test_a_round_that_closes_between_review_and_placing_is_refused(session, pare
     response = client.post("/checkout/place")
     assert response.headers["Location"].endswith("/checkout")
     assert session.scalars(sa.select(Order)).first() is None
+
+
+def test_a_school_only_product_is_sold_only_for_its_school(session, parent, client):
+    school = make_school(session)
+    other = make_school(session)
+    logo_polo = make_product(session, school_id=school.id)
+    variant = logo_polo.variants[0]
+    session.commit()
+
+    response = client.post("/cart/add", data={"variant_id": variant.id, "quantity": 1})
+    assert response.status_code == 303
+    assert session.scalars(sa.select(CartLine)).first() is None
+    cart = service.create_cart(session, user_id=parent.id)
+    with pytest.raises(service.UnknownVariant):
+        service.add_to_cart(session, cart, {variant.id: 1}, school_id=other.id, student_name="A")
+    service.add_to_cart(session, cart, {variant.id: 1}, school_id=school.id, student_name="A")
+    assert [line.variant_id for line in cart.lines] == [variant.id]

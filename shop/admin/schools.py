@@ -1,0 +1,1026 @@
+"""Schools (``/admin/schools``): a school's details, access code and logo, its uniform
+list, delivery rounds and school admins — for roles with ``schools.manage``.
+
+The rules are the plain functions at the top: they take the session, the acting staff
+member and plain values, flush, never commit, and write the audit row in the same
+transaction as the change. The views below parse a form, call one rule, and redirect;
+bad input re-renders the school's page with the reasons and status 400.
+
+Money on a school (credit limit, school prices) is typed as a decimal in the school's
+currency and kept in minor units. The access code is hashed like a password and never
+shown back. Delivery cut-offs are typed in the factory's time zone and stored in UTC.
+A school admin is invited like a staff member (``shop.admin.staff.send_invitation``):
+a new account gets an unusable password and a set-password link by email; an existing
+customer account is reused. Staff accounts are never turned into school admins.
+"""
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm import Session, selectinload
+from werkzeug.security import generate_password_hash
+from wtforms.fields.choices import SelectChoice
+
+from shop.accounts import service as accounts
+from shop.accounts.access import require_permission
+from shop.accounts.forms import EmptyForm
+from shop.accounts.models import User
+from shop.admin import images as image_store
+from shop.admin import staff as staff_area  # the module: it may still be importing
+from shop.admin.school_forms import (
+    GENDER_LABELS,
+    SEASON_LABELS,
+    AccessCodeForm,
+    DeliveryRoundForm,
+    LogoForm,
+    SchoolAdminInviteForm,
+    SchoolForm,
+    UniformItemForm,
+)
+from shop.admin.views import bp, shop_zone
+from shop.audit.service import record, snapshot
+from shop.catalog.models import Product
+from shop.catalog.pricing import base_tier
+from shop.catalog.search import clean_text, fold
+from shop.db import as_utc, get_session
+from shop.exceptions import ShopError
+from shop.money import to_decimal
+from shop.orders.models import Order
+from shop.pagination import paginate, parse_page
+from shop.schools.models import DeliveryRound, School, SchoolMember, UniformItem
+
+PER_PAGE = 50
+SEARCH_MAX_LENGTH = 100
+LOGO_FOLDER = "schools"
+INVITABLE_ROLES = ("customer", "school_admin")
+INVITE_PREFIX = "invite"  # the page's school form has a ``name`` field too
+
+SCHOOL_FIELDS = (
+    "slug",
+    "name",
+    "name_zh",
+    "name_ja",
+    "city",
+    "city_zh",
+    "city_ja",
+    "country",
+    "currency",
+    "grades",
+    "delivery_recipient",
+    "delivery_phone",
+    "delivery_region",
+    "delivery_city",
+    "delivery_line1",
+    "delivery_line2",
+    "delivery_postcode",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "verified",
+    "invoice_terms_days",
+    "credit_limit_amount",
+    "active",
+)
+OPTIONAL_TEXT_FIELDS = ("name_zh", "name_ja", "city_zh", "city_ja")
+ITEM_FIELDS = (
+    "product_id",
+    "required",
+    "grades",
+    "gender",
+    "season",
+    "quantity_per_child",
+    "school_price_amount",
+    "position",
+)
+
+
+# --- the rules ---------------------------------------------------------------------------
+
+
+class SlugTaken(ShopError):
+    message = "Another school already uses this slug."
+
+
+class CurrencyLocked(ShopError):
+    message = "Remove the school prices from the uniform list before changing the currency."
+
+
+class ProductNotForSchool(ShopError):
+    message = "That product is only sold by another school."
+
+
+class CutoffNotBeforeDelivery(ShopError):
+    message = "The order cut-off must be before the delivery date."
+
+
+class RoundDateTaken(ShopError):
+    message = "The school already has a delivery round on that date."
+
+
+class RoundInUse(ShopError):
+    message = "Orders are booked on this delivery round; it cannot be deleted."
+
+
+class NotInvitable(ShopError):
+    message = "That email belongs to a staff account; it cannot become a school admin."
+
+
+def _school_snapshot(school: School) -> dict:
+    values = snapshot(school, [name for name in SCHOOL_FIELDS if name != "grades"])
+    values["grades"] = list(school.grades or [])
+    return values
+
+
+def _item_snapshot(item: UniformItem) -> dict:
+    values = snapshot(item, [name for name in ITEM_FIELDS if name != "grades"])
+    values["grades"] = list(item.grades or [])
+    return values
+
+
+def _slug_taken(session: Session, slug: str, school_id: int | None) -> bool:
+    query = sa.select(School.id).where(School.slug == slug)
+    if school_id is not None:
+        query = query.where(School.id != school_id)
+    return session.scalar(query) is not None
+
+
+def _apply(school: School, values: dict) -> None:
+    for name in SCHOOL_FIELDS:
+        if name in values:
+            value = values[name]
+            if name in OPTIONAL_TEXT_FIELDS:
+                value = value or None
+            setattr(school, name, value)
+    school.refresh_search_text()
+
+
+def create_school(session: Session, actor: User, values: dict) -> School:
+    """A new school from ``values`` (``SCHOOL_FIELDS``). Raises ``SlugTaken``."""
+    if _slug_taken(session, values["slug"], None):
+        raise SlugTaken()
+    school = School(slug=values["slug"], name=values["name"], grades=[])
+    _apply(school, values)
+    session.add(school)
+    session.flush()
+    record(
+        session,
+        actor_user_id=actor.id,
+        action="school.create",
+        target_type="school",
+        target_id=school.id,
+        after=_school_snapshot(school),
+    )
+    return school
+
+
+def update_school(session: Session, actor: User, school: School, values: dict) -> list[str]:
+    """Save ``values`` on ``school``; returns the names of the fields that changed.
+    Raises ``SlugTaken`` or ``CurrencyLocked`` (a currency change would misread the school
+    prices already in minor units)."""
+    if _slug_taken(session, values["slug"], school.id):
+        raise SlugTaken()
+    if values.get("currency", school.currency) != school.currency and any(
+        item.school_price_amount is not None for item in school.items
+    ):
+        raise CurrencyLocked()
+    before = _school_snapshot(school)
+    _apply(school, values)
+    session.flush()
+    after = _school_snapshot(school)
+    changed = [name for name in SCHOOL_FIELDS if before[name] != after[name]]
+    if changed:
+        record(
+            session,
+            actor_user_id=actor.id,
+            action="school.update",
+            target_type="school",
+            target_id=school.id,
+            before={name: before[name] for name in changed},
+            after={name: after[name] for name in changed},
+        )
+    return changed
+
+
+def set_access_code(session: Session, actor: User, school: School, code: str) -> None:
+    """Make ``school`` private behind ``code`` (hashed with scrypt; the log says only
+    that a code was set)."""
+    was_private = school.private
+    school.access_code_hash = generate_password_hash(code, method="scrypt")
+    session.flush()
+    record(
+        session,
+        actor_user_id=actor.id,
+        action="school.access_code_set",
+        target_type="school",
+        target_id=school.id,
+        before={"private": was_private},
+        after={"private": True},
+    )
+
+
+def clear_access_code(session: Session, actor: User, school: School) -> bool:
+    """Make ``school`` public. ``False`` when it already was."""
+    if not school.private:
+        return False
+    school.access_code_hash = None
+    session.flush()
+    record(
+        session,
+        actor_user_id=actor.id,
+        action="school.access_code_clear",
+        target_type="school",
+        target_id=school.id,
+        before={"private": True},
+        after={"private": False},
+    )
+    return True
+
+
+def set_logo(session: Session, actor: User, school: School, path: str) -> str | None:
+    """Point ``school`` at a stored logo; returns the previous path (its files are the
+    caller's to remove once the change is committed)."""
+    previous = school.logo_path
+    school.logo_path = path
+    session.flush()
+    record(
+        session,
+        actor_user_id=actor.id,
+        action="school.logo",
+        target_type="school",
+        target_id=school.id,
+        before={"logo_path": previous},
+        after={"logo_path": path},
+    )
+    return previous
+
+
+def _check_product(school: School, product: Product) -> None:
+    if product.school_id is not None and product.school_id != school.id:
+        raise ProductNotForSchool()
+
+
+def _clean_grades(school: School, grades) -> list[str]:
+    """The school's grades among ``grades``, in the school's order."""
+    wanted = set(grades or ())
+    return [grade for grade in school.grades or [] if grade in wanted]
+
+
+def add_uniform_item(
+    session: Session, actor: User, school: School, product: Product, values: dict
+) -> UniformItem:
+    """Put ``product`` at the end of ``school``'s list. ``values``: ``required``,
+    ``grades`` (subset of the school's; empty: every grade), ``gender``, ``season``,
+    ``quantity_per_child``, ``school_price_amount`` (minor units or ``None``)."""
+    _check_product(school, product)
+    position = max((item.position for item in school.items), default=-1) + 1
+    item = UniformItem(
+        school=school,
+        product=product,
+        required=bool(values["required"]),
+        grades=_clean_grades(school, values.get("grades")),
+        gender=values["gender"],
+        season=values["season"],
+        quantity_per_child=values["quantity_per_child"],
+        school_price_amount=values.get("school_price_amount"),
+        position=position,
+    )
+    session.add(item)
+    session.flush()
+    record(
+        session,
+        actor_user_id=actor.id,
+        action="school.item_add",
+        target_type="uniform_item",
+        target_id=item.id,
+        after={"school_id": school.id, **_item_snapshot(item)},
+    )
+    return item
+
+
+def update_uniform_item(
+    session: Session, actor: User, item: UniformItem, product: Product, values: dict
+) -> bool:
+    """Save ``values`` (as for ``add_uniform_item``) on ``item``; ``False`` if nothing
+    changed."""
+    school = item.school
+    _check_product(school, product)
+    before = _item_snapshot(item)
+    item.product = product
+    item.required = bool(values["required"])
+    item.grades = _clean_grades(school, values.get("grades"))
+    item.gender = values["gender"]
+    item.season = values["season"]
+    item.quantity_per_child = values["quantity_per_child"]
+    item.school_price_amount = values.get("school_price_amount")
+    session.flush()
+    after = _item_snapshot(item)
+    if before == after:
+        return False
+    changed = [name for name in ITEM_FIELDS if before[name] != after[name]]
+    record(
+        session,
+        actor_user_id=actor.id,
+        action="school.item_update",
+        target_type="uniform_item",
+        target_id=item.id,
+        before={name: before[name] for name in changed},
+        after={name: after[name] for name in changed},
+    )
+    return True
+
+
+def remove_uniform_item(session: Session, actor: User, item: UniformItem) -> None:
+    record(
+        session,
+        actor_user_id=actor.id,
+        action="school.item_remove",
+        target_type="uniform_item",
+        target_id=item.id,
+        before={"school_id": item.school_id, **_item_snapshot(item)},
+    )
+    school = item.school
+    school.items.remove(item)
+    session.flush()
+
+
+def move_uniform_item(session: Session, actor: User, item: UniformItem, direction: str) -> bool:
+    """Swap ``item`` with its neighbour above (``"up"``) or below; ``False`` at an end."""
+    items = list(item.school.items)
+    index = items.index(item)
+    target = index - 1 if direction == "up" else index + 1
+    if not 0 <= target < len(items):
+        return False
+    before = [each.id for each in items]
+    items[index], items[target] = items[target], items[index]
+    for position, each in enumerate(items):
+        each.position = position
+    session.flush()
+    record(
+        session,
+        actor_user_id=actor.id,
+        action="school.item_reorder",
+        target_type="school",
+        target_id=item.school_id,
+        before={"order": before},
+        after={"order": [each.id for each in items]},
+    )
+    return True
+
+
+def add_delivery_round(
+    session: Session,
+    actor: User,
+    school: School,
+    *,
+    delivery_date: date,
+    cutoff_local: datetime,
+    zone: ZoneInfo,
+) -> DeliveryRound:
+    """A delivery round; ``cutoff_local`` is a naive date-time on the factory's clock
+    (``zone``) and must fall before the start of the delivery day there. Raises
+    ``CutoffNotBeforeDelivery`` or ``RoundDateTaken``."""
+    cutoff = cutoff_local.replace(tzinfo=zone)
+    if cutoff >= datetime.combine(delivery_date, time.min, tzinfo=zone):
+        raise CutoffNotBeforeDelivery()
+    if any(existing.delivery_date == delivery_date for existing in school.rounds):
+        raise RoundDateTaken()
+    delivery_round = DeliveryRound(delivery_date=delivery_date, cutoff_at=cutoff.astimezone(UTC))
+    school.rounds.append(delivery_round)
+    session.flush()
+    record(
+        session,
+        actor_user_id=actor.id,
+        action="school.round_add",
+        target_type="delivery_round",
+        target_id=delivery_round.id,
+        after={
+            "school_id": school.id,
+            "delivery_date": delivery_date.isoformat(),
+            "cutoff_at": cutoff.astimezone(UTC).isoformat(),
+        },
+    )
+    return delivery_round
+
+
+def delete_delivery_round(session: Session, actor: User, delivery_round: DeliveryRound) -> None:
+    """Raises ``RoundInUse`` when any order references the round."""
+    used = session.scalar(
+        sa.select(sa.func.count(Order.id)).where(Order.delivery_round_id == delivery_round.id)
+    )
+    if used:
+        raise RoundInUse()
+    record(
+        session,
+        actor_user_id=actor.id,
+        action="school.round_delete",
+        target_type="delivery_round",
+        target_id=delivery_round.id,
+        before={
+            "school_id": delivery_round.school_id,
+            "delivery_date": delivery_round.delivery_date.isoformat(),
+            "cutoff_at": as_utc(delivery_round.cutoff_at).isoformat(),
+        },
+    )
+    delivery_round.school.rounds.remove(delivery_round)
+    session.flush()
+
+
+def list_members(session: Session, school: School) -> list[SchoolMember]:
+    return list(
+        session.scalars(
+            sa.select(SchoolMember)
+            .join(SchoolMember.user)
+            .where(SchoolMember.school_id == school.id)
+            .options(selectinload(SchoolMember.user))
+            .order_by(User.email)
+        )
+    )
+
+
+def invite_school_admin(
+    session: Session, actor: User, school: School, *, email: str, name: str = ""
+) -> tuple[User, bool, bool]:
+    """Make the account for ``email`` (new, or an existing customer or school admin) a
+    school admin of ``school``. Returns ``(user, created, joined)`` — ``joined`` is
+    ``False`` when they already were this school's admin. Raises ``InvalidEmail`` or
+    ``NotInvitable`` (a staff account); nothing is changed then."""
+    existing = accounts.get_user_by_email(session, accounts.normalise_email(email))
+    if existing is not None and existing.role not in INVITABLE_ROLES:
+        raise NotInvitable()
+    before = snapshot(existing, ("email", "name", "role", "active")) if existing else None
+    user, created = accounts.save_staff(session, email=email, role="school_admin", name=name)
+    if not created and not user.name and name:
+        user.name = name
+    member = session.scalar(
+        sa.select(SchoolMember).where(
+            SchoolMember.school_id == school.id, SchoolMember.user_id == user.id
+        )
+    )
+    joined = member is None
+    if joined:
+        member = SchoolMember(school=school, user=user)
+        session.add(member)
+        session.flush()
+    record(
+        session,
+        actor_user_id=actor.id,
+        action="school.admin_invite",
+        target_type="school",
+        target_id=school.id,
+        before=before,
+        after={
+            **snapshot(user, ("email", "name", "role", "active")),
+            "user_id": user.id,
+            "member_id": member.id,
+        },
+    )
+    return user, created, joined
+
+
+def remove_school_admin(session: Session, actor: User, member: SchoolMember) -> None:
+    """Take a school admin off the school (their account stays)."""
+    record(
+        session,
+        actor_user_id=actor.id,
+        action="school.admin_remove",
+        target_type="school",
+        target_id=member.school_id,
+        before={"user_id": member.user_id, "email": member.user.email, "member_id": member.id},
+    )
+    session.delete(member)
+    session.flush()
+
+
+# --- helpers of the pages ----------------------------------------------------------------
+
+REFUSALS = {
+    SlugTaken: _l("Another school already uses this slug."),
+    CurrencyLocked: _l(
+        "Remove the school prices from the uniform list before changing the currency."
+    ),
+    ProductNotForSchool: _l("That product is only sold by another school."),
+    CutoffNotBeforeDelivery: _l("The order cut-off must be before the delivery date."),
+    RoundDateTaken: _l("The school already has a delivery round on that date."),
+    RoundInUse: _l("Orders are booked on this delivery round; it cannot be deleted."),
+    NotInvitable: _l("That email belongs to a staff account; it cannot become a school admin."),
+    accounts.InvalidEmail: _l("That does not look like an email address."),
+}
+
+
+def _describe(error: ShopError) -> str:
+    return str(REFUSALS.get(type(error), _l("That could not be done.")))
+
+
+def _school_or_404(db: Session, school_id: int) -> School:
+    school = db.get(School, school_id)
+    if school is None:
+        abort(404)
+    return school
+
+
+def _item_or_404(db: Session, school: School, item_id: int) -> UniformItem:
+    item = db.get(UniformItem, item_id)
+    if item is None or item.school_id != school.id:
+        abort(404)
+    return item
+
+
+def _back(school: School, anchor: str = "") -> str:
+    return url_for("admin.school_edit", school_id=school.id) + anchor
+
+
+def product_choices(db: Session, school: School | None) -> list[SelectChoice]:
+    """Active products for a uniform list: the catalogue's and this school's own."""
+    query = sa.select(Product.id, Product.name, Product.slug).where(Product.active.is_(True))
+    if school is None:
+        query = query.where(Product.school_id.is_(None))
+    else:
+        query = query.where(sa.or_(Product.school_id.is_(None), Product.school_id == school.id))
+    rows = db.execute(query.order_by(Product.name, Product.id)).all()
+    return [SelectChoice(0, _("— choose —"))] + [
+        SelectChoice(pid, f"{name} ({slug})") for pid, name, slug in rows
+    ]
+
+
+def _item_form(db: Session, school: School, item: UniformItem | None = None, read_body=True):
+    if read_body:
+        form = UniformItemForm(obj=item) if item else UniformItemForm()
+    else:
+        form = UniformItemForm(formdata=None, obj=item)
+    form.product_id.choices = product_choices(db, school)
+    form.grades.choices = [SelectChoice(grade) for grade in school.grades or []]
+    if item is not None and request.method == "GET":
+        form.required.data = "yes" if item.required else "no"
+        form.grades.data = list(item.grades or [])
+        form.product_slug.data = ""
+        form.product_id.data = item.product_id
+        if item.product_id not in {choice.value for choice in form.product_id.choices}:
+            form.product_slug.data = item.product.slug
+        if item.school_price_amount is not None:
+            form.school_price.data = str(to_decimal(item.school_price_amount, school.currency))
+    return form
+
+
+def _parse_item(db: Session, school: School, form: UniformItemForm):
+    """``(product, values)`` from a validated item form, or ``None`` with the reasons on
+    the form."""
+    product = None
+    if form.product_slug.data:
+        product = db.scalar(sa.select(Product).where(Product.slug == form.product_slug.data))
+        if product is None:
+            form.product_slug.errors = [_("There is no product with that slug.")]
+            return None
+    elif form.product_id.data:
+        product = db.get(Product, form.product_id.data)
+    if product is None:
+        form.product_id.errors = [_("Choose a product, or type its slug.")]
+        return None
+    try:
+        price = form.school_price_amount(school.currency)
+    except ValueError:
+        return None
+    values = {
+        "required": form.required.data == "yes",
+        "grades": form.grades.data or [],
+        "gender": form.gender.data,
+        "season": form.season.data,
+        "quantity_per_child": form.quantity_per_child.data,
+        "school_price_amount": price,
+    }
+    return product, values
+
+
+def _form_values(form: SchoolForm) -> dict:
+    """The school's columns from a validated form."""
+    parsed = ("grades", "credit_limit_amount", "invoice_terms_days", "verified", "active")
+    values = {name: getattr(form, name).data or "" for name in SCHOOL_FIELDS if name not in parsed}
+    values.update(
+        grades=form.grades,
+        credit_limit_amount=form.credit_limit_amount,
+        invoice_terms_days=form.invoice_terms_days.data,
+        verified=bool(form.verified.data),
+        active=bool(form.active.data),
+    )
+    return values
+
+
+def _school_form(school: School | None = None, read_body=True) -> SchoolForm:
+    form = SchoolForm(obj=school) if read_body else SchoolForm(formdata=None, obj=school)
+    if school is not None and (request.method == "GET" or not read_body):
+        form.grades_text.data = "\n".join(school.grades or [])
+        form.credit_limit.data = str(to_decimal(school.credit_limit_amount, school.currency))
+    return form
+
+
+def _base_prices(school: School) -> dict[int, int | None]:
+    """Each item's catalogue unit price for one piece, in the school's currency."""
+    prices: dict[int, int | None] = {}
+    for item in school.items:
+        tier = base_tier(t for t in item.product.price_tiers if t.currency == school.currency)
+        prices[item.id] = tier.unit_amount if tier else None
+    return prices
+
+
+def _render_school(
+    db: Session,
+    school: School,
+    *,
+    form=None,
+    code_form=None,
+    logo_form=None,
+    logo_error=None,
+    item_form=None,
+    round_form=None,
+    invite_form=None,
+    status=200,
+):
+    rounds = [(each, as_utc(each.cutoff_at)) for each in school.rounds]
+    return (
+        render_template(
+            "admin/schools/edit.html",
+            school=school,
+            form=form or _school_form(school, read_body=False),
+            code_form=code_form or AccessCodeForm(formdata=None),
+            logo_form=logo_form or LogoForm(formdata=None),
+            logo_error=logo_error,
+            item_form=item_form or _item_form(db, school, read_body=False),
+            round_form=round_form or DeliveryRoundForm(formdata=None),
+            invite_form=invite_form or SchoolAdminInviteForm(formdata=None, prefix=INVITE_PREFIX),
+            base_prices=_base_prices(school),
+            rounds=rounds,
+            members=list_members(db, school),
+            gender_labels=GENDER_LABELS,
+            season_labels=SEASON_LABELS,
+            thumb=image_store.thumbnail_path,
+            zone_name=str(shop_zone()),
+            empty_form=EmptyForm(formdata=None),
+        ),
+        status,
+    )
+
+
+def _load_school(db: Session, school_id: int) -> School:
+    school = db.scalar(
+        sa.select(School)
+        .where(School.id == school_id)
+        .options(
+            selectinload(School.items)
+            .selectinload(UniformItem.product)
+            .selectinload(Product.price_tiers),
+            selectinload(School.rounds),
+        )
+    )
+    if school is None:
+        abort(404)
+    return school
+
+
+# --- the list ----------------------------------------------------------------------------
+
+
+@bp.get("/schools")
+@require_permission("schools.manage")
+def school_list():
+    db = get_session()
+    q = clean_text(request.args.get("q"), SEARCH_MAX_LENGTH)
+    query = sa.select(School)
+    for term in fold(q).split()[:8]:
+        query = query.where(
+            sa.or_(
+                School.search_text.contains(term, autoescape=True),
+                School.slug.contains(term, autoescape=True),
+            )
+        )
+    total = db.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    page = paginate(total, parse_page(request.args.get("page")), PER_PAGE)
+    schools = db.scalars(
+        query.order_by(School.name, School.id).limit(page.per_page).offset(page.offset)
+    ).all()
+    return render_template(
+        "admin/schools/list.html",
+        schools=schools,
+        page=page,
+        q=q,
+        args={"q": q} if q else {},
+    )
+
+
+# --- create and edit ---------------------------------------------------------------------
+
+
+@bp.route("/schools/new", methods=["GET", "POST"])
+@require_permission("schools.manage")
+def school_new():
+    db = get_session()
+    form = _school_form()
+    if form.validate_on_submit():
+        try:
+            school = create_school(db, current_user, _form_values(form))
+        except SlugTaken as error:
+            db.rollback()
+            form.slug.errors = [_describe(error)]
+        else:
+            flash(_("School created. Now add its uniform list."), "success")
+            return redirect(_back(school))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/schools/new.html", form=form), status
+
+
+@bp.route("/schools/<int:school_id>", methods=["GET", "POST"])
+@require_permission("schools.manage")
+def school_edit(school_id: int):
+    db = get_session()
+    school = _load_school(db, school_id)
+    form = _school_form(school)
+    if request.method == "GET":
+        return _render_school(db, school, form=form)
+    if form.validate_on_submit():
+        try:
+            update_school(db, current_user, school, _form_values(form))
+        except SlugTaken as error:
+            db.rollback()
+            school = _load_school(db, school_id)
+            form.slug.errors = [_describe(error)]
+        except CurrencyLocked as error:
+            db.rollback()
+            school = _load_school(db, school_id)
+            form.currency.errors = [_describe(error)]
+        else:
+            flash(_("School saved."), "success")
+            return redirect(_back(school))
+    return _render_school(db, school, form=form, status=400)
+
+
+# --- access code and logo ----------------------------------------------------------------
+
+
+@bp.post("/schools/<int:school_id>/code")
+@require_permission("schools.manage")
+def school_code_set(school_id: int):
+    db = get_session()
+    school = _load_school(db, school_id)
+    form = AccessCodeForm()
+    if not form.validate_on_submit():
+        return _render_school(db, school, code_form=form, status=400)
+    set_access_code(db, current_user, school, form.code.data)
+    flash(_("New access code saved; parents need it to open the school's shop."), "success")
+    return redirect(_back(school, "#access"))
+
+
+@bp.post("/schools/<int:school_id>/code/clear")
+@require_permission("schools.manage")
+def school_code_clear(school_id: int):
+    db = get_session()
+    school = _school_or_404(db, school_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if clear_access_code(db, current_user, school):
+        flash(_("The access code is removed: the school's shop is open to everyone."), "success")
+    else:
+        flash(_("Nothing changed: the school had no access code."))
+    return redirect(_back(school, "#access"))
+
+
+LOGO_ENDPOINT = "admin.school_logo"
+
+
+@bp.url_value_preprocessor
+def _logo_upload_limit(endpoint, values):
+    """Only the logo upload accepts a body of a few megabytes (as product images)."""
+    if endpoint == LOGO_ENDPOINT:
+        request.max_content_length = image_store.MAX_REQUEST_BYTES
+
+
+@bp.post("/schools/<int:school_id>/logo")
+@require_permission("schools.manage")
+def school_logo(school_id: int):
+    db = get_session()
+    school = _load_school(db, school_id)
+    form = LogoForm()
+    folder = current_app.config["UPLOAD_FOLDER"]
+    if not form.validate_on_submit():
+        error = _("Check the form and try again.")
+    elif not form.logo.data or not getattr(form.logo.data, "filename", ""):
+        error = _("Choose an image file.")
+    else:
+        try:
+            stored = image_store.store_upload(form.logo.data.stream, folder, LOGO_FOLDER)
+        except image_store.ImageRefused as refused:
+            error = str(refused)
+        else:
+            previous = set_logo(db, current_user, school, stored.path)
+            db.commit()  # the new row first: an orphan file is harmless, a missing one not
+            if previous:
+                image_store.remove_files(previous, folder, LOGO_FOLDER)
+            flash(_("Logo saved."), "success")
+            return redirect(_back(school, "#logo"))
+    return _render_school(db, school, logo_form=form, logo_error=error, status=400)
+
+
+# --- the uniform list --------------------------------------------------------------------
+
+
+@bp.post("/schools/<int:school_id>/items")
+@require_permission("schools.manage")
+def school_item_add(school_id: int):
+    db = get_session()
+    school = _load_school(db, school_id)
+    form = _item_form(db, school)
+    if form.validate_on_submit():
+        parsed = _parse_item(db, school, form)
+        if parsed is not None:
+            product, values = parsed
+            try:
+                add_uniform_item(db, current_user, school, product, values)
+            except ProductNotForSchool as error:
+                db.rollback()
+                school = _load_school(db, school_id)
+                form.product_id.errors = [_describe(error)]
+            else:
+                flash(_("%(name)s added to the uniform list.", name=product.name), "success")
+                return redirect(_back(school, "#items"))
+    return _render_school(db, school, item_form=form, status=400)
+
+
+@bp.route("/schools/<int:school_id>/items/<int:item_id>", methods=["GET", "POST"])
+@require_permission("schools.manage")
+def school_item_edit(school_id: int, item_id: int):
+    db = get_session()
+    school = _load_school(db, school_id)
+    item = _item_or_404(db, school, item_id)
+    form = _item_form(db, school, item)
+    if request.method == "POST" and form.validate_on_submit():
+        parsed = _parse_item(db, school, form)
+        if parsed is not None:
+            product, values = parsed
+            try:
+                changed = update_uniform_item(db, current_user, item, product, values)
+            except ProductNotForSchool as error:
+                db.rollback()
+                school = _load_school(db, school_id)
+                item = _item_or_404(db, school, item_id)
+                form.product_id.errors = [_describe(error)]
+            else:
+                flash(
+                    _("Uniform item saved.") if changed else _("Nothing changed."),
+                    "success",
+                )
+                return redirect(_back(school, "#items"))
+    status = 400 if request.method == "POST" else 200
+    return (
+        render_template(
+            "admin/schools/item.html",
+            school=school,
+            item=item,
+            item_form=form,
+            base_price=_base_prices(school).get(item.id),
+        ),
+        status,
+    )
+
+
+@bp.post("/schools/<int:school_id>/items/<int:item_id>/delete")
+@require_permission("schools.manage")
+def school_item_remove(school_id: int, item_id: int):
+    db = get_session()
+    school = _load_school(db, school_id)
+    item = _item_or_404(db, school, item_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    name = item.product.name
+    remove_uniform_item(db, current_user, item)
+    flash(_("%(name)s removed from the uniform list.", name=name), "success")
+    return redirect(_back(school, "#items"))
+
+
+@bp.post("/schools/<int:school_id>/items/<int:item_id>/move")
+@require_permission("schools.manage")
+def school_item_move(school_id: int, item_id: int):
+    db = get_session()
+    school = _load_school(db, school_id)
+    item = _item_or_404(db, school, item_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    direction = "up" if request.form.get("direction") == "up" else "down"
+    move_uniform_item(db, current_user, item, direction)
+    return redirect(_back(school, "#items"))
+
+
+# --- delivery rounds ---------------------------------------------------------------------
+
+
+@bp.post("/schools/<int:school_id>/rounds")
+@require_permission("schools.manage")
+def school_round_add(school_id: int):
+    db = get_session()
+    school = _load_school(db, school_id)
+    form = DeliveryRoundForm()
+    if form.validate_on_submit():
+        try:
+            add_delivery_round(
+                db,
+                current_user,
+                school,
+                delivery_date=form.delivery_date.data,
+                cutoff_local=form.cutoff_at.data,
+                zone=shop_zone(),
+            )
+        except CutoffNotBeforeDelivery as error:
+            db.rollback()
+            school = _load_school(db, school_id)
+            form.cutoff_at.errors = [_describe(error)]
+        except RoundDateTaken as error:
+            db.rollback()
+            school = _load_school(db, school_id)
+            form.delivery_date.errors = [_describe(error)]
+        else:
+            flash(_("Delivery round added."), "success")
+            return redirect(_back(school, "#rounds"))
+    return _render_school(db, school, round_form=form, status=400)
+
+
+@bp.post("/schools/<int:school_id>/rounds/<int:round_id>/delete")
+@require_permission("schools.manage")
+def school_round_delete(school_id: int, round_id: int):
+    db = get_session()
+    school = _load_school(db, school_id)
+    delivery_round = db.get(DeliveryRound, round_id)
+    if delivery_round is None or delivery_round.school_id != school.id:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        delete_delivery_round(db, current_user, delivery_round)
+    except RoundInUse as error:
+        db.rollback()
+        flash(_describe(error), "error")
+        return _render_school(db, _load_school(db, school_id), status=400)
+    flash(_("Delivery round deleted."), "success")
+    return redirect(_back(school, "#rounds"))
+
+
+# --- school admins -----------------------------------------------------------------------
+
+
+@bp.post("/schools/<int:school_id>/admins")
+@require_permission("schools.manage")
+def school_admin_invite(school_id: int):
+    db = get_session()
+    school = _load_school(db, school_id)
+    form = SchoolAdminInviteForm(prefix=INVITE_PREFIX)
+    if not form.validate_on_submit():
+        return _render_school(db, school, invite_form=form, status=400)
+    try:
+        user, created, joined = invite_school_admin(
+            db, current_user, school, email=form.email.data, name=form.name.data or ""
+        )
+    except (accounts.InvalidEmail, NotInvitable) as error:
+        db.rollback()
+        form.email.errors = [_describe(error)]
+        return _render_school(db, _load_school(db, school_id), invite_form=form, status=400)
+    staff_area.send_invitation(
+        user,
+        _("School admin"),
+        subject=_l("Your Sourcefront school admin account"),
+        template="account_school_admin_invite",
+        school_name=school.name,
+    )
+    if not joined:
+        flash(
+            _(
+                "%(email)s already is an admin of this school; a new set-password link is on "
+                "its way.",
+                email=user.email,
+            )
+        )
+    elif created:
+        flash(_("Invited %(email)s; a set-password link is on its way.", email=user.email))
+    else:
+        flash(
+            _(
+                "%(email)s is now an admin of this school; a set-password link is on its way.",
+                email=user.email,
+            )
+        )
+    return redirect(_back(school, "#admins"))
+
+
+@bp.post("/schools/<int:school_id>/admins/<int:member_id>/delete")
+@require_permission("schools.manage")
+def school_admin_remove(school_id: int, member_id: int):
+    db = get_session()
+    school = _school_or_404(db, school_id)
+    member = db.get(SchoolMember, member_id)
+    if member is None or member.school_id != school.id:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    email = member.user.email
+    remove_school_admin(db, current_user, member)
+    flash(_("%(email)s is no longer an admin of this school.", email=email), "success")
+    return redirect(_back(school, "#admins"))

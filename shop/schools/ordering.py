@@ -1,0 +1,193 @@
+"""A confirmed roster becomes one order: a line per student per item, priced with tiers
+over the whole order (and the school's own prices), delivered free to the school on its
+next delivery round, paid by card or on invoice.
+
+On invoice, the school must be allowed to (verified, with terms), give a purchase-order
+number, and have the credit left for the whole order; then the order is written, the
+invoice issued, and the order awaits invoice payment. With the factory's
+``INVOICE_ORDERS_TO_PRODUCTION`` off, its made-to-order lines wait for the payment before
+the workshop sees them (an internal ``production_held`` timeline event; see
+``shop.orders.production``).
+
+By card, the PaymentIntent is created before the first write, exactly as checkout does
+(``shop.checkout.service.card_intent``), and the order holds its stock until
+``reservation_minutes`` from now.
+
+Plain functions: the caller commits, or rolls back on any error (nothing is written
+before a refusal).
+"""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from shop.cart.pricing import CartPricing, LineRequest, price_lines
+from shop.catalog.models import Variant
+from shop.checkout.service import (
+    BelowCardMinimum,
+    CheckoutDetails,
+    NoSchoolDelivery,
+    StockRanOut,
+    add_card_payment,
+    card_intent,
+    write_order,
+)
+from shop.exceptions import ShopError
+from shop.money import MIN_CARD_AMOUNTS
+from shop.orders import transitions
+from shop.orders.models import Order
+from shop.orders.numbers import new_order_number
+from shop.orders.production import HELD_UNTIL_PAID
+from shop.payments.stripe_gateway import StripeGateway
+from shop.schools import invoices
+from shop.schools.models import School
+from shop.schools.roster import RosterPreview
+from shop.schools.rounds import next_round
+
+PAYMENTS = ("card", "invoice")
+PO_NUMBER_MAX_LENGTH = 60
+
+
+class RosterNotReady(ShopError):
+    message = "The roster has problems to fix before it can be ordered."
+
+
+class PurchaseOrderRequired(ShopError):
+    message = "Enter the school's purchase-order number (at most 60 characters)."
+
+
+class UnknownPayment(ShopError):
+    message = "Choose how the school pays: by card or on invoice."
+
+
+def roster_requests(session: Session, school: School, preview: RosterPreview) -> list:
+    """A ``LineRequest`` per student per line of ``preview`` (variants in one query)."""
+    variant_ids = {line.variant_id for student in preview.students for line in student.lines}
+    variants = {
+        variant.id: variant
+        for variant in session.scalars(
+            sa.select(Variant)
+            .where(Variant.id.in_(variant_ids))
+            .options(selectinload(Variant.product))
+        )
+    }
+    requests = []
+    for student in preview.students:
+        for line in student.lines:
+            variant = variants.get(line.variant_id)
+            if variant is None:
+                raise RosterNotReady()
+            requests.append(
+                LineRequest(
+                    variant=variant,
+                    quantity=line.quantity,
+                    school_id=school.id,
+                    student_name=student.name,
+                    class_name=student.class_name,
+                )
+            )
+    return requests
+
+
+def price_roster(
+    session: Session, school: School, preview: RosterPreview, locale: str
+) -> CartPricing:
+    """The roster priced as its order will be, or ``RosterNotReady``/``StockRanOut``."""
+    if not preview.ok or preview.school_id != school.id or preview.currency != school.currency:
+        raise RosterNotReady()
+    pricing = price_lines(
+        session, roster_requests(session, school, preview), school.currency, locale
+    )
+    for group in pricing.groups:
+        for line in group.lines:
+            for problem in line.problems:
+                if problem.code == "short_stock":
+                    raise StockRanOut(line.sku, problem.values["available"])
+    if not pricing.can_checkout:
+        raise RosterNotReady()
+    return pricing
+
+
+def school_details(school: School, user) -> CheckoutDetails:
+    """The order goes to the school's delivery address; the orderer is the contact."""
+    return CheckoutDetails(
+        email=getattr(user, "email", "") or school.contact_email,
+        delivery_method="school",
+        recipient=school.delivery_recipient or school.contact_name,
+        phone=school.delivery_phone or school.contact_phone,
+        country=school.country,
+        region=school.delivery_region,
+        city=school.delivery_city,
+        line1=school.delivery_line1,
+        line2=school.delivery_line2,
+        postcode=school.delivery_postcode,
+    )
+
+
+def clean_po_number(po_number: str | None) -> str:
+    value = (po_number or "").strip()
+    if not value or len(value) > PO_NUMBER_MAX_LENGTH:
+        raise PurchaseOrderRequired()
+    return value
+
+
+def place_roster_order(
+    session: Session,
+    school: School,
+    preview: RosterPreview,
+    *,
+    user,
+    payment: str,
+    po_number: str = "",
+    locale: str,
+    gateway: StripeGateway | None,
+    now: datetime,
+    reservation_minutes: int,
+    invoice_production: bool = True,
+    zone: ZoneInfo | None = None,
+) -> Order:
+    """Order what ``preview`` lists for ``school``. Raises a ``ShopError`` (the caller
+    rolls back; nothing is written before a refusal, no PaymentIntent is left open)."""
+    if payment not in PAYMENTS:
+        raise UnknownPayment()
+    if payment == "invoice":
+        if not school.invoice_allowed:
+            raise invoices.InvoiceNotAllowed()
+        po_number = clean_po_number(po_number)
+    else:
+        po_number = (po_number or "").strip()[:PO_NUMBER_MAX_LENGTH]
+    delivery_round = next_round(school, now)
+    if delivery_round is None:
+        raise NoSchoolDelivery()
+    pricing = price_roster(session, school, preview, locale)
+    total = pricing.total_amount  # delivery to the school is free
+    fields = dict(
+        shipping_amount=0,
+        user_id=getattr(user, "id", None),
+        locale=locale,
+        now=now,
+        school_id=school.id,
+        delivery_round_id=delivery_round.id,
+        po_number=po_number,
+    )
+    details = school_details(school, user)
+    number = new_order_number()
+
+    if payment == "invoice":
+        invoices.lock_school(session, school)
+        invoices.check_credit(session, school, total)
+        order = write_order(session, pricing, details, number=number, **fields)
+        invoices.issue_invoice(session, order, school, now=now, zone=zone)
+        if not invoice_production:
+            transitions.record(session, order, HELD_UNTIL_PAID, visible_to_customer=False, now=now)
+        return order
+
+    if total < MIN_CARD_AMOUNTS[school.currency]:
+        raise BelowCardMinimum(MIN_CARD_AMOUNTS[school.currency], school.currency)
+    with card_intent(gateway, number=number, amount=total, currency=school.currency) as intent:
+        order = write_order(session, pricing, details, number=number, **fields)
+        add_card_payment(session, order, intent)
+    order.reserved_until = now + timedelta(minutes=reservation_minutes)
+    return order

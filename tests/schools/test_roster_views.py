@@ -1,0 +1,253 @@
+"""Roster orders through the school admin's pages: paste or upload, preview, fix, confirm."""
+
+import html
+import io
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from shop.orders.models import Order, OrderLine
+from shop.schools.models import Invoice
+from tests.accounts.helpers import login, make_user
+from tests.factories import make_product
+from tests.school_factories import add_item, add_member, make_school
+
+GOOD = "student,class,grade,gender,polo,skirt\nAnn Lee,1A,1,girls,130,130\nBo Wang,1B,1,boys,140,\n"
+BAD = "student,class,grade,gender,polo,hat\nAnn Lee,1A,1,girls,150,\n,1B,1,boys,140,\n"
+
+
+def make_roster_school(session, **fields):
+    school = make_school(session, slug="hillside", grades=("1", "2"), **fields)
+    polo = make_product(
+        session, slug="polo", name="Summer polo", sizes=("130", "140"), tiers=((1, 8900),)
+    )
+    skirt = make_product(session, slug="skirt", name="Skirt", sizes=("130",), tiers=((1, 9900),))
+    add_item(session, school, polo, position=1)
+    add_item(session, school, skirt, position=2, gender="girls")
+    return school
+
+
+@pytest.fixture
+def school(session):
+    school = make_roster_school(
+        session, verified=True, invoice_terms_days=30, credit_limit_amount=1_000_000
+    )
+    session.commit()
+    return school
+
+
+@pytest.fixture
+def bursar(client, session, school):
+    user = make_user(session, email="bursar@hillside.example", role="school_admin", name="Bursar")
+    add_member(session, school, user)
+    session.commit()
+    assert login(client, email="bursar@hillside.example").status_code == 302
+    return user
+
+
+def hidden_roster(page: str) -> str:
+    """The roster text the confirm form carries."""
+    # (a browser drops the newline that starts a textarea's content)
+    match = re.search(r'<textarea name="roster" hidden>\n(.*?)</textarea>', page, re.S)
+    assert match, "no confirm form"
+    return html.unescape(match.group(1))
+
+
+def order_count(session) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(Order))
+
+
+def test_the_roster_page_explains_the_format(client, school, bursar):
+    page = client.get("/schools/hillside/admin/roster").text
+
+    assert 'data-testid="roster-form"' in page
+    assert "/schools/hillside/admin/roster/template.csv" in page
+    assert "student,class,grade,gender,height,polo,skirt,polo:qty" in page  # the example
+    assert "<code>polo</code>" in page and "<code>skirt</code>" in page
+
+
+def test_a_pasted_roster_previews_with_a_confirm_form(client, school, bursar):
+    response = client.post("/schools/hillside/admin/roster", data={"roster": GOOD})
+
+    assert response.status_code == 200
+    page = response.text
+    assert 'data-ok="yes" data-students="2" data-lines="3" data-problems="0"' in page
+    assert 'data-pieces="3" data-amount="' + str(2 * 8900 + 9900) + '"' in page
+    assert hidden_roster(page) == GOOD
+    assert 'value="invoice"' in page  # the school may pay on invoice
+    assert 'name="po_number"' in page
+
+
+def test_a_roster_with_problems_lists_them_and_cannot_be_confirmed(client, school, bursar):
+    response = client.post("/schools/hillside/admin/roster", data={"roster": BAD})
+
+    assert response.status_code == 422
+    page = response.text
+    problems = re.findall(
+        r'data-testid="roster-problem" data-row="(\d+)" data-column="(\w*)"', page
+    )
+    assert problems == [("1", "hat"), ("2", "polo"), ("2", "skirt"), ("3", "student")]
+    assert 'data-testid="roster-confirm-form"' not in page
+    # fixing is easy: what was sent is back in the textarea
+    assert html.escape(BAD.split("\n")[1]) in page
+
+
+def test_an_uploaded_file_with_a_bom_and_tabs_is_read(client, school, bursar):
+    data = ("\ufeff" + GOOD.replace(",", "\t")).encode("utf-8")
+
+    response = client.post(
+        "/schools/hillside/admin/roster",
+        data={"roster": "", "file": (io.BytesIO(data), "roster.csv")},
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 200
+    assert 'data-ok="yes" data-students="2"' in response.text
+
+
+def test_a_file_that_is_not_utf8_is_refused_with_a_message(client, school, bursar):
+    data = "student,class\n王小明,1A\n".encode("gb18030")
+
+    response = client.post(
+        "/schools/hillside/admin/roster",
+        data={"file": (io.BytesIO(data), "roster.csv")},
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 400
+    assert "not UTF-8" in response.text
+
+
+def test_an_empty_post_asks_for_a_roster(client, school, bursar):
+    response = client.post("/schools/hillside/admin/roster", data={"roster": "  "})
+
+    assert response.status_code == 400
+    assert "Paste the roster or choose a CSV file." in response.text
+
+
+def test_confirming_checks_the_roster_again(client, session, school, bursar):
+    response = client.post(
+        "/schools/hillside/admin/roster/confirm",
+        data={"roster": BAD, "payment": "invoice", "po_number": "PO-1"},
+    )
+
+    assert response.status_code == 422
+    assert 'data-testid="roster-problem"' in response.text
+    assert order_count(session) == 0
+
+
+def test_confirming_on_invoice_places_one_order_and_shows_the_invoice(
+    client, session, school, bursar
+):
+    response = client.post(
+        "/schools/hillside/admin/roster/confirm",
+        data={"roster": GOOD, "payment": "invoice", "po_number": "PO-2026-17"},
+    )
+
+    assert response.status_code == 303, response.text
+    order = session.scalars(sa.select(Order)).one()
+    invoice = session.scalars(sa.select(Invoice)).one()
+    assert response.headers["Location"] == f"/schools/hillside/admin/invoices/{invoice.number}"
+    assert (order.school_id, order.po_number, order.payment_status) == (
+        school.id,
+        "PO-2026-17",
+        "awaiting_invoice",
+    )
+    lines = session.scalars(
+        sa.select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)
+    ).all()
+    assert sorted(
+        (line.student_name, line.class_name, line.size, line.quantity) for line in lines
+    ) == [
+        ("Ann Lee", "1A", "130", 1),
+        ("Ann Lee", "1A", "130", 1),
+        ("Bo Wang", "1B", "140", 1),
+    ]
+    assert client.get(response.headers["Location"]).status_code == 200
+
+
+def test_invoice_without_a_purchase_order_number_is_refused(client, session, school, bursar):
+    response = client.post(
+        "/schools/hillside/admin/roster/confirm",
+        data={"roster": GOOD, "payment": "invoice", "po_number": ""},
+    )
+
+    assert response.status_code == 409
+    assert "purchase-order number" in response.text
+    assert order_count(session) == 0
+    assert hidden_roster(response.text) == GOOD  # try again without pasting again
+
+
+def test_an_order_above_the_credit_limit_is_refused(client, session, school, bursar):
+    school.credit_limit_amount = 10000
+    session.commit()
+
+    response = client.post(
+        "/schools/hillside/admin/roster/confirm",
+        data={"roster": GOOD, "payment": "invoice", "po_number": "PO-9"},
+    )
+
+    assert response.status_code == 409
+    assert "remaining credit" in response.text
+    assert order_count(session) == 0
+
+
+def test_a_school_without_invoice_terms_is_offered_card_only(client, session, bursar, school):
+    school.invoice_terms_days = 0
+    session.commit()
+
+    page = client.post("/schools/hillside/admin/roster", data={"roster": GOOD}).text
+
+    assert 'value="invoice"' not in page
+    assert '<input type="hidden" name="payment" value="card">' in page
+
+
+def test_the_roster_forms_need_a_csrf_token(make_app, session_factory):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    with session_factory(app) as session:
+        school = make_roster_school(session)
+        user = make_user(session, email="bursar@hillside.example", role="school_admin")
+        add_member(session, school, user)
+        session.commit()
+    page = client.get("/account/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    login(client, email="bursar@hillside.example", csrf_token=token)
+
+    preview = client.post("/schools/hillside/admin/roster", data={"roster": GOOD})
+    confirm = client.post(
+        "/schools/hillside/admin/roster/confirm", data={"roster": GOOD, "payment": "card"}
+    )
+
+    assert preview.status_code == 400
+    assert confirm.status_code == 400
+    with session_factory(app) as session:
+        assert order_count(session) == 0
+
+
+def test_confirming_by_card_goes_to_the_payment_page(make_app, stripe_settings, session_factory):
+    app = make_app(**stripe_settings)
+    client = app.test_client()
+    with session_factory(app) as session:
+        school = make_roster_school(session)  # not verified: card only
+        user = make_user(session, email="bursar@hillside.example", role="school_admin")
+        add_member(session, school, user)
+        session.commit()
+    login(client, email="bursar@hillside.example")
+
+    response = client.post(
+        "/schools/hillside/admin/roster/confirm", data={"roster": GOOD, "payment": "card"}
+    )
+
+    assert response.status_code == 303, response.text
+    with session_factory(app) as session:
+        order = session.scalars(sa.select(Order)).one()
+        assert (order.payment_status, order.user_id, order.school_id) == (
+            "unpaid",
+            user.id,
+            school.id,
+        )
+        assert order.reserved_until is not None
+    assert response.headers["Location"] == f"/checkout/pay/{order.number}"
+    assert client.get(response.headers["Location"]).status_code == 200
