@@ -242,14 +242,21 @@ def write_order(
     """Allocate the stock and write the order with a snapshot of every line, in
     ``pending payment``; the caller adds how it is paid. Raises ``StockRanOut``."""
     # Stock first: the conditional UPDATEs are the race, and losing it should cost nothing.
+    # One UPDATE per variant, however many children's lines share it (a roster of 2,000
+    # students is a few dozen variants, not 8,000 lines).
+    wanted: dict[int, int] = {}
+    skus: dict[int, str] = {}
     for group in pricing.groups:
         if group.made_to_order:
             continue
         for line in group.lines:
-            try:
-                allocate(session, line.variant_id, line.quantity, reference=number)
-            except NotEnoughStock as error:
-                raise StockRanOut(line.sku, error.available) from None
+            wanted[line.variant_id] = wanted.get(line.variant_id, 0) + line.quantity
+            skus[line.variant_id] = line.sku
+    for variant_id, quantity in wanted.items():
+        try:
+            allocate(session, variant_id, quantity, reference=number)
+        except NotEnoughStock as error:
+            raise StockRanOut(skus[variant_id], error.available) from None
 
     order = Order(
         number=number,

@@ -254,20 +254,27 @@ def mark_paid(session: Session, order: Order, *, note: str = "", now: datetime |
     sell_stock(session, order)
 
 
-def sell_stock(session: Session, order: Order) -> None:
-    """The order's held stock becomes a sale (paid by card, or accepted on invoice)."""
+def _held_by_variant(order: Order) -> dict[int, int]:
+    """The pieces the order holds, per variant (one stock change each, however many
+    children's lines share a variant), marking its lines as no longer holding them."""
+    held: dict[int, int] = {}
     for line in order.lines:
         if line.allocated and line.variant_id is not None:
-            sell(session, line.variant_id, line.quantity, reference=order.number)
+            held[line.variant_id] = held.get(line.variant_id, 0) + line.quantity
             line.allocated = False
+    return held
+
+
+def sell_stock(session: Session, order: Order) -> None:
+    """The order's held stock becomes a sale (paid by card, or accepted on invoice)."""
+    for variant_id, quantity in _held_by_variant(order).items():
+        sell(session, variant_id, quantity, reference=order.number)
     session.flush()
 
 
 def release_stock(session: Session, order: Order) -> None:
-    for line in order.lines:
-        if line.allocated and line.variant_id is not None:
-            release(session, line.variant_id, line.quantity, reference=order.number)
-            line.allocated = False
+    for variant_id, quantity in _held_by_variant(order).items():
+        release(session, variant_id, quantity, reference=order.number)
     session.flush()
 
 

@@ -47,7 +47,7 @@ from shop.payments.stripe_gateway import PaymentServiceUnavailable, gateway
 from shop.schools import invoices, ordering, packing, roster
 from shop.schools.access import get_school
 from shop.schools.membership import can_manage_school, schools_for
-from shop.schools.models import School, UniformItem
+from shop.schools.models import Invoice, School, UniformItem
 from shop.schools.views import bp
 
 ORDERS_PER_PAGE = 50
@@ -156,12 +156,20 @@ def school_admin_dashboard(slug: str):
         .options(selectinload(Order.lines), selectinload(Order.user))
     ).all()
     rounds = {delivery_round.id: delivery_round for delivery_round in school.rounds}
+    invoices = dict(
+        db.execute(
+            sa.select(Invoice.order_id, Invoice.number).where(
+                Invoice.order_id.in_([order.id for order in orders])
+            )
+        ).all()
+    )
     rows = [
         {
             "order": order,
             "placed_by": (order.user.name if order.user and order.user.name else order.recipient),
             "students": sorted({line.student_name for line in order.lines if line.student_name}),
             "round": rounds.get(order.delivery_round_id),
+            "invoice_number": invoices.get(order.id),
         }
         for order in orders
     ]

@@ -5,12 +5,15 @@ import csv
 import io
 
 import pytest
+import sqlalchemy as sa
 
 from shop.schools.membership import can_manage_school, schools_for
+from shop.schools.models import Invoice
 from tests.accounts.helpers import login, make_user
 from tests.factories import make_product
 from tests.order_factories import make_order
 from tests.school_factories import add_item, add_member, make_school
+from tests.schools.invoice_helpers import invoice_order, invoice_school
 
 STREET = "88 Plum Blossom Lane"
 PHONE = "13912345678"
@@ -292,3 +295,17 @@ def test_a_school_admin_without_a_school_goes_to_their_account(client, session):
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/account"
+
+
+def test_an_order_on_invoice_links_to_its_invoice_from_the_dashboard(client, session):
+    school = invoice_school(session, slug="invoiced")
+    variant = make_product(session).variants[0]
+    order = invoice_order(session, school, variant, 2)
+    session.commit()
+    invoice = session.scalars(sa.select(Invoice).where(Invoice.order_id == order.id)).one()
+    sign_in_as(client, session, "bursar@invoiced.example", school=school)
+
+    page = client.get("/schools/invoiced/admin").text
+    link = f"/schools/invoiced/admin/invoices/{invoice.number}"
+    assert f'href="{link}"' in page
+    assert client.get(link).status_code == 200
