@@ -7,13 +7,16 @@ Builds a school with six uniform items (one for girls only, one optional, one si
 the child's height), each in eight sizes and two colours, and a 2,000-student roster in
 forty classes: half the students with sizes written, half with a height and "auto". Then
 times ``build_preview`` (load the list once, then one pass over the rows) three times and
-counts the SQL statements it ran. PostgreSQL is **wiped** first, as in ``bench/run.sh``.
+counts the SQL statements it ran; then places the order on invoice (``place_roster_order``:
+pricing, stock, 8,000 order lines, the invoice) once and times that. PostgreSQL is
+**wiped** first, as in ``bench/run.sh``.
 """
 
 import os
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -23,9 +26,9 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from shop import migrate  # noqa: E402
 from shop.catalog.models import Category, PriceTier, Product, Variant  # noqa: E402
-from shop.db import make_engine, normalise_url  # noqa: E402
-from shop.schools import roster  # noqa: E402
-from shop.schools.models import School, UniformItem  # noqa: E402
+from shop.db import make_engine, normalise_url, utcnow  # noqa: E402
+from shop.schools import ordering, roster  # noqa: E402
+from shop.schools.models import DeliveryRound, School, UniformItem  # noqa: E402
 
 STUDENTS = 2_000
 SIZES = ("110", "120", "130", "140", "150", "160", "170", "180")
@@ -52,6 +55,15 @@ def build_school(session: Session) -> School:
         country="CN",
         currency="CNY",
         grades=["1", "2", "3", "4", "5", "6"],
+        verified=True,
+        invoice_terms_days=30,
+        credit_limit_amount=2_000_000_000,
+    )
+    school.rounds.append(
+        DeliveryRound(
+            delivery_date=(utcnow() + timedelta(days=14)).date(),
+            cutoff_at=utcnow() + timedelta(days=10),
+        )
     )
     session.add_all([category, school])
     for position, (slug, gender, required) in enumerate(ITEMS):
@@ -142,6 +154,27 @@ def main() -> None:
             )
             assert not preview.problems, preview.problems[:5]
             session.expire_all()
+        statements.clear()
+        started = time.perf_counter()
+        order = ordering.place_roster_order(
+            session,
+            school,
+            preview,
+            user=None,
+            payment="invoice",
+            po_number="BENCH-1",
+            locale="en",
+            gateway=None,
+            now=utcnow(),
+            reservation_minutes=30,
+        )
+        session.commit()
+        elapsed = time.perf_counter() - started
+        print(
+            f"order on invoice: {elapsed:6.3f} s   lines {len(order.lines):,}  "
+            f"total {order.total_amount / 100:,.2f} {order.currency}  "
+            f"SQL statements {len(statements)}"
+        )
     engine.dispose()
     if scratch:
         scratch.cleanup()

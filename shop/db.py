@@ -76,7 +76,13 @@ def get_session() -> Session:
 def _commit_session(response):
     session = g.get("db_session")
     if session is not None and response.status_code < 400:
-        session.commit()
+        try:
+            session.commit()
+        except sa.exc.IntegrityError:
+            from shop.errors import conflict_page  # errors render templates; db comes first
+
+            page, status = conflict_page()
+            return current_app.response_class(page, status=status, mimetype="text/html")
     return response
 
 

@@ -1,8 +1,9 @@
 """Error pages in the shop's layout."""
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shop.security import request_id
@@ -46,7 +47,28 @@ def handle_server_error(error: InternalServerError):
     )
 
 
+def conflict_page():
+    """Two people saved the same unique thing (a slug, a SKU) at the same moment: the
+    second save is undone and told so, instead of a server error."""
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+    return render_error(
+        409,
+        _("Saved by someone else first"),
+        _(
+            "Someone saved the same name or code at the same moment, so your change was not "
+            "saved. Go back, check the form and save again."
+        ),
+    )
+
+
+def handle_integrity_error(error: IntegrityError):
+    return conflict_page()
+
+
 def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(InternalServerError, handle_server_error)
     app.register_error_handler(HTTPException, handle_http_error)

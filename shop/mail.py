@@ -26,6 +26,8 @@ from typing import Any
 
 from flask import current_app, has_request_context
 from flask_babel import force_locale, get_locale
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,43 @@ def send_email(
     """Render ``email/<template>.txt`` and ``.html`` and deliver them to ``to``."""
     message = build_message(to, subject, template, locale=locale, **context)
     deliver(message)
+
+
+def send_after_commit(
+    session: Session,
+    to: str,
+    subject: str,
+    template: str,
+    *,
+    locale: str | None = None,
+    **context: Any,
+) -> None:
+    """Like ``send_email`` for an email about a change in ``session``: rendered now,
+    delivered only once that change is committed, and never if it is rolled back."""
+    message = build_message(to, subject, template, locale=locale, **context)
+    mail_settings = {name: value for name, value in current_app.config.items() if _mail(name)}
+    session.info.setdefault(PENDING, []).append((message, mail_settings))
+
+
+PENDING = "shop.mail.pending"
+
+
+def _mail(setting: str) -> bool:
+    return setting.startswith("MAIL_") or setting == "SHOP_ENV"
+
+
+@event.listens_for(Session, "after_commit")
+def _deliver_pending(session: Session) -> None:
+    for message, mail_settings in session.info.pop(PENDING, []):
+        try:
+            deliver(message, mail_settings)
+        except Exception:  # the change is committed; a lost email must not undo the page
+            logger.exception("mail: %r to %s not delivered", message["Subject"], message["To"])
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous_transaction) -> None:
+    session.info.pop(PENDING, None)
 
 
 def build_message(
@@ -73,8 +112,8 @@ def render(template_name: str, context: dict[str, Any]) -> str:
     return current_app.jinja_env.get_template(template_name).render(context)
 
 
-def deliver(message: EmailMessage) -> None:
-    config = current_app.config
+def deliver(message: EmailMessage, config=None) -> None:
+    config = config if config is not None else current_app.config
     if config.get("MAIL_SERVER"):
         send_smtp(message, config)
         logger.info("mail: sent %r by SMTP", message["Subject"])

@@ -17,6 +17,10 @@ class UnknownCurrency(ValueError):
     pass
 
 
+# Amounts are stored in 32-bit integer columns: nothing typed may exceed this many minor units.
+MAX_AMOUNT = 2_000_000_000
+
+
 def exponent(currency: str) -> int:
     try:
         return CURRENCY_EXPONENTS[currency]

@@ -174,3 +174,32 @@ def test_media_serves_uploads_and_refuses_traversal(app, client, tmp_path):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert client.get("/media/../config.py").status_code == 404
     assert client.get("/media/products/missing.png").status_code == 404
+
+
+@pytest.mark.parametrize("when", ["flush", "commit"])
+def test_a_unique_clash_at_the_same_moment_is_a_409_page_and_nothing_is_saved(
+    make_app, session_factory, when
+):
+    """Two staff saving the same new slug at once: the loser's save is undone and told so
+    (the check-then-insert race; here the insert simply skips the check)."""
+    from shop.catalog.models import Category
+    from shop.db import get_session
+
+    app = make_app(PROPAGATE_EXCEPTIONS=False)
+    with session_factory(app) as session:
+        session.add(Category(slug="polos", name="Polos"))
+        session.commit()
+
+    @app.get("/clash")
+    def clash():
+        db = get_session()
+        db.add(Category(slug="polos", name="Polos again"))
+        if when == "flush":
+            db.flush()
+        return "saved"
+
+    response = app.test_client().get("/clash")
+    assert response.status_code == 409
+    assert "Saved by someone else first" in response.text
+    with session_factory(app) as session:
+        assert session.query(Category).filter_by(slug="polos").one().name == "Polos"

@@ -15,7 +15,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from shop.money import exponent, from_decimal
+from shop.money import MAX_AMOUNT, exponent, from_decimal
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -160,7 +160,7 @@ def parse_price(text: str, currency: str) -> int:
     if value.adjusted() > 9:
         raise ValueError(_("the price is too large"))
     try:
-        return from_decimal(value, currency)
+        amount = from_decimal(value, currency)
     except ValueError:
         if exponent(currency) == 0:
             raise ValueError(
@@ -173,6 +173,9 @@ def parse_price(text: str, currency: str) -> int:
                 currency=currency,
             )
         ) from None
+    if amount > MAX_AMOUNT:
+        raise ValueError(_("the price is too large"))
+    return amount
 
 
 def parse_tiers(rows: list[TierRow], currency: str) -> tuple[list[tuple[int, int]], list[str]]:

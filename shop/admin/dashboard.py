@@ -23,7 +23,7 @@ from shop.schools.invoices import count_overdue
 PAID_STATUSES = ("paid", "partially_refunded", "refunded")
 PERIODS = (1, 7, 30)  # today, last 7 days, last 30 days
 CHART_DAYS = 30
-LOW_STOCK_SHOWN = 20
+LOW_STOCK_SHOWN = 10
 
 
 def day_start(day: date, zone: ZoneInfo) -> datetime:

@@ -14,7 +14,7 @@ from shop.accounts.models import User
 from shop.accounts.permissions import ROLE_PERMISSIONS
 from shop.db import utcnow
 from shop.exceptions import ShopError
-from shop.mail import send_email
+from shop.mail import send_after_commit
 from shop.orders.models import Order, OrderMessage
 from shop.orders.notifications import notify
 
@@ -53,7 +53,8 @@ def post_customer_message(
     order.messages.append(message)
     session.flush()
     for address in staff_recipients(session):
-        send_email(
+        send_after_commit(
+            session,
             address,
             _l("Customer message on order %(number)s", number=order.number),
             "staff_new_message",

@@ -1,9 +1,10 @@
 """Emails about an order, each sent once per event.
 
 Every email has a key (order, kind, and what makes this one distinct: a shipment, a
-refunded total, a message). The key is stored in ``sent_notification`` (unique) before the
-email goes out, in the transaction that made the change; processing the same webhook or
-click twice therefore sends nothing the second time.
+refunded total, a message). The key is stored in ``sent_notification`` (unique) in the
+transaction that made the change, and the email goes out when that transaction commits
+(never for a change that was rolled back); processing the same webhook or click twice
+therefore sends nothing the second time.
 """
 
 from urllib.parse import quote
@@ -12,7 +13,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from shop.mail import send_email
+from shop.mail import send_after_commit
 from shop.orders import access
 from shop.orders.models import Order, SentNotification
 
@@ -45,7 +46,8 @@ def notify(session: Session, order: Order, kind: str, *, distinct: str = "", **c
         return False
     session.add(SentNotification(order_id=order.id, key=key))
     session.flush()
-    send_email(
+    send_after_commit(
+        session,
         order.email,
         SUBJECTS[kind](order.number),
         f"order_{kind}",

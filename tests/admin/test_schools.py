@@ -214,6 +214,7 @@ def test_a_yen_credit_limit_is_whole_yen(client, session, manager):
         ({"credit_limit": "12.345"}, "at most 2 decimal places in CNY"),
         ({"credit_limit": "lots"}, "is not a price"),
         ({"credit_limit": "-5"}, "the price must be 0 or more"),
+        ({"credit_limit": "99999999"}, "the price is too large"),  # 32-bit minor units
         ({"invoice_terms_days": "121"}, "Enter a whole number of days from 0 to 120."),
         ({"invoice_terms_days": "-1"}, "Enter a whole number of days from 0 to 120."),
         ({"invoice_terms_days": "thirty"}, "Enter a whole number of days from 0 to 120."),

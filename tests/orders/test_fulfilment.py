@@ -36,10 +36,13 @@ def test_a_partial_shipment_then_the_rest(db, outbox):
     assert fulfilment.unshipped_quantities(order) == {line_a.id: 0, line_b.id: 0}
     assert kinds(order) == ["partially_shipped", "shipped"]
     assert [s.id for s in order.shipments] == [first.id, second.id]
+    assert outbox() == []  # emails wait for the commit
+    db.commit()
     mails = outbox()
     assert len(mails) == 2 and all("on its way" in m["Subject"] for m in mails)
     assert "SF1234567890" in mails[0].get_body(("plain",)).get_content()
     fulfilment.mark_delivered(db, order)
+    db.commit()
     assert order.fulfilment_status == "delivered" and len(outbox()) == 3
 
 
@@ -89,6 +92,7 @@ def test_production_emails_only_customers_who_asked(db, outbox):
         fulfilment.start_production(db, order)
         fulfilment.mark_ready(db, order)
         assert kinds(order) == ["in_production", "ready"]
+    db.commit()
     assert [m["To"] for m in outbox()] == ["keen@example.com"]
 
 
@@ -98,7 +102,23 @@ def test_the_same_event_never_emails_twice(db, outbox):
     order = make_order(db)
     assert notify(db, order, "paid") is True
     assert notify(db, order, "paid") is False
+    db.commit()
     assert len(outbox()) == 1
+
+
+def test_an_email_about_a_change_that_was_rolled_back_never_goes_out(db, outbox):
+    order = make_order(db)
+    db.commit()
+    line_id = order.lines[0].id
+    fulfilment.ship(db, order, {line_id: 1}, carrier="dhl", tracking_number="D1")
+    db.rollback()
+    db.commit()
+    assert outbox() == []
+
+    fulfilment.ship(db, order, {line_id: 1}, carrier="dhl", tracking_number="D2")
+    db.commit()
+    [mail] = outbox()
+    assert "D2" in mail.get_body(("plain",)).get_content()
 
 
 def test_made_to_order_lines_have_an_estimated_ship_date(db):
