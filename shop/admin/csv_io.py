@@ -62,6 +62,7 @@ from shop.audit.service import record
 from shop.catalog.models import Category, PriceTier, Product, Variant
 from shop.catalog.search import build_search_text, refresh_search_text
 from shop.money import SUPPORTED_CURRENCIES, from_decimal, to_decimal
+from shop.spreadsheet import BOM
 from shop.stock.allocation import adjust
 
 PRODUCT_TEXT = ("name", "name_zh", "name_ja", "description", "description_zh", "description_ja")
@@ -85,7 +86,6 @@ SLUG_MAX_LENGTH = 120
 AMOUNT_PATTERN = re.compile(r"^\d{1,12}(?:\.\d{1,4})?$")
 MAX_NUMBER = 1_000_000_000
 MAX_ROWS = 50_000
-BOM = "\ufeff"
 YES = {"yes", "true", "1"}
 NO = {"no", "false", "0"}
 CHUNK = 500

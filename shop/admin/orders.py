@@ -57,6 +57,7 @@ from shop.pagination import paginate, parse_page
 from shop.payments import refunds
 from shop.payments.stripe_gateway import PaymentServiceUnavailable, RefundRefused, gateway
 from shop.schools.invoices import invoice_for_order
+from shop.spreadsheet import BOM, safe_cell
 
 PER_PAGE = 50
 SEARCH_MAX_LENGTH = 100
@@ -275,12 +276,6 @@ CSV_COLUMNS = (
 )
 
 
-def _csv_cell(value: str) -> str:
-    """Text a spreadsheet would run as a formula (``=HYPERLINK(...)`` typed as a name)
-    starts with an apostrophe instead."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 @bp.get("/orders.csv")
 @require_permission("orders.view")
 def order_csv():
@@ -298,7 +293,7 @@ def order_csv():
         Order.state,
     )
     out = io.StringIO()
-    out.write("\ufeff")  # the BOM: Excel then reads UTF-8 (Chinese and Japanese names)
+    out.write(BOM)  # the BOM: Excel then reads UTF-8 (Chinese and Japanese names)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in get_session().execute(query):
@@ -306,8 +301,8 @@ def order_csv():
             (
                 row.number,
                 as_utc(row.created_at).astimezone(zone).isoformat(timespec="seconds"),
-                _csv_cell(row.email),
-                _csv_cell(row.recipient),
+                safe_cell(row.email),
+                safe_cell(row.recipient),
                 row.currency,
                 str(to_decimal(row.total_amount, row.currency)),
                 row.payment_status,

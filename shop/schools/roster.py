@@ -43,8 +43,8 @@ from shop.catalog.models import PriceTier, Product, Variant
 from shop.locales import localized
 from shop.schools.models import School, UniformItem
 from shop.schools.sizing import HEIGHT_LIMITS_CM, recommend_size
+from shop.spreadsheet import BOM
 
-BOM = "\ufeff"
 BASE_COLUMNS = ("student", "class", "grade", "gender", "height")
 QUANTITY_SUFFIX = ":qty"
 AUTO = "auto"

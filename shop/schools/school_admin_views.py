@@ -33,7 +33,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from shop.accounts.access import require_login
-from shop.admin.orders import _csv_cell
 from shop.catalog import pricing
 from shop.catalog.models import Product
 from shop.checkout.service import BelowCardMinimum, NoSchoolDelivery, StockRanOut
@@ -49,6 +48,7 @@ from shop.schools.access import get_school
 from shop.schools.membership import can_manage_school, schools_for
 from shop.schools.models import Invoice, School, UniformItem
 from shop.schools.views import bp
+from shop.spreadsheet import BOM, safe_cell
 
 ORDERS_PER_PAGE = 50
 # Rosters travel back in a form field on the preview page (for "confirm" and for fixing
@@ -210,17 +210,17 @@ PACKING_COLUMNS = ("student", "class", "item", "size", "colour", "quantity", "or
 def packing_csv(slug: str, class_name: str):
     school = _school_or_404(slug)
     out = io.StringIO()
-    out.write(roster.BOM)  # Excel then reads UTF-8 (Chinese and Japanese names)
+    out.write(BOM)  # Excel then reads UTF-8 (Chinese and Japanese names)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(PACKING_COLUMNS)
     for row in packing.packing_list(get_session(), school, class_name):
         writer.writerow(
             (
-                _csv_cell(row.student),
-                _csv_cell(row.class_name),
-                _csv_cell(row.item),
-                _csv_cell(row.size),
-                _csv_cell(row.colour),
+                safe_cell(row.student),
+                safe_cell(row.class_name),
+                safe_cell(row.item),
+                safe_cell(row.size),
+                safe_cell(row.colour),
                 row.quantity,
                 row.order_number,
             )
@@ -253,7 +253,7 @@ def roster_template(slug: str):
     school = _school_or_404(slug)
     catalogue = roster.load_catalogue(get_session(), school, _locale())
     out = io.StringIO()
-    out.write(roster.BOM)
+    out.write(BOM)
     csv.writer(out, lineterminator="\r\n").writerow(roster.template_header(catalogue))
     return _csv_response(out.getvalue(), f"roster-{school.slug}.csv")
 
@@ -303,7 +303,7 @@ def _roster_text(form: RosterForm) -> tuple[str, str | None]:
         if text is None:
             return "", _("The file is not UTF-8 text: save it as “CSV UTF-8” and try again.")
         return text, None
-    text = (form.roster.data or "").lstrip(roster.BOM)
+    text = (form.roster.data or "").lstrip(BOM)
     if len(text.encode("utf-8")) > ROSTER_MAX_BYTES:
         return "", _("The roster is larger than 400 kB: split it in two orders.")
     if not text.strip():
@@ -368,7 +368,7 @@ def roster_confirm(slug: str):
     school = _school_or_404(slug)
     db = get_session()
     form = ConfirmForm()
-    text = (form.roster.data or "").lstrip(roster.BOM)
+    text = (form.roster.data or "").lstrip(BOM)
     if not form.validate_on_submit() or not text.strip():
         flash(_("Send the roster again and check the preview."), "error")
         return _render_roster(school, RosterForm(formdata=None), text=text, status=400)
