@@ -38,6 +38,8 @@ from shop.catalog.models import Product
 from shop.checkout.service import BelowCardMinimum, NoSchoolDelivery, StockRanOut
 from shop.db import get_session, utcnow
 from shop.exceptions import ShopError
+from shop.locales import localized
+from shop.mail import send_after_commit
 from shop.money import format_money
 from shop.orders.labels import FULFILMENT_LABELS, PAYMENT_LABELS
 from shop.orders.models import Order
@@ -362,6 +364,28 @@ def _refusal(error: ShopError) -> str:
     return _("The order could not be placed. Check the roster and try again.")
 
 
+def _email_invoice(db, school: School, order: Order, invoice: Invoice) -> None:
+    """The invoice goes to whoever ordered and to the school's contact (once the order is
+    committed)."""
+    link = current_app.config["SHOP_BASE_URL"].rstrip("/") + url_for(
+        "schools.invoice_page", slug=school.slug, number=invoice.number
+    )
+    recipients = dict.fromkeys(
+        address for address in (current_user.email, school.contact_email) if address
+    )
+    for address in recipients:
+        send_after_commit(
+            db,
+            address,
+            _l("Invoice %(number)s for %(school)s", number=invoice.number, school=school.name),
+            "school_invoice",
+            school_name=localized(school, "name", _locale()),
+            order=order,
+            invoice=invoice,
+            link=link,
+        )
+
+
 @bp.post("/<slug>/admin/roster/confirm")
 @require_login
 def roster_confirm(slug: str):
@@ -403,12 +427,14 @@ def roster_confirm(slug: str):
         return _render_roster(
             school, RosterForm(formdata=None), text=text, preview=preview, status=409
         )
-    db.commit()
     if form.payment.data == "invoice":
         invoice = invoices.invoice_for_order(db, order.id)
+        _email_invoice(db, school, order, invoice)
+        db.commit()
         flash(_("Order %(number)s placed on invoice.", number=order.number), "success")
         return redirect(
             url_for("schools.invoice_page", slug=school.slug, number=invoice.number), code=303
         )
+    db.commit()
     flash(_("Order %(number)s placed: pay by card to confirm it.", number=order.number), "success")
     return redirect(url_for("payments.pay_page", number=order.number), code=303)

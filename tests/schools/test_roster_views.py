@@ -251,3 +251,32 @@ def test_confirming_by_card_goes_to_the_payment_page(make_app, stripe_settings, 
         assert order.reserved_until is not None
     assert response.headers["Location"] == f"/checkout/pay/{order.number}"
     assert client.get(response.headers["Location"]).status_code == 200
+
+
+def test_the_invoice_is_emailed_to_the_bursar_and_the_schools_contact(
+    client, session, school, bursar, outbox
+):
+    school.contact_email = "office@hillside.example"
+    session.commit()
+    client.post(
+        "/schools/hillside/admin/roster/confirm",
+        data={"roster": GOOD, "payment": "invoice", "po_number": "PO-2026-18"},
+    )
+    invoice = session.scalars(sa.select(Invoice)).one()
+
+    mails = outbox()
+    assert sorted(mail["To"] for mail in mails) == [
+        "bursar@hillside.example",
+        "office@hillside.example",
+    ]
+    text = mails[0].get_body(("plain",)).get_content()
+    assert invoice.number in text and "PO-2026-18" in text
+    assert f"/schools/hillside/admin/invoices/{invoice.number}" in text
+
+
+def test_a_refused_roster_order_emails_nothing(client, session, school, bursar, outbox):
+    client.post(
+        "/schools/hillside/admin/roster/confirm",
+        data={"roster": GOOD, "payment": "invoice", "po_number": ""},
+    )
+    assert outbox() == []
