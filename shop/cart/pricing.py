@@ -66,6 +66,11 @@ class ProductGroup:
     lines: list[PricedLine]
     problems: list[Problem]
 
+    @property
+    def school_priced(self) -> bool:
+        """Every line at a school's negotiated price: the tiers do not apply."""
+        return all(line.school_price for line in self.lines)
+
 
 @dataclass(frozen=True)
 class CartPricing:

@@ -68,7 +68,9 @@ def test_each_childs_kit_is_its_own_line_and_the_stock_check_counts_them_all(ses
     assert error.value.available == 1  # 5 on hand, 4 in the other children's lines
 
 
-def test_the_school_price_replaces_the_tiers_and_the_tier_counts_every_child(session, parent):
+def test_the_school_price_replaces_the_tiers_and_the_tier_counts_every_child(
+    session, parent, client
+):
     school = make_school(session)
     priced = make_product(session, tiers=((1, 8900), (4, 7900)))
     add_item(session, school, priced, school_price_amount=6500)
@@ -84,6 +86,11 @@ def test_the_school_price_replaces_the_tiers_and_the_tier_counts_every_child(ses
     # Four pieces across two children reach the 4-piece tier.
     assert [line.unit_amount for line in by_product[tiered.id].lines] == [4000, 4000]
     assert pricing.total_amount == 2 * 6500 + 4 * 4000
+
+    page = client.get("/cart").text
+    priced_group = page.split(f'data-slug="{priced.slug}"')[1].split("</section>")[0]
+    assert "at the school’s price" in priced_group
+    assert 'data-testid="next-tier"' not in priced_group  # tiers do not apply to it
 
     # The school prices in its own currency only: in USD the catalogue applies (no tier).
     usd = price_cart(session, cart, "USD", "en")
