@@ -82,8 +82,12 @@ def details():
     if blocked:
         flash(blocked, "error")
         return redirect(url_for("cart.cart_page"))
+    saved = session.get(DETAILS_KEY) is not None
     form = _prefilled_form()
-    form.offer_school_delivery(_school_option(summary) is not None)
+    school_option = _school_option(summary)
+    form.offer_school_delivery(school_option is not None)
+    if school_option is not None and not saved:
+        form.delivery_method.data = "school"  # a cart of school kits goes with the school's
     if form.delivery_method.data not in form.delivery_method.choices:
         form.delivery_method.data = "courier"
     return _render_details(form, summary)

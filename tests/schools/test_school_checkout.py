@@ -1,5 +1,6 @@
 """Children's kits in the cart, school prices, and delivery to school on its next round."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -125,7 +126,7 @@ def test_a_school_cart_goes_to_the_school_on_its_next_round(session, parent, cli
     kit(session, parent, school, variant, Ming=("3A", 1), Hua=("1B", 1))
 
     details = client.get("/checkout").get_data(as_text=True)
-    assert 'value="school"' in details
+    assert re.search(r'<input checked[^>]*value="school"', details)  # chosen for them
     assert 'data-testid="school-round"' in details
     number = place_order(client, SCHOOL_DELIVERY)
 
