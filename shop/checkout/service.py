@@ -238,6 +238,7 @@ def write_order(
     school_id: int | None = None,
     delivery_round_id: int | None = None,
     po_number: str = "",
+    request_key: str | None = None,
 ) -> Order:
     """Allocate the stock and write the order with a snapshot of every line, in
     ``pending payment``; the caller adds how it is paid. Raises ``StockRanOut``."""
@@ -270,6 +271,7 @@ def write_order(
         school_id=school_id,
         delivery_round_id=delivery_round_id,
         po_number=po_number,
+        request_key=request_key,
         **details.to_dict(),
     )
     if details.delivery_method == "pickup":

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # schools build on orders; the classes resolve by name at map
 
 class Order(Base):
     __tablename__ = "shop_order"  # "order" is an SQL keyword
+    __table_args__ = (sa.Index("ix_shop_order_request_key", "request_key", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(sa.String(20), unique=True)
@@ -55,6 +56,9 @@ class Order(Base):
     school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("school.id"), index=True)
     delivery_round_id: Mapped[int | None] = mapped_column(sa.ForeignKey("delivery_round.id"))
     po_number: Mapped[str] = mapped_column(sa.String(60), default="")
+    # The one-time key of the form that placed it (a school's roster confirmation): a
+    # second click of the same form finds this order instead of placing another.
+    request_key: Mapped[str | None] = mapped_column(sa.String(64))
 
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     # Unpaid orders hold their stock until then; ``expire-reservations`` cancels them after.

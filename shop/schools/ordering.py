@@ -147,9 +147,12 @@ def place_roster_order(
     reservation_minutes: int,
     invoice_production: bool = True,
     zone: ZoneInfo | None = None,
+    request_key: str | None = None,
 ) -> Order:
     """Order what ``preview`` lists for ``school``. Raises a ``ShopError`` (the caller
-    rolls back; nothing is written before a refusal, no PaymentIntent is left open)."""
+    rolls back; nothing is written before a refusal, no PaymentIntent is left open).
+    ``request_key`` (unique per order) makes the same confirmation twice an
+    ``IntegrityError`` rather than a second order."""
     if payment not in PAYMENTS:
         raise UnknownPayment()
     if payment == "invoice":
@@ -171,6 +174,7 @@ def place_roster_order(
         school_id=school.id,
         delivery_round_id=delivery_round.id,
         po_number=po_number,
+        request_key=request_key,
     )
     details = school_details(school, user)
     number = new_order_number()

@@ -9,6 +9,7 @@ details never appear on these pages or in their files.
 
 import csv
 import io
+import secrets
 
 import sqlalchemy as sa
 from flask import (
@@ -28,9 +29,9 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy.orm import selectinload
-from wtforms import RadioField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from shop.accounts.access import require_login
 from shop.catalog import pricing
@@ -75,6 +76,9 @@ class ConfirmForm(FlaskForm):
         default="card",
     )
     po_number = StringField(_l("Purchase-order number"), validators=[Length(max=60)])
+    # One per preview: confirming the same preview twice (a double click on a slow page)
+    # finds the first order instead of placing a second one.
+    request_key = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
 
 
 # --- who may see a school's pages ------------------------------------------------------
@@ -268,6 +272,7 @@ def _render_roster(school: School, form, *, text: str = "", preview=None, status
             formdata=None,
             roster=text,
             payment="invoice" if school.invoice_allowed else "card",
+            request_key=secrets.token_urlsafe(24),
         )
     form.roster.data = text or form.roster.data
     return (
@@ -396,6 +401,9 @@ def roster_confirm(slug: str):
     if not form.validate_on_submit() or not text.strip():
         flash(_("Send the roster again and check the preview."), "error")
         return _render_roster(school, RosterForm(formdata=None), text=text, status=400)
+    placed = _placed_with(db, school, form.request_key.data)
+    if placed is not None:
+        return _after_placing(school, placed)
     # Never trust the preview page: read and check the roster again.
     preview = roster.build_preview(db, school, text, locale=_locale())
     if not preview.ok:
@@ -416,7 +424,14 @@ def roster_confirm(slug: str):
             now=utcnow(),
             reservation_minutes=current_app.config["RESERVATION_MINUTES"],
             invoice_production=current_app.config["INVOICE_ORDERS_TO_PRODUCTION"],
+            request_key=form.request_key.data,
         )
+    except sa.exc.IntegrityError:
+        db.rollback()  # the same confirmation, sent twice at once: the first one placed it
+        placed = _placed_with(db, school, form.request_key.data)
+        if placed is None:
+            raise
+        return _after_placing(school, placed)
     except (ShopError, PaymentServiceUnavailable) as error:
         db.rollback()
         if isinstance(error, PaymentServiceUnavailable):
@@ -428,13 +443,29 @@ def roster_confirm(slug: str):
             school, RosterForm(formdata=None), text=text, preview=preview, status=409
         )
     if form.payment.data == "invoice":
-        invoice = invoices.invoice_for_order(db, order.id)
-        _email_invoice(db, school, order, invoice)
+        _email_invoice(db, school, order, invoices.invoice_for_order(db, order.id))
         db.commit()
         flash(_("Order %(number)s placed on invoice.", number=order.number), "success")
+    else:
+        db.commit()
+        flash(
+            _("Order %(number)s placed: pay by card to confirm it.", number=order.number),
+            "success",
+        )
+    return _after_placing(school, order)
+
+
+def _placed_with(db, school: School, request_key: str) -> Order | None:
+    return db.scalars(
+        sa.select(Order).where(Order.request_key == request_key, Order.school_id == school.id)
+    ).first()
+
+
+def _after_placing(school: School, order: Order):
+    """An order on invoice shows its invoice; a card order goes to be paid."""
+    invoice = invoices.invoice_for_order(get_session(), order.id)
+    if invoice is not None:
         return redirect(
             url_for("schools.invoice_page", slug=school.slug, number=invoice.number), code=303
         )
-    db.commit()
-    flash(_("Order %(number)s placed: pay by card to confirm it.", number=order.number), "success")
     return redirect(url_for("payments.pay_page", number=order.number), code=303)

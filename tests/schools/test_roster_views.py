@@ -3,6 +3,7 @@
 import html
 import io
 import re
+import secrets
 
 import pytest
 import sqlalchemy as sa
@@ -44,6 +45,14 @@ def bursar(client, session, school):
     session.commit()
     assert login(client, email="bursar@hillside.example").status_code == 302
     return user
+
+
+def confirm(client, data: dict):
+    """Post the confirm form as the preview page would: with a fresh one-time key."""
+    return client.post(
+        "/schools/hillside/admin/roster/confirm",
+        data={"request_key": secrets.token_urlsafe(24), **data},
+    )
 
 
 def hidden_roster(page: str) -> str:
@@ -127,9 +136,9 @@ def test_an_empty_post_asks_for_a_roster(client, school, bursar):
 
 
 def test_confirming_checks_the_roster_again(client, session, school, bursar):
-    response = client.post(
-        "/schools/hillside/admin/roster/confirm",
-        data={"roster": BAD, "payment": "invoice", "po_number": "PO-1"},
+    response = confirm(
+        client,
+        {"roster": BAD, "payment": "invoice", "po_number": "PO-1"},
     )
 
     assert response.status_code == 422
@@ -140,9 +149,9 @@ def test_confirming_checks_the_roster_again(client, session, school, bursar):
 def test_confirming_on_invoice_places_one_order_and_shows_the_invoice(
     client, session, school, bursar
 ):
-    response = client.post(
-        "/schools/hillside/admin/roster/confirm",
-        data={"roster": GOOD, "payment": "invoice", "po_number": "PO-2026-17"},
+    response = confirm(
+        client,
+        {"roster": GOOD, "payment": "invoice", "po_number": "PO-2026-17"},
     )
 
     assert response.status_code == 303, response.text
@@ -168,9 +177,9 @@ def test_confirming_on_invoice_places_one_order_and_shows_the_invoice(
 
 
 def test_invoice_without_a_purchase_order_number_is_refused(client, session, school, bursar):
-    response = client.post(
-        "/schools/hillside/admin/roster/confirm",
-        data={"roster": GOOD, "payment": "invoice", "po_number": ""},
+    response = confirm(
+        client,
+        {"roster": GOOD, "payment": "invoice", "po_number": ""},
     )
 
     assert response.status_code == 409
@@ -183,9 +192,9 @@ def test_an_order_above_the_credit_limit_is_refused(client, session, school, bur
     school.credit_limit_amount = 10000
     session.commit()
 
-    response = client.post(
-        "/schools/hillside/admin/roster/confirm",
-        data={"roster": GOOD, "payment": "invoice", "po_number": "PO-9"},
+    response = confirm(
+        client,
+        {"roster": GOOD, "payment": "invoice", "po_number": "PO-9"},
     )
 
     assert response.status_code == 409
@@ -216,12 +225,10 @@ def test_the_roster_forms_need_a_csrf_token(make_app, session_factory):
     login(client, email="bursar@hillside.example", csrf_token=token)
 
     preview = client.post("/schools/hillside/admin/roster", data={"roster": GOOD})
-    confirm = client.post(
-        "/schools/hillside/admin/roster/confirm", data={"roster": GOOD, "payment": "card"}
-    )
+    confirmed = confirm(client, {"roster": GOOD, "payment": "card"})
 
     assert preview.status_code == 400
-    assert confirm.status_code == 400
+    assert confirmed.status_code == 400
     with session_factory(app) as session:
         assert order_count(session) == 0
 
@@ -236,9 +243,7 @@ def test_confirming_by_card_goes_to_the_payment_page(make_app, stripe_settings, 
         session.commit()
     login(client, email="bursar@hillside.example")
 
-    response = client.post(
-        "/schools/hillside/admin/roster/confirm", data={"roster": GOOD, "payment": "card"}
-    )
+    response = confirm(client, {"roster": GOOD, "payment": "card"})
 
     assert response.status_code == 303, response.text
     with session_factory(app) as session:
@@ -258,9 +263,9 @@ def test_the_invoice_is_emailed_to_the_bursar_and_the_schools_contact(
 ):
     school.contact_email = "office@hillside.example"
     session.commit()
-    client.post(
-        "/schools/hillside/admin/roster/confirm",
-        data={"roster": GOOD, "payment": "invoice", "po_number": "PO-2026-18"},
+    confirm(
+        client,
+        {"roster": GOOD, "payment": "invoice", "po_number": "PO-2026-18"},
     )
     invoice = session.scalars(sa.select(Invoice)).one()
 
@@ -275,8 +280,63 @@ def test_the_invoice_is_emailed_to_the_bursar_and_the_schools_contact(
 
 
 def test_a_refused_roster_order_emails_nothing(client, session, school, bursar, outbox):
-    client.post(
-        "/schools/hillside/admin/roster/confirm",
-        data={"roster": GOOD, "payment": "invoice", "po_number": ""},
+    confirm(
+        client,
+        {"roster": GOOD, "payment": "invoice", "po_number": ""},
     )
     assert outbox() == []
+
+
+def test_confirming_the_same_preview_twice_places_one_order(client, session, school, bursar):
+    preview = client.post("/schools/hillside/admin/roster", data={"roster": GOOD})
+    key = re.search(r'name="request_key" value="([^"]+)"', preview.text).group(1)
+    data = {"roster": GOOD, "payment": "invoice", "po_number": "PO-7", "request_key": key}
+
+    first = client.post("/schools/hillside/admin/roster/confirm", data=data)
+    second = client.post("/schools/hillside/admin/roster/confirm", data=data)
+
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert order_count(session) == 1
+    assert len(session.scalars(sa.select(Invoice)).all()) == 1
+
+
+def test_a_confirmation_without_its_key_is_refused(client, session, school, bursar):
+    response = client.post(
+        "/schools/hillside/admin/roster/confirm",
+        data={"roster": GOOD, "payment": "invoice", "po_number": "PO-7"},
+    )
+    assert response.status_code == 400
+    assert order_count(session) == 0
+
+
+def test_two_confirmations_at_once_still_place_one_order(
+    client, session, school, bursar, monkeypatch
+):
+    """Both requests pass the first look-up (they arrived together); the unique key stops
+    the second at the database, which then shows the first one's invoice."""
+    from shop.schools import school_admin_views
+
+    real = school_admin_views._placed_with
+    calls = []
+
+    def racing(db, school, key):
+        calls.append(key)
+        return None if len(calls) <= 2 else real(db, school, key)
+
+    monkeypatch.setattr(school_admin_views, "_placed_with", racing)
+    data = {"roster": GOOD, "payment": "invoice", "po_number": "PO-8", "request_key": "k" * 24}
+    first = client.post("/schools/hillside/admin/roster/confirm", data=data)
+    second = client.post("/schools/hillside/admin/roster/confirm", data=data)
+
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert order_count(session) == 1
+
+
+def test_a_large_roster_warns_that_ordering_takes_a_moment(client, session, school, bursar):
+    rows = [GOOD.splitlines()[0]] + [f"Child {n},1A,1,boys,130," for n in range(201)]
+    page = client.post("/schools/hillside/admin/roster", data={"roster": "\n".join(rows)})
+    assert 'data-testid="roster-confirm-wait"' in page.text
+    small = client.post("/schools/hillside/admin/roster", data={"roster": GOOD})
+    assert 'data-testid="roster-confirm-wait"' not in small.text
