@@ -80,11 +80,25 @@ def parse_optional_price(text: str | None, currency: str) -> int | None:
     return parse_price(text, currency)
 
 
+# /schools/admin is the school admins' landing page, not a school.
+RESERVED_SLUGS = frozenset({"admin"})
+
+
+def _not_reserved(form, field) -> None:
+    if field.data in RESERVED_SLUGS:
+        raise ValidationError(_l("This address is taken by the shop itself; choose another."))
+
+
 class SchoolForm(FlaskForm):
     slug = StringField(
         _l("Slug (web address)"),
         filters=[_strip],
-        validators=[DataRequired(), Length(max=80), Regexp(SLUG_PATTERN, message=SLUG_MESSAGE)],
+        validators=[
+            DataRequired(),
+            Length(max=80),
+            Regexp(SLUG_PATTERN, message=SLUG_MESSAGE),
+            _not_reserved,
+        ],
     )
     name = StringField(
         _l("Name (English)"), filters=[_strip], validators=[DataRequired(), Length(max=200)]

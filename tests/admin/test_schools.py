@@ -210,6 +210,7 @@ def test_a_yen_credit_limit_is_whole_yen(client, session, manager):
     [
         ({"slug": "Hangzhou No 2"}, "Use lowercase letters, digits and single hyphens only"),
         ({"slug": ""}, "This field is required."),
+        ({"slug": "admin"}, "This address is taken by the shop itself"),
         ({"name": ""}, "This field is required."),
         ({"credit_limit": "12.345"}, "at most 2 decimal places in CNY"),
         ({"credit_limit": "lots"}, "is not a price"),
