@@ -483,7 +483,8 @@ def invite_school_admin(
 
 
 def remove_school_admin(session: Session, actor: User, member: SchoolMember) -> None:
-    """Take a school admin off the school (their account stays)."""
+    """Take a school admin off the school. Their account stays; with no school left it
+    becomes a customer account again."""
     record(
         session,
         actor_user_id=actor.id,
@@ -492,8 +493,14 @@ def remove_school_admin(session: Session, actor: User, member: SchoolMember) -> 
         target_id=member.school_id,
         before={"user_id": member.user_id, "email": member.user.email, "member_id": member.id},
     )
+    user = member.user
     session.delete(member)
     session.flush()
+    if user.role == "school_admin" and not session.scalar(
+        sa.select(SchoolMember.id).where(SchoolMember.user_id == user.id).limit(1)
+    ):
+        user.role = "customer"
+        session.flush()
 
 
 # --- helpers of the pages ----------------------------------------------------------------

@@ -685,6 +685,20 @@ def test_a_bad_invite_email_is_a_form_error(client, session, manager):
     assert session.scalars(sa.select(SchoolMember)).all() == []
 
 
+def test_an_admin_of_two_schools_stays_a_school_admin_when_taken_off_one(client, session, manager):
+    first, second = make_school(session), make_school(session)
+    bursar = make_user(session, email="bursar@two.example", role="school_admin")
+    member = add_member(session, first, bursar)
+    add_member(session, second, bursar)
+    session.commit()
+
+    client.post(f"/admin/schools/{first.id}/admins/{member.id}/delete")
+
+    session.expire_all()
+    assert session.get(User, bursar.id).role == "school_admin"
+    assert [m.school_id for m in session.scalars(sa.select(SchoolMember))] == [second.id]
+
+
 def test_removing_a_school_admin_deletes_the_membership(client, session, manager):
     school = make_school(session, slug="greenfield")
     bursar = make_user(session, email="bursar@school.example", role="school_admin")
@@ -696,7 +710,7 @@ def test_removing_a_school_admin_deletes_the_membership(client, session, manager
     assert response.status_code == 302
     session.expire_all()
     assert session.scalars(sa.select(SchoolMember)).all() == []
-    assert session.get(User, bursar.id) is not None
+    assert session.get(User, bursar.id).role == "customer"  # no school left
     [entry] = audits(session, "school.admin_remove")
     assert entry.before["email"] == "bursar@school.example"
 

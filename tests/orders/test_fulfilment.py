@@ -208,3 +208,19 @@ def test_two_people_shipping_the_same_order_at_once_take_turns(app, session):
     session.expire_all()
     fresh = session.get(Order, order_id)
     assert len(fresh.shipments) == 1 and fresh.fulfilment_status == "shipped"
+
+
+def test_the_paid_email_of_a_whole_school_lists_the_first_lines_and_counts_the_rest(db, outbox):
+    from shop.orders.notifications import notify
+
+    order = make_order(db, lines=[(f"POLO-{n}", 1, 8900) for n in range(35)])
+    order.lines[0].student_name, order.lines[0].class_name = "Li Ming", "3A"
+    notify(db, order, "paid")
+    db.commit()
+
+    [mail] = outbox()
+    text = mail.get_body(("plain",)).get_content()
+    assert "Product POLO-29" in text and "Product POLO-30" not in text
+    assert "and 5 more lines" in text
+    assert "Li Ming 3A" in text
+    assert "and 5 more lines" in mail.get_body(("html",)).get_content()
