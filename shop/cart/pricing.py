@@ -173,13 +173,13 @@ def _price_group(
     product: Product, lines: list[LineRequest], tiers, negotiated: dict, locale: str
 ) -> ProductGroup:
     quantity = sum(line.quantity for line in lines)
-    tier = pricing.select_tier(tiers, quantity) or pricing.base_tier(tiers)
+    tier = pricing.tier_for(tiers, quantity)
     priced_lines = []
     for line in lines:
         variant = line.variant
         available = None if product.made_to_order else variant.available
         school_unit = negotiated.get((line.school_id, product.id))
-        unit = school_unit if school_unit is not None else (tier.unit_amount if tier else None)
+        unit = pricing.unit_amount(tier, school_unit)
         priced_lines.append(
             PricedLine(
                 variant_id=variant.id,

@@ -76,6 +76,20 @@ def base_tier(tiers: Iterable[TierLike]) -> TierLike | None:
     return ordered[0] if ordered else None
 
 
+def tier_for(tiers: Iterable[TierLike], quantity: int) -> TierLike | None:
+    """The tier ``quantity`` pieces pay; below the first tier's minimum, the first tier
+    (the cart flags the minimum separately)."""
+    return select_tier(tiers, quantity) or base_tier(tiers)
+
+
+def unit_amount(tier: TierLike | None, school_price: int | None = None) -> int | None:
+    """What one piece costs: a school's negotiated price where it has one (a child's kit,
+    a roster), else the tier's; ``None`` when there is neither."""
+    if school_price is not None:
+        return school_price
+    return tier.unit_amount if tier is not None else None
+
+
 def lowest_unit_amount(tiers: Iterable[TierLike]) -> int | None:
     amounts = [tier.unit_amount for tier in tiers]
     return min(amounts) if amounts else None

@@ -23,8 +23,9 @@ from shop.db import utcnow
 from shop.exceptions import ShopError
 from shop.money import MIN_CARD_AMOUNTS
 from shop.orders import transitions
-from shop.orders.models import Order, OrderLine, Payment
+from shop.orders.models import Order, OrderLine
 from shop.orders.numbers import new_order_number
+from shop.payments.service import add_card_payment
 from shop.payments.stripe_gateway import StripeGateway
 from shop.schools.models import School
 from shop.schools.rounds import next_round
@@ -120,6 +121,15 @@ def summarise(
     return CheckoutSummary(pricing, shipping, pricing.total_amount + shipping)
 
 
+def refuse_short_stock(pricing: CartPricing) -> None:
+    """``StockRanOut`` for the first line asking for more than is left."""
+    for group in pricing.groups:
+        for line in group.lines:
+            for problem in line.problems:
+                if problem.code == "short_stock":
+                    raise StockRanOut(line.sku, problem.values["available"])
+
+
 def place_order(
     session: Session,
     cart: Cart,
@@ -135,11 +145,7 @@ def place_order(
 ) -> Order:
     now = now or utcnow()
     summary = summarise(session, cart, details, currency, locale)
-    for group in summary.pricing.groups:
-        for line in group.lines:
-            for problem in line.problems:
-                if problem.code == "short_stock":
-                    raise StockRanOut(line.sku, problem.values["available"])
+    refuse_short_stock(summary.pricing)
     if not summary.pricing.can_checkout:
         raise CartNotReady()
     if expected_total is not None and expected_total != summary.total_amount:
@@ -181,20 +187,6 @@ def card_intent(gateway: StripeGateway, *, number: str, amount: int, currency: s
     except BaseException:
         gateway.cancel(intent.id)
         raise
-
-
-def add_card_payment(session: Session, order: Order, intent) -> Payment:
-    """The order's first payment attempt: the PaymentIntent ``card_intent`` made."""
-    payment = Payment(
-        attempt=1,
-        intent_id=intent.id,
-        amount=intent.amount,
-        currency=intent.currency,
-        status=intent.status,
-    )
-    order.payments.append(payment)
-    session.flush()
-    return payment
 
 
 def cart_school(session: Session, pricing: CartPricing) -> School | None:

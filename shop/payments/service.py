@@ -56,6 +56,11 @@ def _new_attempt(session: Session, order: Order, gateway: StripeGateway) -> Paym
         amount=order.total_amount,
         currency=order.currency,
     )
+    return add_card_payment(session, order, intent, attempt=attempt)
+
+
+def add_card_payment(session: Session, order: Order, intent, *, attempt: int = 1) -> Payment:
+    """Record ``intent`` (a PaymentIntent just created) as the order's payment attempt."""
     payment = Payment(
         attempt=attempt,
         intent_id=intent.id,

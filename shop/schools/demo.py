@@ -22,7 +22,7 @@ from shop.accounts.models import User
 from shop.accounts.passwords import hash_password
 from shop.accounts.service import get_user_by_email
 from shop.catalog.models import Category, PriceTier, Product, Variant
-from shop.catalog.pricing import select_tier
+from shop.catalog.pricing import tier_for, unit_amount
 from shop.catalog.search import refresh_search_text
 from shop.catalog.seed import (
     IMAGE_SIZE,
@@ -540,11 +540,8 @@ def _height(size: str) -> int:
 
 
 def _unit_amount(item: UniformItem, currency: str, quantity: int) -> int:
-    if item.school_price_amount is not None:
-        return item.school_price_amount
     tiers = [tier for tier in item.product.price_tiers if tier.currency == currency]
-    tier = select_tier(tiers, quantity) or min(tiers, key=lambda tier: tier.min_quantity)
-    return tier.unit_amount
+    return unit_amount(tier_for(tiers, quantity), item.school_price_amount)
 
 
 def _round(school: School, days: int | None, now: datetime) -> DeliveryRound | None:

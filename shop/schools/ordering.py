@@ -29,9 +29,8 @@ from shop.checkout.service import (
     BelowCardMinimum,
     CheckoutDetails,
     NoSchoolDelivery,
-    StockRanOut,
-    add_card_payment,
     card_intent,
+    refuse_short_stock,
     write_order,
 )
 from shop.exceptions import ShopError
@@ -40,6 +39,7 @@ from shop.orders import transitions
 from shop.orders.models import Order
 from shop.orders.numbers import new_order_number
 from shop.orders.production import HELD_UNTIL_PAID
+from shop.payments.service import add_card_payment
 from shop.payments.stripe_gateway import StripeGateway
 from shop.schools import invoices
 from shop.schools.models import School
@@ -100,29 +100,20 @@ def price_roster(
     pricing = price_lines(
         session, roster_requests(session, school, preview), school.currency, locale
     )
-    for group in pricing.groups:
-        for line in group.lines:
-            for problem in line.problems:
-                if problem.code == "short_stock":
-                    raise StockRanOut(line.sku, problem.values["available"])
+    refuse_short_stock(pricing)
     if not pricing.can_checkout:
         raise RosterNotReady()
     return pricing
 
 
 def school_details(school: School, user) -> CheckoutDetails:
-    """The order goes to the school's delivery address; the orderer is the contact."""
+    """Delivery to the school (``write_order`` copies its address); who orders is the
+    contact, the school's receiver takes the parcel."""
     return CheckoutDetails(
         email=getattr(user, "email", "") or school.contact_email,
         delivery_method="school",
         recipient=school.delivery_recipient or school.contact_name,
         phone=school.delivery_phone or school.contact_phone,
-        country=school.country,
-        region=school.delivery_region,
-        city=school.delivery_city,
-        line1=school.delivery_line1,
-        line2=school.delivery_line2,
-        postcode=school.delivery_postcode,
     )
 
 

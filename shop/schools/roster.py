@@ -30,7 +30,6 @@ spreadsheet shows them.
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -51,7 +50,6 @@ AUTO = "auto"
 DEFAULT_ALLOWANCE_CM = 5
 MAX_STUDENTS = 5_000
 MAX_QUANTITY = 99
-HEIGHT_RANGE = HEIGHT_LIMITS_CM
 NAME_LIMIT = 120  # OrderLine.student_name
 CLASS_LIMIT = 40  # OrderLine.class_name
 GENDERS = {
@@ -163,14 +161,6 @@ class RosterPreview:
             return None
         return sum(total.amount or 0 for total in self.item_totals)
 
-    def lines_by_variant(self) -> dict[int, int]:
-        """Total quantity per variant id over the whole roster."""
-        totals: dict[int, int] = defaultdict(int)
-        for student in self.students:
-            for line in student.lines:
-                totals[line.variant_id] += line.quantity
-        return dict(totals)
-
 
 # --- the school's list, loaded once ---------------------------------------------------
 
@@ -269,30 +259,13 @@ def _delimiter(text: str) -> str:
     return "\t" if header.count("\t") > header.count(",") else ","
 
 
-Recommend = Callable[..., object]
-
-
-def _recommended(recommend, chart, height_cm: Decimal, allowance_cm) -> str | None:
-    if not chart:
-        return None
-    try:
-        result = recommend(chart, float(height_cm), allowance_cm=allowance_cm)
-    except (ValueError, KeyError, TypeError):
-        return None
-    size = getattr(result, "size", result)
-    return str(size) if size else None
-
-
 def preview_roster(
     text: str,
     catalogue: RosterCatalogue,
     *,
     allowance_cm: int = DEFAULT_ALLOWANCE_CM,
-    recommend: Recommend | None = None,
 ) -> RosterPreview:
     """Read ``text`` against ``catalogue``; never raises on bad input."""
-    if recommend is None:
-        recommend = recommend_size
     preview = RosterPreview(school_id=catalogue.school.id, currency=catalogue.currency)
     problems = preview.problems
     text = text.lstrip(BOM)
@@ -340,7 +313,6 @@ def preview_roster(
             grades,
             seen,
             problems,
-            recommend,
             allowance_cm,
         )
         if student is not None:
@@ -397,7 +369,6 @@ def _read_student(
     grades,
     seen,
     problems,
-    recommend,
     allowance_cm,
 ) -> RosterStudent | None:
     def cell(index: int | None) -> str:
@@ -456,13 +427,13 @@ def _read_student(
         if height is None or not height.is_finite():
             fail("height", _l("Write the height as a number of centimetres."))
             height = None
-        elif not HEIGHT_RANGE[0] <= height <= HEIGHT_RANGE[1]:
+        elif not HEIGHT_LIMITS_CM[0] <= height <= HEIGHT_LIMITS_CM[1]:
             fail(
                 "height",
                 _l(
                     "Heights go from %(low)d to %(high)d cm.",
-                    low=HEIGHT_RANGE[0],
-                    high=HEIGHT_RANGE[1],
+                    low=HEIGHT_LIMITS_CM[0],
+                    high=HEIGHT_LIMITS_CM[1],
                 ),
             )
             height = None
@@ -498,7 +469,9 @@ def _read_student(
                 else:
                     fail(column, _l("Required for this student: write a size or a height."))
                 continue
-            size = _recommended(recommend, entry.product.size_chart, height, allowance_cm)
+            size = recommend_size(
+                entry.product.size_chart, float(height), allowance_cm=allowance_cm
+            )
             if size is None or size.casefold() not in entry.variants_by_size:
                 fail(column, _l("No size fits %(height)s cm: write a size.", height=height))
                 continue
@@ -574,10 +547,9 @@ def _totals(students: list[RosterStudent], catalogue: RosterCatalogue) -> list[I
         count = pieces.get(entry.product.id)
         if not count:
             continue
-        unit = entry.item.school_price_amount
-        if unit is None:
-            tier = pricing.select_tier(entry.tiers, count) or pricing.base_tier(entry.tiers)
-            unit = tier.unit_amount if tier else None
+        unit = pricing.unit_amount(
+            pricing.tier_for(entry.tiers, count), entry.item.school_price_amount
+        )
         totals.append(
             ItemTotal(
                 product_id=entry.product.id,

@@ -131,13 +131,12 @@ def _price_list(school: School) -> list[dict]:
     rows = []
     for item in items:
         tiers = [tier for tier in item.product.price_tiers if tier.currency == school.currency]
-        base = pricing.base_tier(tiers)
         school_price = item.school_price_amount is not None
         rows.append(
             {
                 "item": item,
                 "product": item.product,
-                "amount": item.school_price_amount if school_price else base and base.unit_amount,
+                "amount": pricing.unit_amount(pricing.base_tier(tiers), item.school_price_amount),
                 "school_price": school_price,
                 "tiers": [] if school_price else pricing.tier_ranges(tiers),
             }

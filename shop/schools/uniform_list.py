@@ -50,9 +50,7 @@ class ItemRow:
 
     @property
     def base_amount(self) -> int | None:
-        if self.school_price_amount is not None:
-            return self.school_price_amount
-        return self.tiers[0].unit_amount if self.tiers else None
+        return pricing.unit_amount(self.tiers[0] if self.tiers else None, self.school_price_amount)
 
     @property
     def lowest_amount(self) -> int | None:
