@@ -32,6 +32,19 @@ def as_utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def lock_row(session: Session, column: sa.orm.InstrumentedAttribute, row_id: int) -> None:
+    """Serialise writers of one row until the transaction ends: a no-op ``UPDATE`` of
+    ``column`` (set to itself) takes the row lock on PostgreSQL and the write lock on
+    SQLite. Pick a column no foreign key points at, so the lock stays a row lock."""
+    table = column.class_
+    session.execute(
+        sa.update(table)
+        .where(table.id == row_id)
+        .values({column.key: column})
+        .execution_options(synchronize_session=False)
+    )
+
+
 def normalise_url(url: str) -> str:
     """Accept the usual ``postgres://`` spellings and use psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):

@@ -4,7 +4,11 @@ Order of precedence: ``?lang=`` on the URL (shareable, writes nothing), the choi
 in the session by the preferences form, then the browser's Accept-Language.
 """
 
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
 from flask import current_app, request, session
+from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 
 from shop.locales import LANGUAGES
@@ -30,3 +34,13 @@ def current_currency() -> str:
     if wanted in SUPPORTED_CURRENCIES:
         return wanted
     return current_app.config["SHOP_DEFAULT_CURRENCY"]
+
+
+def shop_zone() -> ZoneInfo:
+    """The factory's time zone (``BABEL_DEFAULT_TIMEZONE``): its days are the shop's days
+    for reports, due dates and filters."""
+    return ZoneInfo(str(get_timezone()))
+
+
+def shop_today() -> date:
+    return datetime.now(UTC).astimezone(shop_zone()).date()

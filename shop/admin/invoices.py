@@ -8,11 +8,10 @@ judged by the factory's calendar day (``BABEL_DEFAULT_TIMEZONE``).
 """
 
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -29,6 +28,7 @@ from shop.admin.orders import AMOUNT_PROBLEMS
 from shop.admin.views import bp
 from shop.audit import service as audit
 from shop.db import get_session
+from shop.i18n import shop_today
 from shop.money import format_money
 from shop.orders.labels import PAYMENT_LABELS
 from shop.orders.models import Order
@@ -61,10 +61,6 @@ class RecordPaymentForm(FlaskForm):
     )
 
 
-def factory_today() -> date:
-    return datetime.now(UTC).astimezone(ZoneInfo(str(get_timezone()))).date()
-
-
 def _money(amount: int, currency: str) -> str:
     return format_money(amount, currency, str(get_locale()))
 
@@ -89,7 +85,7 @@ def invoice_list():
     status = request.args.get("status", "all")
     if status not in STATUS_FILTERS:
         status = "all"
-    today = factory_today()
+    today = shop_today()
     query = filtered_invoices(status, today)
     total = db.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
     page = paginate(total, parse_page(request.args.get("page")), PER_PAGE)
@@ -132,7 +128,7 @@ def _render_detail(session: Session, invoice: Invoice, status: int = 200, form=N
             "admin/invoices/detail.html",
             invoice=invoice,
             order=invoice.order,
-            overdue=invoices.is_overdue(invoice, factory_today()),
+            overdue=invoices.is_overdue(invoice, shop_today()),
             recorders=recorders,
             payment_labels=PAYMENT_LABELS,
             can_record=has_permission(current_user, "orders.manage")

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -48,6 +48,7 @@ from shop.admin.views import bp
 from shop.audit import service as audit
 from shop.db import as_utc, get_session
 from shop.exceptions import ShopError
+from shop.i18n import shop_zone
 from shop.money import SUPPORTED_CURRENCIES, format_money, to_decimal
 from shop.orders import fulfilment, messages, numbers, transitions
 from shop.orders.carriers import carrier_name, tracking_url
@@ -105,10 +106,6 @@ def require_action(action: str):
 
 
 # --- finding orders ----------------------------------------------------------------------
-
-
-def shop_zone() -> ZoneInfo:
-    return ZoneInfo(str(get_timezone()))
 
 
 def _parse_day(raw: str | None) -> date | None:

@@ -7,10 +7,7 @@ commits through the request's session (redirect) or rolls back and says why (400
 Due dates are calendar days in the factory's time zone (``BABEL_DEFAULT_TIMEZONE``).
 """
 
-from zoneinfo import ZoneInfo
-
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,6 +20,7 @@ from shop.accounts.forms import EmptyForm
 from shop.accounts.permissions import has_permission
 from shop.admin.views import bp
 from shop.db import get_session
+from shop.i18n import shop_zone
 from shop.orders import fulfilment, production, transitions
 from shop.orders.models import ProductionBatch
 
@@ -37,13 +35,9 @@ class BatchForm(FlaskForm):
     )
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(str(get_timezone()))
-
-
 def _render_queue(status: int = 200, chosen: frozenset[int] = frozenset(), form=None):
     db = get_session()
-    groups = production.list_queue(db, _zone())
+    groups = production.list_queue(db, shop_zone())
     return (
         render_template(
             "admin/production/queue.html",

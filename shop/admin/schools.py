@@ -42,13 +42,14 @@ from shop.admin.school_forms import (
     SchoolForm,
     UniformItemForm,
 )
-from shop.admin.views import bp, shop_zone
+from shop.admin.views import bp
 from shop.audit.service import record, snapshot
 from shop.catalog.models import Product
 from shop.catalog.pricing import base_tier
 from shop.catalog.search import clean_text, fold
 from shop.db import as_utc, get_session
 from shop.exceptions import ShopError
+from shop.i18n import shop_zone
 from shop.money import to_decimal
 from shop.orders.models import Order
 from shop.pagination import paginate, parse_page

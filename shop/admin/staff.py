@@ -29,11 +29,12 @@ from shop.accounts.forms import EmptyForm
 from shop.accounts.models import User
 from shop.accounts.permissions import STAFF_ROLES
 from shop.admin.staff_forms import ROLE_LABELS, InviteForm, RoleForm
-from shop.admin.views import bp, shop_zone
+from shop.admin.views import bp
 from shop.audit.models import AuditEntry
 from shop.audit.service import record, snapshot
 from shop.db import get_session
 from shop.exceptions import ShopError
+from shop.i18n import shop_zone
 from shop.mail import send_email
 from shop.pagination import paginate, parse_page
 

@@ -5,10 +5,8 @@ them. The figures are worked out in ``shop.admin.dashboard`` and the chart's geo
 ``shop.admin.chart``; this module only asks and renders."""
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, render_template
-from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -17,6 +15,7 @@ from shop.accounts.permissions import PERMISSIONS, ROLE_PERMISSIONS, has_permiss
 from shop.admin import dashboard as figures
 from shop.admin.chart import bar_chart
 from shop.db import get_session
+from shop.i18n import shop_today, shop_zone
 from shop.orders.messages import unread_counts
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -53,10 +52,6 @@ def admin_navigation():
     return {"admin_nav": nav_items(current_user)}
 
 
-def shop_zone() -> ZoneInfo:
-    return ZoneInfo(str(get_timezone()))
-
-
 @bp.get("/")
 @require_permission("admin.access")
 def dashboard():
@@ -71,7 +66,7 @@ def dashboard():
         charts = [
             bar_chart(currency, sales.days, amounts) for currency, amounts in sales.daily.items()
         ]
-    today = datetime.now(UTC).astimezone(shop_zone()).date()
+    today = shop_today()
     waiting = figures.waiting(db, today) if may("orders.view") else None
     low_stock = low_stock_total = None
     if may("stock.manage") or may("catalog.manage"):

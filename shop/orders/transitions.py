@@ -9,10 +9,9 @@ a success, say) therefore cannot move an order backwards.
 
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shop.db import utcnow
+from shop.db import lock_row, utcnow
 from shop.exceptions import ShopError
 from shop.orders.models import Order, OrderEvent
 
@@ -73,15 +72,9 @@ class IllegalTransition(ShopError):
 def lock(session: Session, order: Order) -> None:
     """Serialise changes to one order until the transaction ends, then read it afresh.
 
-    A no-op ``UPDATE`` takes the order's row lock on PostgreSQL and the write lock on
-    SQLite, so two staff shipping or refunding the same order at once take turns, and
-    the second sees what the first committed (what is left to ship or to refund)."""
-    session.execute(
-        sa.update(Order)
-        .where(Order.id == order.id)
-        .values(needs_attention=Order.needs_attention)
-        .execution_options(synchronize_session=False)
-    )
+    Two staff shipping or refunding the same order at once take turns (``lock_row``),
+    and the second sees what the first committed (what is left to ship or to refund)."""
+    lock_row(session, Order.needs_attention, order.id)
     session.expire(order)
 
 

@@ -3,17 +3,17 @@ factory staff who see orders. Everyone else gets a 404, so an invoice number alo
 reveals nothing. The document is built in ``shop.schools.invoice_pdf``."""
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Response, abort, current_app, render_template
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from shop.accounts.forms import COUNTRIES
 from shop.accounts.permissions import has_permission
 from shop.db import get_session
+from shop.i18n import shop_zone
 from shop.locales import localized
 from shop.orders.models import Order
 from shop.orders.receipt import Factory
@@ -30,10 +30,6 @@ def factory_from(config) -> Factory:
         address=config["FACTORY_ADDRESS"],
         tax_id=config["FACTORY_TAX_ID"] or "",
     )
-
-
-def shop_zone() -> ZoneInfo:
-    return ZoneInfo(str(get_timezone()))
 
 
 def invoice_document(invoice: Invoice) -> documents.InvoiceDocument:

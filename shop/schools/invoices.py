@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shop.db import as_utc
+from shop.db import as_utc, lock_row
 from shop.exceptions import ShopError
 from shop.money import format_money
 from shop.orders import transitions
@@ -78,14 +78,8 @@ def credit_available(session: Session, school: School) -> int:
 
 def lock_school(session: Session, school: School) -> None:
     """Serialise invoice orders of one school until the transaction ends, so two orders
-    placed at once cannot both fit the same remaining credit (a no-op ``UPDATE`` takes the
-    row lock on PostgreSQL and the write lock on SQLite)."""
-    session.execute(
-        sa.update(School)
-        .where(School.id == school.id)
-        .values(credit_limit_amount=School.credit_limit_amount)
-        .execution_options(synchronize_session=False)
-    )
+    placed at once cannot both fit the same remaining credit."""
+    lock_row(session, School.credit_limit_amount, school.id)
 
 
 def check_credit(session: Session, school: School, total: int) -> None:

@@ -39,6 +39,7 @@ from shop.catalog.models import Product
 from shop.checkout.service import BelowCardMinimum, NoSchoolDelivery, StockRanOut
 from shop.db import get_session, utcnow
 from shop.exceptions import ShopError
+from shop.i18n import shop_zone
 from shop.locales import localized
 from shop.mail import send_after_commit
 from shop.money import format_money
@@ -423,6 +424,7 @@ def roster_confirm(slug: str):
             now=utcnow(),
             reservation_minutes=current_app.config["RESERVATION_MINUTES"],
             invoice_production=current_app.config["INVOICE_ORDERS_TO_PRODUCTION"],
+            zone=shop_zone(),
             request_key=form.request_key.data,
         )
     except sa.exc.IntegrityError:
