@@ -20,7 +20,7 @@ from functools import wraps
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -47,6 +47,7 @@ from shop.admin.forms import (
 from shop.admin.views import bp
 from shop.audit import service as audit
 from shop.db import as_utc, get_session
+from shop.downloads import attachment
 from shop.exceptions import ShopError
 from shop.i18n import shop_zone
 from shop.money import SUPPORTED_CURRENCIES, format_money, to_decimal
@@ -308,14 +309,7 @@ def order_csv():
             )
         )
     stamp = datetime.now(zone).strftime("%Y%m%d-%H%M")
-    return Response(
-        out.getvalue().encode("utf-8"),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="orders-{stamp}.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return attachment(out.getvalue().encode("utf-8"), f"orders-{stamp}.csv", "text/csv")
 
 
 # --- one order ---------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from shop.accounts.service import InvalidEmail, normalise_email
 from shop.admin.catalog_forms import SLUG_MESSAGE, SLUG_PATTERN, parse_price, split_list
 from shop.money import SUPPORTED_CURRENCIES
-from shop.schools.models import GENDERS, SEASONS
+from shop.schools.labels import GENDER_LABELS, SEASON_LABELS
 
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 MAX_GRADES = 40
@@ -45,10 +45,6 @@ ACCESS_CODE_MIN = 4
 ACCESS_CODE_MAX = 100
 MAX_TERMS_DAYS = 120
 MAX_QUANTITY_PER_CHILD = 99
-
-GENDER_LABELS = {"any": _l("Any"), "boys": _l("Boys"), "girls": _l("Girls")}
-SEASON_LABELS = {"summer": _l("Summer"), "winter": _l("Winter"), "pe": _l("PE")}
-assert set(GENDER_LABELS) == set(GENDERS) and set(SEASON_LABELS) == set(SEASONS)
 
 
 def _upper(value):

@@ -33,8 +33,6 @@ from shop.accounts.models import User
 from shop.admin import images as image_store
 from shop.admin import staff as staff_area  # the module: it may still be importing
 from shop.admin.school_forms import (
-    GENDER_LABELS,
-    SEASON_LABELS,
     AccessCodeForm,
     DeliveryRoundForm,
     LogoForm,
@@ -53,6 +51,7 @@ from shop.i18n import shop_zone
 from shop.money import to_decimal
 from shop.orders.models import Order
 from shop.pagination import paginate, parse_page
+from shop.schools.labels import GENDER_LABELS, SEASON_LABELS
 from shop.schools.models import DeliveryRound, School, SchoolMember, UniformItem
 
 PER_PAGE = 50

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
@@ -49,6 +48,7 @@ from shop.audit.service import record
 from shop.catalog.models import Product, Variant
 from shop.catalog.search import clean_text, fold
 from shop.db import get_session
+from shop.downloads import attachment
 from shop.exceptions import ShopError
 from shop.pagination import paginate, parse_page
 from shop.stock.allocation import InvalidStockChange, adjust
@@ -236,11 +236,7 @@ def csv_page():
 @bp.get("/csv/export")
 @require_permission("catalog.manage")
 def csv_export():
-    return Response(
-        csv_io.export_csv(get_session()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=catalogue.csv"},
-    )
+    return attachment(csv_io.export_csv(get_session()), "catalogue.csv", "text/csv")
 
 
 def _render_dry_run(plan, token: str | None, status: int):

@@ -188,6 +188,18 @@ def pdf_table(rows, widths, *, header=False) -> Table:
     return table
 
 
+def totals_table(rows) -> Table:
+    """The right-aligned totals under a document's lines, a rule above the third row (the
+    total, after items and delivery)."""
+    table = Table(rows, colWidths=[60 * mm, 36 * mm], hAlign="RIGHT")
+    table.setStyle(
+        TableStyle(
+            [("LINEABOVE", (0, 2), (-1, 2), 0.8, colors.black), ("TOPPADDING", (0, 0), (-1, -1), 1)]
+        )
+    )
+    return table
+
+
 def _address_lines(order: Order, countries: dict[str, str]) -> list[str]:
     if order.delivery_method == "pickup":
         return [order.recipient, _("Picked up at the factory")]
@@ -299,13 +311,7 @@ def render_pdf(receipt: Receipt, *, locale: str, countries: dict[str, str]) -> b
                 write.money(receipt.net_amount, currency, bold=True),
             ],
         ]
-    totals_table = Table(totals, colWidths=[60 * mm, 36 * mm], hAlign="RIGHT")
-    totals_table.setStyle(
-        TableStyle(
-            [("LINEABOVE", (0, 2), (-1, 2), 0.8, colors.black), ("TOPPADDING", (0, 0), (-1, -1), 1)]
-        )
-    )
-    story += [totals_table, Spacer(0, 6 * mm), write(_("Payment"), size=12, bold=True)]
+    story += [totals_table(totals), Spacer(0, 6 * mm), write(_("Payment"), size=12, bold=True)]
 
     payments = []
     if receipt.paid_at is not None:

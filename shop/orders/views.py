@@ -11,7 +11,6 @@ that placed the order, tracked it or opened its signed link.
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -33,6 +32,7 @@ from shop.cart import service as cart_service
 from shop.cart.views import CART_ERRORS, current_cart, remember_count
 from shop.catalog.colours import colour_name
 from shop.db import get_session
+from shop.downloads import attachment
 from shop.extensions import limiter
 from shop.money import format_money
 from shop.orders import access, fulfilment, messages, receipt
@@ -277,14 +277,7 @@ def receipt_pdf(number: str):
     data = _receipt(number)
     pdf = receipt.render_pdf(data, locale=str(get_locale()), countries=dict(COUNTRIES))
     filename = f"receipt-{data.order.number}.pdf"
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return attachment(pdf, filename, "application/pdf")
 
 
 # --- the customer's actions --------------------------------------------------------------

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
-from shop.accounts.permissions import has_permission
-from shop.schools.models import School, SchoolMember
+from shop.schools.membership import can_manage_school
+from shop.schools.models import School
 
 SESSION_KEY = "unlocked_schools"
 MAX_REMEMBERED = 50
@@ -25,18 +25,6 @@ def get_school(session: Session, slug: str) -> School | None:
     return session.scalars(
         sa.select(School).where(School.slug == slug, School.active.is_(True))
     ).first()
-
-
-def is_school_admin(session: Session, user, school_id: int) -> bool:
-    """Whether ``user`` is one of the school's own admins (a ``SchoolMember``)."""
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-        return False
-    member_id = session.scalar(
-        sa.select(SchoolMember.id).where(
-            SchoolMember.school_id == school_id, SchoolMember.user_id == user.id
-        )
-    )
-    return member_id is not None
 
 
 def code_matches(school: School, code: str | None) -> bool:
@@ -59,10 +47,8 @@ def remember_unlocked(flask_session: MutableMapping, school_id: int) -> None:
 def can_see_shop(session: Session, school: School, *, user, flask_session) -> bool:
     """A public shop: anyone. A private one: unlocked in this browser, staff with
     ``schools.manage``, or the school's own admins."""
-    if not school.private:
-        return True
-    if is_unlocked(flask_session, school.id):
-        return True
-    if has_permission(user, "schools.manage"):
-        return True
-    return is_school_admin(session, user, school.id)
+    return (
+        not school.private
+        or is_unlocked(flask_session, school.id)
+        or can_manage_school(user, school, session)
+    )

@@ -12,13 +12,19 @@ from datetime import date
 
 from flask_babel import format_date
 from flask_babel import gettext as _
-from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Spacer, Table, TableStyle
+from reportlab.platypus import Spacer
 
 from shop.catalog.colours import colour_name
 from shop.orders.models import Order, OrderLine
-from shop.orders.receipt import Factory, Writer, new_document, pdf_table, seller_header
+from shop.orders.receipt import (
+    Factory,
+    Writer,
+    new_document,
+    pdf_table,
+    seller_header,
+    totals_table,
+)
 from shop.schools.invoices import factory_day, is_overdue
 from shop.schools.models import Invoice, School
 
@@ -165,13 +171,7 @@ def render_pdf(
             write.money(invoice.outstanding_amount, currency, bold=True),
         ],
     ]
-    totals_table = Table(totals, colWidths=[60 * mm, 36 * mm], hAlign="RIGHT")
-    totals_table.setStyle(
-        TableStyle(
-            [("LINEABOVE", (0, 2), (-1, 2), 0.8, colors.black), ("TOPPADDING", (0, 0), (-1, -1), 1)]
-        )
-    )
-    story += [totals_table, Spacer(0, 6 * mm), write(_("How to pay"), size=12, bold=True)]
+    story += [totals_table(totals), Spacer(0, 6 * mm), write(_("How to pay"), size=12, bold=True)]
     story.append(
         write(
             _(

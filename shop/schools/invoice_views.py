@@ -5,7 +5,7 @@ reveals nothing. The document is built in ``shop.schools.invoice_pdf``."""
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask import Response, abort, current_app, render_template
+from flask import abort, current_app, render_template
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from shop.accounts.forms import COUNTRIES
 from shop.accounts.permissions import has_permission
 from shop.db import get_session
+from shop.downloads import attachment
 from shop.i18n import shop_zone
 from shop.locales import localized
 from shop.orders.models import Order
@@ -85,11 +86,4 @@ def invoice_pdf(slug: str, number: str):
         school_name=localized(document.school, "name", locale),
         countries=dict(COUNTRIES),
     )
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="invoice-{document.invoice.number}.pdf"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return attachment(pdf, f"invoice-{document.invoice.number}.pdf", "application/pdf")

@@ -13,7 +13,6 @@ import secrets
 
 import sqlalchemy as sa
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
@@ -38,6 +37,7 @@ from shop.catalog import pricing
 from shop.catalog.models import Product
 from shop.checkout.service import BelowCardMinimum, NoSchoolDelivery, StockRanOut
 from shop.db import get_session, utcnow
+from shop.downloads import attachment
 from shop.exceptions import ShopError
 from shop.i18n import shop_zone
 from shop.locales import localized
@@ -232,22 +232,11 @@ def packing_csv(slug: str, class_name: str):
             )
         )
     filename = f"packing-{school.slug}-{_file_safe(class_name)}.csv"
-    return _csv_response(out.getvalue(), filename)
+    return attachment(out.getvalue().encode("utf-8"), filename, "text/csv")
 
 
 def _file_safe(text: str) -> str:
     return "".join(c if c.isascii() and c.isalnum() else "-" for c in text).strip("-") or "class"
-
-
-def _csv_response(text: str, filename: str) -> Response:
-    return Response(
-        text.encode("utf-8"),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 # --- roster orders ----------------------------------------------------------------------
@@ -261,7 +250,7 @@ def roster_template(slug: str):
     out = io.StringIO()
     out.write(BOM)
     csv.writer(out, lineterminator="\r\n").writerow(roster.template_header(catalogue))
-    return _csv_response(out.getvalue(), f"roster-{school.slug}.csv")
+    return attachment(out.getvalue().encode("utf-8"), f"roster-{school.slug}.csv", "text/csv")
 
 
 def _render_roster(school: School, form, *, text: str = "", preview=None, status: int = 200):

@@ -32,13 +32,14 @@ from shop.db import get_session, utcnow
 from shop.extensions import limiter
 from shop.pagination import parse_page
 from shop.schools import access, finder, sizing, uniform_list
+from shop.schools.labels import GENDER_LABELS, SEASON_LABELS
 from shop.schools.models import School
 from shop.schools.rounds import next_round
 
 bp = Blueprint("schools", __name__, url_prefix="/schools")
 
-SEASON_LABELS = {"summer": _l("Summer"), "winter": _l("Winter"), "pe": _l("PE")}
-GENDER_LABELS = {"boys": _l("Boys"), "girls": _l("Girls")}
+# The gender filter offers boys or girls; its empty choice means everyone.
+FILTER_GENDERS = {key: GENDER_LABELS[key] for key in ("boys", "girls")}
 
 
 class AccessCodeForm(FlaskForm):
@@ -167,7 +168,7 @@ def _render_shop(
         delivery_round=next_round(school, utcnow()),
         allowances=sizing.ALLOWANCES_CM,
         season_labels=SEASON_LABELS,
-        gender_labels=GENDER_LABELS,
+        gender_labels=FILTER_GENDERS,
         countries=dict(COUNTRIES),
         added=request.args.get("added") == "1",
     ), status
