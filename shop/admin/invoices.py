@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -29,12 +28,12 @@ from shop.admin.views import bp
 from shop.audit import service as audit
 from shop.db import get_session
 from shop.i18n import shop_today
-from shop.money import format_money
 from shop.orders.labels import PAYMENT_LABELS
 from shop.orders.models import Order
 from shop.pagination import paginate, parse_page
 from shop.schools import invoices
 from shop.schools.models import Invoice, InvoicePayment
+from shop.templating import money_filter
 
 PER_PAGE = 50
 STATUS_FILTERS = {
@@ -59,10 +58,6 @@ class RecordPaymentForm(FlaskForm):
             ),
         ],
     )
-
-
-def _money(amount: int, currency: str) -> str:
-    return format_money(amount, currency, str(get_locale()))
 
 
 def filtered_invoices(status: str, today: date) -> sa.Select:
@@ -157,7 +152,7 @@ def _problem(error: invoices.InvalidInvoicePayment, currency: str) -> str:
     if error.reason == "too_much":
         return _(
             "At most %(amount)s is outstanding on this invoice.",
-            amount=_money(error.outstanding, currency),
+            amount=money_filter(error.outstanding, currency),
         )
     if error.reason == "not_positive":
         return str(AMOUNT_PROBLEMS["not_positive"])
@@ -217,7 +212,7 @@ def invoice_record_payment(number: str):
     flash(
         _(
             "Recorded %(amount)s against invoice %(number)s.",
-            amount=_money(payment.amount, invoice.currency),
+            amount=money_filter(payment.amount, invoice.currency),
             number=invoice.number,
         ),
         "success",

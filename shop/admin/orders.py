@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -50,7 +49,7 @@ from shop.db import as_utc, get_session
 from shop.downloads import attachment
 from shop.exceptions import ShopError
 from shop.i18n import shop_zone
-from shop.money import SUPPORTED_CURRENCIES, format_money, to_decimal
+from shop.money import SUPPORTED_CURRENCIES, to_decimal
 from shop.orders import fulfilment, messages, numbers, transitions
 from shop.orders.carriers import carrier_name, tracking_url
 from shop.orders.labels import EVENT_LABELS, FULFILMENT_LABELS, PAYMENT_LABELS
@@ -60,6 +59,7 @@ from shop.payments import refunds
 from shop.payments.stripe_gateway import PaymentServiceUnavailable, RefundRefused, gateway
 from shop.schools.invoices import invoice_for_order
 from shop.spreadsheet import BOM, safe_cell
+from shop.templating import money_filter
 
 PER_PAGE = 50
 SEARCH_MAX_LENGTH = 100
@@ -447,10 +447,6 @@ AMOUNT_PROBLEMS = {
 }
 
 
-def _money(amount: int, currency: str) -> str:
-    return format_money(amount, currency, str(get_locale()))
-
-
 def describe(error: ShopError, order: Order) -> str:
     """A domain error as a sentence for the flash message."""
     if isinstance(error, transitions.IllegalTransition):
@@ -482,7 +478,7 @@ def describe(error: ShopError, order: Order) -> str:
     if isinstance(error, refunds.RefundTooLarge):
         return _(
             "At most %(amount)s can be refunded.",
-            amount=_money(error.refundable, error.currency),
+            amount=money_filter(error.refundable, error.currency),
         )
     if isinstance(error, refunds.InvalidReturn):
         return _("Return at most the pieces that were sold on each line and not returned yet.")
@@ -649,7 +645,7 @@ def order_cancel(number: str):
         flash(
             _(
                 "The order is cancelled and %(amount)s was refunded.",
-                amount=_money(order.refunded_amount, order.currency),
+                amount=money_filter(order.refunded_amount, order.currency),
             ),
             "success",
         )
@@ -717,7 +713,7 @@ def order_refund(number: str):
         # The same request key stays in the form: trying again cannot refund twice.
         return _refused(db, number, describe(error, order), **again)
     _audit(db, order, "refund", before, refund_amount=refund.amount, restocked=refund.restocked)
-    flash(_("Refunded %(amount)s.", amount=_money(refund.amount, order.currency)), "success")
+    flash(_("Refunded %(amount)s.", amount=money_filter(refund.amount, order.currency)), "success")
     return _back_to(number)
 
 

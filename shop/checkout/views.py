@@ -16,9 +16,9 @@ from shop.checkout import service
 from shop.checkout.forms import METHOD_LABELS, CheckoutForm
 from shop.db import get_session, utcnow
 from shop.i18n import current_currency
-from shop.money import format_money
 from shop.orders.access import remember_in_session
 from shop.payments.stripe_gateway import PaymentServiceUnavailable, gateway
+from shop.templating import money_filter
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
 
@@ -176,7 +176,7 @@ def place():
         flash(
             _(
                 "Card payments start at %(amount)s. Add more to your order.",
-                amount=format_money(error.minimum, error.currency, str(get_locale())),
+                amount=money_filter(error.minimum, error.currency),
             ),
             "error",
         )

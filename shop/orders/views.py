@@ -34,7 +34,6 @@ from shop.catalog.colours import colour_name
 from shop.db import get_session
 from shop.downloads import attachment
 from shop.extensions import limiter
-from shop.money import format_money
 from shop.orders import access, fulfilment, messages, receipt
 from shop.orders.carriers import carrier_name, tracking_url
 from shop.orders.forms import MessageForm, TrackForm
@@ -44,6 +43,7 @@ from shop.orders.numbers import normalise
 from shop.pagination import paginate, parse_page
 from shop.payments import refunds
 from shop.payments.stripe_gateway import PaymentServiceUnavailable, RefundRefused, gateway
+from shop.templating import money_filter
 
 bp = Blueprint("orders", __name__)
 
@@ -326,7 +326,7 @@ def cancel(number: str):
                 "Order %(number)s is cancelled. We refunded %(amount)s to your card; banks "
                 "usually show it within 5–10 days.",
                 number=order.number,
-                amount=format_money(refunded, order.currency, str(get_locale())),
+                amount=money_filter(refunded, order.currency),
             ),
             "success",
         )

@@ -35,15 +35,12 @@ from shop.catalog.seed import (
     convert_price,
 )
 from shop.db import utcnow
-from shop.money import format_money
-from shop.orders import transitions
 from shop.orders.demo import DemoOrder, build_demo_order, demo_line
 from shop.orders.models import Order
-from shop.schools.invoices import factory_day, invoice_number
+from shop.schools.invoices import new_invoice, record_payment
 from shop.schools.models import (
     DeliveryRound,
     Invoice,
-    InvoicePayment,
     School,
     SchoolMember,
     UniformItem,
@@ -553,30 +550,17 @@ def _round(school: School, days: int | None, now: datetime) -> DeliveryRound | N
 
 
 def _add_invoice(session, school: School, order: Order, paid_percent: int) -> Invoice:
-    """The invoice as ``issue_invoice`` writes it, dated when the order was placed (the
-    order is built in its state already, so no transition and no stock to sell)."""
+    """The invoice, dated when the order was placed (the order is built in its state
+    already, so no transition and no stock to sell), and part of it paid if asked."""
     issued = order.created_at + timedelta(minutes=4)
-    invoice = Invoice(
-        number=f"TMP-{order.number}",
-        order_id=order.id,
-        school_id=school.id,
-        issued_at=issued,
-        due_date=factory_day(issued) + timedelta(days=school.invoice_terms_days),
-        amount=order.total_amount,
-        currency=order.currency,
-    )
-    session.add(invoice)
-    session.flush()
-    invoice.number = invoice_number(factory_day(issued).year, invoice.id)
+    invoice = new_invoice(session, order, school, issued_at=issued)
     if paid_percent:
-        paid = order.total_amount * paid_percent // 100
-        paid_at = issued + timedelta(days=10)
-        reference = f"Bank transfer, {order.po_number} part 1"
-        invoice.paid_amount = paid
-        invoice.payments.append(
-            InvoicePayment(amount=paid, reference=reference, recorded_at=paid_at)
+        record_payment(
+            session,
+            invoice,
+            amount=order.total_amount * paid_percent // 100,
+            reference=f"Bank transfer, {order.po_number} part 1",
+            user=None,
+            now=issued + timedelta(days=10),
         )
-        note = f"{invoice.number}: {format_money(paid, invoice.currency)} ({reference})"
-        transitions.record(session, order, "invoice_payment", note=note, now=paid_at)
-    session.flush()
     return invoice

@@ -108,16 +108,32 @@ def issue_invoice(
 ) -> Invoice:
     """Invoice ``order`` to ``school``: the order awaits invoice payment and its held stock
     is sold. Raises (nothing changes) when the order is not waiting for payment."""
-    issued_on = factory_day(now, zone)
     transitions.move(
         session, order, "payment_status", "awaiting_invoice", note=order.po_number, now=now
     )
+    invoice = new_invoice(session, order, school, issued_at=now, zone=zone)
+    sell_stock(session, order)
+    session.flush()
+    return invoice
+
+
+def new_invoice(
+    session: Session,
+    order: Order,
+    school: School,
+    *,
+    issued_at: datetime,
+    zone: ZoneInfo | None = None,
+) -> Invoice:
+    """The invoice row for ``order``: numbered, due ``invoice_terms_days`` after the
+    factory day it is issued on."""
+    issued_on = factory_day(issued_at, zone)
     invoice = Invoice(
         # A placeholder as unique as the order, until the id gives the real number.
         number=f"TMP-{order.number}",
         order_id=order.id,
         school_id=school.id,
-        issued_at=now,
+        issued_at=issued_at,
         due_date=issued_on + timedelta(days=school.invoice_terms_days),
         amount=order.total_amount,
         currency=order.currency,
@@ -126,8 +142,6 @@ def issue_invoice(
     session.add(invoice)
     session.flush()
     invoice.number = invoice_number(issued_on.year, invoice.id)
-    sell_stock(session, order)
-    session.flush()
     return invoice
 
 

@@ -42,7 +42,6 @@ from shop.exceptions import ShopError
 from shop.i18n import shop_zone
 from shop.locales import localized
 from shop.mail import send_after_commit
-from shop.money import format_money
 from shop.orders.labels import FULFILMENT_LABELS, PAYMENT_LABELS
 from shop.orders.models import Order
 from shop.pagination import paginate, parse_page
@@ -53,6 +52,7 @@ from shop.schools.membership import can_manage_school, schools_for
 from shop.schools.models import Invoice, School, UniformItem
 from shop.schools.views import bp
 from shop.spreadsheet import BOM, safe_cell
+from shop.templating import money_filter
 
 ORDERS_PER_PAGE = 50
 # Rosters travel back in a form field on the preview page (for "confirm" and for fixing
@@ -326,13 +326,12 @@ def roster_preview(slug: str):
 
 def _refusal(error: ShopError) -> str:
     """A translated sentence for each refusal ``place_roster_order`` may raise."""
-    locale = _locale()
     if isinstance(error, invoices.CreditLimitExceeded):
         return _(
             "This order (%(total)s) is more than the school's remaining credit of "
             "%(available)s. Pay by card, or ask the factory about your credit limit.",
-            total=format_money(error.total, error.currency, locale),
-            available=format_money(error.available, error.currency, locale),
+            total=money_filter(error.total, error.currency),
+            available=money_filter(error.available, error.currency),
         )
     if isinstance(error, invoices.InvoiceNotAllowed):
         return _("This school cannot pay on invoice yet: choose card payment.")
@@ -351,7 +350,7 @@ def _refusal(error: ShopError) -> str:
     if isinstance(error, BelowCardMinimum):
         return _(
             "Card payments start at %(amount)s.",
-            amount=format_money(error.minimum, error.currency, locale),
+            amount=money_filter(error.minimum, error.currency),
         )
     if isinstance(error, NoSchoolDelivery):
         return _("There is no delivery round open for the school: ask the factory.")
