@@ -35,7 +35,7 @@ from shop.admin.catalog_forms import (
     split_list,
 )
 from shop.admin.views import bp
-from shop.audit.service import record, snapshot
+from shop.audit.service import record, record_changes, snapshot
 from shop.catalog.models import Category, PriceTier, Product, ProductImage, Variant
 from shop.catalog.search import clean_text, fold, refresh_search_text
 from shop.db import get_session
@@ -410,17 +410,15 @@ def product_edit(product_id: int):
             before = snapshot(product, PRODUCT_FIELDS)
             _apply_product_form(form, product)
             refresh_search_text(product)
-            after = snapshot(product, PRODUCT_FIELDS)
-            if before != after:
-                changed = [name for name in PRODUCT_FIELDS if before[name] != after[name]]
-                _audit(
-                    db,
-                    "product.update",
-                    "product",
-                    product.id,
-                    before={name: before[name] for name in changed},
-                    after={name: after[name] for name in changed},
-                )
+            record_changes(
+                db,
+                actor_user_id=current_user.id,
+                action="product.update",
+                target_type="product",
+                target_id=product.id,
+                before=before,
+                after=snapshot(product, PRODUCT_FIELDS),
+            )
             flash(_("Product saved."), "success")
             return redirect(url_for("admin.product_edit", product_id=product.id))
     status = 400 if request.method == "POST" else 200

@@ -41,7 +41,7 @@ from shop.admin.school_forms import (
     UniformItemForm,
 )
 from shop.admin.views import bp
-from shop.audit.service import record, snapshot
+from shop.audit.service import record, record_changes, snapshot
 from shop.catalog.models import Product
 from shop.catalog.pricing import base_tier
 from shop.catalog.search import clean_text, fold
@@ -130,18 +130,6 @@ class NotInvitable(ShopError):
     message = "That email belongs to a staff account; it cannot become a school admin."
 
 
-def _school_snapshot(school: School) -> dict:
-    values = snapshot(school, [name for name in SCHOOL_FIELDS if name != "grades"])
-    values["grades"] = list(school.grades or [])
-    return values
-
-
-def _item_snapshot(item: UniformItem) -> dict:
-    values = snapshot(item, [name for name in ITEM_FIELDS if name != "grades"])
-    values["grades"] = list(item.grades or [])
-    return values
-
-
 def _slug_taken(session: Session, slug: str, school_id: int | None) -> bool:
     query = sa.select(School.id).where(School.slug == slug)
     if school_id is not None:
@@ -173,7 +161,7 @@ def create_school(session: Session, actor: User, values: dict) -> School:
         action="school.create",
         target_type="school",
         target_id=school.id,
-        after=_school_snapshot(school),
+        after=snapshot(school, SCHOOL_FIELDS),
     )
     return school
 
@@ -188,22 +176,18 @@ def update_school(session: Session, actor: User, school: School, values: dict) -
         item.school_price_amount is not None for item in school.items
     ):
         raise CurrencyLocked()
-    before = _school_snapshot(school)
+    before = snapshot(school, SCHOOL_FIELDS)
     _apply(school, values)
     session.flush()
-    after = _school_snapshot(school)
-    changed = [name for name in SCHOOL_FIELDS if before[name] != after[name]]
-    if changed:
-        record(
-            session,
-            actor_user_id=actor.id,
-            action="school.update",
-            target_type="school",
-            target_id=school.id,
-            before={name: before[name] for name in changed},
-            after={name: after[name] for name in changed},
-        )
-    return changed
+    return record_changes(
+        session,
+        actor_user_id=actor.id,
+        action="school.update",
+        target_type="school",
+        target_id=school.id,
+        before=before,
+        after=snapshot(school, SCHOOL_FIELDS),
+    )
 
 
 def set_access_code(session: Session, actor: User, school: School, code: str) -> None:
@@ -297,7 +281,7 @@ def add_uniform_item(
         action="school.item_add",
         target_type="uniform_item",
         target_id=item.id,
-        after={"school_id": school.id, **_item_snapshot(item)},
+        after={"school_id": school.id, **snapshot(item, ITEM_FIELDS)},
     )
     return item
 
@@ -309,7 +293,7 @@ def update_uniform_item(
     changed."""
     school = item.school
     _check_product(school, product)
-    before = _item_snapshot(item)
+    before = snapshot(item, ITEM_FIELDS)
     item.product = product
     item.required = bool(values["required"])
     item.grades = _clean_grades(school, values.get("grades"))
@@ -318,20 +302,16 @@ def update_uniform_item(
     item.quantity_per_child = values["quantity_per_child"]
     item.school_price_amount = values.get("school_price_amount")
     session.flush()
-    after = _item_snapshot(item)
-    if before == after:
-        return False
-    changed = [name for name in ITEM_FIELDS if before[name] != after[name]]
-    record(
+    changed = record_changes(
         session,
         actor_user_id=actor.id,
         action="school.item_update",
         target_type="uniform_item",
         target_id=item.id,
-        before={name: before[name] for name in changed},
-        after={name: after[name] for name in changed},
+        before=before,
+        after=snapshot(item, ITEM_FIELDS),
     )
-    return True
+    return bool(changed)
 
 
 def remove_uniform_item(session: Session, actor: User, item: UniformItem) -> None:
@@ -341,7 +321,7 @@ def remove_uniform_item(session: Session, actor: User, item: UniformItem) -> Non
         action="school.item_remove",
         target_type="uniform_item",
         target_id=item.id,
-        before={"school_id": item.school_id, **_item_snapshot(item)},
+        before={"school_id": item.school_id, **snapshot(item, ITEM_FIELDS)},
     )
     school = item.school
     school.items.remove(item)

@@ -6,15 +6,43 @@ from sqlalchemy.orm import Session
 from shop.audit.models import AuditEntry
 
 
+def _plain(value):
+    if isinstance(value, str | int | float | bool | type(None)):
+        return value
+    if isinstance(value, list | tuple):  # a copy: later edits of the list must not show
+        return [_plain(item) for item in value]
+    return str(value)
+
+
 def snapshot(obj, fields) -> dict:
     """The named attributes of ``obj`` as JSON-friendly values (for ``before``/``after``)."""
-    values = {}
-    for name in fields:
-        value = getattr(obj, name)
-        values[name] = (
-            value if isinstance(value, str | int | float | bool | type(None)) else str(value)
+    return {name: _plain(getattr(obj, name)) for name in fields}
+
+
+def record_changes(
+    session: Session,
+    *,
+    actor_user_id: int | None,
+    action: str,
+    target_type: str,
+    target_id: str | int,
+    before: dict,
+    after: dict,
+) -> list[str]:
+    """Record only the fields that differ between two snapshots (nothing when none do);
+    returns their names."""
+    changed = [name for name in after if before.get(name) != after[name]]
+    if changed:
+        record(
+            session,
+            actor_user_id=actor_user_id,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            before={name: before.get(name) for name in changed},
+            after={name: after[name] for name in changed},
         )
-    return values
+    return changed
 
 
 def record(
