@@ -20,6 +20,8 @@ from PIL import Image, ImageOps
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 # The whole request may be a little larger than the file (the other fields, multipart).
 MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + 64 * 1024
+# The admin routes that take an image upload (and so a body up to MAX_REQUEST_BYTES).
+UPLOAD_ENDPOINTS = frozenset({"admin.image_upload", "admin.school_logo"})
 MAX_PIXELS = 40_000_000
 THUMBNAIL_SIZE = (400, 400)
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
 
+from shop import positions
 from shop.accounts.access import require_permission
 from shop.accounts.forms import EmptyForm
 from shop.accounts.permissions import has_permission
@@ -608,9 +609,10 @@ UPLOAD_ENDPOINT = "admin.image_upload"
 
 @bp.url_value_preprocessor
 def _upload_limit(endpoint, values):
-    """Runs before the app's CSRF check reads the body: only the upload route accepts a
-    body of a few megabytes (no global ``MAX_CONTENT_LENGTH`` needed)."""
-    if endpoint == UPLOAD_ENDPOINT:
+    """Runs before the app's CSRF check reads the body: only the image uploads (product
+    images, school logos) accept a body of a few megabytes (no global
+    ``MAX_CONTENT_LENGTH`` needed)."""
+    if endpoint in image_store.UPLOAD_ENDPOINTS:
         request.max_content_length = image_store.MAX_REQUEST_BYTES
 
 
@@ -686,13 +688,8 @@ def image_move(image_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     images = list(image.product.images)
-    index = images.index(image)
-    target = index - 1 if request.form.get("direction") == "up" else index + 1
-    if 0 <= target < len(images):
-        before = [i.id for i in images]
-        images[index], images[target] = images[target], images[index]
-        for position, each in enumerate(images):
-            each.position = position
+    before = [i.id for i in images]
+    if positions.move(images, image, request.form.get("direction", "")):
         _audit(
             db,
             "image.reorder",

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import generate_password_hash
 from wtforms.fields.choices import SelectChoice
 
+from shop import positions
 from shop.accounts import service as accounts
 from shop.accounts.access import require_permission
 from shop.accounts.forms import EmptyForm
@@ -331,14 +332,9 @@ def remove_uniform_item(session: Session, actor: User, item: UniformItem) -> Non
 def move_uniform_item(session: Session, actor: User, item: UniformItem, direction: str) -> bool:
     """Swap ``item`` with its neighbour above (``"up"``) or below; ``False`` at an end."""
     items = list(item.school.items)
-    index = items.index(item)
-    target = index - 1 if direction == "up" else index + 1
-    if not 0 <= target < len(items):
-        return False
     before = [each.id for each in items]
-    items[index], items[target] = items[target], items[index]
-    for position, each in enumerate(items):
-        each.position = position
+    if not positions.move(items, item, direction):
+        return False
     session.flush()
     record(
         session,
@@ -771,16 +767,6 @@ def school_code_clear(school_id: int):
     else:
         flash(_("Nothing changed: the school had no access code."))
     return redirect(_back(school, "#access"))
-
-
-LOGO_ENDPOINT = "admin.school_logo"
-
-
-@bp.url_value_preprocessor
-def _logo_upload_limit(endpoint, values):
-    """Only the logo upload accepts a body of a few megabytes (as product images)."""
-    if endpoint == LOGO_ENDPOINT:
-        request.max_content_length = image_store.MAX_REQUEST_BYTES
 
 
 @bp.post("/schools/<int:school_id>/logo")
