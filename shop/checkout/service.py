@@ -208,13 +208,12 @@ def school_delivery_option(session: Session, pricing: CartPricing, now: datetime
 
 def _school_delivery(session, summary, details, now):
     """The school an order is for and, when it goes with the school's delivery, the round."""
-    school = cart_school(session, summary.pricing)
     if details.delivery_method != "school":
-        return school, None
-    delivery_round = next_round(school, now) if school is not None else None
-    if delivery_round is None:
+        return cart_school(session, summary.pricing), None
+    option = school_delivery_option(session, summary.pricing, now)
+    if option is None:
         raise NoSchoolDelivery()
-    return school, delivery_round
+    return option
 
 
 def write_order(
