@@ -1,14 +1,16 @@
 """Settings: defaults, then ``instance/config.py``, then environment variables.
 
 Development needs nothing configured. Production (``SHOP_ENV=production``) refuses to
-start without a real ``SECRET_KEY``.
+start without a real ``SECRET_KEY``, Stripe keys, ``SHOP_BASE_URL`` and ``REDIS_URL``.
 """
 
 import os
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - a deliberate, documented dev default
+DEV_BASE_URL = "http://127.0.0.1:5000"
 DEV_STRIPE_KEYS = {  # localstripe's; worthless anywhere else
     "STRIPE_SECRET_KEY": "sk_test_sourcefront_dev",
     "STRIPE_PUBLISHABLE_KEY": "pk_test_sourcefront_dev",
@@ -24,6 +26,7 @@ ENV_SETTINGS = (
     "STRIPE_WEBHOOK_SECRET",
     "STRIPE_API_BASE",
     "STRIPE_JS_URL",
+    "STRIPE_TIMEOUT_SECONDS",
     "MAIL_SERVER",
     "MAIL_PORT",
     "MAIL_USE_TLS",
@@ -41,6 +44,9 @@ ENV_SETTINGS = (
     "TAX_RATE_PERCENT",
     "FACTORY_BANK_DETAILS",
     "INVOICE_ORDERS_TO_PRODUCTION",
+    "SHOP_BASE_URL",
+    "TRUSTED_HOSTS",
+    "TRUSTED_PROXY_COUNT",
 )
 
 
@@ -67,6 +73,8 @@ def default_settings(instance_path: Path) -> dict:
         "STRIPE_PUBLISHABLE_KEY": DEV_STRIPE_KEYS["STRIPE_PUBLISHABLE_KEY"],
         "STRIPE_WEBHOOK_SECRET": DEV_STRIPE_KEYS["STRIPE_WEBHOOK_SECRET"],
         "STRIPE_API_BASE": None,
+        # Each Stripe call gives up after this long in all, retries included (seconds).
+        "STRIPE_TIMEOUT_SECONDS": 8,
         # Unpaid orders hold their stock this long; then expire-reservations cancels them.
         "RESERVATION_MINUTES": 30,
         "FACTORY_PICKUP_ADDRESS": "Sourcefront Garment Factory, 18 Industrial Road, Foshan",
@@ -86,11 +94,18 @@ def default_settings(instance_path: Path) -> dict:
         # Orders a school pays on invoice go into production before the invoice is paid.
         "INVOICE_ORDERS_TO_PRODUCTION": True,
         "WTF_CSRF_TIME_LIMIT": None,
-        "SHOP_BASE_URL": "http://127.0.0.1:5000",
+        "SHOP_BASE_URL": DEV_BASE_URL,
+        # Hosts production answers (comma-separated; default: SHOP_BASE_URL's host).
+        # Development and tests answer any host.
+        "TRUSTED_HOSTS": None,
+        # Proxies in front of gunicorn whose X-Forwarded-For/-Proto are believed (nginx: 1).
+        "TRUSTED_PROXY_COUNT": 0,
         "RATE_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
         "RATE_LIMIT_PER_ADDRESS": "20 per 15 minutes",
         # Wrong access codes for one private school from one address.
         "RATE_LIMIT_SCHOOL_CODE": "10 per 15 minutes",
+        # Wrong access codes for one private school from all addresses together.
+        "RATE_LIMIT_SCHOOL_CODE_TOTAL": "30 per hour",
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -140,6 +155,12 @@ def check_settings(config) -> None:
     elif production and config["SECRET_KEY"] == DEV_SECRET_KEY:
         raise ConfigError("SECRET_KEY is the development default; set a real one.")
     config["SESSION_COOKIE_SECURE"] = production
+    check_host_settings(config, production=production)
+    if production and not config.get("REDIS_URL"):
+        raise ConfigError(
+            "REDIS_URL is not set. In production rate limits must be shared by every "
+            "worker and instance: set REDIS_URL, e.g. redis://127.0.0.1:6379/0."
+        )
     check_stripe_settings(config, production=production)
     check_receipt_settings(config)
     config["INVOICE_ORDERS_TO_PRODUCTION"] = _flag(config.get("INVOICE_ORDERS_TO_PRODUCTION"))
@@ -150,6 +171,35 @@ def _flag(value) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return bool(value)
+
+
+def check_host_settings(config, *, production: bool) -> None:
+    """``SHOP_BASE_URL`` (links in emails), ``TRUSTED_HOSTS`` and ``TRUSTED_PROXY_COUNT``.
+
+    Production answers only its own hosts (Flask's ``TRUSTED_HOSTS``; a foreign ``Host``
+    header gets a 400), by default the host of ``SHOP_BASE_URL``.
+    """
+    base = str(config.get("SHOP_BASE_URL") or "")
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"SHOP_BASE_URL must be an absolute URL like https://shop.example, not {base!r}."
+        )
+    if production and base == DEV_BASE_URL:
+        raise ConfigError(
+            "SHOP_BASE_URL is not set: links in emails are built on it and production "
+            "answers only its host. Set it to the shop's address, e.g. https://shop.example."
+        )
+    hosts = config.get("TRUSTED_HOSTS")
+    if isinstance(hosts, str):
+        hosts = [host.strip() for host in hosts.split(",") if host.strip()]
+    if not hosts:
+        hosts = [parts.hostname] if production else None
+    config["TRUSTED_HOSTS"] = hosts
+    count = str(config.get("TRUSTED_PROXY_COUNT") or 0).strip()
+    if not count.isdigit():
+        raise ConfigError("TRUSTED_PROXY_COUNT must be a whole number (0: no proxy, 1: nginx).")
+    config["TRUSTED_PROXY_COUNT"] = int(count)
 
 
 def check_stripe_settings(config, *, production: bool) -> None:

@@ -1,18 +1,30 @@
-"""Rate limits (Flask-Limiter; memory by default, Redis when ``REDIS_URL`` is set) and
-the page a refused visitor sees: when to try again, not a bare 429."""
+"""Rate limits (Flask-Limiter; memory by default, Redis when ``REDIS_URL`` is set, which
+production requires) and the page a refused visitor sees: when to try again, not a bare
+429. The page and the ``Retry-After`` header come from one number of seconds, so they
+always agree ("15 minutes" and 900), on every limited route.
+"""
 
 import math
 import time
+from datetime import UTC, datetime
 
-from flask import Flask
+from flask import Flask, current_app, g, make_response
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
+from limits import parse
 
 from shop.extensions import limiter
 
+DEFAULT_RETRY_SECONDS = 15 * 60
 
-def minutes_until(reset_at: float, now: float | None = None) -> int:
-    seconds = reset_at - (time.time() if now is None else now)
+
+def seconds_until(reset_at: float, now: float | None = None) -> int:
+    """Whole seconds until ``reset_at`` (at least 1), as ``Retry-After`` counts them."""
+    return max(1, int(reset_at - (time.time() if now is None else now)))
+
+
+def minutes_for(seconds: int) -> int:
+    """The minutes a person is told to wait: never less than the header says."""
     return max(1, math.ceil(seconds / 60))
 
 
@@ -20,14 +32,43 @@ def handle_rate_limited(error: RateLimitExceeded):
     from shop.errors import render_error
 
     current = limiter.current_limit
-    minutes = minutes_until(current.reset_at) if current else 15
-    return render_error(
-        429,
-        _("Too many attempts"),
-        _("Too many attempts. Try again in %(minutes)d minutes.", minutes=minutes),
+    seconds = seconds_until(current.reset_at) if current else DEFAULT_RETRY_SECONDS
+    g.retry_after = seconds
+    response = make_response(
+        render_error(
+            429,
+            _("Too many attempts"),
+            _("Too many attempts. Try again in %(minutes)d minutes.", minutes=minutes_for(seconds)),
+        )
     )
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def keep_retry_after(response):
+    """Flask-Limiter recomputes ``Retry-After`` a moment later (and may land a second
+    lower); this runs after it and puts back the number the page was written with."""
+    if "retry_after" in g:
+        response.headers["Retry-After"] = str(g.retry_after)
+    return response
+
+
+def exhausted_until(limit: str, key: str, endpoint: str) -> datetime | None:
+    """When a limit decorated on ``endpoint`` with ``key_func`` → ``key`` opens again,
+    if it is used up now (``None`` when tries are left). For showing a lockout to staff."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return None  # limits are off (some tests): nothing is ever used up
+    item = parse(limit)
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+    args = [prefix, key, endpoint] if prefix else [key, endpoint]
+    reset_at, remaining = limiter.limiter.get_window_stats(item, *args)
+    if remaining > 0:
+        return None
+    return datetime.fromtimestamp(reset_at, UTC)
 
 
 def init_app(app: Flask) -> None:
+    # Registered before the limiter's own after_request, so it runs after it.
+    app.after_request(keep_retry_after)
     limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, handle_rate_limited)

@@ -8,6 +8,14 @@
 - A request id for every request: a sane incoming ``X-Request-ID`` (from the proxy) or a
   fresh one, on ``g.request_id``, echoed in the response, stamped on every log record and
   shown on the 500 page so a customer can quote it.
+- Hosts and proxies: production answers only ``TRUSTED_HOSTS`` (default: the host of
+  ``SHOP_BASE_URL``); any other ``Host`` header gets a plain 400 before anything else
+  runs. ``X-Forwarded-For``/``-Proto`` are believed only from ``TRUSTED_PROXY_COUNT``
+  proxies (Werkzeug's ProxyFix; 0, the default, ignores them), so rate limits see the
+  visitor's address behind nginx and a visitor cannot forge one.
+- Production sends ``Strict-Transport-Security``. Pages for a signed-in user and pages
+  with personal data (account, cart, checkout, orders, tracking, admin) are sent with
+  ``Cache-Control: no-store``: no shared cache or back button keeps them.
 - CSRF: ``shop.extensions.csrf`` (Flask-WTF) refuses every POST without a valid token. The
   Stripe webhook (``POST /stripe/webhook``) will be the one exempt view
   (``@csrf.exempt``): Stripe cannot send a token, so it proves itself by the signature
@@ -25,6 +33,9 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 from flask.logging import default_handler, wsgi_errors_stream
+from flask_login import current_user
+from werkzeug.exceptions import SecurityError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shop.config import ConfigError
 
@@ -37,14 +48,33 @@ REAL_STRIPE_JS_ORIGIN = "https://js.stripe.com"
 REAL_STRIPE_EXTRA_SCRIPT = ("https://*.js.stripe.com",)
 REAL_STRIPE_EXTRA_FRAME = ("https://*.js.stripe.com", "https://hooks.stripe.com")
 LOG_FORMAT = "[%(asctime)s] %(levelname)s in %(module)s [%(request_id)s]: %(message)s"
+HSTS = "max-age=31536000"  # one year; production only (development runs on plain http)
+# Path prefixes whose pages show one person's data, even to a visitor not signed in.
+PERSONAL_PATHS = ("/account", "/admin", "/cart", "/checkout", "/orders", "/track")
+PUBLIC_FILES = ("static", "main.media")  # endpoints that serve the same file to everyone
 
 
 def init_app(app: Flask) -> None:
     # Fail at start-up, not on the first response, when a Stripe URL is not a URL.
     content_security_policy(app.config.get("STRIPE_JS_URL"), app.config.get("STRIPE_API_BASE"))
+    proxies = app.config["TRUSTED_PROXY_COUNT"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    app.before_request(refuse_untrusted_host)  # first: nothing else runs for a foreign host
     app.before_request(assign_request_id)
     app.after_request(set_security_headers)
     install_request_id_logging(app.logger)
+
+
+# --- hosts -------------------------------------------------------------------------------
+
+
+def refuse_untrusted_host():
+    """A ``Host`` outside ``TRUSTED_HOSTS``: Flask could not route the request, and no
+    link may be built on that host, so answer before any page (or ``url_for``) runs."""
+    if isinstance(request.routing_exception, SecurityError):
+        return Response("Unknown host.\n", status=400, mimetype="text/plain")
+    return None
 
 
 # --- request ids -------------------------------------------------------------------------
@@ -161,4 +191,19 @@ def set_security_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers[REQUEST_ID_HEADER] = request_id()
+    if config["SHOP_ENV"] == "production":
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    if "no-store" not in headers.get("Cache-Control", "") and is_personal():
+        headers["Cache-Control"] = "no-store"
     return response
+
+
+def is_personal() -> bool:
+    """Whether this response may show one person's data: anything a signed-in user sees
+    (but static files and uploads, the same for everyone), and the ``PERSONAL_PATHS``."""
+    if request.endpoint in PUBLIC_FILES:
+        return False
+    path = request.path
+    if any(path == prefix or path.startswith(prefix + "/") for prefix in PERSONAL_PATHS):
+        return True
+    return current_user.is_authenticated

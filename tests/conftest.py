@@ -30,6 +30,10 @@ PRODUCTION_SETTINGS = {
     "STRIPE_SECRET_KEY": "sk_test_production_like",
     "STRIPE_PUBLISHABLE_KEY": "pk_test_production_like",
     "STRIPE_WEBHOOK_SECRET": "whsec_production_like",
+    # Links in emails, and the one host production answers (the test client's).
+    "SHOP_BASE_URL": "http://localhost",
+    # Rate limits shared by every worker; Redis runs on loopback (database 15 for tests).
+    "REDIS_URL": "redis://127.0.0.1:6379/15",
 }
 
 

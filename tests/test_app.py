@@ -46,6 +46,24 @@ def test_production_refuses_to_start_without_stripe_keys(monkeypatch, tmp_path, 
         create_app()
 
 
+@pytest.mark.parametrize("missing", ["REDIS_URL", "SHOP_BASE_URL"])
+def test_production_refuses_to_start_without_redis_or_its_address(monkeypatch, tmp_path, missing):
+    """Without Redis every gunicorn worker would count rate limits on its own."""
+    production_env(monkeypatch, SHOP_INSTANCE_PATH=str(tmp_path))
+    monkeypatch.delenv(missing)
+    with pytest.raises(ConfigError, match=missing):
+        create_app()
+
+
+def test_development_keeps_rate_limits_in_memory(monkeypatch, tmp_path):
+    for name in ("SHOP_ENV", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SHOP_INSTANCE_PATH", str(tmp_path))
+    app = create_app()
+    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    app.extensions["sa_engine"].dispose()
+
+
 def test_a_live_stripe_key_is_never_sent_to_a_local_stand_in(monkeypatch, tmp_path):
     monkeypatch.setenv("SHOP_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_live_123")
@@ -183,14 +201,15 @@ def test_a_unique_clash_at_the_same_moment_is_a_409_page_and_nothing_is_saved(
     """Two staff saving the same new slug at once: the loser's save is undone and told so
     (the check-then-insert race; here the insert simply skips the check)."""
     from shop.catalog.models import Category
-    from shop.db import get_session
+    from shop.db import commits, get_session
 
     app = make_app(PROPAGATE_EXCEPTIONS=False)
     with session_factory(app) as session:
         session.add(Category(slug="polos", name="Polos"))
         session.commit()
 
-    @app.get("/clash")
+    @app.post("/clash")
+    @commits
     def clash():
         db = get_session()
         db.add(Category(slug="polos", name="Polos again"))
@@ -198,8 +217,46 @@ def test_a_unique_clash_at_the_same_moment_is_a_409_page_and_nothing_is_saved(
             db.flush()
         return "saved"
 
-    response = app.test_client().get("/clash")
+    response = app.test_client().post("/clash")
     assert response.status_code == 409
     assert "Saved by someone else first" in response.text
     with session_factory(app) as session:
         assert session.query(Category).filter_by(slug="polos").one().name == "Polos"
+
+
+def test_a_get_that_writes_is_an_error_and_nothing_is_saved(make_app, session_factory):
+    """GET never writes: a page that tries is refused (in tests; logged in production)
+    and its change rolled back."""
+    from shop.catalog.models import Category
+    from shop.db import WriteOnRead, get_session
+
+    app = make_app()
+
+    @app.get("/writes")
+    def writes():
+        get_session().add(Category(slug="sneaky", name="Sneaky"))
+        get_session().flush()
+        return "wrote"
+
+    with pytest.raises(WriteOnRead):
+        app.test_client().get("/writes")
+    with session_factory(app) as session:
+        assert session.query(Category).filter_by(slug="sneaky").count() == 0
+
+
+def test_a_post_that_does_not_commit_saves_nothing(make_app, session_factory):
+    """No commit behind a view's back: a POST view that changes data and does not commit
+    (nor say ``@commits``) keeps nothing."""
+    from shop.catalog.models import Category
+    from shop.db import get_session
+
+    app = make_app()
+
+    @app.post("/forgets")
+    def forgets():
+        get_session().add(Category(slug="forgotten", name="Forgotten"))
+        return "done"
+
+    assert app.test_client().post("/forgets").status_code == 200
+    with session_factory(app) as session:
+        assert session.query(Category).filter_by(slug="forgotten").count() == 0

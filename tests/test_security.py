@@ -2,6 +2,7 @@
 
 import io
 import logging
+import math
 import re
 from pathlib import Path
 
@@ -359,3 +360,231 @@ def test_preferences_keep_a_local_next(client):
         "/preferences", data={"locale": "ja", "currency": "JPY", "next": "/schools?q=north"}
     )
     assert response.headers["Location"] == "/schools?q=north"
+
+
+# --- hosts and links ---------------------------------------------------------------------
+# Every absolute link in an email is built on SHOP_BASE_URL, never on the Host header a
+# visitor sends (shop.links.external_url). Production answers only its own hosts.
+
+BASE = "https://shop.example"
+FOREIGN_HOST = {"Host": "evil.example"}
+
+
+def email_links(outbox) -> list[str]:
+    return [
+        url
+        for message in outbox()
+        for url in re.findall(r"https?://\S+", message.get_body(("plain",)).get_content())
+    ]
+
+
+@pytest.fixture
+def shop_on_base(make_app, session_factory):
+    from tests.accounts.helpers import make_user
+
+    app = make_app(SHOP_BASE_URL=BASE, SERVER_NAME=None)  # as deployed: no SERVER_NAME
+    with session_factory(app) as session:
+        make_user(session)
+    return app
+
+
+def test_a_reset_asked_for_with_a_foreign_host_links_to_the_shop(shop_on_base, outbox):
+    client = shop_on_base.test_client()
+    response = client.post(
+        "/account/reset", data={"email": "ann@example.com"}, headers=FOREIGN_HOST
+    )
+    assert response.status_code == 302
+    [link] = email_links(outbox)
+    assert link.startswith(f"{BASE}/account/reset/")
+
+
+def test_registration_emails_link_to_the_shop_whatever_the_host(shop_on_base, outbox):
+    client = shop_on_base.test_client()
+    for email in ("new@example.com", "ann@example.com"):  # a new account, then a taken one
+        client.post(
+            "/account/register",
+            data={
+                "name": "N",
+                "email": email,
+                "password": "x" * 12 + "q7",
+                "confirm": "x" * 12 + "q7",
+            },
+            headers=FOREIGN_HOST,
+        )
+    confirm, exists = email_links(outbox)
+    assert confirm.startswith(f"{BASE}/account/confirm/")
+    assert exists == f"{BASE}/account/reset"
+
+
+def sign_in_on_foreign_host(client, email="ann@example.com"):
+    """Cookies follow the host, so the whole visit happens on the foreign one."""
+    from tests.accounts.helpers import PASSWORD
+
+    response = client.post(
+        "/account/login", data={"email": email, "password": PASSWORD}, headers=FOREIGN_HOST
+    )
+    assert response.status_code == 302
+
+
+def test_an_email_change_link_goes_to_the_shop_whatever_the_host(shop_on_base, outbox):
+    client = shop_on_base.test_client()
+    sign_in_on_foreign_host(client)
+    client.post("/account/email", data={"email": "ann.new@example.com"}, headers=FOREIGN_HOST)
+    [link] = email_links(outbox)
+    assert link.startswith(f"{BASE}/account/email/")
+
+
+def test_a_staff_invitation_links_to_the_shop_whatever_the_host(make_app, session_factory, outbox):
+    from tests.accounts.helpers import make_user
+
+    app = make_app(SHOP_BASE_URL=BASE, SERVER_NAME=None)
+    with session_factory(app) as session:
+        make_user(session, email="owner@factory.example", role="owner")
+    client = app.test_client()
+    sign_in_on_foreign_host(client, email="owner@factory.example")
+    response = client.post(
+        "/admin/staff/invite",
+        data={"email": "mei@factory.example", "name": "Mei", "role": "warehouse"},
+        headers=FOREIGN_HOST,
+    )
+    assert response.status_code == 302
+    [link] = email_links(outbox)
+    assert link.startswith(f"{BASE}/account/reset/")
+
+
+def test_production_refuses_a_foreign_host(make_app):
+    app = make_app(**PRODUCTION_SETTINGS)
+    client = app.test_client()
+    refused = client.get("/", headers=FOREIGN_HOST)
+    assert refused.status_code == 400
+    assert "evil.example" not in refused.text
+    assert (
+        client.post(
+            "/account/reset", data={"email": "a@example.com"}, headers=FOREIGN_HOST
+        ).status_code
+        == 400
+    )
+    assert client.get("/").status_code == 200  # the configured host (SHOP_BASE_URL's)
+
+
+def test_production_trusts_the_hosts_it_is_told(make_app):
+    app = make_app(**{**PRODUCTION_SETTINGS, "TRUSTED_HOSTS": "localhost, www.shop.example"})
+    client = app.test_client()
+    assert client.get("/", headers={"Host": "www.shop.example"}).status_code == 200
+    assert client.get("/").status_code == 200
+    assert client.get("/", headers=FOREIGN_HOST).status_code == 400
+
+
+def test_development_answers_any_host(client):
+    assert client.get("/", headers=FOREIGN_HOST).status_code == 200
+
+
+def test_production_needs_a_shop_base_url(make_app):
+    settings = {**PRODUCTION_SETTINGS}
+    settings.pop("SHOP_BASE_URL")
+    with pytest.raises(ConfigError, match="SHOP_BASE_URL"):
+        make_app(**settings)
+    with pytest.raises(ConfigError, match="SHOP_BASE_URL"):
+        make_app(**{**PRODUCTION_SETTINGS, "SHOP_BASE_URL": "shop.example"})
+
+
+def test_proxy_headers_are_ignored_without_a_trusted_proxy(make_app):
+    """A visitor forging X-Forwarded-For changes nothing: the limit follows the socket."""
+    client = make_app(RATE_LIMIT_PER_ADDRESS="1 per 15 minutes").test_client()
+    first = client.post(
+        "/account/reset",
+        data={"email": "a@example.com"},
+        headers={"X-Forwarded-For": "203.0.113.1"},
+    )
+    forged = client.post(
+        "/account/reset",
+        data={"email": "a@example.com"},
+        headers={"X-Forwarded-For": "203.0.113.2"},
+    )
+    assert (first.status_code, forged.status_code) == (302, 429)
+
+
+def test_behind_one_trusted_proxy_each_visitor_has_their_own_limit(make_app):
+    app = make_app(RATE_LIMIT_PER_ADDRESS="1 per 15 minutes", TRUSTED_PROXY_COUNT="1")
+    client = app.test_client()  # every request comes from the proxy, 127.0.0.1
+
+    def reset_from(visitor: str):
+        return client.post(
+            "/account/reset",
+            data={"email": "a@example.com"},
+            headers={"X-Forwarded-For": visitor, "X-Forwarded-Proto": "https"},
+        )
+
+    assert reset_from("203.0.113.1").status_code == 302
+    assert reset_from("203.0.113.2").status_code == 302  # another visitor, not locked out
+    assert reset_from("203.0.113.1").status_code == 429
+    # only the last hop is believed: a visitor prepending an address gains nothing
+    assert reset_from("198.51.100.7, 203.0.113.2").status_code == 429
+
+
+def test_behind_a_proxy_links_on_the_page_follow_the_forwarded_scheme(make_app):
+    app = make_app(TRUSTED_PROXY_COUNT="1")
+
+    @app.get("/scheme")
+    def scheme():
+        from flask import request
+
+        return request.scheme
+
+    response = app.test_client().get("/scheme", headers={"X-Forwarded-Proto": "https"})
+    assert response.text == "https"
+
+
+# --- transport and caching ---------------------------------------------------------------
+
+
+def test_production_sends_hsts(make_app):
+    response = make_app(**PRODUCTION_SETTINGS).test_client().get("/")
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_development_sends_no_hsts(client):
+    assert "Strict-Transport-Security" not in client.get("/").headers
+
+
+def test_pages_for_a_signed_in_user_are_not_stored(client, session):
+    from tests.accounts.helpers import login, make_user
+
+    make_user(session)
+    assert client.get("/products").headers.get("Cache-Control") is None  # public, cacheable
+    login(client)
+    for path in ("/products", "/account", "/"):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path
+    with client.get("/static/css/shop.css") as static:
+        assert "no-store" not in static.headers.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize("path", ["/cart", "/track", "/account/login", "/orders/NOSUCH"])
+def test_pages_with_personal_data_are_not_stored_for_guests_either(client, path):
+    assert client.get(path).headers["Cache-Control"] == "no-store"
+
+
+# --- refused by a rate limit: the page and Retry-After agree ------------------------------
+
+
+def minutes_on(page: str) -> int:
+    return int(re.search(r"Try again in (\d+) minutes?", page).group(1))
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/account/reset", {"email": "a@example.com"}),
+        ("/track", {"number": "SF-NOSUCH", "email": "a@example.com"}),
+        ("/account/login", {"email": "a@example.com", "password": "wrong password"}),
+    ],
+)
+def test_the_429_page_and_retry_after_say_the_same(make_app, path, data):
+    client = make_app(
+        RATE_LIMIT_PER_ADDRESS="1 per 15 minutes", RATE_LIMIT_PER_ACCOUNT="1 per 15 minutes"
+    ).test_client()
+    client.post(path, data=data)
+    refused = client.post(path, data=data)
+    assert refused.status_code == 429
+    retry_after = int(refused.headers["Retry-After"])
+    assert minutes_on(refused.text) == math.ceil(retry_after / 60) == 15

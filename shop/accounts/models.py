@@ -24,12 +24,19 @@ class User(UserMixin, Base):
     email_confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     # Customers choose whether "your order entered production" emails are welcome.
     production_updates: Mapped[bool] = mapped_column(default=False)
+    # Part of the id in every session and remember-me cookie (``get_id``): bumping it
+    # (sign-out, password change or reset, "sign out of all devices") ends them all.
+    session_version: Mapped[int] = mapped_column(default=0)
 
     addresses: Mapped[list["Address"]] = relationship(
         back_populates="user",
         order_by=lambda: Address.id,
         cascade="all, delete-orphan",
     )
+
+    def get_id(self) -> str:
+        """Flask-Login's id for the session and remember-me cookies: ``"<id>:<version>"``."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts

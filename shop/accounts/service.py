@@ -59,12 +59,14 @@ def check_password_rules(password: str) -> None:
 
 def register_user(session: Session, *, email: str, password: str, name: str) -> User | None:
     """Create a customer; ``None`` when the email is taken (the caller answers the same
-    way either way, and emails the owner of the address instead)."""
+    way either way, and emails the owner of the address instead). The password is hashed
+    either way, so a taken address answers no faster than a new one."""
     check_password_rules(password)
     email = normalise_email(email)
+    password_hash = passwords.hash_password(password)
     if get_user_by_email(session, email) is not None:
         return None
-    user = User(email=email, name=name.strip(), password_hash=passwords.hash_password(password))
+    user = User(email=email, name=name.strip(), password_hash=password_hash)
     session.add(user)
     session.flush()
     return user
@@ -87,16 +89,26 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
-def set_password(user: User, password: str) -> None:
+def end_sessions(session: Session, user: User) -> None:
+    """End every session and remember-me cookie of ``user``, in every browser: their id
+    carries the session version (``User.get_id``), bumped here in one atomic UPDATE.
+    A browser that should stay signed in signs in again with the new id."""
+    user.session_version = User.session_version + 1
+    session.flush()  # the UPDATE runs now; the next read of the attribute loads the new value
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """A new password ends every session of the account (``end_sessions``)."""
     check_password_rules(password)
     user.password_hash = passwords.hash_password(password)
+    end_sessions(session, user)
 
 
-def change_password(user: User, current: str, new: str) -> bool:
+def change_password(session: Session, user: User, current: str, new: str) -> bool:
     """``False`` when ``current`` is wrong (nothing changes)."""
     if not passwords.verify_password(user.password_hash, current):
         return False
-    set_password(user, new)
+    set_password(session, user, new)
     return True
 
 
@@ -108,7 +120,7 @@ def reset_password_with_token(session: Session, secret_key: str, token: str, pas
     """Set a new password from a reset link; raises ``tokens.InvalidToken`` or
     ``WeakPassword``. The old link stops working because the hash it is bound to changed."""
     user = user_for_reset_token(session, secret_key, token)
-    set_password(user, password)
+    set_password(session, user, password)
     return user
 
 

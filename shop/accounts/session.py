@@ -1,4 +1,12 @@
-"""Flask-Login wiring: who the current user is, and where anonymous visitors go."""
+"""Flask-Login wiring: who the current user is, and where anonymous visitors go.
+
+The id Flask-Login keeps in the session and in the remember-me cookie is
+``"<user id>:<session version>"`` (``User.get_id``). A cookie whose version is not the
+account's current one is refused, so bumping the version (``service.end_sessions``) ends
+every session and remember-me cookie of the account at once, copies included.
+"""
+
+import re
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
@@ -6,13 +14,20 @@ from flask_babel import lazy_gettext as _l
 from shop.accounts.models import User
 from shop.db import get_session
 from shop.extensions import login_manager
+from shop.inputs import parse_id
+
+SESSION_ID = re.compile(r"(\d{1,18}):(\d{1,18})")
 
 
 def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+    match = SESSION_ID.fullmatch(user_id or "")
+    if match is None:  # includes bare ids from before session versions
         return None
-    user = get_session().get(User, int(user_id))
-    return user if user is not None and user.active else None
+    user_key = parse_id(match.group(1))
+    user = get_session().get(User, user_key) if user_key is not None else None
+    if user is None or not user.active or user.session_version != int(match.group(2)):
+        return None
+    return user
 
 
 def init_login(app: Flask) -> None:

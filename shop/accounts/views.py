@@ -13,7 +13,9 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
+from flask_login.config import COOKIE_NAME
 
 from shop.accounts import service, tokens
 from shop.accounts.access import require_login
@@ -31,8 +33,9 @@ from shop.accounts.forms import (
     ResetRequestForm,
 )
 from shop.cart import service as cart_service
-from shop.db import get_session
+from shop.db import commits, get_session
 from shop.extensions import limiter
+from shop.links import external_url
 from shop.mail import send_email
 from shop.orders.access import SESSION_KEY as ORDERS_SESSION_KEY
 from shop.urls import safe_next_path
@@ -49,11 +52,15 @@ def _account_limit() -> str:
 
 
 def _login_account_key() -> str:
+    """Wrong passwords are counted per account AND address: whoever guesses at an
+    account from one address cannot lock its holder out of their own devices. (The
+    per-address limit still caps every address over all accounts.)"""
     raw = request.form.get("email", "")
     try:
-        return "login:" + service.normalise_email(raw)
+        account = service.normalise_email(raw).casefold()
     except service.InvalidEmail:
-        return "login:" + raw.strip().casefold()[:254]
+        account = raw.strip().casefold()[:254]
+    return f"login:{get_remote_address()}:{account}"
 
 
 def _login_failed(response) -> bool:
@@ -85,6 +92,7 @@ def register():
 
 
 @bp.post("/register")
+@commits
 @limiter.limit(_address_limit, methods=["POST"])
 def register_submit():
     form = RegisterForm()
@@ -94,14 +102,10 @@ def register_submit():
     email = service.normalise_email(form.email.data)
     user = service.register_user(db, email=email, password=form.password.data, name=form.name.data)
     if user is not None:
-        link = url_for(
-            "accounts.confirm",
-            token=service.confirm_email_token(_secret(), user),
-            _external=True,
-        )
+        link = external_url("accounts.confirm", token=service.confirm_email_token(_secret(), user))
         send_email(email, _("Welcome to Sourcefront"), "account_confirm", user=user, link=link)
     else:
-        link = url_for("accounts.reset", _external=True)
+        link = external_url("accounts.reset")
         send_email(email, _("You already have a Sourcefront account"), "account_exists", link=link)
     flash(
         _("Check your inbox: we sent a message to %(email)s to continue.", email=email), "success"
@@ -111,13 +115,27 @@ def register_submit():
 
 @bp.get("/confirm/<token>")
 def confirm(token: str):
+    """The link in the welcome email opens a page with one button: opening a link (or a
+    mail scanner fetching it) changes nothing."""
+    return render_template(
+        "accounts/confirm_link.html",
+        form=EmptyForm(),
+        action=url_for("accounts.confirm_submit", token=token),
+        button=_("Confirm my email address"),
+    )
+
+
+@bp.post("/confirm/<token>")
+def confirm_submit(token: str):
+    db = get_session()
     try:
-        user = service.confirm_email(get_session(), _secret(), token)
+        user = service.confirm_email(db, _secret(), token)
     except tokens.InvalidToken:
         flash(_("That link has expired or was already used."), "error")
         return redirect(url_for("accounts.login"))
     if not current_user.is_authenticated and user.active:
         sign_in(user)
+    db.commit()
     flash(_("Your email address is confirmed."), "success")
     return redirect(url_for("accounts.account"))
 
@@ -129,6 +147,7 @@ def login():
 
 
 @bp.post("/login")
+@commits
 @limiter.limit(_address_limit, methods=["POST"], deduct_when=_login_failed)
 @limiter.limit(
     _account_limit, methods=["POST"], key_func=_login_account_key, deduct_when=_login_failed
@@ -154,12 +173,30 @@ def login_submit():
 
 
 @bp.post("/logout")
+@commits
 def logout():
+    """Sign out, and end the account's sessions everywhere: a session or remember-me
+    cookie copied from this browser must not outlive the sign-out (see README)."""
     if EmptyForm().validate_on_submit():
+        if current_user.is_authenticated:
+            service.end_sessions(get_session(), current_user._get_current_object())
         logout_user()
         session.clear()
         flash(_("You are signed out."), "success")
     return redirect(url_for("catalog.home"))
+
+
+@bp.post("/sign-out-everywhere")
+@commits
+@require_login
+def sign_out_everywhere():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    service.end_sessions(get_session(), current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash(_("You are signed out on every device, this one included."), "success")
+    return redirect(url_for("accounts.login"))
 
 
 @bp.get("/reset")
@@ -168,6 +205,7 @@ def reset():
 
 
 @bp.post("/reset")
+@commits
 @limiter.limit(_address_limit, methods=["POST"])
 def reset_submit():
     form = ResetRequestForm()
@@ -176,9 +214,7 @@ def reset_submit():
     email = service.normalise_email(form.email.data)
     user = service.get_user_by_email(get_session(), email)
     if user is not None and user.active:
-        link = url_for(
-            "accounts.reset_with_token", token=service.reset_token(_secret(), user), _external=True
-        )
+        link = external_url("accounts.reset_with_token", token=service.reset_token(_secret(), user))
         send_email(
             email, _("Reset your Sourcefront password"), "account_reset", user=user, link=link
         )
@@ -203,6 +239,7 @@ def reset_with_token(token: str):
 
 
 @bp.post("/reset/<token>")
+@commits
 @limiter.limit(_address_limit, methods=["POST"])
 def reset_with_token_submit(token: str):
     form = NewPasswordForm()
@@ -252,6 +289,7 @@ def _render_account(status: int = 200, **forms):
 
 
 @bp.post("/profile")
+@commits
 @require_login
 def profile_submit():
     form = ProfileForm()
@@ -263,16 +301,16 @@ def profile_submit():
 
 
 @bp.post("/email")
+@commits
 @require_login
 def email_submit():
     form = EmailChangeForm()
     if not form.validate_on_submit():
         return _render_account(400, email_form=form)
     new_email = service.normalise_email(form.email.data)
-    link = url_for(
+    link = external_url(
         "accounts.email_confirm",
         token=service.email_change_token(_secret(), current_user, new_email),
-        _external=True,
     )
     send_email(new_email, _("Confirm your new email address"), "account_email_change", link=link)
     flash(
@@ -284,29 +322,48 @@ def email_submit():
 
 @bp.get("/email/<token>")
 def email_confirm(token: str):
+    return render_template(
+        "accounts/confirm_link.html",
+        form=EmptyForm(),
+        action=url_for("accounts.email_confirm_submit", token=token),
+        button=_("Use this email address"),
+    )
+
+
+@bp.post("/email/<token>")
+def email_confirm_submit(token: str):
+    db = get_session()
     try:
-        service.apply_email_change(get_session(), _secret(), token)
+        service.apply_email_change(db, _secret(), token)
     except (tokens.InvalidToken, service.InvalidEmail):
         flash(_("That link has expired or was already used."), "error")
         return redirect(url_for("accounts.account"))
+    db.commit()
     flash(_("Your email address is changed."), "success")
     return redirect(url_for("accounts.account"))
 
 
 @bp.post("/password")
+@commits
 @require_login
 def password_submit():
     form = PasswordChangeForm()
     if not form.validate_on_submit():
         return _render_account(400, password_form=form)
-    if not service.change_password(current_user, form.current.data, form.password.data):
+    user = current_user._get_current_object()
+    if not service.change_password(get_session(), user, form.current.data, form.password.data):
         form.current.errors.append(_("That is not your current password."))
         return _render_account(400, password_form=form)
-    flash(_("Your password is changed."), "success")
+    # Every other session ended with the old password; this browser signs in again with
+    # the new session version (and a new remember-me cookie if it had one).
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
+    login_user(user, remember=remembered)
+    flash(_("Your password is changed. Other devices are signed out."), "success")
     return redirect(url_for("accounts.account"))
 
 
 @bp.post("/notifications")
+@commits
 @require_login
 def notifications_submit():
     form = NotificationsForm()
@@ -321,6 +378,7 @@ def notifications_submit():
 
 
 @bp.post("/addresses")
+@commits
 @require_login
 def address_submit():
     form = AddressForm()
@@ -351,6 +409,7 @@ def address_edit(address_id: int):
 
 
 @bp.post("/addresses/<int:address_id>/edit")
+@commits
 @require_login
 def address_edit_submit(address_id: int):
     address = service.get_own_address(get_session(), current_user, address_id)
@@ -370,6 +429,7 @@ def address_edit_submit(address_id: int):
 
 
 @bp.post("/addresses/<int:address_id>/delete")
+@commits
 @require_login
 def address_delete(address_id: int):
     if EmptyForm().validate_on_submit() and service.remove_address(

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import generate_password_hash
 from wtforms.fields.choices import SelectChoice
 
-from shop import positions
+from shop import limits, positions
 from shop.accounts import service as accounts
 from shop.accounts.access import require_permission
 from shop.accounts.forms import EmptyForm
@@ -46,12 +46,13 @@ from shop.audit.service import record, record_changes, snapshot
 from shop.catalog.models import Product
 from shop.catalog.pricing import base_tier
 from shop.catalog.search import clean_text, fold
-from shop.db import as_utc, get_session
+from shop.db import as_utc, commits, get_session
 from shop.exceptions import ShopError
 from shop.i18n import shop_zone
 from shop.money import to_decimal
 from shop.orders.models import Order
 from shop.pagination import paginate, parse_page
+from shop.schools import access as school_access
 from shop.schools.labels import GENDER_LABELS, SEASON_LABELS
 from shop.schools.models import DeliveryRound, School, SchoolMember, UniformItem
 
@@ -642,8 +643,21 @@ def _render_school(
             thumb=image_store.thumbnail_path,
             zone_name=str(shop_zone()),
             empty_form=EmptyForm(formdata=None),
+            code_locked_until=_code_locked_until(school),
         ),
         status,
+    )
+
+
+def _code_locked_until(school: School) -> datetime | None:
+    """When parents may try the access code again, if wrong tries from every address
+    together used up ``RATE_LIMIT_SCHOOL_CODE_TOTAL``; ``None`` when it is open."""
+    if not school.private:
+        return None
+    return limits.exhausted_until(
+        current_app.config["RATE_LIMIT_SCHOOL_CODE_TOTAL"],
+        school_access.code_tries_key(school.slug),
+        school_access.UNLOCK_ENDPOINT,
     )
 
 
@@ -697,6 +711,7 @@ def school_list():
 
 
 @bp.route("/schools/new", methods=["GET", "POST"])
+@commits
 @require_permission("schools.manage")
 def school_new():
     db = get_session()
@@ -715,6 +730,7 @@ def school_new():
 
 
 @bp.route("/schools/<int:school_id>", methods=["GET", "POST"])
+@commits
 @require_permission("schools.manage")
 def school_edit(school_id: int):
     db = get_session()
@@ -743,6 +759,7 @@ def school_edit(school_id: int):
 
 
 @bp.post("/schools/<int:school_id>/code")
+@commits
 @require_permission("schools.manage")
 def school_code_set(school_id: int):
     db = get_session()
@@ -756,6 +773,7 @@ def school_code_set(school_id: int):
 
 
 @bp.post("/schools/<int:school_id>/code/clear")
+@commits
 @require_permission("schools.manage")
 def school_code_clear(school_id: int):
     db = get_session()
@@ -799,6 +817,7 @@ def school_logo(school_id: int):
 
 
 @bp.post("/schools/<int:school_id>/items")
+@commits
 @require_permission("schools.manage")
 def school_item_add(school_id: int):
     db = get_session()
@@ -821,6 +840,7 @@ def school_item_add(school_id: int):
 
 
 @bp.route("/schools/<int:school_id>/items/<int:item_id>", methods=["GET", "POST"])
+@commits
 @require_permission("schools.manage")
 def school_item_edit(school_id: int, item_id: int):
     db = get_session()
@@ -858,6 +878,7 @@ def school_item_edit(school_id: int, item_id: int):
 
 
 @bp.post("/schools/<int:school_id>/items/<int:item_id>/delete")
+@commits
 @require_permission("schools.manage")
 def school_item_remove(school_id: int, item_id: int):
     db = get_session()
@@ -872,6 +893,7 @@ def school_item_remove(school_id: int, item_id: int):
 
 
 @bp.post("/schools/<int:school_id>/items/<int:item_id>/move")
+@commits
 @require_permission("schools.manage")
 def school_item_move(school_id: int, item_id: int):
     db = get_session()
@@ -888,6 +910,7 @@ def school_item_move(school_id: int, item_id: int):
 
 
 @bp.post("/schools/<int:school_id>/rounds")
+@commits
 @require_permission("schools.manage")
 def school_round_add(school_id: int):
     db = get_session()
@@ -918,6 +941,7 @@ def school_round_add(school_id: int):
 
 
 @bp.post("/schools/<int:school_id>/rounds/<int:round_id>/delete")
+@commits
 @require_permission("schools.manage")
 def school_round_delete(school_id: int, round_id: int):
     db = get_session()
@@ -941,6 +965,7 @@ def school_round_delete(school_id: int, round_id: int):
 
 
 @bp.post("/schools/<int:school_id>/admins")
+@commits
 @require_permission("schools.manage")
 def school_admin_invite(school_id: int):
     db = get_session()
@@ -984,6 +1009,7 @@ def school_admin_invite(school_id: int):
 
 
 @bp.post("/schools/<int:school_id>/admins/<int:member_id>/delete")
+@commits
 @require_permission("schools.manage")
 def school_admin_remove(school_id: int, member_id: int):
     db = get_session()

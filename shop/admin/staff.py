@@ -32,9 +32,11 @@ from shop.admin.staff_forms import ROLE_LABELS, InviteForm, RoleForm
 from shop.admin.views import bp
 from shop.audit.models import AuditEntry
 from shop.audit.service import record, snapshot
-from shop.db import get_session
+from shop.db import commits, get_session
 from shop.exceptions import ShopError
 from shop.i18n import shop_zone
+from shop.inputs import parse_id
+from shop.links import external_url
 from shop.mail import send_email
 from shop.pagination import paginate, parse_page
 
@@ -204,8 +206,7 @@ def _member_or_404(user_id: int) -> User:
 
 def _set_password_link(user: User) -> str:
     token = accounts.reset_token(current_app.config["SECRET_KEY"], user)
-    path = url_for("accounts.reset_with_token", token=token)
-    return current_app.config["SHOP_BASE_URL"].rstrip("/") + path
+    return external_url("accounts.reset_with_token", token=token)
 
 
 def send_invitation(
@@ -237,6 +238,7 @@ def staff():
 
 
 @bp.post("/staff/invite")
+@commits
 @require_permission("staff.manage")
 def staff_invite():
     db = get_session()
@@ -274,6 +276,7 @@ def staff_invite():
 
 
 @bp.post("/staff/<int:user_id>/role")
+@commits
 @require_permission("staff.manage")
 def staff_role(user_id: int):
     db = get_session()
@@ -296,6 +299,7 @@ def staff_role(user_id: int):
 
 
 @bp.post("/staff/<int:user_id>/deactivate")
+@commits
 @require_permission("staff.manage")
 def staff_deactivate(user_id: int):
     db = get_session()
@@ -346,10 +350,7 @@ def audit_query(*, actor_id: int | None, action: str, date_from, date_to, zone) 
 @require_permission("staff.manage")
 def audit():
     db = get_session()
-    raw_actor = (request.args.get("actor") or "").strip()
-    actor_id = int(raw_actor) if raw_actor.isascii() and raw_actor.isdigit() else None
-    if actor_id is not None and actor_id > 2**31:
-        actor_id = None
+    actor_id = parse_id(request.args.get("actor"))
     actions = list(db.scalars(sa.select(AuditEntry.action).distinct().order_by(AuditEntry.action)))
     action = (request.args.get("action") or "").strip()
     action = action if action in actions else ""

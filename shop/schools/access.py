@@ -27,6 +27,14 @@ def get_school(session: Session, slug: str) -> School | None:
     ).first()
 
 
+UNLOCK_ENDPOINT = "schools.school_unlock"
+
+
+def code_tries_key(slug: str) -> str:
+    """The rate-limit key counting wrong codes for one school from all addresses."""
+    return f"school-code-total:{slug}"
+
+
 def code_matches(school: School, code: str | None) -> bool:
     """The access code against the school's hash; any malformed input is simply wrong."""
     if not school.access_code_hash or not code or len(code) > MAX_CODE_LENGTH:

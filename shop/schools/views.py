@@ -28,7 +28,7 @@ from shop.accounts.forms import COUNTRIES
 from shop.cart import service as cart_service
 from shop.cart.views import CART_ERRORS, current_cart, error_message, remember_count
 from shop.catalog.search import clean_text
-from shop.db import get_session, utcnow
+from shop.db import commits, get_session, utcnow
 from shop.extensions import limiter
 from shop.pagination import parse_page
 from shop.schools import access, finder, sizing, uniform_list
@@ -203,12 +203,24 @@ def _code_limit_key() -> str:
     return f"school-code:{get_remote_address()}:{slug}"
 
 
+def _code_total_limit() -> str:
+    return current_app.config["RATE_LIMIT_SCHOOL_CODE_TOTAL"]
+
+
+def _code_total_key() -> str:
+    """Wrong codes for one school from every address together: many addresses do not
+    buy many guesses. Staff see the lockout on the school's admin page."""
+    return access.code_tries_key((request.view_args or {}).get("slug", "")[:80])
+
+
 def _code_refused(response) -> bool:
     return g.get("school_code_refused", False)
 
 
 @bp.post("/<slug>/unlock")
+@commits
 @limiter.limit(_code_limit, key_func=_code_limit_key, deduct_when=_code_refused)
+@limiter.limit(_code_total_limit, key_func=_code_total_key, deduct_when=_code_refused)
 def school_unlock(slug: str):
     school = _school(slug)
     form = AccessCodeForm()
@@ -236,6 +248,7 @@ def _problem_message(problem: uniform_list.KitProblem) -> str:
 
 
 @bp.post("/<slug>/kit")
+@commits
 def school_kit(slug: str):
     school = _school(slug)
     if not _can_see(school):

@@ -1,6 +1,7 @@
 """Rate limits on sign-in, registration and reset; create-staff; demo accounts; CSRF."""
 
 import re
+import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +23,32 @@ def test_five_failed_logins_lock_the_account_for_a_while(client, session):
     # another account from the same address is not locked
     make_user(session, email="bob@example.com")
     assert login(client, email="bob@example.com").status_code == 302
+
+
+def test_wrong_passwords_from_one_address_do_not_lock_the_holder_out_elsewhere(client, session):
+    """An attacker who knows alice's email cannot lock her out of her own devices: the
+    per-account count is per account AND address."""
+    make_user(session, email="alice@example.com")
+    attacker = {"REMOTE_ADDR": "198.51.100.9"}
+    for _ in range(5):
+        response = client.post(
+            "/account/login",
+            data={"email": "alice@example.com", "password": "guess"},
+            environ_base=attacker,
+        )
+        assert response.status_code == 401
+    locked = client.post(
+        "/account/login",
+        data={"email": "alice@example.com", "password": PASSWORD},
+        environ_base=attacker,
+    )
+    assert locked.status_code == 429
+    at_home = client.post(
+        "/account/login",
+        data={"email": "alice@example.com", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "192.0.2.20"},
+    )
+    assert at_home.status_code == 302
 
 
 def test_successful_logins_do_not_count(client, session):
@@ -107,21 +134,44 @@ def test_account_forms_refuse_a_post_without_csrf_token(make_app, session_factor
     assert "security token" in response.text
 
 
-def test_limits_live_in_redis_when_redis_url_is_set(make_app, session_factory):
+@pytest.fixture
+def redis_url():
+    """Redis database 15 for rate limits; afterwards only the keys this test made (they
+    carry ``REDIS_MARK``) are deleted. (Not a RATELIMIT_KEY_PREFIX: the shared limiter
+    would keep it for every later app.)"""
     redis = pytest.importorskip("redis")
     url = "redis://127.0.0.1:6379/15"
+    client = redis.Redis.from_url(url)
     try:
-        redis.Redis.from_url(url).flushdb()
+        client.ping()
     except redis.exceptions.ConnectionError:
         pytest.skip("no Redis on 127.0.0.1:6379")
-    app = make_app(REDIS_URL=url)
+    yield url
+    for pattern in (f"*{REDIS_MARK}*", f"*/{REDIS_ADDRESS}/*"):
+        for key in client.keys(pattern):
+            client.delete(key)
+    client.close()
+
+
+REDIS_MARK = f"redis-{uuid.uuid4().hex[:12]}"
+REDIS_ADDRESS = "10.{}.{}.{}".format(*uuid.uuid4().bytes[:3])  # the per-address key's own
+
+
+def test_limits_live_in_redis_when_redis_url_is_set(make_app, session_factory, redis_url):
+    import redis
+
+    email = f"{REDIS_MARK}@example.com"
+    app = make_app(REDIS_URL=redis_url)
     with session_factory(app) as session:
-        make_user(session)
+        make_user(session, email=email)
     client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = REDIS_ADDRESS
     for _ in range(5):
-        login(client, password="wrong password")
-    assert login(client).status_code == 429
-    assert redis.Redis.from_url(url).keys("LIMITS*")
+        login(client, email=email, password="wrong password")
+    assert login(client, email=email).status_code == 429
+    with redis.Redis.from_url(redis_url) as server:
+        assert server.keys(f"*{REDIS_MARK}*")
     # a second app (another gunicorn worker) sees the same counts
-    assert login(make_app(REDIS_URL=url).test_client()).status_code == 429
-    redis.Redis.from_url(url).flushdb()
+    other_worker = make_app(REDIS_URL=redis_url).test_client()
+    other_worker.environ_base["REMOTE_ADDR"] = REDIS_ADDRESS
+    assert login(other_worker, email=email).status_code == 429

@@ -34,7 +34,12 @@ def test_register_creates_a_customer_and_emails_a_confirmation_link(client, sess
     [message] = outbox()
     assert message["To"] == "Ann.Lee@example.com"
     assert message.get_body(("plain",)) is not None and message.get_body(("html",)) is not None
-    confirm = client.get(link_in(message))
+    link = link_in(message)
+    page = client.get(link)  # opening the link (or a mail scanner fetching it) changes nothing
+    assert 'data-testid="confirm-link"' in page.text
+    session.refresh(user)
+    assert user.email_confirmed_at is None
+    confirm = client.post(link)
     assert confirm.headers["Location"] == "/account"
     session.refresh(user)
     assert user.email_confirmed_at is not None
@@ -54,6 +59,26 @@ def test_register_answers_the_same_for_a_taken_email(client, session, outbox):
     assert len(users(session)) == 2
     subjects = [message["Subject"] for message in outbox()]
     assert subjects == ["Welcome to Sourcefront", "You already have a Sourcefront account"]
+
+
+def test_register_does_the_same_work_for_a_taken_email(client, session, outbox, monkeypatch):
+    """No enumeration by timing: a taken address costs the same password hash (the slow
+    part) and the same one email as a new one, and gets the same answer."""
+    from shop.accounts import passwords
+
+    hashed = []
+    real_hash = passwords.hash_password
+    monkeypatch.setattr(passwords, "hash_password", lambda pw: hashed.append(pw) or real_hash(pw))
+    make_user(session, email="ann@example.com")
+    fresh = register(client, email="bob@example.com", password="new password 1")
+    taken = register(client, email="ann@example.com", password="new password 2")
+    assert hashed == ["new password 1", "new password 2"]
+    assert len(outbox()) == 2
+    assert (fresh.status_code, fresh.headers["Location"]) == (
+        taken.status_code,
+        taken.headers["Location"],
+    )
+    assert len(users(session)) == 2
 
 
 def test_email_domain_case_does_not_make_a_second_account(client, session):

@@ -1,6 +1,8 @@
 """A private school's shop: the access code (right, wrong, rate-limited), and who sees
 it without the code."""
 
+import re
+
 import pytest
 
 from shop.accounts.models import User
@@ -112,3 +114,57 @@ def test_code_form_needs_a_csrf_token(make_app, session):
     response = client.post("/schools/maple/unlock", data={"code": CODE})
     assert response.status_code == 400
     assert not is_open(client.get("/schools/maple"))
+
+
+# --- a ceiling per school, over all addresses --------------------------------------------
+
+
+@pytest.fixture
+def ceiling_app(make_app):
+    return make_app(
+        RATE_LIMIT_SCHOOL_CODE="3 per 15 minutes", RATE_LIMIT_SCHOOL_CODE_TOTAL="5 per hour"
+    )
+
+
+def unlock_from(client, address: str, code: str, slug: str = "maple"):
+    return client.post(
+        f"/schools/{slug}/unlock", data={"code": code}, environ_base={"REMOTE_ADDR": address}
+    )
+
+
+def test_many_addresses_do_not_buy_many_guesses(ceiling_app, session_factory):
+    with session_factory(ceiling_app) as session:
+        make_school(session, slug="maple", access_code=CODE)
+        make_school(session, slug="birch", access_code="Birch-1")
+        session.commit()
+    client = ceiling_app.test_client()
+    for number in range(5):  # one or two guesses from each of five addresses
+        assert unlock_from(client, f"198.51.100.{number}", "guess").status_code == 400
+    refused = unlock_from(client, "192.0.2.1", CODE)  # a parent, first try, right code
+    assert refused.status_code == 429
+    assert "Too many attempts" in refused.text
+    assert not is_open(client.get("/schools/maple", environ_base={"REMOTE_ADDR": "192.0.2.1"}))
+    # another school's ceiling is its own
+    assert unlock_from(client, "192.0.2.1", "Birch-1", slug="birch").status_code == 303
+
+
+def test_staff_see_when_the_code_opens_again(ceiling_app, session_factory):
+    with session_factory(ceiling_app) as session:
+        school = make_school(session, slug="maple", access_code=CODE)
+        make_user(session, email="boss@factory.example", role="manager")
+        session.commit()
+        page = f"/admin/schools/{school.id}"
+    staff = ceiling_app.test_client()
+    login(staff, email="boss@factory.example")
+    assert 'data-testid="code-locked"' not in staff.get(page).text
+    parents = ceiling_app.test_client()
+    for number in range(4):
+        unlock_from(parents, f"198.51.100.{number}", "guess")
+    assert 'data-testid="code-locked"' not in staff.get(page).text  # one try left
+    unlock_from(parents, "198.51.100.9", "guess")
+    text = staff.get(page).text
+    assert re.search(
+        r'data-testid="code-locked">Access code locked after too many wrong tries until '
+        r"[^<]*\b\d{2}:\d{2}\b",
+        text,
+    )
