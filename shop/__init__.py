@@ -28,12 +28,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from shop import db, limits, security, templating
+    from shop import db, inputs, limits, security, templating
     from shop.accounts.session import init_login
     from shop.extensions import babel, csrf
     from shop.i18n import select_locale
 
     security.init_app(app)  # first: its request id is there for every later hook
+    inputs.init_app(app)  # before the blueprints' rules and CSRF read the input
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -22,6 +22,7 @@ def handle_http_error(error: HTTPException):
         403: (_("Not allowed"), _("You do not have permission to see this page.")),
         404: (_("Page not found"), _("We could not find that page. It may have moved.")),
         405: (_("Not allowed"), _("That action is not available here.")),
+        413: (_("Too large"), _("What you sent is too large. Go back and send less.")),
     }
     status = error.code or 500
     title, message = messages.get(status, (error.name, error.description or ""))

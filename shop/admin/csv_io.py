@@ -61,6 +61,7 @@ from sqlalchemy.orm import Session, selectinload
 from shop.audit.service import record
 from shop.catalog.models import Category, PriceTier, Product, Variant
 from shop.catalog.search import build_search_text, refresh_search_text
+from shop.inputs import is_storable
 from shop.money import SUPPORTED_CURRENCIES, from_decimal, to_decimal
 from shop.spreadsheet import BOM
 from shop.stock.allocation import adjust
@@ -89,6 +90,8 @@ MAX_ROWS = 50_000
 YES = {"yes", "true", "1"}
 NO = {"no", "false", "0"}
 CHUNK = 500
+# PostgreSQL text cannot hold it, so the dry run refuses what the apply could not store.
+UNSTORABLE_MESSAGE = _l("Contains a character we cannot store (a NUL byte); remove it.")
 
 
 @dataclass(frozen=True)
@@ -357,7 +360,12 @@ def _read(data: bytes, problems: list[Problem]) -> list[tuple[int, dict[str, str
                     )
                 )
             else:
-                rows.append((line, dict(zip(header, values, strict=True))))
+                cells = dict(zip(header, values, strict=True))
+                unstorable = [column for column, value in cells.items() if not is_storable(value)]
+                for column in unstorable:
+                    problems.append(Problem(line, column, str(UNSTORABLE_MESSAGE)))
+                if not unstorable:  # never compared with the database, nor stored
+                    rows.append((line, cells))
             if len(rows) > MAX_ROWS:
                 problems.append(Problem(line, "", str(_l("More than %(max)d rows.", max=MAX_ROWS))))
                 return []

@@ -39,8 +39,9 @@ from shop.admin.views import bp
 from shop.audit.service import record, record_changes, snapshot
 from shop.catalog.models import Category, PriceTier, Product, ProductImage, Variant
 from shop.catalog.search import clean_text, fold, refresh_search_text
-from shop.db import get_session
+from shop.db import commits, get_session
 from shop.errors import handle_http_error
+from shop.inputs import parse_id
 from shop.money import SUPPORTED_CURRENCIES, to_decimal
 from shop.pagination import paginate, parse_page
 from shop.schools.models import School
@@ -111,13 +112,10 @@ class ProductFilters:
 
     @classmethod
     def from_args(cls, args) -> "ProductFilters":
-        raw_category = (args.get("category") or "").strip()
         yes_no = ("yes", "no")
         return cls(
             q=clean_text(args.get("q"), SEARCH_MAX_LENGTH),
-            category=int(raw_category)
-            if raw_category.isascii() and raw_category.isdigit() and len(raw_category) < 10
-            else None,
+            category=parse_id(args.get("category")),
             active=args.get("active") if args.get("active") in yes_no else "",
             made_to_order=args.get("mto") if args.get("mto") in yes_no else "",
             low_stock=args.get("low") == "1",
@@ -224,6 +222,7 @@ def product_list():
 
 
 @bp.post("/products/<int:product_id>/active")
+@commits
 @require_permission("catalog.manage")
 def product_set_active(product_id: int):
     db = get_session()
@@ -278,6 +277,7 @@ def _free_sku(db: Session, base: str, taken: set[str]) -> str:
 
 
 @bp.post("/products/<int:product_id>/duplicate")
+@commits
 @require_permission("catalog.manage")
 def product_duplicate(product_id: int):
     db = get_session()
@@ -372,6 +372,7 @@ def _product_form(db: Session, product: Product | None = None, read_body=True) -
 
 
 @bp.route("/products/new", methods=["GET", "POST"])
+@commits
 @require_permission("catalog.manage")
 def product_new():
     db = get_session()
@@ -399,6 +400,7 @@ def product_new():
 
 
 @bp.route("/products/<int:product_id>", methods=["GET", "POST"])
+@commits
 @require_permission("catalog.manage")
 def product_edit(product_id: int):
     db = get_session()
@@ -472,6 +474,7 @@ def _render_edit(
 
 
 @bp.post("/products/<int:product_id>/tiers")
+@commits
 @require_permission("catalog.manage")
 def product_tiers(product_id: int):
     db = get_session()
@@ -520,6 +523,7 @@ def render_sku(pattern: str, slug: str, size: str, colour: str) -> str:
 
 
 @bp.post("/products/<int:product_id>/variants/generate")
+@commits
 @require_permission("catalog.manage")
 def variant_generate(product_id: int):
     db = get_session()
@@ -573,6 +577,7 @@ def variant_generate(product_id: int):
 
 
 @bp.route("/variants/<int:variant_id>", methods=["GET", "POST"])
+@commits
 @require_permission("catalog.manage")
 def variant_edit(variant_id: int):
     db = get_session()
@@ -633,6 +638,7 @@ def _too_large(error):
 
 
 @bp.post("/products/<int:product_id>/images")
+@commits
 @require_permission("catalog.manage")
 def image_upload(product_id: int):
     db = get_session()
@@ -681,6 +687,7 @@ def _image_or_404(db: Session, image_id: int) -> ProductImage:
 
 
 @bp.post("/images/<int:image_id>/move")
+@commits
 @require_permission("catalog.manage")
 def image_move(image_id: int):
     db = get_session()
@@ -702,6 +709,7 @@ def image_move(image_id: int):
 
 
 @bp.post("/images/<int:image_id>/alt")
+@commits
 @require_permission("catalog.manage")
 def image_alt(image_id: int):
     db = get_session()
@@ -812,6 +820,7 @@ def _apply_category(form: CategoryForm, category: Category) -> None:
 
 
 @bp.post("/categories")
+@commits
 @require_permission("catalog.manage")
 def category_create():
     db = get_session()
@@ -838,6 +847,7 @@ def category_create():
 
 
 @bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
+@commits
 @require_permission("catalog.manage")
 def category_edit(category_id: int):
     db = get_session()
@@ -866,6 +876,7 @@ def category_edit(category_id: int):
 
 
 @bp.post("/categories/<int:category_id>/delete")
+@commits
 @require_permission("catalog.manage")
 def category_delete(category_id: int):
     db = get_session()

@@ -8,8 +8,9 @@ from flask_login import current_user
 from shop.cart import service
 from shop.cart.pricing import price_cart
 from shop.cart.rules import InvalidQuantity, parse_quantity
-from shop.db import get_session
+from shop.db import commits, get_session
 from shop.i18n import current_currency
+from shop.inputs import parse_id
 from shop.urls import safe_next_path
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
@@ -50,20 +51,20 @@ def parse_additions(form) -> dict[int, int]:
     """One ``variant_id`` + ``quantity``, or grid fields ``qty-<variant_id>`` (blank or 0
     skipped). Raises ``InvalidQuantity`` or ``UnknownVariant`` on anything malformed."""
     if "variant_id" in form:
-        variant_id = form.get("variant_id", "")
-        if not variant_id.isascii() or not variant_id.isdigit():
+        variant_id = parse_id(form.get("variant_id"))
+        if variant_id is None:
             raise service.UnknownVariant()
-        return {int(variant_id): parse_quantity(form.get("quantity", "1"), allow_zero=False)}
+        return {variant_id: parse_quantity(form.get("quantity", "1"), allow_zero=False)}
     additions = {}
     for name, raw in form.items():
         if not name.startswith(GRID_PREFIX) or not raw.strip():
             continue
-        variant_id = name.removeprefix(GRID_PREFIX)
-        if not variant_id.isascii() or not variant_id.isdigit():
+        variant_id = parse_id(name.removeprefix(GRID_PREFIX))
+        if variant_id is None:
             raise service.UnknownVariant()
         quantity = parse_quantity(raw, allow_zero=True)
         if quantity:
-            additions[int(variant_id)] = quantity
+            additions[variant_id] = quantity
     if not additions:
         raise InvalidQuantity("")
     return additions
@@ -78,6 +79,7 @@ def cart_page():
 
 
 @bp.post("/add")
+@commits
 def cart_add():
     back = safe_next_path(request.form.get("next"), default=url_for("cart.cart_page"))
     try:
@@ -96,11 +98,6 @@ def cart_add():
     return redirect(back, code=303)
 
 
-def _posted_id(name: str) -> int | None:
-    value = request.form.get(name, "")
-    return int(value) if value.isascii() and value.isdigit() else None
-
-
 def _line_change(apply):
     """Update or remove the line a form names by ``line_id`` (or an older ``variant_id``)."""
     cart = current_cart()
@@ -108,7 +105,9 @@ def _line_change(apply):
         if cart is None:
             raise service.UnknownVariant()
         line = service.find_line(
-            cart, line_id=_posted_id("line_id"), variant_id=_posted_id("variant_id")
+            cart,
+            line_id=parse_id(request.form.get("line_id")),
+            variant_id=parse_id(request.form.get("variant_id")),
         )
         apply(cart, line)
     except CART_ERRORS as error:
@@ -120,6 +119,7 @@ def _line_change(apply):
 
 
 @bp.post("/update")
+@commits
 def cart_update():
     def apply(cart, line):
         quantity = parse_quantity(request.form.get("quantity"), allow_zero=True)
@@ -129,5 +129,6 @@ def cart_update():
 
 
 @bp.post("/remove")
+@commits
 def cart_remove():
     return _line_change(lambda cart, line: service.remove_line(get_session(), cart, line))

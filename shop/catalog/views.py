@@ -9,6 +9,7 @@ from shop.catalog.listing import list_products, list_top_categories, parse_listi
 from shop.catalog.products import get_product_page
 from shop.db import get_session
 from shop.i18n import current_currency
+from shop.inputs import parse_id
 
 bp = Blueprint("catalog", __name__)
 
@@ -58,7 +59,7 @@ def product_list():
 def product_detail(slug: str):
     if not SLUG_PATTERN.fullmatch(slug):
         abort(404)
-    variant_id = request.args.get("variant", type=int)
+    variant_id = parse_id(request.args.get("variant"))
     page = get_product_page(
         get_session(),
         slug,

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from shop.catalog import pricing
 from shop.catalog.models import PriceTier, Product, Variant
+from shop.inputs import is_storable
 from shop.locales import localized
 from shop.schools.models import School, UniformItem
 from shop.schools.sizing import HEIGHT_LIMITS_CM, recommend_size
@@ -279,6 +280,9 @@ def preview_roster(
     except csv.Error:
         problems.append(RosterProblem(1, "", str(_l("The roster could not be read as CSV."))))
         return preview
+    problems.extend(_unstorable_cells(records))
+    if problems:  # the confirm form would carry what no order line can store
+        return preview
     header = [cell.strip() for cell in records[0]]
     columns = _read_header(header, catalogue, problems)
     if columns is None:
@@ -319,6 +323,20 @@ def preview_roster(
             preview.students.append(student)
     preview.item_totals = _totals(preview.students, catalogue)
     return preview
+
+
+def _unstorable_cells(records: list[list[str]]) -> list[RosterProblem]:
+    header = records[0] if records else []
+    return [
+        RosterProblem(
+            number,
+            header[index].strip() if number > 1 and index < len(header) else "",
+            str(_l("Contains a character we cannot store (a NUL byte); remove it.")),
+        )
+        for number, record in enumerate(records, start=1)
+        for index, cell in enumerate(record)
+        if not is_storable(cell)
+    ]
 
 
 def _read_header(header, catalogue, problems):

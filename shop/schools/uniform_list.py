@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from shop.cart.rules import InvalidQuantity, parse_quantity
 from shop.catalog import pricing
 from shop.catalog.models import PriceTier, Product
+from shop.inputs import parse_id
 from shop.locales import localized
 from shop.schools import sizing
 from shop.schools.models import SEASONS, School, UniformItem
@@ -224,8 +225,7 @@ def parse_kit(rows: Iterable[ItemRow], form) -> KitChoice:
     quantities: dict[int, str] = {}
     problems: list[KitProblem] = []
     for row in rows:
-        raw_variant = (form.get(variant_field(row)) or "").strip()
-        variant_id = int(raw_variant) if raw_variant.isascii() and raw_variant.isdigit() else None
+        variant_id = parse_id(form.get(variant_field(row)))
         raw_quantity = (form.get(quantity_field(row)) or "").strip()[:10]
         selected[row.item.id] = variant_id
         quantities[row.item.id] = raw_quantity

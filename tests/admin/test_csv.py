@@ -263,6 +263,19 @@ def test_bad_header_and_bad_encoding(session):
     assert csv_io.plan_import(session, b"").problems[0].line == 1
 
 
+@pytest.mark.parametrize("column", ["name", "description_ja", "sku", "category_slug", "on_hand"])
+def test_a_nul_byte_in_a_cell_is_refused_by_the_dry_run_as_the_apply_would(session, column):
+    catalogue(session)
+    rows = rows_of(csv_io.export_csv(session))
+    rows[1][column] = rows[1][column] + "\x00"
+
+    plan = csv_io.plan_import(session, to_csv(rows))
+
+    assert [(p.line, p.column, p.message) for p in plan.problems] == [
+        (3, column, "Contains a character we cannot store (a NUL byte); remove it.")
+    ]
+
+
 def test_line_numbers_count_lines_inside_quoted_cells(session):
     catalogue(session)
     rows = rows_of(csv_io.export_csv(session))  # the polo's description has two lines
@@ -352,6 +365,22 @@ def test_upload_with_errors_shows_them_and_offers_no_apply(app, client, session,
     assert response.status_code == 400
     assert 'data-line="2" data-column="order_increment"' in response.text
     assert 'data-line="3" data-column="colour"' in response.text
+    assert 'data-testid="csv-apply"' not in response.text
+    assert db_state(app) == before
+
+
+def test_a_nul_byte_in_an_upload_is_shown_on_its_row_and_column(app, client, session, sign_in):
+    catalogue(session)
+    sign_in("manager")
+    rows = rows_of(client.get("/admin/csv/export").data)
+    rows[0]["name"] = "Pleated\x00 skirt"
+    before = db_state(app)
+
+    response = upload(client, to_csv(rows))
+
+    assert response.status_code == 400
+    assert 'data-line="2" data-column="name"' in response.text
+    assert "(a NUL byte); remove it." in response.text
     assert 'data-testid="csv-apply"' not in response.text
     assert db_state(app) == before
 

@@ -98,12 +98,45 @@ def test_bad_quantities_are_refused_with_a_message(client, session, polo, quanti
     assert flash_texts(client) == ["Enter a whole number of pieces from 1 to 9,999."]
 
 
-@pytest.mark.parametrize("variant_id", ["999999", "abc", "-3", ""])
+# Ids beyond PostgreSQL INTEGER (2**31) and SQLite's integers (2**63), and more digits
+# than int() reads, are "no such item" like any other unknown id.
+BEYOND_COLUMNS = [str(2**31), str(2**63), "9" * 5000]
+
+
+@pytest.mark.parametrize("variant_id", ["999999", "abc", "-3", "", *BEYOND_COLUMNS])
 def test_unknown_variants_are_refused(client, session, polo, variant_id):
     session.commit()
     client.post("/cart/add", data={"variant_id": variant_id, "quantity": "1"})
     assert cart_lines(session) == []
     assert flash_texts(client) == ["That item is not for sale."]
+
+
+@pytest.mark.parametrize("variant_id", BEYOND_COLUMNS)
+def test_a_grid_field_naming_an_id_beyond_the_columns_adds_nothing(
+    client, session, polo, variant_id
+):
+    session.commit()
+    first = variant_ids(polo)[0]
+    client.post("/cart/add", data={f"qty-{first}": "2", f"qty-{variant_id}": "1"})
+    assert cart_lines(session) == []
+    assert flash_texts(client) == ["That item is not for sale."]
+
+
+@pytest.mark.parametrize("field", ["line_id", "variant_id"])
+@pytest.mark.parametrize("value", BEYOND_COLUMNS)
+def test_updating_or_removing_a_line_beyond_the_columns_changes_nothing(
+    client, session, polo, field, value
+):
+    session.commit()
+    first = variant_ids(polo)[0]
+    client.post("/cart/add", data={"variant_id": first, "quantity": "2"})
+    client.get("/cart")  # the "added" message, shown and gone
+
+    client.post("/cart/update", data={field: value, "quantity": "5"})
+    client.post("/cart/remove", data={field: value})
+
+    assert cart_lines(session) == [(first, 2)]
+    assert flash_texts(client) == ["That item is not for sale."] * 2
 
 
 def test_inactive_products_cannot_be_added_and_are_flagged_in_the_cart(client, session, polo):

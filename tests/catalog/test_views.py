@@ -186,8 +186,9 @@ def test_pagination_24_a_page(client, session):
         "sort=",
         "category=",
         "q=" + "x" * 2000,
-        "q=%00%ff",
-        "category=%00",
+        "q=%ff%fe",
+        "q=%zz%",
+        "category=%C3%28",
         "category=" + "c" * 500,
         "q=%25%5F%5C",
         "q=' OR 1=1 --",
@@ -198,6 +199,18 @@ def test_bad_listing_input_never_fails(client, catalogue, query):
     response = client.get(f"/products?{query}")
     assert response.status_code == 200
     assert 'data-testid="result-count"' in response.text
+
+
+@pytest.mark.parametrize(
+    "url", ["/products?q=%00%ff", "/products?category=%00", "/products/%00", "/products/a%00"]
+)
+def test_a_nul_byte_in_the_listing_or_a_product_url_is_refused_in_the_shop_layout(
+    client, catalogue, url
+):
+    response = client.get(url)
+    assert response.status_code == 400
+    assert "Your input contains a character we cannot store (a NUL byte)." in response.text
+    assert 'class="site-header"' in response.text
 
 
 def test_long_query_is_cut_to_the_maximum(client, catalogue):
@@ -251,7 +264,7 @@ def test_product_page_selected_variant(client, catalogue, session):
 
 @pytest.mark.parametrize(
     "url",
-    ["/products/no-such-thing", "/products/retired-cap", "/products/%00", "/products/" + "a" * 300],
+    ["/products/no-such-thing", "/products/retired-cap", "/products/%ff", "/products/" + "a" * 300],
 )
 def test_unknown_or_inactive_product_is_a_404_in_the_shop_layout(client, catalogue, url):
     response = client.get(url)
@@ -260,8 +273,9 @@ def test_unknown_or_inactive_product_is_a_404_in_the_shop_layout(client, catalog
     assert 'class="site-header"' in response.text
 
 
-def test_product_page_bad_variant_parameter_is_ignored(client, catalogue):
-    response = client.get("/products/summer-polo?variant=abc")
+@pytest.mark.parametrize("variant", ["abc", "-1", str(2**31), str(2**63), "9" * 5000])
+def test_product_page_bad_variant_parameter_is_ignored(client, catalogue, variant):
+    response = client.get(f"/products/summer-polo?variant={variant}")
     assert response.status_code == 200
     assert 'data-testid="selected-variant"' not in response.text
 

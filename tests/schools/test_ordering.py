@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from shop.checkout.service import NoSchoolDelivery, StockRanOut
 from shop.db import utcnow
-from shop.orders.models import Order, Payment
+from shop.orders.models import Order
+from shop.payments.models import Payment
 from shop.payments.stripe_gateway import Intent, gateway
 from shop.schools.ordering import RosterNotReady, UnknownPayment, place_roster_order
 from shop.schools.roster import RosterProblem
@@ -174,7 +175,7 @@ def test_a_card_order_that_cannot_be_written_cancels_its_payment_intent(
         # The stock goes between pricing and writing: another buyer was faster.
         raise NotEnoughStock(variant_id, 0)
 
-    monkeypatch.setattr("shop.checkout.service.allocate", faster_buyer)
+    monkeypatch.setattr("shop.orders.lifecycle.allocate", faster_buyer)
     with pytest.raises(StockRanOut):
         order_roster(session, school, preview, payment="card", gateway=fake)
     session.rollback()

@@ -164,6 +164,19 @@ def test_a_plain_cart_is_not_offered_school_delivery(session, parent, client):
     assert 'value="school"' not in client.get("/checkout").get_data(as_text=True)
 
 
+def test_one_kit_line_does_not_make_a_retail_cart_go_with_the_school(session, parent, client):
+    school = make_school(session, rounds_in_days=(10,))
+    kit_variant = make_product(session, slug="kit-polo").variants[0]
+    cart = kit(session, parent, school, kit_variant, Ming=("3A", 1))
+    apron = make_product(session, slug="kitchen-apron").variants[0]
+    service.add_to_cart(session, cart, {apron.id: 6})  # retail, for the family café
+    session.commit()
+
+    assert 'value="school"' not in client.get("/checkout").get_data(as_text=True)
+    response = client.post("/checkout", data=SCHOOL_DELIVERY)
+    assert response.status_code == 400
+
+
 def test_a_round_that_closes_between_review_and_placing_is_refused(session, parent, client):
     school = make_school(session, rounds_in_days=(10,))
     variant = make_product(session).variants[0]
