@@ -137,14 +137,16 @@ echo "== starting gunicorn: shop on 127.0.0.1:$APP_PORT, floor on 127.0.0.1:$FLO
     cd "$ROOT"
     exec env SHOP_ENV=production SECRET_KEY="$SECRET" SHOP_INSTANCE_PATH="$WORK/instance" \
         DATABASE_URL="$DB_URL" "$GUNICORN" -w "$WORKERS" -b "127.0.0.1:$APP_PORT" \
-        --log-level warning --error-logfile "$WORK/shop.log" wsgi:app
+        --worker-class sync --threads 1 --access-logfile /dev/null --log-level warning \
+        --error-logfile "$WORK/shop.log" wsgi:app
 ) &
 PIDS+=($!)
 (
     cd "$ROOT"
     exec env SECRET_KEY="$SECRET" FLOOR_TOTAL="$ACTIVE" "$GUNICORN" -w "$WORKERS" \
         -b "127.0.0.1:$FLOOR_PORT" --pythonpath "$ROOT/bench" \
-        --log-level warning --error-logfile "$WORK/floor.log" floor:app
+        --worker-class sync --threads 1 --access-logfile /dev/null --log-level warning \
+        --error-logfile "$WORK/floor.log" floor:app
 ) &
 PIDS+=($!)
 

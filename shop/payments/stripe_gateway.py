@@ -4,14 +4,26 @@ Everything else gets plain dataclasses and the errors below, never ``stripe`` ob
 the rest of the shop does not depend on the library's shapes (which changed in v15: a
 ``StripeObject`` is no longer a dict). Every call that creates or confirms something
 carries an idempotency key derived from our own ids.
+
+A slow Stripe must not hold the shop: every call has ``STRIPE_TIMEOUT_SECONDS`` in all,
+its retries included, and then raises ``PaymentServiceUnavailable``.
 """
 
+import json
+import threading
+import time
 from dataclasses import dataclass, field
 
 import stripe
 from flask import current_app
 
+from shop.config import ConfigError
 from shop.exceptions import ShopError
+
+DEFAULT_TIMEOUT_SECONDS = 8.0
+CONNECT_TIMEOUT_SECONDS = 2.0  # reaching Stripe takes milliseconds; waiting longer is futile
+RETRY_NEEDS_SECONDS = 2.0  # no retry starts with less left: the back-off sleeps up to 1 s
+WEBHOOK_TOLERANCE_SECONDS = 300  # Stripe's default, on either side of our clock
 
 
 class PaymentServiceUnavailable(ShopError):
@@ -48,6 +60,7 @@ class Intent:
     client_secret: str = ""
     order_number: str = ""
     error_message: str = ""
+    created: int = 0  # Unix time
 
 
 @dataclass(frozen=True)
@@ -79,7 +92,49 @@ def _intent(obj) -> Intent:
         client_secret=getattr(obj, "client_secret", "") or "",
         order_number=(metadata["order_number"] if metadata and "order_number" in metadata else ""),
         error_message=(getattr(error, "message", "") or "") if error else "",
+        created=int(getattr(obj, "created", 0) or 0),
     )
+
+
+class TimeBudgetClient(stripe.RequestsClient):
+    """The library's ``requests`` client with one time budget per call, retries included.
+
+    Its own timeout is per attempt, and each retry starts a fresh one (plus a back-off
+    sleep). Here each attempt waits only for what is left of ``total`` seconds, and no retry
+    starts with less than ``RETRY_NEEDS_SECONDS`` left. ``_timeout`` (read for every
+    attempt) and ``_should_retry`` are the library's hooks for that;
+    tests/payments/test_slow_stripe.py fails if an upgrade stops calling them.
+    """
+
+    def __init__(self, total: float):
+        self._total = total
+        self._deadline = threading.local()  # gthread workers: one call per thread
+        super().__init__(timeout=total)
+
+    def request_with_retries(self, *args, **kwargs):
+        self._deadline.at = time.monotonic() + self._total
+        try:
+            return super().request_with_retries(*args, **kwargs)
+        finally:
+            self._deadline.at = None
+
+    def _seconds_left(self) -> float:
+        deadline = getattr(self._deadline, "at", None)
+        return self._total if deadline is None else deadline - time.monotonic()
+
+    @property
+    def _timeout(self) -> tuple[float, float]:
+        left = max(self._seconds_left(), 0.1)
+        return min(CONNECT_TIMEOUT_SECONDS, left), left
+
+    @_timeout.setter
+    def _timeout(self, _value) -> None:
+        pass  # the budget decides, attempt by attempt
+
+    def _should_retry(self, response, api_connection_error, num_retries, max_network_retries):
+        return self._seconds_left() >= RETRY_NEEDS_SECONDS and super()._should_retry(
+            response, api_connection_error, num_retries, max_network_retries
+        )
 
 
 class StripeGateway:
@@ -89,7 +144,7 @@ class StripeGateway:
         *,
         webhook_secret: str,
         api_base: str | None = None,
-        timeout: int = 20,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
     ):
         base_addresses = {"api": api_base.rstrip("/")} if api_base else {}
         self.webhook_secret = webhook_secret
@@ -97,8 +152,9 @@ class StripeGateway:
             secret_key,
             base_addresses=base_addresses,
             # localstripe answers "not implemented" with a 500 that retries would repeat.
+            # Real Stripe: retries reuse the idempotency key, so a retry never charges twice.
             max_network_retries=0 if api_base else 2,
-            http_client=stripe.RequestsClient(timeout=timeout),
+            http_client=TimeBudgetClient(timeout),
         )
 
     def _call(self, function, *args, **kwargs):
@@ -144,6 +200,18 @@ class StripeGateway:
             raise IntentNotUsable(str(error.user_message or error)) from None
         return _intent(obj)
 
+    def card_of(self, payment_method_id: str) -> tuple[str, str]:
+        """``(brand, last4)`` of a PaymentMethod's card, or empty strings when Stripe does
+        not say (a token's card on localstripe, or Stripe not answering)."""
+        try:
+            method = self._call(self.client.v1.payment_methods.retrieve, payment_method_id)
+        except (stripe.StripeError, PaymentServiceUnavailable, CardDeclined):
+            return "", ""
+        card = getattr(method, "card", None)
+        if card is None:
+            return "", ""
+        return str(getattr(card, "brand", "") or "")[:20], str(getattr(card, "last4", "") or "")[:4]
+
     def retrieve(self, intent_id: str) -> Intent:
         try:
             return _intent(self._call(self.client.v1.payment_intents.retrieve, intent_id))
@@ -184,6 +252,25 @@ class StripeGateway:
             currency=obj.currency.upper(),
         )
 
+    def recent_intents(self, since: int) -> list[Intent]:
+        """PaymentIntents created since ``since`` (Unix time), for reconciliation.
+        (localstripe takes no date filter: then every page is read and filtered here.)"""
+        found: list[Intent] = []
+        params: dict = {"limit": 100, "created": {"gte": since}}
+        while True:
+            try:
+                page = self._call(self.client.v1.payment_intents.list, params=params)
+            except stripe.InvalidRequestError:
+                if "created" not in params:
+                    raise
+                params.pop("created")
+                continue
+            intents = [_intent(obj) for obj in page.data]
+            found.extend(intent for intent in intents if intent.created >= since)
+            if not page.has_more or not intents:
+                return found
+            params["starting_after"] = intents[-1].id
+
     def reachable(self) -> bool:
         """Does Stripe answer our key? (For ``/healthz``; one small list call.)"""
         try:
@@ -193,21 +280,52 @@ class StripeGateway:
         return True
 
     def verify_event(self, payload: bytes, signature: str | None) -> WebhookEvent:
-        """Check ``Stripe-Signature`` over the raw body (default 300 s tolerance)."""
+        """Check ``Stripe-Signature`` over the raw body, dated within the tolerance on
+        either side of now (the library only refuses old ones), then the event's shape.
+        Anything wrong is ``InvalidWebhook`` (a 400), never a crash."""
         if not signature:
             raise InvalidWebhook("missing Stripe-Signature")
         try:
-            event = self.client.construct_event(payload, signature, self.webhook_secret)
+            stripe.WebhookSignature.verify_header(
+                payload, signature, self.webhook_secret, WEBHOOK_TOLERANCE_SECONDS
+            )
         except (stripe.SignatureVerificationError, ValueError) as error:
             raise InvalidWebhook(str(error)) from None
-        obj = event.data.object
-        return WebhookEvent(
-            id=event.id,
-            type=event.type,
-            created=event.created,
-            object_id=getattr(obj, "id", ""),
-            data=obj.to_dict(),
-        )
+        if _signed_at(signature) > time.time() + WEBHOOK_TOLERANCE_SECONDS:
+            raise InvalidWebhook("the signature is dated in the future")
+        return _webhook_event(payload)
+
+
+def _signed_at(signature: str) -> int:
+    """The ``t=`` of a header ``verify_header`` accepted, read as the library reads it."""
+    items = [item.split("=", 2) for item in signature.split(",")]
+    return int([item[1] for item in items if item[0] == "t"][0])
+
+
+def _webhook_event(payload: bytes) -> WebhookEvent:
+    """The parts of a signed event the shop relies on, checked: ``InvalidWebhook`` if one
+    is missing or of the wrong kind."""
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        raise InvalidWebhook("the body is not JSON") from None
+    data = event.get("data") if isinstance(event, dict) else None
+    obj = data.get("object") if isinstance(data, dict) else None
+    created = event.get("created") if isinstance(event, dict) else None
+    if not (
+        isinstance(obj, dict)
+        and isinstance(event.get("id"), str)
+        and event["id"]
+        and isinstance(event.get("type"), str)
+        and event["type"]
+        and isinstance(created, int)
+        and not isinstance(created, bool)
+        and isinstance(obj.get("id", ""), str)
+    ):
+        raise InvalidWebhook("the event lacks its id, type, created or data.object")
+    return WebhookEvent(
+        id=event["id"], type=event["type"], created=created, object_id=obj.get("id", ""), data=obj
+    )
 
 
 def gateway() -> StripeGateway:
@@ -219,6 +337,20 @@ def gateway() -> StripeGateway:
             config["STRIPE_SECRET_KEY"],
             webhook_secret=config["STRIPE_WEBHOOK_SECRET"],
             api_base=config.get("STRIPE_API_BASE"),
+            timeout=timeout_seconds(config.get("STRIPE_TIMEOUT_SECONDS")),
         )
         current_app.extensions["stripe_gateway"] = existing
     return existing
+
+
+def timeout_seconds(value) -> float:
+    """``STRIPE_TIMEOUT_SECONDS`` as a number (``8``, ``"2.5"``); unset is the default."""
+    if value in (None, ""):
+        return DEFAULT_TIMEOUT_SECONDS
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = 0.0
+    if not 0 < seconds <= 120:
+        raise ConfigError("STRIPE_TIMEOUT_SECONDS must be a number of seconds, like 8.")
+    return seconds
