@@ -1,14 +1,17 @@
 """``flask --app wsgi ...`` commands. Each command is a boundary: it commits once."""
 
+from datetime import timedelta
+
 import click
 import sqlalchemy as sa
 from alembic import command
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from shop import migrate
 from shop.accounts.permissions import STAFF_ROLES
-from shop.db import get_session
+from shop.db import get_session, utcnow
+from shop.links import external_url
 
 db_group = AppGroup("db", help="Database migrations (Alembic).")
 
@@ -96,12 +99,10 @@ def create_staff_command(email: str, role: str, name: str):
         user, created = service.save_staff(session, email=email, role=role, name=name)
     except service.InvalidEmail as error:
         raise click.BadParameter(str(error), param_hint="--email") from None
-    with current_app.test_request_context(base_url=current_app.config["SHOP_BASE_URL"]):
-        link = url_for(
-            "accounts.reset_with_token",
-            token=service.reset_token(current_app.config["SECRET_KEY"], user),
-            _external=True,
-        )
+    link = external_url(
+        "accounts.reset_with_token",
+        token=service.reset_token(current_app.config["SECRET_KEY"], user),
+    )
     session.commit()
     click.echo(f"{'Created' if created else 'Updated'} {user.email} as {role}.")
     click.echo(f"Set-password link (valid for one hour, works once):\n{link}")
@@ -110,16 +111,65 @@ def create_staff_command(email: str, role: str, name: str):
 @click.command("expire-reservations")
 @with_appcontext
 def expire_reservations_command():
-    """Cancel unpaid orders past their reservation and release their stock (run from cron)."""
-    from shop.payments.service import expire_reservations
+    """Cancel unpaid orders past their reservation and release their stock (run from cron).
+
+    One transaction per order, so an order's lock is held only while it is expired."""
+    from shop.orders import lifecycle
+    from shop.orders.models import Order
     from shop.payments.stripe_gateway import gateway
 
     session = get_session()
-    cancelled = expire_reservations(session, gateway())
-    session.commit()
+    cancelled = []
+    for order_id in lifecycle.expired_order_ids(session, utcnow()):
+        order = session.get(Order, order_id)
+        if lifecycle.expire_reservation(session, order, gateway()):
+            cancelled.append(order.number)
+        session.commit()
     click.echo(f"Cancelled {len(cancelled)} unpaid order(s) and released their stock.")
     for number in cancelled:
         click.echo(f"  {number}")
+
+
+@click.command("reconcile-payments")
+@click.option("--minutes", default=5, show_default=True, help="Leave younger payments alone.")
+@with_appcontext
+def reconcile_payments_command(minutes: int):
+    """Ask Stripe about unpaid orders whose payment began a while ago (a lost webhook)
+    and cancel PaymentIntents whose order was never written. Safe to run any time, on
+    any instance, as often as you like: everything it applies happens once."""
+    from shop.orders.models import Order
+    from shop.payments import reconcile
+    from shop.payments.stripe_gateway import PaymentServiceUnavailable, gateway
+
+    session = get_session()
+    now = utcnow()
+    older_than = now - timedelta(minutes=minutes)
+    applied = []
+    for order_id in reconcile.unsettled_order_ids(session, older_than):
+        order = session.get(Order, order_id)
+        try:
+            outcome = reconcile.reconcile_order(session, order, gateway(), now=now)
+        except PaymentServiceUnavailable:
+            session.rollback()
+            click.echo(f"  {order.number}: Stripe did not answer; next run.")
+            continue
+        session.commit()
+        if outcome:
+            applied.append(f"{order.number}: {outcome}")
+    cancelled = []
+    for intent in reconcile.unknown_intents(session, gateway(), older_than=older_than):
+        outcome = reconcile.settle_unknown(session, intent, gateway(), now=now)
+        session.commit()
+        if outcome == "cancelled":
+            cancelled.append(intent.id)
+        elif outcome != "left":
+            applied.append(f"{intent.id} ({intent.order_number or 'no order'}): {outcome}")
+    click.echo(f"Applied {len(applied)} payment(s) a webhook never brought.")
+    for line in applied:
+        click.echo(f"  {line}")
+    click.echo(f"Cancelled {len(cancelled)} PaymentIntent(s) without an order.")
+    for intent_id in cancelled:
+        click.echo(f"  {intent_id}")
 
 
 def register_commands(app: Flask) -> None:
@@ -127,3 +177,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_staff_command)
     app.cli.add_command(expire_reservations_command)
+    app.cli.add_command(reconcile_payments_command)

@@ -1,14 +1,19 @@
 """Engine, the per-request session and the declarative ``Base``.
 
-One session per request: opened lazily on first use, committed after a successful
-response, rolled back when the request failed, closed at teardown.
+One session per request: opened lazily on first use, rolled back and closed at teardown.
+Nothing is committed behind a view's back: a view that changes data commits once itself
+(``session.commit()``), or says so with ``@commits``. A refused action simply returns its
+error page and nothing it began is kept. GET and HEAD requests never write: a flush or a
+bulk write during one is an error (raised under ``TESTING``, logged otherwise) and is
+rolled back.
 """
 
 from datetime import UTC, datetime
+from functools import wraps
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from flask import Flask, current_app, g, request
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -75,7 +80,7 @@ def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["sa_engine"] = engine
     app.extensions["sa_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
-    app.after_request(_commit_session)
+    app.after_request(_refuse_writes_on_read)
     app.teardown_appcontext(_close_session)
 
 
@@ -86,21 +91,66 @@ def get_session() -> Session:
     return g.db_session
 
 
-def _commit_session(response):
-    session = g.get("db_session")
-    if session is not None and response.status_code < 400:
-        try:
-            session.commit()
-        except sa.exc.IntegrityError:
-            from shop.errors import conflict_page  # errors render templates; db comes first
+def commits(view):
+    """For a view that changes data: commit its session once it has answered below 400
+    (a redirect after a successful POST). An error page commits nothing; two saves of
+    the same unique thing at once answer the 409 "saved by someone else" page."""
 
-            page, status = conflict_page()
-            return current_app.response_class(page, status=status, mimetype="text/html")
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        response = current_app.make_response(view(*args, **kwargs))
+        session = g.get("db_session")
+        if session is not None and response.status_code < 400:
+            try:
+                session.commit()
+            except sa.exc.IntegrityError:
+                from shop.errors import conflict_page  # errors render templates; db is first
+
+                return current_app.make_response(conflict_page())
+        return response
+
+    return wrapped
+
+
+WROTE = "shop.db.wrote"  # session.info: something was written in this transaction
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _remember_flush(session: Session, _context) -> None:
+    session.info[WROTE] = True
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _remember_bulk_write(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[WROTE] = True
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_writes(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(WROTE, None)
+
+
+class WriteOnRead(RuntimeError):
+    """A GET or HEAD request changed the database (it is rolled back)."""
+
+
+def _refuse_writes_on_read(response):
+    session = g.get("db_session")
+    if session is None or request.method not in ("GET", "HEAD"):
+        return response
+    if session.info.get(WROTE) or session.new or session.dirty or session.deleted:
+        message = f"{request.method} {request.path} changed the database; it was rolled back"
+        if current_app.testing:
+            raise WriteOnRead(message)
+        current_app.logger.error(message)
     return response
 
 
 def _close_session(exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
-        session.rollback()
+        # close() rolls back whatever was not committed and detaches what was loaded
+        # without expiring it (a streamed page may still read the signed-in user).
         session.close()

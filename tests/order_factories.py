@@ -4,7 +4,8 @@ import itertools
 from datetime import timedelta
 
 from shop.db import utcnow
-from shop.orders.models import Order, OrderLine, Payment
+from shop.orders.models import Order, OrderLine
+from shop.payments.models import Payment
 
 _numbers = itertools.count(1)
 

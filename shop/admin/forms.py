@@ -1,32 +1,26 @@
 """Forms of the order desk. They parse what staff typed; the rules live in the services
-(``shop.orders.fulfilment``, ``shop.payments.refunds``, ``shop.orders.messages``)."""
+(``shop.orders.lifecycle``, ``shop.orders.messages``)."""
 
-import secrets
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional
 
 from shop.money import exponent
 from shop.orders.carriers import CARRIERS
 from shop.orders.messages import MAX_LENGTH as MESSAGE_MAX_LENGTH
+from shop.request_keys import request_key_field
 
-# The one-time key a refund form carries (``secrets.token_urlsafe(24)`` is 32 characters).
-REQUEST_KEY_PATTERN = r"^[A-Za-z0-9_-]{16,43}$"
 # No sane refund needs more digits than this; longer input is refused before it is parsed.
 AMOUNT_MAX_LENGTH = 20
 
 
-def new_request_key() -> str:
-    return secrets.token_urlsafe(24)
-
-
 class ShipForm(FlaskForm):
     """Carrier and tracking number; the per-line quantities are ``qty-<line id>`` inputs
-    read with ``quantities_from``. An unknown carrier is left to ``fulfilment.ship``."""
+    read with ``quantities_from``. An unknown carrier is left to ``lifecycle.ship``."""
 
     carrier = SelectField(
         _l("Carrier"),
@@ -37,6 +31,7 @@ class ShipForm(FlaskForm):
     custom_carrier = StringField(
         _l("Carrier name (when “Other”)"), validators=[Optional(), Length(max=80)]
     )
+    request_key = request_key_field(required=False)
 
 
 class RefundForm(FlaskForm):
@@ -53,7 +48,7 @@ class RefundForm(FlaskForm):
     )
     amount = StringField(_l("Amount"), validators=[Length(max=AMOUNT_MAX_LENGTH)])
     refund_reason = StringField(_l("Reason (internal)"), validators=[Optional(), Length(max=500)])
-    request_key = HiddenField(validators=[DataRequired(), Regexp(REQUEST_KEY_PATTERN)])
+    request_key = request_key_field()
 
 
 class CancelForm(FlaskForm):
@@ -69,6 +64,7 @@ class NoteForm(FlaskForm):
         _l("Internal note"),
         validators=[DataRequired(_l("Write the note.")), Length(max=2000)],
     )
+    request_key = request_key_field(required=False)
 
 
 class ReplyForm(FlaskForm):
@@ -79,6 +75,7 @@ class ReplyForm(FlaskForm):
             Length(max=MESSAGE_MAX_LENGTH, message=_l("Write a message of 1 to 5,000 characters.")),
         ],
     )
+    request_key = request_key_field(required=False)
 
 
 class BadQuantity(ValueError):

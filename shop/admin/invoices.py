@@ -26,7 +26,7 @@ from shop.admin.forms import AMOUNT_MAX_LENGTH, BadAmount, amount_from
 from shop.admin.orders import AMOUNT_PROBLEMS
 from shop.admin.views import bp
 from shop.audit import service as audit
-from shop.db import get_session
+from shop.db import commits, get_session
 from shop.i18n import shop_today
 from shop.orders.labels import PAYMENT_LABELS
 from shop.orders.models import Order
@@ -162,6 +162,7 @@ def _problem(error: invoices.InvalidInvoicePayment, currency: str) -> str:
 
 
 @bp.post("/invoices/<number>/payments")
+@commits
 @require_permission("orders.manage")
 def invoice_record_payment(number: str):
     db = get_session()

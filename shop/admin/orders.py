@@ -27,8 +27,9 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from shop import request_keys
 from shop.accounts.access import require_permission
-from shop.accounts.forms import COUNTRIES
+from shop.accounts.forms import COUNTRIES, EmptyForm
 from shop.accounts.models import User
 from shop.accounts.permissions import PERMISSIONS, has_permission
 from shop.admin.forms import (
@@ -40,7 +41,6 @@ from shop.admin.forms import (
     ReplyForm,
     ShipForm,
     amount_from,
-    new_request_key,
     quantities_from,
 )
 from shop.admin.views import bp
@@ -50,13 +50,14 @@ from shop.downloads import attachment
 from shop.exceptions import ShopError
 from shop.i18n import shop_zone
 from shop.money import SUPPORTED_CURRENCIES, to_decimal
-from shop.orders import fulfilment, messages, numbers, transitions
+from shop.orders import lifecycle, messages, numbers, transitions
 from shop.orders.carriers import carrier_name, tracking_url
 from shop.orders.labels import EVENT_LABELS, FULFILMENT_LABELS, PAYMENT_LABELS
-from shop.orders.models import Order, OrderMessage, Refund, Shipment
+from shop.orders.models import Order, OrderMessage, Shipment
 from shop.pagination import paginate, parse_page
-from shop.payments import refunds
+from shop.payments.models import Refund
 from shop.payments.stripe_gateway import PaymentServiceUnavailable, RefundRefused, gateway
+from shop.request_keys import new_request_key
 from shop.schools.invoices import invoice_for_order
 from shop.spreadsheet import BOM, safe_cell
 from shop.templating import money_filter
@@ -317,8 +318,8 @@ def order_csv():
 
 def _possible(order: Order) -> dict[str, bool]:
     """Which actions the order's statuses leave open (the services still decide)."""
-    open_and_paid = order.state == "open" and order.payment_status in fulfilment.PAID_ENOUGH_TO_MAKE
-    left = fulfilment.unshipped_quantities(order)
+    open_and_paid = order.state == "open" and order.payment_status in lifecycle.PAID_ENOUGH_TO_MAKE
+    left = lifecycle.unshipped_quantities(order)
     return {
         "production": open_and_paid
         and transitions.can_move(order, "fulfilment_status", "in_production"),
@@ -326,7 +327,8 @@ def _possible(order: Order) -> dict[str, bool]:
         "ship": open_and_paid and any(quantity > 0 for quantity in left.values()),
         "delivered": transitions.can_move(order, "fulfilment_status", "delivered"),
         "cancel": order.state == "open" and order.fulfilment_status not in SHIPPED_STATUSES,
-        "refund": refunds.refundable_amount(order) > 0 and refunds.paid_payment(order) is not None,
+        "refund": lifecycle.refundable_amount(order) > 0
+        and lifecycle.paid_payment(order) is not None,
         "note": True,
         "reply": True,
     }
@@ -359,16 +361,16 @@ def _render_detail(
 ):
     allowed = {action: may(action) for action in ACTION_PERMISSIONS}
     possible = _possible(order)
-    shipped = fulfilment.shipped_quantities(order)
-    left = fulfilment.unshipped_quantities(order)
-    returnable = refunds.returnable_quantities(order)
+    shipped = lifecycle.shipped_quantities(order)
+    left = lifecycle.unshipped_quantities(order)
+    returnable = lifecycle.returnable_quantities(order)
     lines = [
         {
             "line": line,
             "shipped": shipped.get(line.id, 0),
             "left": left.get(line.id, 0),
             "returnable": returnable.get(line.id, 0),
-            "estimated_ship_date": fulfilment.estimated_ship_date(line, order),
+            "estimated_ship_date": lifecycle.estimated_ship_date(line, order),
             "ship_value": (ship_quantities or {}).get(line.id, str(left.get(line.id, 0))),
             "return_value": (return_quantities or {}).get(line.id, "0"),
         }
@@ -394,18 +396,18 @@ def _render_detail(
             countries=dict(COUNTRIES),
             actors=_actor_names(session, order),
             can={action: allowed[action] and possible[action] for action in allowed},
-            refundable=refunds.refundable_amount(order),
+            refundable=lifecycle.refundable_amount(order),
             has_returnable=any(returnable.values()),
             new_message_ids=new_message_ids,
             event_labels=EVENT_LABELS,
             payment_labels=PAYMENT_LABELS,
             fulfilment_labels=FULFILMENT_LABELS,
             state_labels=STATE_LABELS,
-            ship_form=ship_form or ShipForm(formdata=None),
+            ship_form=ship_form or ShipForm(formdata=None, request_key=new_request_key()),
             refund_form=refund_form,
             cancel_form=cancel_form or CancelForm(formdata=None),
-            note_form=note_form or NoteForm(formdata=None),
-            reply_form=reply_form or ReplyForm(formdata=None),
+            note_form=note_form or NoteForm(formdata=None, request_key=new_request_key()),
+            reply_form=reply_form or ReplyForm(formdata=None, request_key=new_request_key()),
             invoice=invoice_for_order(session, order.id) if order.school_id else None,
         ),
         status,
@@ -420,11 +422,23 @@ def order_detail(number: str):
     unread_ids = frozenset(
         message.id for message in order.messages if not message.from_staff and not message.read_at
     )
-    # Opening the thread reads it — for those who answer it. (A workshop worker looking
-    # up a size does not make a question look handled.)
-    if unread_ids and may("reply"):
-        messages.mark_read_by_staff(db, order)
     return _render_detail(db, order, new_message_ids=unread_ids)
+
+
+@bp.post("/orders/<number>/messages/read")
+@require_permission("orders.view")
+@require_action("reply")
+def order_messages_read(number: str):
+    """Those who answer the thread mark it read (opening the page changes nothing: a
+    workshop worker looking up a size does not make a question look handled)."""
+    db = get_session()
+    order = _order_or_404(db, number)
+    if not EmptyForm().validate_on_submit():
+        return _refused(db, number, _("The messages were not marked read."))
+    messages.mark_read_by_staff(db, order)
+    db.commit()
+    flash(_("The customer's messages are marked read."), "success")
+    return _back_to(number)
 
 
 # --- what went wrong, in words -----------------------------------------------------------
@@ -467,20 +481,20 @@ def describe(error: ShopError, order: Order) -> str:
             current=labels.get(error.current, error.current),
             wanted=labels.get(error.wanted, error.wanted),
         )
-    if isinstance(error, fulfilment.CannotFulfil):
+    if isinstance(error, lifecycle.CannotFulfil):
         return _("This order is not paid, or no longer open.")
-    if isinstance(error, fulfilment.InvalidShipment):
+    if isinstance(error, lifecycle.InvalidShipment):
         return str(SHIPMENT_PROBLEMS.get(error.reason, SHIPMENT_PROBLEMS["quantity"]))
-    if isinstance(error, fulfilment.CannotCancel):
+    if isinstance(error, lifecycle.CannotCancel):
         return str(CANCEL_PROBLEMS.get(error.reason, CANCEL_PROBLEMS["closed"]))
-    if isinstance(error, refunds.RefundNotAllowed):
+    if isinstance(error, lifecycle.RefundNotAllowed):
         return _("This order has nothing that can be refunded.")
-    if isinstance(error, refunds.RefundTooLarge):
+    if isinstance(error, lifecycle.RefundTooLarge):
         return _(
             "At most %(amount)s can be refunded.",
             amount=money_filter(error.refundable, error.currency),
         )
-    if isinstance(error, refunds.InvalidReturn):
+    if isinstance(error, lifecycle.InvalidReturn):
         return _("Return at most the pieces that were sold on each line and not returned yet.")
     if isinstance(error, RefundRefused):
         return _("Stripe refused the refund: %(reason)s", reason=str(error))
@@ -525,15 +539,17 @@ def _audit(session: Session, order: Order, action: str, before: dict, **details)
 def _move(number: str, service, action: str, done_message: str):
     db = get_session()
     order = _order_or_404(db, number)
+    lifecycle.lock(db, order)  # the audit's "before" is the order as this move finds it
     before = audit.snapshot(order, AUDITED_FIELDS)
     try:
         service(db, order, actor_user_id=current_user.id)
-    except (transitions.IllegalTransition, fulfilment.CannotFulfil) as error:
+    except (transitions.IllegalTransition, lifecycle.CannotFulfil) as error:
         message = describe(error, order)
         db.rollback()
         flash(message, "error")
         return _back_to(number)
     _audit(db, order, action, before)
+    db.commit()
     flash(done_message, "success")
     return _back_to(number)
 
@@ -545,25 +561,21 @@ def _move(number: str, service, action: str, done_message: str):
 @require_permission("orders.view")
 @require_action("production")
 def order_production(number: str):
-    return _move(
-        number, fulfilment.start_production, "production", _("The order is in production.")
-    )
+    return _move(number, lifecycle.start_production, "production", _("The order is in production."))
 
 
 @bp.post("/orders/<number>/ready")
 @require_permission("orders.view")
 @require_action("ready")
 def order_ready(number: str):
-    return _move(number, fulfilment.mark_ready, "ready", _("The order is ready to ship."))
+    return _move(number, lifecycle.mark_ready, "ready", _("The order is ready to ship."))
 
 
 @bp.post("/orders/<number>/delivered")
 @require_permission("orders.view")
 @require_action("delivered")
 def order_delivered(number: str):
-    return _move(
-        number, fulfilment.mark_delivered, "delivered", _("The order is marked delivered.")
-    )
+    return _move(number, lifecycle.mark_delivered, "delivered", _("The order is marked delivered."))
 
 
 @bp.post("/orders/<number>/ship")
@@ -576,15 +588,18 @@ def order_ship(number: str):
     line_ids = [line.id for line in order.lines]
     posted = {line_id: request.form.get(f"qty-{line_id}", "") for line_id in line_ids}
     again = {"ship_form": form, "ship_quantities": posted}
-    before = audit.snapshot(order, AUDITED_FIELDS)
     if not form.validate_on_submit():
         return _refused(db, number, _("Check the shipment: some fields are too long."), **again)
     try:
         quantities = quantities_from(request.form, "qty", line_ids)
     except BadQuantity:
         return _refused(db, number, _("Quantities are whole numbers."), **again)
+    lifecycle.lock(db, order)
+    if not request_keys.claim(db, f"ship:{number}", form.request_key.data):
+        return _shipped(number, order.shipments[-1])  # the same form again: one parcel
+    before = audit.snapshot(order, AUDITED_FIELDS)
     try:
-        shipment = fulfilment.ship(
+        shipment = lifecycle.ship(
             db,
             order,
             quantities,
@@ -594,12 +609,17 @@ def order_ship(number: str):
             actor_user_id=current_user.id,
         )
     except (
-        fulfilment.InvalidShipment,
-        fulfilment.CannotFulfil,
+        lifecycle.InvalidShipment,
+        lifecycle.CannotFulfil,
         transitions.IllegalTransition,
     ) as error:
         return _refused(db, number, describe(error, order), **again)
     _audit(db, order, "ship", before, shipment_id=shipment.id, tracking=shipment.tracking_number)
+    db.commit()
+    return _shipped(number, shipment)
+
+
+def _shipped(number: str, shipment: Shipment):
     flash(
         _(
             "Shipped with %(carrier)s; the customer has the tracking link.",
@@ -621,31 +641,36 @@ def order_cancel(number: str):
     if not form.validate_on_submit():
         return _refused(db, number, _("The order was not cancelled."), cancel_form=form)
     try:
-        fulfilment.cancel(
+        refunded = lifecycle.cancel(
             db,
             order,
             gateway=gateway(),
             actor_user_id=current_user.id,
             note=form.cancel_reason.data or "",
         )
-    except IntegrityError:  # the same cancellation, clicked twice at once
-        return _refused(db, number, _("This order was just cancelled."))
+    except lifecycle.CannotCancel as error:
+        db.rollback()
+        order = _order_or_404(db, number)
+        if order.state == "cancelled":  # the same cancellation, clicked twice
+            flash(_("This order is cancelled."), "success")
+            return _back_to(number)
+        return _refused(db, number, describe(error, order), cancel_form=form)
     except (
-        fulfilment.CannotCancel,
         transitions.IllegalTransition,
-        refunds.RefundNotAllowed,
-        refunds.RefundTooLarge,
-        refunds.InvalidReturn,
+        lifecycle.RefundNotAllowed,
+        lifecycle.RefundTooLarge,
+        lifecycle.InvalidReturn,
         RefundRefused,
         PaymentServiceUnavailable,
     ) as error:
         return _refused(db, number, describe(error, order), cancel_form=form)
     _audit(db, order, "cancel", before)
-    if order.refunded_amount:
+    db.commit()
+    if refunded:
         flash(
             _(
                 "The order is cancelled and %(amount)s was refunded.",
-                amount=money_filter(order.refunded_amount, order.currency),
+                amount=money_filter(refunded, order.currency),
             ),
             "success",
         )
@@ -676,7 +701,7 @@ def order_refund(number: str):
     except BadQuantity:
         return _refused(db, number, _("Quantities are whole numbers."), **again)
     if form.scope.data == "full":
-        amount = refunds.refundable_amount(order)
+        amount = lifecycle.refundable_amount(order)
     else:
         try:
             amount = amount_from(form.amount.data, order.currency)
@@ -684,12 +709,12 @@ def order_refund(number: str):
             message = AMOUNT_PROBLEMS.get(error.reason)
             if message is None:  # too large
                 message = describe(
-                    refunds.RefundTooLarge(refunds.refundable_amount(order), order.currency),
+                    lifecycle.RefundTooLarge(lifecycle.refundable_amount(order), order.currency),
                     order,
                 )
             return _refused(db, number, str(message), **again)
     try:
-        refund = refunds.refund(
+        refund = lifecycle.refund(
             db,
             order,
             amount,
@@ -704,15 +729,16 @@ def order_refund(number: str):
         flash(_("That refund was already made; it was not made twice."), "error")
         return _back_to(number)
     except (
-        refunds.RefundNotAllowed,
-        refunds.RefundTooLarge,
-        refunds.InvalidReturn,
+        lifecycle.RefundNotAllowed,
+        lifecycle.RefundTooLarge,
+        lifecycle.InvalidReturn,
         RefundRefused,
         PaymentServiceUnavailable,
     ) as error:
         # The same request key stays in the form: trying again cannot refund twice.
         return _refused(db, number, describe(error, order), **again)
     _audit(db, order, "refund", before, refund_amount=refund.amount, restocked=refund.restocked)
+    db.commit()
     flash(_("Refunded %(amount)s.", amount=money_filter(refund.amount, order.currency)), "success")
     return _back_to(number)
 
@@ -726,9 +752,14 @@ def order_note(number: str):
     form = NoteForm()
     if not form.validate_on_submit():
         return _refused(db, number, _("The note was not saved."), note_form=form)
-    before = audit.snapshot(order, AUDITED_FIELDS)
-    fulfilment.add_note(db, order, form.note.data, actor_user_id=current_user.id)
-    _audit(db, order, "note", before)
+    try:
+        if request_keys.claim(db, f"note:{number}", form.request_key.data):
+            before = audit.snapshot(order, AUDITED_FIELDS)
+            lifecycle.add_note(db, order, form.note.data, actor_user_id=current_user.id)
+            _audit(db, order, "note", before)
+        db.commit()
+    except IntegrityError:  # the same note, sent twice at the same moment: added once
+        db.rollback()
     flash(_("Note added. Only staff see it."), "success")
     return _back_to(number)
 
@@ -743,11 +774,17 @@ def order_reply(number: str):
     if not form.validate_on_submit():
         return _refused(db, number, _("Your answer was not sent."), reply_form=form)
     try:
-        before = audit.snapshot(order, AUDITED_FIELDS)
-        reply = messages.post_staff_reply(db, order, form.body.data, staff_user_id=current_user.id)
+        if request_keys.claim(db, f"reply:{number}", form.request_key.data):
+            before = audit.snapshot(order, AUDITED_FIELDS)
+            reply = messages.post_staff_reply(
+                db, order, form.body.data, staff_user_id=current_user.id
+            )
+            _audit(db, order, "reply", before, message_id=reply.id)
+        db.commit()
     except messages.InvalidMessage as error:
         return _refused(db, number, describe(error, order), reply_form=form)
-    _audit(db, order, "reply", before, message_id=reply.id)
+    except IntegrityError:  # the same answer, sent twice at the same moment: sent once
+        db.rollback()
     flash(_("Your answer was emailed to %(email)s.", email=order.email), "success")
     return _back_to(number)
 

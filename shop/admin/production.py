@@ -19,9 +19,9 @@ from shop.accounts.access import require_permission
 from shop.accounts.forms import EmptyForm
 from shop.accounts.permissions import has_permission
 from shop.admin.views import bp
-from shop.db import get_session
+from shop.db import commits, get_session
 from shop.i18n import shop_zone
-from shop.orders import fulfilment, production, transitions
+from shop.orders import lifecycle, production, transitions
 from shop.orders.models import ProductionBatch
 
 PERMISSION = "production.manage"
@@ -57,6 +57,7 @@ def production_queue():
 
 
 @bp.post("/production/batches")
+@commits
 @require_permission(PERMISSION)
 def production_batch_start():
     db = get_session()
@@ -75,7 +76,7 @@ def production_batch_start():
         return _render_queue(400, form=form)
     except (
         production.LinesNotAvailable,
-        fulfilment.CannotFulfil,
+        lifecycle.CannotFulfil,
         transitions.IllegalTransition,
     ):
         db.rollback()
@@ -127,6 +128,7 @@ def production_cut_sheet(batch_id: int):
 
 
 @bp.post("/production/batches/<int:batch_id>/finish")
+@commits
 @require_permission(PERMISSION)
 def production_batch_finish(batch_id: int):
     db = get_session()

@@ -47,7 +47,7 @@ from shop.admin.views import bp
 from shop.audit.service import record
 from shop.catalog.models import Product, Variant
 from shop.catalog.search import clean_text, fold
-from shop.db import get_session
+from shop.db import commits, get_session
 from shop.downloads import attachment
 from shop.exceptions import ShopError
 from shop.pagination import paginate, parse_page
@@ -152,6 +152,7 @@ def stock_ledger(variant_id: int):
 
 
 @bp.post("/stock/<int:variant_id>/adjust")
+@commits
 @require_permission("stock.manage")
 def stock_adjust(variant_id: int):
     db = get_session()

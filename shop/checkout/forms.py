@@ -1,9 +1,11 @@
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from shop.accounts.forms import AddressForm, valid_email
 from shop.checkout.delivery import METHODS
+from shop.request_keys import request_key_field
 
 METHOD_LABELS = {
     "courier": _l("Courier to this address"),
@@ -34,3 +36,9 @@ class CheckoutForm(AddressForm):
                 getattr(self, name).validators = [Optional()]
             return super(AddressForm, self).validate(extra_validators)
         return super().validate(extra_validators)
+
+
+class PlaceOrderForm(FlaskForm):
+    """ "Place order and pay": its one-time key makes a double click one order."""
+
+    request_key = request_key_field(required=False)

@@ -22,14 +22,13 @@ from shop.checkout import delivery
 from shop.db import utcnow
 from shop.exceptions import ShopError
 from shop.money import MIN_CARD_AMOUNTS
-from shop.orders import transitions
-from shop.orders.models import Order, OrderLine
+from shop.orders.lifecycle import StockRanOut, find_placed, write_order
+from shop.orders.models import Order
 from shop.orders.numbers import new_order_number
 from shop.payments.service import add_card_payment
 from shop.payments.stripe_gateway import StripeGateway
 from shop.schools.models import School
 from shop.schools.rounds import next_round
-from shop.stock.allocation import NotEnoughStock, allocate
 
 
 class CartNotReady(ShopError):
@@ -49,13 +48,6 @@ class NoSchoolDelivery(ShopError):
 
 class TotalChanged(ShopError):
     message = "Prices or currency changed since you reviewed the order."
-
-
-class StockRanOut(ShopError):
-    def __init__(self, sku: str, available: int):
-        super().__init__(f"only {available} of {sku} left")
-        self.sku = sku
-        self.available = available
 
 
 @dataclass(frozen=True)
@@ -141,8 +133,13 @@ def place_order(
     expected_total: int | None,
     gateway: StripeGateway,
     reservation_minutes: int,
+    request_key: str | None = None,
     now: datetime | None = None,
 ) -> Order:
+    """Place the cart as an order. ``request_key`` is the review form's one-time key: the
+    same form sent again, even at the same moment, gives back the one order it placed."""
+    if request_key and (placed := find_placed(session, request_key)) is not None:
+        return placed
     now = now or utcnow()
     summary = summarise(session, cart, details, currency, locale)
     refuse_short_stock(summary.pricing)
@@ -169,6 +166,7 @@ def place_order(
             now=now,
             school_id=school.id if school is not None else None,
             delivery_round_id=delivery_round.id if delivery_round is not None else None,
+            request_key=request_key,
         )
         add_card_payment(session, order, intent)
         cart.lines.clear()
@@ -200,7 +198,10 @@ def cart_school(session: Session, pricing: CartPricing) -> School | None:
 
 
 def school_delivery_option(session: Session, pricing: CartPricing, now: datetime):
-    """``(school, round)`` when the cart can go with its school's next delivery round."""
+    """``(school, round)`` when the cart can go with its school's next delivery round:
+    every line is a child's kit for one school (a retail item goes by courier or pick-up)."""
+    if any(not line.school_id for group in pricing.groups for line in group.lines):
+        return None
     school = cart_school(session, pricing)
     delivery_round = next_round(school, now) if school is not None else None
     return (school, delivery_round) if delivery_round is not None else None
@@ -214,93 +215,3 @@ def _school_delivery(session, summary, details, now):
     if option is None:
         raise NoSchoolDelivery()
     return option
-
-
-def write_order(
-    session: Session,
-    pricing: CartPricing,
-    details: CheckoutDetails,
-    *,
-    number: str,
-    shipping_amount: int,
-    user_id: int | None,
-    locale: str,
-    now: datetime,
-    school_id: int | None = None,
-    delivery_round_id: int | None = None,
-    po_number: str = "",
-    request_key: str | None = None,
-) -> Order:
-    """Allocate the stock and write the order with a snapshot of every line, in
-    ``pending payment``; the caller adds how it is paid. Raises ``StockRanOut``."""
-    # Stock first: the conditional UPDATEs are the race, and losing it should cost nothing.
-    # One UPDATE per variant, however many children's lines share it (a roster of 2,000
-    # students is a few dozen variants, not 8,000 lines).
-    wanted: dict[int, int] = {}
-    skus: dict[int, str] = {}
-    for group in pricing.groups:
-        if group.made_to_order:
-            continue
-        for line in group.lines:
-            wanted[line.variant_id] = wanted.get(line.variant_id, 0) + line.quantity
-            skus[line.variant_id] = line.sku
-    for variant_id, quantity in wanted.items():
-        try:
-            allocate(session, variant_id, quantity, reference=number)
-        except NotEnoughStock as error:
-            raise StockRanOut(skus[variant_id], error.available) from None
-
-    order = Order(
-        number=number,
-        user_id=user_id,
-        currency=pricing.currency,
-        locale=locale,
-        subtotal_amount=pricing.total_amount,
-        shipping_amount=shipping_amount,
-        total_amount=pricing.total_amount + shipping_amount,
-        created_at=now,
-        school_id=school_id,
-        delivery_round_id=delivery_round_id,
-        po_number=po_number,
-        request_key=request_key,
-        **details.to_dict(),
-    )
-    if details.delivery_method == "pickup":
-        order.country = order.region = order.city = order.line1 = order.line2 = ""
-        order.postcode = ""
-    if details.delivery_method == "school" and school_id is not None:
-        _deliver_to_school(order, session.get(School, school_id))
-    for group in pricing.groups:
-        for line in group.lines:
-            order.lines.append(
-                OrderLine(
-                    variant_id=line.variant_id,
-                    product_id=group.product_id,
-                    sku=line.sku,
-                    product_name=group.name,
-                    size=line.size,
-                    colour=line.colour,
-                    unit_amount=line.unit_amount,
-                    quantity=line.quantity,
-                    line_amount=line.line_amount,
-                    made_to_order=group.made_to_order,
-                    lead_time_days=group.lead_time_days,
-                    allocated=not group.made_to_order,
-                    student_name=line.student_name,
-                    class_name=line.class_name,
-                )
-            )
-    session.add(order)
-    session.flush()
-    transitions.record(session, order, "placed", now=now)
-    return order
-
-
-def _deliver_to_school(order: Order, school: School) -> None:
-    """The parcel goes to the school's delivery address; who ordered stays the contact."""
-    order.country = school.country
-    order.region = school.delivery_region
-    order.city = school.delivery_city
-    order.line1 = school.delivery_line1
-    order.line2 = school.delivery_line2
-    order.postcode = school.delivery_postcode

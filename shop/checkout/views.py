@@ -9,15 +9,17 @@ from flask import Blueprint, current_app, flash, redirect, render_template, sess
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
-from shop.accounts.forms import COUNTRIES, EmptyForm
+from shop.accounts.forms import COUNTRIES
 from shop.cart.views import current_cart, remember_count
 from shop.checkout import service
-from shop.checkout.forms import METHOD_LABELS, CheckoutForm
+from shop.checkout.forms import METHOD_LABELS, CheckoutForm, PlaceOrderForm
 from shop.db import get_session, utcnow
 from shop.i18n import current_currency
 from shop.orders.access import remember_in_session
 from shop.payments.stripe_gateway import PaymentServiceUnavailable, gateway
+from shop.request_keys import new_request_key
 from shop.templating import money_filter
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
@@ -125,7 +127,7 @@ def review():
         "checkout/review.html",
         details=details,
         summary=summary,
-        form=EmptyForm(),
+        form=PlaceOrderForm(formdata=None, request_key=new_request_key()),
         countries=dict(COUNTRIES),
         pickup_address=current_app.config["FACTORY_PICKUP_ADDRESS"],
         school_option=_school_option(summary),
@@ -134,7 +136,7 @@ def review():
 
 @bp.post("/place")
 def place():
-    form = EmptyForm()
+    form = PlaceOrderForm()
     details = service.CheckoutDetails.from_dict(session.get(DETAILS_KEY))
     cart = current_cart()
     if not form.validate_on_submit() or details is None or cart is None:
@@ -142,6 +144,7 @@ def place():
         return redirect(url_for("checkout.details"), code=303)
     currency = current_currency()
     reviewed = session.get(REVIEWED_KEY) or [None, None]
+    request_key = form.request_key.data or None
     db = get_session()
     try:
         order = service.place_order(
@@ -154,7 +157,14 @@ def place():
             expected_total=reviewed[1] if reviewed[0] == currency else -1,
             gateway=gateway(),
             reservation_minutes=current_app.config["RESERVATION_MINUTES"],
+            request_key=request_key,
         )
+    except IntegrityError:
+        # The same form at the same moment: the other request placed the order.
+        db.rollback()
+        order = service.find_placed(db, request_key) if request_key else None
+        if order is None:
+            raise
     except service.TotalChanged:
         db.rollback()
         flash(_("Prices or currency changed since you reviewed your order: check it again."))
@@ -196,6 +206,7 @@ def place():
             "error",
         )
         return redirect(url_for("checkout.review"), code=303)
+    db.commit()
     session.pop(DETAILS_KEY, None)
     session.pop(REVIEWED_KEY, None)
     remember_in_session(session, order)

@@ -19,12 +19,11 @@ from shop.orders.models import (
     OrderEvent,
     OrderLine,
     OrderMessage,
-    Payment,
-    Refund,
     Shipment,
     ShipmentLine,
 )
 from shop.orders.numbers import new_order_number
+from shop.payments.models import Payment, Refund
 
 DEMO_GUEST = "guest.parent@demo.sourcefront.test"
 

@@ -9,6 +9,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from shop.request_keys import request_key_field
+
 
 class TrackForm(FlaskForm):
     number = StringField(_l("Order number"), validators=[DataRequired(), Length(max=40)])
@@ -18,3 +20,4 @@ class TrackForm(FlaskForm):
 class MessageForm(FlaskForm):
     # The length rule is shop.orders.messages' (it counts after normalising line ends).
     body = TextAreaField(_l("Your message"))
+    request_key = request_key_field(required=False)

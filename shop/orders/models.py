@@ -14,7 +14,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shop.accounts.models import User
 from shop.db import Base, utcnow
 
-if TYPE_CHECKING:  # schools build on orders; the classes resolve by name at mapping time
+if TYPE_CHECKING:  # schools and payments build on orders; classes resolve by name
+    from shop.payments.models import Payment, Refund
     from shop.schools.models import DeliveryRound, School
 
 
@@ -64,6 +65,8 @@ class Order(Base):
     # Unpaid orders hold their stock until then; ``expire-reservations`` cancels them after.
     reserved_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     paid_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # The PaymentIntent that paid the order by card (a second one that succeeds is refunded).
+    paid_intent_id: Mapped[str | None] = mapped_column(sa.String(255))
     cancelled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     user: Mapped[User | None] = relationship()
@@ -76,13 +79,13 @@ class Order(Base):
         back_populates="order", order_by=lambda: OrderEvent.id, cascade="all, delete-orphan"
     )
     payments: Mapped[list["Payment"]] = relationship(
-        back_populates="order", order_by=lambda: Payment.attempt, cascade="all, delete-orphan"
+        back_populates="order", order_by="Payment.attempt", cascade="all, delete-orphan"
     )
     shipments: Mapped[list["Shipment"]] = relationship(
         back_populates="order", order_by=lambda: Shipment.id, cascade="all, delete-orphan"
     )
     refunds: Mapped[list["Refund"]] = relationship(
-        back_populates="order", order_by=lambda: Refund.id, cascade="all, delete-orphan"
+        back_populates="order", order_by="Refund.id", cascade="all, delete-orphan"
     )
     messages: Mapped[list["OrderMessage"]] = relationship(
         back_populates="order", order_by=lambda: OrderMessage.id, cascade="all, delete-orphan"
@@ -147,39 +150,6 @@ class OrderEvent(Base):
     order: Mapped[Order] = relationship(back_populates="events")
 
 
-class Payment(Base):
-    """One attempt to pay an order by card: a Stripe PaymentIntent. A declined card that
-    leaves its PaymentIntent unusable gets a new attempt on the same order."""
-
-    __tablename__ = "payment"
-    __table_args__ = (sa.UniqueConstraint("order_id", "attempt"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id"), index=True)
-    attempt: Mapped[int] = mapped_column(default=1)
-    intent_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
-    amount: Mapped[int]
-    currency: Mapped[str] = mapped_column(sa.String(3))
-    status: Mapped[str] = mapped_column(sa.String(40), default="requires_payment_method")
-    last_error: Mapped[str] = mapped_column(sa.Text, default="")
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
-
-    order: Mapped[Order] = relationship(back_populates="payments")
-
-
-class ProcessedStripeEvent(Base):
-    """Every Stripe event id the webhook has handled; a repeat changes nothing."""
-
-    __tablename__ = "processed_stripe_event"
-
-    event_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
-    type: Mapped[str] = mapped_column(sa.String(80))
-    received_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-
-
 class Shipment(Base):
     """A parcel: some quantities of some lines, with a carrier and a tracking number."""
 
@@ -210,26 +180,6 @@ class ShipmentLine(Base):
 
     shipment: Mapped[Shipment] = relationship(back_populates="lines")
     order_line: Mapped[OrderLine] = relationship()
-
-
-class Refund(Base):
-    """Money given back through Stripe. ``request_key`` makes a double-clicked refund one
-    refund: it is unique here and is the idempotency key sent to Stripe."""
-
-    __tablename__ = "refund"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id"), index=True)
-    request_key: Mapped[str] = mapped_column(sa.String(80), unique=True)
-    amount: Mapped[int]
-    stripe_refund_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
-    status: Mapped[str] = mapped_column(sa.String(20), default="pending")
-    note: Mapped[str] = mapped_column(sa.Text, default="")
-    restocked: Mapped[bool] = mapped_column(default=False)
-    staff_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-
-    order: Mapped[Order] = relationship(back_populates="refunds")
 
 
 class OrderMessage(Base):
@@ -274,3 +224,8 @@ class ProductionBatch(Base):
     note: Mapped[str] = mapped_column(sa.Text, default="")
 
     lines: Mapped[list[OrderLine]] = relationship(order_by=lambda: OrderLine.id)
+
+
+# Payments and refunds are their own package's tables; importing them here registers them
+# for the relationships above wherever orders are used.
+from shop.payments import models as _payment_models  # noqa: E402, F401

@@ -7,12 +7,11 @@ transaction that made the change, and the email goes out when that transaction c
 therefore sends nothing the second time.
 """
 
-from urllib.parse import quote
-
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from shop.links import external_url
 from shop.mail import send_after_commit
 from shop.orders import access
 from shop.orders.models import Order, SentNotification
@@ -31,8 +30,7 @@ SUBJECTS = {
 def order_link(order: Order) -> str:
     """The order's page, signed so that it opens without signing in (for emails)."""
     token = access.link_token(current_app.config["SECRET_KEY"], order)
-    base = current_app.config["SHOP_BASE_URL"].rstrip("/")
-    return f"{base}/orders/{quote(order.number)}?t={token}"
+    return external_url("orders.order_detail", number=order.number, t=token)
 
 
 def already_sent(session: Session, key: str) -> bool:

@@ -31,12 +31,13 @@ from sqlalchemy.orm import Session, selectinload
 from shop.audit.service import record
 from shop.db import as_utc, utcnow
 from shop.exceptions import ShopError
-from shop.orders import fulfilment
+from shop.inputs import parse_id
+from shop.orders import lifecycle
 from shop.orders.models import Order, OrderEvent, OrderLine, ProductionBatch
 from shop.schools.models import School
 
 # Orders whose made-to-order lines the workshop may make.
-MAKEABLE_PAYMENT = fulfilment.PAID_ENOUGH_TO_MAKE
+MAKEABLE_PAYMENT = lifecycle.PAID_ENOUGH_TO_MAKE
 # Fulfilment statuses after which nothing more is made for the order.
 DONE_FULFILMENT = ("shipped", "delivered")
 
@@ -184,14 +185,10 @@ def _school_names(session: Session, school_ids: set[int]) -> dict[int, str]:
 
 
 def parse_line_ids(values: Iterable[str]) -> list[int]:
-    """The line ids in posted row values (``"3,7,9"``); anything not a number is dropped."""
-    ids: set[int] = set()
-    for value in values:
-        for part in (value or "").split(","):
-            part = part.strip()
-            if part.isdigit() and len(part) <= 18:
-                ids.add(int(part))
-    return sorted(ids)
+    """The line ids in posted row values (``"3,7,9"``); anything no line could have is
+    dropped."""
+    ids = {parse_id(part) for value in values for part in (value or "").split(",")}
+    return sorted(ids - {None})
 
 
 def start_batch(
@@ -234,7 +231,7 @@ def start_batch(
     ).all()
     for order in orders:
         if order.fulfilment_status == "unfulfilled":
-            fulfilment.start_production(session, order, actor_user_id=actor_user_id)
+            lifecycle.start_production(session, order, actor_user_id=actor_user_id)
     record(
         session,
         actor_user_id=actor_user_id,
@@ -301,7 +298,7 @@ def finish_batch(
             and order.payment_status in MAKEABLE_PAYMENT
             and _all_made(order)
         ):
-            fulfilment.mark_ready(session, order, actor_user_id=actor_user_id)
+            lifecycle.mark_ready(session, order, actor_user_id=actor_user_id)
             ready.append(order.number)
     record(
         session,

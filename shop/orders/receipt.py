@@ -31,8 +31,8 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from shop.catalog.colours import colour_name
 from shop.money import format_money
+from shop.orders import lifecycle
 from shop.orders.models import Order
-from shop.payments import refunds
 
 RECEIPT_STATUSES = ("paid", "partially_refunded", "refunded")
 
@@ -97,14 +97,14 @@ def build_receipt(
     rate = Decimal(str(tax_rate_percent)) if tax_rate_percent else None
     if rate is not None and rate <= 0:
         rate = None
-    refunded = refunds.refunded_so_far(order)
+    refunded = lifecycle.refunded_so_far(order)
     return Receipt(
         order=order,
         factory=factory,
         tax_rate_percent=rate,
         tax_amount=included_tax(order.total_amount, rate) if rate is not None else 0,
         paid_at=order.paid_at,
-        paid_by_card=refunds.paid_payment(order) is not None,
+        paid_by_card=lifecycle.paid_payment(order) is not None,
         refunds=[
             RefundLine(refund.created_at, refund.amount)
             for refund in order.refunds

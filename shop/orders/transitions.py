@@ -5,10 +5,16 @@ its fulfilment status. ``move`` refuses anything not listed here with
 ``IllegalTransition`` (nothing changes) and appends a timeline event for every move, so
 the history of an order is always complete. Events arriving late (a failed payment after
 a success, say) therefore cannot move an order backwards.
+
+Every move happens under the order's lock (``lock``), taken by ``shop.orders.lifecycle``
+before it decides anything; ``move`` takes it itself when a caller has not, and then
+checks the order as it is after the lock. Two requests making the same move therefore
+make it once: the second finds it made and raises ``IllegalTransition``.
 """
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shop.db import lock_row, utcnow
@@ -29,6 +35,8 @@ FULFILMENT_STATUSES = (
 ALLOWED_MOVES: dict[str, dict[str, tuple[str, ...]]] = {
     "state": {
         "open": ("cancelled", "closed"),
+        # Paid after its reservation expired, with the stock still there (lifecycle only).
+        "cancelled": ("open",),
     },
     "payment_status": {
         "unpaid": ("paid", "awaiting_invoice"),
@@ -49,6 +57,7 @@ ALLOWED_MOVES: dict[str, dict[str, tuple[str, ...]]] = {
 EVENT_KINDS = {
     ("state", "cancelled"): "cancelled",
     ("state", "closed"): "closed",
+    ("state", "open"): "reinstated",
     ("payment_status", "paid"): "paid",
     ("payment_status", "awaiting_invoice"): "awaiting_invoice",
     ("payment_status", "partially_refunded"): "partially_refunded",
@@ -69,17 +78,36 @@ class IllegalTransition(ShopError):
         self.wanted = wanted
 
 
+LOCKED = "shop.orders.locked"  # session.info: ids of the orders locked in this transaction
+
+
 def lock(session: Session, order: Order) -> None:
     """Serialise changes to one order until the transaction ends, then read it afresh.
 
-    Two staff shipping or refunding the same order at once take turns (``lock_row``),
-    and the second sees what the first committed (what is left to ship or to refund)."""
+    Two requests acting on the same order at once take turns (``lock_row``), and the
+    second sees what the first committed. Taking it again in the same transaction costs
+    nothing; what was changed before it is flushed first, so nothing is lost. An order not
+    yet in the database has nothing to lock."""
+    if order.id is None:
+        return
+    locked = session.info.setdefault(LOCKED, set())
+    if order.id in locked:
+        return
+    session.flush()
     lock_row(session, Order.needs_attention, order.id)
     session.expire(order)
+    locked.add(order.id)
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_locks(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction: its locks are gone
+        session.info.pop(LOCKED, None)
 
 
 def can_move(order: Order, field: str, to: str) -> bool:
-    if field != "state" and order.state == "cancelled":
+    """Money may still come and go on a cancelled order; making and shipping may not."""
+    if field == "fulfilment_status" and order.state == "cancelled":
         return False
     return to in ALLOWED_MOVES.get(field, {}).get(getattr(order, field), ())
 
@@ -96,6 +124,7 @@ def move(
     now: datetime | None = None,
 ) -> OrderEvent:
     """Move one status of ``order`` to ``to`` and record it, or raise (nothing changes)."""
+    lock(session, order)
     if not can_move(order, field, to):
         raise IllegalTransition(field, getattr(order, field), to)
     now = now or utcnow()
@@ -106,6 +135,8 @@ def move(
     if (field, to) == ("state", "cancelled"):
         order.cancelled_at = now
         order.reserved_until = None
+    if (field, to) == ("state", "open"):
+        order.cancelled_at = None
     return record(
         session,
         order,

@@ -24,8 +24,10 @@ from flask_babel import format_date, format_number, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from shop import request_keys
 from shop.accounts.access import require_login
 from shop.accounts.forms import COUNTRIES
 from shop.cart import service as cart_service
@@ -34,14 +36,13 @@ from shop.catalog.colours import colour_name
 from shop.db import get_session
 from shop.downloads import attachment
 from shop.extensions import limiter
-from shop.orders import access, fulfilment, messages, receipt
+from shop.orders import access, lifecycle, messages, receipt
 from shop.orders.carriers import carrier_name, tracking_url
 from shop.orders.forms import MessageForm, TrackForm
 from shop.orders.labels import EVENT_LABELS, FULFILMENT_LABELS, PAYMENT_LABELS
 from shop.orders.models import Order, OrderLine, Shipment, ShipmentLine
 from shop.orders.numbers import normalise
 from shop.pagination import paginate, parse_page
-from shop.payments import refunds
 from shop.payments.stripe_gateway import PaymentServiceUnavailable, RefundRefused, gateway
 from shop.templating import money_filter
 
@@ -174,14 +175,14 @@ def _ship_dates(order: Order) -> dict[int, dict | None]:
     """Made-to-order lines of a paid order: when they should ship (ISO and in words)."""
     dates = {}
     for line in order.lines:
-        day = fulfilment.estimated_ship_date(line, order)
+        day = lifecycle.estimated_ship_date(line, order)
         dates[line.id] = {"iso": day.isoformat(), "label": format_date(day)} if day else None
     return dates
 
 
 def _render_order(order: Order, *, message_form: MessageForm | None = None, status: int = 200):
     acts = _acts_as_customer(order)
-    refunded = refunds.refunded_so_far(order)
+    refunded = lifecycle.refunded_so_far(order)
     return (
         render_template(
             "orders/order_detail.html",
@@ -190,7 +191,7 @@ def _render_order(order: Order, *, message_form: MessageForm | None = None, stat
             fulfilment_labels=FULFILMENT_LABELS,
             timeline=_timeline(order),
             shipments=_shipments(order),
-            shipped=fulfilment.shipped_quantities(order),
+            shipped=lifecycle.shipped_quantities(order),
             ship_dates=_ship_dates(order),
             refunded_amount=refunded,
             net_amount=max(order.total_amount - refunded, 0),
@@ -198,9 +199,12 @@ def _render_order(order: Order, *, message_form: MessageForm | None = None, stat
             pickup_address=current_app.config["FACTORY_PICKUP_ADDRESS"],
             acts_as_customer=acts,
             can_pay=acts and order.awaiting_payment,
-            can_cancel=acts and fulfilment.can_customer_cancel(order),
+            can_cancel=acts and lifecycle.can_customer_cancel(order),
+            cancel_refunds=_needs_confirmation(order),
             has_receipt=receipt.has_receipt(order),
-            message_form=message_form or MessageForm(formdata=None),
+            message_form=message_form
+            or MessageForm(formdata=None, request_key=request_keys.new_request_key()),
+            reorder_key=request_keys.new_request_key(),
             message_max_length=messages.MAX_LENGTH,
         ),
         status,
@@ -283,22 +287,47 @@ def receipt_pdf(number: str):
 # --- the customer's actions --------------------------------------------------------------
 
 
+def _needs_confirmation(order: Order) -> bool:
+    """A paid order is cancelled only from the page that says what the refund will be."""
+    return lifecycle.refundable_amount(order) > 0
+
+
+@bp.get("/orders/<number>/cancel")
+def cancel_confirm(number: str):
+    """What cancelling will do: the refund, to which card, and how long it takes."""
+    order = _customer_order(number)
+    if not lifecycle.can_customer_cancel(order):
+        return redirect(url_for("orders.order_detail", number=order.number), code=303)
+    return render_template(
+        "orders/cancel_confirm.html",
+        order=order,
+        preview=lifecycle.cancel_preview(order),
+    )
+
+
 @bp.post("/orders/<number>/cancel")
 def cancel(number: str):
     order = _customer_order(number)  # CSRFProtect has checked the form's token
-    if not fulfilment.can_customer_cancel(order):
+    if order.state == "cancelled":
+        return _already_cancelled(order)
+    if not lifecycle.can_customer_cancel(order):
         flash(_cannot_cancel_message(order), "error")
         return _render_order(order, status=409)
+    if _needs_confirmation(order) and request.form.get("confirm") != "yes":
+        return redirect(url_for("orders.cancel_confirm", number=order.number), code=303)
     db = get_session()
-    refunded_before = refunds.refunded_so_far(order)
     try:
-        fulfilment.cancel(db, order, gateway=gateway(), by_customer=True, actor_user_id=_user_id())
-    except fulfilment.CannotCancel:
+        refunded = lifecycle.cancel(
+            db, order, gateway=gateway(), by_customer=True, actor_user_id=_user_id()
+        )
+    except lifecycle.CannotCancel as error:
         db.rollback()
         order = _load_order(number)
-        flash(_cannot_cancel_message(order), "error")
+        if order.state == "cancelled":  # the same click, a moment earlier, did it
+            return _already_cancelled(order)
+        flash(_cannot_cancel_message(order, error.reason), "error")
         return _render_order(order, status=409)
-    except refunds.RefundNotAllowed:  # paid, but not by card here (an invoice, say)
+    except lifecycle.RefundNotAllowed:  # paid, but not by card here (an invoice, say)
         db.rollback()
         flash(
             _(
@@ -319,7 +348,6 @@ def cancel(number: str):
         )
         return _render_order(_load_order(number), status=503)
     db.commit()
-    refunded = refunds.refunded_so_far(order) - refunded_before
     if refunded:
         flash(
             _(
@@ -338,7 +366,19 @@ def cancel(number: str):
     return redirect(url_for("orders.order_detail", number=order.number), code=303)
 
 
-def _cannot_cancel_message(order: Order) -> str:
+def _already_cancelled(order: Order):
+    """A second click on cancel: the order page, saying what is true."""
+    flash(_("Order %(number)s is cancelled.", number=order.number), "success")
+    return redirect(url_for("orders.order_detail", number=order.number), code=303)
+
+
+def _cannot_cancel_message(order: Order, reason: str = "") -> str:
+    if reason == "paying":
+        return _(
+            "Your card payment is still being processed, so the order cannot be cancelled "
+            "this minute. Try again shortly: once the payment has gone through, cancelling "
+            "refunds it in full."
+        )
     if order.state != "open":
         return _("This order is already closed or cancelled.")
     return _(
@@ -368,6 +408,16 @@ def reorder(number: str):
     order = _customer_order(number)
     db = get_session()
     cart = current_cart(create=True)
+    try:
+        first_time = request_keys.claim(
+            db, f"reorder:{order.number}", request_keys.posted(request.form.get("request_key"))
+        )
+    except IntegrityError:  # the same click at the same moment: the other one adds them
+        db.rollback()
+        first_time = False
+    if not first_time:
+        flash(_("The pieces from order %(number)s are in your cart.", number=order.number))
+        return redirect(url_for("cart.cart_page"), code=303)
     added, unavailable = 0, []
     for line in order.lines:
         try:
@@ -376,6 +426,7 @@ def reorder(number: str):
             added += cart_service.add_to_cart(db, cart, {line.variant_id: line.quantity})
         except CART_ERRORS as error:
             unavailable.append(_unavailable_reason(line, error))
+    db.commit()
     remember_count(cart)
     if added:
         flash(
@@ -404,7 +455,11 @@ def message_submit(number: str):
         return _render_order(order, message_form=form, status=400)
     db = get_session()
     try:
-        messages.post_customer_message(db, order, form.body.data or "", user_id=_user_id())
+        if request_keys.claim(db, f"message:{order.number}", form.request_key.data):
+            messages.post_customer_message(db, order, form.body.data or "", user_id=_user_id())
+        db.commit()
+    except IntegrityError:  # the same form, sent twice at the same moment: posted once
+        db.rollback()
     except messages.InvalidMessage:
         db.rollback()
         form.body.errors = [
@@ -414,6 +469,5 @@ def message_submit(number: str):
             )
         ]
         return _render_order(_load_order(number), message_form=form, status=400)
-    db.commit()
     flash(_("Your message is sent. We answer by email and on this page."), "success")
     return redirect(url_for("orders.order_detail", number=order.number, _anchor="messages"), 303)

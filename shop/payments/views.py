@@ -22,7 +22,7 @@ from shop.db import get_session
 from shop.extensions import csrf
 from shop.orders import access
 from shop.orders.models import Order
-from shop.payments import service
+from shop.payments import service, webhooks
 from shop.payments.stripe_gateway import (
     InvalidWebhook,
     PaymentServiceUnavailable,
@@ -90,20 +90,30 @@ def pay_page(number: str):
 def pay_with_card(number: str):
     """JSON in, JSON out: ``{"payment_method": "pm_…"}`` (or a token's ``card_…``)."""
     order = _visible_order(number)
-    payload = request.get_json(silent=True) or {}
-    method_id = str(payload.get("payment_method", ""))
-    if not PAYMENT_METHOD_ID.fullmatch(method_id):
+    payload = request.get_json(silent=True)
+    method_id = payload.get("payment_method") if isinstance(payload, dict) else None
+    if not isinstance(method_id, str) or not PAYMENT_METHOD_ID.fullmatch(method_id):
         return jsonify(status="declined", message=str(_l("Enter your card details."))), 400
     db = get_session()
     try:
-        result = service.pay_with_card(db, order, method_id, gateway())
+        result = service.pay_with_card(db, order, method_id, gateway(), save_attempt=db.commit)
+        db.commit()  # a declined attempt is remembered even though the answer is not a success
+    except IntegrityError:
+        # Another click started the same new attempt a moment earlier: that one goes on;
+        # this page reloads and shows how it is going.
+        db.rollback()
+        return jsonify(status="in_progress", next=url_for(".pay_page", number=number)), 409
     except service.OrderNotPayable:
         db.rollback()
         return jsonify(status="not_payable", next=url_for(".pay_page", number=number)), 409
-    except PaymentServiceUnavailable as error:
+    except PaymentServiceUnavailable:
         db.rollback()
-        return jsonify(status="declined", message=str(_l(error.message))), 503
-    db.commit()  # a declined attempt is remembered even though the answer is not a success
+        # A confirmation that timed out may still have charged the card: say so truthfully.
+        message = _l(
+            "The card payment service did not answer. If your card was charged, this page "
+            "shows it in a moment; otherwise try again."
+        )
+        return jsonify(status="declined", message=str(message)), 503
     return jsonify(
         status=result.status,
         client_secret=result.client_secret,
@@ -136,7 +146,7 @@ def stripe_webhook():
         return jsonify(error="invalid signature"), 400
     db = get_session()
     try:
-        outcome = service.handle_event(db, event, stripe_gateway)
+        outcome = webhooks.handle_event(db, event, stripe_gateway)
         db.commit()
     except IntegrityError:
         db.rollback()  # the same event, delivered twice at once: the other one won

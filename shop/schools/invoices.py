@@ -22,9 +22,8 @@ from sqlalchemy.orm import Session
 from shop.db import as_utc, lock_row
 from shop.exceptions import ShopError
 from shop.money import format_money
-from shop.orders import transitions
+from shop.orders import lifecycle, transitions
 from shop.orders.models import Order
-from shop.payments.service import sell_stock
 from shop.schools.models import Invoice, InvoicePayment, School
 
 # The factory's clock (the default of ``BABEL_DEFAULT_TIMEZONE``); views pass the setting.
@@ -108,11 +107,8 @@ def issue_invoice(
 ) -> Invoice:
     """Invoice ``order`` to ``school``: the order awaits invoice payment and its held stock
     is sold. Raises (nothing changes) when the order is not waiting for payment."""
-    transitions.move(
-        session, order, "payment_status", "awaiting_invoice", note=order.po_number, now=now
-    )
+    lifecycle.accept_on_invoice(session, order, now=now)
     invoice = new_invoice(session, order, school, issued_at=now, zone=zone)
-    sell_stock(session, order)
     session.flush()
     return invoice
 
@@ -164,7 +160,7 @@ def record_payment(
     if not reference or len(reference) > REFERENCE_MAX_LENGTH:
         raise InvalidInvoicePayment("reference")
     order = invoice.order
-    transitions.lock(session, order)
+    lifecycle.lock(session, order)
     session.refresh(invoice)
     outstanding = invoice.outstanding_amount
     if order.state == "cancelled" or outstanding <= 0:
@@ -182,9 +178,7 @@ def record_payment(
     note = f"{invoice.number}: {format_money(amount, invoice.currency)} ({reference})"
     if invoice.paid_amount == invoice.amount:
         invoice.paid_at = now
-        transitions.move(
-            session, order, "payment_status", "paid", actor_user_id=actor_id, note=note, now=now
-        )
+        lifecycle.settle_invoice(session, order, note=note, actor_user_id=actor_id, now=now)
     else:
         transitions.record(
             session, order, "invoice_payment", note=note, actor_user_id=actor_id, now=now

@@ -31,11 +31,11 @@ from shop.checkout.service import (
     NoSchoolDelivery,
     card_intent,
     refuse_short_stock,
-    write_order,
 )
 from shop.exceptions import ShopError
 from shop.money import MIN_CARD_AMOUNTS
 from shop.orders import transitions
+from shop.orders.lifecycle import write_order
 from shop.orders.models import Order
 from shop.orders.numbers import new_order_number
 from shop.orders.production import HELD_UNTIL_PAID

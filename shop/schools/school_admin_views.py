@@ -40,6 +40,7 @@ from shop.db import get_session, utcnow
 from shop.downloads import attachment
 from shop.exceptions import ShopError
 from shop.i18n import shop_zone
+from shop.links import external_url
 from shop.locales import localized
 from shop.mail import send_after_commit
 from shop.orders.labels import FULFILMENT_LABELS, PAYMENT_LABELS
@@ -360,9 +361,7 @@ def _refusal(error: ShopError) -> str:
 def _email_invoice(db, school: School, order: Order, invoice: Invoice) -> None:
     """The invoice goes to whoever ordered and to the school's contact (once the order is
     committed)."""
-    link = current_app.config["SHOP_BASE_URL"].rstrip("/") + url_for(
-        "schools.invoice_page", slug=school.slug, number=invoice.number
-    )
+    link = external_url("schools.invoice_page", slug=school.slug, number=invoice.number)
     recipients = dict.fromkeys(
         address for address in (current_user.email, school.contact_email) if address
     )

@@ -86,7 +86,8 @@ def flashes(page: str) -> list[str]:
 
 
 def request_key_on(html: str) -> str:
-    return re.search(r'name="request_key" type="hidden" value="([^"]+)"', html).group(1)
+    found = re.search(r'id="refund-request-key" name="request_key" type="hidden" value="([^"]+)"', html)
+    return found.group(1)
 
 
 def card_paid_order(app, product, quantity: int = 2, details=COURIER_CN) -> str:

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from shop.orders import fulfilment, messages
+from shop.orders import lifecycle, messages
 from shop.orders.models import OrderMessage
 from tests.accounts.helpers import make_user
 from tests.admin.conftest import flashes, reload, snapshot
@@ -225,7 +225,7 @@ def test_an_internal_note_is_on_the_timeline_but_not_for_the_customer(
     assert len(reload(app, order.number).events) == 1
 
 
-def test_customer_messages_are_counted_until_someone_who_answers_opens_the_order(
+def test_customer_messages_are_counted_until_someone_who_answers_marks_them_read(
     app, client, session, sign_in, order, outbox
 ):
     service = make_user(session, email="service@factory.example", role="service", name="Mei")
@@ -246,12 +246,18 @@ def test_customer_messages_are_counted_until_someone_who_answers_opens_the_order
     assert 'data-testid="unread-total" data-count="3"' in listing
     dashboard = client.get("/admin/").text
     assert 'data-testid="unread-messages" data-count="3" data-orders="2"' in dashboard
-    client.get(f"/admin/orders/{order.number}")  # the workshop only looks
+    workshop_page = client.get(f"/admin/orders/{order.number}").text  # the workshop only looks
+    assert 'data-testid="mark-read"' not in workshop_page
+    assert client.post(f"/admin/orders/{order.number}/messages/read").status_code == 403
     assert messages.unread_counts(session) == {order.id: 2, other.id: 1}
 
     sign_in("service")
     page = client.get(f"/admin/orders/{order.number}").text
-    assert page.count('data-testid="new-message"') == 2  # shown as new this once
+    assert page.count('data-testid="new-message"') == 2
+    assert 'data-testid="mark-read"' in page
+    assert messages.unread_counts(session) == {order.id: 2, other.id: 1}  # GET writes nothing
+    read = client.post(f"/admin/orders/{order.number}/messages/read")
+    assert read.status_code == 303
     assert messages.unread_counts(session) == {other.id: 1}
     assert client.get(f"/admin/orders/{order.number}").text.count('data-testid="new-message"') == 0
     assert (
@@ -292,10 +298,10 @@ def test_the_packing_slip_lists_that_shipments_lines_and_no_prices(
     order.delivery_method, order.recipient, order.country = "courier", "Li Wei", "CN"
     order.city, order.line1, order.postcode = "Foshan", "18 Jihua Road", "528000"
     with app.test_request_context():
-        first = fulfilment.ship(
+        first = lifecycle.ship(
             session, order, {line_a.id: 2}, carrier="sf_express", tracking_number="SF77"
         )
-        second = fulfilment.ship(
+        second = lifecycle.ship(
             session, order, {line_a.id: 1, line_b.id: 2}, carrier="dhl", tracking_number="D9"
         )
     session.commit()
@@ -348,8 +354,8 @@ def test_the_order_page_takes_the_same_few_queries_however_much_happened(
 
     def happen(parcels: dict[int, int], tracking: str):
         with app.test_request_context():
-            fulfilment.ship(session, order, parcels, carrier="dhl", tracking_number=tracking)
-            fulfilment.add_note(session, order, f"note {tracking}", actor_user_id=None)
+            lifecycle.ship(session, order, parcels, carrier="dhl", tracking_number=tracking)
+            lifecycle.add_note(session, order, f"note {tracking}", actor_user_id=None)
             messages.post_customer_message(session, order, f"hello {tracking}", user_id=None)
         session.commit()
 

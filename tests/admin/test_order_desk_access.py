@@ -7,7 +7,7 @@ nothing: not the order, not its timeline, not stock, no email.
 
 import pytest
 
-from shop.orders import fulfilment
+from shop.orders import lifecycle
 from tests.accounts.helpers import make_user
 from tests.admin.conftest import STAFF_ROLES, card_paid_order, reload, snapshot
 from tests.factories import make_product
@@ -57,7 +57,7 @@ def arrange(action, allowed, app, session) -> tuple[str, dict]:
     line_id = order.lines[0].id
     if action == "delivered":
         with app.test_request_context():
-            fulfilment.ship(session, order, {line_id: 2}, carrier="dhl", tracking_number="D1")
+            lifecycle.ship(session, order, {line_id: 2}, carrier="dhl", tracking_number="D1")
     session.commit()
     data = {
         "production": {},
@@ -158,7 +158,7 @@ def test_the_order_page_shows_only_the_forms_the_role_may_use(app, client, sessi
 def test_mark_delivered_is_offered_once_shipped(app, client, session, sign_in):
     order = make_order(session, lines=(("A", 1, 1000),))
     with app.test_request_context():
-        fulfilment.ship(session, order, {order.lines[0].id: 1}, carrier="dhl", tracking_number="1")
+        lifecycle.ship(session, order, {order.lines[0].id: 1}, carrier="dhl", tracking_number="1")
     session.commit()
     for role in ("warehouse", "service", "workshop"):
         sign_in(role)

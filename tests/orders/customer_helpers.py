@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from shop.cart import service as cart_service
 from shop.checkout import service as checkout_service
+from shop.orders.lifecycle import mark_paid
 from shop.orders.models import Order
-from shop.payments.service import mark_paid
 from shop.payments.stripe_gateway import Intent
 from tests.checkout_helpers import PICKUP, add_to_cart, card, pay, place_order, wait_for
 from tests.localstripe_server import register_webhook

@@ -13,10 +13,9 @@ from shop.accounts.models import User
 from shop.accounts.permissions import STAFF_ROLES
 from shop.cart.models import CartLine
 from shop.catalog.models import PriceTier, Product
-from shop.orders import access, fulfilment, messages
+from shop.orders import access, lifecycle, messages
+from shop.orders.lifecycle import apply_refunded_total
 from shop.orders.models import OrderLine, OrderMessage
-from shop.payments.refunds import apply_refunded_total
-from shop.payments.service import flag
 from shop.stock.allocation import adjust
 from tests.accounts.helpers import link_in, login, make_user
 from tests.checkout_helpers import COURIER_CN, PICKUP, place_order
@@ -246,12 +245,12 @@ def test_the_timeline_shows_the_customers_events_in_words_and_hides_internal_one
     line_id = order_now(app, number).lines[0].id
 
     def staff_work(session, order):
-        fulfilment.add_note(session, order, "Customer sounds upset", actor_user_id=None)
-        flag(session, order, "payment_mismatch", "pi_123 paid 1 CNY")
-        fulfilment.ship(
+        lifecycle.add_note(session, order, "Customer sounds upset", actor_user_id=None)
+        lifecycle.flag(session, order, "payment_mismatch", "pi_123 paid 1 CNY")
+        lifecycle.ship(
             session, order, {line_id: 2}, carrier="sf_express", tracking_number="SF1234"
         )
-        fulfilment.ship(
+        lifecycle.ship(
             session,
             order,
             {line_id: 1},
@@ -514,7 +513,7 @@ def test_the_account_page_saves_the_production_updates_choice(app, client, sessi
 
     number = buy(client, polo.variants[0].id)
     mark_paid_now(app, number)
-    change_order(app, number, lambda s, order: fulfilment.start_production(s, order))
+    change_order(app, number, lambda s, order: lifecycle.start_production(s, order))
     assert [m["Subject"] for m in outbox()] == [f"Order {number} is being made"]
 
     client.post("/account/notifications", data={})

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from shop.orders import fulfilment, transitions
+from shop.orders import lifecycle, transitions
 from shop.orders.carriers import tracking_url
 from tests.accounts.helpers import make_user
 from tests.order_factories import make_order
@@ -24,16 +24,16 @@ def kinds(order):
 def test_a_partial_shipment_then_the_rest(db, outbox):
     order = make_order(db, lines=(("A", 3, 1000), ("B", 2, 1000)))
     line_a, line_b = order.lines
-    first = fulfilment.ship(
+    first = lifecycle.ship(
         db, order, {line_a.id: 2}, carrier="sf_express", tracking_number="SF1234567890"
     )
     assert order.fulfilment_status == "partially_shipped"
-    assert fulfilment.unshipped_quantities(order) == {line_a.id: 1, line_b.id: 2}
-    second = fulfilment.ship(
+    assert lifecycle.unshipped_quantities(order) == {line_a.id: 1, line_b.id: 2}
+    second = lifecycle.ship(
         db, order, {line_a.id: 1, line_b.id: 2}, carrier="yamato", tracking_number="4444-5555"
     )
     assert order.fulfilment_status == "shipped"
-    assert fulfilment.unshipped_quantities(order) == {line_a.id: 0, line_b.id: 0}
+    assert lifecycle.unshipped_quantities(order) == {line_a.id: 0, line_b.id: 0}
     assert kinds(order) == ["partially_shipped", "shipped"]
     assert [s.id for s in order.shipments] == [first.id, second.id]
     assert outbox() == []  # emails wait for the commit
@@ -41,7 +41,7 @@ def test_a_partial_shipment_then_the_rest(db, outbox):
     mails = outbox()
     assert len(mails) == 2 and all("on its way" in m["Subject"] for m in mails)
     assert "SF1234567890" in mails[0].get_body(("plain",)).get_content()
-    fulfilment.mark_delivered(db, order)
+    lifecycle.mark_delivered(db, order)
     db.commit()
     assert order.fulfilment_status == "delivered" and len(outbox()) == 3
 
@@ -62,8 +62,8 @@ def test_a_partial_shipment_then_the_rest(db, outbox):
 def test_bad_shipments_are_refused_and_change_nothing(db, quantities, carrier, tracking, reason):
     order = make_order(db, lines=(("A", 3, 1000),))
     ids = {"A": order.lines[0].id, "X": 999_999}
-    with pytest.raises(fulfilment.InvalidShipment) as refused:
-        fulfilment.ship(
+    with pytest.raises(lifecycle.InvalidShipment) as refused:
+        lifecycle.ship(
             db,
             order,
             {ids[key]: q for key, q in quantities.items()},
@@ -79,8 +79,8 @@ def test_unpaid_or_cancelled_orders_are_not_shipped(db):
         make_order(db, payment_status="unpaid"),
         make_order(db, state="cancelled"),
     ):
-        with pytest.raises(fulfilment.CannotFulfil):
-            fulfilment.ship(db, order, {order.lines[0].id: 1}, carrier="dhl", tracking_number="1")
+        with pytest.raises(lifecycle.CannotFulfil):
+            lifecycle.ship(db, order, {order.lines[0].id: 1}, carrier="dhl", tracking_number="1")
 
 
 def test_production_emails_only_customers_who_asked(db, outbox):
@@ -89,8 +89,8 @@ def test_production_emails_only_customers_who_asked(db, outbox):
     quiet = make_user(db, email="quiet@example.com")
     for user in (keen, quiet):
         order = make_order(db, user=user, email=user.email)
-        fulfilment.start_production(db, order)
-        fulfilment.mark_ready(db, order)
+        lifecycle.start_production(db, order)
+        lifecycle.mark_ready(db, order)
         assert kinds(order) == ["in_production", "ready"]
     db.commit()
     assert [m["To"] for m in outbox()] == ["keen@example.com"]
@@ -110,12 +110,12 @@ def test_an_email_about_a_change_that_was_rolled_back_never_goes_out(db, outbox)
     order = make_order(db)
     db.commit()
     line_id = order.lines[0].id
-    fulfilment.ship(db, order, {line_id: 1}, carrier="dhl", tracking_number="D1")
+    lifecycle.ship(db, order, {line_id: 1}, carrier="dhl", tracking_number="D1")
     db.rollback()
     db.commit()
     assert outbox() == []
 
-    fulfilment.ship(db, order, {line_id: 1}, carrier="dhl", tracking_number="D2")
+    lifecycle.ship(db, order, {line_id: 1}, carrier="dhl", tracking_number="D2")
     db.commit()
     [mail] = outbox()
     assert "D2" in mail.get_body(("plain",)).get_content()
@@ -125,17 +125,17 @@ def test_made_to_order_lines_have_an_estimated_ship_date(db):
     order = make_order(db, made_to_order=True, lead_time_days=21, paid_days_ago=1)
     [line] = order.lines
     assert (
-        fulfilment.estimated_ship_date(line, order) == (order.paid_at + timedelta(days=21)).date()
+        lifecycle.estimated_ship_date(line, order) == (order.paid_at + timedelta(days=21)).date()
     )
     stocked = make_order(db)
-    assert fulfilment.estimated_ship_date(stocked.lines[0], stocked) is None
+    assert lifecycle.estimated_ship_date(stocked.lines[0], stocked) is None
     unpaid = make_order(db, made_to_order=True, lead_time_days=21, payment_status="unpaid")
-    assert fulfilment.estimated_ship_date(unpaid.lines[0], unpaid) is None
+    assert lifecycle.estimated_ship_date(unpaid.lines[0], unpaid) is None
 
 
 def test_internal_notes_stay_internal(db):
     order = make_order(db)
-    fulfilment.add_note(db, order, "  called the school  ", actor_user_id=None)
+    lifecycle.add_note(db, order, "  called the school  ", actor_user_id=None)
     [event] = order.events
     assert (event.kind, event.note, event.visible_to_customer) == (
         "note",
@@ -146,11 +146,11 @@ def test_internal_notes_stay_internal(db):
 
 def test_customers_may_cancel_only_until_production(db):
     order = make_order(db, payment_status="unpaid")
-    assert fulfilment.can_customer_cancel(order)
+    assert lifecycle.can_customer_cancel(order)
     transitions.move(db, order, "fulfilment_status", "in_production")
-    assert not fulfilment.can_customer_cancel(order)
-    with pytest.raises(fulfilment.CannotCancel):
-        fulfilment.cancel(db, order, gateway=None, by_customer=True)
+    assert not lifecycle.can_customer_cancel(order)
+    with pytest.raises(lifecycle.CannotCancel):
+        lifecycle.cancel(db, order, gateway=None, by_customer=True)
 
 
 @pytest.mark.parametrize(
@@ -192,10 +192,10 @@ def test_two_people_shipping_the_same_order_at_once_take_turns(app, session):
             _ = mine.lines, mine.shipments
             start.wait()
             try:
-                fulfilment.ship(db, mine, {line_id: 3}, carrier="dhl", tracking_number=tracking)
+                lifecycle.ship(db, mine, {line_id: 3}, carrier="dhl", tracking_number=tracking)
                 db.commit()
                 outcomes.append("shipped")
-            except fulfilment.InvalidShipment as error:
+            except lifecycle.InvalidShipment as error:
                 db.rollback()
                 outcomes.append(error.reason)
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from shop.orders.lifecycle import apply_refunded_total
 from shop.orders.receipt import CHINESE, JAPANESE, LATIN, LATIN_BOLD, font_for, included_tax
-from shop.payments.refunds import apply_refunded_total
 from tests.factories import make_product
 from tests.orders.customer_helpers import (
     buy,

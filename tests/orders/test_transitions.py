@@ -61,15 +61,22 @@ def test_every_move_is_either_allowed_and_recorded_or_refused_and_harmless(field
         assert getattr(order, field) == current and order.events == []
 
 
-def test_paid_orders_cannot_go_back_to_unpaid_and_cancelled_orders_stay_cancelled():
+def test_paid_orders_cannot_go_back_to_unpaid_and_cancelled_orders_are_not_made():
     order = an_order()
     transitions.move(FakeSession(), order, "payment_status", "paid")
     assert order.paid_at is not None
     assert not transitions.can_move(order, "payment_status", "unpaid")
     transitions.move(FakeSession(), order, "state", "cancelled")
     assert order.cancelled_at is not None
-    assert not transitions.can_move(order, "state", "open")
     assert not transitions.can_move(order, "fulfilment_status", "in_production")
+    # Money may still come and go on a cancelled order (a refund, a late payment).
+    assert transitions.can_move(order, "payment_status", "refunded")
+
+
+def test_only_reinstating_reopens_a_cancelled_order():
+    order = an_order(state="cancelled")
+    event = transitions.move(FakeSession(), order, "state", "open", note="paid late")
+    assert (order.state, order.cancelled_at, event.kind) == ("open", None, "reinstated")
 
 
 def test_internal_events_are_hidden_from_the_customer():

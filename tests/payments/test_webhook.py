@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import stripe
 
 from shop.catalog.models import Variant
-from shop.orders.models import ProcessedStripeEvent
+from shop.payments.models import ProcessedStripeEvent
 from shop.payments.stripe_gateway import gateway
 from tests.checkout_helpers import add_to_cart, card, load_order, place_order, wait_for
 from tests.factories import make_product
