@@ -94,6 +94,9 @@ def default_settings(instance_path: Path) -> dict:
         # Orders a school pays on invoice go into production before the invoice is paid.
         "INVOICE_ORDERS_TO_PRODUCTION": True,
         "WTF_CSRF_TIME_LIMIT": None,
+        # The largest request body anywhere (forms, JSON, the webhook); image uploads and
+        # the catalogue CSV import allow more on their own routes.
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
         "SHOP_BASE_URL": DEV_BASE_URL,
         # Hosts production answers (comma-separated; default: SHOP_BASE_URL's host).
         # Development and tests answer any host.

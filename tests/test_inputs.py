@@ -306,3 +306,24 @@ def test_a_category_with_an_id_beyond_an_integer_column_is_no_category(client, s
     sign_in(client, session, "owner")
     response = client.get("/admin/products", query_string={"category": str(BEYOND_INTEGER)})
     assert response.status_code == 200
+
+
+# --- request size -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/stripe/webhook", "application/json"),
+        ("/checkout/pay/SF-AAAAA-AAAAA/card", "application/json"),
+        ("/cart/add", "multipart/form-data; boundary=x"),
+    ],
+)
+def test_no_route_reads_a_body_over_the_limit(client, path, content_type):
+    """Outside the upload routes, a body over ``MAX_CONTENT_LENGTH`` (1 MiB) is refused
+    before anything reads it, even where the form parser's own limit does not apply."""
+    body = b"x" * (1024 * 1024 + 1)
+
+    response = client.post(path, data=body, content_type=content_type)
+
+    assert response.status_code == 413

@@ -66,6 +66,9 @@ from shop.money import SUPPORTED_CURRENCIES, from_decimal, to_decimal
 from shop.spreadsheet import BOM
 from shop.stock.allocation import adjust
 
+# The largest catalogue CSV an upload may carry (its route allows a body this large).
+CSV_MAX_BYTES = 20 * 1024 * 1024
+
 PRODUCT_TEXT = ("name", "name_zh", "name_ja", "description", "description_zh", "description_ja")
 PRODUCT_FLAGS = ("active", "featured", "made_to_order")
 PRODUCT_NUMBERS = ("lead_time_days", "min_order_quantity", "order_increment")

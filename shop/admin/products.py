@@ -35,6 +35,7 @@ from shop.admin.catalog_forms import (
     parse_tiers,
     split_list,
 )
+from shop.admin.csv_io import CSV_MAX_BYTES
 from shop.admin.views import bp
 from shop.audit.service import record, record_changes, snapshot
 from shop.catalog.models import Category, PriceTier, Product, ProductImage, Variant
@@ -610,15 +611,18 @@ def variant_edit(variant_id: int):
 # --- images ------------------------------------------------------------------------------
 
 UPLOAD_ENDPOINT = "admin.image_upload"
+CSV_IMPORT_ENDPOINT = "admin.csv_import"
 
 
 @bp.url_value_preprocessor
 def _upload_limit(endpoint, values):
-    """Runs before the app's CSRF check reads the body: only the image uploads (product
-    images, school logos) accept a body of a few megabytes (no global
-    ``MAX_CONTENT_LENGTH`` needed)."""
+    """Runs before the app's CSRF check reads the body: the image uploads (product
+    images, school logos) and the catalogue CSV import accept more than the app-wide
+    ``MAX_CONTENT_LENGTH``."""
     if endpoint in image_store.UPLOAD_ENDPOINTS:
         request.max_content_length = image_store.MAX_REQUEST_BYTES
+    elif endpoint == CSV_IMPORT_ENDPOINT:
+        request.max_content_length = CSV_MAX_BYTES + 64 * 1024
 
 
 @bp.errorhandler(RequestEntityTooLarge)

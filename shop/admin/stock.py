@@ -37,6 +37,7 @@ from flask_login import current_user
 from shop.accounts.access import require_permission
 from shop.accounts.models import User
 from shop.admin import csv_io
+from shop.admin.csv_io import CSV_MAX_BYTES
 from shop.admin.stock_forms import (
     AdjustForm,
     ImportApplyForm,
@@ -65,7 +66,6 @@ LEDGER_LABELS = {
     "damaged": _l("Damaged"),
     "returned": _l("Returned"),
 }
-CSV_MAX_BYTES = 20 * 1024 * 1024
 CSV_KEEP_SECONDS = 24 * 3600
 LEDGER_LIMIT = 200
 SEARCH_MAX_LENGTH = 100

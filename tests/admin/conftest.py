@@ -86,7 +86,8 @@ def flashes(page: str) -> list[str]:
 
 
 def request_key_on(html: str) -> str:
-    found = re.search(r'id="refund-request-key" name="request_key" type="hidden" value="([^"]+)"', html)
+    field = r'id="refund-request-key" name="request_key" type="hidden" value="([^"]+)"'
+    found = re.search(field, html)
     return found.group(1)
 
 

@@ -55,9 +55,10 @@ def test_a_paid_order_is_cancelled_refunded_in_full_and_restocked(
     paid = pay_by_card(app, client, number)
     assert stock(session, variant_id) == (17, 0)
     assert [m["Subject"] for m in outbox()] == [f"Order {number} is paid"]
-    assert f'href="/orders/{number}/cancel" data-testid="cancel-order"' in client.get(
-        f"/orders/{number}"
-    ).text
+    assert (
+        f'href="/orders/{number}/cancel" data-testid="cancel-order"'
+        in client.get(f"/orders/{number}").text
+    )
     # One click does not refund: it asks first, saying how much, to which card, how long.
     unconfirmed = client.post(f"/orders/{number}/cancel")
     assert unconfirmed.status_code == 303

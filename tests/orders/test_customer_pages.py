@@ -247,9 +247,7 @@ def test_the_timeline_shows_the_customers_events_in_words_and_hides_internal_one
     def staff_work(session, order):
         lifecycle.add_note(session, order, "Customer sounds upset", actor_user_id=None)
         lifecycle.flag(session, order, "payment_mismatch", "pi_123 paid 1 CNY")
-        lifecycle.ship(
-            session, order, {line_id: 2}, carrier="sf_express", tracking_number="SF1234"
-        )
+        lifecycle.ship(session, order, {line_id: 2}, carrier="sf_express", tracking_number="SF1234")
         lifecycle.ship(
             session,
             order,

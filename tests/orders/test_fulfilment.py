@@ -124,9 +124,7 @@ def test_an_email_about_a_change_that_was_rolled_back_never_goes_out(db, outbox)
 def test_made_to_order_lines_have_an_estimated_ship_date(db):
     order = make_order(db, made_to_order=True, lead_time_days=21, paid_days_ago=1)
     [line] = order.lines
-    assert (
-        lifecycle.estimated_ship_date(line, order) == (order.paid_at + timedelta(days=21)).date()
-    )
+    assert lifecycle.estimated_ship_date(line, order) == (order.paid_at + timedelta(days=21)).date()
     stocked = make_order(db)
     assert lifecycle.estimated_ship_date(stocked.lines[0], stocked) is None
     unpaid = make_order(db, made_to_order=True, lead_time_days=21, payment_status="unpaid")
