@@ -15,10 +15,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
+from shop import request_keys
 from shop.accounts.access import require_permission
 from shop.accounts.models import User
 from shop.accounts.permissions import has_permission
@@ -31,6 +33,7 @@ from shop.i18n import shop_today
 from shop.orders.labels import PAYMENT_LABELS
 from shop.orders.models import Order
 from shop.pagination import paginate, parse_page
+from shop.request_keys import new_request_key, request_key_field
 from shop.schools import invoices
 from shop.schools.models import Invoice, InvoicePayment
 from shop.templating import money_filter
@@ -58,6 +61,7 @@ class RecordPaymentForm(FlaskForm):
             ),
         ],
     )
+    request_key = request_key_field(required=False)
 
 
 def filtered_invoices(status: str, today: date) -> sa.Select:
@@ -129,7 +133,7 @@ def _render_detail(session: Session, invoice: Invoice, status: int = 200, form=N
             can_record=has_permission(current_user, "orders.manage")
             and invoice.outstanding_amount > 0
             and invoice.order.state != "cancelled",
-            form=form or RecordPaymentForm(formdata=None),
+            form=form or RecordPaymentForm(formdata=None, request_key=new_request_key()),
         ),
         status,
     )
@@ -185,6 +189,14 @@ def invoice_record_payment(number: str):
         "paid_amount": invoice.paid_amount,
         "payment_status": invoice.order.payment_status,
     }
+    try:
+        first_time = request_keys.claim(db, f"invoice-payment:{number}", form.request_key.data)
+    except IntegrityError:  # the same form, sent twice at the same moment: recorded once
+        db.rollback()
+        first_time = False
+    if not first_time:
+        flash(_("That payment is recorded; it was not recorded twice."), "success")
+        return redirect(url_for("admin.invoice_detail", number=number), code=303)
     try:
         payment: InvoicePayment = invoices.record_payment(
             db,

@@ -257,3 +257,25 @@ def test_the_order_desk_links_an_invoiced_order_to_its_invoice(client, sign_in, 
     page = client.get(f"/admin/orders/{order_number}").text
 
     assert f'data-testid="invoice-link">{three_invoices["LATE"]}<' in page
+
+
+@pytest.mark.parametrize("copies", [2, 5])
+def test_the_same_payment_recorded_at_once_is_recorded_once(
+    app, client, sign_in, session, three_invoices, copies
+):
+    from tests.at_once import send_at_once
+
+    late = three_invoices["LATE"]
+    sign_in("service")
+    page = client.get(f"/admin/invoices/{late}").text
+    key = re.search(r'name="request_key" type="hidden" value="([^"]+)"', page).group(1)
+    form = {"amount": "50.00", "reference": "ICBC 0042", "request_key": key}
+
+    answers = send_at_once(app, client, copies, "POST", f"/admin/invoices/{late}/payments", form)
+
+    assert {(a.status, a.location) for a in answers} == {(303, f"/admin/invoices/{late}")}
+    assert fresh(app, late)[:4] == (5000, False, "awaiting_invoice", [(5000, "ICBC 0042")])
+    audited = session.scalars(
+        sa.select(AuditEntry.id).where(AuditEntry.action == "invoice.payment")
+    ).all()
+    assert len(audited) == 1
