@@ -44,3 +44,19 @@ def start(log) -> tuple[subprocess.Popen, str]:
 def register_webhook(base: str, url: str, *, name: str = "sourcefront-tests") -> None:
     """Point localstripe's webhook at ``url`` (re-registering the same name replaces it)."""
     devstripe.register_webhook(base, url, WEBHOOK_SECRET, name=name)
+
+
+def payment_intents(app) -> list:
+    """Every PaymentIntent localstripe has (it keeps those of earlier tests), paged."""
+    from shop.payments.stripe_gateway import gateway
+
+    with app.app_context():
+        client = gateway().client
+        intents, after = [], None
+        while True:
+            params = {"limit": 100, **({"starting_after": after} if after else {})}
+            page = client.v1.payment_intents.list(params=params)
+            intents.extend(page.data)
+            if not page.has_more or not page.data:
+                return intents
+            after = page.data[-1].id

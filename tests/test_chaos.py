@@ -235,19 +235,9 @@ class Killer(threading.Thread):
 def stripe_intents(app, since: int, numbers: set[str]) -> list:
     """localstripe's PaymentIntents of this test: created since it started, or naming one
     of its orders (localstripe keeps those of earlier tests)."""
-    from shop.payments.stripe_gateway import gateway
+    from tests.localstripe_server import payment_intents
 
-    with app.app_context():
-        client = gateway().client
-        intents, after = [], None
-        while True:
-            params = {"limit": 100, **({"starting_after": after} if after else {})}
-            page = client.v1.payment_intents.list(params=params)
-            intents.extend(page.data)
-            if not page.has_more or not page.data:
-                break
-            after = page.data[-1].id
-    return [i for i in intents if i.created >= since or order_number_of(i) in numbers]
+    return [i for i in payment_intents(app) if i.created >= since or order_number_of(i) in numbers]
 
 
 def refunded_at_stripe(app, intent_id: str) -> int:

@@ -22,10 +22,9 @@ from shop.checkout import delivery
 from shop.db import utcnow
 from shop.exceptions import ShopError
 from shop.money import MIN_CARD_AMOUNTS
-from shop.orders.lifecycle import StockRanOut, find_placed, write_order
+from shop.orders.lifecycle import StockRanOut, add_card_payment, find_placed, write_order
 from shop.orders.models import Order
 from shop.orders.numbers import new_order_number
-from shop.payments.service import add_card_payment
 from shop.payments.stripe_gateway import StripeGateway
 from shop.schools.models import School
 from shop.schools.rounds import next_round

@@ -301,7 +301,7 @@ def card_payment_succeeded(
             return "already paid"
         return _refund_duplicate(session, order, payment, intent, gateway)
     if payment is None:  # its attempt was never recorded (a request died half-way)
-        payment = _record_attempt(session, order, intent)
+        payment = add_card_payment(session, order, intent)
     payment.status = "succeeded"
     if intent.amount != order.total_amount or intent.currency != order.currency:
         flag(
@@ -332,8 +332,12 @@ def _paying_intents(order: Order) -> set[str]:
     return {p.intent_id for p in order.payments if p.status == "succeeded"}
 
 
-def _record_attempt(session: Session, order: Order, intent: Intent) -> Payment:
-    attempt = max((p.attempt for p in order.payments), default=0) + 1
+def add_card_payment(
+    session: Session, order: Order, intent: Intent, *, attempt: int | None = None
+) -> Payment:
+    """Record ``intent`` as one of the order's card attempts (the next one unless told)."""
+    if attempt is None:
+        attempt = max((p.attempt for p in order.payments), default=0) + 1
     payment = Payment(
         attempt=attempt,
         intent_id=intent.id,
@@ -349,7 +353,7 @@ def _record_attempt(session: Session, order: Order, intent: Intent) -> Payment:
 def _refund_duplicate(session, order, payment, intent, gateway) -> str:
     """Money taken twice for one order: give the second back in full (keyed, so once)."""
     if payment is None:
-        payment = _record_attempt(session, order, intent)
+        payment = add_card_payment(session, order, intent)
     if payment.status == "refunded":
         return "duplicate already refunded"
     # Refused: refunded already (from Stripe's dashboard, or this very refund before).

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from shop.exceptions import ShopError
-from shop.orders.lifecycle import SPENT_STATUSES, TAKEN_STATUSES
+from shop.orders.lifecycle import SPENT_STATUSES, TAKEN_STATUSES, add_card_payment
 from shop.orders.models import Order
 from shop.payments.models import Payment
 from shop.payments.stripe_gateway import (
@@ -48,20 +48,6 @@ def _new_attempt(session: Session, order: Order, gateway: StripeGateway) -> Paym
         currency=order.currency,
     )
     return add_card_payment(session, order, intent, attempt=attempt)
-
-
-def add_card_payment(session: Session, order: Order, intent, *, attempt: int = 1) -> Payment:
-    """Record ``intent`` (a PaymentIntent just created) as the order's payment attempt."""
-    payment = Payment(
-        attempt=attempt,
-        intent_id=intent.id,
-        amount=intent.amount,
-        currency=intent.currency,
-        status=intent.status,
-    )
-    order.payments.append(payment)
-    session.flush()
-    return payment
 
 
 def challenge_outcome(order: Order, gateway: StripeGateway):

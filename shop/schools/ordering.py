@@ -35,11 +35,10 @@ from shop.checkout.service import (
 from shop.exceptions import ShopError
 from shop.money import MIN_CARD_AMOUNTS
 from shop.orders import transitions
-from shop.orders.lifecycle import write_order
+from shop.orders.lifecycle import add_card_payment, write_order
 from shop.orders.models import Order
 from shop.orders.numbers import new_order_number
 from shop.orders.production import HELD_UNTIL_PAID
-from shop.payments.service import add_card_payment
 from shop.payments.stripe_gateway import StripeGateway
 from shop.schools import invoices
 from shop.schools.models import School

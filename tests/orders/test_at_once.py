@@ -19,6 +19,7 @@ from tests.accounts.helpers import make_user
 from tests.at_once import send_at_once
 from tests.checkout_helpers import PICKUP, add_to_cart, card
 from tests.factories import make_product
+from tests.localstripe_server import payment_intents
 from tests.orders.customer_helpers import buy, order_now, pay_by_card, stripe_app
 
 COPIES = [2, 5]
@@ -42,20 +43,6 @@ def stock(session, variant_id: int) -> tuple[int, int]:
         sa.select(Variant.on_hand, Variant.allocated).where(Variant.id == variant_id)
     ).one()
     return tuple(row)
-
-
-def stripe_intents(app) -> list:
-    """Every PaymentIntent localstripe has (it keeps them across tests)."""
-    with app.app_context():
-        client = gateway().client
-        intents, after = [], None
-        while True:
-            params = {"limit": 100, **({"starting_after": after} if after else {})}
-            page = client.v1.payment_intents.list(params=params)
-            intents.extend(page.data)
-            if not page.has_more or not page.data:
-                return intents
-            after = page.data[-1].id
 
 
 def kinds(order) -> list[str]:
@@ -138,7 +125,7 @@ def test_placing_the_same_order_at_once_places_one(app, client, session, polo, c
     assert client.post("/checkout", data=PICKUP).status_code == 303
     review = client.get("/checkout/review").text
     key = re.search(r'name="request_key" type="hidden" value="([^"]+)"', review).group(1)
-    before = {pi.id for pi in stripe_intents(app)}
+    before = {pi.id for pi in payment_intents(app)}
 
     answers = send_at_once(
         app, client, copies, "POST", "/checkout/place", data={"request_key": key}
@@ -151,7 +138,7 @@ def test_placing_the_same_order_at_once_places_one(app, client, session, polo, c
     assert stock(session, variant_id) == (20, 2)
     assert [payment.attempt for payment in order.payments] == [1]
     # Every PaymentIntent a losing copy made was cancelled at Stripe; the order's is live.
-    live = [pi.id for pi in stripe_intents(app) if pi.id not in before and pi.status != "canceled"]
+    live = [pi.id for pi in payment_intents(app) if pi.id not in before and pi.status != "canceled"]
     assert live == [order.payments[0].intent_id]
     assert session.scalar(sa.select(sa.func.count(CartLine.id))) == 0
 
