@@ -135,7 +135,11 @@ SECRET=$("$PY" -c 'import secrets; print(secrets.token_hex(32))')
 echo "== starting gunicorn: shop on 127.0.0.1:$APP_PORT, floor on 127.0.0.1:$FLOOR_PORT ($WORKERS workers each)"
 (
     cd "$ROOT"
+    # Production settings checks: a shop address, shared limits and (unused) Stripe keys.
     exec env SHOP_ENV=production SECRET_KEY="$SECRET" SHOP_INSTANCE_PATH="$WORK/instance" \
+        SHOP_BASE_URL="http://127.0.0.1:$APP_PORT" REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379/14}" \
+        STRIPE_SECRET_KEY=sk_test_bench STRIPE_PUBLISHABLE_KEY=pk_test_bench \
+        STRIPE_WEBHOOK_SECRET=whsec_bench \
         DATABASE_URL="$DB_URL" "$GUNICORN" -w "$WORKERS" -b "127.0.0.1:$APP_PORT" \
         --worker-class sync --threads 1 --access-logfile /dev/null --log-level warning \
         --error-logfile "$WORK/shop.log" wsgi:app

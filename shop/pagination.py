@@ -17,9 +17,13 @@ def parse_page(raw: str | None) -> int:
 
 @dataclass(frozen=True)
 class Page:
+    """Page ``number`` of ``total`` items. ``more``: the count stopped at ``total`` and there
+    are more items than that ("1,000+"); only the first ``total`` are paged."""
+
     number: int
     per_page: int
     total: int
+    more: bool = False
 
     @property
     def pages(self) -> int:
@@ -68,7 +72,8 @@ class Page:
         return numbers
 
 
-def paginate(total: int, requested: int, per_page: int) -> Page:
-    """A page of ``total`` items; a page past the end shows the last page."""
+def paginate(total: int, requested: int, per_page: int, *, more: bool = False) -> Page:
+    """A page of ``total`` items; a page past the end shows the last page. ``more``: there
+    are more than ``total`` items, but only ``total`` are paged (a capped count)."""
     page = Page(1, per_page, total)
-    return Page(min(max(requested, 1), page.pages), per_page, total)
+    return Page(min(max(requested, 1), page.pages), per_page, total, more)

@@ -4,6 +4,11 @@ Loads a page in a fixed number of queries whatever its size: a count (for a sear
 window count in the same pass), the page's card columns, then the page's tiers in the
 currency and first images. No ORM objects: a listing page is
 the hottest path in the shop.
+
+Its cost does not grow with the catalogue: the count stops at ``COUNT_CAP`` + 1 products
+("1,000+ products"), pages go no further than the cap (so an ``OFFSET`` never walks more
+than the cap's entries), and the filters and default orders are walks of the partial
+listing indexes of migration 0013.
 """
 
 from collections.abc import Mapping
@@ -19,6 +24,8 @@ from shop.locales import localized
 from shop.pagination import Page, paginate, parse_page
 
 SORTS = ("relevance", "price_asc", "price_desc", "newest", "name")
+# A listing counts (and pages through) at most this many products; past it, "1,000+".
+COUNT_CAP = 1000
 
 
 @dataclass(frozen=True)
@@ -71,10 +78,23 @@ def parse_listing_query(args: Mapping[str, str], max_q_length: int) -> ListingQu
     )
 
 
-def get_category(session: Session, slug: str | None) -> Category | None:
+def get_category(session: Session, slug: str | None) -> tuple[Category | None, list[int]]:
+    """The category with this slug and the ids it lists (its own and its children's),
+    from one query."""
     if not slug:
-        return None
-    return session.scalars(sa.select(Category).where(Category.slug == slug)).first()
+        return None, []
+    rows = session.scalars(
+        sa.select(Category).where(
+            sa.or_(
+                Category.slug == slug,
+                Category.parent_id.in_(sa.select(Category.id).where(Category.slug == slug)),
+            )
+        )
+    ).all()
+    category = next((row for row in rows if row.slug == slug), None)
+    if category is None:
+        return None, []
+    return category, [category.id, *(row.id for row in rows if row is not category)]
 
 
 @dataclass
@@ -119,8 +139,10 @@ def list_products(
     locale: str,
     per_page: int,
     max_q_length: int = 100,
+    count_cap: int | None = None,
 ) -> Listing:
-    category = get_category(session, query.category)
+    count_cap = count_cap or COUNT_CAP
+    category, category_ids = get_category(session, query.category)
     terms = search_terms(query.q, max_q_length)
     dialect = session.get_bind().dialect.name
 
@@ -132,10 +154,7 @@ def list_products(
     # School-only products (with a school's logo) are sold in that school's shop only.
     conditions = [active, Product.school_id.is_(None)]
     if category is not None:
-        child_ids = sa.select(Category.id).where(Category.parent_id == category.id)
-        conditions.append(
-            sa.or_(Product.category_id == category.id, Product.category_id.in_(child_ids))
-        )
+        conditions.append(Product.category_id.in_(category_ids))
     conditions.extend(search_condition(term, dialect) for term in terms)
 
     def page_rows(number: int, *extra):
@@ -147,20 +166,27 @@ def list_products(
             .limit(per_page)
         )
 
+    # Pages beyond the cap are not offered: such a request shows the last page there is.
+    requested = min(query.page, max(-(-count_cap // per_page), 1))
     rows = []
     if terms:
         # A search visits every match anyway: take the total from the same pass.
-        rows = session.execute(page_rows(query.page, sa.func.count().over().label("total"))).all()
-    if rows:
-        page = paginate(rows[0].total, query.page, per_page)
-    else:
-        total = (
-            session.scalar(sa.select(sa.func.count()).select_from(Product).where(*conditions)) or 0
-        )
-        page = paginate(total, query.page, per_page)
-        rows = session.execute(page_rows(page.number)).all() if total else []
+        rows = session.execute(page_rows(requested, sa.func.count().over().label("total"))).all()
+    total = rows[0].total if rows else capped_count(session, conditions, count_cap)
+    page = paginate(min(total, count_cap), requested, per_page, more=total > count_cap)
+    if not rows and page.total:
+        rows = session.execute(page_rows(page.number)).all()
+    # The last page before the cap ends at the cap, as its "Showing 985–1,000" says.
+    rows = rows[: page.last_item - page.offset]
     cards = build_cards(session, rows, currency, locale)
     return Listing(query=query, page=page, cards=cards, category=category)
+
+
+def capped_count(session: Session, conditions: list, cap: int) -> int:
+    """How many products meet ``conditions``, counting no further than ``cap`` + 1: a
+    walk of at most that many index entries, however big the catalogue."""
+    matches = sa.select(Product.id).where(*conditions).limit(cap + 1).subquery()
+    return session.scalar(sa.select(sa.func.count()).select_from(matches)) or 0
 
 
 def search_condition(term: str, dialect: str):

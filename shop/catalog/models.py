@@ -19,6 +19,10 @@ from shop.db import Base, utcnow
 SEARCH_FTS_TABLE = "product_fts"
 SEARCH_TRGM_INDEX = "ix_product_search_trgm"
 
+# The condition of the listing indexes: products sold to everyone, not only in one school's
+# shop. A query must say ``school_id IS NULL`` itself for the database to use them.
+LISTED = sa.text("school_id IS NULL")
+
 
 class Category(Base):
     __tablename__ = "category"
@@ -48,9 +52,39 @@ class Product(Base):
             "NOT made_to_order OR lead_time_days IS NOT NULL", name="made_to_order_lead_time"
         ),
         sa.Index("ix_product_active_created", "active", "created_at"),
-        # The default listing order, so a page is an index walk, not a sort of every row.
-        sa.Index("ix_product_active_featured_created", "active", "featured", "created_at", "id"),
         sa.Index("ix_product_category_active", "category_id", "active"),
+        # The shop's listings (migration 0013): products on sale to everyone, in the order a
+        # page shows them, so a page is an index walk that stops after the page and a capped
+        # count reads at most the cap's entries. Partial on ``school_id IS NULL`` (the
+        # listing's own condition), with ``active`` leading so both databases see the
+        # equality and walk the rest of the index in ORDER BY order.
+        sa.Index(
+            "ix_product_listing",
+            "active",
+            "featured",
+            "created_at",
+            "id",
+            sqlite_where=LISTED,
+            postgresql_where=LISTED,
+        ),
+        sa.Index(
+            "ix_product_listing_category",
+            "active",
+            "category_id",
+            "featured",
+            "created_at",
+            "id",
+            sqlite_where=LISTED,
+            postgresql_where=LISTED,
+        ),
+        sa.Index(
+            "ix_product_listing_newest",
+            "active",
+            "created_at",
+            "id",
+            sqlite_where=LISTED,
+            postgresql_where=LISTED,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
