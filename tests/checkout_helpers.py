@@ -76,3 +76,15 @@ def wait_for(app, number: str, predicate, timeout: float = 10.0) -> Order:
         if predicate(order) or time.monotonic() > deadline:
             return order
         time.sleep(0.1)
+
+
+def wait_for_email(app, subject: str, timeout: float = 5.0) -> None:
+    """Emails go out just after the commit that caused them (the webhook's, on another
+    thread): a test that saw the order change waits for its email too."""
+    from shop.mail import read_outbox
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(m["Subject"] == subject for m in read_outbox(app.config["MAIL_OUTBOX"])):
+            return
+        time.sleep(0.05)

@@ -11,7 +11,15 @@ from sqlalchemy.orm import Session, selectinload
 from shop.accounts.models import User
 from shop.orders.models import Order, Shipment
 from tests.accounts.helpers import login, make_user
-from tests.checkout_helpers import COURIER_CN, add_to_cart, card, pay, place_order, wait_for
+from tests.checkout_helpers import (
+    COURIER_CN,
+    add_to_cart,
+    card,
+    pay,
+    place_order,
+    wait_for,
+    wait_for_email,
+)
 from tests.localstripe_server import register_webhook
 
 STAFF_ROLES = ("owner", "manager", "warehouse", "service", "workshop")
@@ -100,4 +108,5 @@ def card_paid_order(app, product, quantity: int = 2, details=COURIER_CN) -> str:
     assert pay(buyer, number, card(app)).get_json()["status"] == "processing"
     order = wait_for(app, number, lambda o: o.payment_status == "paid")
     assert order.payment_status == "paid"
+    wait_for_email(app, f"Order {number} is paid")
     return number

@@ -10,7 +10,15 @@ from shop.checkout import service as checkout_service
 from shop.orders.lifecycle import mark_paid
 from shop.orders.models import Order
 from shop.payments.stripe_gateway import Intent
-from tests.checkout_helpers import PICKUP, add_to_cart, card, pay, place_order, wait_for
+from tests.checkout_helpers import (
+    PICKUP,
+    add_to_cart,
+    card,
+    pay,
+    place_order,
+    wait_for,
+    wait_for_email,
+)
 from tests.localstripe_server import register_webhook
 
 
@@ -33,6 +41,7 @@ def pay_by_card(app, client, number: str) -> Order:
     assert pay(client, number, card(app)).get_json()["status"] == "processing"
     order = wait_for(app, number, lambda o: o.payment_status == "paid")
     assert order.payment_status == "paid"
+    wait_for_email(app, f"Order {number} is paid")
     return order
 
 

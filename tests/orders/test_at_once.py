@@ -17,7 +17,7 @@ from shop.payments.stripe_gateway import gateway
 from shop.stock.models import StockMovement
 from tests.accounts.helpers import make_user
 from tests.at_once import send_at_once
-from tests.checkout_helpers import PICKUP, add_to_cart, card
+from tests.checkout_helpers import PICKUP, add_to_cart, card, wait_for_email
 from tests.factories import make_product
 from tests.localstripe_server import payment_intents
 from tests.orders.customer_helpers import buy, order_now, pay_by_card, stripe_app
@@ -167,6 +167,8 @@ def test_paying_with_the_same_card_at_once_charges_once(app, client, session, po
         ]
     assert charges.count("succeeded") == 1
     assert kinds(order).count("paid") == 1
+    wait_for_email(app, f"Order {number} is paid")
+    time.sleep(0.3)  # and no second one follows
     assert subjects(outbox) == [f"Order {number} is paid"]
 
 
