@@ -28,7 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from shop import db, inputs, limits, security, templating
+    from shop import assets, db, inputs, limits, pagecache, security, templating
     from shop.accounts.session import init_login
     from shop.extensions import babel, csrf
     from shop.i18n import select_locale
@@ -41,6 +41,8 @@ def register_extensions(app: Flask) -> None:
     limits.init_app(app)
     init_login(app)
     templating.init_app(app)
+    assets.init_app(app)  # before the page cache: its build hash covers the static files
+    pagecache.init_app(app)  # after CSRF: its csrf_token() global stands in for Flask-WTF's
 
 
 def register_blueprints(app: Flask) -> None:

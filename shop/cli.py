@@ -12,6 +12,7 @@ from shop import migrate
 from shop.accounts.permissions import STAFF_ROLES
 from shop.db import get_session, utcnow
 from shop.links import external_url
+from shop.pagecache.stores import MemoryStore
 
 db_group = AppGroup("db", help="Database migrations (Alembic).")
 
@@ -172,9 +173,26 @@ def reconcile_payments_command(minutes: int):
         click.echo(f"  {intent_id}")
 
 
+@click.command("clear-page-cache")
+@with_appcontext
+def clear_page_cache_command():
+    """Forget every cached page and version of this database (after restoring a backup or
+    changing rows by hand: writes that bypass the shop bump no versions)."""
+    store = current_app.extensions.get("page_store")
+    if store is None:
+        click.echo("The page cache is off (PAGE_CACHE=0): nothing to clear.")
+        return
+    if isinstance(store, MemoryStore):
+        click.echo("Without REDIS_URL each shop process keeps its own cache: restart the shop.")
+        return
+    store.clear()
+    click.echo("Page cache cleared.")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_staff_command)
     app.cli.add_command(expire_reservations_command)
     app.cli.add_command(reconcile_payments_command)
+    app.cli.add_command(clear_page_cache_command)

@@ -47,6 +47,8 @@ ENV_SETTINGS = (
     "SHOP_BASE_URL",
     "TRUSTED_HOSTS",
     "TRUSTED_PROXY_COUNT",
+    "PAGE_CACHE",
+    "PAGE_CACHE_NAMESPACE",
 )
 
 
@@ -103,6 +105,10 @@ def default_settings(instance_path: Path) -> dict:
         "TRUSTED_HOSTS": None,
         # Proxies in front of gunicorn whose X-Forwarded-For/-Proto are believed (nginx: 1).
         "TRUSTED_PROXY_COUNT": 0,
+        # The rendered-page cache of the catalogue pages (shop.pagecache); 0 turns it off.
+        "PAGE_CACHE": True,
+        # Keeps apart the caches of shops sharing one Redis and one database URL.
+        "PAGE_CACHE_NAMESPACE": "",
         "RATE_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
         "RATE_LIMIT_PER_ADDRESS": "20 per 15 minutes",
         # Wrong access codes for one private school from one address.
@@ -167,6 +173,7 @@ def check_settings(config) -> None:
     check_stripe_settings(config, production=production)
     check_receipt_settings(config)
     config["INVOICE_ORDERS_TO_PRODUCTION"] = _flag(config.get("INVOICE_ORDERS_TO_PRODUCTION"))
+    config["PAGE_CACHE"] = _flag(config.get("PAGE_CACHE"))
 
 
 def _flag(value) -> bool:

@@ -5,6 +5,7 @@ schema is migrated once per session; every test starts with empty tables.
 """
 
 import os
+import uuid
 from contextlib import contextmanager
 
 import pytest
@@ -52,8 +53,11 @@ def database_url(tmp_path_factory) -> str:
 
 @pytest.fixture
 def make_app(database_url, tmp_path):
-    """Build an app with extra settings; tables are emptied after the test."""
+    """Build an app with extra settings; tables are emptied after the test. Apps of one
+    test that use Redis share a page-cache namespace no other test uses (emptying the
+    tables bumps no page versions)."""
     apps = []
+    page_cache_namespace = f"test-{uuid.uuid4().hex}"
 
     def factory(**overrides):
         settings = {
@@ -61,6 +65,7 @@ def make_app(database_url, tmp_path):
             "DATABASE_URL": database_url,
             "UPLOAD_FOLDER": str(tmp_path / "uploads"),
             "MAIL_OUTBOX": str(tmp_path / "outbox"),
+            "PAGE_CACHE_NAMESPACE": page_cache_namespace,
             **overrides,
         }
         app = create_app(settings)

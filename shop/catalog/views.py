@@ -10,6 +10,8 @@ from shop.catalog.products import get_product_page
 from shop.db import get_session
 from shop.i18n import current_currency
 from shop.inputs import parse_id
+from shop.pagecache.changes import CATALOGUE, stock_name
+from shop.pagecache.pages import cached_page
 
 bp = Blueprint("catalog", __name__)
 
@@ -19,6 +21,10 @@ SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,119}")
 
 @bp.get("/")
 def home():
+    return cached_page([CATALOGUE], render_home)
+
+
+def render_home() -> str:
     session = get_session()
     currency, locale = current_currency(), str(get_locale())
     featured = list_products(
@@ -37,6 +43,10 @@ def home():
 
 @bp.get("/products")
 def product_list():
+    return cached_page([CATALOGUE], render_product_list)
+
+
+def render_product_list() -> str:
     session = get_session()
     max_q = current_app.config["SEARCH_MAX_LENGTH"]
     query = parse_listing_query(request.args, max_q)
@@ -59,6 +69,10 @@ def product_list():
 def product_detail(slug: str):
     if not SLUG_PATTERN.fullmatch(slug):
         abort(404)
+    return cached_page([CATALOGUE, stock_name(slug)], lambda: render_product_detail(slug))
+
+
+def render_product_detail(slug: str) -> str:
     variant_id = parse_id(request.args.get("variant"))
     page = get_product_page(
         get_session(),

@@ -1,9 +1,10 @@
 """Site-wide endpoints: health, language and currency preferences, uploaded media."""
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, jsonify, redirect, send_from_directory, session
+from flask import Blueprint, current_app, flash, jsonify, redirect, session
 from flask_babel import gettext as _
 
+from shop.assets import send_media
 from shop.db import get_session
 from shop.main.forms import PreferencesForm
 from shop.payments.stripe_gateway import gateway
@@ -42,6 +43,6 @@ def preferences_submit():
 
 @bp.get("/media/<path:filename>")
 def media(filename: str):
-    response = send_from_directory(current_app.config["UPLOAD_FOLDER"], filename, max_age=86400)
+    response = send_media(filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -28,8 +28,11 @@ from shop.accounts.forms import COUNTRIES
 from shop.cart import service as cart_service
 from shop.cart.views import CART_ERRORS, current_cart, error_message, remember_count
 from shop.catalog.search import clean_text
-from shop.db import commits, get_session, utcnow
+from shop.db import as_utc, commits, get_session, utcnow
 from shop.extensions import limiter
+from shop.pagecache.changes import CATALOGUE, school_stock_name
+from shop.pagecache.pages import cached_page
+from shop.pagecache.stores import PAGE_TTL_SECONDS
 from shop.pagination import parse_page
 from shop.schools import access, finder, sizing, uniform_list
 from shop.schools.labels import GENDER_LABELS, SEASON_LABELS
@@ -188,7 +191,21 @@ def school_shop(slug: str):
     if not _can_see(school):
         return _render_locked(school, AccessCodeForm(formdata=None))
     filters = parse_filters(request.args, school)
-    return _render_shop(school, filters, KitForm(formdata=None))
+
+    def render() -> tuple[str, float]:
+        html, _status = _render_shop(school, filters, KitForm(formdata=None))
+        return html, _seconds_until_next_cutoff(school)
+
+    return cached_page([CATALOGUE, school_stock_name(school.slug)], render)
+
+
+def _seconds_until_next_cutoff(school: School) -> float:
+    """How long the shop page's "order by" line holds: until the next round's cut-off."""
+    now = utcnow()
+    delivery_round = next_round(school, now)
+    if delivery_round is None:
+        return PAGE_TTL_SECONDS
+    return (as_utc(delivery_round.cutoff_at) - now).total_seconds()
 
 
 # --- the access code ---------------------------------------------------------------------

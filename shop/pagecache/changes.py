@@ -1,0 +1,164 @@
+"""Which versions a transaction changes, bumped when (and only when) it commits.
+
+Listeners on every SQLAlchemy ``Session`` watch what is written:
+
+- any insert, update or delete of a catalogue table (products, variants other than their
+  stock, price tiers, images, categories, schools, uniform lists, delivery rounds) —
+  through the ORM or a Core statement such as the CSV import's bulk inserts — changes
+  ``catalogue``;
+- every stock movement writes a ``StockMovement`` ledger row (``shop.stock.allocation``
+  is the only module that changes stock, with Core ``UPDATE``s of ``variant`` that are
+  therefore not catalogue changes); its variant's product changes ``stock:<slug>`` and
+  every school whose uniform list holds that product ``school-stock:<slug>``.
+
+The names are bumped after the commit, never before: a page rendered from the old rows
+while the transaction was open is stored under the old versions, which nobody asks for
+again. A rollback bumps nothing.
+"""
+
+import logging
+import weakref
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from shop.catalog.models import Category, PriceTier, Product, ProductImage, Variant
+from shop.schools.models import DeliveryRound, School, UniformItem
+from shop.stock.models import StockMovement
+
+logger = logging.getLogger(__name__)
+
+CATALOGUE = "catalogue"
+CATALOGUE_MODELS = (
+    Product,
+    Variant,
+    PriceTier,
+    ProductImage,
+    Category,
+    School,
+    UniformItem,
+    DeliveryRound,
+)
+CATALOGUE_TABLES = frozenset(model.__tablename__ for model in CATALOGUE_MODELS) | {
+    "product_search_gram",
+    "product_sort_price",
+}
+STOCK_COLUMNS = frozenset({"on_hand", "allocated"})
+
+# The store each engine's writes bump (one per app; tests make many apps).
+_stores: "weakref.WeakKeyDictionary[sa.Engine, object]" = weakref.WeakKeyDictionary()
+_PENDING = "pagecache_names"
+_STOCK_VARIANTS = "pagecache_variants"
+
+
+def stock_name(product_slug: str) -> str:
+    return f"stock:{product_slug}"
+
+
+def school_stock_name(school_slug: str) -> str:
+    return f"school-stock:{school_slug}"
+
+
+def register(engine: sa.Engine, store) -> None:
+    _stores[engine] = store
+
+
+def store_for(session: Session):
+    try:
+        bind = session.get_bind()
+    except sa.exc.UnboundExecutionError:
+        return None
+    engine = bind if isinstance(bind, sa.Engine) else bind.engine
+    return _stores.get(engine)
+
+
+def _pending(session: Session) -> set[str]:
+    return session.info.setdefault(_PENDING, set())
+
+
+def _is_stock_only(obj: Variant) -> bool:
+    changed = {attr.key for attr in sa.inspect(obj).attrs if attr.history.has_changes()}
+    return bool(changed) and changed <= STOCK_COLUMNS
+
+
+@event.listens_for(Session, "before_flush")
+def _note_flush(session: Session, _context, _instances) -> None:
+    variants = session.info.setdefault(_STOCK_VARIANTS, set())
+    for obj in session.new:
+        if isinstance(obj, StockMovement):
+            variants.add(obj.variant_id)
+        elif isinstance(obj, CATALOGUE_MODELS):
+            _pending(session).add(CATALOGUE)
+    for obj in session.deleted:
+        if isinstance(obj, CATALOGUE_MODELS):
+            _pending(session).add(CATALOGUE)
+    for obj in session.dirty:
+        if not isinstance(obj, CATALOGUE_MODELS) or not session.is_modified(obj):
+            continue
+        if isinstance(obj, Variant) and _is_stock_only(obj):
+            variants.add(obj.id)
+        else:
+            _pending(session).add(CATALOGUE)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement(state: ORMExecuteState) -> None:
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    name = getattr(table, "name", None)
+    if name not in CATALOGUE_TABLES:
+        return
+    if name == "variant" and state.is_update:
+        return  # a stock change: its StockMovement row names the variant
+    _pending(state.session).add(CATALOGUE)
+
+
+@event.listens_for(Session, "before_commit")
+def _resolve_stock(session: Session) -> None:
+    """Turn the variants whose stock moved into product and school names, in the
+    transaction (one query), before it commits."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    variants = session.info.pop(_STOCK_VARIANTS, None)
+    if not variants or store_for(session) is None:
+        return
+    product = sa.table("product", sa.column("id"), sa.column("slug"))
+    variant = sa.table("variant", sa.column("id"), sa.column("product_id"))
+    school = sa.table("school", sa.column("id"), sa.column("slug"))
+    item = sa.table("uniform_item", sa.column("school_id"), sa.column("product_id"))
+    rows = session.execute(
+        sa.select(product.c.slug, school.c.slug.label("school_slug"))
+        .select_from(variant)
+        .join(product, product.c.id == variant.c.product_id)
+        .outerjoin(item, item.c.product_id == product.c.id)
+        .outerjoin(school, school.c.id == item.c.school_id)
+        .where(variant.c.id.in_(sorted(variants)))
+    ).all()
+    names = _pending(session)
+    for row in rows:
+        names.add(stock_name(row.slug))
+        if row.school_slug:
+            names.add(school_stock_name(row.school_slug))
+
+
+@event.listens_for(Session, "after_commit")
+def _bump(session: Session) -> None:
+    names = session.info.pop(_PENDING, None)
+    session.info.pop(_STOCK_VARIANTS, None)
+    if not names:
+        return
+    store = store_for(session)
+    if store is None:
+        return
+    try:
+        store.bump(sorted(names))
+    except Exception:  # the change is committed; say loudly that pages may lag
+        logger.exception("could not bump page versions %s: cached pages may be stale", names)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+    session.info.pop(_STOCK_VARIANTS, None)

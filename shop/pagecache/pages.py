@@ -1,0 +1,145 @@
+"""Serve a catalogue page from the cache, with the visitor's own parts filled in.
+
+A page is rendered once per (path and query, language, currency, build, versions) with
+*holes* where the visitor's own parts go — the CSRF token, the cart count, the signed-in
+part of the navigation and flash messages — and stored. Every request, hit or miss,
+fills the holes for its own visitor, so one visitor's token, cart or name never reaches
+another. While a page renders for the cache, ``csrf_token()`` (a Jinja global, so macros
+imported without context see it too) and ``page_hole(name)`` give the hole's marker;
+otherwise ``page_hole`` gives ``None`` and the template renders the part itself.
+
+Staff never get cached pages; signed-in customers do (their parts are holes). The
+response carries an ``ETag`` of the filled page and answers ``If-None-Match`` with 304.
+"""
+
+import hashlib
+import re
+from collections.abc import Callable
+
+from flask import current_app, g, make_response, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
+
+from shop.i18n import current_currency
+from shop.pagecache.stores import PAGE_TTL_SECONDS
+
+HOLE = re.compile("\ue000([a-z_]+)\ue001")
+MAX_CACHED_PATH = 512  # longer paths and queries are rendered, not stored
+VISITOR_TEMPLATES = {"nav": "_visitor/nav.html", "flashes": "_visitor/flashes.html"}
+# Holes: the visitor's CSRF token, cart count, signed-in navigation and flash messages.
+HOLE_NAMES = ("csrf", "cart", "nav", "flashes")
+MARKERS = {name: Markup(f"\ue000{name}\ue001") for name in HOLE_NAMES}  # noqa: S704
+
+
+def marker(name: str) -> Markup:
+    return MARKERS[name]
+
+
+def page_hole(name: str) -> Markup | None:
+    """In a template: the hole for ``name`` while rendering for the cache, else None."""
+    return marker(name) if g.get("pagecache_rendering") else None
+
+
+def csrf_token() -> str:
+    """``csrf_token()`` for templates: the visitor's token, or its hole in a cached page."""
+    if g.get("pagecache_rendering"):
+        return marker("csrf")
+    return generate_csrf()
+
+
+def cached_page(versions: list[str], render: Callable[[], str | tuple[str, float]]):
+    """The response for a cacheable GET: ``render()`` (the page's template, rendered as
+    usual) runs only on a miss; it may return ``(html, seconds)`` to keep the page no
+    longer than that (a page that shows the next delivery date)."""
+    store = current_app.extensions.get("page_store")
+    if store is None or not _cacheable():
+        html = render()
+        return _respond(html[0] if isinstance(html, tuple) else html)
+    key = page_key(store.read_versions(versions))
+    text = store.get_page(key)
+    if text is None:
+        g.pagecache_rendering = True
+        try:
+            rendered = render()
+        finally:
+            g.pagecache_rendering = False
+        text, ttl = rendered if isinstance(rendered, tuple) else (rendered, PAGE_TTL_SECONDS)
+        if ttl > 0:
+            store.put_page(key, text, min(ttl, PAGE_TTL_SECONDS))
+    return _respond(fill(text))
+
+
+def _cacheable() -> bool:
+    if request.method not in ("GET", "HEAD") or len(request.full_path) > MAX_CACHED_PATH:
+        return False
+    if _plainly_anonymous():
+        return True
+    return not (current_user.is_authenticated and current_user.is_staff)
+
+
+def _plainly_anonymous() -> bool:
+    """No one is signed in, known without loading a user: no user id in the session and
+    no remember-me cookie (which Flask-Login would sign in from)."""
+    remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    return "_user_id" not in session and not request.cookies.get(remember_cookie)
+
+
+def page_key(versions: list[str]) -> str:
+    parts = [
+        request.full_path,
+        str(get_locale()),
+        current_currency(),
+        current_app.extensions["page_build"],
+        *versions,
+    ]
+    return hashlib.sha1(
+        "\n".join(parts).encode("utf-8", "surrogatepass"), usedforsecurity=False
+    ).hexdigest()
+
+
+def fill(text: str) -> str:
+    """The stored page with this visitor's parts in its holes."""
+    values: dict[str, str] = {}
+
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in values:
+            values[name] = _visitor_part(name)
+        return values[name]
+
+    return HOLE.sub(value, text)
+
+
+def _visitor_part(name: str) -> str:
+    if name == "csrf":
+        return generate_csrf()
+    if name == "cart":
+        return str(escape(session.get("cart_count", 0)))
+    if name == "flashes" and not session.get("_flashes"):
+        return ""
+    if name == "nav" and _plainly_anonymous():
+        return _anonymous_nav()
+    return _render_visitor_template(name)
+
+
+def _render_visitor_template(name: str) -> str:
+    template = current_app.jinja_env.get_template(VISITOR_TEMPLATES[name])
+    return template.render(current_user=current_user, request=request)
+
+
+def _anonymous_nav() -> str:
+    """The navigation of a visitor not signed in: the same for all, per language."""
+    rendered = current_app.extensions.setdefault("anonymous_nav", {})
+    locale = str(get_locale())
+    if locale not in rendered:
+        rendered[locale] = _render_visitor_template("nav")
+    return rendered[locale]
+
+
+def _respond(html: str):
+    response = make_response(html)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.add_etag()
+    return response.make_conditional(request)

@@ -1,0 +1,149 @@
+"""Where versions and rendered pages live: this process, or Redis for every instance.
+
+A *version* is a random token per name (``catalogue``, ``stock:<product slug>``,
+``school-stock:<school slug>``). Bumping a name gives it a new random token; a name
+nobody has bumped yet gets one the first time it is read. Random tokens rather than
+counters: a counter that Redis evicted, or that a restarted Redis forgot, would count
+again from the start and meet pages cached under its old values; a new random token
+never does.
+
+A page is stored under a key that holds the versions it was rendered at, so a stored page
+never changes: an instance may keep a copy in its own memory (``LocalPages``) in front of
+Redis without ever serving one that is out of date.
+"""
+
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+
+PAGE_TTL_SECONDS = 24 * 3600  # a backstop: a page is normally replaced by a new version
+# Versions not bumped for this long are forgotten in Redis (a new token: misses, no harm).
+VERSION_TTL_SECONDS = 2 * PAGE_TTL_SECONDS
+
+
+def new_token() -> str:
+    return secrets.token_hex(8)
+
+
+class LocalPages:
+    """A bounded, thread-safe, least-recently-used map of page key → (expiry, text)."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[0] <= time.time():
+                self._drop(key)
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key: str, text: str, ttl: float) -> None:
+        if len(text) > self.max_bytes:
+            return
+        with self._lock:
+            if key in self._entries:
+                self._drop(key)
+            self._entries[key] = (time.time() + ttl, text)
+            self._bytes += len(text)
+            while self._bytes > self.max_bytes:
+                self._drop(next(iter(self._entries)))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+    def _drop(self, key: str) -> None:
+        _expires, text = self._entries.pop(key)
+        self._bytes -= len(text)
+
+
+class MemoryStore:
+    """Versions and pages in this process: right for one process (``flask run``, tests)."""
+
+    def __init__(self, max_bytes: int):
+        self.pages = LocalPages(max_bytes)
+        self._versions: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def read_versions(self, names: list[str]) -> list[str]:
+        with self._lock:
+            return [self._versions.setdefault(name, new_token()) for name in names]
+
+    def bump(self, names: Iterable[str]) -> None:
+        with self._lock:
+            for name in names:
+                self._versions[name] = new_token()
+
+    def get_page(self, key: str) -> str | None:
+        return self.pages.get(key)
+
+    def put_page(self, key: str, text: str, ttl: float) -> None:
+        self.pages.put(key, text, ttl)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._versions.clear()
+        self.pages.clear()
+
+
+class RedisStore:
+    """Versions in Redis, so every worker and instance sees a bump at once; pages in Redis
+    too, with a copy in this process's memory (safe: a stored page never changes)."""
+
+    def __init__(self, redis_client, namespace: str, max_bytes: int):
+        self.redis = redis_client
+        self.prefix = f"sf:pages:{namespace}:"
+        self.pages = LocalPages(max_bytes)
+
+    def read_versions(self, names: list[str]) -> list[str]:
+        keys = [self.prefix + "v:" + name for name in names]
+        values = self.redis.mget(keys)
+        missing = [key for key, value in zip(keys, values, strict=True) if value is None]
+        if missing:
+            pipe = self.redis.pipeline(transaction=False)
+            for key in missing:
+                pipe.set(key, new_token(), nx=True, ex=VERSION_TTL_SECONDS)
+            pipe.mget(keys)
+            values = pipe.execute()[-1]
+        return [value.decode() for value in values]
+
+    def bump(self, names: Iterable[str]) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for name in names:
+            pipe.set(self.prefix + "v:" + name, new_token(), ex=VERSION_TTL_SECONDS)
+        pipe.execute()
+
+    def get_page(self, key: str) -> str | None:
+        text = self.pages.get(key)
+        if text is not None:
+            return text
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.get(self.prefix + "p:" + key)
+        pipe.ttl(self.prefix + "p:" + key)
+        found, ttl = pipe.execute()
+        if found is None:
+            return None
+        text = found.decode()
+        self.pages.put(key, text, max(ttl, 1))
+        return text
+
+    def put_page(self, key: str, text: str, ttl: float) -> None:
+        self.pages.put(key, text, ttl)
+        self.redis.set(self.prefix + "p:" + key, text.encode(), ex=max(int(ttl), 1))
+
+    def clear(self) -> None:
+        """Forget every version and page of this namespace (after restoring a backup)."""
+        self.pages.clear()
+        for key in self.redis.scan_iter(self.prefix + "*", count=500):
+            self.redis.delete(key)
