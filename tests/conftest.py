@@ -66,6 +66,7 @@ def make_app(database_url, tmp_path):
             "UPLOAD_FOLDER": str(tmp_path / "uploads"),
             "MAIL_OUTBOX": str(tmp_path / "outbox"),
             "PAGE_CACHE_NAMESPACE": page_cache_namespace,
+            "PAGE_CACHE_VERSIONS_FILE": str(tmp_path / "page-versions.json"),
             **overrides,
         }
         app = create_app(settings)

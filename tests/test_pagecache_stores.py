@@ -110,3 +110,17 @@ def test_clear_page_cache_forgets_this_shops_pages_only(make_app):
     other.pages.clear()
     assert other.get_page("k") == "theirs"
     other.clear()
+
+
+def test_processes_of_one_machine_share_versions_through_the_file(tmp_path):
+    """Without Redis, a second worker or a cron job bumps what the web process reads."""
+    path = tmp_path / "page-versions.json"
+    web, cron = MemoryStore(10_000, path), MemoryStore(10_000, path)
+    catalogue, polo = web.read_versions(["catalogue", "stock:polo"])
+    cron.bump(["stock:polo"])
+    after = web.read_versions(["catalogue", "stock:polo"])
+    assert after[1] != polo
+    assert after[0] == catalogue  # a name nobody bumped keeps its token: pages stay cached
+    assert cron.read_versions(["stock:polo"]) == [after[1]]
+    web.bump(["catalogue"])
+    assert cron.read_versions(["catalogue"]) == web.read_versions(["catalogue"])

@@ -11,9 +11,10 @@ version they depend on changes:
 
 ``changes`` works out what a transaction changes and bumps it after the commit; ``pages``
 serves a page with the visitor's own parts (CSRF token, cart count, signed-in navigation,
-flash messages) filled in on every request; ``stores`` keeps versions and pages in this
-process, or in Redis when ``REDIS_URL`` is set, so every worker and instance sees a bump
-at once. The build (a hash of the code, templates, translations and static files) is part
+flash messages) filled in on every request; ``stores`` keeps versions and pages in Redis
+when ``REDIS_URL`` is set, so every worker and instance sees a bump at once; without it,
+pages in each process and versions in a file of the instance folder that every process
+of this machine reads (a second worker, a cron job). The build (a hash of the code, templates, translations and static files) is part
 of every key, so a deploy never serves pages of the previous one.
 
 ``PAGE_CACHE=0`` turns it off (the benchmark measures both).
@@ -33,13 +34,16 @@ BUILD_FOLDERS = ("shop", "templates", "static")
 
 
 def init_app(app: Flask) -> None:
+    # Flask-WTF sets csrf_token both as a Jinja global and in every template's context.
     app.jinja_env.globals["csrf_token"] = pages.csrf_token
+    app.context_processor(lambda: {"csrf_token": pages.csrf_token})
     app.jinja_env.globals["page_hole"] = pages.page_hole
+    app.extensions["page_holes"] = pages.Holes(app.config["SECRET_KEY"])
     app.extensions["page_build"] = build_id()
     if not app.config["PAGE_CACHE"]:
         app.extensions["page_store"] = None
         return
-    store = make_store(app.config)
+    store = make_store({**app.config, "INSTANCE_PATH": app.instance_path})
     app.extensions["page_store"] = store
     changes.register(app.extensions["sa_engine"], store)
 
@@ -47,7 +51,10 @@ def init_app(app: Flask) -> None:
 def make_store(config):
     redis_url = config.get("REDIS_URL")
     if not redis_url:
-        return MemoryStore(PAGE_CACHE_MAX_CHARS)
+        versions = config.get("PAGE_CACHE_VERSIONS_FILE") or (
+            Path(config["INSTANCE_PATH"]) / f"page-versions-{namespace(config)}.json"
+        )
+        return MemoryStore(PAGE_CACHE_MAX_CHARS, Path(versions))
     import redis
 
     client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)

@@ -13,7 +13,8 @@ Listeners on every SQLAlchemy ``Session`` watch what is written:
 
 The names are bumped after the commit, never before: a page rendered from the old rows
 while the transaction was open is stored under the old versions, which nobody asks for
-again. A rollback bumps nothing.
+again. A rollback bumps nothing; a rolled-back savepoint keeps what the rest of its
+transaction noted.
 """
 
 import logging
@@ -106,6 +107,8 @@ def _note_flush(session: Session, _context, _instances) -> None:
 def _note_statement(state: ORMExecuteState) -> None:
     if not (state.is_insert or state.is_update or state.is_delete):
         return
+    if state.execution_options.get("changes_nothing"):
+        return  # shop.db.lock_row: a row lock, the row stays as it was
     table = getattr(state.statement, "table", None)
     name = getattr(table, "name", None)
     if name not in CATALOGUE_TABLES:
@@ -158,7 +161,11 @@ def _bump(session: Session) -> None:
         logger.exception("could not bump page versions %s: cached pages may be stale", names)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop(_PENDING, None)
-    session.info.pop(_STOCK_VARIANTS, None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction) -> None:
+    """The outermost transaction ended without a commit (which already took its names):
+    nothing it noted happened. A savepoint's end changes nothing here — its rollback may
+    over-bump, never under-bump."""
+    if transaction.parent is None and not transaction.nested:
+        session.info.pop(_PENDING, None)
+        session.info.pop(_STOCK_VARIANTS, None)

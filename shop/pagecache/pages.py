@@ -4,12 +4,16 @@ A page is rendered once per (path and query, language, currency, build, versions
 *holes* where the visitor's own parts go — the CSRF token, the cart count, the signed-in
 part of the navigation and flash messages — and stored. Every request, hit or miss,
 fills the holes for its own visitor, so one visitor's token, cart or name never reaches
-another. While a page renders for the cache, ``csrf_token()`` (a Jinja global, so macros
-imported without context see it too) and ``page_hole(name)`` give the hole's marker;
-otherwise ``page_hole`` gives ``None`` and the template renders the part itself.
+another. While a page renders for the cache, ``csrf_token()`` (both the Jinja global, for
+macros imported without context, and the context variable Flask-WTF would otherwise set)
+and ``page_hole(name)`` give the hole's marker; otherwise ``page_hole`` gives ``None`` and
+the template renders the part itself. A marker carries a tag derived from ``SECRET_KEY``,
+so text a visitor or an editor types can never pose as a hole.
 
 Staff never get cached pages; signed-in customers do (their parts are holes). The
-response carries an ``ETag`` of the filled page and answers ``If-None-Match`` with 304.
+response carries an ``ETag`` made of the stored page's key and the visitor's own parts
+(their CSRF secret, cart count, who is signed in), and answers ``If-None-Match`` with 304
+without filling the page.
 """
 
 import hashlib
@@ -25,16 +29,30 @@ from markupsafe import Markup, escape
 from shop.i18n import current_currency
 from shop.pagecache.stores import PAGE_TTL_SECONDS
 
-HOLE = re.compile("\ue000([a-z_]+)\ue001")
 MAX_CACHED_PATH = 512  # longer paths and queries are rendered, not stored
 VISITOR_TEMPLATES = {"nav": "_visitor/nav.html", "flashes": "_visitor/flashes.html"}
 # Holes: the visitor's CSRF token, cart count, signed-in navigation and flash messages.
 HOLE_NAMES = ("csrf", "cart", "nav", "flashes")
-MARKERS = {name: Markup(f"\ue000{name}\ue001") for name in HOLE_NAMES}  # noqa: S704
+
+
+class Holes:
+    """The markers of one shop (every instance with the same ``SECRET_KEY`` agrees)."""
+
+    def __init__(self, secret_key: str):
+        tag = hashlib.sha256(f"pagecache-hole\n{secret_key}".encode()).hexdigest()[:16]
+        self.markers = {
+            name: Markup(f"\ue000{name}.{tag}\ue001")  # noqa: S704 - fixed names, hex tag
+            for name in HOLE_NAMES
+        }
+        self.pattern = re.compile(f"\ue000([a-z]+)\\.{tag}\ue001")
+
+
+def holes() -> Holes:
+    return current_app.extensions["page_holes"]
 
 
 def marker(name: str) -> Markup:
-    return MARKERS[name]
+    return holes().markers[name]
 
 
 def page_hole(name: str) -> Markup | None:
@@ -56,8 +74,13 @@ def cached_page(versions: list[str], render: Callable[[], str | tuple[str, float
     store = current_app.extensions.get("page_store")
     if store is None or not _cacheable():
         html = render()
-        return _respond(html[0] if isinstance(html, tuple) else html)
+        response = make_response(html[0] if isinstance(html, tuple) else html)
+        response.add_etag()
+        return _conditional(response)
     key = page_key(store.read_versions(versions))
+    etag = _visitor_etag(key)
+    if etag is not None and request.if_none_match.contains_weak(etag):
+        return _conditional(make_response("", 304), etag)
     text = store.get_page(key)
     if text is None:
         g.pagecache_rendering = True
@@ -68,7 +91,7 @@ def cached_page(versions: list[str], render: Callable[[], str | tuple[str, float
         text, ttl = rendered if isinstance(rendered, tuple) else (rendered, PAGE_TTL_SECONDS)
         if ttl > 0:
             store.put_page(key, text, min(ttl, PAGE_TTL_SECONDS))
-    return _respond(fill(text))
+    return _conditional(make_response(fill(text)), etag)
 
 
 def _cacheable() -> bool:
@@ -109,7 +132,20 @@ def fill(text: str) -> str:
             values[name] = _visitor_part(name)
         return values[name]
 
-    return HOLE.sub(value, text)
+    return holes().pattern.sub(value, text)
+
+
+def _visitor_etag(key: str) -> str | None:
+    """An ETag for this page as this visitor sees it, known before filling it in: the
+    stored page's key plus the visitor's parts. ``None`` while a flash message waits
+    (it must be shown, once)."""
+    if session.get("_flashes"):
+        return None
+    generate_csrf()  # makes sure the visitor has a CSRF secret
+    secret = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    who = "" if _plainly_anonymous() else (current_user.get_id() or "")
+    parts = (key, str(session.get(secret, "")), str(session.get("cart_count", 0)), who)
+    return hashlib.sha1("\n".join(parts).encode(), usedforsecurity=False).hexdigest()
 
 
 def _visitor_part(name: str) -> str:
@@ -138,8 +174,9 @@ def _anonymous_nav() -> str:
     return rendered[locale]
 
 
-def _respond(html: str):
-    response = make_response(html)
+def _conditional(response, etag: str | None = None):
+    """Browsers may keep the page but must ask again (a 304 costs almost nothing)."""
     response.headers["Cache-Control"] = "private, no-cache"
-    response.add_etag()
+    if etag is not None:
+        response.set_etag(etag, weak=True)
     return response.make_conditional(request)

@@ -12,11 +12,16 @@ never changes: an instance may keep a copy in its own memory (``LocalPages``) in
 Redis without ever serving one that is out of date.
 """
 
+import fcntl
+import json
+import os
 import secrets
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
+from contextlib import contextmanager
+from pathlib import Path
 
 PAGE_TTL_SECONDS = 24 * 3600  # a backstop: a page is normally replaced by a new version
 # Versions not bumped for this long are forgotten in Redis (a new token: misses, no harm).
@@ -69,21 +74,39 @@ class LocalPages:
 
 
 class MemoryStore:
-    """Versions and pages in this process: right for one process (``flask run``, tests)."""
+    """Pages in this process; versions in this process, or in a file that every process
+    of this machine reads (``versions_path``): then a second worker, or ``flask
+    expire-reservations`` run from cron, bumps what the web process reads."""
 
-    def __init__(self, max_bytes: int):
+    def __init__(self, max_bytes: int, versions_path: Path | None = None):
         self.pages = LocalPages(max_bytes)
-        self._versions: dict[str, str] = {}
+        self.versions_path = versions_path
+        self._versions: dict[str, str] = {}  # from the file, when there is one
+        self._unshared: dict[str, str] = {}  # names the file does not hold yet
+        self._seen: tuple[int, int] | None = None
         self._lock = threading.Lock()
 
     def read_versions(self, names: list[str]) -> list[str]:
         with self._lock:
-            return [self._versions.setdefault(name, new_token()) for name in names]
+            self._reload_if_changed()
+            return [
+                self._versions.get(name) or self._unshared.setdefault(name, new_token())
+                for name in names
+            ]
 
     def bump(self, names: Iterable[str]) -> None:
+        names = list(names)
         with self._lock:
-            for name in names:
-                self._versions[name] = new_token()
+            if self.versions_path is None:
+                self._versions.update((name, new_token()) for name in names)
+                return
+            with self._file_lock():
+                versions = self._read_file()
+                versions.update((name, new_token()) for name in names)
+                temporary = self.versions_path.with_suffix(f".{new_token()}.tmp")
+                temporary.write_text(json.dumps(versions))
+                os.replace(temporary, self.versions_path)
+            self._reload_if_changed()
 
     def get_page(self, key: str) -> str | None:
         return self.pages.get(key)
@@ -94,7 +117,44 @@ class MemoryStore:
     def clear(self) -> None:
         with self._lock:
             self._versions.clear()
+            self._unshared.clear()
+            if self.versions_path is not None:
+                self.versions_path.unlink(missing_ok=True)
+                self._seen = None
         self.pages.clear()
+
+    def _reload_if_changed(self) -> None:
+        if self.versions_path is None:
+            return
+        try:
+            stat = self.versions_path.stat()
+        except FileNotFoundError:
+            seen = None
+        else:
+            seen = (stat.st_ino, stat.st_mtime_ns)
+        if seen != self._seen:
+            self._versions = self._read_file()
+            # A name nobody has bumped keeps this process's token; once bumped, the file's.
+            self._unshared = {
+                name: token for name, token in self._unshared.items() if name not in self._versions
+            }
+            self._seen = seen
+
+    def _read_file(self) -> dict[str, str]:
+        try:
+            return json.loads(self.versions_path.read_text())
+        except (FileNotFoundError, ValueError):
+            return {}
+
+    @contextmanager
+    def _file_lock(self):
+        self.versions_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.versions_path.with_suffix(".lock"), "a") as handle:  # noqa: PTH123
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class RedisStore:
@@ -130,17 +190,20 @@ class RedisStore:
             return text
         pipe = self.redis.pipeline(transaction=False)
         pipe.get(self.prefix + "p:" + key)
-        pipe.ttl(self.prefix + "p:" + key)
-        found, ttl = pipe.execute()
-        if found is None:
+        pipe.pttl(self.prefix + "p:" + key)
+        found, ttl_ms = pipe.execute()
+        if found is None or ttl_ms <= 0:
             return None
         text = found.decode()
-        self.pages.put(key, text, max(ttl, 1))
+        self.pages.put(key, text, ttl_ms / 1000)
         return text
 
     def put_page(self, key: str, text: str, ttl: float) -> None:
+        ttl_ms = int(ttl * 1000)  # rounded down: a page never outlives its time
+        if ttl_ms <= 0:
+            return
         self.pages.put(key, text, ttl)
-        self.redis.set(self.prefix + "p:" + key, text.encode(), ex=max(int(ttl), 1))
+        self.redis.set(self.prefix + "p:" + key, text.encode(), px=ttl_ms)
 
     def clear(self) -> None:
         """Forget every version and page of this namespace (after restoring a backup)."""

@@ -1,0 +1,202 @@
+"""One visitor's parts of a cached page — CSRF token, cart count, signed-in navigation,
+name, flash messages — never reach another; staff always get a page rendered fresh; the
+cached pages answer conditional requests with 304 until a change."""
+
+import itertools
+import re
+
+import itsdangerous
+import pytest
+
+from tests.accounts.helpers import login, make_user
+from tests.factories import make_product
+from tests.pagecache.conftest import (
+    RAW,
+    behind_the_cache,
+    cart_count,
+    csrf_in,
+    flash_texts,
+    mark_product,
+    raw_marked,
+)
+
+PAGE = "/products/polo"
+OTHER_PAGES = ("/", "/products", "/products?q=polo")
+
+
+@pytest.fixture
+def app(cache_app, store_kind):
+    """CSRF checks on, as in production: tokens are real and refused when wrong."""
+    return cache_app(store_kind, WTF_CSRF_ENABLED=True)
+
+
+@pytest.fixture
+def polo(session):
+    product = make_product(session, slug="polo", name="Polo", on_hand=20)
+    session.commit()
+    return product
+
+
+def fresh_token(browser) -> str:
+    """A CSRF token for this browser from a page the cache never serves."""
+    return csrf_in(browser.get("/account/login").text)[0]
+
+
+def signed_in(app, session, name: str, role: str = "customer"):
+    browser = app.test_client()
+    email = f"{name.lower()}@example.com"
+    make_user(session, email=email, name=name, role=role)
+    response = login(browser, email=email, csrf_token=fresh_token(browser))
+    assert response.status_code == 302, response.text
+    browser.get(response.headers["Location"])  # the welcome message, shown and gone
+    return browser
+
+
+def add(browser, variant_id: int, quantity: int, token: str | None = None):
+    return browser.post(
+        "/cart/add",
+        data={
+            "variant_id": variant_id,
+            "quantity": quantity,
+            "next": PAGE,
+            "csrf_token": token or fresh_token(browser),
+        },
+    )
+
+
+def nav(page: str) -> set[str]:
+    """Which signed-in/out links the navigation shows."""
+    return set(re.findall(r'data-testid="(login-link|account-link|orders-link)"', page)) | (
+        {"admin"} if 'href="/admin/"' in page else set()
+    )
+
+
+def test_cart_count_and_signed_in_navigation_are_each_visitors_own(app, session, polo):
+    """Alice (signed in, 3 pieces in her cart) renders the page into the cache; an
+    anonymous visitor and Bob (signed in, 1 piece) get the same cached page with their own
+    count and navigation, and nothing of Alice's."""
+    alice = signed_in(app, session, "Alice")
+    assert add(alice, polo.variants[0].id, 3).status_code == 303
+    alice.get(PAGE)  # the flash, shown and gone
+    first = alice.get(PAGE).text
+    assert (cart_count(first), nav(first)) == ("3", {"account-link", "orders-link"})
+    anonymous = app.test_client()
+    bob = signed_in(app, session, "Bob")
+    assert add(bob, polo.variants[0].id, 1).status_code == 303
+    bob.get(PAGE)
+    for path in OTHER_PAGES:
+        alice.get(path)  # Alice renders these into the cache too
+
+    with raw_marked(app, mark_product("polo")):  # every page below comes from the cache
+        for path in (PAGE, *OTHER_PAGES):
+            pages = {who: b.get(path).text for who, b in (("anon", anonymous), ("bob", bob))}
+            pages["alice"] = alice.get(path).text
+            for who, page in pages.items():
+                assert RAW not in page, (who, path)
+            assert (cart_count(pages["anon"]), nav(pages["anon"])) == ("0", {"login-link"})
+            assert (cart_count(pages["bob"]), nav(pages["bob"])) == (
+                "1",
+                {"account-link", "orders-link"},
+            )
+            assert cart_count(pages["alice"]) == "3"
+            for who in ("anon", "bob"):
+                assert "Alice" not in pages[who] and "alice@" not in pages[who], (who, path)
+                assert 'data-count="3"' not in pages[who], (who, path)
+            assert "Bob" not in pages["anon"] and "Bob" not in pages["alice"]
+
+
+def test_a_flash_message_shows_only_to_its_visitor_and_only_once(app, session, polo):
+    anonymous = app.test_client()
+    behind_the_cache(app, anonymous, [PAGE], mark_product("polo"))
+    alice = signed_in(app, session, "Alice")
+    bob = signed_in(app, session, "Bob")
+
+    response = add(alice, polo.variants[0].id, 3)
+    assert response.status_code == 303 and response.headers["Location"] == PAGE
+
+    with raw_marked(app, mark_product("polo")):  # the page comes from the cache
+        to_alice = alice.get(PAGE).text
+        to_bob = bob.get(PAGE).text
+        to_anonymous = anonymous.get(PAGE).text
+        again = alice.get(PAGE).text
+    assert RAW not in to_alice
+    assert flash_texts(to_alice) == ["Added 3 pieces to your cart."]
+    assert flash_texts(to_bob) == flash_texts(to_anonymous) == []
+    assert flash_texts(again) == []
+    assert "Added 3 pieces" not in to_bob + to_anonymous + again
+
+
+CSRF_BUG = (
+    "Flask-WTF's CSRFProtect.init_app adds a context processor {'csrf_token': generate_csrf} "
+    "that shadows the pagecache csrf_token Jinja global in every render_template context, so "
+    "csrf_token() in base.html (preferences form) and catalog/product_detail.html (add-to-cart "
+    "form) writes the REAL token of whoever rendered the page into the cached HTML: every "
+    "later visitor gets that token (published), and their own POSTs from the page fail CSRF"
+)
+
+
+def test_each_visitor_gets_their_own_csrf_token_on_a_cached_page(app, session, polo):
+    """Alice renders the page into the cache; Bob and an anonymous visitor get it from the
+    cache with tokens of their own (never Alice's), which their sessions accept."""
+    alice = signed_in(app, session, "Alice")
+    alice_tokens = set(csrf_in(alice.get(PAGE).text))
+    for browser in (app.test_client(), signed_in(app, session, "Bob")):
+        with raw_marked(app, mark_product("polo")):
+            page = browser.get(PAGE).text
+        assert RAW not in page
+        tokens = set(csrf_in(page))
+        assert tokens and not tokens & alice_tokens
+        [token] = tokens
+        assert add(browser, polo.variants[0].id, 1, token=token).status_code == 303
+
+
+def test_staff_get_a_fresh_page_and_never_fill_the_cache(app, session, polo):
+    """A write that bypasses the shop shows to staff at once (rendered fresh); the page a
+    staff member renders, with its Admin link, is never stored for anyone else."""
+    anonymous = app.test_client()
+    behind_the_cache(app, anonymous, [PAGE], mark_product("polo"))
+    staff = signed_in(app, session, "Mia", role="manager")
+
+    with raw_marked(app, mark_product("polo")):
+        to_staff = staff.get(PAGE).text
+        to_anonymous = anonymous.get(PAGE).text
+        staff_first = staff.get("/products?sort=name").text  # never cached before
+    assert RAW in to_staff and "admin" in nav(to_staff)
+    assert RAW not in to_anonymous and "admin" not in nav(to_anonymous)
+    assert RAW in staff_first
+    after = anonymous.get("/products?sort=name").text
+    assert RAW not in after and nav(after) == {"login-link"}
+
+
+# --- HTTP caching --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def steady_tokens(monkeypatch):
+    """Signed CSRF tokens carry the second they were signed in: hold the clock they read
+    still, so a visitor's filled page (and its ETag) only changes when the page does."""
+    seconds = itertools.repeat(1_800_000_000)
+    monkeypatch.setattr(
+        itsdangerous.timed.TimestampSigner, "get_timestamp", lambda _s: next(seconds)
+    )
+
+
+def test_an_unchanged_page_answers_304_and_a_changed_one_200(app, session, polo, steady_tokens):
+    visitor = app.test_client()
+    first = visitor.get(PAGE)
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "private, no-cache"
+
+    again = visitor.get(PAGE, headers={"If-None-Match": etag})
+
+    assert again.status_code == 304 and again.data == b""
+    staff = signed_in(app, session, "Mia", role="manager")
+    response = staff.post(
+        f"/admin/products/{polo.id}/tiers",
+        data={"CNY-min": "1", "CNY-price": "95.00", "csrf_token": fresh_token(staff)},
+    )
+    assert response.status_code == 302
+    changed = visitor.get(PAGE, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert 'data-amount="9500"' in changed.text
+    assert visitor.get(PAGE, headers={"If-None-Match": changed.headers["ETag"]}).status_code == 304
