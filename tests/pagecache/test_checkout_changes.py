@@ -94,14 +94,6 @@ def test_a_refund_that_returns_pieces_puts_them_back_on_the_page(
     assert "4 in stock" in visitor.get("/products/polo").text
 
 
-MEMORY_STORE_ACROSS_PROCESSES = (
-    "With the default MemoryStore (no REDIS_URL) versions live in one process: a cron'd "
-    "`flask expire-reservations` (README: run from cron) or a second gunicorn worker "
-    "(gunicorn.conf.py: 2 workers by default) bumps its own copy, and the web process keeps "
-    "serving the page with the released stock missing"
-)
-
-
 def test_an_expiry_run_from_cron_in_another_process_shows_at_once(
     cache_app, store_kind, stripe_settings, serve, localstripe, visitor, polo, request
 ):

@@ -177,13 +177,6 @@ def test_a_round_leaves_the_shop_page_once_its_cutoff_passes(app, visitor, sessi
     assert delivery_date(visitor.get(SHOP).text) == later
 
 
-REDIS_TTL_BUG = (
-    "RedisStore.put_page stores a page for max(int(ttl), 1) seconds, and get_page keeps a "
-    "local copy for max(redis TTL rounded, 1): a school page cached less than a second before "
-    "a round's cut-off is served for up to a second after it, still offering the closed round"
-)
-
-
 def test_a_page_cached_just_before_a_cutoff_does_not_outlive_it(
     app, visitor, session, school, store_kind, monkeypatch, request
 ):

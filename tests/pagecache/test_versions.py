@@ -183,13 +183,6 @@ def test_a_rolled_back_admin_form_leaves_the_pages_cached(app, client, visitor, 
             assert RAW not in visitor.get(path).text, path
 
 
-SAVEPOINT_BUG = (
-    "changes._forget listens to after_rollback, which SQLAlchemy also fires when a SAVEPOINT "
-    "(session.begin_nested()) is rolled back: it drops every name noted so far in the whole "
-    "transaction, so catalogue or stock writes made before the savepoint commit unbumped"
-)
-
-
 def test_a_rolled_back_savepoint_does_not_lose_the_transactions_other_changes(app, polo):
     """As ``orders.lifecycle._hold_again`` does: a savepoint rolled back inside a
     transaction that then commits an earlier price change and stock movement."""

@@ -126,15 +126,6 @@ def test_a_flash_message_shows_only_to_its_visitor_and_only_once(app, session, p
     assert "Added 3 pieces" not in to_bob + to_anonymous + again
 
 
-CSRF_BUG = (
-    "Flask-WTF's CSRFProtect.init_app adds a context processor {'csrf_token': generate_csrf} "
-    "that shadows the pagecache csrf_token Jinja global in every render_template context, so "
-    "csrf_token() in base.html (preferences form) and catalog/product_detail.html (add-to-cart "
-    "form) writes the REAL token of whoever rendered the page into the cached HTML: every "
-    "later visitor gets that token (published), and their own POSTs from the page fail CSRF"
-)
-
-
 def test_each_visitor_gets_their_own_csrf_token_on_a_cached_page(app, session, polo):
     """Alice renders the page into the cache; Bob and an anonymous visitor get it from the
     cache with tokens of their own (never Alice's), which their sessions accept."""
@@ -200,3 +191,17 @@ def test_an_unchanged_page_answers_304_and_a_changed_one_200(app, session, polo,
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert 'data-amount="9500"' in changed.text
     assert visitor.get(PAGE, headers={"If-None-Match": changed.headers["ETag"]}).status_code == 304
+
+
+def test_text_that_looks_like_a_hole_stays_text(app, session):
+    """A product name or a search holding the private-use characters of a marker is
+    shown as typed: only markers tagged with the shop's secret are filled."""
+    make_product(session, slug="odd", name="Polo \ue000cart\ue001 \ue000nav\ue001")
+    session.commit()
+    client = app.test_client()
+    for _ in range(2):  # rendered into the cache, then served from it
+        page = client.get("/products/odd").text
+        assert "Polo \ue000cart\ue001 \ue000nav\ue001" in page
+    search = client.get("/products?q=%EE%80%80nav%EE%80%81").text
+    assert 'data-testid="login-link"' in search
+    assert search.count('data-testid="login-link"') == 1
