@@ -46,8 +46,11 @@ def lock_row(session: Session, column: sa.orm.InstrumentedAttribute, row_id: int
         sa.update(table)
         .where(table.id == row_id)
         .values({column.key: column})
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, changes_nothing=True)
     )
+
+
+POOL_SIZE = 10  # connections kept per process: at least gunicorn's threads per worker
 
 
 def normalise_url(url: str) -> str:
@@ -64,7 +67,10 @@ def make_engine(url: str) -> sa.Engine:
         engine = sa.create_engine(url, connect_args={"timeout": 30})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    # A gthread worker serves up to GUNICORN_THREADS (8) requests at once: keep that many
+    # connections open, so a busy worker never closes one only to open it again (a new
+    # PostgreSQL connection costs more than most requests); bursts may borrow more.
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=10)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -11,7 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shop.cart.models import Cart, CartLine
 from shop.cart.rules import Problem, line_problems, product_problems
@@ -87,16 +88,43 @@ class CartPricing:
 
 
 def load_lines(session: Session, cart: Cart | None) -> list[CartLine]:
+    """The cart's lines with their variants and products, in one query. They also become
+    the cart's ``lines`` (the same rows, in the same order), so clearing the cart after
+    placing an order loads nothing again."""
     if cart is None:
         return []
-    return list(
+    loaded = _loaded_lines(cart)
+    if loaded is not None:
+        return loaded
+    lines = list(
         session.scalars(
             sa.select(CartLine)
             .where(CartLine.cart_id == cart.id)
             .order_by(CartLine.id)
-            .options(selectinload(CartLine.variant).selectinload(Variant.product))
+            .options(
+                joinedload(CartLine.variant, innerjoin=True).joinedload(
+                    Variant.product, innerjoin=True
+                )
+            )
         )
     )
+    set_committed_value(cart, "lines", lines)
+    return lines
+
+
+def _loaded_lines(cart: Cart) -> list[CartLine] | None:
+    """The cart's lines as ``get_cart`` loaded them, with their variants and products;
+    ``None`` when they are not all there (or a line is not saved yet): then read again."""
+    if "lines" in sa.inspect(cart).unloaded:
+        return None
+    lines = list(cart.lines)
+    for line in lines:
+        state = sa.inspect(line)
+        if line.id is None or "variant" in state.unloaded or line.variant is None:
+            return None
+        if "product" in sa.inspect(line.variant).unloaded:
+            return None
+    return sorted(lines, key=lambda line: line.id)
 
 
 def price_cart(session: Session, cart: Cart | None, currency: str, locale: str) -> CartPricing:

@@ -9,7 +9,7 @@ increments are not refused here — a buyer builds up to them — but flagged by
 import secrets
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from shop.cart.models import Cart, CartLine
 from shop.cart.rules import MAX_QUANTITY, InvalidQuantity
@@ -37,13 +37,24 @@ def new_token() -> str:
 
 
 def get_cart(session: Session, *, user_id: int | None, token: str | None) -> Cart | None:
+    """The cart, with its lines and their variants and products in the same query: every
+    page that finds a cart reads them (``shop.cart.pricing.load_lines`` uses them)."""
     if user_id is not None:
-        return session.scalars(sa.select(Cart).where(Cart.user_id == user_id)).first()
-    if token:
-        return session.scalars(
-            sa.select(Cart).where(Cart.token == token, Cart.user_id.is_(None))
-        ).first()
-    return None
+        found = Cart.user_id == user_id
+    elif token:
+        found = sa.and_(Cart.token == token, Cart.user_id.is_(None))
+    else:
+        return None
+    query = (
+        sa.select(Cart)
+        .where(found)
+        .options(
+            joinedload(Cart.lines)
+            .joinedload(CartLine.variant, innerjoin=True)
+            .joinedload(Variant.product, innerjoin=True)
+        )
+    )
+    return session.scalars(query).unique().one_or_none()
 
 
 def create_cart(session: Session, *, user_id: int | None) -> Cart:
@@ -80,11 +91,25 @@ def find_line(cart: Cart, *, line_id: int | None, variant_id: int | None) -> Car
 
 
 def _for_sale(session: Session, variant_id: int) -> Variant:
-    variant = session.get(Variant, variant_id)
+    return _checked(session.get(Variant, variant_id))
+
+
+def _checked(variant: Variant | None) -> Variant:
     # A size/colour staff withdrew (``for_sale`` off) is refused like an inactive product.
     if variant is None or not variant.product.active or not variant.for_sale:
         raise UnknownVariant()
     return variant
+
+
+def _load_variants(session: Session, variant_ids) -> dict[int, Variant]:
+    """The variants a form names, with their products, in one query (a size grid posts
+    many)."""
+    variants = session.scalars(
+        sa.select(Variant)
+        .where(Variant.id.in_(list(variant_ids)))
+        .options(joinedload(Variant.product, innerjoin=True))
+    )
+    return {variant.id: variant for variant in variants}
 
 
 def _check_quantity(variant: Variant, quantity: int, in_other_lines: int = 0) -> None:
@@ -111,10 +136,12 @@ def add_to_cart(
     Lines for a child at a school (``student_name``, ``class_name``) are kept apart from
     each other and from the buyer's own lines; the stock check counts them all."""
     planned = []
-    for variant_id, quantity in additions.items():
+    for quantity in additions.values():
         if quantity < 1:
             raise InvalidQuantity(str(quantity))
-        variant = _for_sale(session, variant_id)
+    variants = _load_variants(session, additions)
+    for variant_id, quantity in additions.items():
+        variant = _checked(variants.get(variant_id))
         if variant.product.school_id not in (None, school_id):
             raise UnknownVariant()  # a school-only product is sold in its school's shop
         line = _line(cart, variant_id, student_name, class_name)

@@ -166,11 +166,11 @@ def place_order(
             school_id=school.id if school is not None else None,
             delivery_round_id=delivery_round.id if delivery_round is not None else None,
             request_key=request_key,
+            reserved_until=now + timedelta(minutes=reservation_minutes),
         )
         add_card_payment(session, order, intent)
         cart.lines.clear()
         session.flush()
-    order.reserved_until = now + timedelta(minutes=reservation_minutes)
     return order
 
 

@@ -119,12 +119,14 @@ def write_order(
     delivery_round_id: int | None = None,
     po_number: str = "",
     request_key: str | None = None,
+    reserved_until: datetime | None = None,
 ) -> Order:
     """Allocate the stock and write the order with a snapshot of every line, in
     ``pending payment``; the caller adds how it is paid. Raises ``StockRanOut``.
 
     ``request_key`` is the placing form's one-time key, unique on the order: the same form
-    sent twice at once writes one order (the second flush fails and rolls back)."""
+    sent twice at once writes one order (the second flush fails and rolls back).
+    ``reserved_until``: how long an unpaid order holds its stock (written with the order)."""
     # Stock first: the conditional UPDATEs are the race, and losing it should cost nothing.
     # One UPDATE per variant, however many children's lines share it (a roster of 2,000
     # students is a few dozen variants, not 8,000 lines), in variant order (no deadlock).
@@ -155,6 +157,10 @@ def write_order(
         delivery_round_id=delivery_round_id,
         po_number=po_number,
         request_key=request_key,
+        reserved_until=reserved_until,
+        # A new order has no events or payments: known empty, appending loads nothing.
+        events=[],
+        payments=[],
         **details.to_dict(),
     )
     if details.delivery_method == "pickup":

@@ -87,7 +87,10 @@ def test_a_card_paid_order_has_a_printable_receipt(app, client, polo):
     response = client.get(f"/orders/{number}/receipt")
     assert response.status_code == 200
     page = response.text
-    assert '<link rel="stylesheet" href="/static/css/print.css" media="print">' in page
+    stylesheet_link = re.search(
+        r'<link rel="stylesheet" href="(/static/css/print\.[0-9a-f]{10}\.css)" media="print">', page
+    )
+    assert stylesheet_link, "no print stylesheet under its content-hashed name"
     assert 'data-testid="factory-name">Foshan Uniform Works<' in page
     assert "9 Loom Street\nFoshan 528000" in page
     assert "Tax ID: 91440600MA4UXXXX1X" in page
@@ -97,7 +100,7 @@ def test_a_card_paid_order_has_a_printable_receipt(app, client, polo):
     assert re.search(r'data-testid="receipt-payment">.*Card payment.*CN¥178\.00', page)
     assert 'data-testid="receipt-tax"' not in page  # no tax rate configured
     assert 'data-testid="receipt-refunded"' not in page
-    with client.get("/static/css/print.css") as stylesheet:
+    with client.get(stylesheet_link.group(1)) as stylesheet:
         assert stylesheet.status_code == 200 and stylesheet.mimetype == "text/css"
 
 
