@@ -10,12 +10,18 @@ EMAIL_LOWER_INDEX = "uq_user_account_email_lower"  # migration 0003
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Autogenerate and the drift test ignore the search indexes built by raw SQL."""
-    from shop.catalog.models import SEARCH_FTS_TABLE, SEARCH_TRGM_INDEX
+    """Autogenerate and the drift test ignore the indexes built by raw SQL."""
+    from shop.catalog.models import (
+        SEARCH_FTS_TABLE,
+        SEARCH_GRAMS_INDEX,
+        SEARCH_TRGM_INDEX,
+        SORT_NAME_INDEXES,
+    )
 
     if type_ == "table" and reflected and name.startswith(SEARCH_FTS_TABLE):
         return False
-    return not (type_ == "index" and name in (SEARCH_TRGM_INDEX, EMAIL_LOWER_INDEX))
+    skipped = (SEARCH_TRGM_INDEX, SEARCH_GRAMS_INDEX, EMAIL_LOWER_INDEX, *SORT_NAME_INDEXES)
+    return not (type_ == "index" and name in skipped)
 
 
 def alembic_config(database_url: str) -> Config:

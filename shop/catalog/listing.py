@@ -7,23 +7,43 @@ the hottest path in the shop.
 
 Its cost does not grow with the catalogue: the count stops at ``COUNT_CAP`` + 1 products
 ("1,000+ products"), pages go no further than the cap (so an ``OFFSET`` never walks more
-than the cap's entries), and the filters and default orders are walks of the partial
-listing indexes of migration 0013.
+than the cap's entries), and every order is a walk of an index that stops after the page:
+the partial listing indexes of migration 0013, ``ix_product_listing_name[_zh|_ja]`` for
+``sort=name`` and ``product_sort_price`` (each product's base price per currency, kept by
+triggers) for the price sorts (migration 0014).
+
+A search gathers at most ``COUNT_CAP`` + 1 candidates through the search indexes (the
+trigram index for terms of three characters or more, the gram index for shorter ones such
+as 衬衫; several terms intersected) and ranks, counts and pages only those. The trade-off:
+when more products match than the cap, the page says "1,000+" and the order (relevance:
+name match, then featured, then newest; or the chosen sort) applies within the candidates,
+which are the first the index gives (on SQLite the newest by id; on PostgreSQL in table
+order), not necessarily the best of every match. A narrower query finds the rest.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from shop.catalog import pricing
-from shop.catalog.models import SEARCH_FTS_TABLE, Category, PriceTier, Product, ProductImage
-from shop.catalog.search import clean_text, search_terms
+from shop.catalog.models import (
+    SEARCH_FTS_TABLE,
+    SEARCH_GRAMS_FTS_TABLE,
+    Category,
+    PriceTier,
+    Product,
+    ProductImage,
+    ProductSortPrice,
+)
+from shop.catalog.search import TRIGRAM, clean_text, fts_phrase, gram_token, search_terms
 from shop.locales import localized
 from shop.pagination import Page, paginate, parse_page
 
 SORTS = ("relevance", "price_asc", "price_desc", "newest", "name")
+PRICE_SORTS = ("price_asc", "price_desc")
 # A listing counts (and pages through) at most this many products; past it, "1,000+".
 COUNT_CAP = 1000
 
@@ -146,40 +166,45 @@ def list_products(
     terms = search_terms(query.q, max_q_length)
     dialect = session.get_bind().dialect.name
 
-    active = Product.active == sa.true()
-    if terms and dialect == "sqlite":
-        # Nearly every product is active: reading the table straight through beats a
-        # lookup per entry of the ``active`` index when every row must be matched anyway.
-        active = sa.func.likely(active)
     # School-only products (with a school's logo) are sold in that school's shop only.
-    conditions = [active, Product.school_id.is_(None)]
+    conditions = [Product.active == sa.true(), Product.school_id.is_(None)]
     if category is not None:
         conditions.append(Product.category_id.in_(category_ids))
-    conditions.extend(search_condition(term, dialect) for term in terms)
-
-    def page_rows(number: int, *extra):
-        return (
-            sa.select(*CARD_COLUMNS, *extra)
-            .where(*conditions)
-            .order_by(*_ordering(query.sort, terms, currency, locale))
-            .offset((number - 1) * per_page)
-            .limit(per_page)
-        )
-
     # Pages beyond the cap are not offered: such a request shows the last page there is.
     requested = min(query.page, max(-(-count_cap // per_page), 1))
-    rows = []
+    candidates = None
     if terms:
-        # A search visits every match anyway: take the total from the same pass.
-        rows = session.execute(page_rows(requested, sa.func.count().over().label("total"))).all()
-    total = rows[0].total if rows else capped_count(session, conditions, count_cap)
+        # A search ranks, counts and pages its first ``count_cap`` + 1 matches only.
+        candidates = search_candidates(terms, dialect, conditions, count_cap + 1).subquery()
+
+    def page_rows(number: int, *extra):
+        offset = (number - 1) * per_page
+        if candidates is not None:
+            statement = _ranked(candidates, query.sort, terms, currency, locale, *extra)
+        elif query.sort in PRICE_SORTS:
+            return _price_page(session, conditions, query.sort, currency, offset, per_page)
+        else:
+            statement = _sorted(sa.select(*CARD_COLUMNS), query.sort, locale).where(*conditions)
+        return session.execute(statement.offset(offset).limit(per_page)).all()
+
+    rows = []
+    if candidates is not None:
+        # The candidates are few: take their number from the same pass as the page.
+        rows = page_rows(requested, sa.func.count().over().label("total"))
+        total = rows[0].total if rows else _count(session, candidates)
+    else:
+        total = capped_count(session, conditions, count_cap)
     page = paginate(min(total, count_cap), requested, per_page, more=total > count_cap)
     if not rows and page.total:
-        rows = session.execute(page_rows(page.number)).all()
+        rows = page_rows(page.number)
     # The last page before the cap ends at the cap, as its "Showing 985–1,000" says.
     rows = rows[: page.last_item - page.offset]
     cards = build_cards(session, rows, currency, locale)
     return Listing(query=query, page=page, cards=cards, category=category)
+
+
+def _count(session: Session, subquery) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(subquery)) or 0
 
 
 def capped_count(session: Session, conditions: list, cap: int) -> int:
@@ -189,46 +214,138 @@ def capped_count(session: Session, conditions: list, cap: int) -> int:
     return session.scalar(sa.select(sa.func.count()).select_from(matches)) or 0
 
 
-def search_condition(term: str, dialect: str):
-    """``search_text`` holds ``term``, through the trigram index where one can answer.
+def search_candidates(terms: list[str], dialect: str, conditions: list, limit: int):
+    """A ``SELECT`` of ``CANDIDATE_COLUMNS`` of at most ``limit`` products that meet
+    ``conditions`` and whose ``search_text`` holds every term, found through a search
+    index: a walk that stops after ``limit`` matches, however many there are.
 
-    SQLite's FTS5 trigram table (migration 0002) answers a substring ``LIKE`` of three or
-    more characters, but ignores ``ESCAPE``, so only wildcard-free terms go there; shorter
-    terms (two-character Chinese words such as 校服) scan. PostgreSQL's pg_trgm index
-    serves the plain ``LIKE`` by itself.
+    With a term shorter than ``TRIGRAM`` characters (衬衫, 裤), the gram index (migration
+    0014) finds the products holding every short term and every two-character piece of
+    the long non-ASCII ones (牛津纺: 牛津, 津纺; pieces of English words are in nearly
+    every product and would not narrow anything), and each product found is checked for
+    the long terms themselves. Otherwise the trigram index (0002) answers every term.
+
+    SQLite: the FTS5 table drives the query, newest product ids first, each match's
+    product row read by its primary key (an FTS5 table joined by rowid would rerun its
+    whole query per row). PostgreSQL: the GIN index narrows ``product`` in a bitmap; the
+    long terms are checked outside the trigram index, whose lossy bitmap would make
+    PostgreSQL recheck every row found against the (slow) gram function.
     """
-    if dialect == "sqlite" and len(term) >= 3 and not any(char in term for char in "%_\\"):
-        fts = sa.table(SEARCH_FTS_TABLE, sa.column("rowid"), sa.column("search_text"))
-        return Product.id.in_(sa.select(fts.c.rowid).where(fts.c.search_text.contains(term)))
-    return Product.search_text.contains(term, autoescape=True)
+    long_terms = [term for term in terms if len(term) >= TRIGRAM]
+    grams = [term for term in terms if len(term) < TRIGRAM]
+    if grams:
+        for term in long_terms:
+            if not term.isascii():
+                grams.extend(_pieces(term))
+    statement = sa.select(*CANDIDATE_COLUMNS)
+    if dialect == "sqlite":
+        if grams:
+            tokens = " AND ".join(fts_phrase(gram_token(gram)) for gram in grams)
+            fts = sa.table(SEARCH_GRAMS_FTS_TABLE, sa.column("rowid"))
+        else:
+            tokens = " AND ".join(map(fts_phrase, long_terms))
+            fts = sa.table(SEARCH_FTS_TABLE, sa.column("rowid"))
+        statement = (
+            statement.select_from(fts)
+            .join(Product, Product.id == fts.c.rowid)
+            .where(sa.literal_column(fts.name).op("MATCH")(tokens))
+            .order_by(fts.c.rowid.desc())
+        )
+    elif grams:
+        indexed = sa.func.product_search_grams(Product.search_text)
+        wanted = sa.literal(sorted(set(grams)), postgresql.ARRAY(sa.Text))
+        statement = statement.where(indexed.op("@>")(wanted))
+    else:
+        statement = statement.where(
+            *(Product.search_text.contains(term, autoescape=True) for term in long_terms)
+        )
+    if grams:
+        # A plain substring test on the rows found, out of any index's reach.
+        position = sa.func.instr if dialect == "sqlite" else sa.func.strpos
+        statement = statement.where(
+            *(position(Product.search_text, term) > 0 for term in long_terms)
+        )
+    return statement.where(*conditions).limit(limit)
 
 
-def _ordering(sort: str, terms: list[str], currency: str, locale: str) -> list:
-    newest = (Product.created_at.desc(), Product.id.desc())
+def _pieces(term: str):
+    return (term[i : i + 2] for i in range(len(term) - 1))
+
+
+def _sorted(statement, sort: str, locale: str):
+    """``statement`` over ``product`` in the order of ``sort`` (not the price sorts: see
+    ``_price_page``), each a walk of an index that stops after the page:
+    ``ix_product_listing`` (relevance), ``ix_product_listing_newest`` and
+    ``ix_product_listing_name[_zh|_ja]`` (migrations 0013, 0014)."""
     if sort == "newest":
-        return [*newest]
+        return statement.order_by(Product.created_at.desc(), Product.id.desc())
     if sort == "name":
-        return [_localized_name_column(locale), Product.id]
-    if sort in ("price_asc", "price_desc"):
-        base_price = (
-            sa.select(PriceTier.unit_amount)
-            .where(PriceTier.product_id == Product.id, PriceTier.currency == currency)
-            .order_by(PriceTier.min_quantity)
-            .limit(1)
-            .scalar_subquery()
+        return statement.order_by(_localized_name_column(locale), Product.id)
+    return statement.order_by(Product.featured.desc(), Product.created_at.desc(), Product.id.desc())
+
+
+def _ranked(candidates, sort: str, terms: list[str], currency: str, locale: str, *extra):
+    """A search's candidates (a subquery of ``CANDIDATE_COLUMNS``) as cards in the order
+    of ``sort``: at most the cap's rows to order, so no index is needed.
+
+    Relevance: products whose name holds the first term, then featured, then newest."""
+    c = candidates.c
+    statement = sa.select(*(c[column.key] for column in CARD_COLUMNS), *extra)
+    newest = (c.created_at.desc(), c.id.desc())
+    if sort == "newest":
+        return statement.order_by(*newest)
+    if sort == "name":
+        column = {"zh": c.name_zh, "ja": c.name_ja}.get(locale.split("_")[0])
+        name = c.name if column is None else sa.func.coalesce(column, c.name)
+        return statement.order_by(name, c.id)
+    if sort in PRICE_SORTS:
+        price = ProductSortPrice.__table__.alias("price")
+        on = (price.c.product_id == c.id) & (price.c.currency == currency)
+        statement = statement.select_from(candidates.outerjoin(price, on))
+        direction = price.c.amount.asc() if sort == "price_asc" else price.c.amount.desc()
+        return statement.order_by(direction.nulls_last(), c.id)
+    name_match = sa.or_(
+        *(
+            sa.func.lower(column).contains(terms[0], autoescape=True)
+            for column in (c.name, c.name_zh, c.name_ja)
         )
-        direction = base_price.asc() if sort == "price_asc" else base_price.desc()
-        return [direction.nulls_last(), Product.id]
-    # relevance: products whose name holds the first term, then featured, then newest.
-    if terms:
-        name_match = sa.or_(
-            *(
-                sa.func.lower(column).contains(terms[0], autoescape=True)
-                for column in (Product.name, Product.name_zh, Product.name_ja)
-            )
-        )
-        return [sa.case((name_match, 0), else_=1), Product.featured.desc(), *newest]
-    return [Product.featured.desc(), *newest]
+    )
+    return statement.order_by(sa.case((name_match, 0), else_=1), c.featured.desc(), *newest)
+
+
+def _sort_price_of(currency: str):
+    return (ProductSortPrice.product_id == Product.id) & (ProductSortPrice.currency == currency)
+
+
+def _price_page(session: Session, conditions: list, sort: str, currency: str, offset, limit):
+    """A page of ``sort=price_asc``/``price_desc`` (by base price, then id; products
+    without a price in ``currency`` last, by id): a walk of ``ix_product_sort_price_order``
+    that stops after the page. Only a page past the priced products reads the unpriced
+    ones: a walk of the listing in id order that skips the priced."""
+    amount = ProductSortPrice.amount
+    priced = (
+        sa.select(*CARD_COLUMNS)
+        .join(ProductSortPrice, _sort_price_of(currency))
+        .where(*conditions)
+        .order_by(amount.asc() if sort == "price_asc" else amount.desc())
+        .order_by(ProductSortPrice.product_id)
+    )
+    rows = session.execute(priced.offset(offset).limit(limit)).all()
+    if len(rows) == limit:
+        return rows
+    if rows or not offset:
+        priced_total = offset + len(rows)
+    else:
+        counted = priced.with_only_columns(Product.id).order_by(None).limit(offset).subquery()
+        priced_total = session.scalar(sa.select(sa.func.count()).select_from(counted)) or 0
+    unpriced = (
+        sa.select(*CARD_COLUMNS)
+        .where(*conditions, ~sa.exists().where(_sort_price_of(currency)))
+        .order_by(Product.id)
+        .offset(max(offset - priced_total, 0))
+        .limit(limit - len(rows))
+    )
+    return rows + session.execute(unpriced).all()
 
 
 def _localized_name_column(locale: str):
@@ -247,6 +364,25 @@ CARD_COLUMNS = (
     Product.lead_time_days,
     Product.min_order_quantity,
 )
+# What a search reads of each candidate: the card and what ranks it.
+CANDIDATE_COLUMNS = (*CARD_COLUMNS, Product.featured, Product.created_at)
+
+
+# build_cards' statements, built once (Core over the tables, bound parameters): building
+# them from ORM attributes on every page cost more than running them.
+_tier_columns = PriceTier.__table__.c
+_CARD_TIERS = sa.select(
+    _tier_columns.product_id, _tier_columns.min_quantity, _tier_columns.unit_amount
+).where(
+    _tier_columns.product_id.in_(sa.bindparam("ids", expanding=True)),
+    _tier_columns.currency == sa.bindparam("currency"),
+)
+_image_columns = ProductImage.__table__.c
+_CARD_IMAGES = (
+    sa.select(_image_columns.product_id, _image_columns.path, _image_columns.alt_text)
+    .where(_image_columns.product_id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(_image_columns.position, _image_columns.id)
+)
 
 
 def build_cards(session: Session, rows, currency: str, locale: str) -> list[ProductCard]:
@@ -256,18 +392,10 @@ def build_cards(session: Session, rows, currency: str, locale: str) -> list[Prod
         return []
     ids = [row.id for row in rows]
     tiers: dict[int, list] = {}
-    for row in session.execute(
-        sa.select(PriceTier.product_id, PriceTier.min_quantity, PriceTier.unit_amount).where(
-            PriceTier.product_id.in_(ids), PriceTier.currency == currency
-        )
-    ):
+    for row in session.execute(_CARD_TIERS, {"ids": ids, "currency": currency}):
         tiers.setdefault(row.product_id, []).append(row)
     first_images = {}
-    for row in session.execute(
-        sa.select(ProductImage.product_id, ProductImage.path, ProductImage.alt_text)
-        .where(ProductImage.product_id.in_(ids))
-        .order_by(ProductImage.position, ProductImage.id)
-    ):
+    for row in session.execute(_CARD_IMAGES, {"ids": ids}):
         first_images.setdefault(row.product_id, row)
 
     cards = []

@@ -18,6 +18,18 @@ from shop.db import Base, utcnow
 # GIN index. ``shop.migrate.include_object`` keeps autogenerate from dropping them.
 SEARCH_FTS_TABLE = "product_fts"
 SEARCH_TRGM_INDEX = "ix_product_search_trgm"
+# Terms of one or two characters (衬衫, 裤) need an index of their own (migration 0014):
+# every character and every two-character substring of ``search_text`` as a token. On
+# SQLite an FTS5 table of hex-encoded tokens, its name starting with ``SEARCH_FTS_TABLE``
+# (so the drift test leaves it alone too), kept in step by triggers; on PostgreSQL a GIN
+# index on ``SEARCH_GRAMS_FUNCTION(search_text)``.
+SEARCH_GRAMS_FTS_TABLE = "product_fts_grams"
+SEARCH_GRAMS_FUNCTION = "product_search_grams"
+SEARCH_GRAMS_INDEX = "ix_product_search_grams"
+# ``sort=name`` in Chinese and Japanese (migration 0014): partial indexes like the listing's
+# on (active, coalesce(name_zh, name), id) and the same with name_ja. Expression indexes,
+# which autogenerate cannot compare on SQLite, so they live outside the models too.
+SORT_NAME_INDEXES = ("ix_product_listing_name_zh", "ix_product_listing_name_ja")
 
 # The condition of the listing indexes: products sold to everyone, not only in one school's
 # shop. A query must say ``school_id IS NULL`` itself for the database to use them.
@@ -81,6 +93,16 @@ class Product(Base):
             "ix_product_listing_newest",
             "active",
             "created_at",
+            "id",
+            sqlite_where=LISTED,
+            postgresql_where=LISTED,
+        ),
+        # ``sort=name`` in English (migration 0014); Chinese and Japanese in
+        # ``SORT_NAME_INDEXES``.
+        sa.Index(
+            "ix_product_listing_name",
+            "active",
+            "name",
             "id",
             sqlite_where=LISTED,
             postgresql_where=LISTED,
@@ -178,6 +200,22 @@ class PriceTier(Base):
     unit_amount: Mapped[int]
 
     product: Mapped[Product] = relationship(back_populates="price_tiers")
+
+
+class ProductSortPrice(Base):
+    """A product's base price in one currency (the unit amount of its lowest
+    ``min_quantity`` tier), so ``sort=price_asc``/``price_desc`` walk an index and stop
+    after the page. Kept by triggers on ``price_tier`` (migration 0014), whoever writes the
+    tiers; no row when the product has no tier in that currency."""
+
+    __tablename__ = "product_sort_price"
+    __table_args__ = (sa.Index("ix_product_sort_price_order", "currency", "amount", "product_id"),)
+
+    product_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("product.id", ondelete="CASCADE"), primary_key=True
+    )
+    currency: Mapped[str] = mapped_column(sa.String(3), primary_key=True)
+    amount: Mapped[int]
 
 
 class ProductImage(Base):

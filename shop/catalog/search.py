@@ -4,6 +4,12 @@ Matching is a case-insensitive substring match of every term against one case-fo
 column holding names and descriptions in every language plus every SKU. Substring
 matching (not word splitting) is what makes Chinese and Japanese work: 校服 finds
 "夏季校服短袖 polo 衫" without a word segmenter.
+
+Two indexes answer the terms (see ``shop.catalog.listing.search_candidates``): the
+trigram indexes of migration 0002 answer terms of ``TRIGRAM`` characters or more; a query
+with a shorter term (衬衫, 裤, "xl") goes to the gram index of migration 0014, which holds
+every character and every two-character substring of ``search_text`` as a token
+(``gram_token`` spells one as the SQLite index stores it).
 """
 
 import unicodedata
@@ -11,6 +17,8 @@ import unicodedata
 from shop.catalog.models import Product
 
 MAX_TERMS = 8
+# Terms this long or longer use the trigram indexes; shorter ones the gram index.
+TRIGRAM = 3
 
 
 def clean_text(value: str | None, max_length: int) -> str:
@@ -52,3 +60,14 @@ def build_search_text(product: Product) -> str:
 def refresh_search_text(product: Product) -> None:
     """Call after changing a product's names, descriptions or SKUs."""
     product.search_text = build_search_text(product)
+
+
+def gram_token(term: str) -> str:
+    """A one- or two-character term as SQLite's gram index stores it: its UTF-8 bytes in
+    hex, so FTS5's ``ascii`` tokenizer keeps it whole whatever the characters are."""
+    return term.encode("utf-8").hex()
+
+
+def fts_phrase(text: str) -> str:
+    """``text`` as one FTS5 phrase (a quoted string; quotes doubled), for ``MATCH``."""
+    return '"' + text.replace('"', '""') + '"'
