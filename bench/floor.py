@@ -22,7 +22,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from seed_bulk import CATEGORY_TREE, generate
 
-from shop import PROJECT_ROOT, templating
+from shop import PROJECT_ROOT, pagecache, templating
 from shop.catalog import pricing
 from shop.catalog.listing import Listing, ProductCard, parse_listing_query
 from shop.i18n import current_currency, select_locale
@@ -95,12 +95,14 @@ def create_app(total: int | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        PAGE_CACHE=False,  # the template's own cost: every request renders
     )
     CSRFProtect().init_app(app)
     Babel().init_app(app, locale_selector=select_locale)
     login_manager = LoginManager(app)  # the layout asks who is signed in; here nobody is
     login_manager.user_loader(lambda user_id: None)
     templating.init_app(app)
+    pagecache.init_app(app)  # the layout's csrf_token() and page_hole() globals
 
     total = int(os.environ.get("FLOOR_TOTAL", "10000")) if total is None else total
     cards = {currency: make_cards(currency=currency) for currency in SUPPORTED_CURRENCIES}

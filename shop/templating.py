@@ -1,10 +1,15 @@
 """Jinja filters and globals. They format; they never decide."""
 
-from babel.dates import format_skeleton, get_timezone_gmt
-from flask import Flask, request, session
-from flask_babel import get_locale, get_timezone
+from functools import lru_cache, partial
+from urllib.parse import quote, urlencode
 
-from shop.catalog.colours import colour_name
+from babel.dates import format_skeleton, get_timezone_gmt
+from flask import Flask, g, request, session
+from flask_babel import get_locale, get_timezone, get_translations
+from jinja2 import pass_eval_context
+from markupsafe import Markup
+
+from shop.catalog.colours import COLOURS, colour_name
 from shop.catalog.size_chart import heading_label
 from shop.db import as_utc
 from shop.i18n import CURRENCY_LABELS, current_currency, select_locale
@@ -13,14 +18,90 @@ from shop.money import SUPPORTED_CURRENCIES, format_money
 from shop.orders.labels import order_status_label
 
 
+def _babel_state() -> tuple:
+    """``(locale, translations, locale name)`` for this request, found once per request
+    and locale. Flask-Babel looks the translations up anew for every string (four context
+    lookups and a locale-to-name conversion each), and a page translates a hundred.
+
+    Keyed on the locale object Flask-Babel holds for the request (``g._flask_babel``,
+    which ``force_locale`` swaps while an email renders), read straight from ``g``; where
+    it is not there, ``get_locale()`` finds it, so this is never staler than Flask-Babel.
+    """
+    try:
+        app_g = g._get_current_object()
+    except RuntimeError:  # no app context: Flask-Babel's own null translations
+        return None, get_translations(), "en"
+    locale = getattr(getattr(app_g, "_flask_babel", None), "babel_locale", None)
+    if locale is None:
+        locale = get_locale()
+    state = getattr(app_g, "_shop_babel", None)
+    if state is None or state[0] is not locale:
+        state = app_g._shop_babel = (locale, get_translations(), str(locale))
+    return state
+
+
+def locale_name() -> str:
+    """``str(get_locale())``, cheaply: ``"en"``, ``"zh_Hans_CN"``."""
+    return _babel_state()[2]
+
+
+@pass_eval_context
+def gettext_global(eval_ctx, string: str, **variables) -> str:
+    """Templates' ``_()`` and ``gettext()``: Jinja's "newstyle" gettext (autoescaped, always
+    ``%``-formatted) without its two layers of indirection and per-string lookups. It takes
+    the evaluation context, not the whole context: Jinja copies the whole context for every
+    such call in a loop that sets a variable (a size × colour grid's every cell)."""
+    rv = _babel_state()[1].ugettext(string)
+    return _format(rv, variables, eval_ctx.autoescape)
+
+
+@pass_eval_context
+def ngettext_global(eval_ctx, singular: str, plural: str, num: int, **variables) -> str:
+    variables.setdefault("num", num)
+    rv = _babel_state()[1].ungettext(singular, plural, num)
+    return _format(rv, variables, eval_ctx.autoescape)
+
+
+def _format(message: str, variables: dict, autoescape: bool) -> str:
+    """``Markup(message) % variables``, as Jinja's gettext does (``%%`` is ``%`` even with no
+    variables); a message with neither variables nor ``%`` is taken as it is."""
+    if autoescape:
+        message = Markup(message)  # noqa: S704 - a translation, trusted as Jinja's gettext does
+    if variables or "%" in message:
+        return message % variables
+    return message
+
+
 def money_filter(amount: int | None, currency: str) -> str:
     if amount is None:
         return ""
-    return format_money(amount, currency, str(get_locale()))
+    return format_money(amount, currency, locale_name())
+
+
+# A value quoted for a URL path exactly as ``url_for`` quotes it (werkzeug's converters):
+# ``url_for('catalog.product_detail', slug='_')[:-1] ~ slug|url_part`` is that URL, so a
+# loop of links costs one ``url_for``.
+url_part_filter = partial(quote, safe="!$&'()*+,/:;=@")
+
+
+def query_string_filter(args: dict) -> str:
+    """``?q=polo&page=2``, or ``""`` for no arguments, encoded exactly as ``url_for`` encodes
+    query arguments (werkzeug's ``_urlencode``; ``None`` left out): for an endpoint without
+    path variables, ``url_for(endpoint) ~ args|query_string`` is ``url_for(endpoint, **args)``
+    at a fraction of the cost, for a list of links to one page with different filters."""
+    pairs = [_query_pair(key, value) for key, value in args.items() if value is not None]
+    return "?" + "&".join(pairs) if pairs else ""
+
+
+@lru_cache(maxsize=4096, typed=True)  # typed: page=1 and page=True differ
+def _query_pair(key: str, value) -> str:
+    """``key=value`` as ``urlencode(..., safe="!$'()*,/:;?@")`` writes it; the same few
+    pairs (a category, a sort, a page) recur on every listing page."""
+    return urlencode([(key, value)], safe="!$'()*,/:;?@")
 
 
 def localized_filter(obj, field: str) -> str:
-    return localized(obj, field, str(get_locale()))
+    return localized(obj, field, locale_name())
 
 
 def datetime_short_filter(value) -> str:
@@ -47,6 +128,34 @@ def without_none(attributes: dict) -> dict:
     return {name: value for name, value in attributes.items() if value is not None}
 
 
+_currency_labels: dict[str, dict[str, str]] = {}
+_colour_names: dict[str, dict[str, str]] = {}
+
+
+def colour_name_filter(key: str) -> str:
+    """``colour_name(key)``, translated once per language per process: a product page
+    names a colour in every cell of its size × colour grid."""
+    if key not in COLOURS:
+        return colour_name(key)
+    names = _colour_names.setdefault(locale_name(), {})
+    name = names.get(key)
+    if name is None:
+        name = names[key] = colour_name(key)
+    return name
+
+
+def currency_labels() -> dict[str, str]:
+    """``CURRENCY_LABELS`` translated into the request's language, translated once per
+    language per process (each lazy string would otherwise be translated afresh)."""
+    name = locale_name()
+    labels = _currency_labels.get(name)
+    if labels is None:
+        labels = _currency_labels[name] = {
+            code: str(label) for code, label in CURRENCY_LABELS.items()
+        }
+    return labels
+
+
 def _return_path(max_length: int = 400) -> str:
     """Where a form on this page sends the visitor back to (the query only if short)."""
     full_path = request.full_path.rstrip("?")
@@ -56,19 +165,24 @@ def _return_path(max_length: int = 400) -> str:
 def init_app(app: Flask) -> None:
     app.add_template_filter(money_filter, "money")
     app.add_template_filter(localized_filter, "localized")
-    app.add_template_filter(colour_name, "colour_name")
+    app.add_template_filter(colour_name_filter, "colour_name")
     app.add_template_filter(heading_label, "size_chart_heading")
     app.add_template_filter(datetime_short_filter, "datetime_short")
     app.add_template_filter(date_filter, "day")
     app.add_template_filter(without_none)
+    app.add_template_filter(url_part_filter, "url_part")
+    app.add_template_filter(query_string_filter, "query_string")
     app.add_template_global(order_status_label)
+    # After Babel's init_app, which installed its own (slower) gettext callables.
+    app.jinja_env.globals.update(_=gettext_global, gettext=gettext_global)
+    app.jinja_env.globals["ngettext"] = ngettext_global
 
     @app.context_processor
     def shop_globals():
         return {
             "languages": LANGUAGES,
             "currencies": SUPPORTED_CURRENCIES,
-            "currency_labels": CURRENCY_LABELS,
+            "currency_labels": currency_labels(),
             "current_currency": current_currency(),
             "current_locale": select_locale(),
             "current_path": _return_path(),
