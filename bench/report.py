@@ -1,35 +1,69 @@
-"""Turn ``wrk --latency`` outputs into the benchmark table, as text, markdown and JSON.
+"""Turn bench/run.sh's ``wrk --latency`` outputs into the benchmark tables: text, markdown
+and JSON.
 
-    report.py --manifest runs.tsv --meta meta.json --seed seed.json --out bench/results
+    report.py --manifest runs.tsv --sets sets.tsv --meta meta.json --out bench/results [--strict]
 
-``runs.tsv`` has one ``name<TAB>url<TAB>wrk output file`` line per run. Runs named ``floor``
-(measured first) and ``floor-end`` (measured last) are the floor; every page is compared with
-their mean requests/s, and a large difference between the two is reported as drift (the
-machine got faster or slower during the run). Exits 1 when a run had errors (non-2xx
-responses, socket errors), or when ``--strict`` is given and a target is missed.
+``runs.tsv``: one ``database<TAB>products<TAB>server<TAB>page<TAB>label<TAB>wrk output file``
+line per run. A *set* is one database at one catalogue size; its ``floor`` server's runs
+``bare-floor-start`` and ``bare-floor-end`` (bench/bare_floor.py, measured first and last)
+are its floor, and every run of the set is divided by their mean requests/s. When the two
+differ by more than 10 % the machine's speed drifted during the set and a warning says so.
+
+``sets.tsv`` (optional): ``database<TAB>products<TAB>seed summary JSON<TAB>seed seconds<TAB>
+set seconds`` per set.
+
+Targets (issue 13), as a ratio to the bare floor:
+
+- template floor (bench/floor.py) >= 0.6;
+- listing (``/products?page=N``), category pages and the product page >= 0.5 uncached and
+  >= 1.0 cached; search >= 0.35 and cart add >= 0.7, cached and uncached;
+- scale, per database and server: the listing at 100,000 products / at 1,000 >= 0.8, search
+  >= 0.6. Each size's req/s is first divided by its own set's floor, so a machine that got
+  slower between the two sets does not count as the catalogue's fault.
+
+Exits 1 when a run had failed requests (non-2xx/3xx responses, socket errors), or when
+``--strict`` is given and a target is missed.
 """
 
 import argparse
 import json
 import re
 import sys
+import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-FLOOR_RUNS = ("floor", "floor-end")
+FLOOR_RUNS = ("bare-floor-start", "bare-floor-end")
 MAX_FLOOR_DRIFT_PERCENT = 10.0
 
-# page name → minimum % of the floor's requests/s
-MIN_PERCENT_OF_FLOOR = {"listing": 50.0, "search": 35.0, "product": 50.0}
-MAX_P99_MS = 100.0
+# (page, server) → minimum ratio to the bare floor's requests/s
+TARGETS = {
+    ("template-floor", "floor"): 0.6,
+    ("listing", "uncached"): 0.5,
+    ("listing", "cached"): 1.0,
+    ("category", "uncached"): 0.5,
+    ("category", "cached"): 1.0,
+    ("product", "uncached"): 0.5,
+    ("product", "cached"): 1.0,
+    ("search", "uncached"): 0.35,
+    ("search", "cached"): 0.35,
+    ("cart-add", "uncached"): 0.7,
+    ("cart-add", "cached"): 0.7,
+}
+# page → minimum (ratio at the large size) / (ratio at the small size)
+SCALE_TARGETS = {"listing": 0.8, "search": 0.6}
+SCALE_SIZES = (1_000, 100_000)  # the sizes the scale targets are defined for
 
-LABELS = {
-    "floor": "floor: listing template, no DB (start)",
-    "floor-end": "floor: listing template, no DB (end)",
-    "listing": "/products",
-    "search": "/products?q=",
-    "product": "/products/<slug>",
+PAGE_NAMES = {
+    "bare-floor-start": "bare floor (start)",
+    "bare-floor-end": "bare floor (end)",
+    "template-floor": "template floor",
+    "listing": "listing",
+    "category": "category",
+    "product": "product page",
+    "search": "search",
+    "cart-add": "cart add",
 }
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
@@ -42,8 +76,11 @@ class WrkOutputError(ValueError):
 
 @dataclass
 class Run:
-    name: str
-    url: str
+    database: str
+    products: int
+    server: str
+    page: str
+    label: str
     requests_per_sec: float
     p50_ms: float
     p75_ms: float
@@ -54,14 +91,15 @@ class Run:
     non_2xx_3xx: int
     socket_errors: int
     bytes_per_request: int
-    percent_of_floor: float | None = None
+    ratio: float | None = None  # to the set's bare floor
 
     @property
-    def label(self) -> str:
-        label = LABELS.get(self.name, self.name)
-        if self.name == "search":
-            return "/products?" + self.url.split("?", 1)[1]
-        return label
+    def name(self) -> str:
+        return PAGE_NAMES.get(self.page, self.page)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.non_2xx_3xx or self.socket_errors)
 
 
 def to_ms(value: str, unit: str) -> float:
@@ -73,7 +111,7 @@ def to_bytes(value: str, unit: str) -> float:
     return float(value) * factor
 
 
-def parse_wrk(name: str, url: str, text: str) -> Run:
+def parse_wrk(text: str, what: str = "wrk") -> dict:
     """Requests/s, the latency distribution and the error counts of one ``wrk`` run."""
     percentiles = {
         int(match[1]): to_ms(match[2], match[3])
@@ -82,165 +120,408 @@ def parse_wrk(name: str, url: str, text: str) -> Run:
     rate = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M)
     done = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m|h), ([\d.]+)(B|KB|MB|GB|TB) read", text)
     if not rate or not done or set(percentiles) != {50, 75, 90, 99}:
-        raise WrkOutputError(f"{name}: not a `wrk --latency` output:\n{text}")
+        raise WrkOutputError(f"{what}: not a `wrk --latency` output:\n{text}")
     requests = int(done[1])
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
     socket = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
     )
-    return Run(
-        name=name,
-        url=url,
-        requests_per_sec=float(rate[1]),
-        p50_ms=percentiles[50],
-        p75_ms=percentiles[75],
-        p90_ms=percentiles[90],
-        p99_ms=percentiles[99],
-        requests=requests,
-        seconds=to_ms(done[2], done[3]) / 1000,
-        non_2xx_3xx=int(non_2xx[1]) if non_2xx else 0,
-        socket_errors=sum(int(n) for n in socket.groups()) if socket else 0,
-        bytes_per_request=round(to_bytes(done[4], done[5]) / requests) if requests else 0,
-    )
+    return {
+        "requests_per_sec": float(rate[1]),
+        "p50_ms": percentiles[50],
+        "p75_ms": percentiles[75],
+        "p90_ms": percentiles[90],
+        "p99_ms": percentiles[99],
+        "requests": requests,
+        "seconds": to_ms(done[2], done[3]) / 1000,
+        "non_2xx_3xx": int(non_2xx[1]) if non_2xx else 0,
+        "socket_errors": sum(int(n) for n in socket.groups()) if socket else 0,
+        "bytes_per_request": round(to_bytes(done[4], done[5]) / requests) if requests else 0,
+    }
+
+
+def read_manifest(path: Path) -> list[Run]:
+    runs = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        database, products, server, page, label, output = line.split("\t")
+        text = Path(output).read_text(encoding="utf-8")
+        what = f"{database} {products} {server} {page}"
+        runs.append(Run(database, int(products), server, page, label, **parse_wrk(text, what)))
+    return runs
+
+
+@dataclass
+class SetResult:
+    database: str
+    products: int
+    runs: list[Run]
+    floor_rps: float | None
+    floor_drift_percent: float | None
+    seed: dict
+    seed_seconds: float | None
+    set_seconds: float | None
+
+    @property
+    def title(self) -> str:
+        active = self.seed.get("active_products")
+        parts = [f"{self.database}, {self.products:,} products"]
+        if active is not None:
+            parts.append(f"{active:,} active")
+        if self.seed_seconds is not None:
+            parts.append(f"seeded in {self.seed_seconds:.0f} s")
+        if self.set_seconds is not None:
+            parts.append(f"set took {self.set_seconds:.0f} s")
+        return parts[0] + (f" ({'; '.join(parts[1:])})" if parts[1:] else "")
+
+    def run(self, server: str, page: str) -> Run | None:
+        return next((r for r in self.runs if r.server == server and r.page == page), None)
 
 
 def floor_reference(runs: list[Run]) -> tuple[float | None, float | None]:
     """The floor's mean requests/s, and how far apart its runs were (% of that mean)."""
-    rates = [run.requests_per_sec for run in runs if run.name in FLOOR_RUNS]
+    rates = [run.requests_per_sec for run in runs if run.page in FLOOR_RUNS]
     if not rates or not sum(rates):
         return None, None
     mean = sum(rates) / len(rates)
     return mean, round(100 * (max(rates) - min(rates)) / mean, 1)
 
 
-def compare_with_floor(runs: list[Run], reference: float | None) -> None:
-    if not reference:
-        return
-    for run in runs:
-        run.percent_of_floor = round(100 * run.requests_per_sec / reference, 1)
+def build_sets(runs: list[Run], sets_info: dict) -> list[SetResult]:
+    keys = list(dict.fromkeys((run.database, run.products) for run in runs))
+    results = []
+    for database, products in keys:
+        mine = [run for run in runs if (run.database, run.products) == (database, products)]
+        reference, drift = floor_reference(mine)
+        if reference:
+            for run in mine:
+                run.ratio = run.requests_per_sec / reference
+        info = sets_info.get((database, products), {})
+        results.append(
+            SetResult(
+                database,
+                products,
+                mine,
+                reference,
+                drift,
+                info.get("seed", {}),
+                info.get("seed_seconds"),
+                info.get("set_seconds"),
+            )
+        )
+    return results
 
 
-def check_targets(runs: list[Run]) -> list[dict]:
+def read_sets(path: Path | None) -> dict:
+    info = {}
+    if path is None or not path.exists():
+        return info
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        database, products, seed_path, seed_seconds, set_seconds = line.split("\t")
+        seed_file = Path(seed_path)
+        info[(database, int(products))] = {
+            "seed": json.loads(seed_file.read_text("utf-8")) if seed_file.exists() else {},
+            "seed_seconds": float(seed_seconds),
+            "set_seconds": float(set_seconds),
+        }
+    return info
+
+
+def fmt_ratio(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if value < 0.1 else f"{value:.2f}"
+
+
+def fmt_target(value: float) -> str:
+    return f"{value:.1f}" if value == round(value, 1) else f"{value:g}"
+
+
+def check_set(result: SetResult) -> list[dict]:
     checks = []
-    for run in runs:
-        minimum = MIN_PERCENT_OF_FLOOR.get(run.name)
-        if minimum is not None and run.percent_of_floor is not None:
-            checks.append(
-                {
-                    "page": run.label,
-                    "metric": "% of floor req/s",
-                    "target": f">= {minimum:g}",
-                    "actual": run.percent_of_floor,
-                    "met": run.percent_of_floor >= minimum,
-                }
-            )
-        if run.name not in FLOOR_RUNS:
-            checks.append(
-                {
-                    "page": run.label,
-                    "metric": "p99 ms",
-                    "target": f"< {MAX_P99_MS:g}",
-                    "actual": round(run.p99_ms, 2),
-                    "met": run.p99_ms < MAX_P99_MS,
-                }
-            )
+    for run in result.runs:
+        minimum = TARGETS.get((run.page, run.server))
+        if minimum is None or run.ratio is None:
+            continue
+        checks.append(
+            {
+                "database": result.database,
+                "products": result.products,
+                "what": f"{run.name} ({run.server})" if run.server != "floor" else run.name,
+                "server": run.server,
+                "page": run.page,
+                "actual": round(run.ratio, 3),
+                "target": minimum,
+                "met": run.ratio >= minimum,
+            }
+        )
     return checks
 
 
-def table_rows(runs: list[Run]) -> list[list[str]]:
+def scale_rows(sets: list[SetResult]) -> tuple[list[dict], bool]:
+    """Listing and search at the largest size / at the smallest, per database and server.
+    Targets apply when the sizes are exactly 1,000 and 100,000 (else shown for information)."""
+    rows = []
+    targeted = False
+    for database in dict.fromkeys(s.database for s in sets):
+        mine = {s.products: s for s in sets if s.database == database}
+        if len(mine) < 2:
+            continue
+        small_size, large_size = min(mine), max(mine)
+        if (small_size, large_size) == SCALE_SIZES:
+            targeted = True
+        small, large = mine[small_size], mine[large_size]
+        for page in ("listing", "category", "product", "search"):
+            for server in ("cached", "uncached"):
+                at_small, at_large = small.run(server, page), large.run(server, page)
+                if not at_small or not at_large or not at_small.ratio or at_large.ratio is None:
+                    continue
+                ratio = at_large.ratio / at_small.ratio
+                minimum = SCALE_TARGETS.get(page) if targeted else None
+                rows.append(
+                    {
+                        "database": database,
+                        "page": page,
+                        "server": server,
+                        "small": small_size,
+                        "large": large_size,
+                        "ratio_small": round(at_small.ratio, 3),
+                        "ratio_large": round(at_large.ratio, 3),
+                        "actual": round(ratio, 3),
+                        "raw_rps_ratio": round(
+                            at_large.requests_per_sec / at_small.requests_per_sec, 3
+                        )
+                        if at_small.requests_per_sec
+                        else None,
+                        "p99_ms_large": round(at_large.p99_ms, 1),
+                        "target": minimum,
+                        "met": None if minimum is None else ratio >= minimum,
+                    }
+                )
+    return rows, targeted
+
+
+SET_HEADER = ["page", "server", "req/s", "p50 ms", "p99 ms", "× floor", "target", ""]
+
+
+def set_rows(result: SetResult) -> list[list[str]]:
+    rows = []
+    for run in result.runs:
+        minimum = TARGETS.get((run.page, run.server))
+        verdict = ""
+        if minimum is not None and run.ratio is not None:
+            verdict = "met" if run.ratio >= minimum else "MISSED"
+        if run.failed:
+            verdict = (verdict + " ERRORS").strip()
+        rows.append(
+            [
+                f"{run.name}: {run.label}",
+                run.server,
+                f"{run.requests_per_sec:,.1f}",
+                f"{run.p50_ms:.2f}",
+                f"{run.p99_ms:.2f}",
+                fmt_ratio(run.ratio),
+                "-" if minimum is None else f">= {fmt_target(minimum)}",
+                verdict,
+            ]
+        )
+    return rows
+
+
+SCALE_HEADER = [
+    "database",
+    "page",
+    "server",
+    "× floor small",
+    "× floor large",
+    "large ÷ small",
+    "raw req/s ratio",
+    "p99 ms large",
+    "target",
+    "",
+]
+
+
+def scale_table_rows(rows: list[dict]) -> list[list[str]]:
     return [
         [
-            run.label,
-            f"{run.requests_per_sec:,.1f}",
-            f"{run.p50_ms:.2f}",
-            f"{run.p99_ms:.2f}",
-            "-" if run.percent_of_floor is None else f"{run.percent_of_floor:.1f}%",
+            row["database"],
+            row["page"],
+            row["server"],
+            fmt_ratio(row["ratio_small"]),
+            fmt_ratio(row["ratio_large"]),
+            fmt_ratio(row["actual"]),
+            fmt_ratio(row["raw_rps_ratio"]),
+            f"{row['p99_ms_large']:.1f}",
+            "-" if row["target"] is None else f">= {fmt_target(row['target'])}",
+            "" if row["met"] is None else ("met" if row["met"] else "MISSED"),
         ]
-        for run in runs
+        for row in rows
     ]
 
 
-HEADER = ["page", "req/s", "p50 ms", "p99 ms", "% of floor"]
+def display_width(text: str) -> int:
+    """Columns a terminal gives ``text``: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
-def text_table(rows: list[list[str]]) -> str:
-    widths = [max(len(row[i]) for row in [HEADER, *rows]) for i in range(len(HEADER))]
+def text_table(header: list[str], rows: list[list[str]], left: int = 2) -> str:
+    """Columns before ``left``, and the last, are left-aligned (words); the rest right."""
+    widths = [max(display_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def pad(cell: str, width: int, left: bool) -> str:
+        space = " " * (width - display_width(cell))
+        return cell + space if left else space + cell
 
     def line(cells):
         return " | ".join(
-            cell.ljust(width) if i == 0 else cell.rjust(width)
+            pad(cell, width, left=i < left or i == len(header) - 1)
             for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
-        )
+        ).rstrip()
 
-    return "\n".join([line(HEADER), "-+-".join("-" * w for w in widths), *map(line, rows)])
+    return "\n".join([line(header), "-+-".join("-" * w for w in widths), *map(line, rows)])
 
 
-def markdown_table(rows: list[list[str]], header: list[str] = HEADER) -> str:
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
-def target_lines(checks: list[dict]) -> list[str]:
-    return [
-        f"{'met   ' if c['met'] else 'MISSED'} {c['page']}: {c['metric']} {c['actual']} "
-        f"(target {c['target']})"
-        for c in checks
-    ]
+def set_notes(result: SetResult) -> list[str]:
+    notes = []
+    if result.floor_rps is None:
+        notes.append("no bare-floor runs: no ratios")
+        return notes
+    starts = [r.requests_per_sec for r in result.runs if r.page == "bare-floor-start"]
+    ends = [r.requests_per_sec for r in result.runs if r.page == "bare-floor-end"]
+    notes.append(
+        f"bare floor: {result.floor_rps:,.1f} req/s (mean of start "
+        f"{', '.join(f'{x:,.1f}' for x in starts) or '-'} and end "
+        f"{', '.join(f'{x:,.1f}' for x in ends) or '-'}; {result.floor_drift_percent}% apart)"
+    )
+    if result.floor_drift_percent > MAX_FLOOR_DRIFT_PERCENT:
+        notes.append(
+            f"WARNING: the bare floor's runs differ by {result.floor_drift_percent}% "
+            f"(> {MAX_FLOOR_DRIFT_PERCENT:g}%): the machine's speed drifted during this set; "
+            "its ratios are approximate, re-run on a quiet machine"
+        )
+    for run in result.runs:
+        if run.failed:
+            notes.append(
+                f"ERROR {run.name} ({run.server}): {run.non_2xx_3xx} non-2xx/3xx responses, "
+                f"{run.socket_errors} socket errors: its numbers are not valid"
+            )
+    return notes
+
+
+def render(sets, checks, scale, targeted, meta, *, markdown: bool) -> str:
+
+    def table(header, rows, left=2):
+        return markdown_table(header, rows) if markdown else text_table(header, rows, left)
+
+    out = []
+    for result in sets:
+        out += [f"### {result.title}" if markdown else f"== {result.title}", ""]
+        out += [table(SET_HEADER, set_rows(result)), ""]
+        out += [f"- {note}" if markdown else note for note in set_notes(result)]
+        out.append("")
+    if scale:
+        sizes = f"{scale[0]['large']:,} ÷ {scale[0]['small']:,} products"
+        title = f"scale: {sizes} (each side's × floor, divided)"
+        out += [f"### {title}" if markdown else f"== {title}", ""]
+        out += [table(SCALE_HEADER, scale_table_rows(scale), left=3), ""]
+        if not targeted:
+            out += [
+                "(scale targets are defined for 100,000 ÷ 1,000 products; shown for information)",
+                "",
+            ]
+    missed = [c for c in checks if c["met"] is False]
+    counted = [c for c in checks if c["met"] is not None]
+    summary = f"targets: {len(counted) - len(missed)} of {len(counted)} met"
+    out += [f"### {summary}" if markdown else f"== {summary}", ""]
+    for check in missed:
+        where = (
+            f"{check['database']} {check['products']:,}"
+            if "products" in check
+            else f"{check['database']} scale"
+        )
+        line = (
+            f"MISSED {where}: {check['what']} {fmt_ratio(check['actual'])} "
+            f"(target >= {fmt_target(check['target'])})"
+        )
+        out.append(f"- {line}" if markdown else line)
+    return "\n".join(out).rstrip() + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--manifest", required=True, type=Path)
+    parser.add_argument("--sets", type=Path)
     parser.add_argument("--meta", type=Path)
-    parser.add_argument("--seed", type=Path)
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
 
-    runs = []
-    for line in args.manifest.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            name, url, path = line.split("\t")
-            runs.append(parse_wrk(name, url, Path(path).read_text(encoding="utf-8")))
-    reference, drift = floor_reference(runs)
-    compare_with_floor(runs, reference)
-    checks = check_targets(runs)
-    rows = table_rows(runs)
+    runs = read_manifest(args.manifest)
+    sets = build_sets(runs, read_sets(args.sets))
     meta = json.loads(args.meta.read_text(encoding="utf-8")) if args.meta else {}
-    seed = json.loads(args.seed.read_text(encoding="utf-8")) if args.seed else {}
-    errors = [run for run in runs if run.non_2xx_3xx or run.socket_errors]
+    checks = [check for result in sets for check in check_set(result)]
+    scale, targeted = scale_rows(sets)
+    checks += [
+        {
+            "database": row["database"],
+            "what": f"{row['page']} ({row['server']}) at {row['large']:,} ÷ at {row['small']:,}",
+            "server": row["server"],
+            "page": row["page"],
+            "actual": row["actual"],
+            "target": row["target"],
+            "met": row["met"],
+        }
+        for row in scale
+        if row["target"] is not None
+    ]
+    failed = [run for run in runs if run.failed]
+    drifted = [s for s in sets if (s.floor_drift_percent or 0) > MAX_FLOOR_DRIFT_PERCENT]
 
-    print(text_table(rows))
-    print()
-    print("\n".join(target_lines(checks)))
-    notes = []
-    if reference is not None:
-        notes.append(f"floor reference: {reference:,.1f} req/s (mean of its runs, {drift}% apart)")
-        if drift > MAX_FLOOR_DRIFT_PERCENT:
-            notes.append(
-                f"warning: the floor's runs differ by {drift}% (> {MAX_FLOOR_DRIFT_PERCENT:g}%):"
-                " the machine's speed drifted; ratios are approximate, re-run on a quiet machine"
-            )
-    print("\n".join(notes))
-    for run in errors:
-        print(
-            f"ERROR {run.label}: {run.non_2xx_3xx} non-2xx/3xx responses, "
-            f"{run.socket_errors} socket errors: the numbers for this page are not valid"
-        )
+    print(render(sets, checks, scale, targeted, meta, markdown=False))
+    for run in failed:
+        print(f"ERROR {run.database} {run.products:,} {run.name} ({run.server}): failed requests")
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     args.out.mkdir(parents=True, exist_ok=True)
+    all_met = all(check["met"] for check in checks if check["met"] is not None)
     result = {
         "timestamp": stamp,
         "meta": meta,
-        "seed": seed,
-        "floor_reference_rps": round(reference, 1) if reference else None,
-        "floor_drift_percent": drift,
-        "runs": [{**asdict(run), "label": run.label} for run in runs],
+        "sets": [
+            {
+                "database": s.database,
+                "products": s.products,
+                "seed": s.seed,
+                "seed_seconds": s.seed_seconds,
+                "set_seconds": s.set_seconds,
+                "floor_reference_rps": round(s.floor_rps, 1) if s.floor_rps else None,
+                "floor_drift_percent": s.floor_drift_percent,
+                "runs": [
+                    {
+                        **asdict(run),
+                        "ratio": None if run.ratio is None else round(run.ratio, 3),
+                        "target": TARGETS.get((run.page, run.server)),
+                    }
+                    for run in s.runs
+                ],
+            }
+            for s in sets
+        ],
+        "scale": scale,
         "targets": checks,
-        "all_targets_met": all(check["met"] for check in checks),
-        "errors": [run.label for run in errors],
+        "all_targets_met": all_met,
+        "floor_drift_warnings": [f"{s.database} {s.products}" for s in drifted],
+        "errors": [f"{r.database} {r.products} {r.server} {r.page}" for r in failed],
     }
     setup = ", ".join(f"{key}={value}" for key, value in meta.items())
     markdown = "\n".join(
@@ -249,25 +530,22 @@ def main(argv: list[str] | None = None) -> int:
             "",
             setup,
             "",
-            markdown_table(rows),
-            "",
-            "## Targets",
-            "",
-            *(f"- {line}" for line in target_lines(checks)),
-            *(f"- ERROR: {run.label} had failed requests" for run in errors),
-            "",
-            *notes,
+            render(sets, checks, scale, targeted, meta, markdown=True),
+            *(
+                f"- ERROR: {r.database} {r.products} {r.name} ({r.server}) had failed requests"
+                for r in failed
+            ),
             "",
         ]
     )
     for name in (f"bench-{stamp}", "latest"):
         (args.out / f"{name}.md").write_text(markdown, encoding="utf-8")
         (args.out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n", "utf-8")
-    print(f"\nwrote {args.out / f'bench-{stamp}.md'} and .json")
+    print(f"wrote {args.out / f'bench-{stamp}.md'} and .json")
 
-    if errors:
+    if failed:
         return 1
-    if args.strict and not result["all_targets_met"]:
+    if args.strict and not all_met:
         return 1
     return 0
 
