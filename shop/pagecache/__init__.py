@@ -14,8 +14,9 @@ serves a page with the visitor's own parts (CSRF token, cart count, signed-in na
 flash messages) filled in on every request; ``stores`` keeps versions and pages in Redis
 when ``REDIS_URL`` is set, so every worker and instance sees a bump at once; without it,
 pages in each process and versions in a file of the instance folder that every process
-of this machine reads (a second worker, a cron job). The build (a hash of the code, templates, translations and static files) is part
-of every key, so a deploy never serves pages of the previous one.
+of this machine reads (a second worker, a cron job). The build (a hash of the code,
+templates, translations and static files) is part of every key, so a deploy never serves
+pages of the previous one.
 
 ``PAGE_CACHE=0`` turns it off (the benchmark measures both).
 """
