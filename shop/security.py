@@ -37,6 +37,7 @@ from flask_login import current_user
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from shop.accounts.session import maybe_signed_in
 from shop.config import ConfigError
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -206,4 +207,4 @@ def is_personal() -> bool:
     path = request.path
     if any(path == prefix or path.startswith(prefix + "/") for prefix in PERSONAL_PATHS):
         return True
-    return current_user.is_authenticated
+    return maybe_signed_in() and current_user.is_authenticated

@@ -8,7 +8,7 @@ every session and remember-me cookie of the account at once, copies included.
 
 import re
 
-from flask import Flask
+from flask import Flask, current_app, request, session
 from flask_babel import lazy_gettext as _l
 
 from shop.accounts.models import User
@@ -28,6 +28,15 @@ def load_user(user_id: str) -> User | None:
     if user is None or not user.active or user.session_version != int(match.group(2)):
         return None
     return user
+
+
+def maybe_signed_in() -> bool:
+    """Whether this request may belong to a signed-in user, known without loading one:
+    a user id in the session, or a remember-me cookie Flask-Login would sign in from.
+    Pages for visitors who are plainly anonymous skip the user lookup (and Flask-Login's
+    session protection, which rewrites the session cookie on every such request)."""
+    remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    return "_user_id" in session or bool(request.cookies.get(remember_cookie))
 
 
 def init_login(app: Flask) -> None:

@@ -8,6 +8,7 @@ from flask_babel import get_locale
 from shop.catalog.listing import list_products, list_top_categories, parse_listing_query
 from shop.catalog.products import get_product_page
 from shop.db import get_session
+from shop.extensions import limiter
 from shop.i18n import current_currency
 from shop.inputs import parse_id
 from shop.pagecache.changes import CATALOGUE, stock_name
@@ -20,6 +21,7 @@ SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,119}")
 
 
 @bp.get("/")
+@limiter.exempt
 def home():
     return cached_page([CATALOGUE], render_home)
 
@@ -42,6 +44,7 @@ def render_home() -> str:
 
 
 @bp.get("/products")
+@limiter.exempt
 def product_list():
     return cached_page([CATALOGUE], render_product_list)
 
@@ -66,6 +69,7 @@ def render_product_list() -> str:
 
 
 @bp.get("/products/<slug>")
+@limiter.exempt
 def product_detail(slug: str):
     if not SLUG_PATTERN.fullmatch(slug):
         abort(404)

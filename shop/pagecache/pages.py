@@ -26,6 +26,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
+from shop.accounts.session import maybe_signed_in
 from shop.i18n import current_currency
 from shop.pagecache.stores import PAGE_TTL_SECONDS
 
@@ -103,10 +104,7 @@ def _cacheable() -> bool:
 
 
 def _plainly_anonymous() -> bool:
-    """No one is signed in, known without loading a user: no user id in the session and
-    no remember-me cookie (which Flask-Login would sign in from)."""
-    remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-    return "_user_id" not in session and not request.cookies.get(remember_cookie)
+    return not maybe_signed_in()
 
 
 def page_key(versions: list[str]) -> str:
