@@ -55,6 +55,7 @@ from shop.orders.models import Order
 from shop.stock.models import StockMovement
 from tests.factories import make_product
 from tests.localstripe_server import free_port, register_webhook
+from tests.processes import stop
 
 requests = pytest.importorskip("requests")
 gunicorn_package = pytest.importorskip("gunicorn")
@@ -168,16 +169,6 @@ def wait_until_serving(base: str, process: subprocess.Popen, timeout: float) -> 
             pass
         time.sleep(0.1)
     return False
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGINT)  # quick shutdown of master and workers
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 def tail(path: Path, size: int = 6000) -> str:

@@ -9,7 +9,6 @@ The test follows the order of events (the stand-in counts what it holds), never 
 
 import os
 import runpy
-import signal
 import subprocess
 import sys
 import threading
@@ -29,6 +28,7 @@ from tests.checkout_helpers import PICKUP
 from tests.factories import make_product
 from tests.held_stripe import HeldStripe
 from tests.localstripe_server import free_port
+from tests.processes import stop
 
 ROOT = Path(__file__).resolve().parent.parent
 BUYERS = 3
@@ -99,16 +99,6 @@ def gunicorn(tmp_path, shop_database):
     for process in started:
         stop(process)
     log.close()
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGINT)  # quick shutdown of master and workers
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 def read(log) -> str:

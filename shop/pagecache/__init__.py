@@ -31,7 +31,7 @@ from shop.pagecache import changes, pages
 from shop.pagecache.stores import MemoryStore, RedisStore
 
 PAGE_CACHE_MAX_CHARS = 64 * 1024 * 1024  # this process's copy of pages: ~64 MB of text
-BUILD_FOLDERS = ("shop", "templates", "static")
+BUILD_FOLDERS = ("shop", "templates")
 
 
 def init_app(app: Flask) -> None:
@@ -40,7 +40,7 @@ def init_app(app: Flask) -> None:
     app.context_processor(lambda: {"csrf_token": pages.csrf_token})
     app.jinja_env.globals["page_hole"] = pages.page_hole
     app.extensions["page_holes"] = pages.Holes(app.config["SECRET_KEY"])
-    app.extensions["page_build"] = build_id()
+    app.extensions["page_build"] = build_id(static_files=app.extensions["static_manifest"])
     if not app.config["PAGE_CACHE"]:
         app.extensions["page_store"] = None
         return
@@ -68,12 +68,15 @@ def namespace(config) -> str:
     return hashlib.sha1(seed.encode(), usedforsecurity=False).hexdigest()[:12]
 
 
-def build_id(root: Path = PROJECT_ROOT) -> str:
-    """A hash of the files that shape a page, read once at start-up."""
+def build_id(root: Path = PROJECT_ROOT, static_files: dict[str, str] | None = None) -> str:
+    """A hash of the files that shape a page, read once at start-up: the code, templates
+    and translations, and the static files' content-hashed names (``shop.assets``)."""
     digest = hashlib.sha1(usedforsecurity=False)
     for folder in BUILD_FOLDERS:
         for path in sorted((root / folder).rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
                 digest.update(str(path.relative_to(root)).encode())
                 digest.update(path.read_bytes())
+    for hashed in sorted((static_files or {}).values()):
+        digest.update(hashed.encode())
     return digest.hexdigest()[:12]

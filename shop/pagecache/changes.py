@@ -41,10 +41,8 @@ CATALOGUE_MODELS = (
     UniformItem,
     DeliveryRound,
 )
-CATALOGUE_TABLES = frozenset(model.__tablename__ for model in CATALOGUE_MODELS) | {
-    "product_search_gram",
-    "product_sort_price",
-}
+# (The search grams and sort prices follow products and tiers through database triggers.)
+CATALOGUE_TABLES = frozenset(model.__tablename__ for model in CATALOGUE_MODELS)
 STOCK_COLUMNS = frozenset({"on_hand", "allocated"})
 
 # The store each engine's writes bump (one per app; tests make many apps).
@@ -127,17 +125,13 @@ def _resolve_stock(session: Session) -> None:
     variants = session.info.pop(_STOCK_VARIANTS, None)
     if not variants or store_for(session) is None:
         return
-    product = sa.table("product", sa.column("id"), sa.column("slug"))
-    variant = sa.table("variant", sa.column("id"), sa.column("product_id"))
-    school = sa.table("school", sa.column("id"), sa.column("slug"))
-    item = sa.table("uniform_item", sa.column("school_id"), sa.column("product_id"))
     rows = session.execute(
-        sa.select(product.c.slug, school.c.slug.label("school_slug"))
-        .select_from(variant)
-        .join(product, product.c.id == variant.c.product_id)
-        .outerjoin(item, item.c.product_id == product.c.id)
-        .outerjoin(school, school.c.id == item.c.school_id)
-        .where(variant.c.id.in_(sorted(variants)))
+        sa.select(Product.slug, School.slug.label("school_slug"))
+        .select_from(Variant)
+        .join(Product, Product.id == Variant.product_id)
+        .outerjoin(UniformItem, UniformItem.product_id == Product.id)
+        .outerjoin(School, School.id == UniformItem.school_id)
+        .where(Variant.id.in_(sorted(variants)))
     ).all()
     names = _pending(session)
     for row in rows:

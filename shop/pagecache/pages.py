@@ -98,13 +98,9 @@ def cached_page(versions: list[str], render: Callable[[], str | tuple[str, float
 def _cacheable() -> bool:
     if request.method not in ("GET", "HEAD") or len(request.full_path) > MAX_CACHED_PATH:
         return False
-    if _plainly_anonymous():
+    if not maybe_signed_in():
         return True
     return not (current_user.is_authenticated and current_user.is_staff)
-
-
-def _plainly_anonymous() -> bool:
-    return not maybe_signed_in()
 
 
 def page_key(versions: list[str]) -> str:
@@ -141,7 +137,7 @@ def _visitor_etag(key: str) -> str | None:
         return None
     generate_csrf()  # makes sure the visitor has a CSRF secret
     secret = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    who = "" if _plainly_anonymous() else (current_user.get_id() or "")
+    who = (current_user.get_id() or "") if maybe_signed_in() else ""
     parts = (key, str(session.get(secret, "")), str(session.get("cart_count", 0)), who)
     return hashlib.sha1("\n".join(parts).encode(), usedforsecurity=False).hexdigest()
 
@@ -153,7 +149,7 @@ def _visitor_part(name: str) -> str:
         return str(escape(session.get("cart_count", 0)))
     if name == "flashes" and not session.get("_flashes"):
         return ""
-    if name == "nav" and _plainly_anonymous():
+    if name == "nav" and not maybe_signed_in():
         return _anonymous_nav()
     return _render_visitor_template(name)
 
