@@ -40,7 +40,7 @@ def init_app(app: Flask) -> None:
     app.context_processor(lambda: {"csrf_token": pages.csrf_token})
     app.jinja_env.globals["page_hole"] = pages.page_hole
     app.extensions["page_holes"] = pages.Holes(app.config["SECRET_KEY"])
-    app.extensions["page_build"] = build_id(static_files=app.extensions["static_manifest"])
+    app.extensions["page_build"] = build_id(static_files=app.extensions.get("static_manifest"))
     if not app.config["PAGE_CACHE"]:
         app.extensions["page_store"] = None
         return
