@@ -4,6 +4,7 @@ email, and sign in again — in Chromium."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from shop.mail import read_outbox
 
@@ -25,28 +26,28 @@ def test_register_sign_out_reset_and_sign_in(app, page, live_server):
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Repeat password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    assert "Check your inbox" in page.locator('[data-testid="flash"]').inner_text()
+    expect(page.get_by_test_id("flash")).to_contain_text("Check your inbox")
 
     page.goto(last_link(app).replace(app.config["SHOP_BASE_URL"], live_server))
     page.get_by_role("button", name="Confirm my email address").click()  # confirm + sign in
-    assert (
-        page.locator('[data-testid="account-email"]')
-        .inner_text()
-        .startswith("Signed in as li.na@example.com")
+    expect(page.get_by_test_id("account-email")).to_contain_text(
+        re.compile(r"^Signed in as li\.na@example\.com")
     )
     page.get_by_role("button", name="Sign out", exact=True).click()
-    assert page.locator('[data-testid="login-link"]').is_visible()
+    expect(page.get_by_test_id("login-link")).to_be_visible()
 
     page.goto(live_server + "/account/reset")
     page.get_by_label("Email").fill("li.na@example.com")
     page.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_test_id("flash")).to_contain_text("a link to set a new password")
     page.goto(last_link(app).replace(app.config["SHOP_BASE_URL"], live_server))
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("Repeat new password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Save the new password").click()
+    expect(page.get_by_test_id("flash")).to_contain_text("Your password is changed")
 
     page.get_by_label("Email").fill("li.na@example.com")
     page.get_by_label("Password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Sign in").last.click()
-    assert page.url.endswith("/account")
-    assert page.locator('[data-testid="account-link"]').is_visible()
+    expect(page).to_have_url(re.compile(r"/account$"))
+    expect(page.get_by_test_id("account-link")).to_be_visible()
