@@ -53,6 +53,31 @@ def lock_row(session: Session, column: sa.orm.InstrumentedAttribute, row_id: int
 POOL_SIZE = 10  # connections kept per process: at least gunicorn's threads per worker
 
 
+class PreparedSelect:
+    """A fixed Core ``SELECT`` compiled once per dialect and run from its SQL string.
+
+    For the hottest read paths only (a listing page, the category tree): SQLAlchemy walks
+    a statement to build its cache key on every execution, which for a page with a few
+    scalar subqueries costs more than the database does. Parameters are passed to the
+    driver as they are, so they must be plain values (``str``, ``int``), never ones a
+    column type would convert; rows come back as the driver gives them (SQLite booleans
+    as 0/1)."""
+
+    def __init__(self, statement: sa.Select) -> None:
+        self.statement = statement
+        self._compiled: dict[str, sa.engine.Compiled] = {}
+
+    def rows(self, connection: sa.Connection, **params) -> list[sa.Row]:
+        compiled = self._compiled.get(connection.dialect.name)
+        if compiled is None:
+            compiled = self.statement.compile(dialect=connection.dialect)
+            self._compiled[connection.dialect.name] = compiled
+        values = compiled.construct_params(params)
+        if compiled.positiontup is not None:
+            values = tuple(values[name] for name in compiled.positiontup)
+        return connection.exec_driver_sql(compiled.string, values).all()
+
+
 def normalise_url(url: str) -> str:
     """Accept the usual ``postgres://`` spellings and use psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):

@@ -21,6 +21,7 @@ which are the first the index gives (on SQLite the newest by id; on PostgreSQL i
 order), not necessarily the best of every match. A narrower query finds the rest.
 """
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -28,7 +29,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from shop.catalog import pricing
 from shop.catalog.models import (
     SEARCH_FTS_TABLE,
     SEARCH_GRAMS_FTS_TABLE,
@@ -39,6 +39,7 @@ from shop.catalog.models import (
     ProductSortPrice,
 )
 from shop.catalog.search import TRIGRAM, clean_text, fts_phrase, gram_token, search_terms
+from shop.db import PreparedSelect
 from shop.locales import localized
 from shop.pagination import Page, paginate, parse_page
 
@@ -85,7 +86,7 @@ class Listing:
     query: ListingQuery
     page: Page
     cards: list[ProductCard]
-    category: Category | None
+    category: sa.Row | None  # id, slug and names (get_category)
 
 
 def parse_listing_query(args: Mapping[str, str], max_q_length: int) -> ListingQuery:
@@ -98,23 +99,28 @@ def parse_listing_query(args: Mapping[str, str], max_q_length: int) -> ListingQu
     )
 
 
-def get_category(session: Session, slug: str | None) -> tuple[Category | None, list[int]]:
-    """The category with this slug and the ids it lists (its own and its children's),
-    from one query."""
+_CATEGORY = PreparedSelect(
+    sa.select(Category.id, Category.slug, Category.name, Category.name_zh, Category.name_ja).where(
+        Category.slug == sa.bindparam("category_slug")
+    )
+)
+# The ids a category page lists: the category's own and its children's.
+_CATEGORY_IDS = sa.select(Category.id).where(
+    sa.or_(
+        Category.slug == sa.bindparam("category_slug"),
+        Category.parent_id.in_(
+            sa.select(Category.id).where(Category.slug == sa.bindparam("category_slug"))
+        ),
+    )
+)
+
+
+def get_category(connection: sa.Connection, slug: str | None) -> sa.Row | None:
+    """The category with this slug (``id``, ``slug`` and its names), or ``None``."""
     if not slug:
-        return None, []
-    rows = session.scalars(
-        sa.select(Category).where(
-            sa.or_(
-                Category.slug == slug,
-                Category.parent_id.in_(sa.select(Category.id).where(Category.slug == slug)),
-            )
-        )
-    ).all()
-    category = next((row for row in rows if row.slug == slug), None)
-    if category is None:
-        return None, []
-    return category, [category.id, *(row.id for row in rows if row is not category)]
+        return None
+    rows = _CATEGORY.rows(connection, category_slug=slug)
+    return rows[0] if rows else None
 
 
 @dataclass
@@ -129,18 +135,16 @@ class CategoryNode:
     children: list["CategoryNode"]
 
 
+_CATEGORY_TREE = PreparedSelect(
+    sa.select(Category.id, Category.slug, Category.name, Category.name_zh, Category.name_ja)
+    .add_columns(Category.parent_id)
+    .order_by(Category.position, Category.id)
+)
+
+
 def list_top_categories(session: Session) -> list[CategoryNode]:
     """Top-level categories with their children, from one query."""
-    rows = session.execute(
-        sa.select(
-            Category.id,
-            Category.slug,
-            Category.name,
-            Category.name_zh,
-            Category.name_ja,
-            Category.parent_id,
-        ).order_by(Category.position, Category.id)
-    ).all()
+    rows = _CATEGORY_TREE.rows(session.connection())
     nodes = {row.id: CategoryNode(*row[:5], children=[]) for row in rows}
     top = []
     for row in rows:
@@ -162,16 +166,24 @@ def list_products(
     count_cap: int | None = None,
 ) -> Listing:
     count_cap = count_cap or COUNT_CAP
-    category, category_ids = get_category(session, query.category)
+    connection = session.connection()
+    category = get_category(connection, query.category)
     terms = search_terms(query.q, max_q_length)
-    dialect = session.get_bind().dialect.name
-
-    # School-only products (with a school's logo) are sold in that school's shop only.
-    conditions = [Product.active == sa.true(), Product.school_id.is_(None)]
-    if category is not None:
-        conditions.append(Product.category_id.in_(category_ids))
+    params = {"currency": currency, "category_slug": category.slug if category else None}
     # Pages beyond the cap are not offered: such a request shows the last page there is.
     requested = min(query.page, max(-(-count_cap // per_page), 1))
+    if not terms and query.sort not in PRICE_SORTS:
+        page_rows, count = _browse_statements(query.sort, locale, category is not None)
+        total = count.rows(connection, cap=count_cap + 1, **params)[0][0]
+        page = paginate(min(total, count_cap), requested, per_page, more=total > count_cap)
+        offset, limit = page.offset, page.last_item - page.offset
+        rows = page_rows.rows(connection, offset=offset, limit=limit, **params) if limit else []
+        return Listing(
+            query, page, build_cards([(row, row) for row in rows], currency, locale), category
+        )
+
+    dialect = connection.dialect.name
+    conditions = listed_conditions(category is not None)
     candidates = None
     if terms:
         # A search ranks, counts and pages its first ``count_cap`` + 1 matches only.
@@ -182,36 +194,68 @@ def list_products(
         if candidates is not None:
             statement = _ranked(candidates, query.sort, terms, currency, locale, *extra)
         elif query.sort in PRICE_SORTS:
-            return _price_page(session, conditions, query.sort, currency, offset, per_page)
+            return _price_page(connection, conditions, query.sort, params, offset, per_page)
         else:
-            statement = _sorted(sa.select(*CARD_COLUMNS), query.sort, locale).where(*conditions)
-        return session.execute(statement.offset(offset).limit(per_page)).all()
+            statement = _sorted(sa.select(*PRODUCT_CARD_COLUMNS), query.sort, locale)
+            statement = statement.where(*conditions)
+        return connection.execute(statement.offset(offset).limit(per_page), params).all()
 
     rows = []
     if candidates is not None:
         # The candidates are few: take their number from the same pass as the page.
         rows = page_rows(requested, sa.func.count().over().label("total"))
-        total = rows[0].total if rows else _count(session, candidates)
+        total = rows[0].total if rows else _count(connection, candidates, params)
     else:
-        total = capped_count(session, conditions, count_cap)
+        total = capped_count(connection, conditions, count_cap, params)
     page = paginate(min(total, count_cap), requested, per_page, more=total > count_cap)
     if not rows and page.total:
         rows = page_rows(page.number)
     # The last page before the cap ends at the cap, as its "Showing 985–1,000" says.
     rows = rows[: page.last_item - page.offset]
-    cards = build_cards(session, rows, currency, locale)
+    if candidates is not None and rows:
+        # Prices and pictures for the page only (in the ranking statement they would be
+        # looked up for every candidate the window count reads).
+        extras = connection.execute(_CARD_EXTRAS, {**params, "ids": [row.id for row in rows]})
+        by_id = {extra.id: extra for extra in extras}
+        rows = [(row, by_id[row.id]) for row in rows]
+    else:
+        rows = [(row, row) for row in rows]
+    cards = build_cards(rows, currency, locale)
     return Listing(query=query, page=page, cards=cards, category=category)
 
 
-def _count(session: Session, subquery) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(subquery)) or 0
+def _count(connection: sa.Connection, subquery, params) -> int:
+    return connection.scalar(sa.select(sa.func.count()).select_from(subquery), params) or 0
 
 
-def capped_count(session: Session, conditions: list, cap: int) -> int:
+def listed_conditions(in_category: bool) -> list:
+    """What every listing shows: active products that are not a school's own (those, with
+    a school's logo, sell in that school's shop only); on a category page, those of the
+    category (``category_slug``) and its children."""
+    conditions = [Product.active == sa.true(), Product.school_id.is_(None)]
+    if in_category:
+        conditions.append(Product.category_id.in_(_CATEGORY_IDS))
+    return conditions
+
+
+@functools.cache
+def _browse_statements(sort: str, locale: str, in_category: bool):
+    """A browsing page (no search, not a price sort) and its capped count, prepared once
+    per sort, language and kind of page: ``offset``/``limit``, ``cap`` and the card's
+    ``currency``/``category_slug`` are their parameters."""
+    conditions = listed_conditions(in_category)
+    page = _sorted(sa.select(*PRODUCT_CARD_COLUMNS), sort, locale).where(*conditions)
+    page = page.offset(sa.bindparam("offset")).limit(sa.bindparam("limit"))
+    matches = sa.select(Product.id).where(*conditions).limit(sa.bindparam("cap")).subquery()
+    count = sa.select(sa.func.count()).select_from(matches)
+    return PreparedSelect(page), PreparedSelect(count)
+
+
+def capped_count(connection: sa.Connection, conditions: list, cap: int, params) -> int:
     """How many products meet ``conditions``, counting no further than ``cap`` + 1: a
     walk of at most that many index entries, however big the catalogue."""
     matches = sa.select(Product.id).where(*conditions).limit(cap + 1).subquery()
-    return session.scalar(sa.select(sa.func.count()).select_from(matches)) or 0
+    return connection.scalar(sa.select(sa.func.count()).select_from(matches), params) or 0
 
 
 def search_candidates(terms: list[str], dialect: str, conditions: list, limit: int):
@@ -317,35 +361,37 @@ def _sort_price_of(currency: str):
     return (ProductSortPrice.product_id == Product.id) & (ProductSortPrice.currency == currency)
 
 
-def _price_page(session: Session, conditions: list, sort: str, currency: str, offset, limit):
+def _price_page(connection: sa.Connection, conditions: list, sort: str, params, offset, limit):
     """A page of ``sort=price_asc``/``price_desc`` (by base price, then id; products
     without a price in ``currency`` last, by id): a walk of ``ix_product_sort_price_order``
     that stops after the page. Only a page past the priced products reads the unpriced
     ones: a walk of the listing in id order that skips the priced."""
     amount = ProductSortPrice.amount
+    currency = params["currency"]
     priced = (
-        sa.select(*CARD_COLUMNS)
+        sa.select(*PRODUCT_CARD_COLUMNS)
         .join(ProductSortPrice, _sort_price_of(currency))
         .where(*conditions)
         .order_by(amount.asc() if sort == "price_asc" else amount.desc())
         .order_by(ProductSortPrice.product_id)
     )
-    rows = session.execute(priced.offset(offset).limit(limit)).all()
+    rows = connection.execute(priced.offset(offset).limit(limit), params).all()
     if len(rows) == limit:
         return rows
     if rows or not offset:
         priced_total = offset + len(rows)
     else:
         counted = priced.with_only_columns(Product.id).order_by(None).limit(offset).subquery()
-        priced_total = session.scalar(sa.select(sa.func.count()).select_from(counted)) or 0
+        priced_total = connection.scalar(sa.select(sa.func.count()).select_from(counted), params)
+        priced_total = priced_total or 0
     unpriced = (
-        sa.select(*CARD_COLUMNS)
+        sa.select(*PRODUCT_CARD_COLUMNS)
         .where(*conditions, ~sa.exists().where(_sort_price_of(currency)))
         .order_by(Product.id)
         .offset(max(offset - priced_total, 0))
         .limit(limit - len(rows))
     )
-    return rows + session.execute(unpriced).all()
+    return rows + connection.execute(unpriced, params).all()
 
 
 def _localized_name_column(locale: str):
@@ -368,54 +414,64 @@ CARD_COLUMNS = (
 CANDIDATE_COLUMNS = (*CARD_COLUMNS, Product.featured, Product.created_at)
 
 
-# build_cards' statements, built once (Core over the tables, bound parameters): building
-# them from ORM attributes on every page cost more than running them.
-_tier_columns = PriceTier.__table__.c
-_CARD_TIERS = sa.select(
-    _tier_columns.product_id, _tier_columns.min_quantity, _tier_columns.unit_amount
-).where(
-    _tier_columns.product_id.in_(sa.bindparam("ids", expanding=True)),
-    _tier_columns.currency == sa.bindparam("currency"),
-)
-_image_columns = ProductImage.__table__.c
-_CARD_IMAGES = (
-    sa.select(_image_columns.product_id, _image_columns.path, _image_columns.alt_text)
-    .where(_image_columns.product_id.in_(sa.bindparam("ids", expanding=True)))
-    .order_by(_image_columns.position, _image_columns.id)
-)
+def card_columns(product_id):
+    """A card's price and picture beside its product row, as scalar subqueries on the
+    product's id column ``product_id`` (of ``product`` or of a search's candidates): the
+    base price (``product_sort_price``, kept by triggers), the lowest tier and the first
+    image, each an index lookup. A page of cards is then one statement."""
+    tier = PriceTier.__table__.alias("card_tier")
+    image = ProductImage.__table__.alias("card_image")
+    sort_price = ProductSortPrice.__table__.alias("card_price")
+    currency = sa.bindparam("currency")
+
+    def first_image(column):
+        return (
+            sa.select(column)
+            .where(image.c.product_id == product_id)
+            .order_by(image.c.position, image.c.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    return (
+        sa.select(sort_price.c.amount)
+        .where(sort_price.c.product_id == product_id, sort_price.c.currency == currency)
+        .scalar_subquery()
+        .label("price_amount"),
+        sa.select(sa.func.min(tier.c.unit_amount))
+        .where(tier.c.product_id == product_id, tier.c.currency == currency)
+        .scalar_subquery()
+        .label("lowest_amount"),
+        first_image(image.c.path).label("image_path"),
+        first_image(image.c.alt_text).label("image_alt"),
+    )
 
 
-def build_cards(session: Session, rows, currency: str, locale: str) -> list[ProductCard]:
-    """Cards for product rows of ``CARD_COLUMNS``, in their order; tiers in ``currency``
-    and first images come from one query each."""
-    if not rows:
-        return []
-    ids = [row.id for row in rows]
-    tiers: dict[int, list] = {}
-    for row in session.execute(_CARD_TIERS, {"ids": ids, "currency": currency}):
-        tiers.setdefault(row.product_id, []).append(row)
-    first_images = {}
-    for row in session.execute(_CARD_IMAGES, {"ids": ids}):
-        first_images.setdefault(row.product_id, row)
-
+def build_cards(rows, currency: str, locale: str) -> list[ProductCard]:
+    """Cards for ``(product, extra)`` pairs of rows, in their order: ``product`` has the
+    ``CARD_COLUMNS``, ``extra`` the ``card_columns`` (often the same row)."""
     cards = []
-    for product in rows:
-        product_tiers = tiers.get(product.id, [])
-        base = pricing.base_tier(product_tiers)
-        image = first_images.get(product.id)
+    for product, extra in rows:
         name = localized(product, "name", locale)
         cards.append(
             ProductCard(
                 slug=product.slug,
                 name=name,
-                image_path=image.path if image else None,
-                image_alt=(image.alt_text or name) if image else name,
+                image_path=extra.image_path,
+                image_alt=extra.image_alt or name,
                 currency=currency,
-                price_amount=base.unit_amount if base else None,
-                lowest_amount=pricing.lowest_unit_amount(product_tiers),
-                made_to_order=product.made_to_order,
+                price_amount=extra.price_amount,
+                lowest_amount=extra.lowest_amount,
+                made_to_order=bool(product.made_to_order),
                 lead_time_days=product.lead_time_days,
                 min_order_quantity=product.min_order_quantity,
             )
         )
     return cards
+
+
+# A listing page's select list: the card's product columns and its price and picture.
+PRODUCT_CARD_COLUMNS = (*CARD_COLUMNS, *card_columns(Product.id))
+_CARD_EXTRAS = sa.select(Product.id, *card_columns(Product.id)).where(
+    Product.id.in_(sa.bindparam("ids", expanding=True))
+)

@@ -220,9 +220,12 @@ class ProductSortPrice(Base):
 
 class ProductImage(Base):
     __tablename__ = "product_image"
+    # A product's images in gallery order: its first image (a card's picture) is one
+    # index lookup, never a sort.
+    __table_args__ = (sa.Index("ix_product_image_order", "product_id", "position", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), index=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"))
     path: Mapped[str] = mapped_column(sa.String(255))
     alt_text: Mapped[str] = mapped_column(sa.String(255), default="")
     width: Mapped[int]
