@@ -101,26 +101,26 @@ def parse_listing_query(args: Mapping[str, str], max_q_length: int) -> ListingQu
 
 _CATEGORY = PreparedSelect(
     sa.select(Category.id, Category.slug, Category.name, Category.name_zh, Category.name_ja).where(
-        Category.slug == sa.bindparam("category_slug")
-    )
-)
-# The ids a category page lists: the category's own and its children's.
-_CATEGORY_IDS = sa.select(Category.id).where(
-    sa.or_(
-        Category.slug == sa.bindparam("category_slug"),
-        Category.parent_id.in_(
-            sa.select(Category.id).where(Category.slug == sa.bindparam("category_slug"))
-        ),
+        sa.or_(
+            Category.slug == sa.bindparam("slug"),
+            Category.parent_id.in_(
+                sa.select(Category.id).where(Category.slug == sa.bindparam("slug"))
+            ),
+        )
     )
 )
 
 
-def get_category(connection: sa.Connection, slug: str | None) -> sa.Row | None:
-    """The category with this slug (``id``, ``slug`` and its names), or ``None``."""
+def get_category(connection: sa.Connection, slug: str | None) -> tuple[sa.Row | None, list[int]]:
+    """The category with this slug (``id``, ``slug`` and its names) and the ids a page of
+    it lists (its own and its children's), from one query; ``(None, [])`` if none."""
     if not slug:
-        return None
-    rows = _CATEGORY.rows(connection, category_slug=slug)
-    return rows[0] if rows else None
+        return None, []
+    rows = _CATEGORY.rows(connection, slug=slug)
+    category = next((row for row in rows if row.slug == slug), None)
+    if category is None:
+        return None, []
+    return category, [category.id, *(row.id for row in rows if row is not category)]
 
 
 @dataclass
@@ -167,13 +167,13 @@ def list_products(
 ) -> Listing:
     count_cap = count_cap or COUNT_CAP
     connection = session.connection()
-    category = get_category(connection, query.category)
+    category, category_ids = get_category(connection, query.category)
     terms = search_terms(query.q, max_q_length)
-    params = {"currency": currency, "category_slug": category.slug if category else None}
+    params = {"currency": currency, **category_params(category_ids)}
     # Pages beyond the cap are not offered: such a request shows the last page there is.
     requested = min(query.page, max(-(-count_cap // per_page), 1))
     if not terms and query.sort not in PRICE_SORTS:
-        page_rows, count = _browse_statements(query.sort, locale, category is not None)
+        page_rows, count = _browse_statements(query.sort, locale, len(category_ids))
         total = count.rows(connection, cap=count_cap + 1, **params)[0][0]
         page = paginate(min(total, count_cap), requested, per_page, more=total > count_cap)
         offset, limit = page.offset, page.last_item - page.offset
@@ -183,7 +183,7 @@ def list_products(
         )
 
     dialect = connection.dialect.name
-    conditions = listed_conditions(category is not None)
+    conditions = listed_conditions(len(category_ids))
     candidates = None
     if terms:
         # A search ranks, counts and pages its first ``count_cap`` + 1 matches only.
@@ -228,22 +228,29 @@ def _count(connection: sa.Connection, subquery, params) -> int:
     return connection.scalar(sa.select(sa.func.count()).select_from(subquery), params) or 0
 
 
-def listed_conditions(in_category: bool) -> list:
+def listed_conditions(categories: int) -> list:
     """What every listing shows: active products that are not a school's own (those, with
-    a school's logo, sell in that school's shop only); on a category page, those of the
-    category (``category_slug``) and its children."""
+    a school's logo, sell in that school's shop only); on a category page, those of its
+    ``categories`` ids (``category_params``: the category's own and its children's). A
+    category without children is then an equality, which walks the category's index in
+    the page's order."""
     conditions = [Product.active == sa.true(), Product.school_id.is_(None)]
-    if in_category:
-        conditions.append(Product.category_id.in_(_CATEGORY_IDS))
+    if categories:
+        ids = [sa.bindparam(f"category_{index}") for index in range(categories)]
+        conditions.append(Product.category_id.in_(ids))
     return conditions
 
 
+def category_params(category_ids: list[int]) -> dict[str, int]:
+    return {f"category_{index}": category_id for index, category_id in enumerate(category_ids)}
+
+
 @functools.cache
-def _browse_statements(sort: str, locale: str, in_category: bool):
+def _browse_statements(sort: str, locale: str, categories: int):
     """A browsing page (no search, not a price sort) and its capped count, prepared once
-    per sort, language and kind of page: ``offset``/``limit``, ``cap`` and the card's
-    ``currency``/``category_slug`` are their parameters."""
-    conditions = listed_conditions(in_category)
+    per sort, language and number of categories: ``offset``/``limit``, ``cap``, the card's
+    ``currency`` and ``category_params`` are their parameters."""
+    conditions = listed_conditions(categories)
     page = _sorted(sa.select(*PRODUCT_CARD_COLUMNS), sort, locale).where(*conditions)
     page = page.offset(sa.bindparam("offset")).limit(sa.bindparam("limit"))
     matches = sa.select(Product.id).where(*conditions).limit(sa.bindparam("cap")).subquery()
