@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from shop.catalog import pricing
 from shop.catalog.models import Category, PriceTier, Product, ProductImage, Variant
+from shop.db import PreparedSelect
 from shop.locales import localized
 
 
@@ -130,7 +131,9 @@ def get_product_page(
 
 # The page's statements, built once: Core over the tables with bound parameters, so a
 # request only binds and runs them (building a statement from ORM attributes, and running
-# it through the ORM, cost several times the query itself).
+# it through the ORM, cost several times the query itself). Those of plain columns are
+# compiled once too (``PreparedSelect``); the product's row has a JSON column the
+# driver would not decode on SQLite.
 _product = Product.__table__.c
 _category = Category.__table__
 _parent = _category.alias("parent")
@@ -163,7 +166,7 @@ PRODUCT_ROW = (
     .where(_product.slug == sa.bindparam("slug"), _product.active.is_(True))
 )
 _variant = Variant.__table__.c
-VARIANTS = (
+VARIANTS = PreparedSelect(
     sa.select(
         _variant.id,
         _variant.sku,
@@ -177,13 +180,13 @@ VARIANTS = (
     .order_by(_variant.position, _variant.id)
 )
 _image = ProductImage.__table__.c
-IMAGES = (
+IMAGES = PreparedSelect(
     sa.select(_image.path, _image.alt_text, _image.width, _image.height)
     .where(_image.product_id == sa.bindparam("product_id"))
     .order_by(_image.position, _image.id)
 )
 _tier = PriceTier.__table__.c
-TIERS = (
+TIERS = PreparedSelect(
     sa.select(_tier.min_quantity, _tier.unit_amount)
     .where(
         _tier.product_id == sa.bindparam("product_id"), _tier.currency == sa.bindparam("currency")
@@ -216,16 +219,17 @@ def _variants(session: Session, product_id: int) -> list[VariantCell]:
             size=row.size,
             colour=row.colour,
             available=max(row.on_hand - row.allocated, 0),  # as Variant.available
-            for_sale=row.for_sale,
+            for_sale=bool(row.for_sale),
         )
-        for row in session.execute(VARIANTS, {"product_id": product_id})
+        for row in VARIANTS.rows(session.connection(), product_id=product_id)
     ]
 
 
 def _images(session: Session, product_id: int) -> list[ImageFacts]:
-    return [ImageFacts(*row) for row in session.execute(IMAGES, {"product_id": product_id})]
+    rows = IMAGES.rows(session.connection(), product_id=product_id)
+    return [ImageFacts(*row) for row in rows]
 
 
 def _tiers(session: Session, product_id: int, currency: str) -> list[pricing.Tier]:
-    rows = session.execute(TIERS, {"product_id": product_id, "currency": currency})
+    rows = TIERS.rows(session.connection(), product_id=product_id, currency=currency)
     return [pricing.Tier(*row) for row in rows]
