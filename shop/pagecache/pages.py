@@ -13,12 +13,14 @@ so text a visitor or an editor types can never pose as a hole.
 Staff never get cached pages; signed-in customers do (their parts are holes). The
 response carries an ``ETag`` made of the stored page's key and the visitor's own parts
 (their CSRF secret, cart count, who is signed in), and answers ``If-None-Match`` with 304
-without filling the page.
+without filling the page. Visitors whose parts are everyone's also get ``Last-Modified``:
+each version says when it was made, so the page last changed at its newest version.
 """
 
 import hashlib
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from flask import current_app, g, make_response, request, session
 from flask_babel import get_locale
@@ -28,7 +30,8 @@ from markupsafe import Markup, escape
 
 from shop.accounts.session import maybe_signed_in
 from shop.i18n import current_currency
-from shop.pagecache.stores import PAGE_TTL_SECONDS
+from shop.pagecache import stores
+from shop.pagecache.stores import PAGE_TTL_SECONDS, token_time
 
 MAX_CACHED_PATH = 512  # longer paths and queries are rendered, not stored
 VISITOR_TEMPLATES = {"nav": "_visitor/nav.html", "flashes": "_visitor/flashes.html"}
@@ -78,10 +81,13 @@ def cached_page(versions: list[str], render: Callable[[], str | tuple[str, float
         response = make_response(html[0] if isinstance(html, tuple) else html)
         response.add_etag()
         return _conditional(response)
-    key = page_key(store.read_versions(versions))
+    build = current_app.extensions["page_build"]
+    tokens = store.read_versions([*versions, f"build:{build}"])
+    key = page_key(tokens)
     etag = _visitor_etag(key)
+    modified = _last_modified(tokens)
     if etag is not None and request.if_none_match.contains_weak(etag):
-        return _conditional(make_response("", 304), etag)
+        return _conditional(make_response("", 304), etag, modified)
     text = store.get_page(key)
     if text is None:
         g.pagecache_rendering = True
@@ -92,7 +98,7 @@ def cached_page(versions: list[str], render: Callable[[], str | tuple[str, float
         text, ttl = rendered if isinstance(rendered, tuple) else (rendered, PAGE_TTL_SECONDS)
         if ttl > 0:
             store.put_page(key, text, min(ttl, PAGE_TTL_SECONDS))
-    return _conditional(make_response(fill(text)), etag)
+    return _conditional(make_response(fill(text)), etag, modified)
 
 
 def _cacheable() -> bool:
@@ -104,13 +110,7 @@ def _cacheable() -> bool:
 
 
 def page_key(versions: list[str]) -> str:
-    parts = [
-        request.full_path,
-        str(get_locale()),
-        current_currency(),
-        current_app.extensions["page_build"],
-        *versions,
-    ]
+    parts = [request.full_path, str(get_locale()), current_currency(), *versions]
     return hashlib.sha1(
         "\n".join(parts).encode("utf-8", "surrogatepass"), usedforsecurity=False
     ).hexdigest()
@@ -142,6 +142,21 @@ def _visitor_etag(key: str) -> str | None:
     return hashlib.sha1("\n".join(parts).encode(), usedforsecurity=False).hexdigest()
 
 
+def _last_modified(tokens: list[str]) -> datetime | None:
+    """``Last-Modified``: when the newest of the page's versions was made (the build's
+    counts: it is first seen when a deploy first serves). Only for a visitor whose own
+    parts are everyone's (not signed in, no cart, no message): a date cannot tell that a
+    visitor's cart count changed, an ETag can. And only once that second is over: HTTP
+    dates have whole seconds, so a page changed again within the second it was sent
+    would look unchanged to ``If-Modified-Since``."""
+    if maybe_signed_in() or session.get("cart_count") or session.get("_flashes"):
+        return None
+    times = [token_time(token) for token in tokens]
+    if None in times or int(max(times)) >= int(stores.clock()):
+        return None
+    return datetime.fromtimestamp(int(max(times)), UTC)
+
+
 def _visitor_part(name: str) -> str:
     if name == "csrf":
         return generate_csrf()
@@ -168,9 +183,13 @@ def _anonymous_nav() -> str:
     return rendered[locale]
 
 
-def _conditional(response, etag: str | None = None):
-    """Browsers may keep the page but must ask again (a 304 costs almost nothing)."""
+def _conditional(response, etag: str | None = None, modified: datetime | None = None):
+    """Browsers may keep the page but must ask again (a 304 costs almost nothing):
+    ``If-None-Match`` against the ETag, or, from a client that sends only a date,
+    ``If-Modified-Since`` against ``Last-Modified``."""
     response.headers["Cache-Control"] = "private, no-cache"
     if etag is not None:
         response.set_etag(etag, weak=True)
+    if modified is not None:
+        response.last_modified = modified
     return response.make_conditional(request)

@@ -28,8 +28,25 @@ PAGE_TTL_SECONDS = 24 * 3600  # a backstop: a page is normally replaced by a new
 VERSION_TTL_SECONDS = 2 * PAGE_TTL_SECONDS
 
 
+def clock() -> float:
+    """Now, in seconds since the epoch (one place for tests to move time)."""
+    return time.time()
+
+
 def new_token() -> str:
-    return secrets.token_hex(8)
+    """A version: when it was made (milliseconds, hex) and a random part, so a version
+    never repeats and tells when the pages that read it last changed."""
+    return f"{int(clock() * 1000):x}.{secrets.token_hex(8)}"
+
+
+def token_time(token: str) -> float | None:
+    """When ``token`` was made (seconds since the epoch), or ``None`` for a token of
+    another shape."""
+    stamp, dot, _random = token.partition(".")
+    try:
+        return int(stamp, 16) / 1000 if dot else None
+    except ValueError:
+        return None
 
 
 class LocalPages:

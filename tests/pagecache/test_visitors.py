@@ -4,10 +4,12 @@ cached pages answer conditional requests with 304 until a change."""
 
 import itertools
 import re
+from email.utils import parsedate_to_datetime
 
 import itsdangerous
 import pytest
 
+from shop.pagecache import stores
 from tests.accounts.helpers import login, make_user
 from tests.factories import make_product
 from tests.pagecache.conftest import (
@@ -191,6 +193,69 @@ def test_an_unchanged_page_answers_304_and_a_changed_one_200(app, session, polo,
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert 'data-amount="9500"' in changed.text
     assert visitor.get(PAGE, headers={"If-None-Match": changed.headers["ETag"]}).status_code == 304
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The page cache's clock, moved by hand: versions carry the time they were made."""
+    now = [1_800_000_000.25]
+    monkeypatch.setattr(stores, "clock", lambda: now[0])
+    return now
+
+
+def change_price(app, session, polo, price: str):
+    staff = signed_in(app, session, f"Staff{price.replace('.', '')}", role="manager")
+    response = staff.post(
+        f"/admin/products/{polo.id}/tiers",
+        data={"CNY-min": "1", "CNY-price": price, "csrf_token": fresh_token(staff)},
+    )
+    assert response.status_code == 302
+
+
+def test_last_modified_is_the_newest_version_and_answers_if_modified_since(
+    app, session, polo, clock
+):
+    visitor = app.test_client()
+    visitor.get(PAGE)  # the page's versions are made now
+    clock[0] += 5
+    first = visitor.get(PAGE)
+    modified = first.headers["Last-Modified"]
+    assert parsedate_to_datetime(modified).timestamp() == 1_800_000_000
+
+    unchanged = visitor.get(PAGE, headers={"If-Modified-Since": modified})
+    assert unchanged.status_code == 304 and unchanged.data == b""
+
+    change_price(app, session, polo, "95.00")  # a new catalogue version, made now
+    assert visitor.get(PAGE, headers={"If-Modified-Since": modified}).status_code == 200
+    clock[0] += 1
+    changed = visitor.get(PAGE, headers={"If-Modified-Since": modified})
+    assert changed.status_code == 200 and 'data-amount="9500"' in changed.text
+    assert parsedate_to_datetime(changed.headers["Last-Modified"]).timestamp() == 1_800_000_005
+
+
+def test_no_last_modified_within_the_second_of_a_change(app, session, polo, clock):
+    """HTTP dates have whole seconds: a page sent in the second it changed could change
+    again in that second, and a date would not tell. An ETag still does."""
+    visitor = app.test_client()
+    visitor.get(PAGE)
+    clock[0] += 0.5
+    response = visitor.get(PAGE)
+    assert "Last-Modified" not in response.headers and response.headers["ETag"]
+
+
+def test_last_modified_only_for_visitors_whose_parts_are_everyones(app, session, polo, clock):
+    visitor = app.test_client()
+    visitor.get(PAGE)
+    clock[0] += 5
+    assert "Last-Modified" in visitor.get(PAGE).headers
+    token = csrf_in(visitor.get(PAGE).text)[0]
+    assert add(visitor, polo.variants[0].id, 1, token).status_code in (302, 303)
+    visitor.get("/cart")  # the message is shown
+
+    page = visitor.get(PAGE)
+    assert cart_count(page.text) == "1"
+    assert "Last-Modified" not in page.headers
+    assert "Last-Modified" not in signed_in(app, session, "Ana").get(PAGE).headers
 
 
 def test_text_that_looks_like_a_hole_stays_text(app, session):
