@@ -182,46 +182,79 @@ def list_products(
             query, page, build_cards([(row, row) for row in rows], currency, locale), category
         )
 
+    if not terms:
+        total = capped_count(connection, listed_conditions(len(category_ids)), count_cap, params)
+        page = paginate(min(total, count_cap), requested, per_page, more=total > count_cap)
+        rows = []
+        if page.total:
+            conditions = listed_conditions(len(category_ids))
+            rows = _price_page(connection, conditions, query.sort, params, page.offset, per_page)
+        rows = rows[: page.last_item - page.offset]
+        return Listing(
+            query, page, build_cards([(row, row) for row in rows], currency, locale), category
+        )
+    return _search(
+        connection,
+        query,
+        terms,
+        category,
+        category_ids,
+        params,
+        requested,
+        per_page,
+        count_cap,
+        currency,
+        locale,
+    )
+
+
+def _search(
+    connection,
+    query,
+    terms,
+    category,
+    category_ids,
+    params,
+    requested,
+    per_page,
+    count_cap,
+    currency,
+    locale,
+) -> Listing:
+    """A search ranks, counts and pages its first ``count_cap`` + 1 matches only."""
+    long_terms = [term for term in terms if len(term) >= TRIGRAM]
+    grams = [term for term in terms if len(term) < TRIGRAM]
+    if grams:
+        for term in long_terms:
+            if not term.isascii():
+                grams.extend(_pieces(term))
     dialect = connection.dialect.name
-    conditions = listed_conditions(len(category_ids))
-    candidates = None
-    if terms:
-        # A search ranks, counts and pages its first ``count_cap`` + 1 matches only.
-        candidates = search_candidates(terms, dialect, conditions, count_cap + 1).subquery()
-
-    def page_rows(number: int, *extra):
-        offset = (number - 1) * per_page
-        if candidates is not None:
-            statement = _ranked(candidates, query.sort, terms, currency, locale, *extra)
-        elif query.sort in PRICE_SORTS:
-            return _price_page(connection, conditions, query.sort, params, offset, per_page)
-        else:
-            statement = _sorted(sa.select(*PRODUCT_CARD_COLUMNS), query.sort, locale)
-            statement = statement.where(*conditions)
-        return connection.execute(statement.offset(offset).limit(per_page), params).all()
-
-    rows = []
-    if candidates is not None:
-        # The candidates are few: take their number from the same pass as the page.
-        rows = page_rows(requested, sa.func.count().over().label("total"))
-        total = rows[0].total if rows else _count(connection, candidates, params)
-    else:
-        total = capped_count(connection, conditions, count_cap, params)
+    paged, paged_with_total, count = _search_statements(
+        dialect, query.sort, locale, len(category_ids), bool(grams), len(long_terms)
+    )
+    params = {
+        **params,
+        **_search_params(dialect, long_terms, grams),
+        "first_term": like_escape(terms[0]),
+        "cap": count_cap + 1,
+        "limit": per_page,
+    }
+    # The candidates are few: take their number from the same pass as the page.
+    rows = paged_with_total.rows(connection, offset=(requested - 1) * per_page, **params)
+    total = rows[0].total if rows else count.rows(connection, **params)[0][0]
     page = paginate(min(total, count_cap), requested, per_page, more=total > count_cap)
     if not rows and page.total:
-        rows = page_rows(page.number)
+        rows = paged.rows(connection, offset=page.offset, **params)
     # The last page before the cap ends at the cap, as its "Showing 985–1,000" says.
     rows = rows[: page.last_item - page.offset]
-    if candidates is not None and rows:
+    if rows:
         # Prices and pictures for the page only (in the ranking statement they would be
         # looked up for every candidate the window count reads).
-        extras = connection.execute(_CARD_EXTRAS, {**params, "ids": [row.id for row in rows]})
+        ids = {f"id_{index}": row.id for index, row in enumerate(rows)}
+        extras = _card_extras(len(rows)).rows(connection, currency=currency, **ids)
         by_id = {extra.id: extra for extra in extras}
         rows = [(row, by_id[row.id]) for row in rows]
-    else:
-        rows = [(row, row) for row in rows]
-    cards = build_cards(rows, currency, locale)
-    return Listing(query=query, page=page, cards=cards, category=category)
+    return Listing(query, page, build_cards(rows, currency, locale), category)
 
 
 def _count(connection: sa.Connection, subquery, params) -> int:
@@ -265,10 +298,12 @@ def capped_count(connection: sa.Connection, conditions: list, cap: int, params) 
     return connection.scalar(sa.select(sa.func.count()).select_from(matches), params) or 0
 
 
-def search_candidates(terms: list[str], dialect: str, conditions: list, limit: int):
-    """A ``SELECT`` of ``CANDIDATE_COLUMNS`` of at most ``limit`` products that meet
+def search_candidates(dialect: str, conditions: list, short: bool, long_terms: int):
+    """A ``SELECT`` of ``CANDIDATE_COLUMNS`` of at most ``cap`` products that meet
     ``conditions`` and whose ``search_text`` holds every term, found through a search
-    index: a walk that stops after ``limit`` matches, however many there are.
+    index: a walk that stops after ``cap`` matches, however many there are. Its terms
+    are parameters (``_search_params``): ``long_terms`` terms of ``TRIGRAM`` characters
+    or more, and ``short`` when there are shorter ones.
 
     With a term shorter than ``TRIGRAM`` characters (衬衫, 裤), the gram index (migration
     0014) finds the products holding every short term and every two-character piece of
@@ -282,41 +317,75 @@ def search_candidates(terms: list[str], dialect: str, conditions: list, limit: i
     long terms are checked outside the trigram index, whose lossy bitmap would make
     PostgreSQL recheck every row found against the (slow) gram function.
     """
-    long_terms = [term for term in terms if len(term) >= TRIGRAM]
-    grams = [term for term in terms if len(term) < TRIGRAM]
-    if grams:
-        for term in long_terms:
-            if not term.isascii():
-                grams.extend(_pieces(term))
+    terms = [sa.bindparam(f"term_{index}") for index in range(long_terms)]
     statement = sa.select(*CANDIDATE_COLUMNS)
     if dialect == "sqlite":
-        if grams:
-            tokens = " AND ".join(fts_phrase(gram_token(gram)) for gram in grams)
-            fts = sa.table(SEARCH_GRAMS_FTS_TABLE, sa.column("rowid"))
-        else:
-            tokens = " AND ".join(map(fts_phrase, long_terms))
-            fts = sa.table(SEARCH_FTS_TABLE, sa.column("rowid"))
+        fts = sa.table(SEARCH_GRAMS_FTS_TABLE if short else SEARCH_FTS_TABLE, sa.column("rowid"))
         statement = (
             statement.select_from(fts)
             .join(Product, Product.id == fts.c.rowid)
-            .where(sa.literal_column(fts.name).op("MATCH")(tokens))
+            .where(sa.literal_column(fts.name).op("MATCH")(sa.bindparam("match")))
             .order_by(fts.c.rowid.desc())
         )
-    elif grams:
+    elif short:
         indexed = sa.func.product_search_grams(Product.search_text)
-        wanted = sa.literal(sorted(set(grams)), postgresql.ARRAY(sa.Text))
+        wanted = sa.bindparam("grams", type_=postgresql.ARRAY(sa.Text))
         statement = statement.where(indexed.op("@>")(wanted))
     else:
         statement = statement.where(
-            *(Product.search_text.contains(term, autoescape=True) for term in long_terms)
+            *(Product.search_text.contains(term, escape=LIKE_ESCAPE) for term in terms)
         )
-    if grams:
+    if short:
         # A plain substring test on the rows found, out of any index's reach.
         position = sa.func.instr if dialect == "sqlite" else sa.func.strpos
-        statement = statement.where(
-            *(position(Product.search_text, term) > 0 for term in long_terms)
-        )
-    return statement.where(*conditions).limit(limit)
+        statement = statement.where(*(position(Product.search_text, term) > 0 for term in terms))
+    return statement.where(*conditions).limit(sa.bindparam("cap"))
+
+
+def _search_params(dialect: str, long_terms: list[str], grams: list[str]) -> dict:
+    """The parameters of ``search_candidates`` for these terms."""
+    if dialect == "sqlite":
+        tokens = [gram_token(gram) for gram in grams] if grams else long_terms
+        params = {"match": " AND ".join(map(fts_phrase, tokens))}
+    else:
+        params = {"grams": sorted(set(grams))} if grams else {}
+    for index, term in enumerate(long_terms):
+        # instr()/strpos() take the term as it is; LIKE needs its wildcards escaped.
+        params[f"term_{index}"] = term if grams else like_escape(term)
+    return params
+
+
+LIKE_ESCAPE = "/"
+
+
+def like_escape(term: str) -> str:
+    """``term`` for ``LIKE '%' || term || '%' ESCAPE '/'``: its wildcards taken literally."""
+    for special in (LIKE_ESCAPE, "%", "_"):
+        term = term.replace(special, LIKE_ESCAPE + special)
+    return term
+
+
+@functools.cache
+def _search_statements(
+    dialect: str, sort: str, locale: str, categories: int, short: bool, long_terms: int
+):
+    """A search's page, the same with the candidates' number (a window count), and the
+    number alone, prepared once per shape of search."""
+    candidates = search_candidates(dialect, listed_conditions(categories), short, long_terms)
+    ranked = _ranked(candidates.subquery(), sort, locale)
+    paged = ranked.offset(sa.bindparam("offset")).limit(sa.bindparam("limit"))
+    with_total = paged.add_columns(sa.func.count().over().label("total"))
+    count = sa.select(sa.func.count()).select_from(candidates.subquery())
+    return PreparedSelect(paged), PreparedSelect(with_total), PreparedSelect(count)
+
+
+@functools.cache
+def _card_extras(ids: int) -> PreparedSelect:
+    """``card_columns`` of the products ``id_0`` … ``id_<ids - 1>``."""
+    wanted = [sa.bindparam(f"id_{index}") for index in range(ids)]
+    return PreparedSelect(
+        sa.select(Product.id, *card_columns(Product.id)).where(Product.id.in_(wanted))
+    )
 
 
 def _pieces(term: str):
@@ -335,13 +404,13 @@ def _sorted(statement, sort: str, locale: str):
     return statement.order_by(Product.featured.desc(), Product.created_at.desc(), Product.id.desc())
 
 
-def _ranked(candidates, sort: str, terms: list[str], currency: str, locale: str, *extra):
+def _ranked(candidates, sort: str, locale: str):
     """A search's candidates (a subquery of ``CANDIDATE_COLUMNS``) as cards in the order
     of ``sort``: at most the cap's rows to order, so no index is needed.
 
     Relevance: products whose name holds the first term, then featured, then newest."""
     c = candidates.c
-    statement = sa.select(*(c[column.key] for column in CARD_COLUMNS), *extra)
+    statement = sa.select(*(c[column.key] for column in CARD_COLUMNS))
     newest = (c.created_at.desc(), c.id.desc())
     if sort == "newest":
         return statement.order_by(*newest)
@@ -351,13 +420,14 @@ def _ranked(candidates, sort: str, terms: list[str], currency: str, locale: str,
         return statement.order_by(name, c.id)
     if sort in PRICE_SORTS:
         price = ProductSortPrice.__table__.alias("price")
-        on = (price.c.product_id == c.id) & (price.c.currency == currency)
+        on = (price.c.product_id == c.id) & (price.c.currency == sa.bindparam("currency"))
         statement = statement.select_from(candidates.outerjoin(price, on))
         direction = price.c.amount.asc() if sort == "price_asc" else price.c.amount.desc()
         return statement.order_by(direction.nulls_last(), c.id)
+    first_term = sa.bindparam("first_term")  # like_escape()d
     name_match = sa.or_(
         *(
-            sa.func.lower(column).contains(terms[0], autoescape=True)
+            sa.func.lower(column).contains(first_term, escape=LIKE_ESCAPE)
             for column in (c.name, c.name_zh, c.name_ja)
         )
     )
@@ -479,6 +549,3 @@ def build_cards(rows, currency: str, locale: str) -> list[ProductCard]:
 
 # A listing page's select list: the card's product columns and its price and picture.
 PRODUCT_CARD_COLUMNS = (*CARD_COLUMNS, *card_columns(Product.id))
-_CARD_EXTRAS = sa.select(Product.id, *card_columns(Product.id)).where(
-    Product.id.in_(sa.bindparam("ids", expanding=True))
-)
