@@ -166,20 +166,32 @@ def school_prices(session: Session, pairs: set[tuple[int, int]], currency: str) 
     return prices
 
 
+_TIER = PriceTier.__table__
+# Core, built once: every cart page and checkout step prices the cart, and tiers are plain
+# values (``pricing.Tier``), so loading them as ORM objects would only cost time.
+_TIERS = sa.select(_TIER.c.product_id, _TIER.c.min_quantity, _TIER.c.unit_amount).where(
+    _TIER.c.product_id.in_(sa.bindparam("product_ids", expanding=True)),
+    _TIER.c.currency == sa.bindparam("currency"),
+)
+
+
+def load_tiers(session: Session, product_ids, currency: str) -> dict[int, list[pricing.Tier]]:
+    """``{product_id: [Tier, ...]}``, the products' price tiers in ``currency``."""
+    tiers: dict[int, list[pricing.Tier]] = defaultdict(list)
+    if product_ids:
+        rows = session.execute(_TIERS, {"product_ids": list(product_ids), "currency": currency})
+        for product_id, min_quantity, unit_amount in rows:
+            tiers[product_id].append(pricing.Tier(min_quantity, unit_amount))
+    return tiers
+
+
 def price_lines(
     session: Session, requests: list[LineRequest], currency: str, locale: str
 ) -> CartPricing:
     by_product: dict[int, list[LineRequest]] = defaultdict(list)
     for request in requests:
         by_product[request.variant.product_id].append(request)
-    tiers_by_product: dict[int, list[PriceTier]] = defaultdict(list)
-    if by_product:
-        for tier in session.scalars(
-            sa.select(PriceTier).where(
-                PriceTier.product_id.in_(by_product), PriceTier.currency == currency
-            )
-        ):
-            tiers_by_product[tier.product_id].append(tier)
+    tiers_by_product = load_tiers(session, by_product, currency)
     negotiated = school_prices(
         session,
         {(r.school_id, r.variant.product_id) for r in requests if r.school_id is not None},

@@ -4,16 +4,24 @@ Adding is refused (nothing changes) for a variant that does not exist or is not 
 a quantity outside 1–9,999, or more of a stocked variant than is available. Minimums and
 increments are not refused here — a buyer builds up to them — but flagged by
 ``price_cart`` and enforced at checkout.
+
+Adding is the cart's busiest write, so it never loads the cart: a few statements built
+once (the cart's id, one read of the variants and the cart's pieces of them, one upsert
+for the lines, the new count). The upsert adds to a line in the database, so adds sent at
+the same moment all count, and it refuses to pass 9,999 however they interleave.
 """
 
 import secrets
+from functools import cache
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from shop.cart.models import Cart, CartLine
 from shop.cart.rules import MAX_QUANTITY, InvalidQuantity
-from shop.catalog.models import Variant
+from shop.catalog.models import Product, Variant
+from shop.db import utcnow
 from shop.exceptions import ShopError
 
 
@@ -57,11 +65,35 @@ def get_cart(session: Session, *, user_id: int | None, token: str | None) -> Car
     return session.scalars(query).unique().one_or_none()
 
 
-def create_cart(session: Session, *, user_id: int | None) -> Cart:
-    cart = Cart(token=new_token(), user_id=user_id)
-    session.add(cart)
-    session.flush()
-    return cart
+# The add's statements are Core (table columns, not ORM attributes), built once: the ORM's
+# per-statement work would cost more than the statements themselves.
+_CART = Cart.__table__
+_LINE = CartLine.__table__
+_VARIANT = Variant.__table__
+_PRODUCT = Product.__table__
+_CART_OF_USER = sa.select(_CART.c.id).where(_CART.c.user_id == sa.bindparam("user_id"))
+_CART_OF_GUEST = sa.select(_CART.c.id).where(
+    _CART.c.token == sa.bindparam("token"), _CART.c.user_id.is_(None)
+)
+
+
+def get_cart_id(session: Session, *, user_id: int | None, token: str | None) -> int | None:
+    """The id of the cart ``get_cart`` would find, without loading it."""
+    if user_id is not None:
+        return session.scalar(_CART_OF_USER, {"user_id": user_id})
+    if token:
+        return session.scalar(_CART_OF_GUEST, {"token": token})
+    return None
+
+
+_NEW_CART = sa.insert(_CART).returning(_CART.c.id)
+
+
+def create_cart(session: Session, *, user_id: int | None) -> tuple[int, str]:
+    """A new cart; → its id and its token (a guest's session keeps the token)."""
+    token, now = new_token(), utcnow()
+    values = {"token": token, "user_id": user_id, "created_at": now, "updated_at": now}
+    return session.scalar(_NEW_CART, values), token
 
 
 def _line(cart: Cart, variant_id: int, student_name: str = "", class_name: str = ""):
@@ -101,71 +133,134 @@ def _checked(variant: Variant | None) -> Variant:
     return variant
 
 
-def _load_variants(session: Session, variant_ids) -> dict[int, Variant]:
-    """The variants a form names, with their products, in one query (a size grid posts
-    many)."""
-    variants = session.scalars(
-        sa.select(Variant)
-        .where(Variant.id.in_(list(variant_ids)))
-        .options(joinedload(Variant.product, innerjoin=True))
-    )
-    return {variant.id: variant for variant in variants}
-
-
-def _check_quantity(variant: Variant, quantity: int, in_other_lines: int = 0) -> None:
-    """``in_other_lines``: pieces of the same variant on the cart's other lines (other
+def check_quantity(
+    quantity: int, *, sku: str, available: int | None, in_other_lines: int = 0
+) -> None:
+    """A line of ``quantity`` pieces: at most 9,999, and for a stocked variant
+    (``available`` is ``None`` when made to order) no more than is left after
+    ``in_other_lines``, the pieces of the same variant on the cart's other lines (other
     children's kits), which the stock must cover too."""
     if quantity > MAX_QUANTITY:
         raise TooMany()
-    left = max(variant.available - in_other_lines, 0)
-    if not variant.product.made_to_order and quantity > left:
-        raise OutOfStock(variant.sku, left)
+    if available is None:
+        return
+    left = max(available - in_other_lines, 0)
+    if quantity > left:
+        raise OutOfStock(sku, left)
+
+
+def _check_quantity(variant: Variant, quantity: int, in_other_lines: int = 0) -> None:
+    available = None if variant.product.made_to_order else variant.available
+    check_quantity(quantity, sku=variant.sku, available=available, in_other_lines=in_other_lines)
+
+
+def _in_cart(*, same_line: bool):
+    """Pieces of the outer query's variant in the cart: on the line being added to
+    (``same_line``), or on all its lines."""
+    where = [_LINE.c.cart_id == sa.bindparam("cart_id"), _LINE.c.variant_id == _VARIANT.c.id]
+    if same_line:
+        where += [
+            _LINE.c.student_name == sa.bindparam("student_name"),
+            _LINE.c.class_name == sa.bindparam("class_name"),
+        ]
+    return sa.select(sa.func.coalesce(sa.func.sum(_LINE.c.quantity), 0)).where(*where)
+
+
+# The variants an add names that are for sale, with the cart's pieces of each.
+_ADDABLE = (
+    sa.select(
+        _VARIANT.c.id,
+        _VARIANT.c.sku,
+        _VARIANT.c.on_hand,
+        _VARIANT.c.allocated,
+        _PRODUCT.c.made_to_order,
+        _PRODUCT.c.school_id,
+        _in_cart(same_line=True).scalar_subquery().label("on_line"),
+        _in_cart(same_line=False).scalar_subquery().label("in_cart"),
+    )
+    .join_from(_VARIANT, _PRODUCT, _PRODUCT.c.id == _VARIANT.c.product_id)
+    .where(
+        _VARIANT.c.id.in_(sa.bindparam("variant_ids", expanding=True)),
+        _VARIANT.c.for_sale,
+        _PRODUCT.c.active,
+    )
+)
+_CART_PIECES = sa.select(sa.func.coalesce(sa.func.sum(_LINE.c.quantity), 0)).where(
+    _LINE.c.cart_id == sa.bindparam("cart_id")
+)
+_LINE_KEY = ("cart_id", "variant_id", "student_name", "class_name")  # the unique constraint
+
+
+@cache
+def _add_to_line(dialect: str):
+    """``INSERT … ON CONFLICT DO UPDATE`` adding ``quantity`` to the line, unless that
+    passes 9,999: then no row changes and none is returned (a row count would not do:
+    PostgreSQL's is -1 here). SQLite and PostgreSQL spell it alike, and a size grid's
+    lines go in one statement (SQLAlchemy's "insertmanyvalues")."""
+    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
+    statement = insert(_LINE)
+    new_quantity = _LINE.c.quantity + statement.excluded.quantity
+    return statement.on_conflict_do_update(
+        index_elements=[_LINE.c[name] for name in _LINE_KEY],
+        set_={"quantity": new_quantity},
+        where=new_quantity <= MAX_QUANTITY,
+    ).returning(_LINE.c.id)
 
 
 def add_to_cart(
     session: Session,
-    cart: Cart,
+    cart_id: int,
     additions: dict[int, int],
     *,
     school_id: int | None = None,
     student_name: str = "",
     class_name: str = "",
 ) -> int:
-    """Add ``{variant_id: quantity}``, all or nothing; returns the pieces added.
+    """Add ``{variant_id: quantity}`` to the cart, all or nothing (the caller rolls back
+    on an error); returns the pieces added.
 
     Lines for a child at a school (``student_name``, ``class_name``) are kept apart from
     each other and from the buyer's own lines; the stock check counts them all."""
-    planned = []
     for quantity in additions.values():
         if quantity < 1:
             raise InvalidQuantity(str(quantity))
-    variants = _load_variants(session, additions)
+    names = {"cart_id": cart_id, "student_name": student_name, "class_name": class_name}
+    rows = session.execute(_ADDABLE, {**names, "variant_ids": list(additions)})
+    variants = {row.id: row for row in rows}
     for variant_id, quantity in additions.items():
-        variant = _checked(variants.get(variant_id))
-        if variant.product.school_id not in (None, school_id):
+        row = variants.get(variant_id)
+        if row is None or row.school_id not in (None, school_id):
             raise UnknownVariant()  # a school-only product is sold in its school's shop
-        line = _line(cart, variant_id, student_name, class_name)
-        new_quantity = (line.quantity if line else 0) + quantity
-        in_other_lines = sum(
-            other.quantity for other in cart.lines if other.variant_id == variant_id
-        ) - (line.quantity if line else 0)
-        _check_quantity(variant, new_quantity, in_other_lines)
-        planned.append((variant_id, line, new_quantity))
-    for variant_id, line, new_quantity in planned:
-        if line is None:
-            cart.lines.append(
-                CartLine(
-                    variant_id=variant_id,
-                    quantity=new_quantity,
-                    school_id=school_id,
-                    student_name=student_name,
-                    class_name=class_name,
-                )
-            )
-        else:
-            line.quantity = new_quantity
-    session.flush()
+        check_quantity(
+            row.on_line + quantity,
+            sku=row.sku,
+            available=None if row.made_to_order else max(row.on_hand - row.allocated, 0),
+            in_other_lines=row.in_cart - row.on_line,
+        )
+    upsert = _add_to_line(session.get_bind().dialect.name)
+    lines = [
+        {**names, "variant_id": variant_id, "quantity": quantity, "school_id": school_id}
+        for variant_id, quantity in additions.items()
+    ]
+    if len(session.execute(upsert, lines).all()) != len(lines):
+        raise TooMany()  # adds at the same moment took a line past 9,999
+    _forget_loaded_lines(session, cart_id)
     return sum(additions.values())
+
+
+def _forget_loaded_lines(session: Session, cart_id: int) -> None:
+    """A ``Cart`` this session loaded before the add would still show its old lines: it
+    reads them again when next asked."""
+    cart = session.identity_map.get(sa.inspect(Cart).identity_key_from_primary_key((cart_id,)))
+    if cart is not None:
+        session.expire(cart, ["lines"])
+
+
+def count_pieces(session: Session, cart_id: int | None) -> int:
+    """The pieces in the cart (the header's count), without loading it."""
+    if cart_id is None:
+        return 0
+    return session.scalar(_CART_PIECES, {"cart_id": cart_id})
 
 
 def set_quantity(session: Session, cart: Cart, line: CartLine, quantity: int) -> None:

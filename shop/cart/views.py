@@ -5,6 +5,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from shop.accounts.session import maybe_signed_in
 from shop.cart import service
 from shop.cart.pricing import price_cart
 from shop.cart.rules import InvalidQuantity, parse_quantity
@@ -20,19 +21,31 @@ GRID_PREFIX = "qty-"
 CART_ERRORS = (InvalidQuantity, service.UnknownVariant, service.OutOfStock, service.TooMany)
 
 
-def current_cart(*, create: bool = False):
+def _user_id() -> int | None:
+    # A plainly anonymous visitor's requests skip Flask-Login's user lookup.
+    return current_user.id if maybe_signed_in() and current_user.is_authenticated else None
+
+
+def current_cart():
+    """The visitor's cart with its lines, or ``None``."""
+    return service.get_cart(get_session(), user_id=_user_id(), token=session.get("cart"))
+
+
+def current_cart_id(*, create: bool = False) -> int | None:
+    """The visitor's cart's id, without loading it; a new cart when ``create``."""
     db = get_session()
-    user_id = current_user.id if current_user.is_authenticated else None
-    cart = service.get_cart(db, user_id=user_id, token=session.get("cart"))
-    if cart is None and create:
-        cart = service.create_cart(db, user_id=user_id)
+    user_id = _user_id()
+    cart_id = service.get_cart_id(db, user_id=user_id, token=session.get("cart"))
+    if cart_id is None and create:
+        cart_id, token = service.create_cart(db, user_id=user_id)
         if user_id is None:
-            session["cart"] = cart.token
-    return cart
+            session["cart"] = token
+    return cart_id
 
 
-def remember_count(cart) -> None:
-    session["cart_count"] = service.item_count(cart)
+def remember_count(pieces: int) -> None:
+    """The header's cart count, kept in the session so pages need not read the cart."""
+    session["cart_count"] = pieces
 
 
 def error_message(error: Exception) -> str:
@@ -72,9 +85,8 @@ def parse_additions(form) -> dict[int, int]:
 
 @bp.get("")
 def cart_page():
-    cart = current_cart()
-    remember_count(cart)
-    pricing = price_cart(get_session(), cart, current_currency(), str(get_locale()))
+    pricing = price_cart(get_session(), current_cart(), current_currency(), str(get_locale()))
+    remember_count(pricing.item_count)
     return render_template("cart/cart.html", pricing=pricing)
 
 
@@ -82,15 +94,16 @@ def cart_page():
 @commits
 def cart_add():
     back = safe_next_path(request.form.get("next"), default=url_for("cart.cart_page"))
+    db = get_session()
     try:
         additions = parse_additions(request.form)
-        cart = current_cart(create=True)
-        added = service.add_to_cart(get_session(), cart, additions)
+        cart_id = current_cart_id(create=True)
+        added = service.add_to_cart(db, cart_id, additions)
     except CART_ERRORS as error:
-        get_session().rollback()
+        db.rollback()
         flash(error_message(error), "error")
         return redirect(back, code=303)
-    remember_count(cart)
+    remember_count(service.count_pieces(db, cart_id))
     flash(
         ngettext("Added %(num)d piece to your cart.", "Added %(num)d pieces to your cart.", added),
         "success",
@@ -114,7 +127,7 @@ def _line_change(apply):
         get_session().rollback()
         flash(error_message(error), "error")
     else:
-        remember_count(cart)
+        remember_count(service.item_count(cart))
     return redirect(url_for("cart.cart_page"), code=303)
 
 

@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from shop.accounts.forms import COUNTRIES
+from shop.cart import service as cart_service
 from shop.cart.views import current_cart, remember_count
 from shop.checkout import service
 from shop.checkout.forms import METHOD_LABELS, CheckoutForm, PlaceOrderForm
@@ -210,5 +211,5 @@ def place():
     session.pop(DETAILS_KEY, None)
     session.pop(REVIEWED_KEY, None)
     remember_in_session(session, order)
-    remember_count(cart)
+    remember_count(cart_service.item_count(cart))
     return redirect(url_for("payments.pay_page", number=order.number), code=303)

@@ -31,7 +31,7 @@ from shop import request_keys
 from shop.accounts.access import require_login
 from shop.accounts.forms import COUNTRIES
 from shop.cart import service as cart_service
-from shop.cart.views import CART_ERRORS, current_cart, remember_count
+from shop.cart.views import CART_ERRORS, current_cart_id, remember_count
 from shop.catalog.colours import colour_name
 from shop.db import get_session
 from shop.downloads import attachment
@@ -407,7 +407,7 @@ def reorder(number: str):
     """The order's lines back into the cart, at today's prices; each line on its own."""
     order = _customer_order(number)
     db = get_session()
-    cart = current_cart(create=True)
+    cart_id = current_cart_id(create=True)
     try:
         first_time = request_keys.claim(
             db, f"reorder:{order.number}", request_keys.posted(request.form.get("request_key"))
@@ -423,11 +423,11 @@ def reorder(number: str):
         try:
             if line.variant_id is None:
                 raise cart_service.UnknownVariant()
-            added += cart_service.add_to_cart(db, cart, {line.variant_id: line.quantity})
+            added += cart_service.add_to_cart(db, cart_id, {line.variant_id: line.quantity})
         except CART_ERRORS as error:
             unavailable.append(_unavailable_reason(line, error))
     db.commit()
-    remember_count(cart)
+    remember_count(cart_service.count_pieces(db, cart_id))
     if added:
         flash(
             ngettext(

@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, Length
 
 from shop.accounts.forms import COUNTRIES
 from shop.cart import service as cart_service
-from shop.cart.views import CART_ERRORS, current_cart, error_message, remember_count
+from shop.cart.views import CART_ERRORS, current_cart_id, error_message, remember_count
 from shop.catalog.search import clean_text
 from shop.db import as_utc, commits, get_session, utcnow
 from shop.extensions import limiter
@@ -293,10 +293,10 @@ def school_kit(slug: str):
     student_name = " ".join(form.student_name.data.split())
     class_name = " ".join(form.class_name.data.split())
     try:
-        cart = current_cart(create=True)
+        cart_id = current_cart_id(create=True)
         cart_service.add_to_cart(
             db,
-            cart,
+            cart_id,
             kit.additions,
             school_id=school.id,
             student_name=student_name,
@@ -307,7 +307,7 @@ def school_kit(slug: str):
         return _render_shop(
             school, filters, form, kit=kit, errors=[error_message(error)], status=400
         )
-    remember_count(cart)
+    remember_count(cart_service.count_pieces(db, cart_id))
     # The school's prices are in its currency: the cart and checkout follow it.
     session["currency"] = school.currency
     flash(_("Added %(name)s’s kit", name=student_name), "success")

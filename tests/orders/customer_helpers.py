@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shop.cart import service as cart_service
+from shop.cart.models import Cart
 from shop.checkout import service as checkout_service
 from shop.orders.lifecycle import mark_paid
 from shop.orders.models import Order
@@ -85,8 +86,9 @@ class FakeGateway:
 
 def place_directly(session, variant_id: int, *, user_id, email, now: datetime) -> Order:
     """``checkout.service.place_order`` for a fresh cart of one piece, at ``now``."""
-    cart = cart_service.create_cart(session, user_id=None)
-    cart_service.add_to_cart(session, cart, {variant_id: 1})
+    cart_id, _token = cart_service.create_cart(session, user_id=None)
+    cart_service.add_to_cart(session, cart_id, {variant_id: 1})
+    cart = session.get(Cart, cart_id)
     details = checkout_service.CheckoutDetails(**{**PICKUP, "email": email})
     order = checkout_service.place_order(
         session,

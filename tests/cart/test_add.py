@@ -1,0 +1,191 @@
+"""Adding to the cart: the quantity rules as plain values, the few statements an add runs,
+and adds sent at the same moment (each one counts; none passes 9,999)."""
+
+import pytest
+import sqlalchemy as sa
+
+from shop.cart import service
+from shop.cart.models import CartLine
+from tests.at_once import send_at_once
+from tests.conftest import recording_queries
+from tests.factories import make_product
+from tests.school_factories import make_school
+
+ADDED_ONE = "Added 1 piece to your cart."
+TOO_MANY = "At most 9,999 pieces of one item; your cart is unchanged."
+
+
+@pytest.fixture
+def overall(session):
+    """Made to order: no stock limit, so only the 9,999 cap bounds a line."""
+    product = make_product(
+        session,
+        slug="overall",
+        sizes=("M",),
+        made_to_order=True,
+        lead_time_days=20,
+        on_hand=0,
+    )
+    session.commit()
+    return product.variants[0].id
+
+
+def line_quantities(session) -> list[int]:
+    session.expire_all()
+    return [line.quantity for line in session.scalars(sa.select(CartLine))]
+
+
+def add(client, variant_id: int, quantity: int):
+    return client.post("/cart/add", data={"variant_id": variant_id, "quantity": quantity})
+
+
+def fill(client, variant_id: int, quantity: int) -> None:
+    """Put ``quantity`` pieces in the cart and see the cart (which shows the message)."""
+    assert add(client, variant_id, quantity).status_code == 303
+    assert client.get("/cart").status_code == 200
+
+
+# --- the rule, as plain values -----------------------------------------------------------
+
+
+def test_a_line_may_hold_up_to_9999_pieces():
+    service.check_quantity(9_999, sku="OV-M", available=None)
+    with pytest.raises(service.TooMany):
+        service.check_quantity(10_000, sku="OV-M", available=None)
+
+
+def test_stock_left_after_other_lines_bounds_a_stocked_line():
+    service.check_quantity(3, sku="PO-130", available=5, in_other_lines=2)
+    with pytest.raises(service.OutOfStock) as refused:
+        service.check_quantity(4, sku="PO-130", available=5, in_other_lines=2)
+    assert (refused.value.sku, refused.value.available) == ("PO-130", 3)
+
+
+def test_other_lines_holding_more_than_the_stock_leave_nothing():
+    with pytest.raises(service.OutOfStock) as refused:
+        service.check_quantity(1, sku="PO-130", available=2, in_other_lines=5)
+    assert refused.value.available == 0
+
+
+# --- the service -------------------------------------------------------------------------
+
+
+def test_childrens_lines_are_kept_apart_and_share_the_stock(session):
+    variant_id = make_product(session, slug="polo", on_hand=5).variants[0].id
+    session.commit()
+    cart_id, _token = service.create_cart(session, user_id=None)
+    kit = {"student_name": "Mei", "class_name": "3B"}
+
+    assert service.add_to_cart(session, cart_id, {variant_id: 2}) == 2
+    assert service.add_to_cart(session, cart_id, {variant_id: 2}, **kit) == 2
+    with pytest.raises(service.OutOfStock) as refused:
+        service.add_to_cart(session, cart_id, {variant_id: 2}, **kit)
+
+    assert refused.value.available == 3  # what her line may hold: 5 less the buyer's own 2
+    lines = session.execute(
+        sa.select(CartLine.student_name, CartLine.quantity).order_by(CartLine.id)
+    ).all()
+    assert [tuple(line) for line in lines] == [("", 2), ("Mei", 2)]
+    assert service.count_pieces(session, cart_id) == 4
+
+
+def test_a_cart_loaded_before_an_add_shows_the_added_line(session, overall):
+    cart_id, token = service.create_cart(session, user_id=None)
+    cart = service.get_cart(session, user_id=None, token=token)
+    assert cart.lines == []
+
+    service.add_to_cart(session, cart_id, {overall: 2})
+
+    assert [(line.variant_id, line.quantity) for line in cart.lines] == [(overall, 2)]
+
+
+def test_a_school_only_product_is_not_added_outside_its_school(session):
+    school = make_school(session)
+    session.flush()
+    variant_id = make_product(session, slug="crest-polo", school_id=school.id).variants[0].id
+    session.commit()
+    cart_id, _token = service.create_cart(session, user_id=None)
+
+    with pytest.raises(service.UnknownVariant):
+        service.add_to_cart(session, cart_id, {variant_id: 1})
+
+    assert service.count_pieces(session, cart_id) == 0
+
+
+def test_the_upsert_itself_refuses_to_pass_9999(session, overall, monkeypatch):
+    """Adds at the same moment may all read the line before any of them writes it: then
+    only the upsert's own condition stands between the line and 10,000."""
+    cart_id, _token = service.create_cart(session, user_id=None)
+    service.add_to_cart(session, cart_id, {overall: 9_999})
+    monkeypatch.setattr(service, "check_quantity", lambda *args, **kwargs: None)
+
+    with pytest.raises(service.TooMany):
+        service.add_to_cart(session, cart_id, {overall: 1})
+
+    assert service.count_pieces(session, cart_id) == 9_999
+
+
+def test_a_grid_past_9999_on_one_line_is_refused_whole(session, overall, monkeypatch):
+    other = make_product(session, slug="apron", made_to_order=True, lead_time_days=20)
+    cart_id, _token = service.create_cart(session, user_id=None)
+    service.add_to_cart(session, cart_id, {overall: 9_999})
+    session.commit()
+    monkeypatch.setattr(service, "check_quantity", lambda *args, **kwargs: None)
+
+    with pytest.raises(service.TooMany):
+        service.add_to_cart(session, cart_id, {other.variants[0].id: 5, overall: 1})
+    session.rollback()  # as the views do
+
+    assert line_quantities(session) == [9_999]
+
+
+def test_an_add_runs_four_statements_and_never_loads_the_cart(app, client, session, overall):
+    assert add(client, overall, 1).status_code == 303  # the cart exists from here on
+
+    with recording_queries(app) as statements:
+        assert add(client, overall, 1).status_code == 303
+
+    # The cart's id, the variant with the cart's pieces of it, the upsert, the new count.
+    assert len(statements) == 4
+    assert not any("cart.token" in statement for statement in statements[1:])
+    assert "ON CONFLICT" in statements[2]
+    assert line_quantities(session) == [2]
+
+
+def test_a_line_cannot_pass_9999_pieces(client, session, overall):
+    add(client, overall, 9_990)
+
+    assert add(client, overall, 10).status_code == 303
+    assert line_quantities(session) == [9_990]
+    with client.session_transaction() as browser:
+        assert [text for _, text in browser.pop("_flashes")][-1] == TOO_MANY
+
+    add(client, overall, 9)
+    assert line_quantities(session) == [9_999]
+
+
+# --- at the same moment ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("copies", [2, 5])
+def test_identical_adds_at_once_each_count(app, client, session, overall, copies):
+    fill(client, overall, 1)
+
+    answers = send_at_once(
+        app, client, copies, "POST", "/cart/add", {"variant_id": overall, "quantity": 1}
+    )
+
+    assert [answer.status for answer in answers] == [303] * copies
+    assert all(answer.messages == (ADDED_ONE,) for answer in answers)
+    assert line_quantities(session) == [1 + copies]
+
+
+def test_adds_at_once_never_take_a_line_past_9999(app, client, session, overall):
+    fill(client, overall, 9_998)
+
+    answers = send_at_once(
+        app, client, 2, "POST", "/cart/add", {"variant_id": overall, "quantity": 1}
+    )
+
+    assert sorted(answer.messages for answer in answers) == [(ADDED_ONE,), (TOO_MANY,)]
+    assert line_quantities(session) == [9_999]
