@@ -47,6 +47,10 @@ SORTS = ("relevance", "price_asc", "price_desc", "newest", "name")
 PRICE_SORTS = ("price_asc", "price_desc")
 # A listing counts (and pages through) at most this many products; past it, "1,000+".
 COUNT_CAP = 1000
+# A search ranks at most this many matches (the cost of a search is the ranking of its
+# candidates, so this keeps a search in a 100,000-product catalogue about as fast as in a
+# small one); past it, "300+": a narrower query finds the rest.
+SEARCH_CAP = 300
 
 
 @dataclass(frozen=True)
@@ -165,63 +169,61 @@ def list_products(
     max_q_length: int = 100,
     count_cap: int | None = None,
 ) -> Listing:
-    count_cap = count_cap or COUNT_CAP
+    """A page of the listing: browsing (``COUNT_CAP``), a price sort, or a search
+    (``SEARCH_CAP``); ``count_cap`` overrides both caps."""
     connection = session.connection()
     category, category_ids = get_category(connection, query.category)
     terms = search_terms(query.q, max_q_length)
-    params = {"currency": currency, **category_params(category_ids)}
-    # Pages beyond the cap are not offered: such a request shows the last page there is.
-    requested = min(query.page, max(-(-count_cap // per_page), 1))
-    if not terms and query.sort not in PRICE_SORTS:
-        page_rows, count = _browse_statements(query.sort, locale, len(category_ids))
-        total = count.rows(connection, cap=count_cap + 1, **params)[0][0]
-        page = paginate(min(total, count_cap), requested, per_page, more=total > count_cap)
-        offset, limit = page.offset, page.last_item - page.offset
-        rows = page_rows.rows(connection, offset=offset, limit=limit, **params) if limit else []
-        return Listing(
-            query, page, build_cards([(row, row) for row in rows], currency, locale), category
-        )
-
-    if not terms:
-        total = capped_count(connection, listed_conditions(len(category_ids)), count_cap, params)
-        page = paginate(min(total, count_cap), requested, per_page, more=total > count_cap)
-        rows = []
-        if page.total:
-            conditions = listed_conditions(len(category_ids))
-            rows = _price_page(connection, conditions, query.sort, params, page.offset, per_page)
-        rows = rows[: page.last_item - page.offset]
-        return Listing(
-            query, page, build_cards([(row, row) for row in rows], currency, locale), category
-        )
-    return _search(
-        connection,
-        query,
-        terms,
-        category,
-        category_ids,
-        params,
-        requested,
-        per_page,
-        count_cap,
-        currency,
-        locale,
-    )
+    params = {"currency": currency, **category_params(category_ids), "limit": per_page}
+    if terms:
+        cap = count_cap or min(COUNT_CAP, SEARCH_CAP)
+        page, rows = _search(connection, query, terms, len(category_ids), params, cap, locale)
+    elif query.sort in PRICE_SORTS:
+        cap = count_cap or COUNT_CAP
+        page, rows = _price_sorted(connection, query, len(category_ids), params, cap)
+    else:
+        cap = count_cap or COUNT_CAP
+        page, rows = _browse(connection, query, len(category_ids), params, cap, locale)
+    # The last page before the cap ends at the cap, as its "Showing 985–1,000" says.
+    rows = rows[: page.last_item - page.offset]
+    return Listing(query, page, build_cards(rows, currency, locale), category)
 
 
-def _search(
-    connection,
-    query,
-    terms,
-    category,
-    category_ids,
-    params,
-    requested,
-    per_page,
-    count_cap,
-    currency,
-    locale,
-) -> Listing:
-    """A search ranks, counts and pages its first ``count_cap`` + 1 matches only."""
+def _first_page_to_try(query: ListingQuery, cap: int, per_page: int) -> int:
+    """Pages beyond the cap are not offered: such a request shows the last page there is."""
+    return min(query.page, max(-(-cap // per_page), 1))
+
+
+def _browse(connection, query: ListingQuery, categories: int, params: dict, cap: int, locale):
+    """→ (page, rows): no search, not a price sort; two prepared statements."""
+    per_page = params["limit"]
+    paged, count = _browse_statements(query.sort, locale, categories)
+    total = count.rows(connection, cap=cap + 1, **params)[0][0]
+    requested = _first_page_to_try(query, cap, per_page)
+    page = paginate(min(total, cap), requested, per_page, more=total > cap)
+    if not page.total:
+        return page, []
+    rows = paged.rows(connection, offset=page.offset, **params)
+    return page, [(row, row) for row in rows]
+
+
+def _price_sorted(connection, query: ListingQuery, categories: int, params: dict, cap: int):
+    """→ (page, rows) of ``sort=price_asc``/``price_desc``."""
+    per_page = params["limit"]
+    conditions = listed_conditions(categories)
+    total = capped_count(connection, conditions, cap, params)
+    requested = _first_page_to_try(query, cap, per_page)
+    page = paginate(min(total, cap), requested, per_page, more=total > cap)
+    if not page.total:
+        return page, []
+    rows = _price_page(connection, conditions, query.sort, params, page.offset, per_page)
+    return page, [(row, row) for row in rows]
+
+
+def _search(connection, query: ListingQuery, terms, categories: int, params, cap: int, locale):
+    """→ (page, rows): a search ranks, counts and pages its first ``cap`` + 1 matches
+    only, in prepared statements; the page's prices and pictures come after."""
+    per_page = params["limit"]
     long_terms = [term for term in terms if len(term) >= TRIGRAM]
     grams = [term for term in terms if len(term) < TRIGRAM]
     if grams:
@@ -230,35 +232,30 @@ def _search(
                 grams.extend(_pieces(term))
     dialect = connection.dialect.name
     paged, paged_with_total, count = _search_statements(
-        dialect, query.sort, locale, len(category_ids), bool(grams), len(long_terms)
+        dialect, query.sort, locale, categories, bool(grams), len(long_terms)
     )
     params = {
         **params,
         **_search_params(dialect, long_terms, grams),
         "first_term": like_escape(terms[0]),
-        "cap": count_cap + 1,
-        "limit": per_page,
+        "cap": cap + 1,
     }
     # The candidates are few: take their number from the same pass as the page.
+    requested = _first_page_to_try(query, cap, per_page)
     rows = paged_with_total.rows(connection, offset=(requested - 1) * per_page, **params)
     total = rows[0].total if rows else count.rows(connection, **params)[0][0]
-    page = paginate(min(total, count_cap), requested, per_page, more=total > count_cap)
+    page = paginate(min(total, cap), requested, per_page, more=total > cap)
     if not rows and page.total:
         rows = paged.rows(connection, offset=page.offset, **params)
-    # The last page before the cap ends at the cap, as its "Showing 985–1,000" says.
     rows = rows[: page.last_item - page.offset]
-    if rows:
-        # Prices and pictures for the page only (in the ranking statement they would be
-        # looked up for every candidate the window count reads).
-        ids = {f"id_{index}": row.id for index, row in enumerate(rows)}
-        extras = _card_extras(len(rows)).rows(connection, currency=currency, **ids)
-        by_id = {extra.id: extra for extra in extras}
-        rows = [(row, by_id[row.id]) for row in rows]
-    return Listing(query, page, build_cards(rows, currency, locale), category)
-
-
-def _count(connection: sa.Connection, subquery, params) -> int:
-    return connection.scalar(sa.select(sa.func.count()).select_from(subquery), params) or 0
+    if not rows:
+        return page, []
+    # Prices and pictures for the page only (in the ranking statement they would be
+    # looked up for every candidate the window count reads).
+    ids = {f"id_{index}": row.id for index, row in enumerate(rows)}
+    extras = _card_extras(len(rows)).rows(connection, currency=params["currency"], **ids)
+    by_id = {extra.id: extra for extra in extras}
+    return page, [(row, by_id[row.id]) for row in rows]
 
 
 def listed_conditions(categories: int) -> list:

@@ -80,3 +80,21 @@ def test_paginate_with_more_pages_only_the_counted_items():
 
     assert (page.number, page.pages, page.first_item, page.last_item) == (42, 42, 985, 1000)
     assert page.more and not page.has_next
+
+
+def test_a_search_ranks_no_more_than_the_search_cap(make_app, session_factory, monkeypatch):
+    """A search's cost is the ranking of its candidates: it takes at most ``SEARCH_CAP``
+    of them, even where browsing counts further."""
+    monkeypatch.setattr(listing, "COUNT_CAP", 1000)
+    monkeypatch.setattr(listing, "SEARCH_CAP", 3)
+    app = make_app(PRODUCTS_PER_PAGE=2)
+    with session_factory(app) as session:
+        for number in range(8):
+            make_product(session, slug=f"p-{number}", age_days=number)
+        session.commit()
+    client = app.test_client()
+
+    search = client.get("/products?q=product&page=9")
+    assert len(slugs(search)) == 1
+    assert "Showing 3–3 of 3+ products" in search.text
+    assert "Showing 1–2 of 8 products" in client.get("/products").text
