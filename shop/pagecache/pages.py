@@ -29,6 +29,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from shop.accounts.session import maybe_signed_in
+from shop.extensions import login_manager
 from shop.i18n import current_currency
 from shop.pagecache import stores
 from shop.pagecache.stores import PAGE_TTL_SECONDS, token_time
@@ -169,17 +170,19 @@ def _visitor_part(name: str) -> str:
     return _render_visitor_template(name)
 
 
-def _render_visitor_template(name: str) -> str:
+def _render_visitor_template(name: str, user=None) -> str:
     template = current_app.jinja_env.get_template(VISITOR_TEMPLATES[name])
-    return template.render(current_user=current_user, request=request)
+    return template.render(current_user=user or current_user, request=request)
 
 
 def _anonymous_nav() -> str:
-    """The navigation of a visitor not signed in: the same for all, per language."""
+    """The navigation of a visitor not signed in: the same for all, per language. (Drawn
+    for an anonymous user object: asking Flask-Login for the current user would make it
+    check the session and send a remember-cookie deletion with this response.)"""
     rendered = current_app.extensions.setdefault("anonymous_nav", {})
     locale = str(get_locale())
     if locale not in rendered:
-        rendered[locale] = _render_visitor_template("nav")
+        rendered[locale] = _render_visitor_template("nav", login_manager.anonymous_user())
     return rendered[locale]
 
 
