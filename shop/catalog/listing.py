@@ -197,7 +197,7 @@ def _first_page_to_try(query: ListingQuery, cap: int, per_page: int) -> int:
 def _browse(connection, query: ListingQuery, categories: int, params: dict, cap: int, locale):
     """→ (page, rows): no search, not a price sort; two prepared statements."""
     per_page = params["limit"]
-    paged, count = _browse_statements(query.sort, locale, categories)
+    paged, count = _browse_statements(connection.dialect.name, query.sort, locale, categories)
     total = count.rows(connection, cap=cap + 1, **params)[0][0]
     requested = _first_page_to_try(query, cap, per_page)
     page = paginate(min(total, cap), requested, per_page, more=total > cap)
@@ -276,13 +276,28 @@ def category_params(category_ids: list[int]) -> dict[str, int]:
 
 
 @functools.cache
-def _browse_statements(sort: str, locale: str, categories: int):
+def _browse_statements(dialect: str, sort: str, locale: str, categories: int):
     """A browsing page (no search, not a price sort) and its capped count, prepared once
     per sort, language and number of categories: ``offset``/``limit``, ``cap``, the card's
-    ``currency`` and ``category_params`` are their parameters."""
+    ``currency`` and ``category_params`` are their parameters.
+
+    PostgreSQL computes a query's select list before its ``OFFSET`` drops rows, so there
+    the page's products are chosen in a subquery and only those 24 get their prices and
+    pictures (page 20 would otherwise look them up for 480 products). SQLite skips the
+    offset rows first."""
     conditions = listed_conditions(categories)
-    page = _sorted(sa.select(*PRODUCT_CARD_COLUMNS), sort, locale).where(*conditions)
-    page = page.offset(sa.bindparam("offset")).limit(sa.bindparam("limit"))
+    if dialect == "sqlite":
+        page = _sorted(sa.select(*PRODUCT_CARD_COLUMNS), sort, locale).where(*conditions)
+        page = page.offset(sa.bindparam("offset")).limit(sa.bindparam("limit"))
+    else:
+        keys = _sort_keys(Product.__table__.c, sort, locale)
+        extra = [key.label(name) for name, key in keys.items() if name != "id"]
+        chosen = _sorted(sa.select(*CARD_COLUMNS, *extra), sort, locale).where(*conditions)
+        chosen = chosen.offset(sa.bindparam("offset")).limit(sa.bindparam("limit"))
+        chosen = chosen.subquery("page")
+        page = sa.select(*(chosen.c[column.key] for column in CARD_COLUMNS))
+        page = page.add_columns(*card_columns(chosen.c.id))
+        page = page.order_by(*_sort_order({name: chosen.c[name] for name in keys}, sort))
     matches = sa.select(Product.id).where(*conditions).limit(sa.bindparam("cap")).subquery()
     count = sa.select(sa.func.count()).select_from(matches)
     return PreparedSelect(page), PreparedSelect(count)
@@ -394,11 +409,27 @@ def _sorted(statement, sort: str, locale: str):
     ``_price_page``), each a walk of an index that stops after the page:
     ``ix_product_listing`` (relevance), ``ix_product_listing_newest`` and
     ``ix_product_listing_name[_zh|_ja]`` (migrations 0013, 0014)."""
+    return statement.order_by(*_sort_order(_sort_keys(Product.__table__.c, sort, locale), sort))
+
+
+def _sort_keys(columns, sort: str, locale: str) -> dict:
+    """What ``sort`` orders by, over ``product``'s ``columns``: name → expression."""
     if sort == "newest":
-        return statement.order_by(Product.created_at.desc(), Product.id.desc())
+        return {"created_at": columns.created_at, "id": columns.id}
     if sort == "name":
-        return statement.order_by(_localized_name_column(locale), Product.id)
-    return statement.order_by(Product.featured.desc(), Product.created_at.desc(), Product.id.desc())
+        column = {"zh": columns.name_zh, "ja": columns.name_ja}.get(locale.split("_")[0])
+        name = columns.name if column is None else sa.func.coalesce(column, columns.name)
+        return {"sort_name": name, "id": columns.id}
+    return {"featured": columns.featured, "created_at": columns.created_at, "id": columns.id}
+
+
+def _sort_order(keys, sort: str) -> list:
+    """The ``ORDER BY`` of ``sort`` over its keys (``_sort_keys``' names)."""
+    if sort == "newest":
+        return [keys["created_at"].desc(), keys["id"].desc()]
+    if sort == "name":
+        return [keys["sort_name"], keys["id"]]
+    return [keys["featured"].desc(), keys["created_at"].desc(), keys["id"].desc()]
 
 
 def _ranked(candidates, sort: str, locale: str):
@@ -466,12 +497,6 @@ def _price_page(connection: sa.Connection, conditions: list, sort: str, params, 
         .limit(limit - len(rows))
     )
     return rows + connection.execute(unpriced, params).all()
-
-
-def _localized_name_column(locale: str):
-    language = locale.split("_")[0]
-    column = {"zh": Product.name_zh, "ja": Product.name_ja}.get(language)
-    return Product.name if column is None else sa.func.coalesce(column, Product.name)
 
 
 CARD_COLUMNS = (
