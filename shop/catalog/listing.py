@@ -217,7 +217,7 @@ def _price_sorted(connection, query: ListingQuery, categories: int, params: dict
     if not page.total:
         return page, []
     rows = _price_page(connection, conditions, query.sort, params, page.offset, per_page)
-    return page, [(row, row) for row in rows]
+    return page, with_card_extras(connection, rows[: page.last_item - page.offset], params)
 
 
 def _search(connection, query: ListingQuery, terms, categories: int, params, cap: int, locale):
@@ -247,15 +247,20 @@ def _search(connection, query: ListingQuery, terms, categories: int, params, cap
     page = paginate(min(total, cap), requested, per_page, more=total > cap)
     if not rows and page.total:
         rows = paged.rows(connection, offset=page.offset, **params)
-    rows = rows[: page.last_item - page.offset]
-    if not rows:
-        return page, []
     # Prices and pictures for the page only (in the ranking statement they would be
     # looked up for every candidate the window count reads).
+    return page, with_card_extras(connection, rows[: page.last_item - page.offset], params)
+
+
+def with_card_extras(connection, rows, params) -> list[tuple]:
+    """``(row, extra)`` for rows of ``CARD_COLUMNS``: their ``card_columns`` from one
+    prepared lookup by id, for the page's products only."""
+    if not rows:
+        return []
     ids = {f"id_{index}": row.id for index, row in enumerate(rows)}
     extras = _card_extras(len(rows)).rows(connection, currency=params["currency"], **ids)
     by_id = {extra.id: extra for extra in extras}
-    return page, [(row, by_id[row.id]) for row in rows]
+    return [(row, by_id[row.id]) for row in rows]
 
 
 def listed_conditions(categories: int) -> list:
@@ -470,11 +475,13 @@ def _price_page(connection: sa.Connection, conditions: list, sort: str, params, 
     """A page of ``sort=price_asc``/``price_desc`` (by base price, then id; products
     without a price in ``currency`` last, by id): a walk of ``ix_product_sort_price_order``
     that stops after the page. Only a page past the priced products reads the unpriced
-    ones: a walk of the listing in id order that skips the priced."""
+    ones: a walk of the listing in id order that skips the priced. Rows of
+    ``CARD_COLUMNS``: their prices and pictures come after, for the page only
+    (PostgreSQL would compute them for every row the OFFSET skips)."""
     amount = ProductSortPrice.amount
     currency = params["currency"]
     priced = (
-        sa.select(*PRODUCT_CARD_COLUMNS)
+        sa.select(*CARD_COLUMNS)
         .join(ProductSortPrice, _sort_price_of(currency))
         .where(*conditions)
         .order_by(amount.asc() if sort == "price_asc" else amount.desc())
@@ -490,7 +497,7 @@ def _price_page(connection: sa.Connection, conditions: list, sort: str, params, 
         priced_total = connection.scalar(sa.select(sa.func.count()).select_from(counted), params)
         priced_total = priced_total or 0
     unpriced = (
-        sa.select(*PRODUCT_CARD_COLUMNS)
+        sa.select(*CARD_COLUMNS)
         .where(*conditions, ~sa.exists().where(_sort_price_of(currency)))
         .order_by(Product.id)
         .offset(max(offset - priced_total, 0))
