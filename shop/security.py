@@ -33,11 +33,10 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 from flask.logging import default_handler, wsgi_errors_stream
-from flask_login import current_user
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from shop.accounts.session import maybe_signed_in
+from shop.accounts.session import signed_in_user
 from shop.config import ConfigError
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -207,4 +206,4 @@ def is_personal() -> bool:
     path = request.path
     if any(path == prefix or path.startswith(prefix + "/") for prefix in PERSONAL_PATHS):
         return True
-    return maybe_signed_in() and current_user.is_authenticated
+    return signed_in_user() is not None

@@ -10,6 +10,7 @@ import re
 
 from flask import Flask, current_app, request, session
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from shop.accounts.models import User
 from shop.db import get_session
@@ -37,6 +38,14 @@ def maybe_signed_in() -> bool:
     session protection, which rewrites the session cookie on every such request)."""
     remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
     return "_user_id" in session or bool(request.cookies.get(remember_cookie))
+
+
+def signed_in_user() -> User | None:
+    """The signed-in user, or ``None``; a plainly anonymous visitor (``maybe_signed_in``)
+    is known without asking Flask-Login."""
+    if maybe_signed_in() and current_user.is_authenticated:
+        return current_user._get_current_object()
+    return None
 
 
 def init_login(app: Flask) -> None:

@@ -3,9 +3,8 @@
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_login import current_user
 
-from shop.accounts.session import maybe_signed_in
+from shop.accounts.session import signed_in_user
 from shop.cart import service
 from shop.cart.pricing import price_cart
 from shop.cart.rules import InvalidQuantity, parse_quantity
@@ -22,8 +21,8 @@ CART_ERRORS = (InvalidQuantity, service.UnknownVariant, service.OutOfStock, serv
 
 
 def _user_id() -> int | None:
-    # A plainly anonymous visitor's requests skip Flask-Login's user lookup.
-    return current_user.id if maybe_signed_in() and current_user.is_authenticated else None
+    user = signed_in_user()
+    return user.id if user is not None else None
 
 
 def current_cart():

@@ -194,30 +194,33 @@ def _first_page_to_try(query: ListingQuery, cap: int, per_page: int) -> int:
     return min(query.page, max(-(-cap // per_page), 1))
 
 
+def _capped_page(connection, query: ListingQuery, categories: int, params: dict, cap: int):
+    """The page to show of a listing that is not a search, and the count it says: at
+    most ``cap`` (then "more"), from a walk of at most ``cap`` + 1 index entries."""
+    per_page = params["limit"]
+    total = _count_statement(categories).rows(connection, cap=cap + 1, **params)[0][0]
+    requested = _first_page_to_try(query, cap, per_page)
+    return paginate(min(total, cap), requested, per_page, more=total > cap)
+
+
 def _browse(connection, query: ListingQuery, categories: int, params: dict, cap: int, locale):
     """→ (page, rows): no search, not a price sort; two prepared statements."""
-    per_page = params["limit"]
-    paged, count = _browse_statements(connection.dialect.name, query.sort, locale, categories)
-    total = count.rows(connection, cap=cap + 1, **params)[0][0]
-    requested = _first_page_to_try(query, cap, per_page)
-    page = paginate(min(total, cap), requested, per_page, more=total > cap)
+    page = _capped_page(connection, query, categories, params, cap)
     if not page.total:
         return page, []
+    paged = _browse_statement(connection.dialect.name, query.sort, locale, categories)
     rows = paged.rows(connection, offset=page.offset, **params)
     return page, [(row, row) for row in rows]
 
 
 def _price_sorted(connection, query: ListingQuery, categories: int, params: dict, cap: int):
     """→ (page, rows) of ``sort=price_asc``/``price_desc``."""
-    per_page = params["limit"]
-    conditions = listed_conditions(categories)
-    total = capped_count(connection, conditions, cap, params)
-    requested = _first_page_to_try(query, cap, per_page)
-    page = paginate(min(total, cap), requested, per_page, more=total > cap)
+    page = _capped_page(connection, query, categories, params, cap)
     if not page.total:
         return page, []
-    rows = _price_page(connection, conditions, query.sort, params, page.offset, per_page)
-    return page, with_card_extras(connection, rows[: page.last_item - page.offset], params)
+    conditions = listed_conditions(categories)
+    rows = _price_page(connection, conditions, query.sort, params, page.offset, params["limit"])
+    return page, with_card_extras(connection, rows, params)
 
 
 def _search(connection, query: ListingQuery, terms, categories: int, params, cap: int, locale):
@@ -249,7 +252,7 @@ def _search(connection, query: ListingQuery, terms, categories: int, params, cap
         rows = paged.rows(connection, offset=page.offset, **params)
     # Prices and pictures for the page only (in the ranking statement they would be
     # looked up for every candidate the window count reads).
-    return page, with_card_extras(connection, rows[: page.last_item - page.offset], params)
+    return page, with_card_extras(connection, rows, params)
 
 
 def with_card_extras(connection, rows, params) -> list[tuple]:
@@ -281,10 +284,19 @@ def category_params(category_ids: list[int]) -> dict[str, int]:
 
 
 @functools.cache
-def _browse_statements(dialect: str, sort: str, locale: str, categories: int):
-    """A browsing page (no search, not a price sort) and its capped count, prepared once
-    per sort, language and number of categories: ``offset``/``limit``, ``cap``, the card's
-    ``currency`` and ``category_params`` are their parameters.
+def _count_statement(categories: int) -> PreparedSelect:
+    """How many products a listing that is not a search shows, counting no further than
+    ``cap``: a walk of at most that many index entries, however big the catalogue."""
+    conditions = listed_conditions(categories)
+    matches = sa.select(Product.id).where(*conditions).limit(sa.bindparam("cap")).subquery()
+    return PreparedSelect(sa.select(sa.func.count()).select_from(matches))
+
+
+@functools.cache
+def _browse_statement(dialect: str, sort: str, locale: str, categories: int) -> PreparedSelect:
+    """A browsing page (no search, not a price sort), prepared once per sort, language
+    and number of categories: ``offset``/``limit``, the card's ``currency`` and
+    ``category_params`` are its parameters.
 
     PostgreSQL computes a query's select list before its ``OFFSET`` drops rows, so there
     the page's products are chosen in a subquery and only those 24 get their prices and
@@ -303,16 +315,7 @@ def _browse_statements(dialect: str, sort: str, locale: str, categories: int):
         page = sa.select(*(chosen.c[column.key] for column in CARD_COLUMNS))
         page = page.add_columns(*card_columns(chosen.c.id))
         page = page.order_by(*_sort_order({name: chosen.c[name] for name in keys}, sort))
-    matches = sa.select(Product.id).where(*conditions).limit(sa.bindparam("cap")).subquery()
-    count = sa.select(sa.func.count()).select_from(matches)
-    return PreparedSelect(page), PreparedSelect(count)
-
-
-def capped_count(connection: sa.Connection, conditions: list, cap: int, params) -> int:
-    """How many products meet ``conditions``, counting no further than ``cap`` + 1: a
-    walk of at most that many index entries, however big the catalogue."""
-    matches = sa.select(Product.id).where(*conditions).limit(cap + 1).subquery()
-    return connection.scalar(sa.select(sa.func.count()).select_from(matches), params) or 0
+    return PreparedSelect(page)
 
 
 def search_candidates(dialect: str, conditions: list, short: bool, long_terms: int):
