@@ -162,7 +162,12 @@ class StripeGateway:
             return function(*args, **kwargs)
         except stripe.CardError as error:
             raise CardDeclined(error.user_message or str(error.error.message)) from None
-        except (stripe.APIConnectionError, stripe.APIError, stripe.AuthenticationError) as error:
+        except (
+            stripe.APIConnectionError,
+            stripe.APIError,
+            stripe.AuthenticationError,
+            stripe.RateLimitError,  # not an APIError: a 429 after stripe-python's retries
+        ) as error:
             current_app.logger.warning("Stripe unavailable: %s", error)
             raise PaymentServiceUnavailable() from None
 
