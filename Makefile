@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 LOCALSTRIPE_PORT ?= 8420
 
-.PHONY: run test install lint format browser-deps translations-extract translations-update bench clean
+.PHONY: run test install lint format browser-deps stack-deps translations-extract translations-update bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,7 @@ run: install
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## test: lint, format check, then the whole suite (SQLite unless DATABASE_URL is set)
-test: install lint browser-deps
+test: install lint browser-deps stack-deps
 	$(PY) -m pytest
 
 # Debian's Chromium for the browser tests (never `playwright install`: no downloads here).
@@ -41,6 +41,13 @@ browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; } \
 		|| echo "Chromium is not installed: browser tests will be skipped."
+
+# nginx for the deploy and stack tests (Debian's package; skipped with a message without it).
+stack-deps:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { [ "$$(id -u)" = 0 ] \
+		&& command -v apt-get >/dev/null && { apt-get update -q >/dev/null \
+		&& apt-get install -y -q nginx >/dev/null; }; } \
+		|| echo "nginx is not installed: the nginx and stack tests will be skipped."
 
 lint: install
 	$(VENV)/bin/ruff check .

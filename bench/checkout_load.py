@@ -10,7 +10,7 @@ them get only a handful of pieces per variant, so they sell out while buyers rac
 last pieces and any overselling would show.
 
 Then localstripe (``shop.devstripe``: placing a card order creates a PaymentIntent) and the
-shop under gunicorn with the repository's ``gunicorn.conf.py`` (threaded workers,
+shop under gunicorn with the repository's ``deploy/gunicorn.conf.py`` (threaded workers,
 ``SHOP_ENV=production``) start on free loopback ports, and ``--buyers`` buyers, spread
 over a few processes, each with its own cookies and keep-alive connection, repeat:
 
@@ -283,7 +283,7 @@ def start_servers(args, work: Path, url: str) -> tuple[list[subprocess.Popen], s
         if os.environ.get(name):
             env[name] = os.environ[name]
     command = [
-        *(python, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py")),
+        *(python, "-m", "gunicorn", "--config", str(ROOT / "deploy" / "gunicorn.conf.py")),
         *("--chdir", str(ROOT), "--bind", f"127.0.0.1:{shop_port}"),
         "--access-logfile",
         str(work / "access.log"),

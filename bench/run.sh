@@ -57,6 +57,7 @@ VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
 GUNICORN="$VENV/bin/gunicorn"
 LUA="$ROOT/bench/rotate.lua"
+CONF="$ROOT/deploy/gunicorn.conf.py" # its timeouts; the flags below override the rest
 
 SIZES=${BENCH_SIZES:-${BENCH_PRODUCTS:-1000 10000 100000}}
 DATABASES=${BENCH_DATABASES:-sqlite postgresql}
@@ -518,8 +519,9 @@ start_shop() { # name port page_cache(1/0) namespace db_url
             PAGE_CACHE="$cache" PAGE_CACHE_NAMESPACE="$namespace" \
             STRIPE_SECRET_KEY=sk_test_bench STRIPE_PUBLISHABLE_KEY=pk_test_bench \
             STRIPE_WEBHOOK_SECRET=whsec_bench \
-            DATABASE_URL="$db_url" "$GUNICORN" -w "$WORKERS" -b "127.0.0.1:$port" \
-            --worker-class sync --threads 1 --access-logfile /dev/null --log-level warning \
+            DATABASE_URL="$db_url" "$GUNICORN" -c "$CONF" -w "$WORKERS" -b "127.0.0.1:$port" \
+            --worker-class sync --threads 1 --max-requests 0 \
+            --access-logfile /dev/null --log-level warning \
             --error-logfile "$WORK/$name.log" wsgi:app
     ) &
     PIDS+=($!)
@@ -528,9 +530,10 @@ start_shop() { # name port page_cache(1/0) namespace db_url
 start_floor() { # name port module total
     (
         cd "$ROOT"
-        exec env SECRET_KEY="$SECRET" FLOOR_TOTAL="$4" "$GUNICORN" -w "$WORKERS" \
+        exec env SECRET_KEY="$SECRET" FLOOR_TOTAL="$4" "$GUNICORN" -c "$CONF" -w "$WORKERS" \
             -b "127.0.0.1:$2" --pythonpath "$ROOT/bench" \
-            --worker-class sync --threads 1 --access-logfile /dev/null --log-level warning \
+            --worker-class sync --threads 1 --max-requests 0 \
+            --access-logfile /dev/null --log-level warning \
             --error-logfile "$WORK/$1.log" "$3:app"
     ) &
     PIDS+=($!)

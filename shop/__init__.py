@@ -28,14 +28,31 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from shop import assets, db, inputs, limits, pagecache, security, templating
+    from shop import (
+        assets,
+        db,
+        inputs,
+        jobs,
+        limits,
+        logs,
+        monitoring,
+        pagecache,
+        security,
+        sentry,
+        storage,
+        templating,
+    )
     from shop.accounts.session import init_login
     from shop.extensions import babel, csrf
     from shop.i18n import select_locale
 
     security.init_app(app)  # first: its request id is there for every later hook
+    monitoring.init_app(app)  # its timer starts before every other hook
+    logs.init_app(app)  # JSON or text lines, one access line per request
     inputs.init_app(app)  # before the blueprints' rules and CSRF read the input
     db.init_app(app)
+    jobs.init_app(app)  # after db: jobs queued by a commit run on the app's engine
+    storage.init_app(app)  # uploads: files under instance/ or an S3-compatible store
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limits.init_app(app)
@@ -43,6 +60,7 @@ def register_extensions(app: Flask) -> None:
     templating.init_app(app)
     assets.init_app(app)  # before the page cache: its build hash covers the static files
     pagecache.init_app(app)  # after CSRF: its csrf_token() global stands in for Flask-WTF's
+    sentry.init_app(app)  # after the page cache: the build id is Sentry's release
 
 
 def register_blueprints(app: Flask) -> None:
@@ -51,11 +69,15 @@ def register_blueprints(app: Flask) -> None:
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
     from shop.checkout.views import bp as checkout_bp
+    from shop.health import bp as health_bp
     from shop.main.views import bp as main_bp
+    from shop.monitoring import bp as monitoring_bp
     from shop.orders.views import bp as orders_bp
     from shop.payments.views import bp as payments_bp
     from shop.schools.views import bp as schools_bp
 
+    app.register_blueprint(health_bp)
+    app.register_blueprint(monitoring_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(schools_bp)

@@ -6,21 +6,33 @@ the name changes whenever the file's content does, so the file can be sent with
 copy. The manifest (name → hashed name) is built once at start-up. A plain name still
 works (old pages, hand-typed links) but is kept for an hour only.
 
-Uploaded product images are stored under random names that are never reused
-(``shop.admin.images``), so they get the year too; other files under the upload folder
-(the demo catalogue's drawings, whose names stay the same) a day.
+Uploads are served from the store (``shop.storage``: this host's disk or S3, streamed
+through the app, so URLs and the CSP stay the same) under ``/media/``, only from the public
+folders. Uploaded images are named after their bytes (``shop.admin.images``): a name
+always means the same bytes, so they and their thumbnails get the year too; other files
+(the demo catalogue's drawings, whose names stay the same) a day. Every answer carries an
+ETag and Last-Modified, and a conditional request that still matches gets a 304 without
+the bytes being fetched.
 """
 
 import hashlib
+import mimetypes
 import re
 from pathlib import Path
 
-from flask import Flask, current_app, send_from_directory
+from flask import Flask, Response, abort, current_app, request, send_from_directory
+from werkzeug.http import is_resource_modified
+from werkzeug.wsgi import wrap_file
+
+from shop.storage import FileMissing, InvalidName, StorageError, StoredFile, get_storage
 
 YEAR = 365 * 24 * 3600
 PLAIN_NAME_MAX_AGE = 3600
 HASH_LENGTH = 10
-UPLOADED_NAME = re.compile(r"(?:.*/)?[0-9a-f]{32}\.[a-z0-9]+")
+UPLOADED_NAME = re.compile(r"(?:.*/)?[0-9a-f]{32}(?:-thumb)?\.[a-z0-9]+")
+# The store's top folders that /media/ serves; anything else stored stays private.
+PUBLIC_MEDIA_FOLDERS = frozenset({"products", "schools"})
+MEDIA_CHUNK_BYTES = 64 * 1024
 
 
 def hashed_name(relative: str, content: bytes) -> str:
@@ -76,14 +88,46 @@ def _edited_since_hashed(path: Path, mtime_ns: int) -> bool:
 
 
 def media_max_age(filename: str) -> int:
-    """A year for an uploaded image (a random name never reused), a day for the rest."""
+    """A year for an uploaded image or its thumbnail (named after its bytes), a day for
+    the rest."""
     return YEAR if UPLOADED_NAME.fullmatch(filename) else 24 * 3600
 
 
-def send_media(filename: str):
-    response = send_from_directory(
-        current_app.config["UPLOAD_FOLDER"], filename, max_age=media_max_age(filename)
+def send_media(filename: str) -> Response:
+    """A stored file of a public folder, streamed from the store. 404 for a missing file
+    or a name no store may hold, 503 (never a 500) while the store does not answer."""
+    if filename.partition("/")[0] not in PUBLIC_MEDIA_FOLDERS:
+        abort(404)
+    storage = get_storage()
+    max_age = media_max_age(filename)
+    try:
+        if request.if_none_match or request.if_modified_since:
+            details = storage.stat(filename)
+            if not is_resource_modified(
+                request.environ, etag=details.etag, last_modified=details.modified
+            ):
+                return _with_cache_headers(Response(status=304), details, max_age)
+        details, stream = storage.open(filename)
+    except (InvalidName, FileMissing):
+        abort(404)
+    except StorageError as failure:
+        current_app.logger.error("media %s: the store failed: %s", filename, failure)
+        abort(503)
+    mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    response = Response(
+        wrap_file(request.environ, stream, MEDIA_CHUNK_BYTES),
+        mimetype=mimetype,
+        direct_passthrough=True,
     )
-    if response.cache_control.max_age == YEAR:
+    response.content_length = details.size
+    return _with_cache_headers(response, details, max_age)
+
+
+def _with_cache_headers(response: Response, details: StoredFile, max_age: int) -> Response:
+    response.set_etag(details.etag)
+    response.last_modified = details.modified
+    response.cache_control.public = True
+    response.cache_control.max_age = max_age
+    if max_age == YEAR:
         response.cache_control.immutable = True
     return response

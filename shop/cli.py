@@ -1,7 +1,5 @@
 """``flask --app wsgi ...`` commands. Each command is a boundary: it commits once."""
 
-from datetime import timedelta
-
 import click
 import sqlalchemy as sa
 from alembic import command
@@ -10,9 +8,10 @@ from flask.cli import AppGroup, with_appcontext
 
 from shop import migrate
 from shop.accounts.permissions import STAFF_ROLES
-from shop.db import get_session, utcnow
+from shop.db import get_session
 from shop.links import external_url
 from shop.pagecache.stores import MemoryStore
+from shop.storage import get_storage
 
 db_group = AppGroup("db", help="Database migrations (Alembic).")
 
@@ -65,20 +64,20 @@ def seed_demo_command(if_empty: bool):
     from shop.schools.models import School
 
     session = get_session()
-    upload_folder = current_app.config["UPLOAD_FOLDER"]
+    storage = get_storage()
     image_size = current_app.config["DEMO_IMAGE_SIZE"]
     if if_empty and session.scalar(sa.select(sa.func.count(Product.id))):
         click.echo("The catalogue already has products; demo not loaded.")
         # A database seeded before schools existed gets the demo schools once.
         if not session.scalar(sa.select(sa.func.count(School.id))):
-            schools_report = seed_demo_schools(session, upload_folder, image_size=image_size)
+            schools_report = seed_demo_schools(session, storage, image_size=image_size)
             session.commit()
             click.echo(schools_report)
         return
-    report = seed_demo(session, upload_folder, image_size=image_size)
+    report = seed_demo(session, storage, image_size=image_size)
     accounts_report = seed_demo_accounts(session)
     orders_report = seed_demo_orders(session)
-    schools_report = seed_demo_schools(session, upload_folder, image_size=image_size)
+    schools_report = seed_demo_schools(session, storage, image_size=image_size)
     session.commit()
     click.echo(report)
     click.echo(accounts_report)
@@ -112,65 +111,81 @@ def create_staff_command(email: str, role: str, name: str):
 @click.command("expire-reservations")
 @with_appcontext
 def expire_reservations_command():
-    """Cancel unpaid orders past their reservation and release their stock (run from cron).
+    """Cancel unpaid orders past their reservation and release their stock, now (the
+    scheduler queues the same job every minute).
 
     One transaction per order, so an order's lock is held only while it is expired."""
-    from shop.orders import lifecycle
-    from shop.orders.models import Order
-    from shop.payments.stripe_gateway import gateway
+    from shop.jobs.periodic import expire_reservations
+    from shop.jobs.runner import run_now
 
-    session = get_session()
-    cancelled = []
-    for order_id in lifecycle.expired_order_ids(session, utcnow()):
-        order = session.get(Order, order_id)
-        if lifecycle.expire_reservation(session, order, gateway()):
-            cancelled.append(order.number)
-        session.commit()
-    click.echo(f"Cancelled {len(cancelled)} unpaid order(s) and released their stock.")
-    for number in cancelled:
+    report = run_now(expire_reservations)
+    click.echo(f"Cancelled {len(report.cancelled)} unpaid order(s) and released their stock.")
+    for number in report.cancelled:
         click.echo(f"  {number}")
 
 
 @click.command("reconcile-payments")
-@click.option("--minutes", default=5, show_default=True, help="Leave younger payments alone.")
+@click.option(
+    "--minutes",
+    type=int,
+    default=None,
+    help="Leave younger payments alone (default: RECONCILE_MIN_AGE_MINUTES, 5).",
+)
 @with_appcontext
-def reconcile_payments_command(minutes: int):
+def reconcile_payments_command(minutes: int | None):
     """Ask Stripe about unpaid orders whose payment began a while ago (a lost webhook)
-    and cancel PaymentIntents whose order was never written. Safe to run any time, on
-    any instance, as often as you like: everything it applies happens once."""
-    from shop.orders.models import Order
-    from shop.payments import reconcile
-    from shop.payments.stripe_gateway import PaymentServiceUnavailable, gateway
+    and cancel PaymentIntents whose order was never written, now (the scheduler queues
+    the same job every 5 minutes). Safe to run any time, on any instance, as often as you
+    like: everything it applies happens once."""
+    from shop.jobs.periodic import reconcile_payments
+    from shop.jobs.runner import run_now
 
-    session = get_session()
-    now = utcnow()
-    older_than = now - timedelta(minutes=minutes)
-    applied = []
-    for order_id in reconcile.unsettled_order_ids(session, older_than):
-        order = session.get(Order, order_id)
-        try:
-            outcome = reconcile.reconcile_order(session, order, gateway(), now=now)
-        except PaymentServiceUnavailable:
-            session.rollback()
-            click.echo(f"  {order.number}: Stripe did not answer; next run.")
-            continue
-        session.commit()
-        if outcome:
-            applied.append(f"{order.number}: {outcome}")
-    cancelled = []
-    for intent in reconcile.unknown_intents(session, gateway(), older_than=older_than):
-        outcome = reconcile.settle_unknown(session, intent, gateway(), now=now)
-        session.commit()
-        if outcome == "cancelled":
-            cancelled.append(intent.id)
-        elif outcome != "left":
-            applied.append(f"{intent.id} ({intent.order_number or 'no order'}): {outcome}")
-    click.echo(f"Applied {len(applied)} payment(s) a webhook never brought.")
-    for line in applied:
+    report = run_now(reconcile_payments, minutes)
+    for number in report.unanswered:
+        click.echo(f"  {number}: Stripe did not answer; next run.")
+    click.echo(f"Applied {len(report.applied)} payment(s) a webhook never brought.")
+    for line in report.applied:
         click.echo(f"  {line}")
-    click.echo(f"Cancelled {len(cancelled)} PaymentIntent(s) without an order.")
-    for intent_id in cancelled:
+    click.echo(f"Cancelled {len(report.cancelled)} PaymentIntent(s) without an order.")
+    for intent_id in report.cancelled:
         click.echo(f"  {intent_id}")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run the queued jobs, then stop (tests, one-offs).")
+@click.option("--simple", is_flag=True, help="Run jobs in this process instead of a fork each.")
+@click.option(
+    "--with-scheduler/--without-scheduler",
+    default=True,
+    show_default=True,
+    help="Also run RQ's scheduler, which queues retries whose wait is over.",
+)
+@with_appcontext
+def worker_command(burst: bool, simple: bool, with_scheduler: bool):
+    """Run the background jobs (emails, ...) from the Redis queue ``sourcefront``."""
+    from shop.jobs.worker import run_worker
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.UsageError(
+            "The worker needs REDIS_URL. Without it there is nothing to run: jobs run "
+            "in the shop's own process right after the commit."
+        )
+    run_worker(
+        current_app._get_current_object(),
+        burst=burst,
+        simple=simple,
+        with_scheduler=with_scheduler,
+    )
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command():
+    """Queue expire-reservations every minute and reconcile-payments every 5 minutes
+    (SCHEDULE_* settings) until stopped; without REDIS_URL, run them in this process."""
+    from shop.jobs.scheduler import run_scheduler
+
+    run_scheduler(current_app._get_current_object())
 
 
 @click.command("clear-page-cache")
@@ -195,4 +210,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_staff_command)
     app.cli.add_command(expire_reservations_command)
     app.cli.add_command(reconcile_payments_command)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(scheduler_command)
     app.cli.add_command(clear_page_cache_command)

@@ -49,6 +49,20 @@ ENV_SETTINGS = (
     "TRUSTED_PROXY_COUNT",
     "PAGE_CACHE",
     "PAGE_CACHE_NAMESPACE",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+    "METRICS_TOKEN",
+    "SENTRY_DSN",
+    "READYZ_TIMEOUT_SECONDS",
+    "STORAGE_URL",
+    "STORAGE_ENDPOINT_URL",
+    "STORAGE_REGION",
+    "JOBS_INLINE",
+    "JOBS_RETRY_INTERVALS",
+    "JOBS_TIMEOUT_SECONDS",
+    "SCHEDULE_EXPIRE_RESERVATIONS_SECONDS",
+    "SCHEDULE_RECONCILE_PAYMENTS_SECONDS",
+    "RECONCILE_MIN_AGE_MINUTES",
 )
 
 
@@ -62,6 +76,11 @@ def default_settings(instance_path: Path) -> dict:
         "SECRET_KEY": None,
         "DATABASE_URL": f"sqlite:///{instance_path / 'sourcefront.sqlite3'}",
         "UPLOAD_FOLDER": str(instance_path / "uploads"),
+        # Uploads (shop.storage): empty = files in UPLOAD_FOLDER; s3://bucket/prefix = an
+        # S3-compatible store shared by every instance (STORAGE_ENDPOINT_URL: not AWS).
+        "STORAGE_URL": "",
+        "STORAGE_ENDPOINT_URL": None,
+        "STORAGE_REGION": None,
         "PRODUCTS_PER_PAGE": 24,
         "DEMO_IMAGE_SIZE": 800,
         "SEARCH_MAX_LENGTH": 100,
@@ -109,6 +128,15 @@ def default_settings(instance_path: Path) -> dict:
         "PAGE_CACHE": True,
         # Keeps apart the caches of shops sharing one Redis and one database URL.
         "PAGE_CACHE_NAMESPACE": "",
+        # Observability (shop.logs, shop.metrics, shop.health, shop.sentry). LOG_FORMAT:
+        # json or text (unset: json in production, text elsewhere).
+        "LOG_FORMAT": None,
+        "LOG_LEVEL": "INFO",
+        # /metrics answers only "Authorization: Bearer <METRICS_TOKEN>"; unset: a 404.
+        "METRICS_TOKEN": None,
+        "SENTRY_DSN": None,
+        # Each /readyz check gives up after this long (seconds).
+        "READYZ_TIMEOUT_SECONDS": 2,
         "RATE_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
         "RATE_LIMIT_PER_ADDRESS": "20 per 15 minutes",
         # Wrong access codes for one private school from one address.
@@ -117,6 +145,10 @@ def default_settings(instance_path: Path) -> dict:
         "RATE_LIMIT_SCHOOL_CODE_TOTAL": "30 per hour",
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # While Redis is away each process counts on its own (Flask-Limiter's in-memory
+        # fallback) and goes back to Redis when it answers: limits still hold, politely.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Flask-Login's remember-me cookie: same flags as the session (Secure: check_settings).
@@ -132,6 +164,18 @@ def default_settings(instance_path: Path) -> dict:
         "MAIL_TIMEOUT": 10,
         "MAIL_DEFAULT_SENDER": "Sourcefront <shop@sourcefront.localhost>",
         "MAIL_OUTBOX": str(instance_path / "outbox"),
+        # Jobs (shop.jobs): RQ on REDIS_URL, else in-process after the commit. JOBS_INLINE
+        # runs them in-process even with REDIS_URL. Retries: seconds before each one.
+        "JOBS_INLINE": False,
+        "JOBS_RETRY_INTERVALS": "10,30,120,600,1800",
+        "JOBS_TIMEOUT_SECONDS": 600,
+        "JOBS_RESULT_TTL_SECONDS": 24 * 3600,  # a finished job (and its key) is kept a day
+        "JOBS_FAILURE_TTL_SECONDS": 30 * 24 * 3600,  # RQ's failed registry keeps it a month
+        "JOBS_MAINTENANCE_SECONDS": 60,  # workers requeue jobs of dead workers this often
+        # `flask scheduler`: how often it queues expire-reservations and reconcile-payments.
+        "SCHEDULE_EXPIRE_RESERVATIONS_SECONDS": 60,
+        "SCHEDULE_RECONCILE_PAYMENTS_SECONDS": 300,
+        "RECONCILE_MIN_AGE_MINUTES": 5,  # reconcile-payments leaves younger payments alone
     }
 
 
@@ -172,6 +216,7 @@ def check_settings(config) -> None:
         )
     check_stripe_settings(config, production=production)
     check_receipt_settings(config)
+    check_storage_settings(config)
     config["INVOICE_ORDERS_TO_PRODUCTION"] = _flag(config.get("INVOICE_ORDERS_TO_PRODUCTION"))
     config["PAGE_CACHE"] = _flag(config.get("PAGE_CACHE"))
 
@@ -226,6 +271,17 @@ def check_stripe_settings(config, *, production: bool) -> None:
         raise ConfigError("RESERVATION_MINUTES must be a whole number of minutes.")
     config["RESERVATION_MINUTES"] = int(config["RESERVATION_MINUTES"])
     config["REMEMBER_COOKIE_SECURE"] = production
+
+
+def check_storage_settings(config) -> None:
+    """``STORAGE_URL`` and ``STORAGE_ENDPOINT_URL`` are ones ``shop.storage`` understands."""
+    from shop.storage import BadStorageURL, check_endpoint_url, parse_storage_url
+
+    try:
+        parse_storage_url(config.get("STORAGE_URL"))
+        check_endpoint_url(config.get("STORAGE_ENDPOINT_URL"))
+    except BadStorageURL as error:
+        raise ConfigError(str(error)) from None
 
 
 def check_receipt_settings(config) -> None:

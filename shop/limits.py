@@ -61,7 +61,11 @@ def exhausted_until(limit: str, key: str, endpoint: str) -> datetime | None:
     item = parse(limit)
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
     args = [prefix, key, endpoint] if prefix else [key, endpoint]
-    reset_at, remaining = limiter.limiter.get_window_stats(item, *args)
+    try:
+        reset_at, remaining = limiter.limiter.get_window_stats(item, *args)
+    except Exception:  # the shared store (Redis) is away: nothing to show  # noqa: BLE001
+        current_app.logger.warning("rate-limit store unavailable: lockout not shown")
+        return None
     if remaining > 0:
         return None
     return datetime.fromtimestamp(reset_at, UTC)

@@ -1,6 +1,9 @@
 """Every model module, imported once so ``Base.metadata`` is complete (Alembic, tests)."""
 
-from shop import request_keys  # noqa: F401 - used_request_key
+from shop import (
+    mail,  # noqa: F401 - sent_email
+    request_keys,  # noqa: F401 - used_request_key
+)
 from shop.accounts import models as accounts_models  # noqa: F401
 from shop.audit import models as audit_models  # noqa: F401
 from shop.cart import models as cart_models  # noqa: F401

@@ -2,8 +2,8 @@
 killed at random; after one ``reconcile-payments`` (and the reservations of abandoned
 orders running out) the money and the stock add up exactly.
 
-gunicorn runs the repository's gunicorn.conf.py (threaded workers) on a loopback port,
-against localstripe, whose signed webhook — sent once, never again — is the only thing
+gunicorn runs the repository's deploy/gunicorn.conf.py (threaded workers) on a loopback
+port, against localstripe, whose signed webhook — sent once, never again — is the only thing
 that marks an order paid. A killer thread SIGKILLs one random worker every 0.3–1.0 s, so
 requests and webhooks die mid-flight (a PaymentIntent created but its order never
 written, a card confirmed but the answer lost, a webhook lost for good); gunicorn starts
@@ -63,6 +63,7 @@ gunicorn_package = pytest.importorskip("gunicorn")
 from tests.chaos_buyer import Buyer  # noqa: E402 - needs requests
 
 ROOT = Path(__file__).resolve().parent.parent
+GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
 # gunicorn 27's control socket is one path per user (~/.gunicorn/gunicorn.ctl): this
 # test's gunicorn leaves it to any other that is running.
 CONTROL_SOCKET = ("--no-control-socket",) if gunicorn_package.version_info >= (27,) else ()
@@ -132,7 +133,7 @@ def shop_server(tmp_path, postgres_url, stripe_settings, localstripe, variants):
     with open(tmp_path / "gunicorn.out", "w") as out:
         process = subprocess.Popen(
             [
-                *(sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py")),
+                *(sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)),
                 *("--chdir", str(ROOT), "--bind", f"127.0.0.1:{port}"),
                 *("--workers", str(WORKERS), "--threads", str(THREADS)),
                 # The app is loaded once and each new worker is a fork of it: a restart

@@ -1,4 +1,4 @@
-"""The repository's gunicorn.conf.py keeps the shop serving while Stripe is slow.
+"""The repository's deploy/gunicorn.conf.py keeps the shop serving while Stripe is slow.
 
 One worker process with four threads (the repo's config, bind and counts overridden),
 against the held-back stand-in Stripe (tests.held_stripe): three buyers place orders and
@@ -31,6 +31,7 @@ from tests.localstripe_server import free_port
 from tests.processes import stop
 
 ROOT = Path(__file__).resolve().parent.parent
+GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
 BUYERS = 3
 
 requests = pytest.importorskip("requests")  # stripe's own HTTP library
@@ -73,7 +74,7 @@ def gunicorn(tmp_path, shop_database):
         }
         process = subprocess.Popen(
             [
-                *(sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py")),
+                *(sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)),
                 *("--chdir", str(ROOT), "--bind", f"127.0.0.1:{port}"),
                 *("--workers", "1", "--threads", "4", "wsgi:app"),
             ],
@@ -128,8 +129,9 @@ def checkout(base: str, variant_id: int, results: list) -> None:
 def test_the_config_runs_threaded_workers_that_outlast_a_stripe_call(monkeypatch):
     for name in ("GUNICORN_BIND", "WEB_CONCURRENCY", "GUNICORN_THREADS"):
         monkeypatch.delenv(name, raising=False)
-    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    assert (config["worker_class"], config["workers"], config["threads"]) == ("gthread", 2, 8)
+    config = runpy.run_path(str(GUNICORN_CONFIG))
+    cores = len(os.sched_getaffinity(0))
+    assert (config["worker_class"], config["workers"], config["threads"]) == ("gthread", cores, 8)
     assert config["bind"] == "127.0.0.1:8000"
     assert config["timeout"] > DEFAULT_TIMEOUT_SECONDS
     assert config["graceful_timeout"] > DEFAULT_TIMEOUT_SECONDS

@@ -195,8 +195,10 @@ def test_an_incoming_id_is_the_reference_on_the_error_page(make_app, caplog):
     assert [r.request_id for r in caplog.records if r.exc_info] == ["edge-42"]
 
 
-def test_only_server_errors_show_a_reference(client):
-    assert "Reference:" not in client.get("/no/such/page").text
+def test_every_error_page_shows_its_request_id_as_the_reference(client):
+    response = client.get("/no/such/page", headers={REQUEST_ID_HEADER: "edge-404"})
+    assert response.status_code == 404
+    assert "Reference: edge-404" in response.text
 
 
 def test_the_log_line_of_the_default_handler_includes_the_request_id(make_app, monkeypatch):

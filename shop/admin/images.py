@@ -4,18 +4,28 @@ The content decides, never the file name: Pillow must open and verify the bytes 
 PNG or WebP. Images declaring more pixels than ``MAX_PIXELS`` are refused before they are
 decoded (decompression bombs), and Pillow's own bomb warning counts as a refusal too. The
 pixels are re-encoded, which drops EXIF (GPS positions, camera serials) and anything
-appended to the file; a thumbnail is saved beside the image.
+appended to the file; the result is stored (``shop.storage``) under a name made from its
+own bytes, and a thumbnail is stored beside it.
 """
 
 import contextlib
+import hashlib
 import io
+import logging
 import os
-import secrets
 import warnings
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
+from sqlalchemy.orm import Session
+
+from shop.catalog.models import ProductImage
+from shop.schools.models import School
+from shop.storage import InvalidName, Storage, StorageError
+
+log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 # The whole request may be a little larger than the file (the other fields, multipart).
@@ -25,6 +35,7 @@ UPLOAD_ENDPOINTS = frozenset({"admin.image_upload", "admin.school_logo"})
 MAX_PIXELS = 40_000_000
 THUMBNAIL_SIZE = (400, 400)
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+MIME_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 SUBFOLDER = "products"
 
 
@@ -34,7 +45,7 @@ class ImageRefused(ValueError):
 
 @dataclass(frozen=True)
 class StoredImage:
-    path: str  # relative to UPLOAD_FOLDER
+    path: str  # the name in the store (shop.storage)
     width: int
     height: int
 
@@ -97,10 +108,9 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def store_upload(stream, upload_folder: str, subfolder: str = SUBFOLDER) -> StoredImage:
-    """Check, clean and save an uploaded image and its thumbnail under
-    ``upload_folder/<subfolder>/`` (products by default; school logos use ``schools``)
-    with a random name. ``ImageRefused`` says why not."""
+def _checked_image(stream) -> tuple[bytes, str, int, int]:
+    """The upload re-encoded upright and without metadata: ``(bytes, format, width,
+    height)``; ``ImageRefused`` says why not."""
     check_size(stream)
     data = stream.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
@@ -111,31 +121,78 @@ def store_upload(stream, upload_folder: str, subfolder: str = SUBFOLDER) -> Stor
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             upright = ImageOps.exif_transpose(image)  # keep the photo's orientation, drop EXIF
-            main = _encode(upright, fmt)
-            thumbnail = upright.copy()
-            thumbnail.thumbnail(THUMBNAIL_SIZE)
-            thumb = _encode(thumbnail, fmt)
+            return _encode(upright, fmt), fmt, upright.width, upright.height
     except Exception:
         raise ImageRefused(
             _l("That is not a JPEG, PNG or WebP image, or the file is damaged.")
         ) from None
-    name = f"{subfolder}/{secrets.token_hex(16)}.{FORMATS[fmt]}"
-    folder = os.path.join(upload_folder, subfolder)
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(upload_folder, name), "xb") as handle:
-        handle.write(main)
-    with open(os.path.join(upload_folder, thumbnail_path(name)), "xb") as handle:
-        handle.write(thumb)
-    return StoredImage(path=name, width=upright.width, height=upright.height)
 
 
-def remove_files(path: str, upload_folder: str, subfolder: str = SUBFOLDER) -> None:
-    """Delete an image and its thumbnail; missing files are fine. Only paths inside the
-    ``subfolder`` (products by default) are touched."""
-    root = os.path.realpath(os.path.join(upload_folder, subfolder))
-    for relative in (path, thumbnail_path(path)):
-        full = os.path.realpath(os.path.join(upload_folder, relative))
-        if os.path.dirname(full) != root:
-            continue
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(full)
+def content_name(subfolder: str, data: bytes, extension: str) -> str:
+    """``<subfolder>/<32 hex of the bytes' SHA-256>.<extension>``: a name always means the
+    same bytes, so browsers may keep it for a year (``shop.assets.media_max_age``)."""
+    return f"{subfolder}/{hashlib.sha256(data).hexdigest()[:32]}.{extension}"
+
+
+def store_upload(stream, storage: Storage, subfolder: str = SUBFOLDER) -> StoredImage:
+    """Check, clean and store an uploaded image and its derived sizes under
+    ``<subfolder>/`` (products by default; school logos use ``schools``), named after its
+    content. ``ImageRefused`` says why not; ``StorageError`` when the store fails."""
+    data, fmt, width, height = _checked_image(stream)
+    name = content_name(subfolder, data, FORMATS[fmt])
+    storage.save(name, data, MIME_TYPES[fmt])
+    save_derived_sizes(storage, name, data)
+    return StoredImage(path=name, width=width, height=height)
+
+
+def save_derived_sizes(storage: Storage, name: str, data: bytes | None = None) -> None:
+    """Store the thumbnail of the stored image ``name`` beside it. It depends on the
+    stored bytes alone (read from the store unless ``data`` is given), so it may run later,
+    elsewhere (a job), or twice, and give the same file."""
+    if data is None:
+        data = storage.read(name)
+    with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
+        fmt = image.format
+        image.load()
+        palette = image.mode in ("P", "1")
+        # Scaled in full colour (a palette image would be scaled without smoothing).
+        small = image.convert("RGBA") if palette else image.copy()
+    small.thumbnail(THUMBNAIL_SIZE)
+    if palette:
+        small = small.quantize(256, method=Image.Quantize.FASTOCTREE)
+    storage.save(thumbnail_path(name), _encode(small, fmt), MIME_TYPES[fmt])
+
+
+def stored_names(path: str) -> tuple[str, ...]:
+    """The image and its derived sizes."""
+    return (path, thumbnail_path(path))
+
+
+def is_in_use(session: Session, path: str) -> bool:
+    """Whether a product image or a school logo still shows ``path`` (one upload's
+    content may be shown by several: the same bytes get the same name)."""
+    image = sa.select(ProductImage.id).where(ProductImage.path == path)
+    logo = sa.select(School.id).where(School.logo_path == path)
+    return session.execute(image.union_all(logo).limit(1)).first() is not None
+
+
+def remove_files(session: Session, storage: Storage, path: str, subfolder: str = SUBFOLDER) -> bool:
+    """Delete an image and its derived sizes once nothing shows it any more (call after
+    the row's removal is committed). Only names directly inside ``subfolder`` (products
+    by default) are touched. Whether the files went.
+
+    Left open: the same picture uploaded again while its last row is being deleted may
+    find its file gone (the upload stored it before this check, its row came after);
+    uploading it once more stores it again."""
+    if path.count("/") != 1 or not path.startswith(f"{subfolder}/"):
+        return False
+    if is_in_use(session, path):
+        return False
+    try:
+        for name in stored_names(path):
+            with contextlib.suppress(InvalidName):
+                storage.delete(name)
+    except StorageError as failure:  # the row is gone; a file left over is harmless
+        log.warning("could not delete %s from the store: %s", path, failure)
+        return False
+    return True

@@ -46,6 +46,7 @@ from shop.inputs import parse_id
 from shop.money import SUPPORTED_CURRENCIES, to_decimal
 from shop.pagination import paginate, parse_page
 from shop.schools.models import School
+from shop.storage import StorageError, get_storage
 
 PER_PAGE = 50
 SEARCH_MAX_LENGTH = 100
@@ -648,18 +649,19 @@ def image_upload(product_id: int):
     db = get_session()
     product = _product_or_404(db, product_id)
     form = ImageUploadForm()
-    error = None
+    error, status = None, 400
     if not form.validate_on_submit():
         error = _("Check the form and try again.")
     elif not form.image.data or not getattr(form.image.data, "filename", ""):
         error = _("Choose an image file.")
     else:
         try:
-            stored = image_store.store_upload(
-                form.image.data.stream, current_app.config["UPLOAD_FOLDER"]
-            )
+            stored = image_store.store_upload(form.image.data.stream, get_storage())
         except image_store.ImageRefused as refused:
             error = str(refused)
+        except StorageError as failure:
+            current_app.logger.error("image upload: the store failed: %s", failure)
+            error, status = _("The image could not be stored just now; try again shortly."), 503
         else:
             position = max((image.position for image in product.images), default=-1) + 1
             image = ProductImage(
@@ -680,7 +682,7 @@ def image_upload(product_id: int):
             )
             flash(_("Image added."), "success")
             return redirect(url_for("admin.product_edit", product_id=product.id) + "#images")
-    return _render_edit(db, product, upload_form=form, upload_error=error, status=400)
+    return _render_edit(db, product, upload_form=form, upload_error=error, status=status)
 
 
 def _image_or_404(db: Session, image_id: int) -> ProductImage:
@@ -745,16 +747,14 @@ def image_delete(image_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     product_id, path = image.product_id, image.path
-    _audit(
-        db,
-        "image.delete",
-        "product_image",
-        image.id,
-        before={"product_id": product_id, **snapshot(image, IMAGE_FIELDS)},
-    )
-    db.delete(image)
+    before = {"product_id": product_id, **snapshot(image, IMAGE_FIELDS)}
+    # One conditional DELETE: of the same request sent twice at once, one finds the row.
+    if db.execute(sa.delete(ProductImage).where(ProductImage.id == image_id)).rowcount != 1:
+        db.rollback()
+        abort(404)
+    _audit(db, "image.delete", "product_image", image_id, before=before)
     db.commit()  # the row goes first: a file without a row is harmless, the reverse is not
-    image_store.remove_files(path, current_app.config["UPLOAD_FOLDER"])
+    image_store.remove_files(db, get_storage(), path)
     flash(_("Image deleted."), "success")
     return redirect(url_for("admin.product_edit", product_id=product_id) + "#images")
 

@@ -55,6 +55,7 @@ from shop.pagination import paginate, parse_page
 from shop.schools import access as school_access
 from shop.schools.labels import GENDER_LABELS, SEASON_LABELS
 from shop.schools.models import DeliveryRound, School, SchoolMember, UniformItem
+from shop.storage import StorageError, get_storage
 
 PER_PAGE = 50
 SEARCH_MAX_LENGTH = 100
@@ -793,24 +794,27 @@ def school_logo(school_id: int):
     db = get_session()
     school = _load_school(db, school_id)
     form = LogoForm()
-    folder = current_app.config["UPLOAD_FOLDER"]
+    storage, status = get_storage(), 400
     if not form.validate_on_submit():
         error = _("Check the form and try again.")
     elif not form.logo.data or not getattr(form.logo.data, "filename", ""):
         error = _("Choose an image file.")
     else:
         try:
-            stored = image_store.store_upload(form.logo.data.stream, folder, LOGO_FOLDER)
+            stored = image_store.store_upload(form.logo.data.stream, storage, LOGO_FOLDER)
         except image_store.ImageRefused as refused:
             error = str(refused)
+        except StorageError as failure:
+            current_app.logger.error("school logo: the store failed: %s", failure)
+            error, status = _("The image could not be stored just now; try again shortly."), 503
         else:
             previous = set_logo(db, current_user, school, stored.path)
             db.commit()  # the new row first: an orphan file is harmless, a missing one not
             if previous:
-                image_store.remove_files(previous, folder, LOGO_FOLDER)
+                image_store.remove_files(db, storage, previous, LOGO_FOLDER)
             flash(_("Logo saved."), "success")
             return redirect(_back(school, "#logo"))
-    return _render_school(db, school, logo_form=form, logo_error=error, status=400)
+    return _render_school(db, school, logo_form=form, logo_error=error, status=status)
 
 
 # --- the uniform list --------------------------------------------------------------------

@@ -6,12 +6,14 @@ within about 8–94) on a canvas twice the final size, then scaled down for smoo
 telling part (collar, crest, pocket...). Used by the demo seed only.
 """
 
+import io
 import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 
 from PIL import Image, ImageDraw
+
+from shop.storage import Storage
 
 SUPERSAMPLE = 2
 OUTLINE = 0.7
@@ -948,17 +950,16 @@ def draw_garment(
     return painter.image.resize((size, size), Image.Resampling.LANCZOS)
 
 
-def save_product_image(upload_folder: str | Path, relative_path: str, image: Image.Image):
-    """Save ``image`` under the upload folder at ``relative_path`` (format from the
-    extension) and return its ``(width, height)``."""
-    root = Path(upload_folder).resolve()
-    target = (root / relative_path).resolve()
-    if not target.is_relative_to(root):
-        raise ValueError(f"{relative_path!r} is outside the upload folder")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.suffix.lower() == ".webp":
-        image.save(target, "WEBP", quality=88, method=6)
+def save_product_image(storage: Storage, relative_path: str, image: Image.Image):
+    """Store ``image`` under ``relative_path`` (format from the extension) and return its
+    ``(width, height)``."""
+    buffer = io.BytesIO()
+    if relative_path.lower().endswith(".webp"):
+        image.save(buffer, "WEBP", quality=88, method=6)
+        content_type = "image/webp"
     else:
         # Flat artwork: a 256-colour palette keeps the edges and a third of the bytes.
-        image.quantize(256, method=Image.Quantize.FASTOCTREE).save(target, "PNG", optimize=True)
+        image.quantize(256, method=Image.Quantize.FASTOCTREE).save(buffer, "PNG", optimize=True)
+        content_type = "image/png"
+    storage.save(relative_path, buffer.getvalue(), content_type)
     return image.size

@@ -14,17 +14,18 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from shop.admin.images import save_derived_sizes, thumbnail_path
 from shop.catalog.colours import COLOURS
 from shop.catalog.demo_images import draw_garment, save_product_image
 from shop.catalog.models import Category, PriceTier, Product, ProductImage, Variant
 from shop.catalog.search import refresh_search_text
 from shop.db import utcnow
 from shop.money import exponent, from_decimal, to_decimal
+from shop.storage import Storage
 
 KIDS = ("110", "120", "130", "140", "150", "160", "170")
 ADULT = ("S", "M", "L", "XL", "XXL")
@@ -965,15 +966,18 @@ def _add_tiers(product: Product, spec: ProductSpec) -> None:
             )
 
 
-def _add_images(product: Product, spec: ProductSpec, upload_folder: str, size: int) -> int:
+def _add_images(product: Product, spec: ProductSpec, storage: Storage, size: int) -> int:
     drawn = 0
     rows = {image.path: image for image in product.images}
     for item in image_plan(spec):
         row = rows.get(item["path"])
-        if row is not None and (Path(upload_folder) / row.path).is_file():
+        if row is not None and storage.exists(row.path):
+            if not storage.exists(thumbnail_path(row.path)):  # seeded before thumbnails
+                save_derived_sizes(storage, row.path)
             continue
         image = render(spec, item["colour"], item["detail"], size)
-        width, height = save_product_image(upload_folder, item["path"], image)
+        width, height = save_product_image(storage, item["path"], image)
+        save_derived_sizes(storage, item["path"])
         drawn += 1
         if row is None:
             product.images.append(
@@ -988,7 +992,7 @@ def _add_images(product: Product, spec: ProductSpec, upload_folder: str, size: i
     return drawn
 
 
-def seed_demo(session: Session, upload_folder: str, *, image_size: int = IMAGE_SIZE) -> str:
+def seed_demo(session: Session, storage: Storage, *, image_size: int = IMAGE_SIZE) -> str:
     """Load the demo catalogue; returns a one-line report. Flushes, never commits.
     ``image_size`` (pixels square) is for tests that want to draw small and fast."""
     _check_tables()
@@ -1020,7 +1024,7 @@ def seed_demo(session: Session, upload_folder: str, *, image_size: int = IMAGE_S
         if added:
             refresh_search_text(product)
         _add_tiers(product, spec)
-        drawn += _add_images(product, spec, upload_folder, image_size)
+        drawn += _add_images(product, spec, storage, image_size)
     session.flush()
 
     counts = {

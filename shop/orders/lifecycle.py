@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from shop import metrics
 from shop.db import as_utc, utcnow
 from shop.exceptions import ShopError
 from shop.money import format_money
@@ -191,6 +192,7 @@ def write_order(
     session.add(order)
     session.flush()
     transitions.record(session, order, "placed", now=now)
+    metrics.count_on_commit(session, metrics.ORDERS_PLACED)
     return order
 
 
@@ -408,6 +410,7 @@ def card_payment_failed(session: Session, order: Order, intent_id: str, message:
     if payment is not None:
         payment.last_error = message
     transitions.record(session, order, "payment_failed", note=message)
+    metrics.count_on_commit(session, metrics.PAYMENTS_FAILED)
     return "failed"
 
 

@@ -17,6 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from shop import metrics
 from shop.db import lock_row, utcnow
 from shop.exceptions import ShopError
 from shop.orders.models import Order, OrderEvent
@@ -132,6 +133,7 @@ def move(
     if (field, to) == ("payment_status", "paid"):
         order.paid_at = now
         order.reserved_until = None
+        metrics.count_on_commit(session, metrics.ORDERS_PAID)
     if (field, to) == ("state", "cancelled"):
         order.cancelled_at = now
         order.reserved_until = None

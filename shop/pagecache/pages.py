@@ -32,7 +32,7 @@ from shop.accounts.session import maybe_signed_in
 from shop.extensions import login_manager
 from shop.i18n import current_currency
 from shop.pagecache import stores
-from shop.pagecache.stores import PAGE_TTL_SECONDS, token_time
+from shop.pagecache.stores import PAGE_TTL_SECONDS, StoreUnavailable, token_time
 
 MAX_CACHED_PATH = 512  # longer paths and queries are rendered, not stored
 VISITOR_TEMPLATES = {"nav": "_visitor/nav.html", "flashes": "_visitor/flashes.html"}
@@ -78,12 +78,13 @@ def cached_page(versions: list[str], render: Callable[[], str | tuple[str, float
     longer than that (a page that shows the next delivery date)."""
     store = current_app.extensions.get("page_store")
     if store is None or not _cacheable():
-        html = render()
-        response = make_response(html[0] if isinstance(html, tuple) else html)
-        response.add_etag()
-        return _conditional(response)
+        return _uncached(render)
     build = current_app.extensions["page_build"]
-    tokens = store.read_versions([*versions, f"build:{build}"])
+    try:
+        tokens = store.read_versions([*versions, f"build:{build}"])
+    except StoreUnavailable as error:
+        current_app.logger.warning("page cache unavailable, rendering: %s", error)
+        return _uncached(render)
     key = page_key(tokens)
     etag = _visitor_etag(key)
     modified = _last_modified(tokens)
@@ -100,6 +101,13 @@ def cached_page(versions: list[str], render: Callable[[], str | tuple[str, float
         if ttl > 0:
             store.put_page(key, text, min(ttl, PAGE_TTL_SECONDS))
     return _conditional(make_response(fill(text)), etag, modified)
+
+
+def _uncached(render: Callable[[], str | tuple[str, float]]):
+    html = render()
+    response = make_response(html[0] if isinstance(html, tuple) else html)
+    response.add_etag()
+    return _conditional(response)
 
 
 def _cacheable() -> bool:

@@ -20,8 +20,10 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+
+from redis.exceptions import RedisError
 
 PAGE_TTL_SECONDS = 24 * 3600  # a backstop: a page is normally replaced by a new version
 # Versions not bumped for this long are forgotten in Redis (a new token: misses, no harm).
@@ -174,9 +176,18 @@ class MemoryStore:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+class StoreUnavailable(RuntimeError):
+    """The shared store (Redis) did not answer: serve the page without the cache."""
+
+
 class RedisStore:
     """Versions in Redis, so every worker and instance sees a bump at once; pages in Redis
-    too, with a copy in this process's memory (safe: a stored page never changes)."""
+    too, with a copy in this process's memory (safe: a stored page never changes).
+
+    While Redis is away (a restart, a failover) reading versions raises
+    ``StoreUnavailable`` and pages are rendered as if the cache were off; a page that
+    cannot be stored is simply not stored. A bump that fails is logged by ``changes``
+    (a restarted Redis forgets every version, so no old page can be served after it)."""
 
     def __init__(self, redis_client, namespace: str, max_bytes: int):
         self.redis = redis_client
@@ -184,6 +195,12 @@ class RedisStore:
         self.pages = LocalPages(max_bytes)
 
     def read_versions(self, names: list[str]) -> list[str]:
+        try:
+            return self._read_versions(names)
+        except RedisError as error:
+            raise StoreUnavailable(str(error)) from error
+
+    def _read_versions(self, names: list[str]) -> list[str]:
         keys = [self.prefix + "v:" + name for name in names]
         values = self.redis.mget(keys)
         missing = [key for key, value in zip(keys, values, strict=True) if value is None]
@@ -208,7 +225,10 @@ class RedisStore:
         pipe = self.redis.pipeline(transaction=False)
         pipe.get(self.prefix + "p:" + key)
         pipe.pttl(self.prefix + "p:" + key)
-        found, ttl_ms = pipe.execute()
+        try:
+            found, ttl_ms = pipe.execute()
+        except RedisError:
+            return None
         if found is None or ttl_ms <= 0:
             return None
         text = found.decode()
@@ -220,7 +240,8 @@ class RedisStore:
         if ttl_ms <= 0:
             return
         self.pages.put(key, text, ttl)
-        self.redis.set(self.prefix + "p:" + key, text.encode(), px=ttl_ms)
+        with suppress(RedisError):  # not shared this time; rendered again elsewhere
+            self.redis.set(self.prefix + "p:" + key, text.encode(), px=ttl_ms)
 
     def clear(self) -> None:
         """Forget every version and page of this namespace (after restoring a backup)."""

@@ -276,14 +276,6 @@ class StripeGateway:
                 return found
             params["starting_after"] = intents[-1].id
 
-    def reachable(self) -> bool:
-        """Does Stripe answer our key? (For ``/healthz``; one small list call.)"""
-        try:
-            self._call(self.client.v1.payment_intents.list, params={"limit": 1})
-        except PaymentServiceUnavailable:
-            return False
-        return True
-
     def verify_event(self, payload: bytes, signature: str | None) -> WebhookEvent:
         """Check ``Stripe-Signature`` over the raw body, dated within the tolerance on
         either side of now (the library only refuses old ones), then the event's shape.

@@ -46,6 +46,7 @@ from shop.schools.models import (
     UniformItem,
 )
 from shop.schools.rounds import next_round
+from shop.storage import Storage
 
 ACCESS_CODE = "MARINA2026"  # the private demo school's code, printed in the README
 
@@ -322,7 +323,7 @@ GRADE_SIZES |= {"中1": 160, "中2": 160, "中3": 170}
 
 
 def seed_demo_schools(
-    session: Session, upload_folder: str, *, image_size: int = IMAGE_SIZE, now=None
+    session: Session, storage: Storage, *, image_size: int = IMAGE_SIZE, now=None
 ) -> str:
     """Add the demo schools that are missing; returns a one-line report."""
     slugs = [spec.slug for spec in SCHOOLS]
@@ -343,7 +344,7 @@ def seed_demo_schools(
         school = _add_school(session, spec, now)
         if spec.school_product is not None:
             products[spec.school_product.slug] = _school_product(
-                session, spec.school_product, school, upload_folder, image_size, now
+                session, spec.school_product, school, storage, image_size, now
             )
         for position, item in enumerate(spec.items):
             product = products[item.product]
@@ -424,7 +425,7 @@ def _school_product(
     session: Session,
     spec: ProductSpec,
     school: School,
-    upload_folder: str,
+    storage: Storage,
     image_size: int,
     now: datetime,
 ) -> Product:
@@ -438,7 +439,7 @@ def _school_product(
         _add_variants(product, spec, set(session.scalars(sa.select(Variant.sku))))
         refresh_search_text(product)
         _add_tiers(product, spec)
-        _add_images(product, spec, upload_folder, image_size)
+        _add_images(product, spec, storage, image_size)
         session.flush()
     return product
 

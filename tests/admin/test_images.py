@@ -13,6 +13,7 @@ from PIL import Image
 
 from shop.admin.images import MAX_UPLOAD_BYTES, thumbnail_path
 from shop.catalog.models import Product, ProductImage
+from shop.storage import get_storage
 from tests.accounts.helpers import PASSWORD, make_user
 from tests.admin.test_products import audits, become, errors_in, fresh
 from tests.factories import make_product
@@ -175,7 +176,7 @@ def test_pillows_own_bomb_warning_is_a_refusal(app, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
     data = picture("PNG", size=(40, 40))  # 1600 pixels: a warning, not an error
     with app.test_request_context(), pytest.raises(images.ImageRefused, match="too many pixels"):
-        images.store_upload(io.BytesIO(data), app.config["UPLOAD_FOLDER"])
+        images.store_upload(io.BytesIO(data), get_storage(app))
 
 
 def test_a_file_just_over_5_mb_is_refused_on_the_form(client, session, product, manager):
@@ -202,8 +203,8 @@ def test_missing_file(client, session, product, manager):
 
 
 def test_reorder_alt_text_and_delete(app, client, session, product, manager):
-    for name in ("a", "b", "c"):
-        assert upload(client, product, picture(), alt=name).status_code == 302
+    for width, name in enumerate(("a", "b", "c"), start=60):
+        assert upload(client, product, picture(size=(width, 48)), alt=name).status_code == 302
     first, second, third = images_of(session, product)
 
     client.post(f"/admin/images/{third.id}/move", data={"direction": "up"})

@@ -19,6 +19,7 @@ from shop.catalog.models import Category, PriceTier, Product, ProductImage, Vari
 from shop.catalog.search import fold
 from shop.catalog.seed import seed_demo
 from shop.db import make_engine
+from shop.storage import FileStorage
 
 IMAGE_SIZE = 160
 KIDS = ["110", "120", "130", "140", "150", "160", "170"]
@@ -66,7 +67,7 @@ def seeded(tmp_path_factory):
     migrate.upgrade(url)
     engine = make_engine(url)
     with Session(engine) as session:
-        first_report = seed_demo(session, str(upload_folder), image_size=IMAGE_SIZE)
+        first_report = seed_demo(session, FileStorage(upload_folder), image_size=IMAGE_SIZE)
         session.commit()
     yield {
         "engine": engine,
@@ -208,7 +209,7 @@ def test_second_run_changes_nothing(seeded):
     before = table_counts(engine)
     with Session(engine) as session:
         state = snapshot(session)
-        report = seed_demo(session, str(seeded["upload_folder"]), image_size=IMAGE_SIZE)
+        report = seed_demo(session, FileStorage(seeded["upload_folder"]), image_size=IMAGE_SIZE)
         session.commit()
         assert "created 0 products" in report
         assert "drew 0 images" in report
@@ -225,7 +226,7 @@ def test_a_missing_picture_is_drawn_again(seeded):
     path.unlink()
     before = table_counts(engine)
     with Session(engine) as session:
-        report = seed_demo(session, str(seeded["upload_folder"]), image_size=IMAGE_SIZE)
+        report = seed_demo(session, FileStorage(seeded["upload_folder"]), image_size=IMAGE_SIZE)
         session.commit()
     assert "drew 1 image)" in report
     assert path.is_file()

@@ -26,6 +26,7 @@ from shop.schools.models import (
     SchoolMember,
     UniformItem,
 )
+from shop.storage import get_storage
 
 SCHOOL_TABLES = (School, UniformItem, DeliveryRound, SchoolMember, Invoice, InvoicePayment)
 
@@ -141,7 +142,7 @@ def test_seed_demo_if_empty_adds_the_schools_to_an_existing_demo_catalogue(
     # Given: a database seeded before there were schools.
     app = make_app(DEMO_IMAGE_SIZE=120)
     with session_factory(app) as session:
-        seed_demo(session, app.config["UPLOAD_FOLDER"], image_size=120)
+        seed_demo(session, get_storage(app), image_size=120)
         seed_demo_accounts(session)
         session.commit()
         products = session.scalar(sa.select(sa.func.count(Product.id)))
@@ -166,7 +167,7 @@ def test_seed_demo_if_empty_adds_the_schools_to_an_existing_demo_catalogue(
 
 
 def test_without_the_demo_catalogue_no_school_is_added(app, session):
-    report = seed_demo_schools(session, app.config["UPLOAD_FOLDER"], image_size=120)
+    report = seed_demo_schools(session, get_storage(app), image_size=120)
 
     assert "skipped" in report
     assert school_counts(session) == (0, 0, 0, 0, 0, 0, 0)

@@ -1,0 +1,74 @@
+"""The periodic jobs: the scheduler queues them; the CLI commands of the same names run
+them at once. Each commits once per order, so an order's lock is held only while that
+order is handled, and each is safe on any instance, as often as it runs: everything it
+applies is a compare-and-set on the order."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app
+
+from shop.db import get_session, utcnow
+
+
+@dataclass
+class ExpiryReport:
+    cancelled: list[str] = field(default_factory=list)  # order numbers
+
+
+def expire_reservations() -> ExpiryReport:
+    """Cancel unpaid orders past their reservation and release their stock."""
+    from shop.orders import lifecycle
+    from shop.orders.models import Order
+    from shop.payments.stripe_gateway import gateway
+
+    session = get_session()
+    report = ExpiryReport()
+    for order_id in lifecycle.expired_order_ids(session, utcnow()):
+        order = session.get(Order, order_id)
+        if lifecycle.expire_reservation(session, order, gateway()):
+            report.cancelled.append(order.number)
+        session.commit()
+    return report
+
+
+@dataclass
+class ReconcileReport:
+    applied: list[str] = field(default_factory=list)  # "<order>: <outcome>"
+    cancelled: list[str] = field(default_factory=list)  # PaymentIntent ids
+    unanswered: list[str] = field(default_factory=list)  # orders Stripe did not answer for
+
+
+def reconcile_payments(minutes: int | None = None) -> ReconcileReport:
+    """Ask Stripe about unpaid orders whose payment began ``minutes`` ago or more (a lost
+    webhook) and cancel PaymentIntents whose order was never written. ``None``: the
+    ``RECONCILE_MIN_AGE_MINUTES`` setting."""
+    from shop.orders.models import Order
+    from shop.payments import reconcile
+    from shop.payments.stripe_gateway import PaymentServiceUnavailable, gateway
+
+    if minutes is None:
+        minutes = current_app.config["RECONCILE_MIN_AGE_MINUTES"]
+    session = get_session()
+    now = utcnow()
+    older_than = now - timedelta(minutes=minutes)
+    report = ReconcileReport()
+    for order_id in reconcile.unsettled_order_ids(session, older_than):
+        order = session.get(Order, order_id)
+        try:
+            outcome = reconcile.reconcile_order(session, order, gateway(), now=now)
+        except PaymentServiceUnavailable:
+            session.rollback()
+            report.unanswered.append(order.number)
+            continue
+        session.commit()
+        if outcome:
+            report.applied.append(f"{order.number}: {outcome}")
+    for intent in reconcile.unknown_intents(session, gateway(), older_than=older_than):
+        outcome = reconcile.settle_unknown(session, intent, gateway(), now=now)
+        session.commit()
+        if outcome == "cancelled":
+            report.cancelled.append(intent.id)
+        elif outcome != "left":
+            report.applied.append(f"{intent.id} ({intent.order_number or 'no order'}): {outcome}")
+    return report

@@ -1,0 +1,102 @@
+"""``flask --app wsgi worker``: an RQ worker on the queue ``sourcefront``.
+
+Each job runs in a forked work horse (RQ's default ``Worker``; ``--simple`` runs jobs in
+the worker's own process, as the tests do) through ``shop.jobs.runner.run_job``, inside
+the app. The worker also runs RQ's scheduler (``--with-scheduler``, on by default), which
+puts retries whose backoff is over back on the queue.
+
+A worker that dies (``kill -9``, a lost machine) leaves its job in RQ's started registry;
+once the job's heartbeat runs out (about 70 seconds; with ``--simple``, the job's timeout
+and a minute) the next maintenance pass of any worker (every ``JOBS_MAINTENANCE_SECONDS``)
+queues it again as a retry - an email then goes out once (see ``shop.mail``). If Redis goes
+away the worker waits for it and carries on; SIGTERM stops it after the current job.
+"""
+
+import logging
+import signal
+import threading
+
+import redis
+from flask import Flask
+from rq import SimpleWorker, Worker
+
+from shop.jobs.redis_queue import queue
+from shop.jobs.runner import dispose_engine_after_fork
+
+logger = logging.getLogger(__name__)
+
+JOB_MONITORING_SECONDS = 10  # how often a busy worker renews its job's heartbeat
+RECONNECT_SECONDS = 5
+
+
+class QuickToStop:
+    """RQ listens for commands (stop a job) on a pub/sub thread that waits up to 60 s for
+    a message, and its shutdown waits for that thread: with redis-py 8 a worker could take
+    a minute to stop. The same thread, waking every second."""
+
+    PUBSUB_WAKE_SECONDS = 1
+
+    def subscribe(self):
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=self.PUBSUB_WAKE_SECONDS,
+            daemon=True,
+            exception_handler=self._pubsub_exception_handler,
+        )
+
+
+class ShopWorker(QuickToStop, Worker):
+    """Each job in a forked work horse."""
+
+
+class ShopSimpleWorker(QuickToStop, SimpleWorker):
+    """Each job in the worker's own process."""
+
+
+def make_worker(app: Flask, *, simple: bool = False) -> Worker:
+    """A worker on ``app``'s queue (run it inside ``app``'s context: jobs run in the
+    current app)."""
+    client = redis.Redis.from_url(app.config["REDIS_URL"])
+    worker_class = ShopSimpleWorker if simple else ShopWorker
+    return worker_class(
+        [queue(app, client)],
+        connection=client,
+        maintenance_interval=app.config["JOBS_MAINTENANCE_SECONDS"],
+        job_monitoring_interval=JOB_MONITORING_SECONDS,
+    )
+
+
+def run_worker(
+    app: Flask, *, burst: bool = False, simple: bool = False, with_scheduler: bool = True
+) -> None:
+    """Work until SIGTERM/SIGINT (or, with ``burst``, until the queue is empty)."""
+    if not simple:
+        dispose_engine_after_fork(app)
+    stopping = threading.Event()
+    while not stopping.is_set():
+        worker = None
+        try:
+            worker = make_worker(app, simple=simple)
+            with app.app_context():
+                worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="INFO")
+        except redis.exceptions.ConnectionError as error:
+            if burst:
+                raise
+            logger.error("worker: Redis does not answer (%s)", error)
+        if burst or (worker is not None and worker._shutdown_requested_date is not None):
+            return
+        logger.warning("worker: starting again in %d seconds", RECONNECT_SECONDS)
+        _wait_unless_stopped(stopping, RECONNECT_SECONDS)
+
+
+def _wait_unless_stopped(stopping: threading.Event, seconds: float) -> None:
+    def stop(_signum, _frame):
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        stopping.wait(seconds)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
