@@ -1,9 +1,16 @@
 """The production shape on one machine, for the stack test: nginx (deploy/nginx.conf) in
 front of two gunicorn instances of the shop (deploy/gunicorn.conf.py, production
-settings), over a PostgreSQL cluster and a Redis of the test's own (so they can be
-stopped and started without touching the machine's shared ones), with moto's S3 server as
-the object store. Each instance has its own instance folder: nothing the other needs may
+settings), one RQ worker and the scheduler (``flask worker``/``flask scheduler``), over a
+PostgreSQL cluster and a Redis of the test's own (so they can be stopped and started
+without touching the machine's shared ones), with moto's S3 server as the object store and
+localstripe as Stripe. Each process has its own instance folder: nothing another needs may
 live there.
+
+localstripe cannot speak TLS to a name it cannot resolve, so its webhooks enter through a
+plain-HTTP listener added to the test's nginx in front of the same upstream — what a load
+balancer that ends TLS before nginx would do. The buyers' plain HTTP client sends no CSRF
+token (as in the chaos test), so the instances run with ``WTF_CSRF_ENABLED = False`` in
+their instance config; everything else is the production configuration.
 
 ``Stack.start()`` brings everything up and migrates the database; ``stop()`` takes it all
 down (always, also after a failure). Parts can be stopped, killed and started again while
@@ -23,6 +30,7 @@ from pathlib import Path
 import requests
 from requests.adapters import HTTPAdapter
 
+from tests import localstripe_server
 from tests.localstripe_server import free_port
 from tests.nginx_site import HOST, NGINX, ROOT, nginx, prepared_site
 from tests.processes import stop
@@ -31,6 +39,30 @@ from tests.stack.cluster import PrivateCluster
 GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
 SECRET_KEY = "stack-test-secret-" + "x" * 40
 BUCKET = "sourcefront-stack"
+
+
+# Settings a test needs that no environment variable sets (the instance's config.py).
+INSTANCE_CONFIG = """\
+WTF_CSRF_ENABLED = False  # the buyers' plain HTTP client (see the module docstring)
+JOBS_MAINTENANCE_SECONDS = 5  # a killed worker's job is requeued within seconds
+"""
+
+# localstripe's way in: plain HTTP to the same instances (see the module docstring).
+WEBHOOK_ENTRANCE = """
+server {{
+    listen 127.0.0.1:{port};
+    location / {{
+        proxy_pass http://sourcefront;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host {host};
+        proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_set_header X-Forwarded-Proto https;
+        proxy_set_header X-Request-ID $request_id;
+        proxy_next_upstream error timeout;
+    }}
+}}
+"""
 
 
 class PinnedHost(HTTPAdapter):
@@ -145,7 +177,12 @@ class Stack:
         self.instances: dict[str, Process] = {}
         self.proxy: subprocess.Popen | None = None
         self.ports = {"a": free_port(), "b": free_port(), "https": free_port(), "http": free_port()}
+        self.ports["hooks"] = free_port()
         self.database_url = ""
+        self.stripe_base = ""
+        self.localstripe: subprocess.Popen | None = None
+        self.worker: Process | None = None
+        self.scheduler: Process | None = None
 
     # --- up and down ----------------------------------------------------------------------
 
@@ -160,22 +197,37 @@ class Stack:
         self.s3 = ThreadedMotoServer(ip_address="127.0.0.1", port=self.s3_port, verbose=False)
         self.s3.start()
         self._create_bucket()
+        with open(self.folder / "localstripe.log", "w") as log:
+            self.localstripe, self.stripe_base = localstripe_server.start(log)
         self.flask("db", "upgrade")
         for name in ("a", "b"):
             self.instances[name] = self._instance(name)
             self.instances[name].start()
+        self.worker = self._command("worker", "worker")
+        self.scheduler = self._command("scheduler", "scheduler")
+        self.worker.start()
+        self.scheduler.start()
         for name in ("a", "b"):
             self.wait_until_serving(name)
         wrapper = prepared_site(self.folder, ports=self.ports)
+        with open(self.folder / "site.conf", "a") as site:
+            site.write(WEBHOOK_ENTRANCE.format(port=self.ports["hooks"], host=HOST))
         self.proxy = nginx(self.folder, wrapper, "-g", "daemon off;", start_new_session=True)
         wait_for(self._proxy_answers, 10, "nginx did not start")
+        localstripe_server.register_webhook(
+            self.stripe_base, f"http://127.0.0.1:{self.ports['hooks']}/stripe/webhook", name="stack"
+        )
         return self
 
     def stop(self) -> None:
         if self.proxy is not None:
             stop(self.proxy)
-        for instance in self.instances.values():
-            instance.stop()
+        for process in [*self.instances.values(), self.worker, self.scheduler]:
+            if process is not None:
+                process.stop()
+        if self.localstripe is not None:  # started in the test's own process group
+            self.localstripe.terminate()
+            self.localstripe.wait(timeout=10)
         self.redis.stop()
         if self.s3 is not None:
             self.s3.stop()
@@ -186,6 +238,9 @@ class Stack:
     def env(self, name: str) -> dict[str, str]:
         instance = self.folder / f"instance-{name}"
         instance.mkdir(exist_ok=True)
+        (instance / "config.py").write_text(INSTANCE_CONFIG)
+        from tests.localstripe_server import WEBHOOK_SECRET
+
         return {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "SHOP_ENV": "production",
@@ -202,7 +257,13 @@ class Stack:
             "AWS_DEFAULT_REGION": "us-east-1",
             "STRIPE_SECRET_KEY": "sk_test_stack",
             "STRIPE_PUBLISHABLE_KEY": "pk_test_stack",
-            "STRIPE_WEBHOOK_SECRET": "whsec_stack",
+            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "STRIPE_API_BASE": self.stripe_base,
+            "STRIPE_JS_URL": f"{self.stripe_base}/js.stripe.com/v3/",
+            "SCHEDULE_EXPIRE_RESERVATIONS_SECONDS": "2",
+            "SCHEDULE_RECONCILE_PAYMENTS_SECONDS": "3",
+            "RECONCILE_MIN_AGE_MINUTES": "0",
+            "JOBS_RETRY_INTERVALS": "1,1,2,2,5",
             "MAIL_OUTBOX": str(self.folder / "outbox"),
             "LOG_FORMAT": "json",
             **self.extra_env,
@@ -214,6 +275,10 @@ class Stack:
         command += ["--workers", str(self.workers), "--threads", str(self.threads)]
         command += ["--error-logfile", str(self.folder / f"gunicorn-{name}.log"), "wsgi:app"]
         return Process(name, command, self.env(name), self.folder / f"gunicorn-{name}.out")
+
+    def _command(self, name: str, *args: str) -> Process:
+        command = [sys.executable, "-m", "flask", "--app", "wsgi", *args]
+        return Process(name, command, self.env(name), self.folder / f"{name}.out")
 
     def flask(self, *args: str) -> subprocess.CompletedProcess:
         """A ``flask --app wsgi ...`` command with the instances' settings."""
