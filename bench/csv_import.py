@@ -1,18 +1,25 @@
-"""CSV import at 10,000 rows: dry run and apply, timed.
+"""CSV import at 100,000 rows: the dry run, and the apply as the background job runs it.
 
     .venv/bin/python bench/csv_import.py            # a scratch SQLite database
     DATABASE_URL=postgresql://… BENCH_ALLOW_WIPE=1 .venv/bin/python bench/csv_import.py
+    BENCH_CSV_PRODUCTS=1000 .venv/bin/python bench/csv_import.py     # 10,000 rows
 
-Builds a 10,000-row CSV (1,000 products × 10 variants, tiers in two currencies, Chinese
-names), then times ``plan_import`` + ``apply_import`` + commit twice: a first import that
-creates everything (10,000 stock counts through the ledger), and a second one that changes
-every product's name and every variant's stock. Finally exports and checks that importing
-the export changes nothing. PostgreSQL is **wiped** first, as in ``bench/run.sh``.
+Builds a CSV of ``BENCH_CSV_PRODUCTS`` (10,000) products × 10 variants (tiers in two
+currencies, Chinese names, ~20 MB at 100,000 rows), then, each in a fresh process so that
+its peak memory is its own: the dry run (``plan_import``, what the upload request does),
+and the apply through ``shop.admin.csv_job.apply_staged_import`` in embedded mode (no
+Redis: the file staged in the store, batches of ``CSV_IMPORT_BATCH_ROWS``, each committed)
+— a first import that creates everything (one stock count per row through the ledger) and
+a second that changes every product's name and every variant's stock. Prints wall time and
+peak RSS (the process's maximum resident set, minus what it held before starting).
+PostgreSQL is **wiped** first, as in ``bench/run.sh``.
 """
 
 import csv
 import io
 import os
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,12 +29,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy.orm import Session  # noqa: E402
 
-from shop import migrate  # noqa: E402
-from shop.admin import csv_io  # noqa: E402
+from shop import create_app, migrate  # noqa: E402
+from shop.accounts.models import User  # noqa: E402
+from shop.admin import csv_io, csv_job, csv_staging  # noqa: E402
 from shop.catalog.models import Category  # noqa: E402
 from shop.db import make_engine, normalise_url  # noqa: E402
+from shop.jobs.runner import run_now  # noqa: E402
+from shop.storage import get_storage  # noqa: E402
 
-PRODUCTS = 1_000
+PRODUCTS = int(os.environ.get("BENCH_CSV_PRODUCTS", "10000"))
+BATCH_ROWS = int(os.environ.get("BENCH_CSV_BATCH_ROWS", str(csv_job.BATCH_ROWS)))
 VARIANTS = 10  # per product: 5 sizes × 2 colours
 SIZES = ("110", "120", "130", "140", "150")
 COLOURS = ("navy", "white")
@@ -72,58 +83,96 @@ def build_csv(generation: int) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def timed_import(engine, data: bytes, label: str) -> None:
-    with Session(engine, expire_on_commit=False) as session:
-        started = time.perf_counter()
-        plan = csv_io.plan_import(session, data)
-        planned = time.perf_counter()
-        assert not plan.problems, plan.problems[:5]
-        phases: dict[str, float] = {}
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-        def progress(phase, done, total):
-            phases[phase] = time.perf_counter()
 
-        counts = csv_io.apply_import(session, plan, actor_user_id=None, progress=progress)
-        session.commit()
-        done = time.perf_counter()
-    rows_s = phases["rows"] - planned
-    stock_s = phases["stock"] - phases["rows"]
-    print(
-        f"{label:<28} dry run {planned - started:6.2f} s   apply+commit {done - planned:6.2f} s"
-        f" (rows {rows_s:.2f}, stock {stock_s:.2f})   total {done - started:6.2f} s\n    {counts}"
+def bench_app(url: str, folder: str):
+    return create_app(
+        {
+            "SECRET_KEY": "bench",
+            "DATABASE_URL": url,
+            "UPLOAD_FOLDER": str(Path(folder) / "uploads"),
+            "MAIL_OUTBOX": str(Path(folder) / "outbox"),
+            "PAGE_CACHE_VERSIONS_FILE": str(Path(folder) / "page-versions.json"),
+            "REDIS_URL": "",
+            "CSV_IMPORT_BATCH_ROWS": BATCH_ROWS,
+        }
     )
 
 
+def child(what: str, url: str, folder: str, csv_path: str) -> None:
+    """One measurement, in its own process: ``dry-run`` or ``apply``."""
+    app = bench_app(url, folder)
+    data = Path(csv_path).read_bytes()
+    with app.app_context():
+        user_id = int(os.environ["BENCH_USER_ID"])
+        if what == "apply":
+            token = csv_staging.stage_upload(get_storage(), user_id, data)
+        before = peak_mb()
+        started = time.perf_counter()
+        if what == "dry-run":
+            with Session(app.extensions["sa_engine"]) as session:
+                plan = csv_io.plan_import(session, data)
+                assert not plan.problems, plan.problems[:5]
+                result = plan.counts
+        else:
+            result = run_now(csv_job.apply_staged_import, user_id, token, BATCH_ROWS)
+            assert result["state"] == "finished", result
+        elapsed = time.perf_counter() - started
+    print(f"{elapsed:.1f}\t{peak_mb() - before:.0f}\t{peak_mb():.0f}\t{result}")
+
+
+def measure(what: str, label: str, url: str, folder: str, data: bytes, user_id: int) -> None:
+    csv_path = Path(folder) / "bench.csv"
+    csv_path.write_bytes(data)
+    answer = subprocess.run(
+        [sys.executable, __file__, what, url, folder, str(csv_path)],
+        env={**os.environ, "BENCH_USER_ID": str(user_id), "REDIS_URL": ""},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if answer.returncode != 0:
+        sys.exit(f"{label} failed:\n{answer.stderr[-3000:]}")
+    seconds, grown, peak, result = answer.stdout.strip().splitlines()[-1].split("\t", 3)
+    print(f"{label:<34} {float(seconds):7.1f} s   peak +{grown:>4} MB (RSS {peak} MB)")
+    print(f"    {result}")
+
+
 def main() -> None:
+    if len(sys.argv) == 5:
+        child(*sys.argv[1:])
+        return
     url = os.environ.get("DATABASE_URL")
-    scratch = None
+    scratch = tempfile.TemporaryDirectory()
     if url:
         if os.environ.get("BENCH_ALLOW_WIPE") != "1":
             sys.exit("DATABASE_URL is wiped: set BENCH_ALLOW_WIPE=1 to confirm")
         url = normalise_url(url)
         migrate.reset_database(url)
     else:
-        scratch = tempfile.TemporaryDirectory()
         url = f"sqlite:///{Path(scratch.name) / 'bench.sqlite3'}"
     migrate.upgrade(url)
     engine = make_engine(url)
-    print(f"database: {engine.url.get_backend_name()}, rows: {PRODUCTS * VARIANTS:,}")
+    rows = PRODUCTS * VARIANTS
+    print(f"database: {engine.url.get_backend_name()}, rows: {rows:,}, batches of {BATCH_ROWS:,}")
     with Session(engine) as session:
         session.add(Category(slug="uniforms", name="Uniforms"))
+        staff = User(email="bench@factory.example", name="Bench", role="manager", password_hash="!")
+        session.add(staff)
         session.commit()
-
-    timed_import(engine, build_csv(0), "first import (create)")
-    timed_import(engine, build_csv(1), "second import (change)")
-    with Session(engine) as session:
-        started = time.perf_counter()
-        exported = csv_io.export_csv(session)
-        print(f"{'export':<28} {time.perf_counter() - started:6.2f} s")
-        plan = csv_io.plan_import(session, exported)
-        assert not plan.problems and not plan.changed_rows
-    timed_import(engine, exported, "unchanged import")
+        user_id = staff.id
     engine.dispose()
-    if scratch:
-        scratch.cleanup()
+
+    first, second = build_csv(0), build_csv(1)
+    print(f"CSV: {len(first) / 1e6:.1f} MB")
+    folder = scratch.name
+    measure("dry-run", "dry run, empty catalogue", url, folder, first, user_id)
+    measure("apply", "apply (create all) via job", url, folder, first, user_id)
+    measure("dry-run", "dry run, every row changed", url, folder, second, user_id)
+    measure("apply", "apply (change all) via job", url, folder, second, user_id)
+    scratch.cleanup()
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ folders. Uploaded images are named after their bytes (``shop.admin.images``): a 
 always means the same bytes, so they and their thumbnails get the year too; other files
 (the demo catalogue's drawings, whose names stay the same) a day. Every answer carries an
 ETag and Last-Modified, and a conditional request that still matches gets a 304 without
-the bytes being fetched.
+the bytes being fetched. A thumbnail not made yet (its job is queued) is answered with its
+original, which caches must check again.
 """
 
 import hashlib
@@ -24,7 +25,15 @@ from flask import Flask, Response, abort, current_app, request, send_from_direct
 from werkzeug.http import is_resource_modified
 from werkzeug.wsgi import wrap_file
 
-from shop.storage import FileMissing, InvalidName, StorageError, StoredFile, get_storage
+from shop.admin.images import original_of
+from shop.storage import (
+    FileMissing,
+    InvalidName,
+    Storage,
+    StorageError,
+    StoredFile,
+    get_storage,
+)
 
 YEAR = 365 * 24 * 3600
 PLAIN_NAME_MAX_AGE = 3600
@@ -95,25 +104,39 @@ def media_max_age(filename: str) -> int:
 
 def send_media(filename: str) -> Response:
     """A stored file of a public folder, streamed from the store. 404 for a missing file
-    or a name no store may hold, 503 (never a 500) while the store does not answer."""
+    or a name no store may hold, 503 (never a 500) while the store does not answer.
+
+    A derived size (a thumbnail) is made by a job after its upload: until it exists, its
+    name is answered with the original image marked ``no-cache`` (every cache asks again),
+    so a page shown meanwhile has a working picture and gets the thumbnail once it exists."""
     if filename.partition("/")[0] not in PUBLIC_MEDIA_FOLDERS:
         abort(404)
     storage = get_storage()
-    max_age = media_max_age(filename)
     try:
-        if request.if_none_match or request.if_modified_since:
-            details = storage.stat(filename)
-            if not is_resource_modified(
-                request.environ, etag=details.etag, last_modified=details.modified
-            ):
-                return _with_cache_headers(Response(status=304), details, max_age)
-        details, stream = storage.open(filename)
+        try:
+            return _stored_response(storage, filename, media_max_age(filename))
+        except FileMissing:
+            original = original_of(filename)
+            if original is None:
+                raise
+            return _stored_response(storage, original, max_age=None)
     except (InvalidName, FileMissing):
         abort(404)
     except StorageError as failure:
         current_app.logger.error("media %s: the store failed: %s", filename, failure)
         abort(503)
-    mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+
+
+def _stored_response(storage: Storage, name: str, max_age: int | None) -> Response:
+    """The stored file ``name`` (or a 304); ``max_age`` ``None``: revalidate every time."""
+    if request.if_none_match or request.if_modified_since:
+        details = storage.stat(name)
+        if not is_resource_modified(
+            request.environ, etag=details.etag, last_modified=details.modified
+        ):
+            return _with_cache_headers(Response(status=304), details, max_age)
+    details, stream = storage.open(name)
+    mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
     response = Response(
         wrap_file(request.environ, stream, MEDIA_CHUNK_BYTES),
         mimetype=mimetype,
@@ -123,11 +146,14 @@ def send_media(filename: str) -> Response:
     return _with_cache_headers(response, details, max_age)
 
 
-def _with_cache_headers(response: Response, details: StoredFile, max_age: int) -> Response:
+def _with_cache_headers(response: Response, details: StoredFile, max_age: int | None) -> Response:
     response.set_etag(details.etag)
     response.last_modified = details.modified
     response.cache_control.public = True
-    response.cache_control.max_age = max_age
+    if max_age is None:
+        response.cache_control.no_cache = True
+    else:
+        response.cache_control.max_age = max_age
     if max_age == YEAR:
         response.cache_control.immutable = True
     return response

@@ -35,6 +35,9 @@ PRODUCTION_SETTINGS = {
     "SHOP_BASE_URL": "http://localhost",
     # Rate limits shared by every worker; Redis runs on loopback (database 15 for tests).
     "REDIS_URL": "redis://127.0.0.1:6379/15",
+    # No worker runs for these tests (tests/jobs/ start their own): jobs such as emails
+    # run in-process after the commit, so the outbox has them.
+    "JOBS_INLINE": "1",
 }
 
 

@@ -75,3 +75,16 @@ def add_member(session, school, user) -> SchoolMember:
     session.add(member)
     session.flush()
     return member
+
+
+def big_roster(students: int) -> str:
+    """A roster CSV of ``students`` for a school listing "polo" (sizes 130/140) and a girls'
+    "skirt" (130): a polo each, a skirt for each girl (every second student)."""
+    rows = ["student,class,grade,gender,polo,skirt"]
+    for number in range(students):
+        girl = number % 2
+        rows.append(
+            f"Student {number},{number % 40}A,{number % 2 + 1},{'girls' if girl else 'boys'},"
+            f"{130 if number % 3 else 140},{130 if girl else ''}"
+        )
+    return "\n".join(rows) + "\n"

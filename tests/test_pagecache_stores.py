@@ -92,8 +92,10 @@ def test_a_forgotten_version_never_comes_back_as_an_old_one(redis_store):
 
 def test_clear_page_cache_forgets_this_shops_pages_only(make_app):
     namespace = secrets.token_hex(4)
-    app = make_app(REDIS_URL=REDIS_URL, PAGE_CACHE_NAMESPACE=namespace)
-    neighbour = make_app(REDIS_URL=REDIS_URL, PAGE_CACHE_NAMESPACE=namespace + "-other")
+    app = make_app(REDIS_URL=REDIS_URL, PAGE_CACHE_NAMESPACE=namespace, JOBS_INLINE=True)
+    neighbour = make_app(
+        REDIS_URL=REDIS_URL, PAGE_CACHE_NAMESPACE=namespace + "-other", JOBS_INLINE=True
+    )
     store, other = app.extensions["page_store"], neighbour.extensions["page_store"]
     try:
         store.redis.ping()

@@ -36,7 +36,7 @@ from shop.cart import service as cart_service
 from shop.db import commits, get_session
 from shop.extensions import limiter
 from shop.links import external_url
-from shop.mail import send_email
+from shop.mail import send_after_commit
 from shop.orders.access import SESSION_KEY as ORDERS_SESSION_KEY
 from shop.urls import safe_next_path
 
@@ -103,10 +103,14 @@ def register_submit():
     user = service.register_user(db, email=email, password=form.password.data, name=form.name.data)
     if user is not None:
         link = external_url("accounts.confirm", token=service.confirm_email_token(_secret(), user))
-        send_email(email, _("Welcome to Sourcefront"), "account_confirm", user=user, link=link)
+        send_after_commit(
+            db, email, _("Welcome to Sourcefront"), "account_confirm", user=user, link=link
+        )
     else:
         link = external_url("accounts.reset")
-        send_email(email, _("You already have a Sourcefront account"), "account_exists", link=link)
+        send_after_commit(
+            db, email, _("You already have a Sourcefront account"), "account_exists", link=link
+        )
     flash(
         _("Check your inbox: we sent a message to %(email)s to continue.", email=email), "success"
     )
@@ -212,11 +216,13 @@ def reset_submit():
     if not form.validate_on_submit():
         return render_template("accounts/reset_request.html", form=form), 400
     email = service.normalise_email(form.email.data)
-    user = service.get_user_by_email(get_session(), email)
+    db = get_session()
+    user = service.get_user_by_email(db, email)
     if user is not None and user.active:
         link = external_url("accounts.reset_with_token", token=service.reset_token(_secret(), user))
-        send_email(
-            email, _("Reset your Sourcefront password"), "account_reset", user=user, link=link
+        # Written nowhere else: the commit of ``@commits`` (an empty one) sends it.
+        send_after_commit(
+            db, email, _("Reset your Sourcefront password"), "account_reset", user=user, link=link
         )
     flash(
         _(
@@ -312,7 +318,14 @@ def email_submit():
         "accounts.email_confirm",
         token=service.email_change_token(_secret(), current_user, new_email),
     )
-    send_email(new_email, _("Confirm your new email address"), "account_email_change", link=link)
+    # Nothing is written until the link is opened: the commit of ``@commits`` sends it.
+    send_after_commit(
+        get_session(),
+        new_email,
+        _("Confirm your new email address"),
+        "account_email_change",
+        link=link,
+    )
     flash(
         _("We sent a link to %(email)s. Your address changes when you open it.", email=new_email),
         "success",

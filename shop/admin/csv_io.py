@@ -1,6 +1,7 @@
 """The catalogue as CSV: export, and an import that is planned (a dry run) before it is
-applied, all or nothing. Plain functions over a ``Session``; the views in
-``shop.admin.stock`` only upload, show and stream progress.
+applied. Plain functions over a ``Session``; the views in ``shop.admin.stock`` only
+upload and show, and ``shop.admin.csv_job`` applies a file in batches (``iter_batches``,
+``plan_rows``, ``apply_plan``), each batch all or nothing.
 
 The format
 ----------
@@ -49,10 +50,11 @@ exactly as it would for a count typed on the stock page.
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import SimpleNamespace
+from typing import TextIO
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -89,7 +91,7 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX_LENGTH = 120
 AMOUNT_PATTERN = re.compile(r"^\d{1,12}(?:\.\d{1,4})?$")
 MAX_NUMBER = 1_000_000_000
-MAX_ROWS = 50_000
+MAX_ROWS = 100_000
 YES = {"yes", "true", "1"}
 NO = {"no", "false", "0"}
 CHUNK = 500
@@ -139,6 +141,7 @@ class ImportPlan:
     def counts(self) -> dict[str, int]:
         return {
             "rows": len(self.rows),
+            "rows_unchanged": sum(not r.changed for r in self.rows),
             "products_created": sum(r.product_action == "create" for r in self.rows),
             "products_changed": sum(r.product_action == "update" for r in self.rows),
             "variants_created": sum(r.variant_action == "create" for r in self.rows),
@@ -316,20 +319,34 @@ class _Row:
 
 
 def _read(data: bytes, problems: list[Problem]) -> list[tuple[int, dict[str, str]]]:
+    """Every row of the file (at most ``MAX_ROWS``), or none when the file cannot be read."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         problems.append(Problem(1, "", str(_l("The file is not UTF-8 text."))))
         return []
-    reader = csv.reader(io.StringIO(text, newline=""))
+    rows = []
+    for line, cells in iter_rows(io.StringIO(text, newline=""), problems):
+        rows.append((line, cells))
+        if len(rows) > MAX_ROWS:
+            problems.append(Problem(line, "", str(_l("More than %(max)d rows.", max=MAX_ROWS))))
+            return []
+    return rows
+
+
+def iter_rows(text: TextIO, problems: list[Problem]) -> Iterator[tuple[int, dict[str, str]]]:
+    """``(line, cells)`` of each non-blank row of a CSV text stream, one at a time (so a
+    background apply holds one batch, not the file). A bad header, a row of the wrong
+    width or a NUL byte is a problem, and a bad header or broken quoting ends the rows."""
+    reader = csv.reader(text)
     try:
         header = next(reader, None)
     except csv.Error as error:
         problems.append(Problem(1, "", str(error)))
-        return []
+        return
     if header is None:
         problems.append(Problem(1, "", str(_l("The file is empty."))))
-        return []
+        return
     missing = [column for column in COLUMNS if column not in header]
     unknown = [column for column in header if column not in COLUMNS]
     duplicated = sorted({column for column in header if header.count(column) > 1})
@@ -339,9 +356,8 @@ def _read(data: bytes, problems: list[Problem]) -> list[tuple[int, dict[str, str
         problems.append(Problem(1, column, str(_l("Unknown column."))))
     for column in duplicated:
         problems.append(Problem(1, column, str(_l("This column appears twice."))))
-    if problems:
-        return []
-    rows = []
+    if missing or unknown or duplicated:
+        return
     line = reader.line_num + 1
     try:
         for values in reader:
@@ -368,14 +384,32 @@ def _read(data: bytes, problems: list[Problem]) -> list[tuple[int, dict[str, str
                 for column in unstorable:
                     problems.append(Problem(line, column, str(UNSTORABLE_MESSAGE)))
                 if not unstorable:  # never compared with the database, nor stored
-                    rows.append((line, cells))
-            if len(rows) > MAX_ROWS:
-                problems.append(Problem(line, "", str(_l("More than %(max)d rows.", max=MAX_ROWS))))
-                return []
+                    yield line, cells
             line = reader.line_num + 1
     except csv.Error as error:
         problems.append(Problem(line, "", str(error)))
-    return rows
+
+
+def iter_batches(
+    data: bytes, size: int, problems: list[Problem]
+) -> Iterator[list[tuple[int, dict[str, str]]]]:
+    """The file's rows in lists of ``size``, decoded as they are read. A problem in the
+    file (it passed its dry run, so only a damaged copy has one) ends the batches."""
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    batch: list[tuple[int, dict[str, str]]] = []
+    try:
+        for row in iter_rows(text, problems):
+            if problems:
+                return
+            batch.append(row)
+            if len(batch) == size:
+                yield batch
+                batch = []
+    except UnicodeDecodeError:
+        problems.append(Problem(1, "", str(_l("The file is not UTF-8 text."))))
+        return
+    if batch and not problems:
+        yield batch
 
 
 def _parse_row(line: int, cells: dict[str, str], problems: list[Problem]) -> _Row:
@@ -441,13 +475,23 @@ def _in_chunks(values: list[str]):
 def plan_import(session: Session, data: bytes) -> ImportPlan:
     """Parse, validate and compare with the database; changes nothing. ``plan.problems``
     lists every error (line, column, reason); without problems the plan can be applied."""
-    plan = ImportPlan()
-    problems = plan.problems
+    problems: list[Problem] = []
     raw_rows = _read(data, problems)
     if not raw_rows:
         if not problems:
             problems.append(Problem(2, "", str(_l("The file has no rows."))))
-        return plan
+        return ImportPlan(problems=problems)
+    return plan_rows(session, raw_rows, problems)
+
+
+def plan_rows(
+    session: Session,
+    raw_rows: list[tuple[int, dict[str, str]]],
+    problems: list[Problem] | None = None,
+) -> ImportPlan:
+    """``plan_import`` for rows already read (all of a file, or one batch of it)."""
+    plan = ImportPlan(problems=problems if problems is not None else [])
+    problems = plan.problems
     rows = [_parse_row(line, cells, problems) for line, cells in raw_rows]
 
     plan.categories = dict(session.execute(sa.select(Category.slug, Category.id)).all())
@@ -587,18 +631,37 @@ def apply_import(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, int]:
     """Carry out a plan without problems in the caller's transaction (the caller commits,
-    or rolls back if this raises). Returns the counts. ``progress(phase, done, total)`` is
-    called after each chunk of rows."""
-    steps = iter_apply(session, plan, actor_user_id=actor_user_id)
-    for phase, done, total in steps:
+    or rolls back if this raises), and record the import. Returns the counts.
+    ``progress(phase, done, total)`` is called after each chunk of rows (phases ``"rows"``,
+    then ``"stock"``)."""
+    counts = apply_plan(session, plan, actor_user_id=actor_user_id, progress=progress)
+    record(
+        session,
+        actor_user_id=actor_user_id,
+        action="catalog.csv_import",
+        target_type="catalog",
+        after=counts,
+    )
+    return counts
+
+
+def apply_plan(
+    session: Session,
+    plan: ImportPlan,
+    *,
+    actor_user_id: int | None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, int]:
+    """``apply_import`` without the import's own audit row: one batch of a larger import
+    (``shop.admin.csv_job``), which records the whole import itself."""
+    for phase, done, total in _apply_steps(session, plan, actor_user_id=actor_user_id):
         if progress:
             progress(phase, done, total)
     return plan.counts
 
 
-def iter_apply(session: Session, plan: ImportPlan, *, actor_user_id: int | None):
-    """``apply_import`` as a generator of ``(phase, done, total)`` after each chunk, for a
-    page that shows progress while it works. Phases: ``"rows"``, then ``"stock"``."""
+def _apply_steps(session: Session, plan: ImportPlan, *, actor_user_id: int | None):
+    """The apply as a generator of ``(phase, done, total)`` after each chunk."""
     if plan.problems:
         raise ImportHasProblems(f"{len(plan.problems)} problems")
     total = len(plan.parsed)
@@ -734,10 +797,3 @@ def iter_apply(session: Session, plan: ImportPlan, *, actor_user_id: int | None)
             before=None if created else entry["before"],
             after=entry["after"] if not created else {"slug": slug},
         )
-    record(
-        session,
-        actor_user_id=actor_user_id,
-        action="catalog.csv_import",
-        target_type="catalog",
-        after=plan.counts,
-    )

@@ -5,7 +5,9 @@ PNG or WebP. Images declaring more pixels than ``MAX_PIXELS`` are refused before
 decoded (decompression bombs), and Pillow's own bomb warning counts as a refusal too. The
 pixels are re-encoded, which drops EXIF (GPS positions, camera serials) and anything
 appended to the file; the result is stored (``shop.storage``) under a name made from its
-own bytes, and a thumbnail is stored beside it.
+own bytes. Its derived sizes (a thumbnail) are a job, queued when the upload commits
+(``queue_derived_sizes``): until the job has run, ``/media/`` answers a derived name with
+the original (``shop.assets``), so a page shown meanwhile has a working image.
 """
 
 import contextlib
@@ -22,8 +24,9 @@ from PIL import Image, ImageOps
 from sqlalchemy.orm import Session
 
 from shop.catalog.models import ProductImage
+from shop.jobs import enqueue_after_commit
 from shop.schools.models import School
-from shop.storage import InvalidName, Storage, StorageError
+from shop.storage import FileMissing, InvalidName, Storage, StorageError, get_storage
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +53,20 @@ class StoredImage:
     height: int
 
 
+THUMBNAIL_SUFFIX = "-thumb"
+
+
 def thumbnail_path(path: str) -> str:
     stem, ext = os.path.splitext(path)
-    return f"{stem}-thumb{ext}"
+    return f"{stem}{THUMBNAIL_SUFFIX}{ext}"
+
+
+def original_of(name: str) -> str | None:
+    """The stored image a derived size is made from; ``None`` for a name that is not one."""
+    stem, ext = os.path.splitext(name)
+    if not stem.endswith(THUMBNAIL_SUFFIX):
+        return None
+    return stem.removesuffix(THUMBNAIL_SUFFIX) + ext
 
 
 def check_size(stream) -> int:
@@ -135,14 +149,43 @@ def content_name(subfolder: str, data: bytes, extension: str) -> str:
 
 
 def store_upload(stream, storage: Storage, subfolder: str = SUBFOLDER) -> StoredImage:
-    """Check, clean and store an uploaded image and its derived sizes under
-    ``<subfolder>/`` (products by default; school logos use ``schools``), named after its
-    content. ``ImageRefused`` says why not; ``StorageError`` when the store fails."""
+    """Check, clean and store an uploaded image under ``<subfolder>/`` (products by
+    default; school logos use ``schools``), named after its content; its derived sizes are
+    the caller's to queue (``queue_derived_sizes``). ``ImageRefused`` says why not;
+    ``StorageError`` when the store fails."""
     data, fmt, width, height = _checked_image(stream)
     name = content_name(subfolder, data, FORMATS[fmt])
     storage.save(name, data, MIME_TYPES[fmt])
-    save_derived_sizes(storage, name, data)
     return StoredImage(path=name, width=width, height=height)
+
+
+def queue_derived_sizes(session: Session, name: str) -> str:
+    """Make the derived sizes of the stored image ``name`` in a job once ``session``
+    commits (the row that shows it). Returns the job's id.
+
+    The job has no key: its effect is the same file however often it runs, and a key
+    (``thumbs:<name>``) would outlive the files it stands for - kept for
+    ``JOBS_RESULT_TTL_SECONDS``, it would refuse the job of the same picture uploaded again
+    after its last row and files were deleted, leaving it without a thumbnail."""
+    return enqueue_after_commit(session, make_derived_sizes, name)
+
+
+def make_derived_sizes(name: str) -> bool:
+    """The job: store the derived sizes of ``name``; ``False`` when the image is no longer
+    stored (deleted before the job ran: nothing to make). A store that fails raises, and
+    the job is retried."""
+    storage = get_storage()
+    try:
+        save_derived_sizes(storage, name)
+    except FileMissing:
+        log.info("derived sizes of %s: the image is gone; nothing to make", name)
+        return False
+    if not storage.exists(name):
+        # Deleted while the thumbnail was made. ``remove_files`` deletes the image before
+        # its thumbnail, so either it removed this thumbnail or this removes it: no orphan.
+        storage.delete(thumbnail_path(name))
+        return False
+    return True
 
 
 def save_derived_sizes(storage: Storage, name: str, data: bytes | None = None) -> None:

@@ -673,6 +673,7 @@ def image_upload(product_id: int):
             )
             product.images.append(image)
             db.flush()
+            image_store.queue_derived_sizes(db, stored.path)
             _audit(
                 db,
                 "image.upload",

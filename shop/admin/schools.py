@@ -809,6 +809,7 @@ def school_logo(school_id: int):
             error, status = _("The image could not be stored just now; try again shortly."), 503
         else:
             previous = set_logo(db, current_user, school, stored.path)
+            image_store.queue_derived_sizes(db, stored.path)
             db.commit()  # the new row first: an orphan file is harmless, a missing one not
             if previous:
                 image_store.remove_files(db, storage, previous, LOGO_FOLDER)

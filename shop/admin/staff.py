@@ -37,7 +37,7 @@ from shop.exceptions import ShopError
 from shop.i18n import shop_zone
 from shop.inputs import parse_id
 from shop.links import external_url
-from shop.mail import send_email
+from shop.mail import send_after_commit
 from shop.pagination import paginate, parse_page
 
 STAFF_FIELDS = ("email", "name", "role", "active")
@@ -217,10 +217,12 @@ def send_invitation(
     template: str = "account_staff_invite",
     **context,
 ) -> None:
-    """Email ``user`` the set-password link of an invitation (``role``: its label). The
-    staff page sends the staff email; other areas (school admins) pass their own subject
-    and ``email/`` template, which get ``user``, ``role``, ``link`` and ``context``."""
-    send_email(
+    """Email ``user`` the set-password link of an invitation (``role``: its label) once
+    the request's session commits (never if it rolls back). The staff page sends the staff
+    email; other areas (school admins) pass their own subject and ``email/`` template,
+    which get ``user``, ``role``, ``link`` and ``context``."""
+    send_after_commit(
+        get_session(),
         user.email,
         subject or _l("Your Sourcefront staff account"),
         template,

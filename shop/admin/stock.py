@@ -7,17 +7,12 @@ columns: one conditional ``UPDATE``, so concurrent adjustments add up) and write
 row in the same transaction. A "counted" adjustment takes the counted total and turns it
 into a delta against what the database holds at that moment.
 
-The CSV rules are ``shop.admin.csv_io``. An uploaded file waits for its "apply" in
-``CSV_IMPORT_FOLDER`` (default: ``csv-imports`` beside ``UPLOAD_FOLDER``, never served),
-named after the uploader and a random token, so only they can apply it; the apply plans
-again (the catalogue may have changed since the dry run) and streams a page that reports
-progress while the one transaction runs — no script needed, the browser shows the page as
-it arrives.
+The CSV rules are ``shop.admin.csv_io``. An uploaded file that passes its dry run waits
+for its "apply" in the shop's store (``shop.admin.csv_staging``: any instance can apply
+it, only its uploader may); "apply" queues ``shop.admin.csv_job`` once, however often it
+is pressed, and leads to ``/admin/csv/imports/<token>``, which shows rows done of total,
+reloading itself every 2 s (no script), and then the outcome.
 """
-
-import secrets
-import time
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import (
@@ -27,16 +22,16 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_template,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from shop.accounts.access import require_permission
 from shop.accounts.models import User
-from shop.admin import csv_io
+from shop.admin import csv_io, csv_job, csv_staging
 from shop.admin.csv_io import CSV_MAX_BYTES
 from shop.admin.stock_forms import (
     AdjustForm,
@@ -50,10 +45,10 @@ from shop.catalog.models import Product, Variant
 from shop.catalog.search import clean_text, fold
 from shop.db import commits, get_session
 from shop.downloads import attachment
-from shop.exceptions import ShopError
 from shop.pagination import paginate, parse_page
 from shop.stock.allocation import InvalidStockChange, adjust
 from shop.stock.models import StockMovement
+from shop.storage import StorageError, get_storage
 
 PER_PAGE = 50
 # Every reason a ledger row can have (``shop.stock.models.REASONS``), in words.
@@ -66,7 +61,8 @@ LEDGER_LABELS = {
     "damaged": _l("Damaged"),
     "returned": _l("Returned"),
 }
-CSV_KEEP_SECONDS = 24 * 3600
+CHANGES_SHOWN = 1_000  # a dry run lists this many changed rows, then counts the rest
+PROGRESS_REFRESH_SECONDS = 2
 LEDGER_LIMIT = 200
 SEARCH_MAX_LENGTH = 100
 
@@ -208,26 +204,6 @@ def stock_adjust(variant_id: int):
 # --- CSV ------------------------------------------------------------------------------
 
 
-def _import_folder() -> Path:
-    folder = current_app.config.get("CSV_IMPORT_FOLDER") or (
-        Path(current_app.config["UPLOAD_FOLDER"]).parent / "csv-imports"
-    )
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _import_path(token: str) -> Path:
-    return _import_folder() / f"{current_user.id}-{token}.csv"
-
-
-def _forget_old_uploads() -> None:
-    cutoff = time.time() - CSV_KEEP_SECONDS
-    for path in _import_folder().glob("*.csv"):
-        if path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-
-
 @bp.get("/csv", endpoint="csv")
 @require_permission("catalog.manage")
 def csv_page():
@@ -241,12 +217,14 @@ def csv_export():
 
 
 def _render_dry_run(plan, token: str | None, status: int):
+    changed = plan.changed_rows
     return (
         render_template(
             "admin/csv/dry_run.html",
             plan=plan,
             counts=plan.counts,
-            changed=plan.changed_rows,
+            changed=changed[:CHANGES_SHOWN],
+            changes_hidden=max(0, len(changed) - CHANGES_SHOWN),
             form=ImportApplyForm(token=token) if token and not plan.problems else None,
         ),
         status,
@@ -269,41 +247,57 @@ def csv_import():
     plan = csv_io.plan_import(get_session(), data)
     if plan.problems:
         return _render_dry_run(plan, None, 400)
-    _forget_old_uploads()
-    token = secrets.token_hex(16)
-    _import_path(token).write_bytes(data)
+    try:
+        token = csv_staging.stage_upload(get_storage(), current_user.id, data)
+    except StorageError:
+        current_app.logger.exception("CSV import: the store refused the upload")
+        flash(_("The file could not be kept for applying. Try again in a minute."))
+        return _render_dry_run(plan, None, 503)
     return _render_dry_run(plan, token, 200)
 
 
 @bp.post("/csv/apply")
+@commits
 @require_permission("catalog.manage")
 def csv_apply():
+    """Queue the apply (once, however often it is pressed) and show its progress."""
     form = ImportApplyForm()
-    path = _import_path(form.token.data) if form.validate_on_submit() else None
-    if path is None or not path.is_file():
+    token = form.token.data if form.validate_on_submit() else None
+    if token is None:
         flash(_("That upload has expired or was already applied. Upload the file again."))
         return redirect(url_for("admin.csv"))
-    # Its own session, not the request's: the page streams after the request's session
-    # has been committed and closed, and this one must live until the last row is saved.
-    db = current_app.extensions["sa_sessionmaker"]()
-    plan = csv_io.plan_import(db, path.read_bytes())
-    if plan.problems:  # the catalogue changed since the dry run
-        db.close()
-        return _render_dry_run(plan, None, 400)
-    actor = current_user.id
-    outcome = {"ok": False, "counts": plan.counts}
+    db = get_session()
+    progress_page = redirect(url_for("admin.csv_import_progress", token=token))
+    if csv_job.is_claimed(db, current_user.id, token):
+        return progress_page  # pressed again: the first press queued it
+    try:
+        staged = csv_staging.is_staged(get_storage(), current_user.id, token)
+    except StorageError:
+        current_app.logger.exception("CSV import: the store did not answer")
+        abort(503)
+    if not staged:
+        flash(_("That upload has expired or was already applied. Upload the file again."))
+        return redirect(url_for("admin.csv"))
+    try:
+        claimed = csv_job.claim_apply(db, current_user.id, token)
+    except sa.exc.IntegrityError:  # pressed twice at the same moment: the other one won
+        claimed = False
+    if not claimed:
+        db.rollback()
+        return progress_page
+    csv_job.queue_apply(db, current_user.id, token, str(get_locale()))
+    return progress_page  # committed by @commits; without Redis the job runs right then
 
-    def steps():
-        try:
-            yield from csv_io.iter_apply(db, plan, actor_user_id=actor)
-            db.commit()
-        except (ShopError, sa.exc.SQLAlchemyError):
-            current_app.logger.exception("CSV import failed")
-            db.rollback()
-            return
-        finally:
-            db.close()
-        path.unlink(missing_ok=True)
-        outcome["ok"] = True
 
-    return stream_template("admin/csv/apply.html", steps=steps(), outcome=outcome)
+@bp.get("/csv/imports/<token>")
+@require_permission("catalog.manage")
+def csv_import_progress(token: str):
+    """Rows done of total while the job runs (the page reloads itself), then the
+    outcome. Only the uploader's own imports."""
+    db = get_session()
+    if not csv_staging.TOKEN.fullmatch(token) or not csv_job.is_claimed(db, current_user.id, token):
+        abort(404)
+    progress = csv_job.get_progress(db, current_user.id, token)
+    return render_template(
+        "admin/csv/progress.html", progress=progress, refresh_seconds=PROGRESS_REFRESH_SECONDS
+    )

@@ -215,9 +215,15 @@ def _price_group(
     quantity = sum(line.quantity for line in lines)
     tier = pricing.tier_for(tiers, quantity)
     priced_lines = []
+    # Pieces of each variant on the lines so far: two children in the same size share
+    # the shelf, so a line gets what is left after the earlier ones.
+    taken_before: dict[int, int] = {}
     for line in lines:
         variant = line.variant
         available = None if product.made_to_order else variant.available
+        before = taken_before.get(variant.id, 0)
+        taken_before[variant.id] = before + line.quantity
+        left = None if available is None else max(available - before, 0)
         school_unit = negotiated.get((line.school_id, product.id))
         unit = pricing.unit_amount(tier, school_unit)
         priced_lines.append(
@@ -230,7 +236,7 @@ def _price_group(
                 available=available,
                 unit_amount=unit,
                 line_amount=unit * line.quantity if unit is not None else None,
-                problems=line_problems(line.quantity, available=_left_for(line, lines, available)),
+                problems=line_problems(line.quantity, available=left),
                 line_id=line.line_id,
                 school_id=line.school_id,
                 student_name=line.student_name,
@@ -259,17 +265,3 @@ def _price_group(
             has_price=has_price,
         ),
     )
-
-
-def _left_for(line: LineRequest, lines: list[LineRequest], available: int | None) -> int | None:
-    """What stock is left for ``line`` after the earlier lines of the same variant (two
-    children in the same size share the shelf)."""
-    if available is None:
-        return None
-    before = 0
-    for other in lines:
-        if other is line:
-            break
-        if other.variant.id == line.variant.id:
-            before += other.quantity
-    return max(available - before, 0)

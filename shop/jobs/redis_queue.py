@@ -61,6 +61,10 @@ def enqueue_on_rq(pending) -> bool:
         )
     except DuplicateJobError:
         return False
-    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
+    except (
+        redis.exceptions.ConnectionError,
+        redis.exceptions.TimeoutError,
+        redis.exceptions.ResponseError,  # e.g. OOM: a full Redis under noeviction
+    ) as error:
         raise RedisUnavailable(str(error)) from error
     return True

@@ -13,6 +13,7 @@ away the worker waits for it and carries on; SIGTERM stops it after the current 
 """
 
 import logging
+import os
 import signal
 import threading
 
@@ -49,9 +50,31 @@ class QuickToStop:
 class ShopWorker(QuickToStop, Worker):
     """Each job in a forked work horse."""
 
+    def wait_for_horse(self):
+        """Once a horse has exited (done, failed or killed), drop its live gauges' files
+        from ``PROMETHEUS_MULTIPROC_DIR``, as gunicorn's ``child_exit`` does for a web
+        worker: a dead horse's gauge must not count, and with a horse per job its files
+        would pile up. (Its counters' files stay: they hold counts a scrape adds up.)"""
+        pid, status, rusage = super().wait_for_horse()
+        if pid:
+            forget_metrics_of(pid)
+        return pid, status, rusage
+
 
 class ShopSimpleWorker(QuickToStop, SimpleWorker):
     """Each job in the worker's own process."""
+
+
+def forget_metrics_of(pid: int) -> None:
+    """``mark_process_dead`` under ``PROMETHEUS_MULTIPROC_DIR``; nothing without it."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    from prometheus_client import multiprocess
+
+    try:
+        multiprocess.mark_process_dead(pid)
+    except OSError:  # a metric file is never worth a worker
+        logger.warning("worker: could not remove the metrics of horse %s", pid, exc_info=True)
 
 
 def make_worker(app: Flask, *, simple: bool = False) -> Worker:

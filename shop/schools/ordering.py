@@ -13,10 +13,16 @@ By card, the PaymentIntent is created before the first write, exactly as checkou
 (``shop.checkout.service.card_intent``), and the order holds its stock until
 ``reservation_minutes`` from now.
 
+``check_roster_order`` refuses, without writing or pricing, what can be told at once (the
+payment, the purchase-order number, the delivery round, the credit and card minimum for
+the preview's estimate): the confirm page says so before the order is queued as a job
+(``shop.schools.roster_job``), which then places it with ``place_roster_order``.
+
 Plain functions: the caller commits, or rolls back on any error (nothing is written
 before a refusal).
 """
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -47,6 +53,7 @@ from shop.schools.rounds import next_round
 
 PAYMENTS = ("card", "invoice")
 PO_NUMBER_MAX_LENGTH = 60
+PROGRESS_EVERY = 100  # students between two calls of a placement's ``progress``
 
 
 class RosterNotReady(ShopError):
@@ -61,8 +68,14 @@ class UnknownPayment(ShopError):
     message = "Choose how the school pays: by card or on invoice."
 
 
-def roster_requests(session: Session, school: School, preview: RosterPreview) -> list:
-    """A ``LineRequest`` per student per line of ``preview`` (variants in one query)."""
+def roster_requests(
+    session: Session,
+    school: School,
+    preview: RosterPreview,
+    progress: Callable[[int], None] | None = None,
+) -> list:
+    """A ``LineRequest`` per student per line of ``preview`` (variants in one query);
+    ``progress(students done)`` every ``PROGRESS_EVERY`` students and at the end."""
     variant_ids = {line.variant_id for student in preview.students for line in student.lines}
     variants = {
         variant.id: variant
@@ -73,7 +86,7 @@ def roster_requests(session: Session, school: School, preview: RosterPreview) ->
         )
     }
     requests = []
-    for student in preview.students:
+    for done, student in enumerate(preview.students, start=1):
         for line in student.lines:
             variant = variants.get(line.variant_id)
             if variant is None:
@@ -87,22 +100,32 @@ def roster_requests(session: Session, school: School, preview: RosterPreview) ->
                     class_name=student.class_name,
                 )
             )
+        if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(preview.students)):
+            progress(done)
     return requests
 
 
 def price_roster(
-    session: Session, school: School, preview: RosterPreview, locale: str
+    session: Session,
+    school: School,
+    preview: RosterPreview,
+    locale: str,
+    progress: Callable[[int], None] | None = None,
 ) -> CartPricing:
     """The roster priced as its order will be, or ``RosterNotReady``/``StockRanOut``."""
-    if not preview.ok or preview.school_id != school.id or preview.currency != school.currency:
-        raise RosterNotReady()
+    _require_ready(school, preview)
     pricing = price_lines(
-        session, roster_requests(session, school, preview), school.currency, locale
+        session, roster_requests(session, school, preview, progress), school.currency, locale
     )
     refuse_short_stock(pricing)
     if not pricing.can_checkout:
         raise RosterNotReady()
     return pricing
+
+
+def _require_ready(school: School, preview: RosterPreview) -> None:
+    if not preview.ok or preview.school_id != school.id or preview.currency != school.currency:
+        raise RosterNotReady()
 
 
 def school_details(school: School, user) -> CheckoutDetails:
@@ -123,6 +146,43 @@ def clean_po_number(po_number: str | None) -> str:
     return value
 
 
+def _payment_terms(school: School, payment: str, po_number: str | None) -> str:
+    """The purchase-order number to keep, or the refusal of how the school pays."""
+    if payment not in PAYMENTS:
+        raise UnknownPayment()
+    if payment == "invoice":
+        if not school.invoice_allowed:
+            raise invoices.InvoiceNotAllowed()
+        return clean_po_number(po_number)
+    return (po_number or "").strip()[:PO_NUMBER_MAX_LENGTH]
+
+
+def check_roster_order(
+    session: Session,
+    school: School,
+    preview: RosterPreview,
+    *,
+    payment: str,
+    po_number: str = "",
+    now: datetime,
+) -> None:
+    """Refuse at once what ``place_roster_order`` would refuse for how the school pays,
+    its delivery round, or the preview's estimated total (credit without the school's
+    lock, card minimum). Writes nothing and prices nothing: stock, and the credit under
+    the lock, are checked again when the order is placed."""
+    _payment_terms(school, payment, po_number)
+    _require_ready(school, preview)
+    if next_round(school, now) is None:
+        raise NoSchoolDelivery()
+    estimate = preview.estimated_total_amount
+    if estimate is None:  # a product without a price: placing says the roster is not ready
+        return
+    if payment == "invoice":
+        invoices.check_credit(session, school, estimate)
+    elif estimate < MIN_CARD_AMOUNTS[school.currency]:
+        raise BelowCardMinimum(MIN_CARD_AMOUNTS[school.currency], school.currency)
+
+
 def place_roster_order(
     session: Session,
     school: School,
@@ -138,23 +198,18 @@ def place_roster_order(
     invoice_production: bool = True,
     zone: ZoneInfo | None = None,
     request_key: str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Order:
     """Order what ``preview`` lists for ``school``. Raises a ``ShopError`` (the caller
     rolls back; nothing is written before a refusal, no PaymentIntent is left open).
     ``request_key`` (unique per order) makes the same confirmation twice an
-    ``IntegrityError`` rather than a second order."""
-    if payment not in PAYMENTS:
-        raise UnknownPayment()
-    if payment == "invoice":
-        if not school.invoice_allowed:
-            raise invoices.InvoiceNotAllowed()
-        po_number = clean_po_number(po_number)
-    else:
-        po_number = (po_number or "").strip()[:PO_NUMBER_MAX_LENGTH]
+    ``IntegrityError`` rather than a second order. ``progress(students)`` is told how
+    many students' lines are ready, every ``PROGRESS_EVERY`` (the job's progress page)."""
+    po_number = _payment_terms(school, payment, po_number)
     delivery_round = next_round(school, now)
     if delivery_round is None:
         raise NoSchoolDelivery()
-    pricing = price_roster(session, school, preview, locale)
+    pricing = price_roster(session, school, preview, locale, progress)
     total = pricing.total_amount  # delivery to the school is free
     fields = dict(
         shipping_amount=0,

@@ -1,5 +1,6 @@
 """A school's own pages for its admins (``/schools/<slug>/admin``): the dashboard of every
-order placed for the school, per-class packing lists (printable and CSV) and roster orders.
+order placed for the school, per-class packing lists (printable and CSV) and roster orders
+(preview, confirm, then a progress page while the order is placed by a job).
 
 Only the school's admins (``SchoolMember``) and staff with ``schools.manage`` see them;
 anyone else gets a 404, exactly as for a school that does not exist, and anonymous
@@ -9,12 +10,10 @@ details never appear on these pages or in their files.
 
 import csv
 import io
-import secrets
 
 import sqlalchemy as sa
 from flask import (
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -30,24 +29,21 @@ from flask_wtf.file import FileField
 from sqlalchemy.orm import selectinload
 from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import Length, Optional
 
 from shop.accounts.access import require_login
 from shop.catalog import pricing
 from shop.catalog.models import Product
-from shop.checkout.service import BelowCardMinimum, NoSchoolDelivery, StockRanOut
 from shop.db import get_session, utcnow
 from shop.downloads import attachment
 from shop.exceptions import ShopError
-from shop.i18n import shop_zone
-from shop.links import external_url
-from shop.locales import localized
-from shop.mail import send_after_commit
+from shop.jobs import enqueue_after_commit, job_status
+from shop.jobs.queue import job_id_for
 from shop.orders.labels import FULFILMENT_LABELS, PAYMENT_LABELS
 from shop.orders.models import Order
 from shop.pagination import paginate, parse_page
-from shop.payments.stripe_gateway import PaymentServiceUnavailable, gateway
-from shop.schools import invoices, ordering, packing, roster
+from shop.request_keys import new_request_key, posted, request_key_field
+from shop.schools import invoices, ordering, packing, roster, roster_job
 from shop.schools.access import get_school
 from shop.schools.membership import can_manage_school, schools_for
 from shop.schools.models import Invoice, School, UniformItem
@@ -65,6 +61,10 @@ PROBLEMS_SHOWN = 300
 class RosterForm(FlaskForm):
     roster = TextAreaField(_l("Paste the roster"), validators=[Optional()])
     file = FileField(_l("Or upload a CSV file"))
+    # Sent back by the progress page of a refused order, so that the confirm form shows
+    # how the bursar meant to pay (checked again when they confirm).
+    payment = HiddenField()
+    po_number = HiddenField()
 
 
 class ConfirmForm(FlaskForm):
@@ -77,10 +77,13 @@ class ConfirmForm(FlaskForm):
         ],
         default="card",
     )
-    po_number = StringField(_l("Purchase-order number"), validators=[Length(max=60)])
+    po_number = StringField(
+        _l("Purchase-order number"), validators=[Length(max=ordering.PO_NUMBER_MAX_LENGTH)]
+    )
     # One per preview: confirming the same preview twice (a double click on a slow page)
-    # finds the first order instead of placing a second one.
-    request_key = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
+    # finds the first order instead of placing a second one. It also names the job that
+    # places the order and the progress page's address.
+    request_key = request_key_field()
 
 
 # --- who may see a school's pages ------------------------------------------------------
@@ -254,15 +257,30 @@ def roster_template(slug: str):
     return attachment(out.getvalue().encode("utf-8"), f"roster-{school.slug}.csv", "text/csv")
 
 
-def _render_roster(school: School, form, *, text: str = "", preview=None, status: int = 200):
+def _render_roster(
+    school: School,
+    form,
+    *,
+    text: str = "",
+    preview=None,
+    status: int = 200,
+    payment: str = "",
+    po_number: str = "",
+    request_key: str | None = None,
+):
+    """The roster page; with a clean ``preview``, its confirm form, filled in with how the
+    bursar chose to pay (``payment``, ``po_number``) when they had already."""
     catalogue = roster.load_catalogue(get_session(), school, _locale())
     confirm = None
     if preview is not None and preview.ok:
+        if payment not in ordering.PAYMENTS:
+            payment = "invoice" if school.invoice_allowed else "card"
         confirm = ConfirmForm(
             formdata=None,
             roster=text,
-            payment="invoice" if school.invoice_allowed else "card",
-            request_key=secrets.token_urlsafe(24),
+            payment=payment,
+            po_number=(po_number or "")[: ordering.PO_NUMBER_MAX_LENGTH],
+            request_key=request_key or new_request_key(),
         )
     form.roster.data = text or form.roster.data
     return (
@@ -321,126 +339,140 @@ def roster_preview(slug: str):
         return _render_roster(school, form, status=400)
     preview = roster.build_preview(get_session(), school, text, locale=_locale())
     return _render_roster(
-        school, form, text=text, preview=preview, status=200 if preview.ok else 422
+        school,
+        form,
+        text=text,
+        preview=preview,
+        status=200 if preview.ok else 422,
+        payment=form.payment.data or "",
+        po_number=form.po_number.data or "",
     )
 
 
-def _refusal(error: ShopError) -> str:
-    """A translated sentence for each refusal ``place_roster_order`` may raise."""
-    if isinstance(error, invoices.CreditLimitExceeded):
+def _refusal_message(refusal: dict) -> str:
+    """A translated sentence for each refusal (``roster_job.refusal``) of a roster order."""
+    kind = refusal.get("kind")
+    if kind == "credit_limit":
         return _(
             "This order (%(total)s) is more than the school's remaining credit of "
             "%(available)s. Pay by card, or ask the factory about your credit limit.",
-            total=money_filter(error.total, error.currency),
-            available=money_filter(error.available, error.currency),
+            total=money_filter(refusal["total"], refusal["currency"]),
+            available=money_filter(refusal["available"], refusal["currency"]),
         )
-    if isinstance(error, invoices.InvoiceNotAllowed):
-        return _("This school cannot pay on invoice yet: choose card payment.")
-    if isinstance(error, ordering.PurchaseOrderRequired):
-        return _("Enter the school's purchase-order number (at most 60 characters).")
-    if isinstance(error, ordering.UnknownPayment):
-        return _("Choose how the school pays: by card or on invoice.")
-    if isinstance(error, ordering.RosterNotReady):
-        return _("The roster has problems to fix before it can be ordered.")
-    if isinstance(error, StockRanOut):
+    if kind == "stock":
         return _(
             "Only %(n)d of %(sku)s left: lower the quantities or choose other sizes.",
-            n=error.available,
-            sku=error.sku,
+            n=refusal["available"],
+            sku=refusal["sku"],
         )
-    if isinstance(error, BelowCardMinimum):
+    if kind == "card_minimum":
         return _(
             "Card payments start at %(amount)s.",
-            amount=money_filter(error.minimum, error.currency),
+            amount=money_filter(refusal["minimum"], refusal["currency"]),
         )
-    if isinstance(error, NoSchoolDelivery):
-        return _("There is no delivery round open for the school: ask the factory.")
-    return _("The order could not be placed. Check the roster and try again.")
-
-
-def _email_invoice(db, school: School, order: Order, invoice: Invoice) -> None:
-    """The invoice goes to whoever ordered and to the school's contact (once the order is
-    committed)."""
-    link = external_url("schools.invoice_page", slug=school.slug, number=invoice.number)
-    recipients = dict.fromkeys(
-        address for address in (current_user.email, school.contact_email) if address
-    )
-    for address in recipients:
-        send_after_commit(
-            db,
-            address,
-            _l("Invoice %(number)s for %(school)s", number=invoice.number, school=school.name),
-            "school_invoice",
-            school_name=localized(school, "name", _locale()),
-            order=order,
-            invoice=invoice,
-            link=link,
-        )
+    messages = {
+        "card_service": _("The card payment service did not answer. Nothing was ordered."),
+        "invoice_not_allowed": _("This school cannot pay on invoice yet: choose card payment."),
+        "po_number": _("Enter the school's purchase-order number (at most 60 characters)."),
+        "payment": _("Choose how the school pays: by card or on invoice."),
+        "roster": _("The roster has problems to fix before it can be ordered."),
+        "delivery": _("There is no delivery round open for the school: ask the factory."),
+    }
+    return messages.get(kind, _("The order could not be placed. Check the roster and try again."))
 
 
 @bp.post("/<slug>/admin/roster/confirm")
 @require_login
 def roster_confirm(slug: str):
+    """Check the confirmation at once, then queue the job that places the order and go to
+    its progress page (without Redis the job has run by the time the page loads)."""
     school = _school_or_404(slug)
     db = get_session()
     form = ConfirmForm()
     text = (form.roster.data or "").lstrip(BOM)
+    typed = {"payment": form.payment.data or "", "po_number": form.po_number.data or ""}
     if not form.validate_on_submit() or not text.strip():
         flash(_("Send the roster again and check the preview."), "error")
-        return _render_roster(school, RosterForm(formdata=None), text=text, status=400)
-    placed = _placed_with(db, school, form.request_key.data)
-    if placed is not None:
-        return _after_placing(school, placed)
+        preview = roster.build_preview(db, school, text, locale=_locale()) if text.strip() else None
+        return _render_roster(
+            school, RosterForm(formdata=None), text=text, preview=preview, status=400, **typed
+        )
+    request_key = form.request_key.data
+    if _placed_with(db, school, request_key) is not None:
+        return _to_progress(school, request_key)
     # Never trust the preview page: read and check the roster again.
     preview = roster.build_preview(db, school, text, locale=_locale())
     if not preview.ok:
         flash(_("The roster has problems to fix before it can be ordered."), "error")
         return _render_roster(
-            school, RosterForm(formdata=None), text=text, preview=preview, status=422
+            school, RosterForm(formdata=None), text=text, preview=preview, status=422, **typed
         )
     try:
-        order = ordering.place_roster_order(
-            db,
-            school,
-            preview,
-            user=current_user,
-            payment=form.payment.data or "",
-            po_number=form.po_number.data or "",
-            locale=_locale(),
-            gateway=gateway() if form.payment.data == "card" else None,
-            now=utcnow(),
-            reservation_minutes=current_app.config["RESERVATION_MINUTES"],
-            invoice_production=current_app.config["INVOICE_ORDERS_TO_PRODUCTION"],
-            zone=shop_zone(),
-            request_key=form.request_key.data,
-        )
-    except sa.exc.IntegrityError:
-        db.rollback()  # the same confirmation, sent twice at once: the first one placed it
-        placed = _placed_with(db, school, form.request_key.data)
-        if placed is None:
-            raise
-        return _after_placing(school, placed)
-    except (ShopError, PaymentServiceUnavailable) as error:
+        ordering.check_roster_order(db, school, preview, now=utcnow(), **typed)
+    except ShopError as error:
         db.rollback()
-        if isinstance(error, PaymentServiceUnavailable):
-            message = _("The card payment service did not answer. Nothing was ordered.")
-        else:
-            message = _refusal(error)
-        flash(message, "error")
+        flash(_refusal_message(roster_job.refusal(error)), "error")
         return _render_roster(
-            school, RosterForm(formdata=None), text=text, preview=preview, status=409
+            school,
+            RosterForm(formdata=None),
+            text=text,
+            preview=preview,
+            status=409,
+            request_key=request_key,  # nothing was queued with it: still unused
+            **typed,
         )
-    if form.payment.data == "invoice":
-        _email_invoice(db, school, order, invoices.invoice_for_order(db, order.id))
-        db.commit()
-        flash(_("Order %(number)s placed on invoice.", number=order.number), "success")
-    else:
-        db.commit()
-        flash(
-            _("Order %(number)s placed: pay by card to confirm it.", number=order.number),
-            "success",
-        )
-    return _after_placing(school, order)
+    enqueue_after_commit(
+        db,
+        roster_job.place_roster,
+        school.id,
+        current_user.id,
+        text,
+        typed["payment"],
+        typed["po_number"],
+        _locale(),
+        request_key,
+        key=roster_job.job_key(request_key),
+    )
+    db.commit()
+    return _to_progress(school, request_key)
+
+
+def _to_progress(school: School, request_key: str):
+    return redirect(
+        url_for("schools.roster_progress", slug=school.slug, request_key=request_key), code=303
+    )
+
+
+PROGRESS_REFRESH_SECONDS = 2
+
+
+@bp.get("/<slug>/admin/roster/<request_key>")
+@require_login
+def roster_progress(slug: str, request_key: str):
+    """Where the bursar waits while the order is placed: progress, then the order (and
+    its invoice); a refusal in their words, with a way back to the roster."""
+    school = _school_or_404(slug)
+    if posted(request_key) is None:
+        abort(404)
+    db = get_session()
+    status = job_status(job_id_for(roster_job.job_key(request_key)))
+    order = _placed_with(db, school, request_key)  # after the status: a job that finished
+    if order is not None:  # has committed its order
+        return _after_placing(school, order)
+    outcome = status.result if isinstance(status.result, dict) else None
+    if outcome is not None and outcome.get("school_id") != school.id:
+        outcome = None  # another school's key: nothing of it is shown here
+    refused = outcome is not None and outcome.get("outcome") == roster_job.REFUSED
+    if status.state == "unknown" or (status.state == "finished" and not refused):
+        abort(404)
+    return render_template(
+        "schools/admin/roster_progress.html",
+        school=school,
+        status=status,
+        refusal=_refusal_message(outcome["refusal"]) if refused else None,
+        outcome=outcome if refused else None,
+        refresh_seconds=PROGRESS_REFRESH_SECONDS,
+    )
 
 
 def _placed_with(db, school: School, request_key: str) -> Order | None:
@@ -453,7 +485,9 @@ def _after_placing(school: School, order: Order):
     """An order on invoice shows its invoice; a card order goes to be paid."""
     invoice = invoices.invoice_for_order(get_session(), order.id)
     if invoice is not None:
+        flash(_("Order %(number)s placed on invoice.", number=order.number), "success")
         return redirect(
             url_for("schools.invoice_page", slug=school.slug, number=invoice.number), code=303
         )
+    flash(_("Order %(number)s placed: pay by card to confirm it.", number=order.number), "success")
     return redirect(url_for("payments.pay_page", number=order.number), code=303)

@@ -161,7 +161,7 @@ def test_limits_live_in_redis_when_redis_url_is_set(make_app, session_factory, r
     import redis
 
     email = f"{REDIS_MARK}@example.com"
-    app = make_app(REDIS_URL=redis_url)
+    app = make_app(REDIS_URL=redis_url, JOBS_INLINE=True)  # no worker runs here
     with session_factory(app) as session:
         make_user(session, email=email)
     client = app.test_client()
@@ -172,6 +172,6 @@ def test_limits_live_in_redis_when_redis_url_is_set(make_app, session_factory, r
     with redis.Redis.from_url(redis_url) as server:
         assert server.keys(f"*{REDIS_MARK}*")
     # a second app (another gunicorn worker) sees the same counts
-    other_worker = make_app(REDIS_URL=redis_url).test_client()
+    other_worker = make_app(REDIS_URL=redis_url, JOBS_INLINE=True).test_client()
     other_worker.environ_base["REMOTE_ADDR"] = REDIS_ADDRESS
     assert login(other_worker, email=email).status_code == 429

@@ -1,6 +1,7 @@
 """CSV export and import: the format, the round trip byte for byte, the dry run's changes
-and errors (line, column, reason), all-or-nothing apply, stock through the ledger, and the
-pages with their role table."""
+and errors (line, column, reason), all-or-nothing apply of a plan, stock through the
+ledger, and the pages with their role table (the background apply in batches:
+``test_csv_job.py``)."""
 
 import csv
 import io
@@ -316,7 +317,9 @@ def test_export_download_round_trips_through_the_pages(app, client, session, sig
     dry_run = upload(client, exported.data)
     assert dry_run.status_code == 200
     assert 'data-testid="csv-no-changes"' in dry_run.text
-    applied = client.post("/admin/csv/apply", data={"token": token_on(dry_run.text)})
+    applied = client.post(
+        "/admin/csv/apply", data={"token": token_on(dry_run.text)}, follow_redirects=True
+    )
     assert 'data-ok="true"' in applied.text
 
     assert client.get("/admin/csv/export").data == exported.data
@@ -339,17 +342,22 @@ def test_dry_run_shows_changes_then_apply_saves_them_with_progress(app, client, 
 
     applied = client.post("/admin/csv/apply", data={"token": token_on(dry_run.text)})
 
-    assert applied.status_code == 200
-    assert "Stock counts recorded: 1 of 1" in applied.text
-    assert 'data-ok="true"' in applied.text
+    assert applied.status_code == 302
+    progress = client.get(applied.headers["Location"])  # without Redis: already done
+    assert progress.status_code == 200
+    assert 'data-state="finished" data-done="3" data-total="3"' in progress.text
+    assert 'data-products-changed="1"' in progress.text
+    assert 'data-stock-changed="1"' in progress.text
+    assert 'data-ok="true"' in progress.text
     with Session(app.extensions["sa_engine"]) as db:
         skirt = db.scalars(sa.select(Product).where(Product.slug == "pleated-skirt")).one()
         assert (skirt.name, skirt.variants[0].on_hand) == ("Pleated skirt (navy)", 9)
         movement = db.scalars(sa.select(StockMovement).where(StockMovement.reason == "counted"))
         assert movement.one().staff_user_id == user.id
-    # the upload is used up
+    # the upload is used up: pressing again shows the same import, and saves nothing
     again = client.post("/admin/csv/apply", data={"token": token_on(dry_run.text)})
     assert again.status_code == 302
+    assert again.headers["Location"] == applied.headers["Location"]
 
 
 def test_upload_with_errors_shows_them_and_offers_no_apply(app, client, session, sign_in):
@@ -403,11 +411,15 @@ def test_apply_fails_cleanly_when_stock_moved_since_the_dry_run(app, client, ses
     session.commit()
     before = db_state(app)
 
-    response = client.post("/admin/csv/apply", data={"token": token_on(dry_run.text)})
+    response = client.post(
+        "/admin/csv/apply", data={"token": token_on(dry_run.text)}, follow_redirects=True
+    )
 
-    assert response.status_code == 400
+    # the job plans each batch again, finds the row no longer applies, and stops there
+    assert 'data-state="stopped"' in response.text
     assert 'data-line="2" data-column="on_hand"' in response.text
-    assert db_state(app) == before
+    assert "Below the 3 allocated" in response.text
+    assert db_state(app)[:4] == before[:4]  # only the audit entry saying why is new
 
 
 def test_another_staff_member_cannot_apply_my_upload(app, client, session, sign_in):
@@ -490,8 +502,11 @@ def test_a_failure_while_applying_rolls_everything_back(app, client, session, si
 
     monkeypatch.setattr(csv_io, "adjust", adjust_then_fail)
 
-    response = client.post("/admin/csv/apply", data={"token": token_on(dry_run.text)})
+    response = client.post(
+        "/admin/csv/apply", data={"token": token_on(dry_run.text)}, follow_redirects=True
+    )
 
+    assert 'data-state="failed"' in response.text  # its one batch rolled back
     assert 'data-ok="false"' in response.text
     assert len(calls) == 2
     assert db_state(app) == before

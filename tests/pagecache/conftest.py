@@ -25,10 +25,15 @@ RAW = "~raw~"  # what a write that bypasses the shop appends to a name
 
 def store_settings(kind: str) -> dict:
     """App settings for a page store: the default memory one, or Redis in a fresh
-    namespace (as a second shop on the same database and Redis would have)."""
+    namespace (as a second shop on the same database and Redis would have). Jobs (emails,
+    thumbnails) run in-process: no worker runs here."""
     if kind == "memory":
         return {}
-    return {"REDIS_URL": REDIS_URL, "PAGE_CACHE_NAMESPACE": f"test-{uuid.uuid4().hex}"}
+    return {
+        "REDIS_URL": REDIS_URL,
+        "PAGE_CACHE_NAMESPACE": f"test-{uuid.uuid4().hex}",
+        "JOBS_INLINE": True,
+    }
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -43,7 +43,9 @@ def polo(session):
 def apply_csv(client, rows) -> None:
     dry_run = upload_csv(client, to_csv(rows))
     assert dry_run.status_code == 200, dry_run.text
-    applied = client.post("/admin/csv/apply", data={"token": token_on(dry_run.text)})
+    applied = client.post(
+        "/admin/csv/apply", data={"token": token_on(dry_run.text)}, follow_redirects=True
+    )
     assert 'data-ok="true"' in applied.text
 
 

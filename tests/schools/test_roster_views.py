@@ -157,6 +157,10 @@ def test_confirming_on_invoice_places_one_order_and_shows_the_invoice(
     assert response.status_code == 303, response.text
     order = session.scalars(sa.select(Order)).one()
     invoice = session.scalars(sa.select(Invoice)).one()
+    # the job placed it during the request: its progress page leads to the invoice
+    assert response.headers["Location"].startswith("/schools/hillside/admin/roster/")
+    response = client.get(response.headers["Location"])
+    assert response.status_code == 303
     assert response.headers["Location"] == f"/schools/hillside/admin/invoices/{invoice.number}"
     assert (order.school_id, order.po_number, order.payment_status) == (
         school.id,
@@ -254,6 +258,7 @@ def test_confirming_by_card_goes_to_the_payment_page(make_app, stripe_settings, 
             school.id,
         )
         assert order.reserved_until is not None
+    response = client.get(response.headers["Location"])  # the progress page: placed
     assert response.headers["Location"] == f"/checkout/pay/{order.number}"
     assert client.get(response.headers["Location"]).status_code == 200
 

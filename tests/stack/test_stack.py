@@ -20,17 +20,22 @@ from email import policy
 from email.parser import BytesParser
 
 import pytest
+import redis
 import sqlalchemy as sa
 import stripe
 from PIL import Image
+from rq.registry import StartedJobRegistry
 from sqlalchemy.orm import Session, selectinload
 
 from shop.catalog.models import Variant
+from shop.jobs.queue import job_id_for
 from shop.orders.models import Order, OrderLine
+from shop.schools import roster_job
 from tests.accounts.helpers import PASSWORD, make_user
 from tests.chaos_buyer import Buyer, GaveUp, Unexpected
 from tests.factories import make_product
 from tests.nginx_site import ROOT
+from tests.school_factories import add_item, add_member, big_roster, make_school
 from tests.stack.harness import Stack, available
 
 pytestmark = pytest.mark.stack
@@ -374,29 +379,107 @@ def recipients_in(outbox) -> Counter:
     return Counter(parse(path.read_bytes())["To"] for path in outbox.glob("*.eml"))
 
 
-def test_a_worker_killed_while_sending_emails_sends_each_exactly_once(stack):
+def make_roster_school(stack) -> tuple[int, int]:
+    """A school with a polo and a skirt on its list and a bursar; → (school id, user id)."""
+    engine = sa.create_engine(stack.database_url)
+    with Session(engine) as session:
+        school = make_school(
+            session,
+            slug="stack-school",
+            verified=True,
+            invoice_terms_days=30,
+            credit_limit_amount=1_000_000_000,
+            grades=("1", "2"),
+        )
+        polo = make_product(session, slug="polo", sizes=("130", "140"), on_hand=10_000)
+        skirt = make_product(session, slug="skirt", sizes=("130",), on_hand=10_000)
+        add_item(session, school, polo, position=1)
+        add_item(session, school, skirt, position=2, gender="girls")
+        bursar = make_user(session, email="bursar@stack.test", role="school_admin")
+        add_member(session, school, bursar)
+        session.commit()
+        ids = (school.id, bursar.id)
+    engine.dispose()
+    return ids
+
+
+def run_in_shop(stack, script: str) -> None:
+    """Python lines run in a shop process (the instances' settings, in the app context)."""
+    done = subprocess.run(
+        [sys.executable, "-c", "from wsgi import app\nwith app.app_context():\n" + script],
+        env=stack.env("queue"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def started_jobs(stack) -> list[str]:
+    connection = redis.Redis.from_url(stack.redis.url)
+    return StartedJobRegistry("sourcefront", connection=connection).get_job_ids()
+
+
+def test_a_worker_killed_while_sending_emails_and_placing_a_roster_does_each_once(stack):
+    """The worker is killed twice: while it sends emails, and while it places a
+    2,000-student roster order. After each restart every email was sent once and the
+    roster order exists once, whole."""
     outbox = stack.folder / "outbox"
     before = set(outbox.glob("*.eml")) if outbox.exists() else set()
+    school_id, bursar_id = make_roster_school(stack)
+    request_key = "stack-roster-" + "1" * 20
     count = 120
-    queue_emails(stack, count, "parent")
 
     def written() -> list:
         return [path for path in outbox.glob("*.eml") if path not in before]
 
+    queue_emails(stack, count // 2, "parent")
     deadline = time.monotonic() + 60
     while len(written()) < 10 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    stack.worker.kill()  # in the middle of the run: some sent, some not
+        time.sleep(0.02)
+    stack.worker.kill()  # while it sends emails: some sent, some not
     killed_at = len(written())
-    assert 0 < killed_at < count, killed_at
+    assert 0 < killed_at < count // 2, killed_at
+    run_in_shop(  # queued while the worker is down, behind the emails not yet sent
+        stack,
+        "    from shop.jobs import enqueue\n"
+        "    from shop.schools import roster_job\n"
+        f"    text = {big_roster(2000)!r}\n"
+        f"    enqueue(roster_job.place_roster, {school_id}, {bursar_id}, text, 'invoice',"
+        f" 'PO-STACK', 'en', {request_key!r}, key=roster_job.job_key({request_key!r}))\n",
+    )
+    queue_emails(stack, count // 2, "parent-late")  # behind the roster
     stack.worker.start()
-    deadline = time.monotonic() + 180
-    while len(written()) < count and time.monotonic() < deadline:
-        time.sleep(0.5)
-    time.sleep(3)  # a second copy would arrive now
 
-    recipients = recipients_in(outbox)
-    ours = {to: n for to, n in recipients.items() if to.startswith("parent")}
+    roster_job_id = job_id_for(roster_job.job_key(request_key))
+    deadline = time.monotonic() + 120
+    while roster_job_id not in started_jobs(stack) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert roster_job_id in started_jobs(stack), "the roster job never started"
+    time.sleep(0.5)
+    stack.worker.kill()  # while it places the roster order
+    stack.worker.start()
+
+    engine = sa.create_engine(stack.database_url)
+    try:
+        placed_order = sa.select(Order).where(Order.request_key == request_key)
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            with Session(engine) as session:
+                placed = session.scalars(placed_order).all()
+            if placed and len(written()) >= count + 1:  # the emails and the invoice's
+                break
+            time.sleep(0.5)
+        time.sleep(3)  # a second order or copy would show now
+        with Session(engine) as session:
+            [order] = session.scalars(placed_order).all()
+            lines = sa.select(sa.func.count(OrderLine.id)).where(OrderLine.order_id == order.id)
+            assert session.scalar(lines) == 3000  # a polo each, a skirt for each girl
+    finally:
+        engine.dispose()
+    ours = {to: n for to, n in recipients_in(outbox).items() if to.startswith("parent")}
     assert len(ours) == count
     assert set(ours.values()) == {1}
 

@@ -1,0 +1,432 @@
+"""The catalogue CSV apply as a background job: the staged file in the shop's store (any
+instance applies it, /media/ never serves it), batches with progress, a resume after a
+run dies between or inside batches, one job however often "apply" is pressed, and the
+progress page with its refusals. Against RQ on the real Redis (database 10) too."""
+
+import csv
+import io
+import re
+import threading
+
+import pytest
+import redis
+import sqlalchemy as sa
+from prometheus_client import REGISTRY
+from sqlalchemy.orm import Session
+
+from shop.admin import csv_io, csv_job, csv_staging
+from shop.audit.models import AuditEntry
+from shop.catalog.models import Product, Variant
+from shop.jobs.queue import LOCAL_KEYS
+from shop.jobs.runner import run_now
+from shop.stock.models import StockMovement
+from shop.storage import get_storage
+from tests.accounts.helpers import login, make_user
+from tests.admin.test_csv import token_on, upload
+from tests.factories import make_category
+from tests.storage.conftest import bucket, moto_s3, s3_settings  # noqa: F401 (fixtures)
+
+REDIS_URL = "redis://127.0.0.1:6379/10"
+MANAGER = "manager@factory.example"
+
+
+@pytest.fixture(autouse=True)
+def _forget_local_keys():
+    LOCAL_KEYS.clear()
+    yield
+    LOCAL_KEYS.clear()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(CSV_IMPORT_BATCH_ROWS=250)
+
+
+@pytest.fixture
+def manager(app, session):
+    make_category(session, slug="uniforms")
+    user = make_user(session, email=MANAGER, role="manager")
+    session.commit()
+    return user
+
+
+def signed_in(app):
+    client = app.test_client()
+    assert login(client, email=MANAGER).status_code == 302
+    return client
+
+
+def big_csv(products: int, sizes: int = 10, generation: int = 0) -> bytes:
+    """``products`` × ``sizes`` rows, each with a stock count (a ledger row each)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=csv_io.COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for number in range(products):
+        for size in range(sizes):
+            writer.writerow(
+                {
+                    **dict.fromkeys(csv_io.COLUMNS, ""),
+                    "product_slug": f"polo-{number:04d}",
+                    "category_slug": "uniforms",
+                    "name": f"School polo {number} v{generation}",
+                    "name_zh": f"校服 polo 衫 {number}",
+                    "active": "yes",
+                    "featured": "no",
+                    "made_to_order": "no",
+                    "min_order_quantity": "1",
+                    "order_increment": "1",
+                    "sku": f"P{number:04d}-{110 + size * 10}",
+                    "size": str(110 + size * 10),
+                    "colour": "navy",
+                    "position": str(size),
+                    "for_sale": "yes",
+                    "low_stock_threshold": "5",
+                    "on_hand": str(20 + generation + size),
+                    "price_CNY": "1:89.00|50:79.00",
+                }
+            )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def dry_run_token(client, data: bytes) -> str:
+    response = upload(client, data)
+    assert response.status_code == 200, response.text
+    return token_on(response.text)
+
+
+def catalogue_state(app):
+    """What the import writes, in a comparable form."""
+    with Session(app.extensions["sa_engine"]) as db:
+        return (
+            db.execute(sa.select(Product.slug, Product.name).order_by(Product.slug)).all(),
+            db.execute(sa.select(Variant.sku, Variant.on_hand).order_by(Variant.sku)).all(),
+            db.execute(
+                sa.select(StockMovement.variant_id, StockMovement.on_hand_delta).order_by(
+                    StockMovement.variant_id, StockMovement.id
+                )
+            ).all(),
+        )
+
+
+def actions(app, action: str) -> list[dict]:
+    with Session(app.extensions["sa_engine"]) as db:
+        return list(
+            db.scalars(
+                sa.select(AuditEntry.after)
+                .where(AuditEntry.action == action)
+                .order_by(AuditEntry.id)
+            )
+        )
+
+
+def progress_div(page: str) -> dict[str, str]:
+    tag = re.search(r'<div data-testid="csv-progress"([^>]*)>', page).group(1)
+    return dict(re.findall(r'data-(\w+)="([^"]*)"', tag))
+
+
+# --- the staged file ----------------------------------------------------------------------
+
+
+def test_the_staged_upload_is_kept_in_the_store_never_served_and_gone_once_applied(app, manager):
+    client = signed_in(app)
+    token = dry_run_token(client, big_csv(2))
+    name = csv_staging.staged_name(manager.id, token)
+    assert name == f"csv-imports/{manager.id}-{token}.csv"
+    assert get_storage(app).read(name) == big_csv(2)
+
+    assert client.get(f"/media/{name}").status_code == 404
+    assert client.get(f"/media/csv-imports/{manager.id}-{token}.csv").status_code == 404
+
+    applied = client.post("/admin/csv/apply", data={"token": token})
+    assert applied.headers["Location"].endswith(f"/admin/csv/imports/{token}")
+    assert not get_storage(app).exists(name)
+
+
+def test_an_upload_staged_on_one_instance_is_applied_by_another_through_s3(
+    make_app,
+    s3_settings,  # noqa: F811
+):
+    first = make_app(UPLOAD_FOLDER="/nonexistent/first", **s3_settings)
+    second = make_app(UPLOAD_FOLDER="/nonexistent/second", **s3_settings)
+    with Session(first.extensions["sa_engine"]) as session:
+        make_category(session, slug="uniforms")
+        make_user(session, email=MANAGER, role="manager")
+        session.commit()
+    token = dry_run_token(signed_in(first), big_csv(3))
+
+    page = signed_in(second).post("/admin/csv/apply", data={"token": token}, follow_redirects=True)
+
+    assert progress_div(page.text) == {"state": "finished", "done": "30", "total": "30"}
+    assert len(catalogue_state(second)[1]) == 30
+
+
+# --- batches, progress, resume ----------------------------------------------------------
+
+
+def test_a_file_of_thousands_of_rows_is_applied_in_batches_with_progress(app, manager, monkeypatch):
+    reported = []
+    original = csv_job.report_progress
+    monkeypatch.setattr(
+        csv_job,
+        "report_progress",
+        lambda done, total: (reported.append((done, total)), original(done, total)),
+    )
+    client = signed_in(app)
+    token = dry_run_token(client, big_csv(200))  # 2,000 rows, batches of 250
+
+    page = client.post("/admin/csv/apply", data={"token": token}, follow_redirects=True)
+
+    assert reported == [(0, 2000)] + [(250 * n, 2000) for n in range(1, 9)]
+    batches = actions(app, csv_job.BATCH_ACTION)
+    assert [(b["batch"], b["rows"], b["rows_done"]) for b in batches] == [
+        (n, 250, 250 * (n + 1)) for n in range(8)
+    ]
+    [done] = actions(app, csv_job.DONE_ACTION)
+    assert done["rows"] == 2000
+    assert done["products_created"] == 200
+    assert done["variants_created"] == 2000 and done["stock_changed"] == 2000
+    assert 'data-variants-created="2000"' in page.text
+    assert progress_div(page.text)["state"] == "finished"
+    _products, variants, ledger = catalogue_state(app)
+    assert len(variants) == 2000 and len(ledger) == 2000
+    assert 'http-equiv="refresh"' not in page.text  # over: no more reloading
+
+
+def test_a_run_that_dies_between_and_inside_batches_resumes_and_ends_the_same(
+    app, manager, monkeypatch
+):
+    """First run: dies planning batch 3 (after three commits). Second run: dies in the
+    middle of batch 5's stock counts (rolled back). Third run: finishes. The end state is
+    the file's, every stock count once."""
+    client = signed_in(app)
+    data = big_csv(200)
+    token = dry_run_token(client, data)
+    planned, adjusted = [], []
+    plan_rows, adjust = csv_io.plan_rows, csv_io.adjust
+
+    def plan_or_die(session, batch, *args):
+        planned.append(batch[0][0])
+        if len(planned) == 4 and die_at == "plan":
+            raise RuntimeError("worker killed between batches")
+        return plan_rows(session, batch, *args)
+
+    def adjust_or_die(*args, **kwargs):
+        adjusted.append(args[1])
+        if len(adjusted) == 100 and die_at == "adjust":
+            raise RuntimeError("worker killed inside a batch")
+        return adjust(*args, **kwargs)
+
+    monkeypatch.setattr(csv_io, "plan_rows", plan_or_die)
+    monkeypatch.setattr(csv_io, "adjust", adjust_or_die)
+
+    die_at = "plan"
+    page = client.post("/admin/csv/apply", data={"token": token}, follow_redirects=True)
+    assert progress_div(page.text) == {"state": "failed", "done": "750", "total": "2000"}
+    assert len(actions(app, csv_job.BATCH_ACTION)) == 3
+    assert len(catalogue_state(app)[2]) == 750
+
+    planned.clear()
+    adjusted.clear()
+    die_at = "adjust"
+    with app.app_context(), pytest.raises(RuntimeError, match="inside a batch"):
+        run_now(csv_job.apply_staged_import, manager.id, token, 250)
+    assert len(planned) == 1  # batch 3 only: 0-2 were recorded
+    assert len(actions(app, csv_job.BATCH_ACTION)) == 3  # batch 3 rolled back whole
+    assert len(catalogue_state(app)[2]) == 750
+
+    planned.clear()
+    die_at = None
+    with app.app_context():
+        outcome = run_now(csv_job.apply_staged_import, manager.id, token, 250)
+
+    assert len(planned) == 5  # batches 3-7
+    assert outcome["state"] == "finished" and outcome["rows"] == 2000
+    assert outcome["variants_created"] == 2000 and outcome["stock_changed"] == 2000
+    assert [b["batch"] for b in actions(app, csv_job.BATCH_ACTION)] == list(range(8))
+    products, variants, ledger = catalogue_state(app)
+    assert len(products) == 200
+    assert variants == sorted(
+        (f"P{n:04d}-{110 + s * 10}", 20 + s) for n in range(200) for s in range(10)
+    )
+    assert len(ledger) == 2000 and len({variant_id for variant_id, _d in ledger}) == 2000
+    page = client.get(f"/admin/csv/imports/{token}")
+    assert progress_div(page.text)["state"] == "finished"
+
+    # Running it once more (a late retry) changes nothing.
+    with app.app_context():
+        assert run_now(csv_job.apply_staged_import, manager.id, token, 250) == {"state": "finished"}
+    assert catalogue_state(app) == (products, variants, ledger)
+
+
+def test_applying_the_same_rows_again_gives_the_same_catalogue(app, manager):
+    client = signed_in(app)
+    data = big_csv(30)
+    client.post("/admin/csv/apply", data={"token": dry_run_token(client, data)})
+    first = catalogue_state(app)
+
+    token = dry_run_token(client, data)
+    page = client.post("/admin/csv/apply", data={"token": token}, follow_redirects=True)
+
+    assert catalogue_state(app) == first
+    assert 'data-unchanged="300"' in page.text
+    assert 'data-products-created="0"' in page.text and 'data-stock-changed="0"' in page.text
+
+
+@pytest.mark.parametrize("copies", [2, 5])
+def test_apply_pressed_at_once_queues_one_job(app, manager, copies):
+    clients = [signed_in(app) for _ in range(copies)]
+    token = dry_run_token(clients[0], big_csv(30))
+    queued_before = (
+        REGISTRY.get_sample_value("sourcefront_jobs_queued_total", {"job": "apply_staged_import"})
+        or 0.0
+    )
+    barrier = threading.Barrier(copies)
+    answers = []
+
+    def press(client):
+        barrier.wait()
+        response = client.post("/admin/csv/apply", data={"token": token})
+        answers.append((response.status_code, response.headers.get("Location")))
+
+    threads = [threading.Thread(target=press, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert answers == [(302, f"/admin/csv/imports/{token}")] * copies
+    queued = REGISTRY.get_sample_value(
+        "sourcefront_jobs_queued_total", {"job": "apply_staged_import"}
+    )
+    assert queued == queued_before + 1
+    assert len(actions(app, csv_job.DONE_ACTION)) == 1
+    assert len(actions(app, csv_job.BATCH_ACTION)) == 2  # 300 rows in batches of 250
+    _products, variants, ledger = catalogue_state(app)
+    assert len(variants) == 300 and len(ledger) == 300
+
+
+# --- the progress page --------------------------------------------------------------------
+
+
+def test_only_the_uploader_sees_an_import_and_only_catalogue_staff(app, manager, session, sign_in):
+    client = signed_in(app)
+    token = dry_run_token(client, big_csv(1))
+    client.post("/admin/csv/apply", data={"token": token})
+    assert client.get(f"/admin/csv/imports/{token}").status_code == 200
+    assert client.get(f"/admin/csv/imports/{'0' * 32}").status_code == 404
+    assert client.get("/admin/csv/imports/not-a-token").status_code == 404
+
+    other = app.test_client()
+    make_user(session, email="owner@factory.example", role="owner")
+    make_user(session, email="w@factory.example", role="warehouse")
+    session.commit()
+    assert login(other, email="owner@factory.example").status_code == 302
+    assert other.get(f"/admin/csv/imports/{token}").status_code == 404
+    assert other.post("/admin/csv/apply", data={"token": token}).headers["Location"] == (
+        "/admin/csv"  # not theirs: expired as far as they can tell
+    )
+    warehouse = app.test_client()
+    assert login(warehouse, email="w@factory.example").status_code == 302
+    assert warehouse.get(f"/admin/csv/imports/{token}").status_code == 403
+    anonymous = app.test_client().get(f"/admin/csv/imports/{token}")
+    assert anonymous.status_code == 302 and "/account/login" in anonymous.headers["Location"]
+
+
+def test_a_file_with_errors_queues_nothing(app, manager):
+    client = signed_in(app)
+    data = big_csv(2).replace(b"School polo 1 v0", b"")  # a required name left empty
+
+    response = upload(client, data)
+
+    assert response.status_code == 400
+    assert 'data-column="name"' in response.text
+    assert 'name="token"' not in response.text
+    assert actions(app, csv_job.BATCH_ACTION) == []
+
+
+# --- with Redis: a worker applies it while the page reloads itself ---------------------
+
+
+@pytest.fixture
+def rq_app(make_app):
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()  # database 10 is this file's own
+    yield make_app(REDIS_URL=REDIS_URL, CSV_IMPORT_BATCH_ROWS=100, JOBS_RETRY_INTERVALS="0")
+    client.flushdb()
+    client.close()
+
+
+def test_with_redis_a_worker_applies_it_and_the_page_follows(rq_app, session):
+    from rq.job import Job
+
+    from shop.jobs.redis_queue import connection
+    from tests.jobs.conftest import work
+
+    make_category(session, slug="uniforms")
+    user = make_user(session, email=MANAGER, role="manager")
+    session.commit()
+    client = signed_in(rq_app)
+    token = dry_run_token(client, big_csv(25))
+
+    for _ in range(2):
+        answer = client.post("/admin/csv/apply", data={"token": token})
+        assert answer.status_code == 302
+    waiting = client.get(f"/admin/csv/imports/{token}").text
+    assert progress_div(waiting)["state"] == "queued"
+    assert '<meta http-equiv="refresh" content="2">' in waiting
+    assert catalogue_state(rq_app)[1] == []
+
+    work(rq_app)
+
+    job = Job.fetch(csv_job.job_id(user.id, token), connection=connection(rq_app))
+    assert job.meta["progress"] == [250, 250] or job.meta["progress"] == (250, 250)
+    done = client.get(f"/admin/csv/imports/{token}").text
+    assert progress_div(done)["state"] == "finished"
+    assert 'data-variants-created="250"' in done
+    assert "refresh" not in done
+    assert len(actions(rq_app, csv_job.BATCH_ACTION)) == 3
+    assert len(catalogue_state(rq_app)[2]) == 250
+
+
+def test_a_store_that_does_not_answer_gives_503_not_500(app, manager, monkeypatch):
+    from shop.storage import StorageError
+
+    client = signed_in(app)
+    token = dry_run_token(client, big_csv(1))
+
+    def refuse(*args, **kwargs):
+        raise StorageError("the store is away")
+
+    monkeypatch.setattr(csv_staging.FileStorage, "save", refuse)
+    monkeypatch.setattr(csv_staging.FileStorage, "stat", refuse)
+
+    dry_run = upload(client, big_csv(1))
+    assert dry_run.status_code == 503
+    assert 'name="token"' not in dry_run.text
+    assert client.post("/admin/csv/apply", data={"token": token}).status_code == 503
+    assert actions(app, csv_job.BATCH_ACTION) == []
+
+
+def test_a_staged_copy_damaged_or_gone_stops_the_import_before_any_row(app, manager):
+    client = signed_in(app)
+    damaged = dry_run_token(client, big_csv(2))
+    gone = dry_run_token(client, big_csv(2))
+    get_storage(app).save(csv_staging.staged_name(manager.id, damaged), b"sku\r\nX\r\n")
+
+    page = client.post("/admin/csv/apply", data={"token": damaged}, follow_redirects=True)
+
+    assert progress_div(page.text)["state"] == "stopped"
+    assert 'data-line="1" data-column="product_slug"' in page.text
+    with app.app_context():
+        csv_staging.discard_staged(get_storage(), manager.id, gone)
+        from shop.db import get_session
+
+        assert csv_job.claim_apply(get_session(), manager.id, gone)
+        get_session().commit()
+        assert run_now(csv_job.apply_staged_import, manager.id, gone, 250) == {
+            "state": "stopped",
+            "rows_done": 0,
+        }
+    page = client.get(f"/admin/csv/imports/{gone}")
+    assert "The uploaded file is gone" in page.text
+    assert catalogue_state(app) == ([], [], [])
