@@ -1,13 +1,18 @@
-"""CSV import at 100,000 rows: the dry run, and the apply as the background job runs it.
+"""CSV import at 100,000 rows: the dry run and the apply as the background jobs run them.
 
     .venv/bin/python bench/csv_import.py            # a scratch SQLite database
     DATABASE_URL=postgresql://… BENCH_ALLOW_WIPE=1 .venv/bin/python bench/csv_import.py
     BENCH_CSV_PRODUCTS=1000 .venv/bin/python bench/csv_import.py     # 10,000 rows
+    BENCH_CSV_ONLY=check .venv/bin/python bench/csv_import.py  # the dry runs only
+    BENCH_CSV_TRACEMALLOC=1 …   # and the check's peak of Python allocations (slower)
 
 Builds a CSV of ``BENCH_CSV_PRODUCTS`` (10,000) products × 10 variants (tiers in two
 currencies, Chinese names, ~20 MB at 100,000 rows), then, each in a fresh process so that
-its peak memory is its own: the dry run (``plan_import``, what the upload request does),
-and the apply through ``shop.admin.csv_job.apply_staged_import`` in embedded mode (no
+its peak memory is its own: the dry run as the upload request did it before it became a
+job (``plan_import``, the whole file at once), the dry run as the job does it
+(``shop.admin.csv_check.check_staged_import``, batches of ``CSV_IMPORT_BATCH_ROWS``; with
+``BENCH_CSV_TRACEMALLOC=1`` its peak of Python allocations too), and the apply through
+``shop.admin.csv_job.apply_staged_import`` in embedded mode (no
 Redis: the file staged in the store, batches of ``CSV_IMPORT_BATCH_ROWS``, each committed)
 — a first import that creates everything (one stock count per row through the ledger) and
 a second that changes every product's name and every variant's stock. Prints wall time and
@@ -31,7 +36,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from shop import create_app, migrate  # noqa: E402
 from shop.accounts.models import User  # noqa: E402
-from shop.admin import csv_io, csv_job, csv_staging  # noqa: E402
+from shop.admin import csv_check, csv_io, csv_job, csv_staging  # noqa: E402
 from shop.catalog.models import Category  # noqa: E402
 from shop.db import make_engine, normalise_url  # noqa: E402
 from shop.jobs.runner import run_now  # noqa: E402
@@ -39,6 +44,7 @@ from shop.storage import get_storage  # noqa: E402
 
 PRODUCTS = int(os.environ.get("BENCH_CSV_PRODUCTS", "10000"))
 BATCH_ROWS = int(os.environ.get("BENCH_CSV_BATCH_ROWS", str(csv_job.BATCH_ROWS)))
+TRACEMALLOC = os.environ.get("BENCH_CSV_TRACEMALLOC") == "1"  # the check's Python peak
 VARIANTS = 10  # per product: 5 sizes × 2 colours
 SIZES = ("110", "120", "130", "140", "150")
 COLOURS = ("navy", "white")
@@ -102,16 +108,27 @@ def bench_app(url: str, folder: str):
 
 
 def child(what: str, url: str, folder: str, csv_path: str) -> None:
-    """One measurement, in its own process: ``dry-run`` or ``apply``."""
+    """One measurement, in its own process: ``dry-run``, ``check`` or ``apply``."""
+    import tracemalloc
+
     app = bench_app(url, folder)
     data = Path(csv_path).read_bytes()
     with app.app_context():
         user_id = int(os.environ["BENCH_USER_ID"])
-        if what == "apply":
+        if what in ("apply", "check"):
             token = csv_staging.stage_upload(get_storage(), user_id, data)
         before = peak_mb()
         started = time.perf_counter()
-        if what == "dry-run":
+        if what == "check":
+            if TRACEMALLOC:  # several times slower: the time is then not the job's
+                tracemalloc.start()
+            result = run_now(csv_check.check_staged_import, user_id, token, BATCH_ROWS)
+            assert result.get("problems") == 0, result
+            if TRACEMALLOC:
+                traced = tracemalloc.get_traced_memory()[1] / 2**20
+                tracemalloc.stop()
+                result = {**result, "tracemalloc_peak_mb": round(traced)}
+        elif what == "dry-run":
             with Session(app.extensions["sa_engine"]) as session:
                 plan = csv_io.plan_import(session, data)
                 assert not plan.problems, plan.problems[:5]
@@ -136,7 +153,7 @@ def measure(what: str, label: str, url: str, folder: str, data: bytes, user_id: 
     if answer.returncode != 0:
         sys.exit(f"{label} failed:\n{answer.stderr[-3000:]}")
     seconds, grown, peak, result = answer.stdout.strip().splitlines()[-1].split("\t", 3)
-    print(f"{label:<34} {float(seconds):7.1f} s   peak +{grown:>4} MB (RSS {peak} MB)")
+    print(f"{label:<38} {float(seconds):7.1f} s   peak +{grown:>4} MB (RSS {peak} MB)")
     print(f"    {result}")
 
 
@@ -168,9 +185,14 @@ def main() -> None:
     first, second = build_csv(0), build_csv(1)
     print(f"CSV: {len(first) / 1e6:.1f} MB")
     folder = scratch.name
-    measure("dry-run", "dry run, empty catalogue", url, folder, first, user_id)
+    only_check = os.environ.get("BENCH_CSV_ONLY") == "check"
+    measure("dry-run", "dry run in one go, empty catalogue", url, folder, first, user_id)
+    measure("check", "dry run via job, empty catalogue", url, folder, first, user_id)
+    if only_check:
+        return
     measure("apply", "apply (create all) via job", url, folder, first, user_id)
-    measure("dry-run", "dry run, every row changed", url, folder, second, user_id)
+    measure("dry-run", "dry run in one go, every row changed", url, folder, second, user_id)
+    measure("check", "dry run via job, every row changed", url, folder, second, user_id)
     measure("apply", "apply (change all) via job", url, folder, second, user_id)
     scratch.cleanup()
 

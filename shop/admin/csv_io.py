@@ -391,15 +391,17 @@ def iter_rows(text: TextIO, problems: list[Problem]) -> Iterator[tuple[int, dict
 
 
 def iter_batches(
-    data: bytes, size: int, problems: list[Problem]
+    data: bytes, size: int, problems: list[Problem], *, stop_at_problem: bool = True
 ) -> Iterator[list[tuple[int, dict[str, str]]]]:
-    """The file's rows in lists of ``size``, decoded as they are read. A problem in the
-    file (it passed its dry run, so only a damaged copy has one) ends the batches."""
+    """The file's rows in lists of ``size``, decoded as they are read. For the apply, a
+    problem in the file (it passed its dry run, so only a damaged copy has one) ends the
+    batches; the dry run (``stop_at_problem=False``) reads on, as ``plan_import`` does,
+    and takes the problems out of ``problems`` after each batch."""
     text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
     batch: list[tuple[int, dict[str, str]]] = []
     try:
         for row in iter_rows(text, problems):
-            if problems:
+            if problems and stop_at_problem:
                 return
             batch.append(row)
             if len(batch) == size:
@@ -408,8 +410,26 @@ def iter_batches(
     except UnicodeDecodeError:
         problems.append(Problem(1, "", str(_l("The file is not UTF-8 text."))))
         return
-    if batch and not problems:
+    if batch and not (problems and stop_at_problem):
         yield batch
+
+
+def scan_rows(data: bytes) -> tuple[int, list[Problem]]:
+    """A quick pass before a dry run in batches: how many rows the file has, and the
+    problems for which ``plan_import`` reads no row at all (not UTF-8: that problem
+    alone; more than ``MAX_ROWS`` rows: the problems up to there and that one)."""
+    problems: list[Problem] = []
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    rows = 0
+    try:
+        for line, _cells in iter_rows(text, problems):
+            rows += 1
+            if rows > MAX_ROWS:
+                problems.append(Problem(line, "", str(_l("More than %(max)d rows.", max=MAX_ROWS))))
+                return rows, problems
+    except UnicodeDecodeError:
+        return 0, [Problem(1, "", str(_l("The file is not UTF-8 text.")))]
+    return rows, []
 
 
 def _parse_row(line: int, cells: dict[str, str], problems: list[Problem]) -> _Row:
@@ -484,12 +504,27 @@ def plan_import(session: Session, data: bytes) -> ImportPlan:
     return plan_rows(session, raw_rows, problems)
 
 
+@dataclass
+class SeenRows:
+    """What a dry run in batches keeps of the batches before (``plan_rows(seen=...)``):
+    each SKU's first line and each product's first row (its line and product columns),
+    so that a repeated SKU or a product whose rows disagree is found across batches and
+    a new product is counted once. A few strings per row, never the rows themselves."""
+
+    skus: dict[str, int] = field(default_factory=dict)
+    products: dict[str, SimpleNamespace] = field(default_factory=dict)
+
+
 def plan_rows(
     session: Session,
     raw_rows: list[tuple[int, dict[str, str]]],
     problems: list[Problem] | None = None,
+    *,
+    seen: SeenRows | None = None,
 ) -> ImportPlan:
-    """``plan_import`` for rows already read (all of a file, or one batch of it)."""
+    """``plan_import`` for rows already read (all of a file, or one batch of it; with
+    ``seen``, one batch of a dry run that judges the rows across the whole file)."""
+    seen = seen if seen is not None else SeenRows()
     plan = ImportPlan(problems=problems if problems is not None else [])
     problems = plan.problems
     rows = [_parse_row(line, cells, problems) for line, cells in raw_rows]
@@ -516,8 +551,8 @@ def plan_rows(
             plan.products[product.slug] = product
     category_slugs = {v: k for k, v in plan.categories.items()}
 
-    first_of_product: dict[str, _Row] = {}
-    first_of_sku: dict[str, int] = {}
+    first_of_product = seen.products
+    first_of_sku = seen.skus
     product_columns = (*PRODUCT_COLUMNS, *PRICE_COLUMNS)
     for row in rows:
         read = _Cells(row.line, row.cells, problems)
@@ -542,7 +577,9 @@ def plan_rows(
                         _l("Differs from line %(line)d of the same product.", line=first.line),
                     )
         else:
-            first_of_product[slug] = row
+            first_of_product[slug] = SimpleNamespace(
+                line=row.line, canonical={c: row.canonical[c] for c in product_columns}
+            )
             if existing_product is None:
                 rowplan.product_action = "create"
             else:

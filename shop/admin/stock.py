@@ -7,11 +7,13 @@ columns: one conditional ``UPDATE``, so concurrent adjustments add up) and write
 row in the same transaction. A "counted" adjustment takes the counted total and turns it
 into a delta against what the database holds at that moment.
 
-The CSV rules are ``shop.admin.csv_io``. An uploaded file that passes its dry run waits
-for its "apply" in the shop's store (``shop.admin.csv_staging``: any instance can apply
-it, only its uploader may); "apply" queues ``shop.admin.csv_job`` once, however often it
-is pressed, and leads to ``/admin/csv/imports/<token>``, which shows rows done of total,
-reloading itself every 2 s (no script), and then the outcome.
+The CSV rules are ``shop.admin.csv_io``. An upload is kept in the shop's store
+(``shop.admin.csv_staging``: any instance can check or apply it, only its uploader may)
+and its dry run queued as a job (``shop.admin.csv_check``); the upload leads to
+``/admin/csv/imports/<token>``, which shows rows checked of total, reloading itself every
+2 s (no script), then the dry run's outcome. If it passed, "apply" queues
+``shop.admin.csv_job`` once, however often it is pressed, and the same page shows rows
+saved of total, then the import's outcome.
 """
 
 import sqlalchemy as sa
@@ -31,7 +33,7 @@ from flask_login import current_user
 
 from shop.accounts.access import require_permission
 from shop.accounts.models import User
-from shop.admin import csv_io, csv_job, csv_staging
+from shop.admin import csv_check, csv_io, csv_job, csv_staging
 from shop.admin.csv_io import CSV_MAX_BYTES
 from shop.admin.stock_forms import (
     AdjustForm,
@@ -61,7 +63,6 @@ LEDGER_LABELS = {
     "damaged": _l("Damaged"),
     "returned": _l("Returned"),
 }
-CHANGES_SHOWN = 1_000  # a dry run lists this many changed rows, then counts the rest
 PROGRESS_REFRESH_SECONDS = 2
 LEDGER_LIMIT = 200
 SEARCH_MAX_LENGTH = 100
@@ -216,24 +217,27 @@ def csv_export():
     return attachment(csv_io.export_csv(get_session()), "catalogue.csv", "text/csv")
 
 
-def _render_dry_run(plan, token: str | None, status: int):
-    changed = plan.changed_rows
-    return (
-        render_template(
-            "admin/csv/dry_run.html",
-            plan=plan,
-            counts=plan.counts,
-            changed=changed[:CHANGES_SHOWN],
-            changes_hidden=max(0, len(changed) - CHANGES_SHOWN),
-            form=ImportApplyForm(token=token) if token and not plan.problems else None,
-        ),
-        status,
+def _render_check(result: dict, token: str):
+    """The dry run's outcome, as the check job recorded it."""
+    problems = result["problems"]
+    return render_template(
+        "admin/csv/dry_run.html",
+        counts=result["counts"],
+        changed=result["changed"],
+        changes_hidden=result["changes_hidden"],
+        problems=problems,
+        problem_count=result["problem_count"],
+        problems_hidden=result["problem_count"] - len(problems),
+        form=ImportApplyForm(token=token) if not result["problem_count"] else None,
     )
 
 
 @bp.post("/csv/import")
+@commits
 @require_permission("catalog.manage")
 def csv_import():
+    """Keep the file and queue its dry run; the page of the upload shows the check's
+    progress, then its outcome (without Redis the check has run by the redirect)."""
     form = ImportUploadForm()
     upload = request.files.get("file")
     # (A missing CSRF token is refused app-wide before this view runs.)
@@ -244,16 +248,14 @@ def csv_import():
     if len(data) > CSV_MAX_BYTES:
         form.file.errors = [_("The file is larger than 20 MB.")]
         return render_template("admin/csv/index.html", form=form), 400
-    plan = csv_io.plan_import(get_session(), data)
-    if plan.problems:
-        return _render_dry_run(plan, None, 400)
     try:
         token = csv_staging.stage_upload(get_storage(), current_user.id, data)
     except StorageError:
         current_app.logger.exception("CSV import: the store refused the upload")
         flash(_("The file could not be kept for applying. Try again in a minute."))
-        return _render_dry_run(plan, None, 503)
-    return _render_dry_run(plan, token, 200)
+        return render_template("admin/csv/index.html", form=form), 503
+    csv_check.queue_check(get_session(), current_user.id, token, len(data), str(get_locale()))
+    return redirect(url_for("admin.csv_import_progress", token=token))
 
 
 @bp.post("/csv/apply")
@@ -292,12 +294,26 @@ def csv_apply():
 @bp.get("/csv/imports/<token>")
 @require_permission("catalog.manage")
 def csv_import_progress(token: str):
-    """Rows done of total while the job runs (the page reloads itself), then the
-    outcome. Only the uploader's own imports."""
+    """One page per upload, for both of its jobs: rows checked of total while the dry run
+    runs, then its outcome (with the Apply button); once applied, rows saved of total,
+    then the import's outcome. It reloads itself while a job runs. Only the uploader's
+    own imports."""
     db = get_session()
-    if not csv_staging.TOKEN.fullmatch(token) or not csv_job.is_claimed(db, current_user.id, token):
+    if not csv_staging.TOKEN.fullmatch(token):
         abort(404)
-    progress = csv_job.get_progress(db, current_user.id, token)
+    if csv_job.is_claimed(db, current_user.id, token):
+        progress = csv_job.get_progress(db, current_user.id, token)
+        return render_template(
+            "admin/csv/progress.html", progress=progress, refresh_seconds=PROGRESS_REFRESH_SECONDS
+        )
+    check = csv_check.get_check(db, current_user.id, token)
+    if check is None:
+        abort(404)
+    if check.result is not None:
+        return _render_check(check.result, token)
     return render_template(
-        "admin/csv/progress.html", progress=progress, refresh_seconds=PROGRESS_REFRESH_SECONDS
+        "admin/csv/progress.html",
+        progress=check.progress,
+        checking=True,
+        refresh_seconds=PROGRESS_REFRESH_SECONDS,
     )

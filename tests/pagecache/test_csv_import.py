@@ -1,4 +1,4 @@
-"""The CSV import (through the admin's dry run and apply) changes prices, names and
+"""The CSV import (through the admin's dry run and apply, both jobs) changes prices, names and
 stock counts, and creates products with bulk inserts: every cached page shows it at once."""
 
 import pytest
@@ -41,7 +41,9 @@ def polo(session):
 
 
 def apply_csv(client, rows) -> None:
-    dry_run = upload_csv(client, to_csv(rows))
+    uploaded = upload_csv(client, to_csv(rows), follow=False)
+    assert uploaded.status_code == 302, uploaded.text  # to the upload's page
+    dry_run = client.get(uploaded.headers["Location"])  # checked by the job already
     assert dry_run.status_code == 200, dry_run.text
     applied = client.post(
         "/admin/csv/apply", data={"token": token_on(dry_run.text)}, follow_redirects=True

@@ -18,6 +18,7 @@ the shop runs: ``instances[name].kill()``, ``redis.restart()``, ``postgres.stop(
 """
 
 import os
+import shutil
 import signal
 import ssl
 import subprocess
@@ -220,18 +221,25 @@ class Stack:
         return self
 
     def stop(self) -> None:
-        if self.proxy is not None:
-            stop(self.proxy)
-        for process in [*self.instances.values(), self.worker, self.scheduler]:
-            if process is not None:
-                process.stop()
+        """Take every part down, each whatever happened to the others; the folder (logs)
+        goes too unless ``STACK_KEEP_LOGS=1``."""
+        steps = [lambda: stop(self.proxy) if self.proxy is not None else None]
+        steps += [process.stop for process in [*self.instances.values(), self.worker] if process]
+        steps += [self.scheduler.stop] if self.scheduler else []
+        steps += [self._stop_localstripe, self.redis.stop, self.postgres.remove]
+        steps += [self.s3.stop] if self.s3 is not None else []
+        for step in steps:
+            try:
+                step()
+            except Exception as error:  # noqa: BLE001 - the next part must still stop
+                print(f"stack: stopping failed: {error!r}")
+        if os.environ.get("STACK_KEEP_LOGS") != "1":
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _stop_localstripe(self) -> None:
         if self.localstripe is not None:  # started in the test's own process group
             self.localstripe.terminate()
             self.localstripe.wait(timeout=10)
-        self.redis.stop()
-        if self.s3 is not None:
-            self.s3.stop()
-        self.postgres.remove()
 
     # --- the parts ------------------------------------------------------------------------
 

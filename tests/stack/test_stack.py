@@ -63,7 +63,7 @@ def stack():
         running.start()
         yield running
     except Exception:
-        print(f"\nstack folder (logs): {running.folder}")
+        print(f"\nstack folder (logs; kept with STACK_KEEP_LOGS=1): {running.folder}")
         raise
     finally:
         running.stop()
