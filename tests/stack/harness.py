@@ -211,6 +211,10 @@ class Stack:
         for name in ("a", "b"):
             self.wait_until_serving(name)
         wrapper = prepared_site(self.folder, ports=self.ports)
+        # Room for many buyers: each keeps a connection to nginx and nginx some upstream.
+        wrapper.write_text(
+            wrapper.read_text().replace("worker_connections 64;", "worker_connections 1024;")
+        )
         with open(self.folder / "site.conf", "a") as site:
             site.write(WEBHOOK_ENTRANCE.format(port=self.ports["hooks"], host=HOST))
         self.proxy = nginx(self.folder, wrapper, "-g", "daemon off;", start_new_session=True)
