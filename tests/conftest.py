@@ -16,6 +16,7 @@ from shop import create_app, migrate
 from shop.db import make_engine, normalise_url
 from shop.i18n_catalogs import compile_catalogs
 from shop.models import metadata
+from tests.redis_dbs import SHARED
 
 TEST_SETTINGS = {
     "TESTING": True,
@@ -33,8 +34,8 @@ PRODUCTION_SETTINGS = {
     "STRIPE_WEBHOOK_SECRET": "whsec_production_like",
     # Links in emails, and the one host production answers (the test client's).
     "SHOP_BASE_URL": "http://localhost",
-    # Rate limits shared by every worker; Redis runs on loopback (database 15 for tests).
-    "REDIS_URL": "redis://127.0.0.1:6379/15",
+    # Rate limits shared by every worker; Redis runs on loopback (tests/redis_dbs.SHARED).
+    "REDIS_URL": SHARED,
     # No worker runs for these tests (tests/jobs/ start their own): jobs such as emails
     # run in-process after the commit, so the outbox has them.
     "JOBS_INLINE": "1",

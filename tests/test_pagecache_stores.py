@@ -7,8 +7,9 @@ import pytest
 import redis
 
 from shop.pagecache.stores import LocalPages, MemoryStore, RedisStore
+from tests.redis_dbs import SHARED
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = SHARED
 
 
 @pytest.fixture

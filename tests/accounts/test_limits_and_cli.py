@@ -10,6 +10,7 @@ from shop.accounts.demo import DEMO_PASSWORD, demo_email
 from shop.accounts.models import User
 from shop.accounts.permissions import ROLES
 from tests.accounts.helpers import PASSWORD, login, make_user
+from tests.redis_dbs import SHARED
 
 
 def test_five_failed_logins_lock_the_account_for_a_while(client, session):
@@ -136,11 +137,11 @@ def test_account_forms_refuse_a_post_without_csrf_token(make_app, session_factor
 
 @pytest.fixture
 def redis_url():
-    """Redis database 15 for rate limits; afterwards only the keys this test made (they
+    """The shared test Redis database for rate limits; afterwards only the keys this test made (they
     carry ``REDIS_MARK``) are deleted. (Not a RATELIMIT_KEY_PREFIX: the shared limiter
     would keep it for every later app.)"""
     redis = pytest.importorskip("redis")
-    url = "redis://127.0.0.1:6379/15"
+    url = SHARED
     client = redis.Redis.from_url(url)
     try:
         client.ping()

@@ -3,7 +3,7 @@ store (any instance checks and applies it, /media/ never serves it), the check i
 with progress and bounded memory, judged across batches as the whole-file dry run judges
 it, recorded once however often it runs; the apply in batches with progress, a resume
 after a run dies between or inside batches, one job however often "apply" is pressed, and
-the progress page with its refusals. Against RQ on the real Redis (database 10) too."""
+the progress page with its refusals. Against RQ on the real Redis (tests/redis_dbs.py) too."""
 
 import csv
 import io
@@ -26,9 +26,10 @@ from shop.storage import get_storage
 from tests.accounts.helpers import login, make_user
 from tests.admin.test_csv import rows_of, to_csv, token_on, upload
 from tests.factories import make_category
+from tests.redis_dbs import CSV_AND_HEALTH
 from tests.storage.conftest import bucket, moto_s3, s3_settings  # noqa: F401 (fixtures)
 
-REDIS_URL = "redis://127.0.0.1:6379/10"
+REDIS_URL = CSV_AND_HEALTH
 MANAGER = "manager@factory.example"
 
 
@@ -354,7 +355,7 @@ def test_a_file_with_errors_queues_nothing(app, manager):
 @pytest.fixture
 def rq_app(make_app):
     client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()  # database 10 is this file's own
+    client.flushdb()  # the CSV tests own it while they run
     yield make_app(REDIS_URL=REDIS_URL, CSV_IMPORT_BATCH_ROWS=100, JOBS_RETRY_INTERVALS="0")
     client.flushdb()
     client.close()

@@ -1,4 +1,4 @@
-"""Jobs against the real Redis (database 11, this suite's own; only it is flushed)."""
+"""Jobs against the real Redis (tests/redis_dbs.JOBS, this suite's own; only it is flushed)."""
 
 import signal
 
@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from shop.jobs.queue import LOCAL_KEYS
 from shop.jobs.worker import run_worker
 from shop.request_keys import UsedRequestKey
+from tests.redis_dbs import JOBS
 
-REDIS_URL = "redis://127.0.0.1:6379/11"
+REDIS_URL = JOBS
 QUICK_RETRIES = "0,0,0"  # three retries, at once
 
 

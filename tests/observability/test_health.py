@@ -10,8 +10,9 @@ from alembic.script import ScriptDirectory
 
 from shop import health, migrate
 from tests.localstripe_server import free_port
+from tests.redis_dbs import CSV_AND_HEALTH
 
-REDIS_DB = "redis://127.0.0.1:6379/10"
+REDIS_DB = CSV_AND_HEALTH
 
 
 @pytest.fixture

@@ -16,10 +16,11 @@ from shop import metrics
 from shop.orders import lifecycle
 from tests.localstripe_server import free_port
 from tests.order_factories import make_order
+from tests.redis_dbs import CSV_AND_HEALTH
 
 TOKEN = "scrape-secret"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-REDIS_URL = "redis://127.0.0.1:6379/10"
+REDIS_URL = CSV_AND_HEALTH
 
 
 def scrape(client) -> dict:

@@ -1,7 +1,7 @@
 """Fixtures for the never-stale tests of the rendered-page cache (``shop.pagecache``).
 
 Every test runs twice: with the in-process ``MemoryStore`` and with ``RedisStore`` (Redis
-database 15, a namespace of its own per test, emptied afterwards).
+the shared test database, a namespace of its own per test, emptied afterwards).
 
 The proof that a page really comes from the cache: ``behind_the_cache`` writes to the
 database through a bare connection — no ORM session, so no version is bumped — and the
@@ -18,8 +18,9 @@ import sqlalchemy as sa
 
 from shop.pagecache.stores import RedisStore
 from tests.admin.conftest import sign_in  # noqa: F401  (the desk's staff sign-in fixture)
+from tests.redis_dbs import SHARED
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = SHARED
 RAW = "~raw~"  # what a write that bypasses the shop appends to a name
 
 

@@ -24,9 +24,10 @@ from tests.accounts.helpers import login, make_user
 from tests.conftest import recording_queries
 from tests.factories import make_product
 from tests.jobs.conftest import work
+from tests.redis_dbs import ROSTER
 from tests.school_factories import add_item, add_member, big_roster, make_school
 
-REDIS_URL = "redis://127.0.0.1:6379/9"  # this module's own database; only it is flushed
+REDIS_URL = ROSTER  # this module's own database; only it is flushed
 GOOD = "student,class,grade,gender,polo,skirt\nAnn Lee,1A,1,girls,130,130\nBo Wang,1B,1,boys,140,\n"
 GOOD_TOTAL = 2 * 8900 + 9900
 BURSAR = "bursar@hillside.example"

@@ -23,9 +23,10 @@ from tests.accounts.helpers import login, make_user
 from tests.admin.test_images import picture, upload
 from tests.factories import make_product
 from tests.jobs.conftest import work
+from tests.redis_dbs import JOBS
 from tests.school_factories import make_school
 
-REDIS_URL = "redis://127.0.0.1:6379/11"
+REDIS_URL = JOBS
 THUMB_SRC = re.compile(r'src="/media/((?:products|schools)/[0-9a-f]{32}-thumb\.png)"')
 
 
