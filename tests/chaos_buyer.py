@@ -116,9 +116,13 @@ class Buyer:
 
     # --- the buyer ------------------------------------------------------------------------
 
+    def http_session(self) -> requests.Session:
+        """The buyer's browser: its own cookies."""
+        return requests.Session()
+
     def run(self) -> Outcome:
         try:
-            with requests.Session() as http:
+            with self.http_session() as http:
                 self.shop(http)
         except GaveUp as error:
             self.outcome.end, self.outcome.step = "gave_up", str(error)

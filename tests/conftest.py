@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from shop import create_app, migrate
 from shop.db import make_engine, normalise_url
 from shop.i18n_catalogs import compile_catalogs
+from shop.jobs.queue import LOCAL_KEYS
 from shop.models import metadata
 from tests.redis_dbs import SHARED
 
@@ -40,6 +41,15 @@ PRODUCTION_SETTINGS = {
     # run in-process after the commit, so the outbox has them.
     "JOBS_INLINE": "1",
 }
+
+
+@pytest.fixture(autouse=True)
+def _forget_local_job_keys():
+    """Jobs run in-process remember their keys in this process (shop.jobs.queue): every
+    test starts with none, whichever app ran a job before."""
+    LOCAL_KEYS.clear()
+    yield
+    LOCAL_KEYS.clear()
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from shop.admin import csv_check, csv_io, csv_job, csv_staging
 from shop.audit.models import AuditEntry
 from shop.catalog.models import Product, Variant
-from shop.jobs.queue import LOCAL_KEYS
 from shop.jobs.runner import run_now
 from shop.stock.models import StockMovement
 from shop.storage import get_storage
@@ -31,13 +30,6 @@ from tests.storage.conftest import bucket, moto_s3, s3_settings  # noqa: F401 (f
 
 REDIS_URL = CSV_AND_HEALTH
 MANAGER = "manager@factory.example"
-
-
-@pytest.fixture(autouse=True)
-def _forget_local_keys():
-    LOCAL_KEYS.clear()
-    yield
-    LOCAL_KEYS.clear()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from shop.jobs.queue import LOCAL_KEYS
 from shop.jobs.worker import run_worker
 from shop.request_keys import UsedRequestKey
 from tests.redis_dbs import JOBS
@@ -22,13 +21,6 @@ def redis_client():
     yield client
     client.flushdb()
     client.close()
-
-
-@pytest.fixture(autouse=True)
-def _forget_local_keys():
-    LOCAL_KEYS.clear()
-    yield
-    LOCAL_KEYS.clear()
 
 
 @pytest.fixture

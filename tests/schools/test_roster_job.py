@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from shop.catalog.models import PriceTier, Variant
 from shop.db import utcnow
 from shop.jobs.progress import LOCAL, JobStatus
-from shop.jobs.queue import LOCAL_KEYS, job_id_for
+from shop.jobs.queue import job_id_for
 from shop.jobs.runner import run_now
 from shop.orders.models import Order, OrderLine
 from shop.schools import invoices, ordering, roster_job
@@ -52,13 +52,6 @@ def make_roster_school(session, *, on_hand=10, **fields):
     add_item(session, school, polo, position=1)
     add_item(session, school, skirt, position=2, gender="girls")
     return school
-
-
-@pytest.fixture(autouse=True)
-def _forget_local_keys():
-    LOCAL_KEYS.clear()
-    yield
-    LOCAL_KEYS.clear()
 
 
 @pytest.fixture

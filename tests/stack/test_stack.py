@@ -32,7 +32,7 @@ from shop.jobs.queue import job_id_for
 from shop.orders.models import Order, OrderLine
 from shop.schools import roster_job
 from tests.accounts.helpers import PASSWORD, make_user
-from tests.chaos_buyer import Buyer, GaveUp, Unexpected
+from tests.chaos_buyer import Buyer
 from tests.factories import make_product
 from tests.nginx_site import ROOT
 from tests.school_factories import add_item, add_member, big_roster, make_school
@@ -180,17 +180,8 @@ class StackBuyer(Buyer):
         super().__init__(index, stack.base, stripe_settings, wanted, seed)
         self.stack = stack
 
-    def run(self):
-        try:
-            with self.stack.client() as http:
-                self.shop(http)
-        except GaveUp as error:
-            self.outcome.end, self.outcome.step = "gave_up", str(error)
-        except Unexpected as error:
-            self.outcome.end, self.outcome.detail = "unexpected", str(error)
-        except Exception as error:  # noqa: BLE001 - reported, the test fails on it
-            self.outcome.end, self.outcome.detail = "unexpected", repr(error)
-        return self.outcome
+    def http_session(self):
+        return self.stack.client()
 
 
 def run_buyers(stack, variant_id: int, count: int, during=None) -> list:
