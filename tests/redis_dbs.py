@@ -3,15 +3,17 @@
 Tests flush their database, and ``.ci/run`` runs the SQLite and the PostgreSQL suites at
 the same moment: each suite gets its own four databases, from ``TEST_REDIS_DB_BASE``
 (default 8: databases 8-11; ``.ci/run`` gives the PostgreSQL suite 2: databases 2-5).
-The benchmarks use 13 and 14."""
+The benchmarks use 13 and 14. ``TEST_REDIS_PORT`` points the tests at another Redis on
+loopback (a private one, for several checkouts testing at once)."""
 
 import os
 
 BASE = int(os.environ.get("TEST_REDIS_DB_BASE", "8"))
+PORT = int(os.environ.get("TEST_REDIS_PORT", "6379"))
 
 
 def redis_url(slot: int) -> str:
-    return f"redis://127.0.0.1:6379/{BASE + slot}"
+    return f"redis://127.0.0.1:{PORT}/{BASE + slot}"
 
 
 ROSTER = redis_url(0)  # tests/schools/test_roster_job.py

@@ -18,7 +18,7 @@ def redis_store():
     try:
         client.ping()
     except redis.RedisError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
+        pytest.skip(f"no Redis at {SHARED}")
     store = RedisStore(client, f"test-{secrets.token_hex(4)}", max_bytes=10_000)
     yield store
     store.clear()
@@ -101,7 +101,7 @@ def test_clear_page_cache_forgets_this_shops_pages_only(make_app):
     try:
         store.redis.ping()
     except redis.RedisError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
+        pytest.skip(f"no Redis at {SHARED}")
     store.put_page("k", "page", ttl=60)
     other.put_page("k", "theirs", ttl=60)
     versions = store.read_versions(["catalogue"])

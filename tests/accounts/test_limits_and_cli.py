@@ -146,7 +146,7 @@ def redis_url():
     try:
         client.ping()
     except redis.exceptions.ConnectionError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
+        pytest.skip(f"no Redis at {SHARED}")
     yield url
     for pattern in (f"*{REDIS_MARK}*", f"*/{REDIS_ADDRESS}/*"):
         for key in client.keys(pattern):
