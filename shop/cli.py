@@ -171,7 +171,7 @@ def worker_command(burst: bool, simple: bool, with_scheduler: bool):
             "in the shop's own process right after the commit."
         )
     run_worker(
-        current_app._get_current_object(),
+        current_app._get_current_object(),  # type: ignore[attr-defined]
         burst=burst,
         simple=simple,
         with_scheduler=with_scheduler,
@@ -185,7 +185,7 @@ def scheduler_command():
     (SCHEDULE_* settings) until stopped; without REDIS_URL, run them in this process."""
     from shop.jobs.scheduler import run_scheduler
 
-    run_scheduler(current_app._get_current_object())
+    run_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 @click.command("clear-page-cache")

@@ -10,6 +10,7 @@ rolled back.
 
 from datetime import UTC, datetime
 from functools import wraps
+from typing import cast
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, request
@@ -35,6 +36,14 @@ def utcnow() -> datetime:
 def as_utc(value: datetime) -> datetime:
     """SQLite gives back naive datetimes; the shop stores UTC."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def rows_changed(session: Session, statement: sa.Executable) -> int:
+    """Run an UPDATE or DELETE and return how many rows it matched: the answer that makes
+    a conditional write exactly once (``rowcount`` is on the cursor result, which
+    ``Session.execute``'s type does not promise)."""
+    result = session.execute(statement)
+    return cast(sa.CursorResult, result).rowcount
 
 
 def lock_row(session: Session, column: sa.orm.InstrumentedAttribute, row_id: int) -> None:
@@ -72,10 +81,10 @@ class PreparedSelect:
         if compiled is None:
             compiled = self.statement.compile(dialect=connection.dialect)
             self._compiled[connection.dialect.name] = compiled
-        values = compiled.construct_params(params)
-        if compiled.positiontup is not None:
-            values = tuple(values[name] for name in compiled.positiontup)
-        return connection.exec_driver_sql(compiled.string, values).all()
+        named = compiled.construct_params(params) or {}
+        positions = getattr(compiled, "positiontup", None)  # set for positional paramstyles
+        values = tuple(named[name] for name in positions) if positions is not None else named
+        return list(connection.exec_driver_sql(compiled.string, values).all())
 
 
 def normalise_url(url: str) -> str:

@@ -59,7 +59,7 @@ class NotTheShops(logging.Filter):
 
 
 # Written to by the root logger in JSON mode (libraries' records), when nothing else is.
-library_handler = logging.StreamHandler(wsgi_errors_stream)  # type: ignore[arg-type]
+library_handler = logging.StreamHandler(wsgi_errors_stream)  # type: ignore[call-overload]
 library_handler.setFormatter(JsonFormatter())
 library_handler.addFilter(NotTheShops())
 library_handler.addFilter(RequestIdFilter())

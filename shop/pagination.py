@@ -2,6 +2,9 @@
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
 MAX_PAGE = 100_000
 
 
@@ -70,6 +73,12 @@ class Page:
             numbers.append(number)
             previous = number
         return numbers
+
+
+def count_rows(session: Session, query: sa.Select) -> int:
+    """How many rows ``query`` returns (its ordering dropped: a count needs none)."""
+    subquery = query.order_by(None).subquery()
+    return session.scalar(sa.select(sa.func.count()).select_from(subquery)) or 0
 
 
 def paginate(total: int, requested: int, per_page: int, *, more: bool = False) -> Page:

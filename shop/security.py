@@ -59,7 +59,7 @@ def init_app(app: Flask) -> None:
     content_security_policy(app.config.get("STRIPE_JS_URL"), app.config.get("STRIPE_API_BASE"))
     proxies = app.config["TRUSTED_PROXY_COUNT"]
     if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.before_request(refuse_untrusted_host)  # first: nothing else runs for a foreign host
     app.before_request(assign_request_id)
     app.after_request(set_security_headers)
@@ -106,7 +106,7 @@ class RequestIdFilter(logging.Filter):
 
 
 # Flask's default handler (stderr, or the server's wsgi.errors) with the id in the format.
-log_handler = logging.StreamHandler(wsgi_errors_stream)  # type: ignore[arg-type]
+log_handler = logging.StreamHandler(wsgi_errors_stream)  # type: ignore[call-overload]
 log_handler.setFormatter(logging.Formatter(LOG_FORMAT))
 
 

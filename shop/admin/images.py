@@ -100,9 +100,15 @@ def _open_checked(data: bytes) -> Image.Image:
         raise ImageRefused(
             _l("That is not a JPEG, PNG or WebP image, or the file is damaged.")
         ) from None
+    image_format(image)
+    return image
+
+
+def image_format(image: Image.Image) -> str:
+    """The image's format, one of ``FORMATS``; ``ImageRefused`` for any other."""
     if image.format not in FORMATS:
         raise ImageRefused(_l("Only JPEG, PNG and WebP images are accepted."))
-    return image
+    return image.format
 
 
 def _encode(image: Image.Image, fmt: str) -> bytes:
@@ -130,7 +136,7 @@ def _checked_image(stream) -> tuple[bytes, str, int, int]:
     if len(data) > MAX_UPLOAD_BYTES:
         raise ImageRefused(_l("The file is larger than 5 MB."))
     image = _open_checked(data)
-    fmt = image.format
+    fmt = image_format(image)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -195,7 +201,7 @@ def save_derived_sizes(storage: Storage, name: str, data: bytes | None = None) -
     if data is None:
         data = storage.read(name)
     with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
-        fmt = image.format
+        fmt = image_format(image)
         image.load()
         palette = image.mode in ("P", "1")
         # Scaled in full colour (a palette image would be scaled without smoothing).

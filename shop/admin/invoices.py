@@ -32,7 +32,7 @@ from shop.db import commits, get_session
 from shop.i18n import shop_today
 from shop.orders.labels import PAYMENT_LABELS
 from shop.orders.models import Order
-from shop.pagination import paginate, parse_page
+from shop.pagination import count_rows, paginate, parse_page
 from shop.request_keys import new_request_key, request_key_field
 from shop.schools import invoices
 from shop.schools.models import Invoice, InvoicePayment
@@ -86,7 +86,7 @@ def invoice_list():
         status = "all"
     today = shop_today()
     query = filtered_invoices(status, today)
-    total = db.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    total = count_rows(db, query)
     page = paginate(total, parse_page(request.args.get("page")), PER_PAGE)
     rows = db.scalars(query.offset(page.offset).limit(PER_PAGE)).all()
     return render_template(

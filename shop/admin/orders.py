@@ -54,7 +54,7 @@ from shop.orders import lifecycle, messages, numbers, transitions
 from shop.orders.carriers import carrier_name, tracking_url
 from shop.orders.labels import EVENT_LABELS, FULFILMENT_LABELS, PAYMENT_LABELS
 from shop.orders.models import Order, OrderMessage, Shipment
-from shop.pagination import paginate, parse_page
+from shop.pagination import count_rows, paginate, parse_page
 from shop.payments.models import Refund
 from shop.payments.stripe_gateway import PaymentServiceUnavailable, RefundRefused, gateway
 from shop.request_keys import new_request_key
@@ -244,7 +244,7 @@ def order_list():
     db = get_session()
     filters = OrderFilters.from_args(request.args)
     query = filtered_orders(filters, shop_zone())
-    total = db.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    total = count_rows(db, query)
     page = paginate(total, parse_page(request.args.get("page")), PER_PAGE)
     orders = db.scalars(query.offset(page.offset).limit(PER_PAGE)).all()
     unread = messages.unread_counts(db)
@@ -461,26 +461,30 @@ AMOUNT_PROBLEMS = {
 }
 
 
+def _describe_transition(error: transitions.IllegalTransition, order: Order) -> str:
+    if order.state != "open":
+        return _("This order is cancelled or closed; its status can no longer change.")
+    labels = {
+        "fulfilment_status": FULFILMENT_LABELS,
+        "payment_status": PAYMENT_LABELS,
+        "state": STATE_LABELS,
+    }[error.field]
+    if error.current == error.wanted:
+        return _(
+            "This order is already “%(status)s”.",
+            status=labels.get(error.current, error.current),
+        )
+    return _(
+        "This order cannot go from “%(current)s” to “%(wanted)s”.",
+        current=labels.get(error.current, error.current),
+        wanted=labels.get(error.wanted, error.wanted),
+    )
+
+
 def describe(error: ShopError, order: Order) -> str:
     """A domain error as a sentence for the flash message."""
     if isinstance(error, transitions.IllegalTransition):
-        if order.state != "open":
-            return _("This order is cancelled or closed; its status can no longer change.")
-        labels = {
-            "fulfilment_status": FULFILMENT_LABELS,
-            "payment_status": PAYMENT_LABELS,
-            "state": STATE_LABELS,
-        }[error.field]
-        if error.current == error.wanted:
-            return _(
-                "This order is already “%(status)s”.",
-                status=labels.get(error.current, error.current),
-            )
-        return _(
-            "This order cannot go from “%(current)s” to “%(wanted)s”.",
-            current=labels.get(error.current, error.current),
-            wanted=labels.get(error.wanted, error.wanted),
-        )
+        return _describe_transition(error, order)
     if isinstance(error, lifecycle.CannotFulfil):
         return _("This order is not paid, or no longer open.")
     if isinstance(error, lifecycle.InvalidShipment):

@@ -142,7 +142,9 @@ def price_cart(session: Session, cart: Cart | None, currency: str, locale: str) 
     return price_lines(session, requests, currency, locale)
 
 
-def school_prices(session: Session, pairs: set[tuple[int, int]], currency: str) -> dict:
+def school_prices(
+    session: Session, pairs: set[tuple[int, int]], currency: str
+) -> dict[tuple[int, int], int]:
     """``{(school_id, product_id): unit_amount}`` for the schools' negotiated prices in
     ``currency`` (a school prices in its own currency only)."""
     from shop.schools.models import School, UniformItem  # schools build on the cart
@@ -160,9 +162,10 @@ def school_prices(session: Session, pairs: set[tuple[int, int]], currency: str) 
         )
         .order_by(UniformItem.id)
     )
-    prices = {}
+    prices: dict[tuple[int, int], int] = {}
     for school_id, product_id, amount in rows:
-        prices.setdefault((school_id, product_id), amount)
+        if amount is not None:  # the query asks for priced items only; for the type checker
+            prices.setdefault((school_id, product_id), amount)
     return prices
 
 
@@ -245,7 +248,11 @@ def _price_group(
             )
         )
     has_price = all(line.unit_amount is not None for line in priced_lines)
-    amount = sum(line.line_amount for line in priced_lines) if has_price else None
+    amount = (
+        sum(line.line_amount for line in priced_lines if line.line_amount is not None)
+        if has_price
+        else None
+    )
     return ProductGroup(
         product_id=product.id,
         slug=product.slug,

@@ -13,6 +13,7 @@ the same moment all count, and it refuses to pass 9,999 however they interleave.
 
 import secrets
 from functools import cache
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -67,8 +68,8 @@ def get_cart(session: Session, *, user_id: int | None, token: str | None) -> Car
 
 # The add's statements are Core (table columns, not ORM attributes), built once: the ORM's
 # per-statement work would cost more than the statements themselves.
-_CART = Cart.__table__
-_LINE = CartLine.__table__
+_CART = cast(sa.Table, Cart.__table__)
+_LINE = cast(sa.Table, CartLine.__table__)
 _VARIANT = Variant.__table__
 _PRODUCT = Product.__table__
 _CART_OF_USER = sa.select(_CART.c.id).where(_CART.c.user_id == sa.bindparam("user_id"))
@@ -197,8 +198,13 @@ def _add_to_line(dialect: str):
     passes 9,999: then no row changes and none is returned (a row count would not do:
     PostgreSQL's is -1 here). SQLite and PostgreSQL spell it alike, and a size grid's
     lines go in one statement (SQLAlchemy's "insertmanyvalues")."""
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
-    statement = insert(_LINE)
+    statement: sqlite.Insert | postgresql.Insert
+    if dialect == "sqlite":
+        statement = sqlite.insert(_LINE)
+    elif dialect == "postgresql":
+        statement = postgresql.insert(_LINE)
+    else:
+        raise ValueError(f"no INSERT … ON CONFLICT for {dialect}")
     new_quantity = _LINE.c.quantity + statement.excluded.quantity
     return statement.on_conflict_do_update(
         index_elements=[_LINE.c[name] for name in _LINE_KEY],
@@ -260,7 +266,7 @@ def count_pieces(session: Session, cart_id: int | None) -> int:
     """The pieces in the cart (the header's count), without loading it."""
     if cart_id is None:
         return 0
-    return session.scalar(_CART_PIECES, {"cart_id": cart_id})
+    return session.scalar(_CART_PIECES, {"cart_id": cart_id}) or 0
 
 
 def set_quantity(session: Session, cart: Cart, line: CartLine, quantity: int) -> None:

@@ -30,13 +30,17 @@ def current_cart():
     return service.get_cart(get_session(), user_id=_user_id(), token=session.get("cart"))
 
 
-def current_cart_id(*, create: bool = False) -> int | None:
-    """The visitor's cart's id, without loading it; a new cart when ``create``."""
-    db = get_session()
-    user_id = _user_id()
-    cart_id = service.get_cart_id(db, user_id=user_id, token=session.get("cart"))
-    if cart_id is None and create:
-        cart_id, token = service.create_cart(db, user_id=user_id)
+def current_cart_id() -> int | None:
+    """The visitor's cart's id, without loading it; None when they have none."""
+    return service.get_cart_id(get_session(), user_id=_user_id(), token=session.get("cart"))
+
+
+def cart_id_to_fill() -> int:
+    """The visitor's cart's id, made now if they have none (the first add)."""
+    cart_id = current_cart_id()
+    if cart_id is None:
+        user_id = _user_id()
+        cart_id, token = service.create_cart(get_session(), user_id=user_id)
         if user_id is None:
             session["cart"] = token
     return cart_id
@@ -96,7 +100,7 @@ def cart_add():
     db = get_session()
     try:
         additions = parse_additions(request.form)
-        cart_id = current_cart_id(create=True)
+        cart_id = cart_id_to_fill()
         added = service.add_to_cart(db, cart_id, additions)
     except CART_ERRORS as error:
         db.rollback()

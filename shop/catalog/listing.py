@@ -149,7 +149,10 @@ _CATEGORY_TREE = PreparedSelect(
 def list_top_categories(session: Session) -> list[CategoryNode]:
     """Top-level categories with their children, from one query."""
     rows = _CATEGORY_TREE.rows(session.connection())
-    nodes = {row.id: CategoryNode(*row[:5], children=[]) for row in rows}
+    nodes = {
+        row.id: CategoryNode(row.id, row.slug, row.name, row.name_zh, row.name_ja, children=[])
+        for row in rows
+    }
     top = []
     for row in rows:
         if row.parent_id is None:
@@ -274,7 +277,9 @@ def listed_conditions(categories: int) -> list:
     the page's order."""
     conditions = [Product.active == sa.true(), Product.school_id.is_(None)]
     if categories:
-        ids = [sa.bindparam(f"category_{index}") for index in range(categories)]
+        ids: list[sa.BindParameter[int]] = [
+            sa.bindparam(f"category_{index}") for index in range(categories)
+        ]
         conditions.append(Product.category_id.in_(ids))
     return conditions
 
@@ -337,7 +342,9 @@ def search_candidates(dialect: str, conditions: list, short: bool, long_terms: i
     long terms are checked outside the trigram index, whose lossy bitmap would make
     PostgreSQL recheck every row found against the (slow) gram function.
     """
-    terms = [sa.bindparam(f"term_{index}") for index in range(long_terms)]
+    terms: list[sa.BindParameter[str]] = [
+        sa.bindparam(f"term_{index}") for index in range(long_terms)
+    ]
     statement = sa.select(*CANDIDATE_COLUMNS)
     if dialect == "sqlite":
         fts = sa.table(SEARCH_GRAMS_FTS_TABLE if short else SEARCH_FTS_TABLE, sa.column("rowid"))
@@ -362,8 +369,11 @@ def search_candidates(dialect: str, conditions: list, short: bool, long_terms: i
     return statement.where(*conditions).limit(sa.bindparam("cap"))
 
 
-def _search_params(dialect: str, long_terms: list[str], grams: list[str]) -> dict:
+def _search_params(
+    dialect: str, long_terms: list[str], grams: list[str]
+) -> dict[str, str | list[str]]:
     """The parameters of ``search_candidates`` for these terms."""
+    params: dict[str, str | list[str]]
     if dialect == "sqlite":
         tokens = [gram_token(gram) for gram in grams] if grams else long_terms
         params = {"match": " AND ".join(map(fts_phrase, tokens))}
@@ -402,7 +412,7 @@ def _search_statements(
 @functools.cache
 def _card_extras(ids: int) -> PreparedSelect:
     """``card_columns`` of the products ``id_0`` … ``id_<ids - 1>``."""
-    wanted = [sa.bindparam(f"id_{index}") for index in range(ids)]
+    wanted: list[sa.BindParameter[int]] = [sa.bindparam(f"id_{index}") for index in range(ids)]
     return PreparedSelect(
         sa.select(Product.id, *card_columns(Product.id)).where(Product.id.in_(wanted))
     )
@@ -460,7 +470,7 @@ def _ranked(candidates, sort: str, locale: str):
         statement = statement.select_from(candidates.outerjoin(price, on))
         direction = price.c.amount.asc() if sort == "price_asc" else price.c.amount.desc()
         return statement.order_by(direction.nulls_last(), c.id)
-    first_term = sa.bindparam("first_term")  # like_escape()d
+    first_term: sa.BindParameter[str] = sa.bindparam("first_term")  # like_escape()d
     name_match = sa.or_(
         *(
             sa.func.lower(column).contains(first_term, escape=LIKE_ESCAPE)
@@ -506,7 +516,7 @@ def _price_page(connection: sa.Connection, conditions: list, sort: str, params, 
         .offset(max(offset - priced_total, 0))
         .limit(limit - len(rows))
     )
-    return rows + connection.execute(unpriced, params).all()
+    return [*rows, *connection.execute(unpriced, params).all()]
 
 
 CARD_COLUMNS = (
@@ -531,7 +541,7 @@ def card_columns(product_id):
     tier = PriceTier.__table__.alias("card_tier")
     image = ProductImage.__table__.alias("card_image")
     sort_price = ProductSortPrice.__table__.alias("card_price")
-    currency = sa.bindparam("currency")
+    currency: sa.BindParameter[str] = sa.bindparam("currency")
 
     def first_image(column):
         return (

@@ -163,9 +163,10 @@ def place():
     except IntegrityError:
         # The same form at the same moment: the other request placed the order.
         db.rollback()
-        order = service.find_placed(db, request_key) if request_key else None
-        if order is None:
+        placed = service.find_placed(db, request_key) if request_key else None
+        if placed is None:
             raise
+        order = placed
     except service.TotalChanged:
         db.rollback()
         flash(_("Prices or currency changed since you reviewed your order: check it again."))

@@ -25,7 +25,7 @@ def expire_reservations() -> ExpiryReport:
     session = get_session()
     report = ExpiryReport()
     for order_id in lifecycle.expired_order_ids(session, utcnow()):
-        order = session.get(Order, order_id)
+        order = session.get_one(Order, order_id)
         if lifecycle.expire_reservation(session, order, gateway()):
             report.cancelled.append(order.number)
         session.commit()
@@ -54,7 +54,7 @@ def reconcile_payments(minutes: int | None = None) -> ReconcileReport:
     older_than = now - timedelta(minutes=minutes)
     report = ReconcileReport()
     for order_id in reconcile.unsettled_order_ids(session, older_than):
-        order = session.get(Order, order_id)
+        order = session.get_one(Order, order_id)
         try:
             outcome = reconcile.reconcile_order(session, order, gateway(), now=now)
         except PaymentServiceUnavailable:

@@ -71,15 +71,16 @@ def _rq_status(job_id: str) -> JobStatus:
 
     from shop.jobs.redis_queue import connection
 
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
-        job = Job.fetch(job_id, connection=connection(current_app._get_current_object()))
-        state = job.get_status(refresh=False)
+        job = Job.fetch(job_id, connection=connection(app))
+        rq_state = job.get_status(refresh=False)
     except NoSuchJobError:
         return UNKNOWN
     except Exception:
         logger.warning("jobs: could not read job %s from Redis", job_id, exc_info=True)
         return UNKNOWN
-    state = str(getattr(state, "value", state))
+    state = str(getattr(rq_state, "value", rq_state))
     done, total = job.meta.get("progress", (0, None))
     result = job.return_value() if state == "finished" else None
     return JobStatus(STATES.get(state, state), done, total, result)

@@ -83,7 +83,7 @@ def job_id_for(key: str) -> str:
 
 def _pending_job(job_function, args, kwargs, key, job_timeout) -> PendingJob:
     return PendingJob(
-        app=current_app._get_current_object(),
+        app=current_app._get_current_object(),  # type: ignore[attr-defined]
         path=job_path(job_function),
         args=tuple(args),
         kwargs=dict(kwargs),

@@ -42,7 +42,7 @@ def job_app() -> Flask:
     app; an in-process job is run in the app that queued it)."""
     global _plain_rq_app
     if has_app_context():
-        return current_app._get_current_object()
+        return current_app._get_current_object()  # type: ignore[attr-defined]
     if _plain_rq_app is None:  # a plain ``rq worker`` started outside Flask
         from shop import create_app
 

@@ -20,6 +20,7 @@ import threading
 import redis
 from flask import Flask
 from rq import SimpleWorker, Worker
+from rq.worker import BaseWorker
 
 from shop.jobs.redis_queue import queue
 from shop.jobs.runner import dispose_engine_after_fork
@@ -30,7 +31,7 @@ JOB_MONITORING_SECONDS = 10  # how often a busy worker renews its job's heartbea
 RECONNECT_SECONDS = 5
 
 
-class QuickToStop:
+class QuickToStop(BaseWorker):
     """RQ listens for commands (stop a job) on a pub/sub thread that waits up to 60 s for
     a message, and its shutdown waits for that thread: with redis-py 8 a worker could take
     a minute to stop. The same thread, waking every second."""
@@ -40,7 +41,7 @@ class QuickToStop:
     def subscribe(self):
         self.pubsub = self.connection.pubsub()
         self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
-        self.pubsub_thread = self.pubsub.run_in_thread(
+        self.pubsub_thread = self.pubsub.run_in_thread(  # type: ignore[assignment]
             sleep_time=self.PUBSUB_WAKE_SECONDS,
             daemon=True,
             exception_handler=self._pubsub_exception_handler,
@@ -77,7 +78,7 @@ def forget_metrics_of(pid: int) -> None:
         logger.warning("worker: could not remove the metrics of horse %s", pid, exc_info=True)
 
 
-def make_worker(app: Flask, *, simple: bool = False) -> Worker:
+def make_worker(app: Flask, *, simple: bool = False) -> BaseWorker:
     """A worker on ``app``'s queue (run it inside ``app``'s context: jobs run in the
     current app)."""
     client = redis.Redis.from_url(app.config["REDIS_URL"])

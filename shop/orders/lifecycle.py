@@ -168,7 +168,7 @@ def write_order(
         order.country = order.region = order.city = order.line1 = order.line2 = ""
         order.postcode = ""
     if details.delivery_method == "school" and school_id is not None:
-        _deliver_to_school(order, session.get(School, school_id))
+        _deliver_to_school(order, session.get_one(School, school_id))
     for group in pricing.groups:
         for line in group.lines:
             order.lines.append(
@@ -752,9 +752,9 @@ def return_to_stock(
     check_returns(order, returns)
     lines = {line.id: line for line in order.lines}
     for line_id, quantity in returns.items():
-        if quantity == 0:
-            continue
         line = lines[line_id]
+        if quantity == 0 or line.variant_id is None:  # check_returns refused the latter
+            continue
         adjust(
             session,
             line.variant_id,

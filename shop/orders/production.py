@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from shop.audit.service import record
-from shop.db import as_utc, utcnow
+from shop.db import as_utc, rows_changed, utcnow
 from shop.exceptions import ShopError
 from shop.inputs import parse_id
 from shop.orders import lifecycle
@@ -188,7 +188,7 @@ def parse_line_ids(values: Iterable[str]) -> list[int]:
     """The line ids in posted row values (``"3,7,9"``); anything no line could have is
     dropped."""
     ids = {parse_id(part) for value in values for part in (value or "").split(",")}
-    return sorted(ids - {None})
+    return sorted(line_id for line_id in ids if line_id is not None)
 
 
 def start_batch(
@@ -211,7 +211,8 @@ def start_batch(
     session.add(batch)
     session.flush()
     # Conditional: two people batching the same lines at once cannot both take them.
-    taken = session.execute(
+    taken = rows_changed(
+        session,
         sa.update(OrderLine)
         .where(
             OrderLine.id.in_(ids),
@@ -219,8 +220,8 @@ def start_batch(
             OrderLine.produced_at.is_(None),
         )
         .values(production_batch_id=batch.id)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     if taken != len(ids):
         raise LinesNotAvailable()
     session.expire_all()
@@ -264,12 +265,13 @@ def finish_batch(
     made-to-order lines are all produced from "in production" to "ready"."""
     now = now or utcnow()
     # Conditional: finishing twice (a double click, two people) finishes once.
-    finished = session.execute(
+    finished = rows_changed(
+        session,
         sa.update(ProductionBatch)
         .where(ProductionBatch.id == batch_id, ProductionBatch.status == "open")
         .values(status="finished", finished_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     if not finished:
         raise BatchNotOpen()
     session.execute(
@@ -279,7 +281,7 @@ def finish_batch(
         .execution_options(synchronize_session=False)
     )
     session.expire_all()
-    batch = session.get(ProductionBatch, batch_id)
+    batch = session.get_one(ProductionBatch, batch_id)
     orders = session.scalars(
         sa.select(Order)
         .where(

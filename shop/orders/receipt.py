@@ -174,7 +174,7 @@ GRID = colors.HexColor("#d8dde3")
 
 def pdf_table(rows, widths, *, header=False) -> Table:
     table = Table(rows, colWidths=widths, hAlign="LEFT")
-    commands = [
+    commands: list[tuple] = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 2),
         ("RIGHTPADDING", (0, 0), (-1, -1), 2),

@@ -31,7 +31,7 @@ from shop import request_keys
 from shop.accounts.access import require_login
 from shop.accounts.forms import COUNTRIES
 from shop.cart import service as cart_service
-from shop.cart.views import CART_ERRORS, current_cart_id, remember_count
+from shop.cart.views import CART_ERRORS, cart_id_to_fill, remember_count
 from shop.catalog.colours import colour_name
 from shop.db import get_session
 from shop.downloads import attachment
@@ -42,7 +42,7 @@ from shop.orders.forms import MessageForm, TrackForm
 from shop.orders.labels import EVENT_LABELS, FULFILMENT_LABELS, PAYMENT_LABELS
 from shop.orders.models import Order, OrderLine, Shipment, ShipmentLine
 from shop.orders.numbers import normalise
-from shop.pagination import paginate, parse_page
+from shop.pagination import count_rows, paginate, parse_page
 from shop.payments.stripe_gateway import PaymentServiceUnavailable, RefundRefused, gateway
 from shop.templating import money_filter
 
@@ -71,6 +71,14 @@ def _refused(response) -> bool:
 
 
 # --- finding an order, and who is asking -------------------------------------------------
+
+
+def _reload_order(number: str) -> Order:
+    """The order again, after a rollback: it was there a moment ago."""
+    order = _load_order(number)
+    if order is None:
+        abort(404)
+    return order
 
 
 def _load_order(number: str) -> Order | None:
@@ -135,7 +143,7 @@ def _user_id() -> int | None:
 def order_list():
     db = get_session()
     mine = Order.user_id == current_user.id
-    total = db.scalar(sa.select(sa.func.count(Order.id)).where(mine))
+    total = count_rows(db, sa.select(Order.id).where(mine))
     page = paginate(total, parse_page(request.args.get("page")), PER_PAGE)
     orders = db.scalars(
         sa.select(Order)
@@ -322,7 +330,7 @@ def cancel(number: str):
         )
     except lifecycle.CannotCancel as error:
         db.rollback()
-        order = _load_order(number)
+        order = _reload_order(number)
         if order.state == "cancelled":  # the same click, a moment earlier, did it
             return _already_cancelled(order)
         flash(_cannot_cancel_message(order, error.reason), "error")
@@ -336,7 +344,7 @@ def cancel(number: str):
             ),
             "error",
         )
-        return _render_order(_load_order(number), status=409)
+        return _render_order(_reload_order(number), status=409)
     except (RefundRefused, PaymentServiceUnavailable):
         db.rollback()
         flash(
@@ -346,7 +354,7 @@ def cancel(number: str):
             ),
             "error",
         )
-        return _render_order(_load_order(number), status=503)
+        return _render_order(_reload_order(number), status=503)
     db.commit()
     if refunded:
         flash(
@@ -407,7 +415,7 @@ def reorder(number: str):
     """The order's lines back into the cart, at today's prices; each line on its own."""
     order = _customer_order(number)
     db = get_session()
-    cart_id = current_cart_id(create=True)
+    cart_id = cart_id_to_fill()
     try:
         first_time = request_keys.claim(
             db, f"reorder:{order.number}", request_keys.posted(request.form.get("request_key"))
@@ -468,6 +476,6 @@ def message_submit(number: str):
                 max=format_number(messages.MAX_LENGTH),
             )
         ]
-        return _render_order(_load_order(number), message_form=form, status=400)
+        return _render_order(_reload_order(number), message_form=form, status=400)
     flash(_("Your message is sent. We answer by email and on this page."), "success")
     return redirect(url_for("orders.order_detail", number=order.number, _anchor="messages"), 303)

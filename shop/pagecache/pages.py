@@ -160,8 +160,8 @@ def _last_modified(tokens: list[str]) -> datetime | None:
     would look unchanged to ``If-Modified-Since``."""
     if maybe_signed_in() or session.get("cart_count") or session.get("_flashes"):
         return None
-    times = [token_time(token) for token in tokens]
-    if None in times or int(max(times)) >= int(stores.clock()):
+    times = [time for token in tokens if (time := token_time(token)) is not None]
+    if len(times) < len(tokens) or int(max(times)) >= int(stores.clock()):
         return None
     return datetime.fromtimestamp(int(max(times)), UTC)
 

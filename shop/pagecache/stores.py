@@ -119,7 +119,7 @@ class MemoryStore:
             if self.versions_path is None:
                 self._versions.update((name, new_token()) for name in names)
                 return
-            with self._file_lock():
+            with self._file_lock(self.versions_path):
                 versions = self._read_file()
                 versions.update((name, new_token()) for name in names)
                 temporary = self.versions_path.with_suffix(f".{new_token()}.tmp")
@@ -160,15 +160,17 @@ class MemoryStore:
             self._seen = seen
 
     def _read_file(self) -> dict[str, str]:
+        if self.versions_path is None:
+            return {}
         try:
             return json.loads(self.versions_path.read_text())
         except (FileNotFoundError, ValueError):
             return {}
 
     @contextmanager
-    def _file_lock(self):
-        self.versions_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.versions_path.with_suffix(".lock"), "a") as handle:  # noqa: PTH123
+    def _file_lock(self, versions_path: Path):
+        versions_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(versions_path.with_suffix(".lock"), "a") as handle:  # noqa: PTH123
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield

@@ -66,9 +66,9 @@ def challenge_outcome(order: Order, gateway: StripeGateway):
 def refresh_attempt(session: Session, order: Order, gateway: StripeGateway) -> None:
     """Record how a 3-D Secure challenge ended (before paying again)."""
     intent = challenge_outcome(order, gateway)
-    if intent is None:
-        return
     payment = latest_payment(order)
+    if intent is None or payment is None:  # an outcome comes from a payment
+        return
     payment.status = intent.status
     if intent.status == "requires_payment_method":
         payment.last_error = intent.error_message

@@ -146,11 +146,10 @@ class StripeGateway:
         api_base: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
     ):
-        base_addresses = {"api": api_base.rstrip("/")} if api_base else {}
         self.webhook_secret = webhook_secret
         self.client = stripe.StripeClient(
             secret_key,
-            base_addresses=base_addresses,
+            base_addresses={"api": api_base.rstrip("/")} if api_base else {},
             # localstripe answers "not implemented" with a 500 that retries would repeat.
             # Real Stripe: retries reuse the idempotency key, so a retry never charges twice.
             max_network_retries=0 if api_base else 2,
@@ -161,7 +160,8 @@ class StripeGateway:
         try:
             return function(*args, **kwargs)
         except stripe.CardError as error:
-            raise CardDeclined(error.user_message or str(error.error.message)) from None
+            message = error.error.message if error.error else None
+            raise CardDeclined(error.user_message or str(message)) from None
         except (
             stripe.APIConnectionError,
             stripe.APIError,

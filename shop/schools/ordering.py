@@ -211,32 +211,40 @@ def place_roster_order(
         raise NoSchoolDelivery()
     pricing = price_roster(session, school, preview, locale, progress)
     total = pricing.total_amount  # delivery to the school is free
-    fields = dict(
-        shipping_amount=0,
-        user_id=getattr(user, "id", None),
-        locale=locale,
-        now=now,
-        school_id=school.id,
-        delivery_round_id=delivery_round.id,
-        po_number=po_number,
-        request_key=request_key,
-    )
     details = school_details(school, user)
     number = new_order_number()
+
+    def write() -> Order:
+        return write_order(
+            session,
+            pricing,
+            details,
+            number=number,
+            shipping_amount=0,
+            user_id=getattr(user, "id", None),
+            locale=locale,
+            now=now,
+            school_id=school.id,
+            delivery_round_id=delivery_round.id,
+            po_number=po_number,
+            request_key=request_key,
+        )
 
     if payment == "invoice":
         invoices.lock_school(session, school)
         invoices.check_credit(session, school, total)
-        order = write_order(session, pricing, details, number=number, **fields)
+        order = write()
         invoices.issue_invoice(session, order, school, now=now, zone=zone)
         if not invoice_production:
             transitions.record(session, order, HELD_UNTIL_PAID, visible_to_customer=False, now=now)
         return order
 
+    if gateway is None:
+        raise ValueError("a card payment needs the payment gateway")
     if total < MIN_CARD_AMOUNTS[school.currency]:
         raise BelowCardMinimum(MIN_CARD_AMOUNTS[school.currency], school.currency)
     with card_intent(gateway, number=number, amount=total, currency=school.currency) as intent:
-        order = write_order(session, pricing, details, number=number, **fields)
+        order = write()
         add_card_payment(session, order, intent)
     order.reserved_until = now + timedelta(minutes=reservation_minutes)
     return order

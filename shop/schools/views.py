@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, Length
 
 from shop.accounts.forms import COUNTRIES
 from shop.cart import service as cart_service
-from shop.cart.views import CART_ERRORS, current_cart_id, error_message, remember_count
+from shop.cart.views import CART_ERRORS, cart_id_to_fill, error_message, remember_count
 from shop.catalog.search import clean_text
 from shop.db import as_utc, commits, get_session, utcnow
 from shop.extensions import limiter
@@ -293,7 +293,7 @@ def school_kit(slug: str):
     student_name = " ".join(form.student_name.data.split())
     class_name = " ".join(form.class_name.data.split())
     try:
-        cart_id = current_cart_id(create=True)
+        cart_id = cart_id_to_fill()
         cart_service.add_to_cart(
             db,
             cart_id,

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shop.catalog.models import Variant
+from shop.db import rows_changed
 from shop.exceptions import ShopError
 from shop.stock.models import StockMovement
 
@@ -46,13 +47,14 @@ def available(session: Session, variant_id: int) -> int:
 def allocate(session: Session, variant_id: int, quantity: int, *, reference: str) -> None:
     """Hold ``quantity`` for an order, or raise ``NotEnoughStock`` (nothing changes)."""
     _positive(quantity)
-    result = session.execute(
+    changed = rows_changed(
+        session,
         sa.update(Variant)
         .where(Variant.id == variant_id, Variant.on_hand - Variant.allocated >= quantity)
         .values(allocated=Variant.allocated + quantity)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if result.rowcount != 1:
+    if changed != 1:
         raise NotEnoughStock(variant_id, available(session, variant_id))
     _record(session, variant_id, "allocated", allocated_delta=quantity, reference=reference)
 
@@ -60,13 +62,14 @@ def allocate(session: Session, variant_id: int, quantity: int, *, reference: str
 def release(session: Session, variant_id: int, quantity: int, *, reference: str) -> None:
     """Give back an allocation (an unpaid order expired or was cancelled)."""
     _positive(quantity)
-    result = session.execute(
+    changed = rows_changed(
+        session,
         sa.update(Variant)
         .where(Variant.id == variant_id, Variant.allocated >= quantity)
         .values(allocated=Variant.allocated - quantity)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if result.rowcount != 1:
+    if changed != 1:
         raise InvalidStockChange(f"variant {variant_id} has less than {quantity} allocated")
     _record(session, variant_id, "released", allocated_delta=-quantity, reference=reference)
 
@@ -74,7 +77,8 @@ def release(session: Session, variant_id: int, quantity: int, *, reference: str)
 def sell(session: Session, variant_id: int, quantity: int, *, reference: str) -> None:
     """Turn an allocation into a sale: on hand and allocated both go down."""
     _positive(quantity)
-    result = session.execute(
+    changed = rows_changed(
+        session,
         sa.update(Variant)
         .where(
             Variant.id == variant_id,
@@ -82,9 +86,9 @@ def sell(session: Session, variant_id: int, quantity: int, *, reference: str) ->
             Variant.on_hand >= quantity,
         )
         .values(on_hand=Variant.on_hand - quantity, allocated=Variant.allocated - quantity)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if result.rowcount != 1:
+    if changed != 1:
         raise InvalidStockChange(f"variant {variant_id} has less than {quantity} allocated")
     _record(
         session,
@@ -110,13 +114,14 @@ def adjust(
     allocated to orders; concurrent adjustments add up (no lost update)."""
     if reason not in ("received", "counted", "damaged", "returned") or delta == 0:
         raise InvalidStockChange(f"{reason} {delta}")
-    result = session.execute(
+    changed = rows_changed(
+        session,
         sa.update(Variant)
         .where(Variant.id == variant_id, Variant.on_hand + delta >= Variant.allocated)
         .values(on_hand=Variant.on_hand + delta)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if result.rowcount != 1:
+    if changed != 1:
         raise InvalidStockChange(f"variant {variant_id} cannot change by {delta}")
     _record(
         session,
