@@ -74,7 +74,8 @@ def register_blueprints(app: Flask) -> None:
     from shop.monitoring import bp as monitoring_bp
     from shop.orders.views import bp as orders_bp
     from shop.payments.views import bp as payments_bp
-    from shop.schools.views import bp as schools_bp
+    from shop.schools import invoice_views, school_admin_views, views  # noqa: F401 (routes)
+    from shop.schools.blueprint import bp as schools_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(monitoring_bp)

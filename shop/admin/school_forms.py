@@ -2,7 +2,8 @@
 delivery rounds and school admins).
 
 They parse what staff typed and say in words what is wrong; rules that need the database
-(a slug already taken, a round that orders use) are checked by ``shop.admin.schools``.
+(a slug already taken, a round that orders use) are checked by the schools domain
+(``shop.schools.management``, ``shop.schools.rounds``).
 Money is typed in the school's currency as a decimal and parsed with the price tiers'
 ``parse_price`` (JPY has no minor unit).
 """
@@ -73,7 +74,7 @@ def parse_optional_price(text: str | None, currency: str) -> int | None:
     says why not, in words."""
     if not (text or "").strip():
         return None
-    return parse_price(text, currency)
+    return parse_price(text or "", currency)
 
 
 # /schools/admin is the school admins' landing page, not a school.

@@ -1,21 +1,20 @@
 """Schools (``/admin/schools``): a school's details, access code and logo, its uniform
 list, delivery rounds and school admins — for roles with ``schools.manage``.
 
-The rules are the plain functions at the top: they take the session, the acting staff
-member and plain values, flush, never commit, and write the audit row in the same
-transaction as the change. The views below parse a form, call one rule, and redirect;
-bad input re-renders the school's page with the reasons and status 400.
+The rules live in the schools domain: ``shop.schools.management`` (details, logo, uniform
+list), ``shop.schools.access`` (the access code), ``shop.schools.rounds`` (delivery
+rounds) and ``shop.schools.membership`` (school admins). The views below parse a form,
+call one rule, and redirect; bad input re-renders the school's page with the reasons and
+status 400.
 
 Money on a school (credit limit, school prices) is typed as a decimal in the school's
 currency and kept in minor units. The access code is hashed like a password and never
 shown back. Delivery cut-offs are typed in the factory's time zone and stored in UTC.
-A school admin is invited like a staff member (``shop.admin.staff.send_invitation``):
-a new account gets an unusable password and a set-password link by email; an existing
-customer account is reused. Staff accounts are never turned into school admins.
+A school admin is invited like a staff member (``shop.accounts.invitations``), with the
+set-password link the staff page builds (``shop.admin.staff.set_password_link``).
 """
 
-from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -23,14 +22,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import Session, selectinload
-from werkzeug.security import generate_password_hash
 from wtforms.fields.choices import SelectChoice
 
-from shop import limits, positions
+from shop import limits
+from shop.accounts import invitations
 from shop.accounts import service as accounts
 from shop.accounts.access import require_permission
 from shop.accounts.forms import EmptyForm
-from shop.accounts.models import User
 from shop.admin import images as image_store
 from shop.admin import staff as staff_area  # the module: it may still be importing
 from shop.admin.school_forms import (
@@ -42,7 +40,6 @@ from shop.admin.school_forms import (
     UniformItemForm,
 )
 from shop.admin.views import bp
-from shop.audit.service import record, record_changes, snapshot
 from shop.catalog.models import Product
 from shop.catalog.pricing import base_tier
 from shop.catalog.search import clean_text, fold
@@ -50,435 +47,43 @@ from shop.db import as_utc, commits, get_session
 from shop.exceptions import ShopError
 from shop.i18n import shop_zone
 from shop.money import to_decimal
-from shop.orders.models import Order
 from shop.pagination import paginate, parse_page
 from shop.schools import access as school_access
+from shop.schools.access import clear_access_code, set_access_code
 from shop.schools.labels import GENDER_LABELS, SEASON_LABELS
+from shop.schools.management import (
+    SCHOOL_FIELDS,
+    CurrencyLocked,
+    ProductNotForSchool,
+    SlugTaken,
+    add_uniform_item,
+    create_school,
+    move_uniform_item,
+    remove_uniform_item,
+    set_logo,
+    update_school,
+    update_uniform_item,
+)
+from shop.schools.membership import (
+    NotInvitable,
+    invite_school_admin,
+    list_members,
+    remove_school_admin,
+)
 from shop.schools.models import DeliveryRound, School, SchoolMember, UniformItem
+from shop.schools.rounds import (
+    CutoffNotBeforeDelivery,
+    RoundDateTaken,
+    RoundInUse,
+    add_delivery_round,
+    delete_delivery_round,
+)
 from shop.storage import StorageError, get_storage
 
 PER_PAGE = 50
 SEARCH_MAX_LENGTH = 100
 LOGO_FOLDER = "schools"
-INVITABLE_ROLES = ("customer", "school_admin")
 INVITE_PREFIX = "invite"  # the page's school form has a ``name`` field too
-
-SCHOOL_FIELDS = (
-    "slug",
-    "name",
-    "name_zh",
-    "name_ja",
-    "city",
-    "city_zh",
-    "city_ja",
-    "country",
-    "currency",
-    "grades",
-    "delivery_recipient",
-    "delivery_phone",
-    "delivery_region",
-    "delivery_city",
-    "delivery_line1",
-    "delivery_line2",
-    "delivery_postcode",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "verified",
-    "invoice_terms_days",
-    "credit_limit_amount",
-    "active",
-)
-OPTIONAL_TEXT_FIELDS = ("name_zh", "name_ja", "city_zh", "city_ja")
-ITEM_FIELDS = (
-    "product_id",
-    "required",
-    "grades",
-    "gender",
-    "season",
-    "quantity_per_child",
-    "school_price_amount",
-    "position",
-)
-
-
-# --- the rules ---------------------------------------------------------------------------
-
-
-class SlugTaken(ShopError):
-    message = "Another school already uses this slug."
-
-
-class CurrencyLocked(ShopError):
-    message = "Remove the school prices from the uniform list before changing the currency."
-
-
-class ProductNotForSchool(ShopError):
-    message = "That product is only sold by another school."
-
-
-class CutoffNotBeforeDelivery(ShopError):
-    message = "The order cut-off must be before the delivery date."
-
-
-class RoundDateTaken(ShopError):
-    message = "The school already has a delivery round on that date."
-
-
-class RoundInUse(ShopError):
-    message = "Orders are booked on this delivery round; it cannot be deleted."
-
-
-class NotInvitable(ShopError):
-    message = "That email belongs to a staff account; it cannot become a school admin."
-
-
-def _slug_taken(session: Session, slug: str, school_id: int | None) -> bool:
-    query = sa.select(School.id).where(School.slug == slug)
-    if school_id is not None:
-        query = query.where(School.id != school_id)
-    return session.scalar(query) is not None
-
-
-def _apply(school: School, values: dict) -> None:
-    for name in SCHOOL_FIELDS:
-        if name in values:
-            value = values[name]
-            if name in OPTIONAL_TEXT_FIELDS:
-                value = value or None
-            setattr(school, name, value)
-    school.refresh_search_text()
-
-
-def create_school(session: Session, actor: User, values: dict) -> School:
-    """A new school from ``values`` (``SCHOOL_FIELDS``). Raises ``SlugTaken``."""
-    if _slug_taken(session, values["slug"], None):
-        raise SlugTaken()
-    school = School(slug=values["slug"], name=values["name"], grades=[])
-    _apply(school, values)
-    session.add(school)
-    session.flush()
-    record(
-        session,
-        actor_user_id=actor.id,
-        action="school.create",
-        target_type="school",
-        target_id=school.id,
-        after=snapshot(school, SCHOOL_FIELDS),
-    )
-    return school
-
-
-def update_school(session: Session, actor: User, school: School, values: dict) -> list[str]:
-    """Save ``values`` on ``school``; returns the names of the fields that changed.
-    Raises ``SlugTaken`` or ``CurrencyLocked`` (a currency change would misread the school
-    prices already in minor units)."""
-    if _slug_taken(session, values["slug"], school.id):
-        raise SlugTaken()
-    if values.get("currency", school.currency) != school.currency and any(
-        item.school_price_amount is not None for item in school.items
-    ):
-        raise CurrencyLocked()
-    before = snapshot(school, SCHOOL_FIELDS)
-    _apply(school, values)
-    session.flush()
-    return record_changes(
-        session,
-        actor_user_id=actor.id,
-        action="school.update",
-        target_type="school",
-        target_id=school.id,
-        before=before,
-        after=snapshot(school, SCHOOL_FIELDS),
-    )
-
-
-def set_access_code(session: Session, actor: User, school: School, code: str) -> None:
-    """Make ``school`` private behind ``code`` (hashed with scrypt; the log says only
-    that a code was set)."""
-    was_private = school.private
-    school.access_code_hash = generate_password_hash(code, method="scrypt")
-    session.flush()
-    record(
-        session,
-        actor_user_id=actor.id,
-        action="school.access_code_set",
-        target_type="school",
-        target_id=school.id,
-        before={"private": was_private},
-        after={"private": True},
-    )
-
-
-def clear_access_code(session: Session, actor: User, school: School) -> bool:
-    """Make ``school`` public. ``False`` when it already was."""
-    if not school.private:
-        return False
-    school.access_code_hash = None
-    session.flush()
-    record(
-        session,
-        actor_user_id=actor.id,
-        action="school.access_code_clear",
-        target_type="school",
-        target_id=school.id,
-        before={"private": True},
-        after={"private": False},
-    )
-    return True
-
-
-def set_logo(session: Session, actor: User, school: School, path: str) -> str | None:
-    """Point ``school`` at a stored logo; returns the previous path (its files are the
-    caller's to remove once the change is committed)."""
-    previous = school.logo_path
-    school.logo_path = path
-    session.flush()
-    record(
-        session,
-        actor_user_id=actor.id,
-        action="school.logo",
-        target_type="school",
-        target_id=school.id,
-        before={"logo_path": previous},
-        after={"logo_path": path},
-    )
-    return previous
-
-
-def _check_product(school: School, product: Product) -> None:
-    if product.school_id is not None and product.school_id != school.id:
-        raise ProductNotForSchool()
-
-
-def _clean_grades(school: School, grades) -> list[str]:
-    """The school's grades among ``grades``, in the school's order."""
-    wanted = set(grades or ())
-    return [grade for grade in school.grades or [] if grade in wanted]
-
-
-def add_uniform_item(
-    session: Session, actor: User, school: School, product: Product, values: dict
-) -> UniformItem:
-    """Put ``product`` at the end of ``school``'s list. ``values``: ``required``,
-    ``grades`` (subset of the school's; empty: every grade), ``gender``, ``season``,
-    ``quantity_per_child``, ``school_price_amount`` (minor units or ``None``)."""
-    _check_product(school, product)
-    position = max((item.position for item in school.items), default=-1) + 1
-    item = UniformItem(
-        school=school,
-        product=product,
-        required=bool(values["required"]),
-        grades=_clean_grades(school, values.get("grades")),
-        gender=values["gender"],
-        season=values["season"],
-        quantity_per_child=values["quantity_per_child"],
-        school_price_amount=values.get("school_price_amount"),
-        position=position,
-    )
-    session.add(item)
-    session.flush()
-    record(
-        session,
-        actor_user_id=actor.id,
-        action="school.item_add",
-        target_type="uniform_item",
-        target_id=item.id,
-        after={"school_id": school.id, **snapshot(item, ITEM_FIELDS)},
-    )
-    return item
-
-
-def update_uniform_item(
-    session: Session, actor: User, item: UniformItem, product: Product, values: dict
-) -> bool:
-    """Save ``values`` (as for ``add_uniform_item``) on ``item``; ``False`` if nothing
-    changed."""
-    school = item.school
-    _check_product(school, product)
-    before = snapshot(item, ITEM_FIELDS)
-    item.product = product
-    item.required = bool(values["required"])
-    item.grades = _clean_grades(school, values.get("grades"))
-    item.gender = values["gender"]
-    item.season = values["season"]
-    item.quantity_per_child = values["quantity_per_child"]
-    item.school_price_amount = values.get("school_price_amount")
-    session.flush()
-    changed = record_changes(
-        session,
-        actor_user_id=actor.id,
-        action="school.item_update",
-        target_type="uniform_item",
-        target_id=item.id,
-        before=before,
-        after=snapshot(item, ITEM_FIELDS),
-    )
-    return bool(changed)
-
-
-def remove_uniform_item(session: Session, actor: User, item: UniformItem) -> None:
-    record(
-        session,
-        actor_user_id=actor.id,
-        action="school.item_remove",
-        target_type="uniform_item",
-        target_id=item.id,
-        before={"school_id": item.school_id, **snapshot(item, ITEM_FIELDS)},
-    )
-    school = item.school
-    school.items.remove(item)
-    session.flush()
-
-
-def move_uniform_item(session: Session, actor: User, item: UniformItem, direction: str) -> bool:
-    """Swap ``item`` with its neighbour above (``"up"``) or below; ``False`` at an end."""
-    items = list(item.school.items)
-    before = [each.id for each in items]
-    if not positions.move(items, item, direction):
-        return False
-    session.flush()
-    record(
-        session,
-        actor_user_id=actor.id,
-        action="school.item_reorder",
-        target_type="school",
-        target_id=item.school_id,
-        before={"order": before},
-        after={"order": [each.id for each in items]},
-    )
-    return True
-
-
-def add_delivery_round(
-    session: Session,
-    actor: User,
-    school: School,
-    *,
-    delivery_date: date,
-    cutoff_local: datetime,
-    zone: ZoneInfo,
-) -> DeliveryRound:
-    """A delivery round; ``cutoff_local`` is a naive date-time on the factory's clock
-    (``zone``) and must fall before the start of the delivery day there. Raises
-    ``CutoffNotBeforeDelivery`` or ``RoundDateTaken``."""
-    cutoff = cutoff_local.replace(tzinfo=zone)
-    if cutoff >= datetime.combine(delivery_date, time.min, tzinfo=zone):
-        raise CutoffNotBeforeDelivery()
-    if any(existing.delivery_date == delivery_date for existing in school.rounds):
-        raise RoundDateTaken()
-    delivery_round = DeliveryRound(delivery_date=delivery_date, cutoff_at=cutoff.astimezone(UTC))
-    school.rounds.append(delivery_round)
-    session.flush()
-    record(
-        session,
-        actor_user_id=actor.id,
-        action="school.round_add",
-        target_type="delivery_round",
-        target_id=delivery_round.id,
-        after={
-            "school_id": school.id,
-            "delivery_date": delivery_date.isoformat(),
-            "cutoff_at": cutoff.astimezone(UTC).isoformat(),
-        },
-    )
-    return delivery_round
-
-
-def delete_delivery_round(session: Session, actor: User, delivery_round: DeliveryRound) -> None:
-    """Raises ``RoundInUse`` when any order references the round."""
-    used = session.scalar(
-        sa.select(sa.func.count(Order.id)).where(Order.delivery_round_id == delivery_round.id)
-    )
-    if used:
-        raise RoundInUse()
-    record(
-        session,
-        actor_user_id=actor.id,
-        action="school.round_delete",
-        target_type="delivery_round",
-        target_id=delivery_round.id,
-        before={
-            "school_id": delivery_round.school_id,
-            "delivery_date": delivery_round.delivery_date.isoformat(),
-            "cutoff_at": as_utc(delivery_round.cutoff_at).isoformat(),
-        },
-    )
-    delivery_round.school.rounds.remove(delivery_round)
-    session.flush()
-
-
-def list_members(session: Session, school: School) -> list[SchoolMember]:
-    return list(
-        session.scalars(
-            sa.select(SchoolMember)
-            .join(SchoolMember.user)
-            .where(SchoolMember.school_id == school.id)
-            .options(selectinload(SchoolMember.user))
-            .order_by(User.email)
-        )
-    )
-
-
-def invite_school_admin(
-    session: Session, actor: User, school: School, *, email: str, name: str = ""
-) -> tuple[User, bool, bool]:
-    """Make the account for ``email`` (new, or an existing customer or school admin) a
-    school admin of ``school``. Returns ``(user, created, joined)`` — ``joined`` is
-    ``False`` when they already were this school's admin. Raises ``InvalidEmail`` or
-    ``NotInvitable`` (a staff account); nothing is changed then."""
-    existing = accounts.get_user_by_email(session, accounts.normalise_email(email))
-    if existing is not None and existing.role not in INVITABLE_ROLES:
-        raise NotInvitable()
-    before = snapshot(existing, ("email", "name", "role", "active")) if existing else None
-    user, created = accounts.save_staff(session, email=email, role="school_admin", name=name)
-    if not created and not user.name and name:
-        user.name = name
-    member = session.scalar(
-        sa.select(SchoolMember).where(
-            SchoolMember.school_id == school.id, SchoolMember.user_id == user.id
-        )
-    )
-    joined = member is None
-    if joined:
-        member = SchoolMember(school=school, user=user)
-        session.add(member)
-        session.flush()
-    record(
-        session,
-        actor_user_id=actor.id,
-        action="school.admin_invite",
-        target_type="school",
-        target_id=school.id,
-        before=before,
-        after={
-            **snapshot(user, ("email", "name", "role", "active")),
-            "user_id": user.id,
-            "member_id": member.id,
-        },
-    )
-    return user, created, joined
-
-
-def remove_school_admin(session: Session, actor: User, member: SchoolMember) -> None:
-    """Take a school admin off the school. Their account stays; with no school left it
-    becomes a customer account again."""
-    record(
-        session,
-        actor_user_id=actor.id,
-        action="school.admin_remove",
-        target_type="school",
-        target_id=member.school_id,
-        before={"user_id": member.user_id, "email": member.user.email, "member_id": member.id},
-    )
-    user = member.user
-    session.delete(member)
-    session.flush()
-    if user.role == "school_admin" and not session.scalar(
-        sa.select(SchoolMember.id).where(SchoolMember.user_id == user.id).limit(1)
-    ):
-        user.role = "customer"
-        session.flush()
 
 
 # --- helpers of the pages ----------------------------------------------------------------
@@ -694,7 +299,7 @@ def school_list():
                 School.slug.contains(term, autoescape=True),
             )
         )
-    total = db.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    total = db.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     page = paginate(total, parse_page(request.args.get("page")), PER_PAGE)
     schools = db.scalars(
         query.order_by(School.name, School.id).limit(page.per_page).offset(page.offset)
@@ -986,9 +591,11 @@ def school_admin_invite(school_id: int):
         db.rollback()
         form.email.errors = [_describe(error)]
         return _render_school(db, _load_school(db, school_id), invite_form=form, status=400)
-    staff_area.send_invitation(
+    invitations.send_invitation(
+        db,
         user,
         _("School admin"),
+        link=staff_area.set_password_link(user),
         subject=_l("Your Sourcefront school admin account"),
         template="account_school_admin_invite",
         school_name=school.name,

@@ -1,163 +1,49 @@
 """Staff accounts and the audit log (``/admin/staff``, ``/admin/audit``; owner only,
 ``staff.manage``).
 
-The rules are the plain functions at the top (``invite_staff``, ``change_role``,
-``deactivate_staff``): they take the session and the acting staff member, flush, never
-commit, and write the audit row in the same transaction as the change. An owner cannot
-demote or deactivate themselves, and the shop never goes without an active owner. The
+The rules live in ``shop.accounts.staff`` (an owner cannot demote or deactivate
+themselves, and the shop never goes without an active owner) and
+``shop.accounts.invitations``; the audit log is read with ``shop.audit.service``. The
 views below only parse, call one rule, commit by returning a redirect, and turn a
-refusal into a message on a 400 page.
-
-An invitation goes through ``shop.accounts.service.save_staff`` (the same call as the
-``create-staff`` command): a new account gets an unusable password and the email carries
-a set-password link, valid for an hour, built on ``SHOP_BASE_URL`` — never on the
-request's Host header. Inviting a deactivated member again reactivates them.
+refusal into a message on a 400 page. The invitation's set-password link is built here
+(``set_password_link``), on ``SHOP_BASE_URL`` — never on the request's Host header.
 """
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.orm import Session
 
+from shop.accounts import invitations
 from shop.accounts import service as accounts
 from shop.accounts.access import require_permission
 from shop.accounts.forms import EmptyForm
 from shop.accounts.models import User
 from shop.accounts.permissions import STAFF_ROLES
+from shop.accounts.staff import (
+    LastOwner,
+    NotStaff,
+    SelfDemotion,
+    change_role,
+    deactivate_staff,
+    invite_staff,
+    list_staff,
+)
 from shop.admin.staff_forms import ROLE_LABELS, InviteForm, RoleForm
 from shop.admin.views import bp
 from shop.audit.models import AuditEntry
-from shop.audit.service import record, snapshot
+from shop.audit.service import audit_query
 from shop.db import commits, get_session
 from shop.exceptions import ShopError
 from shop.i18n import shop_zone
 from shop.inputs import parse_id
 from shop.links import external_url
-from shop.mail import send_after_commit
 from shop.pagination import paginate, parse_page
 
-STAFF_FIELDS = ("email", "name", "role", "active")
 AUDIT_PER_PAGE = 50
-
-
-# --- the rules ---------------------------------------------------------------------------
-
-
-class SelfDemotion(ShopError):
-    message = "You cannot change your own role or deactivate yourself."
-
-
-class LastOwner(ShopError):
-    message = "The shop needs at least one active owner."
-
-
-class NotStaff(ShopError):
-    message = "That account is not a staff account."
-
-
-def _other_active_owners(session: Session, user: User) -> int:
-    return session.scalar(
-        sa.select(sa.func.count(User.id)).where(
-            User.role == "owner", User.active.is_(True), User.id != user.id
-        )
-    )
-
-
-def _check_removal(session: Session, actor: User, user: User, new_role: str, active: bool):
-    """Refuse a change that takes ``user`` out of the owners (or out of the shop) if it
-    is the actor themselves or the last active owner."""
-    losing_owner = user.role == "owner" and user.active and (new_role != "owner" or not active)
-    if user.id == actor.id and (new_role != user.role or not active):
-        raise SelfDemotion()
-    if losing_owner and _other_active_owners(session, user) == 0:
-        raise LastOwner()
-
-
-def list_staff(session: Session) -> list[User]:
-    return list(
-        session.scalars(
-            sa.select(User)
-            .where(User.role.in_(STAFF_ROLES))
-            .order_by(User.active.desc(), User.email)
-        )
-    )
-
-
-def invite_staff(session: Session, actor: User, *, email: str, role: str, name: str = ""):
-    """Create a staff account (or make an existing account staff with ``role``, active
-    again). Returns ``(user, created)``. Raises ``InvalidEmail``, ``UnknownRole``,
-    ``SelfDemotion`` or ``LastOwner``; nothing is changed then."""
-    if role not in STAFF_ROLES:
-        raise accounts.UnknownRole()
-    existing = accounts.get_user_by_email(session, accounts.normalise_email(email))
-    before = None
-    if existing is not None:
-        _check_removal(session, actor, existing, role, True)
-        before = snapshot(existing, STAFF_FIELDS)
-    user, created = accounts.save_staff(session, email=email, role=role, name=name)
-    if created is False and not user.name and name:
-        user.name = name
-    record(
-        session,
-        actor_user_id=actor.id,
-        action="staff.invite",
-        target_type="user",
-        target_id=user.id,
-        before=before,
-        after=snapshot(user, STAFF_FIELDS),
-    )
-    return user, created
-
-
-def change_role(session: Session, actor: User, user: User, role: str) -> bool:
-    """Give staff member ``user`` another role. ``False`` when it already was theirs."""
-    if role not in STAFF_ROLES:
-        raise accounts.UnknownRole()
-    if user.role not in STAFF_ROLES:
-        raise NotStaff()
-    if role == user.role:
-        return False
-    _check_removal(session, actor, user, role, user.active)
-    before = snapshot(user, STAFF_FIELDS)
-    user.role = role
-    session.flush()
-    record(
-        session,
-        actor_user_id=actor.id,
-        action="staff.role",
-        target_type="user",
-        target_id=user.id,
-        before=before,
-        after=snapshot(user, STAFF_FIELDS),
-    )
-    return True
-
-
-def deactivate_staff(session: Session, actor: User, user: User) -> bool:
-    """Close a staff member's access (the account stays, for the audit log's sake).
-    ``False`` when it already was inactive."""
-    if user.role not in STAFF_ROLES:
-        raise NotStaff()
-    if not user.active:
-        return False
-    _check_removal(session, actor, user, user.role, False)
-    before = snapshot(user, STAFF_FIELDS)
-    user.active = False
-    session.flush()
-    record(
-        session,
-        actor_user_id=actor.id,
-        action="staff.deactivate",
-        target_type="user",
-        target_id=user.id,
-        before=before,
-        after=snapshot(user, STAFF_FIELDS),
-    )
-    return True
 
 
 # --- the staff page ----------------------------------------------------------------------
@@ -204,33 +90,10 @@ def _member_or_404(user_id: int) -> User:
     return user
 
 
-def _set_password_link(user: User) -> str:
+def set_password_link(user: User) -> str:
+    """The absolute set-password link an invitation email carries (valid for an hour)."""
     token = accounts.reset_token(current_app.config["SECRET_KEY"], user)
     return external_url("accounts.reset_with_token", token=token)
-
-
-def send_invitation(
-    user: User,
-    role: str,
-    *,
-    subject=None,
-    template: str = "account_staff_invite",
-    **context,
-) -> None:
-    """Email ``user`` the set-password link of an invitation (``role``: its label) once
-    the request's session commits (never if it rolls back). The staff page sends the staff
-    email; other areas (school admins) pass their own subject and ``email/`` template,
-    which get ``user``, ``role``, ``link`` and ``context``."""
-    send_after_commit(
-        get_session(),
-        user.email,
-        subject or _l("Your Sourcefront staff account"),
-        template,
-        user=user,
-        role=role,
-        link=_set_password_link(user),
-        **context,
-    )
 
 
 @bp.get("/staff")
@@ -263,7 +126,7 @@ def staff_invite():
         db.rollback()
         flash(_describe(error), "error")
         return _staff_page(invite_form=form, status=400)
-    send_invitation(user, str(ROLE_LABELS[user.role]))
+    invitations.send_invitation(db, user, str(ROLE_LABELS[user.role]), link=set_password_link(user))
     if created:
         flash(_("Invited %(email)s; a set-password link is on its way.", email=user.email))
     else:
@@ -332,22 +195,6 @@ def _parse_day(raw: str | None) -> date | None:
     return day if 1900 <= day.year <= 9000 else None
 
 
-def audit_query(*, actor_id: int | None, action: str, date_from, date_to, zone) -> sa.Select:
-    """The audit entries matching the filters, newest first."""
-    query = sa.select(AuditEntry)
-    if actor_id is not None:
-        query = query.where(AuditEntry.actor_user_id == actor_id)
-    if action:
-        query = query.where(AuditEntry.action == action)
-    if date_from:
-        start = datetime.combine(date_from, time.min, tzinfo=zone).astimezone(UTC)
-        query = query.where(AuditEntry.created_at >= start)
-    if date_to:
-        end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone)
-        query = query.where(AuditEntry.created_at < end.astimezone(UTC))
-    return query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-
-
 @bp.get("/audit")
 @require_permission("staff.manage")
 def audit():
@@ -361,7 +208,7 @@ def audit():
     query = audit_query(
         actor_id=actor_id, action=action, date_from=date_from, date_to=date_to, zone=shop_zone()
     )
-    total = db.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    total = db.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
     page = paginate(total, parse_page(request.args.get("page")), AUDIT_PER_PAGE)
     entries = db.scalars(query.offset(page.offset).limit(AUDIT_PER_PAGE)).all()
     actor_ids = {entry.actor_user_id for entry in entries if entry.actor_user_id}

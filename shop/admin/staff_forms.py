@@ -1,5 +1,5 @@
 """Forms of the staff page. They parse what the owner typed; the rules (who may be
-demoted or deactivated) live in ``shop.admin.staff``'s plain functions."""
+demoted or deactivated) live in ``shop.accounts.staff``'s plain functions."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm

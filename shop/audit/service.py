@@ -1,6 +1,10 @@
-"""Writing the audit log. Every admin action that changes data calls ``record`` in the
-same transaction as the change, so the log and the data never disagree."""
+"""Writing and reading the audit log. Every admin action that changes data calls
+``record`` in the same transaction as the change, so the log and the data never disagree;
+``audit_query`` selects entries by who, what and when."""
 
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shop.audit.models import AuditEntry
@@ -66,3 +70,27 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+def audit_query(
+    *,
+    actor_id: int | None,
+    action: str,
+    date_from: date | None,
+    date_to: date | None,
+    zone: tzinfo,
+) -> sa.Select[AuditEntry]:
+    """The audit entries matching the filters, newest first; the dates are whole days
+    (both included) on ``zone``'s calendar."""
+    query = sa.select(AuditEntry)
+    if actor_id is not None:
+        query = query.where(AuditEntry.actor_user_id == actor_id)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if date_from:
+        start = datetime.combine(date_from, time.min, tzinfo=zone).astimezone(UTC)
+        query = query.where(AuditEntry.created_at >= start)
+    if date_to:
+        end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone)
+        query = query.where(AuditEntry.created_at < end.astimezone(UTC))
+    return query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())

@@ -1,17 +1,21 @@
-"""Who may see a school's shop, and which private shops this browser has unlocked.
+"""Who may see a school's shop, which private shops this browser has unlocked, and
+setting or clearing a school's access code.
 
 A private school's shop opens with its access code; the schools this browser unlocked are
 kept (by id) in the signed Flask session. Factory staff who manage schools and the
-school's own admins see it without the code. Plain functions: the session mapping, the
-user and the database session are passed in.
+school's own admins see it without the code. The code is hashed like a password and never
+shown back. Plain functions: the session mapping, the user and the database session are
+passed in; the writes flush, never commit, and record the change in the audit log.
 """
 
 from collections.abc import MutableMapping
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from shop.accounts.models import User
+from shop.audit.service import record
 from shop.schools.membership import can_manage_school
 from shop.schools.models import School
 
@@ -60,3 +64,38 @@ def can_see_shop(session: Session, school: School, *, user, flask_session) -> bo
         or is_unlocked(flask_session, school.id)
         or can_manage_school(user, school, session)
     )
+
+
+def set_access_code(session: Session, actor: User, school: School, code: str) -> None:
+    """Make ``school`` private behind ``code`` (hashed with scrypt; the log says only
+    that a code was set)."""
+    was_private = school.private
+    school.access_code_hash = generate_password_hash(code, method="scrypt")
+    session.flush()
+    record(
+        session,
+        actor_user_id=actor.id,
+        action="school.access_code_set",
+        target_type="school",
+        target_id=school.id,
+        before={"private": was_private},
+        after={"private": True},
+    )
+
+
+def clear_access_code(session: Session, actor: User, school: School) -> bool:
+    """Make ``school`` public. ``False`` when it already was."""
+    if not school.private:
+        return False
+    school.access_code_hash = None
+    session.flush()
+    record(
+        session,
+        actor_user_id=actor.id,
+        action="school.access_code_clear",
+        target_type="school",
+        target_id=school.id,
+        before={"private": True},
+        after={"private": False},
+    )
+    return True

@@ -20,9 +20,9 @@ from shop.orders.models import Order
 from shop.orders.receipt import Factory
 from shop.schools import invoice_pdf as documents
 from shop.schools.access import get_school
+from shop.schools.blueprint import bp
 from shop.schools.membership import can_manage_school
 from shop.schools.models import Invoice
-from shop.schools.views import bp
 
 
 def factory_from(config) -> Factory:

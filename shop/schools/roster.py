@@ -376,86 +376,43 @@ def _unknown_item() -> str:
     return str(_l("Not an item on this school's list (use the product's slug)."))
 
 
+@dataclass
+class _Row:
+    """One roster row being read: its cells, and the list its problems go to."""
+
+    number: int
+    record: list[str]
+    problems: list[RosterProblem]
+
+    def cell(self, index: int | None) -> str:
+        return self.record[index].strip() if index is not None and index < len(self.record) else ""
+
+    def fail(self, column: str, message: object) -> None:
+        self.problems.append(RosterProblem(self.number, column, str(message)))
+
+
 def _read_student(
-    number,
-    record,
-    header,
-    base,
-    size_columns,
-    quantity_columns,
-    catalogue,
-    grades,
-    seen,
-    problems,
-    allowance_cm,
+    number: int,
+    record: list[str],
+    header: list[str],
+    base: dict[str, int],
+    size_columns: dict[int, CatalogueItem],
+    quantity_columns: dict[str, int],
+    catalogue: RosterCatalogue,
+    grades: dict[str, str],
+    seen: dict[tuple[str, str], int],
+    problems: list[RosterProblem],
+    allowance_cm: int,
 ) -> RosterStudent | None:
-    def cell(index: int | None) -> str:
-        return record[index].strip() if index is not None and index < len(record) else ""
-
-    def fail(column: str, message) -> None:
-        problems.append(RosterProblem(number, column, str(message)))
-
-    name = " ".join(cell(base["student"]).split())
-    class_name = " ".join(cell(base["class"]).split())
-    readable = True
-    if not name:
-        fail("student", _l("The student's name is missing."))
-        readable = False
-    elif len(name) > NAME_LIMIT:
-        fail("student", _l("Longer than %(limit)d characters.", limit=NAME_LIMIT))
-        readable = False
-    if not class_name:
-        fail("class", _l("The class is missing."))
-        readable = False
-    elif len(class_name) > CLASS_LIMIT:
-        fail("class", _l("Longer than %(limit)d characters.", limit=CLASS_LIMIT))
-        readable = False
-    if readable:
-        key = (name.casefold(), class_name.casefold())
-        if key in seen:
-            fail("student", _l("Already on row %(row)d in this class.", row=seen[key]))
-        else:
-            seen[key] = number
-
+    """The student on one row with their lines (problems go to ``problems``); ``None``
+    when their name or class cannot be read."""
+    row = _Row(number, record, problems)
+    name, class_name, readable = _read_name_and_class(row, base, seen)
     # A wrong grade or gender is said once; the items it decides are not checked.
-    unsure = False
-    grade = cell(base.get("grade"))
-    if grade:
-        if grades and grade.casefold() not in grades:
-            fail("grade", _l("Not one of this school's grades (%(grades)s).", grades=_list(grades)))
-            grade, unsure = "", True
-        else:
-            grade = grades.get(grade.casefold(), grade)
-    elif grades:
-        fail("grade", _l("The grade is missing."))
-        unsure = True
-
-    gender = GENDERS.get(cell(base.get("gender")).casefold())
-    if gender is None:
-        fail("gender", _l("Write boys, girls or leave it empty."))
-        gender, unsure = "any", True
-
-    height = None
-    raw_height = cell(base.get("height"))
-    if raw_height:
-        try:
-            height = Decimal(raw_height.removesuffix("cm").strip())
-        except InvalidOperation:
-            height = None
-        if height is None or not height.is_finite():
-            fail("height", _l("Write the height as a number of centimetres."))
-            height = None
-        elif not HEIGHT_LIMITS_CM[0] <= height <= HEIGHT_LIMITS_CM[1]:
-            fail(
-                "height",
-                _l(
-                    "Heights go from %(low)d to %(high)d cm.",
-                    low=HEIGHT_LIMITS_CM[0],
-                    high=HEIGHT_LIMITS_CM[1],
-                ),
-            )
-            height = None
-
+    grade, grade_unsure = _read_grade(row, base, grades)
+    gender, gender_unsure = _read_gender(row, base)
+    raw_height = row.cell(base.get("height"))
+    height = _read_height(row, raw_height)
     student = RosterStudent(
         row=number,
         name=name,
@@ -467,53 +424,158 @@ def _read_student(
     given = {entry.product.slug.casefold(): index for index, entry in size_columns.items()}
     for key, entry in catalogue.items.items():
         index = given.get(key)
-        column = header[index] if index is not None else entry.product.slug
-        raw = cell(index)
-        applies = entry.item.applies_to(grade or None, gender)
-        quantity = _quantity(cell(quantity_columns.get(key)), entry)
+        quantity = _quantity(row.cell(quantity_columns.get(key)), entry)
         if isinstance(quantity, str):
-            fail(header[quantity_columns[key]], quantity)
+            row.fail(header[quantity_columns[key]], quantity)
             continue
-        needed = entry.item.required and applies and not unsure
-        auto = raw.casefold() == AUTO or (not raw and needed)
-        if not raw and not auto:
-            continue
-        if auto:
-            if height is None:
-                if raw:
-                    fail(column, _l("“auto” needs the student's height."))
-                elif raw_height:
-                    continue  # the height is wrong, already said
-                else:
-                    fail(column, _l("Required for this student: write a size or a height."))
-                continue
-            size = recommend_size(
-                entry.product.size_chart, float(height), allowance_cm=allowance_cm
-            )
-            if size is None or size.casefold() not in entry.variants_by_size:
-                fail(column, _l("No size fits %(height)s cm: write a size.", height=height))
-                continue
-            variant = entry.variants_by_size[size.casefold()][0]
-        else:
-            variant = _variant(raw, entry)
-            if variant is None:
-                fail(column, _not_offered(raw, entry))
-                continue
-        student.lines.append(
-            RosterLine(
-                item_id=entry.item.id,
-                product_id=entry.product.id,
-                product_slug=entry.product.slug,
-                product_name=entry.name,
-                variant_id=variant.id,
-                sku=variant.sku,
-                size=variant.size,
-                colour=variant.colour,
-                quantity=quantity,
-                auto_sized=auto,
-            )
+        applies = entry.item.applies_to(grade or None, gender)
+        line = _read_line(
+            row,
+            entry,
+            column=header[index] if index is not None else entry.product.slug,
+            raw=row.cell(index),
+            quantity=quantity,
+            needed=entry.item.required and applies and not (grade_unsure or gender_unsure),
+            raw_height=raw_height,
+            height=height,
+            allowance_cm=allowance_cm,
         )
+        if line is not None:
+            student.lines.append(line)
     return student if readable else None
+
+
+def _read_name_and_class(
+    row: _Row, base: dict[str, int], seen: dict[tuple[str, str], int]
+) -> tuple[str, str, bool]:
+    """The student's name and class, and whether both could be read (a student appears
+    once per class: ``seen`` remembers each one's row)."""
+    name = " ".join(row.cell(base["student"]).split())
+    class_name = " ".join(row.cell(base["class"]).split())
+    name_ok = _check_text(row, "student", name, NAME_LIMIT, _l("The student's name is missing."))
+    class_ok = _check_text(row, "class", class_name, CLASS_LIMIT, _l("The class is missing."))
+    readable = name_ok and class_ok
+    if readable:
+        key = (name.casefold(), class_name.casefold())
+        if key in seen:
+            row.fail("student", _l("Already on row %(row)d in this class.", row=seen[key]))
+        else:
+            seen[key] = row.number
+    return name, class_name, readable
+
+
+def _check_text(row: _Row, column: str, text: str, limit: int, missing: object) -> bool:
+    if not text:
+        row.fail(column, missing)
+        return False
+    if len(text) > limit:
+        row.fail(column, _l("Longer than %(limit)d characters.", limit=limit))
+        return False
+    return True
+
+
+def _read_grade(row: _Row, base: dict[str, int], grades: dict[str, str]) -> tuple[str, bool]:
+    """The grade as the school writes it ("" when the school has none), and whether it is
+    unsure (wrong or missing)."""
+    grade = row.cell(base.get("grade"))
+    if not grade:
+        if grades:
+            row.fail("grade", _l("The grade is missing."))
+        return "", bool(grades)
+    if grades and grade.casefold() not in grades:
+        row.fail("grade", _l("Not one of this school's grades (%(grades)s).", grades=_list(grades)))
+        return "", True
+    return grades.get(grade.casefold(), grade), False
+
+
+def _read_gender(row: _Row, base: dict[str, int]) -> tuple[str, bool]:
+    """``"any"``, ``"boys"`` or ``"girls"``, and whether it is unsure (not understood)."""
+    gender = GENDERS.get(row.cell(base.get("gender")).casefold())
+    if gender is None:
+        row.fail("gender", _l("Write boys, girls or leave it empty."))
+        return "any", True
+    return gender, False
+
+
+def _read_height(row: _Row, raw_height: str) -> Decimal | None:
+    """The height in centimetres; ``None`` when it is empty or wrong (and then said)."""
+    if not raw_height:
+        return None
+    try:
+        height = Decimal(raw_height.removesuffix("cm").strip())
+    except InvalidOperation:
+        height = None
+    if height is None or not height.is_finite():
+        row.fail("height", _l("Write the height as a number of centimetres."))
+        return None
+    low, high = HEIGHT_LIMITS_CM
+    if not low <= height <= high:
+        row.fail("height", _l("Heights go from %(low)d to %(high)d cm.", low=low, high=high))
+        return None
+    return height
+
+
+def _read_line(
+    row: _Row,
+    entry: CatalogueItem,
+    *,
+    column: str,
+    raw: str,
+    quantity: int,
+    needed: bool,
+    raw_height: str,
+    height: Decimal | None,
+    allowance_cm: int,
+) -> RosterLine | None:
+    """The student's line for one item: the size in the cell, or one recommended from the
+    height (``auto``, or an empty cell of an item the student ``needed``); ``None`` when
+    there is none (or it is wrong, and then said)."""
+    auto = raw.casefold() == AUTO or (not raw and needed)
+    if not raw and not auto:
+        return None
+    if auto:
+        variant = _auto_variant(row, entry, column, raw, raw_height, height, allowance_cm)
+    else:
+        variant = _variant(raw, entry)
+        if variant is None:
+            row.fail(column, _not_offered(raw, entry))
+    if variant is None:
+        return None
+    return RosterLine(
+        item_id=entry.item.id,
+        product_id=entry.product.id,
+        product_slug=entry.product.slug,
+        product_name=entry.name,
+        variant_id=variant.id,
+        sku=variant.sku,
+        size=variant.size,
+        colour=variant.colour,
+        quantity=quantity,
+        auto_sized=auto,
+    )
+
+
+def _auto_variant(
+    row: _Row,
+    entry: CatalogueItem,
+    column: str,
+    raw: str,
+    raw_height: str,
+    height: Decimal | None,
+    allowance_cm: int,
+) -> Variant | None:
+    """The size the size finder recommends for ``height``; ``None`` (said) without one."""
+    if height is None:
+        if raw:
+            row.fail(column, _l("“auto” needs the student's height."))
+        elif not raw_height:  # with a wrong height: already said
+            row.fail(column, _l("Required for this student: write a size or a height."))
+        return None
+    size = recommend_size(entry.product.size_chart, float(height), allowance_cm=allowance_cm)
+    if size is None or size.casefold() not in entry.variants_by_size:
+        row.fail(column, _l("No size fits %(height)s cm: write a size.", height=height))
+        return None
+    return entry.variants_by_size[size.casefold()][0]
 
 
 def _quantity(raw: str, entry: CatalogueItem) -> int | str:

@@ -45,9 +45,9 @@ from shop.pagination import paginate, parse_page
 from shop.request_keys import new_request_key, posted, request_key_field
 from shop.schools import invoices, ordering, packing, roster, roster_job
 from shop.schools.access import get_school
+from shop.schools.blueprint import bp
 from shop.schools.membership import can_manage_school, schools_for
-from shop.schools.models import Invoice, School, UniformItem
-from shop.schools.views import bp
+from shop.schools.models import DeliveryRound, Invoice, School, UniformItem
 from shop.spreadsheet import BOM, safe_cell
 from shop.templating import money_filter
 
@@ -155,7 +155,7 @@ def school_admin_dashboard(slug: str):
     school = _school_or_404(slug)
     db = get_session()
     condition = _shown_orders(school)
-    total = db.scalar(sa.select(sa.func.count()).select_from(Order).where(condition))
+    total = db.scalar(sa.select(sa.func.count()).select_from(Order).where(condition)) or 0
     page = paginate(total, parse_page(request.args.get("page")), ORDERS_PER_PAGE)
     orders = db.scalars(
         sa.select(Order)
@@ -165,7 +165,7 @@ def school_admin_dashboard(slug: str):
         .limit(page.per_page)
         .options(selectinload(Order.lines), selectinload(Order.user))
     ).all()
-    rounds = {delivery_round.id: delivery_round for delivery_round in school.rounds}
+    rounds: dict[int | None, DeliveryRound] = {each.id: each for each in school.rounds}
     invoices = dict(
         db.execute(
             sa.select(Invoice.order_id, Invoice.number).where(
@@ -351,7 +351,7 @@ def roster_preview(slug: str):
 
 def _refusal_message(refusal: dict) -> str:
     """A translated sentence for each refusal (``roster_job.refusal``) of a roster order."""
-    kind = refusal.get("kind")
+    kind = refusal.get("kind") or ""
     if kind == "credit_limit":
         return _(
             "This order (%(total)s) is more than the school's remaining credit of "
@@ -462,15 +462,17 @@ def roster_progress(slug: str, request_key: str):
     outcome = status.result if isinstance(status.result, dict) else None
     if outcome is not None and outcome.get("school_id") != school.id:
         outcome = None  # another school's key: nothing of it is shown here
-    refused = outcome is not None and outcome.get("outcome") == roster_job.REFUSED
-    if status.state == "unknown" or (status.state == "finished" and not refused):
+    refused = None
+    if outcome is not None and outcome.get("outcome") == roster_job.REFUSED:
+        refused = outcome
+    if status.state == "unknown" or (status.state == "finished" and refused is None):
         abort(404)
     return render_template(
         "schools/admin/roster_progress.html",
         school=school,
         status=status,
-        refusal=_refusal_message(outcome["refusal"]) if refused else None,
-        outcome=outcome if refused else None,
+        refusal=_refusal_message(refused["refusal"]) if refused is not None else None,
+        outcome=refused,
         refresh_seconds=PROGRESS_REFRESH_SECONDS,
     )
 

@@ -4,7 +4,6 @@ when private), the size finder and ordering a child's kit into the cart."""
 from dataclasses import dataclass, field
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     flash,
@@ -35,11 +34,10 @@ from shop.pagecache.pages import cached_page
 from shop.pagecache.stores import PAGE_TTL_SECONDS
 from shop.pagination import parse_page
 from shop.schools import access, finder, sizing, uniform_list
+from shop.schools.blueprint import bp
 from shop.schools.labels import GENDER_LABELS, SEASON_LABELS
 from shop.schools.models import School
 from shop.schools.rounds import next_round
-
-bp = Blueprint("schools", __name__, url_prefix="/schools")
 
 # The gender filter offers boys or girls; its empty choice means everyone.
 FILTER_GENDERS = {key: GENDER_LABELS[key] for key in ("boys", "girls")}
@@ -257,10 +255,11 @@ def school_unlock(slug: str):
 
 
 def _problem_message(problem: uniform_list.KitProblem) -> str:
+    item = problem.row.name if problem.row is not None else ""
     if problem.code == "bad_quantity":
-        return _("%(item)s: enter a whole number of pieces from 0 to 9,999.", item=problem.row.name)
+        return _("%(item)s: enter a whole number of pieces from 0 to 9,999.", item=item)
     if problem.code == "no_size":
-        return _("%(item)s: choose a size.", item=problem.row.name)
+        return _("%(item)s: choose a size.", item=item)
     return _("Choose at least one item for this child.")
 
 
@@ -312,7 +311,3 @@ def school_kit(slug: str):
     session["currency"] = school.currency
     flash(_("Added %(name)s’s kit", name=student_name), "success")
     return redirect(url_for("schools.school_shop", slug=school.slug, added=1), code=303)
-
-
-# The school admins' pages and the invoices live in their own modules on this blueprint.
-from shop.schools import invoice_views, school_admin_views  # noqa: E402, F401

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from shop.accounts import staff as rules
 from shop.accounts.models import User
-from shop.admin import staff as rules
 from shop.audit.models import AuditEntry
 from tests.accounts.helpers import PASSWORD, link_in, login, make_user
 from tests.admin.conftest import STAFF_ROLES
