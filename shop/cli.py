@@ -56,11 +56,11 @@ def db_revision(message: str, autogenerate: bool):
 )
 def seed_demo_command(if_empty: bool):
     """Load the demo catalogue (idempotent: running it twice changes nothing)."""
-    from shop.accounts.demo import seed_demo_accounts
     from shop.catalog.models import Product
-    from shop.catalog.seed import seed_demo
-    from shop.orders.demo import seed_demo_orders
-    from shop.schools.demo import seed_demo_schools
+    from shop.demo.accounts import seed_demo_accounts
+    from shop.demo.catalogue import seed_demo_catalogue
+    from shop.demo.orders import seed_demo_orders
+    from shop.demo.schools import seed_demo_schools
     from shop.schools.models import School
 
     session = get_session()
@@ -74,7 +74,7 @@ def seed_demo_command(if_empty: bool):
             session.commit()
             click.echo(schools_report)
         return
-    report = seed_demo(session, storage, image_size=image_size)
+    report = seed_demo_catalogue(session, storage, image_size=image_size)
     accounts_report = seed_demo_accounts(session)
     orders_report = seed_demo_orders(session)
     schools_report = seed_demo_schools(session, storage, image_size=image_size)

@@ -1,7 +1,7 @@
 """The size finder: a size from a child's height (and chest), read off a product's chart.
 
 A size chart is ``{"columns": ["Size", "Height (cm)", "Chest (cm)", ...], "rows":
-[["130", "125–135", "67", ...], ...]}`` (see ``shop.catalog.seed``): the first column is
+[["130", "125–135", "67", ...], ...]}`` (see ``shop.demo.catalogue``): the first column is
 the size label, a measure is a range (``"125–135"``, ``"125-135"``) or a single value
 (``"67"``). A size fits when the child's measure plus the growth allowance is no more than
 the range's top (or the single value); the smallest size that fits is recommended.

@@ -6,9 +6,9 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from shop.accounts.demo import DEMO_PASSWORD, demo_email
 from shop.accounts.models import User
 from shop.accounts.permissions import ROLES
+from shop.demo.accounts import DEMO_PASSWORD, demo_email
 from tests.accounts.helpers import PASSWORD, login, make_user
 from tests.redis_dbs import SHARED
 

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from shop import migrate
 from shop.catalog.models import Category, PriceTier, Product, ProductImage, Variant
 from shop.catalog.search import fold
-from shop.catalog.seed import seed_demo
 from shop.db import make_engine
+from shop.demo.catalogue import seed_demo_catalogue
 from shop.storage import FileStorage
 
 IMAGE_SIZE = 160
@@ -67,7 +67,9 @@ def seeded(tmp_path_factory):
     migrate.upgrade(url)
     engine = make_engine(url)
     with Session(engine) as session:
-        first_report = seed_demo(session, FileStorage(upload_folder), image_size=IMAGE_SIZE)
+        first_report = seed_demo_catalogue(
+            session, FileStorage(upload_folder), image_size=IMAGE_SIZE
+        )
         session.commit()
     yield {
         "engine": engine,
@@ -209,7 +211,9 @@ def test_second_run_changes_nothing(seeded):
     before = table_counts(engine)
     with Session(engine) as session:
         state = snapshot(session)
-        report = seed_demo(session, FileStorage(seeded["upload_folder"]), image_size=IMAGE_SIZE)
+        report = seed_demo_catalogue(
+            session, FileStorage(seeded["upload_folder"]), image_size=IMAGE_SIZE
+        )
         session.commit()
         assert "created 0 products" in report
         assert "drew 0 images" in report
@@ -226,7 +230,9 @@ def test_a_missing_picture_is_drawn_again(seeded):
     path.unlink()
     before = table_counts(engine)
     with Session(engine) as session:
-        report = seed_demo(session, FileStorage(seeded["upload_folder"]), image_size=IMAGE_SIZE)
+        report = seed_demo_catalogue(
+            session, FileStorage(seeded["upload_folder"]), image_size=IMAGE_SIZE
+        )
         session.commit()
     assert "drew 1 image)" in report
     assert path.is_file()

@@ -248,5 +248,5 @@ def test_the_demo_leaves_work_in_the_queue(make_app, session_factory):
     with session_factory(app) as db:
         groups = production.list_queue(db, SHANGHAI)
     assert sum(group.quantity for group in groups if not group.group) == 30 + 12 + 8
-    # The demo school's logo polos wait under the school's name (shop.schools.demo).
+    # The demo school's logo polos wait under the school's name (shop.demo.schools).
     assert "Hangzhou Xixi Primary School" in {group.group for group in groups}

@@ -8,15 +8,15 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from shop.accounts.demo import DEMO_PASSWORD, seed_demo_accounts
 from shop.accounts.passwords import verify_password
 from shop.accounts.service import get_user_by_email
 from shop.catalog.models import Product
-from shop.catalog.seed import seed_demo
+from shop.demo.accounts import DEMO_PASSWORD, seed_demo_accounts
+from shop.demo.catalogue import seed_demo_catalogue
+from shop.demo.schools import seed_demo_schools
 from shop.orders import production
 from shop.orders.models import Order, OrderLine
 from shop.schools.access import code_matches
-from shop.schools.demo import seed_demo_schools
 from shop.schools.invoices import is_overdue
 from shop.schools.models import (
     DeliveryRound,
@@ -142,7 +142,7 @@ def test_seed_demo_if_empty_adds_the_schools_to_an_existing_demo_catalogue(
     # Given: a database seeded before there were schools.
     app = make_app(DEMO_IMAGE_SIZE=120)
     with session_factory(app) as session:
-        seed_demo(session, get_storage(app), image_size=120)
+        seed_demo_catalogue(session, get_storage(app), image_size=120)
         seed_demo_accounts(session)
         session.commit()
         products = session.scalar(sa.select(sa.func.count(Product.id)))

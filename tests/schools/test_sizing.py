@@ -1,8 +1,8 @@
-"""The size finder against charts shaped like the catalogue's (shop.catalog.seed)."""
+"""The size finder against charts shaped like the catalogue's (shop.demo.catalogue)."""
 
 import pytest
 
-from shop.catalog.seed import CHARTS
+from shop.demo.catalogue import CHARTS
 from shop.schools.sizing import (
     Advice,
     advise_size,

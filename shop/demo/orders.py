@@ -1,19 +1,23 @@
-"""Demo orders in every status, so a new user sees a lived-in ``/orders`` and order desk.
+"""Demo orders in every status (``data/orders.json``), so a new user sees a lived-in
+``/orders`` and order desk.
 
 Built directly (no Stripe calls, no stock moves): their card payments carry made-up
 ``pi_demo_…`` ids. Idempotent: nothing is added once demo orders exist.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shop.accounts.demo import demo_email
+from shop.accounts.models import User
 from shop.accounts.service import get_user_by_email
 from shop.catalog.models import PriceTier, Product, Variant
 from shop.db import utcnow
+from shop.demo.accounts import demo_email
+from shop.demo.files import read_json
 from shop.orders.models import (
     Order,
     OrderEvent,
@@ -24,8 +28,6 @@ from shop.orders.models import (
 )
 from shop.orders.numbers import new_order_number
 from shop.payments.models import Payment, Refund
-
-DEMO_GUEST = "guest.parent@demo.sourcefront.test"
 
 
 @dataclass(frozen=True)
@@ -41,25 +43,14 @@ class DemoOrder:
     message: str = ""
 
 
-DEMO_ORDERS = (
-    DemoOrder(0, "unpaid", "unfulfilled", pieces=2),
-    DemoOrder(1, "paid", "unfulfilled", message="Can the polos be delivered before Monday?"),
-    DemoOrder(3, "paid", "in_production", pieces=40),
-    DemoOrder(6, "paid", "ready", pieces=12),
-    DemoOrder(8, "paid", "partially_shipped", pieces=6, shipped_part=True),
-    DemoOrder(12, "paid", "shipped", guest=True),
-    DemoOrder(20, "paid", "delivered", pieces=5),
-    DemoOrder(25, "partially_refunded", "delivered", refunded=30),
-    DemoOrder(30, "refunded", "unfulfilled", state="cancelled", refunded=100),
-    DemoOrder(2, "unpaid", "unfulfilled", state="cancelled", guest=True),
-)
-
+_DATA = read_json("orders.json")
+DEMO_GUEST: str = _DATA["guest"]["email"]
+GUEST_NAME: str = _DATA["guest"]["recipient"]
+DELIVERY: dict[str, str] = _DATA["delivery"]  # where the demo customer's orders go
+SHIPPING_AMOUNT: int = _DATA["shipping_amount"]
+DEMO_ORDERS = tuple(DemoOrder(**order) for order in _DATA["orders"])
 # Paid orders of made-to-order products, waiting in the workshop's production queue.
-DEMO_PRODUCTION_ORDERS = (
-    DemoOrder(1, "paid", "unfulfilled", pieces=30),
-    DemoOrder(2, "paid", "unfulfilled", pieces=12),
-    DemoOrder(4, "paid", "unfulfilled", pieces=8, guest=True),
-)
+DEMO_PRODUCTION_ORDERS = tuple(DemoOrder(**order) for order in _DATA["production_queue"])
 
 # The timeline each fulfilment status implies.
 FULFILMENT_STEPS = {
@@ -100,7 +91,8 @@ def _priced_variants(session: Session) -> list[tuple[Variant, int]]:
         .where(Product.active.is_(True), PriceTier.min_quantity == 1)
         .order_by(Product.id, Variant.position)
     ).all()
-    seen, picked = set(), []
+    seen: set[int] = set()
+    picked: list[tuple[Variant, int]] = []
     for variant, amount in rows:
         if variant.product_id not in seen:
             seen.add(variant.product_id)
@@ -108,7 +100,7 @@ def _priced_variants(session: Session) -> list[tuple[Variant, int]]:
     return picked
 
 
-def demo_line(priced: tuple[Variant, int], quantity: int, **fields) -> OrderLine:
+def demo_line(priced: tuple[Variant, int], quantity: int, **fields: Any) -> OrderLine:
     """A snapshot line of ``quantity`` of the variant at ``unit`` (``fields``: e.g. the
     student's name and class)."""
     variant, unit = priced
@@ -131,19 +123,18 @@ def demo_line(priced: tuple[Variant, int], quantity: int, **fields) -> OrderLine
 def build_demo_order(
     spec: DemoOrder,
     priced: tuple[Variant, int],
-    customer,
+    customer: User,
     *,
     lines: list[OrderLine] | None = None,
     currency: str = "CNY",
-    **fields,
+    **fields: Any,
 ) -> Order:
     """An order in ``spec``'s state with its payment, timeline and shipments. ``lines``
     replace the one line of ``spec.pieces`` of ``priced``; ``fields`` override the
     order's columns (delivery, school)."""
     lines = lines or [demo_line(priced, spec.pieces)]
-    line = lines[0]
     subtotal = sum(each.line_amount for each in lines)
-    shipping = fields.pop("shipping_amount", 1500)
+    shipping = fields.pop("shipping_amount", SHIPPING_AMOUNT)
     created = utcnow() - timedelta(days=spec.days_ago, hours=3)
     paid = spec.payment not in ("unpaid", "awaiting_invoice")
     order_fields = dict(
@@ -155,13 +146,8 @@ def build_demo_order(
         shipping_amount=shipping,
         total_amount=subtotal + shipping,
         delivery_method="courier",
-        recipient="王芳" if spec.guest else customer.name,
-        phone="+86 139 0000 0000",
-        country="CN",
-        region="广东省",
-        city="佛山市",
-        line1="季华五路 18 号",
-        postcode="528000",
+        recipient=GUEST_NAME if spec.guest else customer.name,
+        **DELIVERY,
         state=spec.state,
         payment_status=spec.payment,
         fulfilment_status=spec.fulfilment,
@@ -173,35 +159,13 @@ def build_demo_order(
     )
     order = Order(**(order_fields | fields))
     order.refunded_amount = order.total_amount * spec.refunded // 100
-    events = [("placed", created, "")]
-    if paid:
-        order.payments.append(
-            Payment(
-                attempt=1,
-                intent_id=f"pi_demo_{order.number}",
-                amount=order.total_amount,
-                currency=currency,
-                status="succeeded",
-            )
-        )
-        events.append(("paid", order.paid_at, ""))
-    elif spec.payment == "awaiting_invoice":
-        events.append(("awaiting_invoice", created + timedelta(minutes=4), ""))
+    events = _payment_events(spec, order, created)
     moment = order.paid_at or created
     for step in FULFILMENT_STEPS[spec.fulfilment]:
         moment += timedelta(days=1)
-        events.append((step, moment, ""))
+        events.append((step, moment))
     if spec.fulfilment in ("partially_shipped", "shipped", "delivered"):
-        shipped = max(spec.pieces // 2, 1) if spec.shipped_part else spec.pieces
-        order.shipments.append(
-            Shipment(
-                carrier="sf_express",
-                tracking_number=f"SF{order.number[-5:]}0001",
-                shipped_at=moment,
-                lines=[ShipmentLine(order_line=line, quantity=shipped)]
-                + [ShipmentLine(order_line=more, quantity=more.quantity) for more in lines[1:]],
-            )
-        )
+        order.shipments.append(_shipment(spec, order, lines, moment))
     if order.refunded_amount:
         order.refunds.append(
             Refund(
@@ -212,12 +176,43 @@ def build_demo_order(
                 note="demo",
             )
         )
-        events.append((spec.payment, moment + timedelta(hours=2), ""))
-    if spec.state == "cancelled":
-        events.append(("cancelled", order.cancelled_at, ""))
-    order.events = [
-        OrderEvent(kind=kind, created_at=when, note=note) for kind, when, note in events
-    ]
+        events.append((spec.payment, moment + timedelta(hours=2)))
+    if order.cancelled_at is not None:
+        events.append(("cancelled", order.cancelled_at))
+    order.events = [OrderEvent(kind=kind, created_at=when, note="") for kind, when in events]
     if spec.message:
         order.messages.append(OrderMessage(body=spec.message, created_at=created))
     return order
+
+
+def _payment_events(spec: DemoOrder, order: Order, created: datetime) -> list[tuple[str, datetime]]:
+    """The order's first events (placed, then paid or awaiting the invoice), adding the
+    card payment of a paid order."""
+    events = [("placed", created)]
+    if order.paid_at is not None:
+        order.payments.append(
+            Payment(
+                attempt=1,
+                intent_id=f"pi_demo_{order.number}",
+                amount=order.total_amount,
+                currency=order.currency,
+                status="succeeded",
+            )
+        )
+        events.append(("paid", order.paid_at))
+    elif spec.payment == "awaiting_invoice":
+        events.append(("awaiting_invoice", created + timedelta(minutes=4)))
+    return events
+
+
+def _shipment(spec: DemoOrder, order: Order, lines: list[OrderLine], moment: datetime) -> Shipment:
+    """The shipment of all the lines (or half the first line's pieces, when only part of
+    the order was shipped)."""
+    shipped = max(spec.pieces // 2, 1) if spec.shipped_part else spec.pieces
+    return Shipment(
+        carrier="sf_express",
+        tracking_number=f"SF{order.number[-5:]}0001",
+        shipped_at=moment,
+        lines=[ShipmentLine(order_line=lines[0], quantity=shipped)]
+        + [ShipmentLine(order_line=more, quantity=more.quantity) for more in lines[1:]],
+    )

@@ -21,6 +21,7 @@ DETAIL_ZOOM = 1.9
 
 Point = tuple[float, float]
 RGB = tuple[int, int, int]
+Ink = tuple[int, ...] | int  # a colour, or a mask's grey level
 
 BACKGROUND: RGB = (246, 244, 240)
 SHIRT_WHITE: RGB = (250, 250, 248)
@@ -168,7 +169,7 @@ class Painter:
 
     # shapes
 
-    def _fill(self, shape: Callable[[ImageDraw.ImageDraw, object], None], fill) -> None:
+    def _fill(self, shape: Callable[[ImageDraw.ImageDraw, Ink], None], fill) -> None:
         if fill is None:
             return
         if fill == MAIN and self.pattern:
@@ -508,7 +509,9 @@ def _trousers(p: Painter, style: str = "tailored") -> None:
             p.rect(*side_box(side, 63, 30, 70.5, 44), p.base, outline=p.seam, width=0.4)
 
 
-def side_box(side, x0: float, y0: float, x1: float, y1: float) -> tuple[float, ...]:
+def side_box(
+    side: Callable[[Sequence[Point]], Sequence[Point]], x0: float, y0: float, x1: float, y1: float
+) -> tuple[float, float, float, float]:
     (ax, ay), (bx, by) = side([(x0, y0), (x1, y1)])
     return min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)
 
@@ -950,7 +953,7 @@ def draw_garment(
     return painter.image.resize((size, size), Image.Resampling.LANCZOS)
 
 
-def save_product_image(storage: Storage, relative_path: str, image: Image.Image):
+def save_product_image(storage: Storage, relative_path: str, image: Image.Image) -> tuple[int, int]:
     """Store ``image`` under ``relative_path`` (format from the extension) and return its
     ``(width, height)``."""
     buffer = io.BytesIO()
