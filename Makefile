@@ -49,9 +49,11 @@ stack-deps:
 		&& apt-get install -y -q nginx >/dev/null; }; } \
 		|| echo "nginx is not installed: the nginx and stack tests will be skipped."
 
+## lint: ruff (style, imports, complexity <= 12) and mypy over shop/; also the pre-commit hooks
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -36,7 +36,8 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from shop import create_app, migrate  # noqa: E402
 from shop.accounts.models import User  # noqa: E402
-from shop.admin import csv_check, csv_io, csv_job, csv_staging  # noqa: E402
+from shop.admin import csv_check, csv_job, csv_staging  # noqa: E402
+from shop.catalog import csv_io  # noqa: E402
 from shop.catalog.models import Category  # noqa: E402
 from shop.db import make_engine, normalise_url  # noqa: E402
 from shop.jobs.runner import run_now  # noqa: E402

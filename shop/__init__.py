@@ -65,7 +65,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from shop.accounts.views import bp as accounts_bp
-    from shop.admin.views import bp as admin_bp
+
+    # The admin's and the schools' routes live in several modules on one blueprint each.
+    from shop.admin import invoices, orders, production, products, schools, staff, stock  # noqa: F401
+    from shop.admin import views as admin_views  # noqa: F401
+    from shop.admin.blueprint import bp as admin_bp
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
     from shop.checkout.views import bp as checkout_bp
@@ -74,7 +78,8 @@ def register_blueprints(app: Flask) -> None:
     from shop.monitoring import bp as monitoring_bp
     from shop.orders.views import bp as orders_bp
     from shop.payments.views import bp as payments_bp
-    from shop.schools import invoice_views, school_admin_views, views  # noqa: F401 (routes)
+    from shop.schools import invoice_views, school_admin_views  # noqa: F401
+    from shop.schools import views as school_views  # noqa: F401
     from shop.schools.blueprint import bp as schools_bp
 
     app.register_blueprint(health_bp)

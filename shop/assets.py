@@ -8,7 +8,7 @@ works (old pages, hand-typed links) but is kept for an hour only.
 
 Uploads are served from the store (``shop.storage``: this host's disk or S3, streamed
 through the app, so URLs and the CSP stay the same) under ``/media/``, only from the public
-folders. Uploaded images are named after their bytes (``shop.admin.images``): a name
+folders. Uploaded images are named after their bytes (``shop.images``): a name
 always means the same bytes, so they and their thumbnails get the year too; other files
 (the demo catalogue's drawings, whose names stay the same) a day. Every answer carries an
 ETag and Last-Modified, and a conditional request that still matches gets a 304 without
@@ -25,7 +25,7 @@ from flask import Flask, Response, abort, current_app, request, send_from_direct
 from werkzeug.http import is_resource_modified
 from werkzeug.wsgi import wrap_file
 
-from shop.admin.images import original_of
+from shop.images import original_of
 from shop.storage import (
     FileMissing,
     InvalidName,
@@ -61,7 +61,7 @@ def build_manifest(folder: Path) -> dict[str, tuple[str, int]]:
 
 
 def init_app(app: Flask) -> None:
-    folder = Path(app.static_folder)
+    folder = Path(app.static_folder or "static")
     manifest = build_manifest(folder)
     names = {name: hashed for name, (hashed, _mtime) in manifest.items()}
     originals = {hashed: name for name, (hashed, _mtime) in manifest.items()}

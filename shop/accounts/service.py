@@ -204,15 +204,17 @@ def save_staff(session: Session, *, email: str, role: str, name: str = "") -> tu
     if role not in STAFF_ROLES and role not in ROLES:
         raise UnknownRole()
     email = normalise_email(email)
-    user = get_user_by_email(session, email)
-    created = user is None
-    if created:
+    found = get_user_by_email(session, email)
+    created = found is None
+    if found is None:
         user = User(
             email=email,
             name=name,
             password_hash=passwords.hash_password(secrets.token_urlsafe(32)),
         )
         session.add(user)
+    else:
+        user = found
     user.role = role
     user.active = True
     session.flush()

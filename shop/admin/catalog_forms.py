@@ -1,10 +1,12 @@
 """Forms of the listings admin (products, price tiers, variants, images, categories).
 
-They parse what staff typed and say in words what is wrong; rules that need the database
-(a slug or SKU already taken) are checked by ``shop.admin.products``.
+They parse what staff typed and say in words what is wrong. What makes a slug, a SKU or a
+tier ladder valid is ``shop.catalog.rules`` (the CSV import asks the same rules); what
+needs the database (a slug or SKU already taken) is checked by the views.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -13,16 +15,37 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
+from shop.catalog import rules
 from shop.money import MAX_AMOUNT, exponent, from_decimal
 
-SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-SLUG_MESSAGE = _l("Use lowercase letters, digits and single hyphens only (like summer-polo).")
-SKU_MESSAGE = _l("Use letters, digits, dots, hyphens and underscores only.")
 PRICE_MAX_LENGTH = 20
-MAX_TIERS = 20
+
+
+class Rule:
+    """A WTForms validator asking one of ``shop.catalog.rules`` (an empty field is left to
+    ``DataRequired``)."""
+
+    def __init__(self, problem: Callable[[str], str | None]) -> None:
+        self.problem = problem
+
+    def __call__(self, form, field) -> None:
+        if field.data:
+            problem = self.problem(field.data)
+            if problem is not None:
+                raise ValidationError(problem)
+
+
+def category_slug_problem(value: str) -> str | None:
+    return rules.slug_problem(value, rules.CATEGORY_SLUG_MAX_LENGTH)
 
 
 class ProductForm(FlaskForm):
@@ -31,7 +54,7 @@ class ProductForm(FlaskForm):
     name_ja = StringField(_l("Name (Japanese)"), validators=[Optional(), Length(max=200)])
     slug = StringField(
         _l("Slug (web address)"),
-        validators=[DataRequired(), Length(max=120), Regexp(SLUG_PATTERN, message=SLUG_MESSAGE)],
+        validators=[DataRequired(), Rule(rules.slug_problem)],
     )
     category_id = SelectField(_l("Category"), coerce=int, validate_choice=True)
     description = TextAreaField(_l("Description (English)"), validators=[Length(max=20000)])
@@ -93,7 +116,7 @@ class VariantMatrixForm(FlaskForm):
 class VariantForm(FlaskForm):
     sku = StringField(
         _l("SKU"),
-        validators=[DataRequired(), Length(max=64), Regexp(SKU_PATTERN, message=SKU_MESSAGE)],
+        validators=[DataRequired(), Rule(rules.sku_problem)],
     )
     low_stock_threshold = IntegerField(
         _l("Low-stock threshold"),
@@ -120,7 +143,7 @@ class CategoryForm(FlaskForm):
     name_ja = StringField(_l("Name (Japanese)"), validators=[Optional(), Length(max=120)])
     slug = StringField(
         _l("Slug (web address)"),
-        validators=[DataRequired(), Length(max=80), Regexp(SLUG_PATTERN, message=SLUG_MESSAGE)],
+        validators=[DataRequired(), Rule(category_slug_problem)],
     )
     parent_id = SelectField(_l("Parent"), coerce=int, validate_choice=True)
 
@@ -146,7 +169,7 @@ def split_list(text: str) -> list[str]:
     return values
 
 
-def parse_price(text: str, currency: str) -> int:
+def parse_price(text: str | None, currency: str) -> int:
     """Major units as typed to minor units; ``ValueError`` with a message in words."""
     text = (text or "").strip()
     if not text or len(text) > PRICE_MAX_LENGTH:
@@ -178,71 +201,80 @@ def parse_price(text: str, currency: str) -> int:
     return amount
 
 
+def _tier_message(problem: rules.TierProblem, currency: str, row: int) -> str:
+    if problem.kind == rules.QUANTITY_BELOW_ONE:
+        return _(
+            "%(currency)s row %(row)d: the minimum quantity must be at least 1.",
+            currency=currency,
+            row=row,
+        )
+    # The parsing lets neither of these two through (seven digits; parse_price's range).
+    if problem.kind == rules.QUANTITY_TOO_LARGE:
+        return _(
+            "%(currency)s row %(row)d: the minimum quantity must be a whole number.",
+            currency=currency,
+            row=row,
+        )
+    if problem.kind == rules.PRICE_OUT_OF_RANGE:
+        reason = _("the price is too large")
+        return _("%(currency)s row %(row)d: %(reason)s.", currency=currency, row=row, reason=reason)
+    if problem.kind == rules.QUANTITY_NOT_RISING:
+        return _(
+            "%(currency)s row %(row)d: the minimum quantity must be more than the "
+            "row above (%(above)d).",
+            currency=currency,
+            row=row,
+            above=problem.above,
+        )
+    if problem.kind == rules.PRICE_RISING:
+        return _(
+            "%(currency)s row %(row)d: the price must not be more than the row above.",
+            currency=currency,
+            row=row,
+        )
+    return _("At most %(n)d tiers per currency.", n=rules.MAX_TIERS)
+
+
+def _parse_tier_row(row: TierRow, currency: str, number: int) -> tuple[int, int] | str:
+    """One typed row → ``(min_quantity, unit_amount)``, or what is wrong in words."""
+    quantity_text, price_text = row.min_quantity.strip(), row.price.strip()
+    if not quantity_text.isascii() or not quantity_text.isdigit() or len(quantity_text) > 7:
+        return _(
+            "%(currency)s row %(row)d: the minimum quantity must be a whole number.",
+            currency=currency,
+            row=number,
+        )
+    try:
+        amount = parse_price(price_text, currency)
+    except ValueError as error:
+        return _(
+            "%(currency)s row %(row)d: %(reason)s.",
+            currency=currency,
+            row=number,
+            reason=str(error),
+        )
+    return int(quantity_text), amount
+
+
 def parse_tiers(rows: list[TierRow], currency: str) -> tuple[list[tuple[int, int]], list[str]]:
     """Rows of (min quantity, price) → ``[(min_quantity, unit_amount)]`` and errors that name
-    the row. Blank rows are skipped. Quantities must increase strictly from at least 1 and
-    prices must not increase."""
-    tiers: list[tuple[int, int]] = []
-    errors: list[str] = []
-    previous: tuple[int, int] | None = None
+    the row. Blank rows are skipped; the ladder must satisfy ``rules.tier_problems``."""
+    parsed: list[tuple[int, int]] = []
+    numbers: list[int] = []  # the row number of each parsed tier
+    errors: list[tuple[int, str]] = []  # row number (past the last: the whole ladder), error
     for number, row in enumerate(rows, start=1):
-        quantity_text, price_text = row.min_quantity.strip(), row.price.strip()
-        if not quantity_text and not price_text:
+        if not row.min_quantity.strip() and not row.price.strip():
             continue
-        if not quantity_text.isascii() or not quantity_text.isdigit() or len(quantity_text) > 7:
-            errors.append(
-                _(
-                    "%(currency)s row %(row)d: the minimum quantity must be a whole number.",
-                    currency=currency,
-                    row=number,
-                )
-            )
-            continue
-        quantity = int(quantity_text)
-        try:
-            amount = parse_price(price_text, currency)
-        except ValueError as error:
-            errors.append(
-                _(
-                    "%(currency)s row %(row)d: %(reason)s.",
-                    currency=currency,
-                    row=number,
-                    reason=str(error),
-                )
-            )
-            continue
-        if quantity < 1:
-            errors.append(
-                _(
-                    "%(currency)s row %(row)d: the minimum quantity must be at least 1.",
-                    currency=currency,
-                    row=number,
-                )
-            )
-            continue
-        if previous is not None:
-            if quantity <= previous[0]:
-                errors.append(
-                    _(
-                        "%(currency)s row %(row)d: the minimum quantity must be more than the "
-                        "row above (%(above)d).",
-                        currency=currency,
-                        row=number,
-                        above=previous[0],
-                    )
-                )
-                continue
-            if amount > previous[1]:
-                errors.append(
-                    _(
-                        "%(currency)s row %(row)d: the price must not be more than the row above.",
-                        currency=currency,
-                        row=number,
-                    )
-                )
-                continue
-        tiers.append((quantity, amount))
-        previous = (quantity, amount)
-    if len(tiers) > MAX_TIERS:
-        errors.append(_("At most %(n)d tiers per currency.", n=MAX_TIERS))
-    return tiers, errors
+        tier = _parse_tier_row(row, currency, number)
+        if isinstance(tier, str):
+            errors.append((number, tier))
+        else:
+            parsed.append(tier)
+            numbers.append(number)
+    problems = rules.tier_problems(parsed)
+    for problem in problems:
+        number = numbers[problem.index] if problem.index is not None else len(rows) + 1
+        errors.append((number, _tier_message(problem, currency, number)))
+    refused = {problem.index for problem in problems}
+    tiers = [tier for index, tier in enumerate(parsed) if index not in refused]
+    return tiers, [message for _number, message in sorted(errors, key=lambda e: e[0])]

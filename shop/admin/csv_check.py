@@ -29,9 +29,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from shop.admin import csv_io, csv_job, csv_staging
+from shop.admin import csv_job, csv_staging
 from shop.audit.models import AuditEntry
 from shop.audit.service import record
+from shop.catalog import csv_io
 from shop.db import get_session
 from shop.jobs import enqueue_after_commit, job_status, report_progress
 from shop.jobs.queue import job_id_for

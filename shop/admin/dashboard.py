@@ -19,6 +19,7 @@ from shop.catalog.models import Product, Variant
 from shop.db import as_utc
 from shop.orders.models import Order
 from shop.schools.invoices import count_overdue
+from shop.stock.levels import available_column, variant_is_low
 
 PAID_STATUSES = ("paid", "partially_refunded", "refunded")
 PERIODS = (1, 7, 30)  # today, last 7 days, last 30 days
@@ -72,6 +73,8 @@ def sales(session: Session, now: datetime, zone: ZoneInfo) -> Sales:
     periods = [Period(days) for days in PERIODS]
     daily: dict[str, list[int]] = {}
     for paid_at, currency, total, refunded in rows:
+        if paid_at is None:  # the query excludes them; this tells the type checker
+            continue
         day = as_utc(paid_at).astimezone(zone).date()
         age = (today - day).days
         if not 0 <= age < CHART_DAYS:
@@ -124,7 +127,8 @@ def waiting(session: Session, today: date | None = None) -> Waiting:
         )
     ).one()
     overdue = count_overdue(session, today) if today is not None else 0
-    return Waiting(*(int(value) for value in row), overdue_invoices=overdue)
+    paid, ready, awaiting_invoice, needs_attention = (int(value) for value in row)
+    return Waiting(paid, ready, awaiting_invoice, needs_attention, overdue_invoices=overdue)
 
 
 @dataclass(frozen=True)
@@ -143,8 +147,8 @@ def low_stock(session: Session, limit: int = LOW_STOCK_SHOWN) -> tuple[list[LowS
     """Variants whose available stock (on hand less allocated) is below their own
     threshold (a threshold of 0 never warns), fewest available first; and how many there
     are in all."""
-    available = Variant.on_hand - Variant.allocated
-    condition = sa.and_(Variant.low_stock_threshold > 0, available < Variant.low_stock_threshold)
+    available = available_column()
+    condition = variant_is_low()
     total = session.scalar(sa.select(sa.func.count(Variant.id)).where(condition)) or 0
     rows = session.execute(
         sa.select(

@@ -24,9 +24,9 @@ from shop import request_keys
 from shop.accounts.access import require_permission
 from shop.accounts.models import User
 from shop.accounts.permissions import has_permission
+from shop.admin.blueprint import bp
 from shop.admin.forms import AMOUNT_MAX_LENGTH, BadAmount, amount_from
 from shop.admin.orders import AMOUNT_PROBLEMS
-from shop.admin.views import bp
 from shop.audit import service as audit
 from shop.db import commits, get_session
 from shop.i18n import shop_today

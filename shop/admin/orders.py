@@ -32,6 +32,7 @@ from shop.accounts.access import require_permission
 from shop.accounts.forms import COUNTRIES, EmptyForm
 from shop.accounts.models import User
 from shop.accounts.permissions import PERMISSIONS, has_permission
+from shop.admin.blueprint import bp
 from shop.admin.forms import (
     BadAmount,
     BadQuantity,
@@ -43,7 +44,6 @@ from shop.admin.forms import (
     amount_from,
     quantities_from,
 )
-from shop.admin.views import bp
 from shop.audit import service as audit
 from shop.db import as_utc, get_session
 from shop.downloads import attachment

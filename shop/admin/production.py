@@ -18,7 +18,7 @@ from wtforms.validators import Length, Optional
 from shop.accounts.access import require_permission
 from shop.accounts.forms import EmptyForm
 from shop.accounts.permissions import has_permission
-from shop.admin.views import bp
+from shop.admin.blueprint import bp
 from shop.db import commits, get_session
 from shop.i18n import shop_zone
 from shop.orders import lifecycle, production, transitions

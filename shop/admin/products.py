@@ -7,8 +7,8 @@ reasons and status 400. Stock columns are never touched here (``shop.stock.alloc
 owns them): a duplicated product's variants start with nothing on hand.
 """
 
-import re
 from dataclasses import dataclass
+from typing import cast
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
 
+from shop import images as image_store
 from shop import positions
 from shop.accounts.access import require_permission
 from shop.accounts.forms import EmptyForm
 from shop.accounts.permissions import has_permission
-from shop.admin import images as image_store
+from shop.admin.blueprint import bp
 from shop.admin.catalog_forms import (
-    SKU_PATTERN,
     AltTextForm,
     CategoryForm,
     ImageUploadForm,
@@ -35,10 +35,11 @@ from shop.admin.catalog_forms import (
     parse_tiers,
     split_list,
 )
-from shop.admin.csv_io import CSV_MAX_BYTES
-from shop.admin.views import bp
 from shop.audit.service import record, record_changes, snapshot
-from shop.catalog.models import Category, PriceTier, Product, ProductImage, Variant
+from shop.catalog import management
+from shop.catalog.csv_io import CSV_MAX_BYTES
+from shop.catalog.management import PRODUCT_FIELDS
+from shop.catalog.models import Category, Product, ProductImage, Variant
 from shop.catalog.search import clean_text, fold, refresh_search_text
 from shop.db import commits, get_session
 from shop.errors import handle_http_error
@@ -46,30 +47,12 @@ from shop.inputs import parse_id
 from shop.money import SUPPORTED_CURRENCIES, to_decimal
 from shop.pagination import paginate, parse_page
 from shop.schools.models import School
+from shop.stock.levels import product_has_low_stock
 from shop.storage import StorageError, get_storage
 
 PER_PAGE = 50
 SEARCH_MAX_LENGTH = 100
 BLANK_TIER_ROWS = 3
-MAX_MATRIX = 400
-
-PRODUCT_FIELDS = (
-    "name",
-    "name_zh",
-    "name_ja",
-    "slug",
-    "category_id",
-    "description",
-    "description_zh",
-    "description_ja",
-    "made_to_order",
-    "lead_time_days",
-    "min_order_quantity",
-    "order_increment",
-    "active",
-    "featured",
-    "school_id",
-)
 VARIANT_FIELDS = ("sku", "size", "colour", "low_stock_threshold", "for_sale")
 IMAGE_FIELDS = ("path", "alt_text", "width", "height", "position")
 CATEGORY_FIELDS = ("slug", "name", "name_zh", "name_ja", "parent_id")
@@ -138,16 +121,6 @@ class ProductFilters:
         return bool(self.args())
 
 
-def low_stock_condition():
-    """Products with a for-sale stocked variant whose availability is below its threshold."""
-    return sa.exists().where(
-        Variant.product_id == Product.id,
-        Variant.for_sale.is_(True),
-        Variant.low_stock_threshold > 0,
-        Variant.on_hand - Variant.allocated < Variant.low_stock_threshold,
-    )
-
-
 def filtered_products(filters: ProductFilters) -> sa.Select:
     query = sa.select(Product)
     if filters.q:
@@ -168,7 +141,7 @@ def filtered_products(filters: ProductFilters) -> sa.Select:
     if filters.made_to_order:
         query = query.where(Product.made_to_order.is_(filters.made_to_order == "yes"))
     if filters.low_stock:
-        query = query.where(Product.made_to_order.is_(False), low_stock_condition())
+        query = query.where(product_has_low_stock())
     return query
 
 
@@ -195,7 +168,7 @@ def product_list():
     db = get_session()
     filters = ProductFilters.from_args(request.args)
     query = filtered_products(filters)
-    total = db.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    total = db.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     page = paginate(total, parse_page(request.args.get("page")), PER_PAGE)
     products = db.scalars(
         query.options(selectinload(Product.variants), selectinload(Product.category))
@@ -206,9 +179,7 @@ def product_list():
     low = set(
         db.scalars(
             sa.select(Product.id).where(
-                Product.id.in_([p.id for p in products]),
-                Product.made_to_order.is_(False),
-                low_stock_condition(),
+                Product.id.in_([p.id for p in products]), product_has_low_stock()
             )
         )
     )
@@ -254,30 +225,6 @@ def product_set_active(product_id: int):
     return redirect(url_for("admin.product_list"))
 
 
-def _free_slug(db: Session, base: str) -> str:
-    base = base[:110]
-    candidate = f"{base}-copy"
-    number = 1
-    while db.scalar(sa.select(Product.id).where(Product.slug == candidate)) is not None:
-        number += 1
-        candidate = f"{base}-copy-{number}"
-    return candidate
-
-
-def _free_sku(db: Session, base: str, taken: set[str]) -> str:
-    base = base[:52]
-    candidate = f"{base}-COPY"
-    number = 1
-    while (
-        candidate in taken
-        or db.scalar(sa.select(Variant.id).where(Variant.sku == candidate)) is not None
-    ):
-        number += 1
-        candidate = f"{base}-COPY-{number}"
-    taken.add(candidate)
-    return candidate
-
-
 @bp.post("/products/<int:product_id>/duplicate")
 @commits
 @require_permission("catalog.manage")
@@ -286,34 +233,7 @@ def product_duplicate(product_id: int):
     original = _product_or_404(db, product_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    copy = Product(
-        **{name: getattr(original, name) for name in PRODUCT_FIELDS if name not in ("slug",)},
-        size_chart=original.size_chart,
-    )
-    copy.slug = _free_slug(db, original.slug)
-    copy.active = False
-    copy.featured = False
-    taken: set[str] = set()
-    for variant in original.variants:
-        copy.variants.append(
-            Variant(
-                sku=_free_sku(db, variant.sku, taken),
-                size=variant.size,
-                colour=variant.colour,
-                position=variant.position,
-                low_stock_threshold=variant.low_stock_threshold,
-                for_sale=variant.for_sale,
-            )
-        )
-    for tier in original.price_tiers:
-        copy.price_tiers.append(
-            PriceTier(
-                currency=tier.currency, min_quantity=tier.min_quantity, unit_amount=tier.unit_amount
-            )
-        )
-    refresh_search_text(copy)
-    db.add(copy)
-    db.flush()
+    copy = management.duplicate_product(db, original)
     _audit(
         db,
         "product.duplicate",
@@ -500,14 +420,7 @@ def product_tiers(product_id: int):
         db.rollback()
         return _render_edit(db, product, tier_rows=typed, tier_errors=errors, status=400)
     before = _tiers_snapshot(product)
-    product.price_tiers.clear()
-    db.flush()
-    for currency, tiers in parsed.items():
-        for min_quantity, amount in tiers:
-            product.price_tiers.append(
-                PriceTier(currency=currency, min_quantity=min_quantity, unit_amount=amount)
-            )
-    db.flush()
+    management.replace_tiers(db, product, parsed)
     after = _tiers_snapshot(product)
     if before != after:
         _audit(db, "product.tiers", "product", product.id, before=before, after=after)
@@ -518,12 +431,6 @@ def product_tiers(product_id: int):
 # --- variants ----------------------------------------------------------------------------
 
 
-def render_sku(pattern: str, slug: str, size: str, colour: str) -> str:
-    sku = pattern.replace("{slug}", slug).replace("{size}", size).replace("{colour}", colour)
-    sku = re.sub(r"\s+", "-", sku.strip()).upper()
-    return sku
-
-
 @bp.post("/products/<int:product_id>/variants/generate")
 @commits
 @require_permission("catalog.manage")
@@ -531,51 +438,29 @@ def variant_generate(product_id: int):
     db = get_session()
     product = _product_or_404(db, product_id)
     form = VariantMatrixForm()
-    errors: list[str] = []
-    if form.validate_on_submit():
-        sizes, colours = split_list(form.sizes.data), split_list(form.colours.data)
-        existing = {(variant.size, variant.colour) for variant in product.variants}
-        missing = [(s, c) for s in sizes for c in colours if (s, c) not in existing]
-        if any(len(value) > 32 for value in sizes + colours):
-            errors.append(_("Sizes and colours are at most 32 characters each."))
-        elif len(sizes) * len(colours) > MAX_MATRIX:
-            errors.append(_("At most %(n)d combinations at once.", n=MAX_MATRIX))
-        elif "{size}" not in form.pattern.data or "{colour}" not in form.pattern.data:
-            form.pattern.errors.append(_("The pattern needs both {size} and {colour}."))
-        else:
-            skus = [render_sku(form.pattern.data, product.slug, s, c) for s, c in missing]
-            seen: set[str] = set()
-            for sku in skus:
-                if len(sku) > 64 or not re.match(SKU_PATTERN, sku):
-                    errors.append(_("“%(sku)s” is not a valid SKU.", sku=sku))
-                elif sku in seen:
-                    errors.append(_("The pattern gives “%(sku)s” twice.", sku=sku))
-                seen.add(sku)
-            if not errors and skus:
-                taken = db.scalars(sa.select(Variant.sku).where(Variant.sku.in_(skus))).all()
-                for sku in taken:
-                    errors.append(_("SKU “%(sku)s” is already used.", sku=sku))
-            if not errors:
-                position = max((v.position for v in product.variants), default=-1) + 1
-                added = []
-                for (size, colour), sku in zip(missing, skus, strict=True):
-                    variant = Variant(sku=sku, size=size, colour=colour, position=position)
-                    position += 1
-                    product.variants.append(variant)
-                    added.append(sku)
-                refresh_search_text(product)
-                db.flush()
-                if added:
-                    _audit(db, "variant.generate", "product", product.id, after={"added": added})
-                flash(
-                    _("%(n)d variants added; existing ones kept.", n=len(added))
-                    if added
-                    else _("Every combination already exists."),
-                    "success",
-                )
-                return redirect(url_for("admin.product_edit", product_id=product.id) + "#variants")
-    form.sizes.errors = list(form.sizes.errors) + errors
-    return _render_edit(db, product, matrix_form=form, status=400)
+    if not form.validate_on_submit():
+        return _render_edit(db, product, matrix_form=form, status=400)
+    try:
+        added = management.generate_variants(
+            db,
+            product,
+            split_list(form.sizes.data),
+            split_list(form.colours.data),
+            form.pattern.data,
+        )
+    except management.VariantsRefused as refused:
+        field = form.pattern if refused.field == "pattern" else form.sizes
+        field.errors = list(field.errors) + refused.messages
+        return _render_edit(db, product, matrix_form=form, status=400)
+    if added:
+        _audit(db, "variant.generate", "product", product.id, after={"added": added})
+    flash(
+        _("%(n)d variants added; existing ones kept.", n=len(added))
+        if added
+        else _("Every combination already exists."),
+        "success",
+    )
+    return redirect(url_for("admin.product_edit", product_id=product.id) + "#variants")
 
 
 @bp.route("/variants/<int:variant_id>", methods=["GET", "POST"])
@@ -637,7 +522,7 @@ def _too_large(error):
     ):
         return handle_http_error(error)
     db = get_session()
-    product = _product_or_404(db, request.view_args["product_id"])
+    product = _product_or_404(db, (request.view_args or {})["product_id"])
     message = _("The file is larger than 5 MB.")
     return _render_edit(db, product, upload_error=message, status=413, read_body=False)
 
@@ -750,7 +635,10 @@ def image_delete(image_id: int):
     product_id, path = image.product_id, image.path
     before = {"product_id": product_id, **snapshot(image, IMAGE_FIELDS)}
     # One conditional DELETE: of the same request sent twice at once, one finds the row.
-    if db.execute(sa.delete(ProductImage).where(ProductImage.id == image_id)).rowcount != 1:
+    deleted = cast(
+        sa.CursorResult, db.execute(sa.delete(ProductImage).where(ProductImage.id == image_id))
+    )
+    if deleted.rowcount != 1:
         db.rollback()
         abort(404)
     _audit(db, "image.delete", "product_image", image_id, before=before)
@@ -763,23 +651,11 @@ def image_delete(image_id: int):
 # --- categories --------------------------------------------------------------------------
 
 
-def _descendant_ids(db: Session, category_id: int) -> set[int]:
-    found: set[int] = set()
-    frontier = {category_id}
-    while frontier:
-        children = set(db.scalars(sa.select(Category.id).where(Category.parent_id.in_(frontier))))
-        frontier = children - found
-        found |= children
-    return found
-
-
 def _category_form(db: Session, category: Category | None = None) -> CategoryForm:
     form = CategoryForm(obj=category)
     if request.method == "GET" and category is not None:
         form.parent_id.data = category.parent_id or 0
-    excluded = set()
-    if category is not None:
-        excluded = {category.id} | _descendant_ids(db, category.id)
+    excluded = management.impossible_parent_ids(db, category)
     form.parent_id.choices = [(0, _("(top level)"))] + [
         (value, label) for value, label in category_choices(db) if value not in excluded
     ]
@@ -861,10 +737,7 @@ def category_edit(category_id: int):
         abort(404)
     form = _category_form(db, category)
     if form.validate_on_submit():
-        new_parent = form.parent_id.data or None
-        if new_parent is not None and (
-            new_parent == category.id or new_parent in _descendant_ids(db, category.id)
-        ):
+        if not management.may_move_under(db, category, form.parent_id.data or None):
             form.parent_id.errors.append(
                 _("A category cannot move under itself or one of its subcategories.")
             )

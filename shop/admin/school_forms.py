@@ -35,7 +35,8 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from shop.accounts.service import InvalidEmail, normalise_email
-from shop.admin.catalog_forms import SLUG_MESSAGE, SLUG_PATTERN, parse_price, split_list
+from shop.admin.catalog_forms import parse_price, split_list
+from shop.catalog.rules import SLUG_MESSAGE, SLUG_PATTERN
 from shop.money import SUPPORTED_CURRENCIES
 from shop.schools.labels import GENDER_LABELS, SEASON_LABELS
 

@@ -24,13 +24,14 @@ from flask_login import current_user
 from sqlalchemy.orm import Session, selectinload
 from wtforms.fields.choices import SelectChoice
 
+from shop import images as image_store
 from shop import limits
 from shop.accounts import invitations
 from shop.accounts import service as accounts
 from shop.accounts.access import require_permission
 from shop.accounts.forms import EmptyForm
-from shop.admin import images as image_store
 from shop.admin import staff as staff_area  # the module: it may still be importing
+from shop.admin.blueprint import bp
 from shop.admin.school_forms import (
     AccessCodeForm,
     DeliveryRoundForm,
@@ -39,7 +40,6 @@ from shop.admin.school_forms import (
     SchoolForm,
     UniformItemForm,
 )
-from shop.admin.views import bp
 from shop.catalog.models import Product
 from shop.catalog.pricing import base_tier
 from shop.catalog.search import clean_text, fold

@@ -32,8 +32,8 @@ from shop.accounts.staff import (
     invite_staff,
     list_staff,
 )
+from shop.admin.blueprint import bp
 from shop.admin.staff_forms import ROLE_LABELS, InviteForm, RoleForm
-from shop.admin.views import bp
 from shop.audit.models import AuditEntry
 from shop.audit.service import audit_query
 from shop.db import commits, get_session

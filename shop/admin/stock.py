@@ -7,7 +7,7 @@ columns: one conditional ``UPDATE``, so concurrent adjustments add up) and write
 row in the same transaction. A "counted" adjustment takes the counted total and turns it
 into a delta against what the database holds at that moment.
 
-The CSV rules are ``shop.admin.csv_io``. An upload is kept in the shop's store
+The CSV rules are ``shop.catalog.csv_io``. An upload is kept in the shop's store
 (``shop.admin.csv_staging``: any instance can check or apply it, only its uploader may)
 and its dry run queued as a job (``shop.admin.csv_check``); the upload leads to
 ``/admin/csv/imports/<token>``, which shows rows checked of total, reloading itself every
@@ -33,22 +33,24 @@ from flask_login import current_user
 
 from shop.accounts.access import require_permission
 from shop.accounts.models import User
-from shop.admin import csv_check, csv_io, csv_job, csv_staging
-from shop.admin.csv_io import CSV_MAX_BYTES
+from shop.admin import csv_check, csv_job, csv_staging
+from shop.admin.blueprint import bp
 from shop.admin.stock_forms import (
     AdjustForm,
     ImportApplyForm,
     ImportUploadForm,
     signed_int,
 )
-from shop.admin.views import bp
 from shop.audit.service import record
+from shop.catalog import csv_io
+from shop.catalog.csv_io import CSV_MAX_BYTES
 from shop.catalog.models import Product, Variant
 from shop.catalog.search import clean_text, fold
 from shop.db import commits, get_session
 from shop.downloads import attachment
 from shop.pagination import paginate, parse_page
 from shop.stock.allocation import InvalidStockChange, adjust
+from shop.stock.levels import is_low, variant_is_low
 from shop.stock.models import StockMovement
 from shop.storage import StorageError, get_storage
 
@@ -66,13 +68,6 @@ LEDGER_LABELS = {
 PROGRESS_REFRESH_SECONDS = 2
 LEDGER_LIMIT = 200
 SEARCH_MAX_LENGTH = 100
-
-
-def _low_stock():
-    return sa.and_(
-        Variant.low_stock_threshold > 0,
-        Variant.on_hand - Variant.allocated < Variant.low_stock_threshold,
-    )
 
 
 @bp.get("/stock", endpoint="stock")
@@ -93,8 +88,8 @@ def stock_list():
                 )
             )
     if low:
-        query = query.where(_low_stock())
-    total = db.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+        query = query.where(variant_is_low())
+    total = db.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     page = paginate(total, parse_page(request.args.get("page")), PER_PAGE)
     rows = db.execute(
         query.order_by(Product.slug, Variant.position, Variant.sku)
@@ -107,11 +102,7 @@ def stock_list():
         page=page,
         filters={"q": q, "low": low},
         filter_args={key: value for key, value in (("q", q), ("low", "1" if low else "")) if value},
-        low_ids={
-            variant.id
-            for variant, _product in rows
-            if variant.low_stock_threshold > 0 and variant.available < variant.low_stock_threshold
-        },
+        low_ids={variant.id for variant, _product in rows if is_low(variant)},
     )
 
 
@@ -188,7 +179,7 @@ def stock_adjust(variant_id: int):
             )
         )
         return _render_ledger(variant, form, 400)
-    on_hand = db.scalar(sa.select(Variant.on_hand).where(Variant.id == variant.id))
+    on_hand = db.execute(sa.select(Variant.on_hand).where(Variant.id == variant.id)).scalar_one()
     record(
         db,
         actor_user_id=current_user.id,

@@ -1,5 +1,5 @@
 """Forms of the stock pages and the CSV import. They parse what staff typed; the rules
-live in ``shop.stock.allocation`` and ``shop.admin.csv_io``."""
+live in ``shop.stock.allocation`` and ``shop.catalog.csv_io``."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm

@@ -11,8 +11,13 @@ from typing import Protocol
 
 
 class TierLike(Protocol):
-    min_quantity: int
-    unit_amount: int
+    """A price tier's two numbers, read-only: a ``PriceTier`` row or a ``Tier``."""
+
+    @property
+    def min_quantity(self) -> int: ...
+
+    @property
+    def unit_amount(self) -> int: ...
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,11 @@
 """Catalogue pages: home, the product listing and a product's page."""
 
-import re
-
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import get_locale
 
 from shop.catalog.listing import list_products, list_top_categories, parse_listing_query
 from shop.catalog.products import get_product_page
+from shop.catalog.rules import is_slug
 from shop.db import get_session
 from shop.extensions import limiter
 from shop.i18n import current_currency
@@ -17,7 +16,6 @@ from shop.pagecache.pages import cached_page
 bp = Blueprint("catalog", __name__)
 
 HOME_FEATURED = 8
-SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,119}")
 
 
 @bp.get("/")
@@ -71,7 +69,7 @@ def render_product_list() -> str:
 @bp.get("/products/<slug>")
 @limiter.exempt
 def product_detail(slug: str):
-    if not SLUG_PATTERN.fullmatch(slug):
+    if not is_slug(slug):  # no query (nor cache key) for a URL no product can have
         abort(404)
     return cached_page([CATALOGUE, stock_name(slug)], lambda: render_product_detail(slug))
 

@@ -21,13 +21,13 @@ import sqlalchemy as sa
 from PIL import Image
 from sqlalchemy.orm import Session, selectinload
 
-from shop.admin.images import save_derived_sizes, thumbnail_path
 from shop.catalog.colours import COLOURS
 from shop.catalog.models import Category, PriceTier, Product, ProductImage, Variant
 from shop.catalog.search import refresh_search_text
 from shop.db import utcnow
 from shop.demo.files import read_json
 from shop.demo.images import draw_garment, save_product_image
+from shop.images import save_derived_sizes, thumbnail_path
 from shop.money import exponent, from_decimal, to_decimal
 from shop.storage import Storage
 

@@ -29,7 +29,7 @@ def search_schools(
 ) -> SchoolResults:
     """A page of active schools matching every term of ``q`` (all of them for a blank
     ``q``), by name."""
-    conditions = [School.active.is_(True)]
+    conditions: list[sa.ColumnElement[bool]] = [School.active.is_(True)]
     conditions.extend(
         School.search_text.contains(term, autoescape=True) for term in search_terms(q, MAX_Q_LENGTH)
     )

@@ -69,8 +69,8 @@ def advise_size(
     measure plus ``allowance_cm``. A chart without a height column is judged by chest
     alone when a chest is given."""
     checks = []
-    for measure, value in (("height", height_cm), ("chest", chest_cm)):
-        column = measure_column(chart, measure)
+    for name, value in (("height", height_cm), ("chest", chest_cm)):
+        column = measure_column(chart, name)
         if value is not None and column is not None:
             checks.append((column, value + allowance_cm))
     if not chart or not checks:

@@ -236,7 +236,7 @@ def parse_kit(rows: Iterable[ItemRow], form) -> KitChoice:
             continue
         if quantity == 0:
             continue
-        if row.choice(variant_id) is None:
+        if variant_id is None or row.choice(variant_id) is None:
             problems.append(KitProblem("no_size", row))
             continue
         additions[variant_id] = additions.get(variant_id, 0) + quantity

@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shop.admin import csv_io
 from shop.audit.models import AuditEntry
+from shop.catalog import csv_io
 from shop.catalog.models import PriceTier, Product, Variant
 from shop.stock import allocation
 from shop.stock.models import StockMovement

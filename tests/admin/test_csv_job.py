@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from prometheus_client import REGISTRY
 from sqlalchemy.orm import Session
 
-from shop.admin import csv_check, csv_io, csv_job, csv_staging
+from shop.admin import csv_check, csv_job, csv_staging
 from shop.audit.models import AuditEntry
+from shop.catalog import csv_io
 from shop.catalog.models import Product, Variant
 from shop.jobs.runner import run_now
 from shop.stock.models import StockMovement

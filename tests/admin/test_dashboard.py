@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shop.admin import dashboard
+from shop.admin.blueprint import nav_items
 from shop.admin.chart import bar_chart
-from shop.admin.views import nav_items
 from shop.orders.messages import post_customer_message
 from tests.accounts.helpers import login, make_user
 from tests.admin.conftest import STAFF_ROLES
@@ -291,7 +291,7 @@ def test_the_dashboard_is_for_staff_only(who, client, session):
 
 
 def test_every_nav_link_is_a_real_page_and_follows_the_role(app):
-    from shop.admin.views import NAV
+    from shop.admin.blueprint import NAV
 
     assert all(endpoint in app.view_functions for endpoint, _label, _perm in NAV)
 

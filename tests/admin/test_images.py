@@ -11,8 +11,8 @@ import zlib
 import pytest
 from PIL import Image
 
-from shop.admin.images import MAX_UPLOAD_BYTES, thumbnail_path
 from shop.catalog.models import Product, ProductImage
+from shop.images import MAX_UPLOAD_BYTES, thumbnail_path
 from shop.storage import get_storage
 from tests.accounts.helpers import PASSWORD, make_user
 from tests.admin.test_products import audits, become, errors_in, fresh
@@ -170,7 +170,7 @@ def test_bad_files_are_refused_with_a_message(
 
 def test_pillows_own_bomb_warning_is_a_refusal(app, monkeypatch):
     """Between Pillow's warning and error thresholds the warning must refuse too."""
-    from shop.admin import images
+    from shop import images
 
     monkeypatch.setattr(images, "MAX_PIXELS", 10**12)
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)

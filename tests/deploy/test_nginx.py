@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from shop.admin.csv_io import CSV_MAX_BYTES
-from shop.admin.images import MAX_REQUEST_BYTES
 from shop.assets import build_manifest
+from shop.catalog.csv_io import CSV_MAX_BYTES
 from shop.config import default_settings
+from shop.images import MAX_REQUEST_BYTES
 from tests.localstripe_server import free_port
 from tests.nginx_site import HOST, NGINX, ROOT, SITE, ShopConnection, nginx, prepared_site
 from tests.processes import stop

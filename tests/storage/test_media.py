@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.http import http_date
 
-from shop.admin.images import thumbnail_path
 from shop.assets import YEAR
 from shop.catalog.models import ProductImage
+from shop.images import thumbnail_path
 from shop.schools.models import School
 from shop.storage import get_storage
 from tests.accounts.helpers import login, make_user

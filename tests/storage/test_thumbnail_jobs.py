@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from PIL import Image
 from rq import Queue
 
-from shop.admin.images import make_derived_sizes, store_upload, thumbnail_path
 from shop.assets import YEAR
 from shop.catalog.models import ProductImage
+from shop.images import make_derived_sizes, store_upload, thumbnail_path
 from shop.jobs.runner import run_now
 from shop.schools.models import School
 from shop.storage import get_storage

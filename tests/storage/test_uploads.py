@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from shop.admin.images import save_derived_sizes, thumbnail_path
 from shop.catalog.models import Product, ProductImage
+from shop.images import save_derived_sizes, thumbnail_path
 from shop.storage import StorageError, get_storage
 from tests.accounts.helpers import login, make_user
 from tests.admin.test_images import picture, upload

@@ -1,7 +1,8 @@
 """The catalogue as CSV: export, and an import that is planned (a dry run) before it is
 applied. Plain functions over a ``Session``; the views in ``shop.admin.stock`` only
-upload and show, and ``shop.admin.csv_job`` applies a file in batches (``iter_batches``,
-``plan_rows``, ``apply_plan``), each batch all or nothing.
+upload and show, ``shop.admin.csv_check`` runs the dry run as a job, and
+``shop.admin.csv_job`` applies a file in batches (``iter_batches``, ``plan_rows``,
+``apply_plan``), each batch all or nothing.
 
 The format
 ----------
@@ -18,8 +19,8 @@ programs open Chinese and Japanese correctly), ``\\r\\n`` line ends, the header 
 - Empty optional text (``name_zh`` …) and an empty ``lead_time_days`` mean "none".
 - ``price_<CUR>`` holds the product's tiers in that currency as ``min_qty:amount`` pairs in
   major units, joined by ``|``: ``1:89.00|50:79.00`` (JPY has no decimals: ``1:5000``).
-  Empty: no price in that currency. Tiers must rise strictly in quantity and never rise
-  in price.
+  Empty: no price in that currency. Slugs, SKUs and tiers follow ``shop.catalog.rules``,
+  as in the admin's forms: tiers rise strictly in quantity and never rise in price.
 - ``on_hand`` is what is on the shelf. The import never writes it: a different number
   becomes a "counted" adjustment through ``shop.stock.allocation.adjust`` (a ledger row),
   and may not go below what is allocated to orders.
@@ -61,6 +62,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 
 from shop.audit.service import record
+from shop.catalog import rules
 from shop.catalog.models import Category, PriceTier, Product, Variant
 from shop.catalog.search import build_search_text, refresh_search_text
 from shop.inputs import is_storable
@@ -86,15 +88,22 @@ VARIANT_COLUMNS = ("sku", "size", "colour", "position", "for_sale", "low_stock_t
 COLUMNS = (*PRODUCT_COLUMNS, *VARIANT_COLUMNS, "on_hand", *PRICE_COLUMNS)
 
 OPTIONAL_TEXT = ("name_zh", "name_ja", "description_zh", "description_ja")
-TEXT_LIMITS = {"name": 200, "name_zh": 200, "name_ja": 200, "size": 32, "colour": 32, "sku": 64}
-SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-SLUG_MAX_LENGTH = 120
+TEXT_LIMITS = {"name": 200, "name_zh": 200, "name_ja": 200, "size": 32, "colour": 32}
 AMOUNT_PATTERN = re.compile(r"^\d{1,12}(?:\.\d{1,4})?$")
 MAX_NUMBER = 1_000_000_000
 MAX_ROWS = 100_000
 YES = {"yes", "true", "1"}
 NO = {"no", "false", "0"}
 CHUNK = 500
+_OUT_OF_RANGE = _l("Quantities start at 1; amounts must be reasonable.")
+TIER_MESSAGES = {
+    rules.QUANTITY_BELOW_ONE: _OUT_OF_RANGE,
+    rules.QUANTITY_TOO_LARGE: _OUT_OF_RANGE,
+    rules.PRICE_OUT_OF_RANGE: _OUT_OF_RANGE,
+    rules.QUANTITY_NOT_RISING: _l("Tier quantities must rise strictly."),
+    rules.PRICE_RISING: _l("A larger tier may not cost more per piece."),
+    rules.TOO_MANY: _l("At most %(n)d tiers per currency.", n=rules.MAX_TIERS),
+}
 # PostgreSQL text cannot hold it, so the dry run refuses what the apply could not store.
 UNSTORABLE_MESSAGE = _l("Contains a character we cannot store (a NUL byte); remove it.")
 
@@ -253,6 +262,14 @@ class _Cells:
             self.fail(column, _l("Remove the spaces at the start or end."))
         return value
 
+    def sku(self) -> str:
+        value = self.text("sku", required=True)
+        if value.strip() and value == value.strip():
+            problem = rules.sku_problem(value)
+            if problem is not None:
+                self.fail("sku", problem)
+        return value
+
     def flag(self, column: str) -> bool:
         value = self.cells[column].strip().lower()
         if value in YES:
@@ -280,31 +297,32 @@ class _Cells:
             return []
         tiers: list[tuple[int, int]] = []
         for part in value.split("|"):
-            quantity, _sep, amount = part.strip().partition(":")
-            quantity, amount = quantity.strip(), amount.strip()
-            if not (
-                quantity.isascii()
-                and quantity.isdigit()
-                and len(quantity) <= len(str(MAX_NUMBER))
-                and AMOUNT_PATTERN.match(amount)
-            ):
-                self.fail(column, _l("Write tiers like 1:89.00|50:79.00."))
+            tier = self._tier(column, part, currency)
+            if tier is None:
                 return []
-            try:
-                minor = from_decimal(Decimal(amount), currency)
-            except ValueError:
-                self.fail(column, _l("%(amount)s has too many decimals.", amount=amount))
-                return []
-            tiers.append((int(quantity), minor))
-        quantities = [quantity for quantity, _amount in tiers]
-        amounts = [amount for _quantity, amount in tiers]
-        if quantities[0] < 1 or max(quantities) > MAX_NUMBER or max(amounts) > MAX_NUMBER:
-            self.fail(column, _l("Quantities start at 1; amounts must be reasonable."))
-        elif any(b <= a for a, b in zip(quantities, quantities[1:], strict=False)):
-            self.fail(column, _l("Tier quantities must rise strictly."))
-        elif any(b > a for a, b in zip(amounts, amounts[1:], strict=False)):
-            self.fail(column, _l("A larger tier may not cost more per piece."))
+            tiers.append(tier)
+        problems = rules.tier_problems(tiers)
+        if problems:
+            self.fail(column, TIER_MESSAGES[problems[0].kind])
         return tiers
+
+    def _tier(self, column: str, part: str, currency: str) -> tuple[int, int] | None:
+        """``"50:79.00"`` → ``(50, 7900)`` in CNY; ``None`` once the problem is noted."""
+        quantity, _sep, amount = part.strip().partition(":")
+        quantity, amount = quantity.strip(), amount.strip()
+        if not (
+            quantity.isascii()
+            and quantity.isdigit()
+            and len(quantity) <= len(str(MAX_NUMBER))
+            and AMOUNT_PATTERN.match(amount)
+        ):
+            self.fail(column, _l("Write tiers like 1:89.00|50:79.00."))
+            return None
+        try:
+            return int(quantity), from_decimal(Decimal(amount), currency)
+        except ValueError:
+            self.fail(column, _l("%(amount)s has too many decimals.", amount=amount))
+            return None
 
 
 @dataclass
@@ -334,6 +352,32 @@ def _read(data: bytes, problems: list[Problem]) -> list[tuple[int, dict[str, str
     return rows
 
 
+def _header_problems(header: list[str]) -> list[Problem]:
+    """Columns missing, unknown or twice in the header row."""
+    missing = [column for column in COLUMNS if column not in header]
+    unknown = [column for column in header if column not in COLUMNS]
+    duplicated = sorted({column for column in header if header.count(column) > 1})
+    return [
+        *(Problem(1, column, str(_l("This column is missing."))) for column in missing),
+        *(Problem(1, column, str(_l("Unknown column."))) for column in unknown),
+        *(Problem(1, column, str(_l("This column appears twice."))) for column in duplicated),
+    ]
+
+
+def _row_problems(line: int, header: list[str], values: list[str]) -> list[Problem]:
+    """A row of the wrong width, or its cells that cannot be stored (a NUL byte)."""
+    if len(values) != len(header):
+        message = _l(
+            "%(found)d cells, expected %(expected)d.", found=len(values), expected=len(header)
+        )
+        return [Problem(line, "", str(message))]
+    return [
+        Problem(line, column, str(UNSTORABLE_MESSAGE))
+        for column, value in zip(header, values, strict=True)
+        if not is_storable(value)
+    ]
+
+
 def iter_rows(text: TextIO, problems: list[Problem]) -> Iterator[tuple[int, dict[str, str]]]:
     """``(line, cells)`` of each non-blank row of a CSV text stream, one at a time (so a
     background apply holds one batch, not the file). A bad header, a row of the wrong
@@ -347,44 +391,18 @@ def iter_rows(text: TextIO, problems: list[Problem]) -> Iterator[tuple[int, dict
     if header is None:
         problems.append(Problem(1, "", str(_l("The file is empty."))))
         return
-    missing = [column for column in COLUMNS if column not in header]
-    unknown = [column for column in header if column not in COLUMNS]
-    duplicated = sorted({column for column in header if header.count(column) > 1})
-    for column in missing:
-        problems.append(Problem(1, column, str(_l("This column is missing."))))
-    for column in unknown:
-        problems.append(Problem(1, column, str(_l("Unknown column."))))
-    for column in duplicated:
-        problems.append(Problem(1, column, str(_l("This column appears twice."))))
-    if missing or unknown or duplicated:
+    header_problems = _header_problems(header)
+    if header_problems:
+        problems.extend(header_problems)
         return
     line = reader.line_num + 1
     try:
         for values in reader:
-            if not any(value.strip() for value in values):
-                line = reader.line_num + 1
-                continue
-            if len(values) != len(header):
-                problems.append(
-                    Problem(
-                        line,
-                        "",
-                        str(
-                            _l(
-                                "%(found)d cells, expected %(expected)d.",
-                                found=len(values),
-                                expected=len(header),
-                            )
-                        ),
-                    )
-                )
-            else:
-                cells = dict(zip(header, values, strict=True))
-                unstorable = [column for column, value in cells.items() if not is_storable(value)]
-                for column in unstorable:
-                    problems.append(Problem(line, column, str(UNSTORABLE_MESSAGE)))
-                if not unstorable:  # never compared with the database, nor stored
-                    yield line, cells
+            if any(value.strip() for value in values):
+                row_problems = _row_problems(line, header, values)
+                problems.extend(row_problems)
+                if not row_problems:  # never compared with the database, nor stored
+                    yield line, dict(zip(header, values, strict=True))
             line = reader.line_num + 1
     except csv.Error as error:
         problems.append(Problem(line, "", str(error)))
@@ -435,8 +453,9 @@ def scan_rows(data: bytes) -> tuple[int, list[Problem]]:
 def _parse_row(line: int, cells: dict[str, str], problems: list[Problem]) -> _Row:
     read = _Cells(line, cells, problems)
     slug = cells["product_slug"].strip()
-    if not SLUG_PATTERN.match(slug) or len(slug) > SLUG_MAX_LENGTH:
-        read.fail("product_slug", _l("Use lower-case letters, digits and single hyphens."))
+    slug_problem = rules.slug_problem(slug)
+    if slug_problem is not None:
+        read.fail("product_slug", slug_problem)
     product = {
         "slug": slug,
         "category_slug": cells["category_slug"].strip(),
@@ -452,7 +471,7 @@ def _parse_row(line: int, cells: dict[str, str], problems: list[Problem]) -> _Ro
     if product["made_to_order"] and product["lead_time_days"] is None:
         read.fail("lead_time_days", _l("Made-to-order products need a lead time."))
     variant = {
-        "sku": read.text("sku", required=True),
+        "sku": read.sku(),
         "size": read.text("size", required=True),
         "colour": read.text("colour", required=True),
         "position": read.number("position"),
@@ -526,9 +545,35 @@ def plan_rows(
     ``seen``, one batch of a dry run that judges the rows across the whole file)."""
     seen = seen if seen is not None else SeenRows()
     plan = ImportPlan(problems=problems if problems is not None else [])
-    problems = plan.problems
-    rows = [_parse_row(line, cells, problems) for line, cells in raw_rows]
+    rows = [_parse_row(line, cells, plan.problems) for line, cells in raw_rows]
+    _load_existing(session, plan, rows)
+    category_slugs = {v: k for k, v in plan.categories.items()}
+    for row in rows:
+        read = _Cells(row.line, row.cells, plan.problems)
+        slug, sku = row.product["slug"], row.variant["sku"]
+        row.canonical = _canonical(row)
+        if row.product["category_slug"] not in plan.categories:
+            read.fail("category_slug", _l("No category has this slug."))
+        if sku in seen.skus:
+            read.fail("sku", _l("Already on line %(line)d.", line=seen.skus[sku]))
+        else:
+            seen.skus.setdefault(sku, row.line)
+        rowplan = RowPlan(row.line, slug, sku, cells=row.canonical)
+        plan.rows.append(rowplan)
+        _plan_product(plan, row, rowplan, read, seen, category_slugs)
+        _plan_variant(plan, row, rowplan, read)
+    plan.problems.sort(
+        key=lambda problem: (
+            problem.line,
+            COLUMNS.index(problem.column) if problem.column in COLUMNS else -1,
+        )
+    )
+    plan.parsed = rows
+    return plan
 
+
+def _load_existing(session: Session, plan: ImportPlan, rows: list[_Row]) -> None:
+    """The categories, and the variants and products the rows name, in a few queries."""
     plan.categories = dict(session.execute(sa.select(Category.slug, Category.id)).all())
     slugs = sorted({row.product["slug"] for row in rows})
     skus = sorted({row.variant["sku"] for row in rows})
@@ -549,85 +594,69 @@ def plan_rows(
             .execution_options(populate_existing=True)
         ):
             plan.products[product.slug] = product
-    category_slugs = {v: k for k, v in plan.categories.items()}
 
-    first_of_product = seen.products
-    first_of_sku = seen.skus
-    product_columns = (*PRODUCT_COLUMNS, *PRICE_COLUMNS)
-    for row in rows:
-        read = _Cells(row.line, row.cells, problems)
-        slug, sku = row.product["slug"], row.variant["sku"]
-        row.canonical = _canonical(row)
-        if row.product["category_slug"] not in plan.categories:
-            read.fail("category_slug", _l("No category has this slug."))
-        if sku in first_of_sku:
-            read.fail("sku", _l("Already on line %(line)d.", line=first_of_sku[sku]))
-        else:
-            first_of_sku.setdefault(sku, row.line)
-        rowplan = RowPlan(row.line, slug, sku, cells=row.canonical)
-        plan.rows.append(rowplan)
 
-        existing_product = plan.products.get(slug)
-        first = first_of_product.get(slug)
-        if first is not None:
-            for column in product_columns:
-                if row.canonical[column] != first.canonical[column]:
-                    read.fail(
-                        column,
-                        _l("Differs from line %(line)d of the same product.", line=first.line),
-                    )
-        else:
-            first_of_product[slug] = SimpleNamespace(
-                line=row.line, canonical={c: row.canonical[c] for c in product_columns}
-            )
-            if existing_product is None:
-                rowplan.product_action = "create"
-            else:
-                old = product_cells(
-                    existing_product, category_slugs.get(existing_product.category_id, "")
+_PRODUCT_AND_PRICE_COLUMNS = (*PRODUCT_COLUMNS, *PRICE_COLUMNS)
+
+
+def _plan_product(
+    plan: ImportPlan,
+    row: _Row,
+    rowplan: RowPlan,
+    read: _Cells,
+    seen: SeenRows,
+    category_slugs: dict[int, str],
+) -> None:
+    """The product's part of a row: the first row of a product creates or changes it, the
+    others must agree with that first one."""
+    slug = row.product["slug"]
+    first = seen.products.get(slug)
+    if first is not None:
+        for column in _PRODUCT_AND_PRICE_COLUMNS:
+            if row.canonical[column] != first.canonical[column]:
+                read.fail(
+                    column, _l("Differs from line %(line)d of the same product.", line=first.line)
                 )
-                changes = [
-                    (c, old[c], row.canonical[c])
-                    for c in product_columns
-                    if old[c] != row.canonical[c]
-                ]
-                if changes:
-                    rowplan.product_action = "update"
-                    rowplan.changes.extend(changes)
-
-        existing_variant = plan.variants.get(sku)
-        if existing_variant is None:
-            rowplan.variant_action = "create"
-            continue
-        if existing_product is None or existing_variant.product_id != existing_product.id:
-            read.fail(
-                "sku",
-                _l("This SKU belongs to product %(slug)s.", slug=existing_variant.product.slug),
-            )
-            continue
-        old = variant_cells(existing_variant)
-        changes = [(c, old[c], row.canonical[c]) for c in old if old[c] != row.canonical[c]]
-        if changes:
-            rowplan.variant_action = (
-                "update" if any(c != "on_hand" for c, _o, _n in changes) else None
-            )
-            rowplan.changes.extend(changes)
-        if row.on_hand is not None and row.on_hand < existing_variant.allocated:
-            read.fail(
-                "on_hand",
-                _l(
-                    "Below the %(allocated)d allocated to orders.",
-                    allocated=existing_variant.allocated,
-                ),
-            )
-    plan.problems.sort(
-        key=lambda problem: (
-            problem.line,
-            COLUMNS.index(problem.column) if problem.column in COLUMNS else -1,
-        )
+        return
+    seen.products[slug] = SimpleNamespace(
+        line=row.line, canonical={c: row.canonical[c] for c in _PRODUCT_AND_PRICE_COLUMNS}
     )
-    plan.parsed = rows
-    return plan
+    existing = plan.products.get(slug)
+    if existing is None:
+        rowplan.product_action = "create"
+        return
+    old = product_cells(existing, category_slugs.get(existing.category_id, ""))
+    changes = [
+        (c, old[c], row.canonical[c])
+        for c in _PRODUCT_AND_PRICE_COLUMNS
+        if old[c] != row.canonical[c]
+    ]
+    if changes:
+        rowplan.product_action = "update"
+        rowplan.changes.extend(changes)
+
+
+def _plan_variant(plan: ImportPlan, row: _Row, rowplan: RowPlan, read: _Cells) -> None:
+    """The variant's part of a row: a new SKU creates one; a known SKU must belong to the
+    row's product, and its count may not go below what is allocated."""
+    existing_product = plan.products.get(row.product["slug"])
+    existing = plan.variants.get(row.variant["sku"])
+    if existing is None:
+        rowplan.variant_action = "create"
+        return
+    if existing_product is None or existing.product_id != existing_product.id:
+        read.fail("sku", _l("This SKU belongs to product %(slug)s.", slug=existing.product.slug))
+        return
+    old = variant_cells(existing)
+    changes = [(c, old[c], row.canonical[c]) for c in old if old[c] != row.canonical[c]]
+    if changes:
+        rowplan.variant_action = "update" if any(c != "on_hand" for c, _o, _n in changes) else None
+        rowplan.changes.extend(changes)
+    if row.on_hand is not None and row.on_hand < existing.allocated:
+        read.fail(
+            "on_hand",
+            _l("Below the %(allocated)d allocated to orders.", allocated=existing.allocated),
+        )
 
 
 # --- applying -------------------------------------------------------------------------
@@ -697,71 +726,107 @@ def apply_plan(
     return plan.counts
 
 
+@dataclass
+class _Pending:
+    """What the rows of a plan add up to, before anything is inserted or counted."""
+
+    touched: dict[str, Product] = field(default_factory=dict)  # search text may change
+    new_products: dict[str, dict] = field(default_factory=dict)  # slug → column values
+    new_tiers: list[tuple[str, str, int, int]] = field(default_factory=list)  # slug, cur, q, a
+    new_variants: list[tuple[str, dict]] = field(default_factory=list)  # slug, column values
+    new_skus: dict[str, list[str]] = field(default_factory=dict)
+    stock: list[tuple[str, int]] = field(default_factory=list)  # sku, delta
+
+
 def _apply_steps(session: Session, plan: ImportPlan, *, actor_user_id: int | None):
     """The apply as a generator of ``(phase, done, total)`` after each chunk."""
     if plan.problems:
         raise ImportHasProblems(f"{len(plan.problems)} problems")
     total = len(plan.parsed)
-    touched: dict[str, Product] = {}  # existing products whose search text may change
-    new_products: dict[str, dict] = {}  # slug → column values, inserted in bulk
-    new_tiers: list[tuple[str, str, int, int]] = []  # slug, currency, quantity, amount
-    new_variants: list[tuple[str, dict]] = []  # slug, column values
-    new_skus: dict[str, list[str]] = {}
-    stock: list[tuple[str, int]] = []  # sku, delta
+    pending = _Pending()
     for index, (row, rowplan) in enumerate(zip(plan.parsed, plan.rows, strict=True)):
-        values, slug, sku = row.product, row.product["slug"], row.variant["sku"]
-        product = plan.products.get(slug)
-        if product is None and slug not in new_products:
-            new_products[slug] = {
-                "slug": slug,
-                "category_id": plan.categories[values["category_slug"]],
-                **{name: values[name] for name in PRODUCT_FIELDS},
-            }
-            new_tiers.extend(
-                (slug, currency, quantity, amount)
-                for currency, tiers in row.tiers.items()
-                for quantity, amount in tiers
-            )
-        elif product is not None and rowplan.product_action == "update":
-            product.category_id = plan.categories[values["category_slug"]]
-            for name in PRODUCT_FIELDS:
-                if getattr(product, name) != values[name]:
-                    setattr(product, name, values[name])
-            for currency, tiers in row.tiers.items():
-                _sync_tiers(product, currency, tiers)
-            touched[slug] = product
-        variant = plan.variants.get(sku)
-        if variant is None:
-            new_variants.append((slug, {**row.variant, "on_hand": 0}))
-            new_skus.setdefault(slug, []).append(sku)
-            if product is not None:
-                touched[slug] = product
-            if row.on_hand:
-                stock.append((sku, row.on_hand))
-        else:
-            if rowplan.variant_action:
-                for name, value in row.variant.items():
-                    if getattr(variant, name) != value:
-                        setattr(variant, name, value)
-                touched[slug] = product
-            if row.on_hand != variant.on_hand:
-                stock.append((sku, row.on_hand - variant.on_hand))
+        _stage_product(plan, row, rowplan, pending)
+        _stage_variant(plan, row, rowplan, pending)
         if (index + 1) % CHUNK == 0 and index + 1 < total:
             yield "rows", index + 1, total
     session.flush()
+    product_ids = _insert_products(session, plan, pending)
+    variant_ids = _insert_variants(session, plan, pending, product_ids)
+    yield "rows", total, total
+    yield from _count_stock(session, plan, pending.stock, variant_ids, actor_user_id)
+    for slug, product in pending.touched.items():
+        if slug in pending.new_skus:
+            session.expire(product, ["variants"])  # the bulk insert bypassed the collection
+        refresh_search_text(product)
+    session.flush()
+    _record_changes(session, plan, product_ids, actor_user_id)
 
-    # New rows as bulk INSERTs (batched by SQLAlchemy), their ids read back in order.
+
+def _stage_product(plan: ImportPlan, row: _Row, rowplan: RowPlan, pending: _Pending) -> None:
+    """A new product (and its tiers) waits for the bulk insert; a changed one changes now."""
+    values, slug = row.product, row.product["slug"]
+    product = plan.products.get(slug)
+    if product is None and slug not in pending.new_products:
+        pending.new_products[slug] = {
+            "slug": slug,
+            "category_id": plan.categories[values["category_slug"]],
+            **{name: values[name] for name in PRODUCT_FIELDS},
+        }
+        pending.new_tiers.extend(
+            (slug, currency, quantity, amount)
+            for currency, tiers in row.tiers.items()
+            for quantity, amount in tiers
+        )
+    elif product is not None and rowplan.product_action == "update":
+        product.category_id = plan.categories[values["category_slug"]]
+        for name in PRODUCT_FIELDS:
+            if getattr(product, name) != values[name]:
+                setattr(product, name, values[name])
+        for currency, tiers in row.tiers.items():
+            _sync_tiers(product, currency, tiers)
+        pending.touched[slug] = product
+
+
+def _stage_variant(plan: ImportPlan, row: _Row, rowplan: RowPlan, pending: _Pending) -> None:
+    """A new variant waits for the bulk insert, a changed one changes now; a count becomes
+    a stock delta."""
+    slug, sku = row.product["slug"], row.variant["sku"]
+    product = plan.products.get(slug)
+    variant = plan.variants.get(sku)
+    if variant is None:
+        pending.new_variants.append((slug, {**row.variant, "on_hand": 0}))
+        pending.new_skus.setdefault(slug, []).append(sku)
+        if product is not None:
+            pending.touched[slug] = product
+        if row.on_hand:
+            pending.stock.append((sku, row.on_hand))
+        return
+    if rowplan.variant_action:
+        for name, value in row.variant.items():
+            if getattr(variant, name) != value:
+                setattr(variant, name, value)
+        assert product is not None  # planning refused a SKU of another product
+        pending.touched[slug] = product
+    if row.on_hand is not None and row.on_hand != variant.on_hand:
+        pending.stock.append((sku, row.on_hand - variant.on_hand))
+
+
+def _insert_products(session: Session, plan: ImportPlan, pending: _Pending) -> dict[str, int]:
+    """New products and their tiers as bulk INSERTs (batched by SQLAlchemy), ids read back
+    in order. Returns the id of every product of the plan by slug."""
     product_ids = {slug: product.id for slug, product in plan.products.items()}
-    if new_products:
-        for values in new_products.values():
-            skus = [SimpleNamespace(sku=sku) for sku in new_skus.get(values["slug"], ())]
-            values["search_text"] = build_search_text(SimpleNamespace(**values, variants=skus))
+    if pending.new_products:
+        for values in pending.new_products.values():
+            skus = [SimpleNamespace(sku=sku) for sku in pending.new_skus.get(values["slug"], ())]
+            values["search_text"] = build_search_text(
+                SimpleNamespace(**values, variants=skus)  # type: ignore[arg-type]
+            )
         ids = session.scalars(
             sa.insert(Product).returning(Product.id, sort_by_parameter_order=True),
-            list(new_products.values()),
+            list(pending.new_products.values()),
         ).all()
-        product_ids.update(zip(new_products, ids, strict=True))
-    if new_tiers:
+        product_ids.update(zip(pending.new_products, ids, strict=True))
+    if pending.new_tiers:
         session.execute(
             sa.insert(PriceTier),
             [
@@ -771,18 +836,34 @@ def _apply_steps(session: Session, plan: ImportPlan, *, actor_user_id: int | Non
                     "min_quantity": q,
                     "unit_amount": a,
                 }
-                for slug, c, q, a in new_tiers
+                for slug, c, q, a in pending.new_tiers
             ],
         )
+    return product_ids
+
+
+def _insert_variants(
+    session: Session, plan: ImportPlan, pending: _Pending, product_ids: dict[str, int]
+) -> dict[str, int]:
+    """New variants as one bulk INSERT. Returns the id of every variant of the plan by SKU."""
     variant_ids = {sku: variant.id for sku, variant in plan.variants.items()}
-    if new_variants:
+    if pending.new_variants:
         ids = session.scalars(
             sa.insert(Variant).returning(Variant.id, sort_by_parameter_order=True),
-            [{"product_id": product_ids[slug], **values} for slug, values in new_variants],
+            [{"product_id": product_ids[slug], **values} for slug, values in pending.new_variants],
         ).all()
-        variant_ids.update(zip((v["sku"] for _s, v in new_variants), ids, strict=True))
-    yield "rows", total, total
+        variant_ids.update(zip((v["sku"] for _s, v in pending.new_variants), ids, strict=True))
+    return variant_ids
 
+
+def _count_stock(
+    session: Session,
+    plan: ImportPlan,
+    stock: list[tuple[str, int]],
+    variant_ids: dict[str, int],
+    actor_user_id: int | None,
+) -> Iterator[tuple[str, int, int]]:
+    """Each count as a "counted" adjustment (a ledger row), with progress per chunk."""
     for index, (sku, delta) in enumerate(stock):
         adjust(
             session,
@@ -799,31 +880,31 @@ def _apply_steps(session: Session, plan: ImportPlan, *, actor_user_id: int | Non
             yield "stock", index + 1, len(stock)
     yield "stock", len(stock), len(stock)
 
-    for slug, product in touched.items():
-        if slug in new_skus:
-            session.expire(product, ["variants"])  # the bulk insert bypassed the collection
-        refresh_search_text(product)
-    session.flush()
 
-    changes_by_product: dict[str, dict] = {}
-    for rowplan in plan.rows:
-        if rowplan.changed:
-            entry = changes_by_product.setdefault(
-                rowplan.product_slug, {"action": None, "before": {}, "after": {}}
-            )
-            if rowplan.product_action:
-                entry["action"] = rowplan.product_action
-            for column, old, new in rowplan.changes:
-                key = (
-                    column
-                    if column in PRODUCT_COLUMNS or column in PRICE_COLUMNS
-                    else (f"{rowplan.sku}.{column}")
-                )
-                entry["before"][key] = old
-                entry["after"][key] = new
-            if rowplan.variant_action == "create":
-                entry["after"][f"{rowplan.sku}"] = "created"
-    for slug, entry in changes_by_product.items():
+def _changes_by_product(plan: ImportPlan) -> dict[str, dict]:
+    """The plan's changes gathered per product: its action and the cells before and after
+    (a variant's cells keyed ``<sku>.<column>``)."""
+    changes: dict[str, dict] = {}
+    for rowplan in plan.changed_rows:
+        entry = changes.setdefault(
+            rowplan.product_slug, {"action": None, "before": {}, "after": {}}
+        )
+        if rowplan.product_action:
+            entry["action"] = rowplan.product_action
+        for column, old, new in rowplan.changes:
+            key = column if column in _PRODUCT_AND_PRICE_COLUMNS else f"{rowplan.sku}.{column}"
+            entry["before"][key] = old
+            entry["after"][key] = new
+        if rowplan.variant_action == "create":
+            entry["after"][f"{rowplan.sku}"] = "created"
+    return changes
+
+
+def _record_changes(
+    session: Session, plan: ImportPlan, product_ids: dict[str, int], actor_user_id: int | None
+) -> None:
+    """One audit row per product the import created or changed."""
+    for slug, entry in _changes_by_product(plan).items():
         created = entry["action"] == "create"
         record(
             session,
