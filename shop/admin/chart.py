@@ -1,7 +1,7 @@
 """A bar chart's geometry, worked out on the server; the template draws it as inline SVG.
 
 No script and no styles in the markup: bars carry a class that
-``static/css/admin-dashboard.css`` colours, and sizes are SVG presentation attributes.
+``static/css/admin.css`` colours, and sizes are SVG presentation attributes.
 Each currency gets its own chart (amounts in different currencies are never on one scale).
 """
 

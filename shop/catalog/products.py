@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from shop.cart.rules import line_problems
 from shop.catalog import pricing
 from shop.catalog.models import Category, PriceTier, Product, ProductImage, Variant
 from shop.db import PreparedSelect
@@ -85,6 +86,12 @@ class ProductPage:
     tiers: list[pricing.TierRange]
     matrix: VariantMatrix
     selected: VariantCell | None
+
+    def sold_out(self, variant: VariantCell) -> bool:
+        """Not one piece of ``variant`` can go in the cart: staff withdrew it, or it is
+        stocked (not made to order) and the cart's stock rule refuses a single piece."""
+        available = None if self.product.made_to_order else variant.available
+        return not variant.for_sale or bool(line_problems(1, available=available))
 
 
 def build_matrix(variants: list[VariantCell]) -> VariantMatrix:
