@@ -172,6 +172,7 @@ def default_settings(instance_path: Path) -> dict:
         "JOBS_RESULT_TTL_SECONDS": 24 * 3600,  # a finished job (and its key) is kept a day
         "JOBS_FAILURE_TTL_SECONDS": 30 * 24 * 3600,  # RQ's failed registry keeps it a month
         "JOBS_MAINTENANCE_SECONDS": 60,  # workers requeue jobs of dead workers this often
+        "JOBS_HEARTBEAT_GRACE_SECONDS": 60,  # RQ's: a heartbeat this late means a dead worker
         # `flask scheduler`: how often it queues expire-reservations and reconcile-payments.
         "SCHEDULE_EXPIRE_RESERVATIONS_SECONDS": 60,
         "SCHEDULE_RECONCILE_PAYMENTS_SECONDS": 300,

@@ -8,6 +8,7 @@ WHOLE_NUMBERS = {
     "JOBS_RESULT_TTL_SECONDS": "how long a finished job (its result, its key) is kept",
     "JOBS_FAILURE_TTL_SECONDS": "how long a failed job is kept in RQ's failed registry",
     "JOBS_MAINTENANCE_SECONDS": "how often a worker requeues jobs of workers that died",
+    "JOBS_HEARTBEAT_GRACE_SECONDS": "how long a job's heartbeat may be late before it is dead",
     "SCHEDULE_EXPIRE_RESERVATIONS_SECONDS": "the scheduler's period for expire-reservations",
     "SCHEDULE_RECONCILE_PAYMENTS_SECONDS": "the scheduler's period for reconcile-payments",
     "RECONCILE_MIN_AGE_MINUTES": "reconcile-payments leaves payments younger than this alone",

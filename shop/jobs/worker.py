@@ -37,6 +37,17 @@ class QuickToStop(BaseWorker):
     a minute to stop. The same thread, waking every second."""
 
     PUBSUB_WAKE_SECONDS = 1
+    RQ_HEARTBEAT_GRACE_SECONDS = 60  # what RQ adds to the monitoring interval
+    heartbeat_grace_seconds = RQ_HEARTBEAT_GRACE_SECONDS
+
+    def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
+        """RQ's heartbeat lifetime with ``JOBS_HEARTBEAT_GRACE_SECONDS`` in place of its
+        fixed minute: once it lapses, the job's worker counts as dead and maintenance
+        requeues the job (the stack test shortens it to wait less for a killed worker)."""
+        ttl = super().get_heartbeat_ttl(job, working_time)
+        if job.timeout and job.timeout > 0:
+            ttl += self.heartbeat_grace_seconds - self.RQ_HEARTBEAT_GRACE_SECONDS
+        return ttl
 
     def subscribe(self):
         self.pubsub = self.connection.pubsub()
@@ -83,12 +94,14 @@ def make_worker(app: Flask, *, simple: bool = False) -> BaseWorker:
     current app)."""
     client = redis.Redis.from_url(app.config["REDIS_URL"])
     worker_class = ShopSimpleWorker if simple else ShopWorker
-    return worker_class(
+    worker = worker_class(
         [queue(app, client)],
         connection=client,
         maintenance_interval=app.config["JOBS_MAINTENANCE_SECONDS"],
         job_monitoring_interval=JOB_MONITORING_SECONDS,
     )
+    worker.heartbeat_grace_seconds = app.config["JOBS_HEARTBEAT_GRACE_SECONDS"]
+    return worker
 
 
 def run_worker(

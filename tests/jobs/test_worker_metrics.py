@@ -72,3 +72,22 @@ def test_a_dead_horses_live_gauges_go_and_its_counts_stay(tmp_path, monkeypatch)
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
     forget_metrics_of(4243)  # without the folder setting: nothing to do, no error
     assert (tmp_path / "gauge_livesum_4243.db").exists()
+
+
+def test_the_heartbeat_grace_replaces_rqs_minute(make_app, redis_client):
+    """A job's heartbeat lives the monitoring interval plus the grace: after that its worker
+    counts as dead and maintenance requeues the job (RQ's own grace is a fixed minute)."""
+    from shop.jobs.worker import JOB_MONITORING_SECONDS, make_worker
+
+    job = Job.create("tests.jobs.sample_jobs:write_key", connection=redis_client, timeout=600)
+    # A forking worker beats every monitoring interval; a simple one cannot beat while its
+    # job runs, so its heartbeat lasts the job's whole timeout.
+    for grace, simple, beat in (
+        (60, False, JOB_MONITORING_SECONDS),
+        (15, False, 10),
+        (15, True, 600),
+    ):
+        app = make_app(REDIS_URL=REDIS_URL, JOBS_HEARTBEAT_GRACE_SECONDS=grace)
+        with app.app_context():
+            worker = make_worker(app, simple=simple)
+        assert worker.get_heartbeat_ttl(job) == beat + grace

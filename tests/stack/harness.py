@@ -46,6 +46,7 @@ BUCKET = "sourcefront-stack"
 INSTANCE_CONFIG = """\
 WTF_CSRF_ENABLED = False  # the buyers' plain HTTP client (see the module docstring)
 JOBS_MAINTENANCE_SECONDS = 5  # a killed worker's job is requeued within seconds
+JOBS_HEARTBEAT_GRACE_SECONDS = 15  # ... of its heartbeat lapsing (10 s + this, not + 60 s)
 """
 
 # localstripe's way in: plain HTTP to the same instances (see the module docstring).
