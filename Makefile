@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 LOCALSTRIPE_PORT ?= 8420
 
-.PHONY: run test install lint format browser-deps stack-deps translations-extract translations-update bench clean
+.PHONY: run test test-fast install lint format browser-deps stack-deps translations-extract translations-update bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ run: install
 ## test: lint, format check, then the whole suite (SQLite unless DATABASE_URL is set)
 test: install lint browser-deps stack-deps
 	$(PY) -m pytest
+
+## test-fast: the suite less the browser, stack, localstripe (live) and slow tests, on two workers
+test-fast: install
+	$(PY) -m pytest -n 2 -q -m "not browser and not stack and not live and not slow"
 
 # Debian's Chromium for the browser tests (never `playwright install`: no downloads here).
 browser-deps:

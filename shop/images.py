@@ -8,6 +8,9 @@ appended to the file; the result is stored (``shop.storage``) under a name made 
 own bytes. Its derived sizes (a thumbnail) are a job, queued when the upload commits
 (``queue_derived_sizes``): until the job has run, ``/media/`` answers a derived name with
 the original (``shop.assets``), so a page shown meanwhile has a working image.
+
+A product's image rows (add, reorder, alt text, delete) are changed here too: plain
+functions over the session that flush, never commit, and write the audit row.
 """
 
 import contextlib
@@ -23,7 +26,12 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
 from sqlalchemy.orm import Session
 
-from shop.catalog.models import ProductImage
+from shop import positions
+from shop.accounts.models import User
+from shop.audit.service import record, snapshot
+from shop.catalog.models import Product, ProductImage
+from shop.db import rows_changed
+from shop.exceptions import ShopError
 from shop.jobs import enqueue_after_commit
 from shop.schools.models import School
 from shop.storage import FileMissing, InvalidName, Storage, StorageError, get_storage
@@ -245,3 +253,98 @@ def remove_files(session: Session, storage: Storage, path: str, subfolder: str =
         log.warning("could not delete %s from the store: %s", path, failure)
         return False
     return True
+
+
+# --- a product's image rows ------------------------------------------------------------
+
+IMAGE_FIELDS = ("path", "alt_text", "width", "height", "position")
+
+
+class ImageGone(ShopError):
+    message = "That image was deleted already."
+
+
+def add_product_image(
+    session: Session, actor: User, product: Product, stored: StoredImage, alt_text: str
+) -> ProductImage:
+    """Show the stored image last among ``product``'s, and queue its derived sizes for
+    when the session commits."""
+    image = ProductImage(
+        path=stored.path,
+        alt_text=alt_text,
+        width=stored.width,
+        height=stored.height,
+        position=max((each.position for each in product.images), default=-1) + 1,
+    )
+    product.images.append(image)
+    session.flush()
+    queue_derived_sizes(session, stored.path)
+    record(
+        session,
+        actor_user_id=actor.id,
+        action="image.upload",
+        target_type="product_image",
+        target_id=image.id,
+        after={"product_id": product.id, **snapshot(image, IMAGE_FIELDS)},
+    )
+    return image
+
+
+def move_product_image(session: Session, actor: User, image: ProductImage, direction: str) -> bool:
+    """Swap ``image`` with its neighbour before (``"up"``) or after; ``False`` at an end.
+    The positions decide the order (a collection loaded before an earlier move keeps the
+    order it was loaded in)."""
+    images = sorted(image.product.images, key=lambda each: each.position)
+    before = [each.id for each in images]
+    if not positions.move(images, image, direction):
+        return False
+    session.flush()
+    record(
+        session,
+        actor_user_id=actor.id,
+        action="image.reorder",
+        target_type="product",
+        target_id=image.product_id,
+        before={"order": before},
+        after={"order": [each.id for each in images]},
+    )
+    return True
+
+
+def set_alt_text(session: Session, actor: User, image: ProductImage, alt_text: str) -> bool:
+    """``False`` if the image already had this alt text."""
+    if alt_text == image.alt_text:
+        return False
+    record(
+        session,
+        actor_user_id=actor.id,
+        action="image.alt_text",
+        target_type="product_image",
+        target_id=image.id,
+        before={"alt_text": image.alt_text},
+        after={"alt_text": alt_text},
+    )
+    image.alt_text = alt_text
+    session.flush()
+    return True
+
+
+def delete_product_image(session: Session, actor: User, image: ProductImage) -> str:
+    """Delete the row; returns its path (the files are the caller's to remove once the
+    deletion is committed: a file without a row is harmless, the reverse is not). One
+    conditional ``DELETE``: of the same request sent twice at once, one finds the row, the
+    other gets ``ImageGone``."""
+    image_id, path = image.id, image.path
+    before = {"product_id": image.product_id, **snapshot(image, IMAGE_FIELDS)}
+    deleted = rows_changed(session, sa.delete(ProductImage).where(ProductImage.id == image_id))
+    if deleted != 1:
+        raise ImageGone()
+    record(
+        session,
+        actor_user_id=actor.id,
+        action="image.delete",
+        target_type="product_image",
+        target_id=image_id,
+        before=before,
+    )
+    return path

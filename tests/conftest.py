@@ -2,45 +2,94 @@
 
 SQLite by default (a file per test session); PostgreSQL when ``DATABASE_URL`` is set. The
 schema is migrated once per session; every test starts with empty tables.
+
+``app`` is the plain shop, without payments. A test marked ``live`` gets ``live_app``
+instead: wired to localstripe and served, so that localstripe's webhooks reach it. Every
+test that uses localstripe carries that mark (``make test-fast`` leaves them out).
+Helpers shared by test modules are in tests/helpers/, never here.
 """
 
 import os
 import uuid
-from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
+from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy.orm import Session
+from werkzeug.routing import Rule
 
-from shop import create_app, migrate
+from shop import create_app, migrate, pagecache
+from shop.accounts.models import User
 from shop.db import make_engine, normalise_url
 from shop.i18n_catalogs import compile_catalogs
 from shop.jobs.queue import LOCAL_KEYS
 from shop.models import metadata
-from tests.redis_dbs import SHARED
+from tests.accounts.helpers import login, make_user
+from tests.helpers.settings import TEST_SETTINGS
+from tests.storage.moto_s3 import DUMMY_AWS, MotoS3, aws_environment
 
-TEST_SETTINGS = {
-    "TESTING": True,
-    "SECRET_KEY": "test-secret",
-    "WTF_CSRF_ENABLED": False,
-    "SERVER_NAME": "localhost",
-}
+# Dummy AWS credentials for moto's S3 (the moto_s3 fixture), set before any test runs: the
+# worker processes that tests.at_once starts on PostgreSQL copy the environment.
+os.environ.update(DUMMY_AWS)
 
 
-# What production must configure beyond the secret key (shop.config.check_settings).
-PRODUCTION_SETTINGS = {
-    "SHOP_ENV": "production",
-    "STRIPE_SECRET_KEY": "sk_test_production_like",
-    "STRIPE_PUBLISHABLE_KEY": "pk_test_production_like",
-    "STRIPE_WEBHOOK_SECRET": "whsec_production_like",
-    # Links in emails, and the one host production answers (the test client's).
-    "SHOP_BASE_URL": "http://localhost",
-    # Rate limits shared by every worker; Redis runs on loopback (tests/redis_dbs.SHARED).
-    "REDIS_URL": SHARED,
-    # No worker runs for these tests (tests/jobs/ start their own): jobs such as emails
-    # run in-process after the commit, so the outbox has them.
-    "JOBS_INLINE": "1",
-}
+class CompiledTemplates(BytecodeCache):
+    """Templates compiled once per test process, not once per app: a fresh app per test
+    would compile every page it renders again (Jinja keys the code by the source's hash)."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+
+def share_url_builders() -> None:
+    """Every test makes its own app, and werkzeug compiles two URL-builder functions per
+    route for each (Python source built as an AST, then ``compile``: about 60 % of
+    ``create_app``). A builder depends only on the rule's text, its parsed parts and its
+    defaults, and reaches the rule itself through its ``self`` argument; so a test process
+    compiles each once and every app binds the same function."""
+    compile_builder = Rule._compile_builder
+    builders: dict[tuple, object] = {}
+
+    def shared(rule: Rule, append_unknown: bool = True):
+        key = (rule.rule, tuple(rule._trace), repr(sorted((rule.defaults or {}).items())))
+        key += (append_unknown,)
+        if key not in builders:
+            builders[key] = compile_builder(rule, append_unknown)
+        return builders[key]
+
+    Rule._compile_builder = shared  # type: ignore[method-assign]
+
+
+def share_build_ids() -> None:
+    """``build_id`` hashes every code, template and translation file when an app is made
+    (about a quarter of ``create_app``); they do not change while tests run, so each
+    (folder, static files) pair is hashed once per process."""
+    hash_build = pagecache.build_id
+    ids: dict[tuple, str] = {}
+
+    def shared(root=pagecache.PROJECT_ROOT, static_files=None):
+        if root != pagecache.PROJECT_ROOT:  # a test's own folder, which it changes
+            return hash_build(root, static_files)
+        key = tuple(sorted((static_files or {}).items()))
+        if key not in ids:
+            ids[key] = hash_build(root, static_files)
+        return ids[key]
+
+    pagecache.build_id = shared
+
+
+share_url_builders()
+share_build_ids()
 
 
 @pytest.fixture(autouse=True)
@@ -84,6 +133,7 @@ def make_app(database_url, tmp_path):
             **overrides,
         }
         app = create_app(settings)
+        app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
         apps.append(app)
         return app
 
@@ -102,8 +152,30 @@ def empty_tables(url: str) -> None:
 
 
 @pytest.fixture
-def app(make_app):
+def app(request, make_app):
+    """The plain shop, without payments; in a test marked ``live``, the shop wired to
+    localstripe and served (``live_app``)."""
+    if request.node.get_closest_marker("live"):
+        return request.getfixturevalue("live_app")
     return make_app()
+
+
+@pytest.fixture
+def live_app(make_app, stripe_settings, serve, localstripe):
+    """The shop wired to localstripe, served so that localstripe's webhooks reach it."""
+    from tests.localstripe_server import register_webhook
+
+    app = make_app(**stripe_settings)
+    register_webhook(localstripe, serve(app) + "/stripe/webhook")
+    return app
+
+
+def pytest_collection_modifyitems(items):
+    """Whatever asks for localstripe is a live test, however it asks (``make test-fast``
+    leaves them out)."""
+    for item in items:
+        if "localstripe" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.live)
 
 
 @pytest.fixture
@@ -120,6 +192,23 @@ def client(app):
 
 
 @pytest.fixture
+def sign_in(client, session):
+    """``sign_in("warehouse")`` → that staff member (made on first use), signed in."""
+
+    def as_role(role: str):
+        email = f"{role}@factory.example"
+        user = session.scalars(sa.select(User).where(User.email == email)).first()
+        if user is None:
+            user = make_user(session, email=email, role=role, name=role.title())
+        response = login(client, email=email)
+        assert response.status_code == 302, response.text
+        client.get(response.headers["Location"])  # the welcome message, shown and gone
+        return user
+
+    return as_role
+
+
+@pytest.fixture
 def session_factory():
     """``with session_factory(app) as session:`` — a session on that app's engine."""
     return lambda app: Session(app.extensions["sa_engine"], expire_on_commit=False)
@@ -130,22 +219,6 @@ def session(app):
     """A session on the app's engine for arranging data; commit what the app must see."""
     with Session(app.extensions["sa_engine"], expire_on_commit=False) as db_session:
         yield db_session
-
-
-@contextmanager
-def recording_queries(app):
-    """``with recording_queries(app) as statements: ...`` collects the SQL the app runs."""
-    engine = app.extensions["sa_engine"]
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture(scope="session")
@@ -161,15 +234,23 @@ def localstripe(tmp_path_factory):
 
 
 @pytest.fixture
-def stripe_settings(localstripe) -> dict:
+def stripe_keys() -> dict:
+    """Stripe's keys without a Stripe to reach (a test points STRIPE_API_BASE somewhere)."""
     from tests.localstripe_server import WEBHOOK_SECRET
 
     return {
-        "STRIPE_API_BASE": localstripe,
-        "STRIPE_JS_URL": f"{localstripe}/js.stripe.com/v3/",
         "STRIPE_SECRET_KEY": "sk_test_sourcefront",
         "STRIPE_PUBLISHABLE_KEY": "pk_test_sourcefront",
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
+
+
+@pytest.fixture
+def stripe_settings(localstripe, stripe_keys) -> dict:
+    return {
+        "STRIPE_API_BASE": localstripe,
+        "STRIPE_JS_URL": f"{localstripe}/js.stripe.com/v3/",
+        **stripe_keys,
     }
 
 
@@ -191,3 +272,26 @@ def serve():
     yield start
     for server in servers:
         server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def moto_s3():
+    """S3 served by moto for this test session."""
+    with aws_environment():
+        server = MotoS3().start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def bucket(moto_s3) -> str:
+    """A fresh, empty bucket on moto's server."""
+    return moto_s3.new_bucket()
+
+
+@pytest.fixture
+def s3_settings(moto_s3, bucket) -> dict:
+    """Settings that put an app's uploads in this test's bucket (under a prefix)."""
+    return {"STORAGE_URL": f"s3://{bucket}/media", "STORAGE_ENDPOINT_URL": moto_s3.endpoint}

@@ -4,11 +4,15 @@ Tests flush their database, and ``.ci/run`` runs the SQLite and the PostgreSQL s
 the same moment: each suite gets its own four databases, from ``TEST_REDIS_DB_BASE``
 (default 8: databases 8-11; ``.ci/run`` gives the PostgreSQL suite 2: databases 2-5).
 The benchmarks use 13 and 14. ``TEST_REDIS_PORT`` points the tests at another Redis on
-loopback (a private one, for several checkouts testing at once)."""
+loopback (a private one, for several checkouts testing at once).
+
+Under pytest-xdist (``make test-fast``) each worker takes the next four: gw0 8-11, gw1
+12-15 (so not beside the benchmarks)."""
 
 import os
 
-BASE = int(os.environ.get("TEST_REDIS_DB_BASE", "8"))
+WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+BASE = int(os.environ.get("TEST_REDIS_DB_BASE", "8")) + 4 * WORKER
 PORT = int(os.environ.get("TEST_REDIS_PORT", "6379"))
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from shop import create_app
 from shop.config import ConfigError
-from tests.conftest import PRODUCTION_SETTINGS
+from tests.helpers.settings import PRODUCTION_SETTINGS
 
 
 def test_production_without_secret_key_refuses_to_start(monkeypatch, tmp_path):

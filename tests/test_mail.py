@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from shop.config import default_settings
 from shop.mail import read_outbox, send_email
-from tests.conftest import PRODUCTION_SETTINGS
+from tests.helpers.settings import PRODUCTION_SETTINGS
 
 SMTP_USER = "shop"
 SMTP_PASSWORD = "s3cret-pw"  # noqa: S105 - a test server's password

@@ -12,7 +12,7 @@ from flask_login import UserMixin, login_user
 
 from shop.config import ConfigError
 from shop.security import LOG_FORMAT, REQUEST_ID_HEADER
-from tests.conftest import PRODUCTION_SETTINGS
+from tests.helpers.settings import PRODUCTION_SETTINGS
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from shop.admin import csv_job, csv_staging
 from shop.audit.models import AuditEntry
 from shop.audit.service import record
-from shop.catalog import csv_io
+from shop.catalog import csv_imports, csv_io
 from shop.db import get_session
 from shop.jobs import enqueue_after_commit, job_status, report_progress
 from shop.jobs.queue import job_id_for
@@ -43,7 +43,7 @@ BATCH_ROWS = csv_job.BATCH_ROWS  # CSV_IMPORT_BATCH_ROWS, as for the apply
 JOB_TIMEOUT_SECONDS = 1800
 CHANGES_SHOWN = 1_000  # the result lists this many changed rows, then counts the rest
 PROBLEMS_SHOWN = 1_000  # and as many problems
-TARGET_TYPE = csv_job.TARGET_TYPE
+TARGET_TYPE = csv_imports.TARGET_TYPE
 UPLOAD_ACTION = "catalog.csv_upload"
 CHECK_ACTION = "catalog.csv_check"
 SCOPE = "csv-check"

@@ -17,21 +17,20 @@ deleted; or, when a batch no longer applies (the catalogue changed since the dry
 category gone, stock allocated below a count), with ``catalog.csv_import_stopped``
 holding the problems: the batches before it stay saved, and uploading the file again
 shows what is left to change. These entries are what the progress page reads, so it
-shows the outcome on any instance and after the job's own status has expired.
+shows the outcome on any instance and after the job's own status has expired
+(``shop.catalog.csv_imports`` writes and reads them).
 """
 
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from shop.admin import csv_staging
-from shop.audit.models import AuditEntry
-from shop.audit.service import record
 from shop.catalog import csv_io
+from shop.catalog.csv_imports import read_record, record_batch, record_done, record_stopped
 from shop.db import get_session
 from shop.jobs import enqueue_after_commit, job_status, report_progress
 from shop.jobs.progress import JobStatus
@@ -41,12 +40,6 @@ from shop.storage import FileMissing, get_storage
 
 BATCH_ROWS = 1_000  # CSV_IMPORT_BATCH_ROWS: ~1 s of work per transaction on SQLite
 JOB_TIMEOUT_SECONDS = 3600  # a run that takes longer is stopped, and its retry resumes
-TARGET_TYPE = "csv_import"
-BATCH_ACTION = "catalog.csv_import_batch"
-DONE_ACTION = "catalog.csv_import"
-STOPPED_ACTION = "catalog.csv_import_stopped"
-ACTIONS = (BATCH_ACTION, DONE_ACTION, STOPPED_ACTION)
-SHOWN_PROBLEMS = 50
 APPLY_SCOPE = "csv-import"
 
 
@@ -84,54 +77,7 @@ def queue_apply(session: Session, user_id: int, token: str, locale: str) -> str:
     )
 
 
-# --- what the database says about an import ------------------------------------------
-
-
-@dataclass
-class ImportRecord:
-    """An import as its audit entries tell it."""
-
-    batches: dict[int, dict] = field(default_factory=dict)  # index → the entry's ``after``
-    done: dict | None = None  # the summed counts, once finished
-    stopped: dict | None = None  # rows_done, problems, once stopped
-
-    @property
-    def rows_done(self) -> int:
-        return sum(batch["rows"] for batch in self.batches.values())
-
-    @property
-    def rows_total(self) -> int | None:
-        return next((batch["rows_total"] for batch in self.batches.values()), None)
-
-    @property
-    def counts(self) -> dict[str, int]:
-        totals: dict[str, int] = {}
-        for batch in self.batches.values():
-            for name, value in batch["counts"].items():
-                totals[name] = totals.get(name, 0) + value
-        return totals
-
-
-def read_record(session: Session, token: str) -> ImportRecord:
-    """One query (the ``action`` index, then the token)."""
-    found = ImportRecord()
-    entries = session.execute(
-        sa.select(AuditEntry.action, AuditEntry.after)
-        .where(
-            AuditEntry.action.in_(ACTIONS),
-            AuditEntry.target_type == TARGET_TYPE,
-            AuditEntry.target_id == token,
-        )
-        .order_by(AuditEntry.id)
-    )
-    for action, after in entries:
-        if action == BATCH_ACTION:
-            found.batches[after["batch"]] = after
-        elif action == DONE_ACTION:
-            found.done = after
-        else:
-            found.stopped = after
-    return found
+# --- what the progress page shows ----------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -224,14 +170,15 @@ def _apply_batches(user_id: int, token: str, batch_rows: int) -> dict:
             continue
         counts = csv_io.apply_plan(session, plan, actor_user_id=user_id)
         done += len(batch)
-        after = {"batch": index, "rows": len(batch), "rows_total": total, "counts": counts}
-        record(
+        record_batch(
             session,
-            actor_user_id=user_id,
-            action=BATCH_ACTION,
-            target_type=TARGET_TYPE,
-            target_id=token,
-            after={**after, "rows_done": done},
+            user_id,
+            token,
+            index=index,
+            rows=len(batch),
+            rows_total=total,
+            rows_done=done,
+            counts=counts,
         )
         session.commit()
         session.expunge_all()  # the batch's rows go; memory holds one batch
@@ -243,15 +190,7 @@ def _apply_batches(user_id: int, token: str, batch_rows: int) -> dict:
     if not claim(session, "csv-import-done", token):
         session.rollback()
         return {"state": "finished"}
-    counts = {**found.counts, "rows": found.rows_done}
-    record(
-        session,
-        actor_user_id=user_id,
-        action=DONE_ACTION,
-        target_type=TARGET_TYPE,
-        target_id=token,
-        after=counts,
-    )
+    counts = record_done(session, user_id, token, found)
     session.commit()
     csv_staging.discard_staged(storage, user_id, token)
     return {"state": "finished", **counts}
@@ -266,18 +205,6 @@ def _stop(session, user_id, token, problems, done=0, total=None) -> dict:
         [p.line, p.column, p.message] if isinstance(p, csv_io.Problem) else list(p)
         for p in problems
     ]
-    record(
-        session,
-        actor_user_id=user_id,
-        action=STOPPED_ACTION,
-        target_type=TARGET_TYPE,
-        target_id=token,
-        after={
-            "rows_done": done,
-            "rows_total": total,
-            "problems": listed[:SHOWN_PROBLEMS],
-            "problem_count": len(listed),
-        },
-    )
+    record_stopped(session, user_id, token, listed, done, total)
     session.commit()
     return {"state": "stopped", "rows_done": done}

@@ -83,8 +83,6 @@ for _permissions in ACTION_PERMISSIONS.values():
     if not set(_permissions) <= set(PERMISSIONS):
         raise ValueError(f"unknown permission in {_permissions}")
 
-SHIPPED_STATUSES = ("partially_shipped", "shipped", "delivered")
-
 
 def may(action: str, user=None) -> bool:
     user = current_user if user is None else user
@@ -316,24 +314,6 @@ def order_csv():
 # --- one order ---------------------------------------------------------------------------
 
 
-def _possible(order: Order) -> dict[str, bool]:
-    """Which actions the order's statuses leave open (the services still decide)."""
-    open_and_paid = order.state == "open" and order.payment_status in lifecycle.PAID_ENOUGH_TO_MAKE
-    left = lifecycle.unshipped_quantities(order)
-    return {
-        "production": open_and_paid
-        and transitions.can_move(order, "fulfilment_status", "in_production"),
-        "ready": open_and_paid and transitions.can_move(order, "fulfilment_status", "ready"),
-        "ship": open_and_paid and any(quantity > 0 for quantity in left.values()),
-        "delivered": transitions.can_move(order, "fulfilment_status", "delivered"),
-        "cancel": order.state == "open" and order.fulfilment_status not in SHIPPED_STATUSES,
-        "refund": lifecycle.refundable_amount(order) > 0
-        and lifecycle.paid_payment(order) is not None,
-        "note": True,
-        "reply": True,
-    }
-
-
 def _actor_names(session: Session, order: Order) -> dict[int, str]:
     ids = {event.actor_user_id for event in order.events if event.actor_user_id}
     ids |= {refund.staff_user_id for refund in order.refunds if refund.staff_user_id}
@@ -360,7 +340,7 @@ def _render_detail(
     new_message_ids: frozenset[int] = frozenset(),
 ):
     allowed = {action: may(action) for action in ACTION_PERMISSIONS}
-    possible = _possible(order)
+    possible = lifecycle.possible_actions(order)
     shipped = lifecycle.shipped_quantities(order)
     left = lifecycle.unshipped_quantities(order)
     returnable = lifecycle.returnable_quantities(order)

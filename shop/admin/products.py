@@ -1,14 +1,14 @@
 """Listings (``/admin/products``, ``/admin/categories``): products, their price tiers,
 variants and images, and the category tree — for roles with ``catalog.manage``.
 
-Every change is a POST (CSRF-protected app-wide) that re-checks the permission, writes an
+Every change is a POST (CSRF-protected app-wide) that re-checks the permission, calls the
+rule in ``shop.catalog.management`` (or ``shop.images`` for image rows), which writes the
 audit row in the same transaction, and redirects; bad input re-renders the form with the
-reasons and status 400. Stock columns are never touched here (``shop.stock.allocation``
-owns them): a duplicated product's variants start with nothing on hand.
+reasons and status 400.
 """
 
 from dataclasses import dataclass
-from typing import cast
+from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -19,7 +19,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
 
 from shop import images as image_store
-from shop import positions
 from shop.accounts.access import require_permission
 from shop.accounts.forms import EmptyForm
 from shop.accounts.permissions import has_permission
@@ -35,12 +34,10 @@ from shop.admin.catalog_forms import (
     parse_tiers,
     split_list,
 )
-from shop.audit.service import record, record_changes, snapshot
 from shop.catalog import management
 from shop.catalog.csv_io import CSV_MAX_BYTES
-from shop.catalog.management import PRODUCT_FIELDS
 from shop.catalog.models import Category, Product, ProductImage, Variant
-from shop.catalog.search import clean_text, fold, refresh_search_text
+from shop.catalog.search import clean_text, fold
 from shop.db import commits, get_session
 from shop.errors import handle_http_error
 from shop.inputs import parse_id
@@ -53,21 +50,6 @@ from shop.storage import StorageError, get_storage
 PER_PAGE = 50
 SEARCH_MAX_LENGTH = 100
 BLANK_TIER_ROWS = 3
-VARIANT_FIELDS = ("sku", "size", "colour", "low_stock_threshold", "for_sale")
-IMAGE_FIELDS = ("path", "alt_text", "width", "height", "position")
-CATEGORY_FIELDS = ("slug", "name", "name_zh", "name_ja", "parent_id")
-
-
-def _audit(db: Session, action: str, target_type: str, target_id, before=None, after=None):
-    record(
-        db,
-        actor_user_id=current_user.id,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        before=before,
-        after=after,
-    )
 
 
 def _product_or_404(db: Session, product_id: int) -> Product:
@@ -75,13 +57,6 @@ def _product_or_404(db: Session, product_id: int) -> Product:
     if product is None:
         abort(404)
     return product
-
-
-def _tiers_snapshot(product: Product) -> dict:
-    tiers: dict[str, list[list[int]]] = {}
-    for tier in product.price_tiers:
-        tiers.setdefault(tier.currency, []).append([tier.min_quantity, tier.unit_amount])
-    return tiers
 
 
 # --- the list ----------------------------------------------------------------------------
@@ -204,16 +179,7 @@ def product_set_active(product_id: int):
     if not form.validate_on_submit():
         abort(400)
     wanted = request.form.get("active") == "1"
-    if product.active != wanted:
-        product.active = wanted
-        _audit(
-            db,
-            "product.activate" if wanted else "product.deactivate",
-            "product",
-            product.id,
-            before={"active": not wanted},
-            after={"active": wanted},
-        )
+    management.set_active(db, current_user, product, wanted)
     flash(
         _("%(name)s is now active.", name=product.name)
         if wanted
@@ -233,19 +199,7 @@ def product_duplicate(product_id: int):
     original = _product_or_404(db, product_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    copy = management.duplicate_product(db, original)
-    _audit(
-        db,
-        "product.duplicate",
-        "product",
-        copy.id,
-        before={"source_id": original.id, "source_slug": original.slug},
-        after={
-            **snapshot(copy, PRODUCT_FIELDS),
-            "skus": [variant.sku for variant in copy.variants],
-            "tiers": _tiers_snapshot(copy),
-        },
-    )
+    copy = management.duplicate_product(db, current_user, original)
     flash(
         _("Copied as %(slug)s (inactive). Check it before activating.", slug=copy.slug), "success"
     )
@@ -255,27 +209,21 @@ def product_duplicate(product_id: int):
 # --- create and edit ---------------------------------------------------------------------
 
 
-def _slug_taken(db: Session, slug: str, product_id: int | None) -> bool:
-    query = sa.select(Product.id).where(Product.slug == slug)
-    if product_id is not None:
-        query = query.where(Product.id != product_id)
-    return db.scalar(query) is not None
-
-
-def _apply_product_form(form: ProductForm, product: Product) -> None:
-    product.name = form.name.data.strip()
-    product.description = (form.description.data or "").strip()
-    for name in ("name_zh", "name_ja", "description_zh", "description_ja"):
-        setattr(product, name, (getattr(form, name).data or "").strip() or None)
-    product.slug = form.slug.data
-    product.category_id = form.category_id.data
-    product.made_to_order = bool(form.made_to_order.data)
-    product.lead_time_days = form.lead_time_days.data or None
-    product.min_order_quantity = form.min_order_quantity.data
-    product.order_increment = form.order_increment.data
-    product.active = bool(form.active.data)
-    product.featured = bool(form.featured.data)
-    product.school_id = form.school_id.data or None
+def _product_values(form: ProductForm) -> dict[str, Any]:
+    """The form as ``management.PRODUCT_FIELDS`` (school 0: sold in every shop)."""
+    texts = ("name", "description", "name_zh", "name_ja", "description_zh", "description_ja")
+    return {
+        **{name: (getattr(form, name).data or "").strip() for name in texts},
+        "slug": form.slug.data,
+        "category_id": form.category_id.data,
+        "made_to_order": bool(form.made_to_order.data),
+        "lead_time_days": form.lead_time_days.data or None,
+        "min_order_quantity": form.min_order_quantity.data,
+        "order_increment": form.order_increment.data,
+        "active": bool(form.active.data),
+        "featured": bool(form.featured.data),
+        "school_id": form.school_id.data or None,
+    }
 
 
 def _product_form(db: Session, product: Product | None = None, read_body=True) -> ProductForm:
@@ -302,17 +250,11 @@ def product_new():
     if request.method == "GET":
         form.active.data = False
     if form.validate_on_submit():
-        if _slug_taken(db, form.slug.data, None):
+        try:
+            product = management.create_product(db, current_user, _product_values(form))
+        except management.SlugTaken:
             form.slug.errors.append(_("Another product already uses this slug."))
         else:
-            product = Product(slug=form.slug.data, name=form.name.data)
-            _apply_product_form(form, product)
-            refresh_search_text(product)
-            db.add(product)
-            db.flush()
-            _audit(
-                db, "product.create", "product", product.id, after=snapshot(product, PRODUCT_FIELDS)
-            )
             flash(_("Product created. Now add variants, prices and images."), "success")
             return redirect(url_for("admin.product_edit", product_id=product.id))
     if not form.category_id.choices:
@@ -329,21 +271,11 @@ def product_edit(product_id: int):
     product = _product_or_404(db, product_id)
     form = _product_form(db, product)
     if form.validate_on_submit():
-        if _slug_taken(db, form.slug.data, product.id):
+        try:
+            management.update_product(db, current_user, product, _product_values(form))
+        except management.SlugTaken:
             form.slug.errors.append(_("Another product already uses this slug."))
         else:
-            before = snapshot(product, PRODUCT_FIELDS)
-            _apply_product_form(form, product)
-            refresh_search_text(product)
-            record_changes(
-                db,
-                actor_user_id=current_user.id,
-                action="product.update",
-                target_type="product",
-                target_id=product.id,
-                before=before,
-                after=snapshot(product, PRODUCT_FIELDS),
-            )
             flash(_("Product saved."), "success")
             return redirect(url_for("admin.product_edit", product_id=product.id))
     status = 400 if request.method == "POST" else 200
@@ -419,11 +351,7 @@ def product_tiers(product_id: int):
     if errors:
         db.rollback()
         return _render_edit(db, product, tier_rows=typed, tier_errors=errors, status=400)
-    before = _tiers_snapshot(product)
-    management.replace_tiers(db, product, parsed)
-    after = _tiers_snapshot(product)
-    if before != after:
-        _audit(db, "product.tiers", "product", product.id, before=before, after=after)
+    management.replace_tiers(db, current_user, product, parsed)
     flash(_("Prices saved."), "success")
     return redirect(url_for("admin.product_edit", product_id=product.id) + "#tiers")
 
@@ -443,6 +371,7 @@ def variant_generate(product_id: int):
     try:
         added = management.generate_variants(
             db,
+            current_user,
             product,
             split_list(form.sizes.data),
             split_list(form.colours.data),
@@ -452,8 +381,6 @@ def variant_generate(product_id: int):
         field = form.pattern if refused.field == "pattern" else form.sizes
         field.errors = list(field.errors) + refused.messages
         return _render_edit(db, product, matrix_form=form, status=400)
-    if added:
-        _audit(db, "variant.generate", "product", product.id, after={"added": added})
     flash(
         _("%(n)d variants added; existing ones kept.", n=len(added))
         if added
@@ -473,19 +400,16 @@ def variant_edit(variant_id: int):
         abort(404)
     form = VariantForm(obj=variant)
     if form.validate_on_submit():
-        sku = form.sku.data.strip().upper()
-        clash = db.scalar(sa.select(Variant.id).where(Variant.sku == sku, Variant.id != variant.id))
-        if clash is not None:
+        values = {
+            "sku": form.sku.data,
+            "low_stock_threshold": form.low_stock_threshold.data,
+            "for_sale": form.for_sale.data,
+        }
+        try:
+            management.update_variant(db, current_user, variant, values)
+        except management.SkuTaken:
             form.sku.errors.append(_("Another variant already uses this SKU."))
         else:
-            before = snapshot(variant, VARIANT_FIELDS)
-            variant.sku = sku
-            variant.low_stock_threshold = form.low_stock_threshold.data
-            variant.for_sale = bool(form.for_sale.data)
-            refresh_search_text(variant.product)
-            after = snapshot(variant, VARIANT_FIELDS)
-            if before != after:
-                _audit(db, "variant.update", "variant", variant.id, before=before, after=after)
             flash(_("Variant %(sku)s saved.", sku=variant.sku), "success")
             return redirect(
                 url_for("admin.product_edit", product_id=variant.product_id) + "#variants"
@@ -548,24 +472,8 @@ def image_upload(product_id: int):
             current_app.logger.error("image upload: the store failed: %s", failure)
             error, status = _("The image could not be stored just now; try again shortly."), 503
         else:
-            position = max((image.position for image in product.images), default=-1) + 1
-            image = ProductImage(
-                path=stored.path,
-                alt_text=(form.alt_text.data or "").strip(),
-                width=stored.width,
-                height=stored.height,
-                position=position,
-            )
-            product.images.append(image)
-            db.flush()
-            image_store.queue_derived_sizes(db, stored.path)
-            _audit(
-                db,
-                "image.upload",
-                "product_image",
-                image.id,
-                after={"product_id": product.id, **snapshot(image, IMAGE_FIELDS)},
-            )
+            alt_text = (form.alt_text.data or "").strip()
+            image_store.add_product_image(db, current_user, product, stored, alt_text)
             flash(_("Image added."), "success")
             return redirect(url_for("admin.product_edit", product_id=product.id) + "#images")
     return _render_edit(db, product, upload_form=form, upload_error=error, status=status)
@@ -586,17 +494,7 @@ def image_move(image_id: int):
     image = _image_or_404(db, image_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    images = list(image.product.images)
-    before = [i.id for i in images]
-    if positions.move(images, image, request.form.get("direction", "")):
-        _audit(
-            db,
-            "image.reorder",
-            "product",
-            image.product_id,
-            before={"order": before},
-            after={"order": [i.id for i in images]},
-        )
+    image_store.move_product_image(db, current_user, image, request.form.get("direction", ""))
     return redirect(url_for("admin.product_edit", product_id=image.product_id) + "#images")
 
 
@@ -610,17 +508,7 @@ def image_alt(image_id: int):
     if not form.validate_on_submit():
         flash(_("Alt text is at most 255 characters."), "error")
         return redirect(url_for("admin.product_edit", product_id=image.product_id) + "#images")
-    new = (form.alt_text.data or "").strip()
-    if new != image.alt_text:
-        _audit(
-            db,
-            "image.alt_text",
-            "product_image",
-            image.id,
-            before={"alt_text": image.alt_text},
-            after={"alt_text": new},
-        )
-        image.alt_text = new
+    image_store.set_alt_text(db, current_user, image, (form.alt_text.data or "").strip())
     flash(_("Alt text saved."), "success")
     return redirect(url_for("admin.product_edit", product_id=image.product_id) + "#images")
 
@@ -632,16 +520,12 @@ def image_delete(image_id: int):
     image = _image_or_404(db, image_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    product_id, path = image.product_id, image.path
-    before = {"product_id": product_id, **snapshot(image, IMAGE_FIELDS)}
-    # One conditional DELETE: of the same request sent twice at once, one finds the row.
-    deleted = cast(
-        sa.CursorResult, db.execute(sa.delete(ProductImage).where(ProductImage.id == image_id))
-    )
-    if deleted.rowcount != 1:
+    product_id = image.product_id
+    try:
+        path = image_store.delete_product_image(db, current_user, image)
+    except image_store.ImageGone:  # the same request, sent twice at once
         db.rollback()
         abort(404)
-    _audit(db, "image.delete", "product_image", image_id, before=before)
     db.commit()  # the row goes first: a file without a row is harmless, the reverse is not
     image_store.remove_files(db, get_storage(), path)
     flash(_("Image deleted."), "success")
@@ -682,22 +566,23 @@ def category_list():
     )
 
 
-def _check_category(db: Session, form: CategoryForm, category: Category | None) -> bool:
-    clash = sa.select(Category.id).where(Category.slug == form.slug.data)
-    if category is not None:
-        clash = clash.where(Category.id != category.id)
-    if db.scalar(clash) is not None:
-        form.slug.errors.append(_("Another category already uses this slug."))
-        return False
-    return True
+def _category_values(form: CategoryForm) -> dict[str, Any]:
+    """The form as ``management.CATEGORY_FIELDS`` (parent 0: top level)."""
+    return {
+        "name": form.name.data.strip(),
+        "name_zh": (form.name_zh.data or "").strip(),
+        "name_ja": (form.name_ja.data or "").strip(),
+        "slug": form.slug.data.strip(),
+        "parent_id": form.parent_id.data or None,
+    }
 
 
-def _apply_category(form: CategoryForm, category: Category) -> None:
-    category.name = form.name.data.strip()
-    category.name_zh = (form.name_zh.data or "").strip() or None
-    category.name_ja = (form.name_ja.data or "").strip() or None
-    category.slug = form.slug.data.strip()
-    category.parent_id = form.parent_id.data or None
+def _category_list_page(db: Session, form: CategoryForm):
+    categories = {c.id: c for c in db.scalars(sa.select(Category))}
+    rows = [(categories[value], label) for value, label in category_choices(db)]
+    return render_template(
+        "admin/categories/list.html", rows=rows, counts={}, form=form, action_form=EmptyForm()
+    ), 400
 
 
 @bp.post("/categories")
@@ -706,25 +591,15 @@ def _apply_category(form: CategoryForm, category: Category) -> None:
 def category_create():
     db = get_session()
     form = _category_form(db)
-    if form.validate_on_submit() and _check_category(db, form, None):
-        category = Category(slug=form.slug.data, name=form.name.data)
-        _apply_category(form, category)
-        db.add(category)
-        db.flush()
-        _audit(
-            db,
-            "category.create",
-            "category",
-            category.id,
-            after=snapshot(category, CATEGORY_FIELDS),
-        )
-        flash(_("Category created."), "success")
-        return redirect(url_for("admin.category_list"))
-    categories = {c.id: c for c in db.scalars(sa.select(Category))}
-    rows = [(categories[value], label) for value, label in category_choices(db)]
-    return render_template(
-        "admin/categories/list.html", rows=rows, counts={}, form=form, action_form=EmptyForm()
-    ), 400
+    if not form.validate_on_submit():
+        return _category_list_page(db, form)
+    try:
+        management.create_category(db, current_user, _category_values(form))
+    except management.CategorySlugTaken:
+        form.slug.errors.append(_("Another category already uses this slug."))
+        return _category_list_page(db, form)
+    flash(_("Category created."), "success")
+    return redirect(url_for("admin.category_list"))
 
 
 @bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
@@ -737,16 +612,15 @@ def category_edit(category_id: int):
         abort(404)
     form = _category_form(db, category)
     if form.validate_on_submit():
-        if not management.may_move_under(db, category, form.parent_id.data or None):
+        try:
+            management.update_category(db, current_user, category, _category_values(form))
+        except management.CategoryLoop:
             form.parent_id.errors.append(
                 _("A category cannot move under itself or one of its subcategories.")
             )
-        elif _check_category(db, form, category):
-            before = snapshot(category, CATEGORY_FIELDS)
-            _apply_category(form, category)
-            after = snapshot(category, CATEGORY_FIELDS)
-            if before != after:
-                _audit(db, "category.update", "category", category.id, before=before, after=after)
+        except management.CategorySlugTaken:
+            form.slug.errors.append(_("Another category already uses this slug."))
+        else:
             flash(_("Category saved."), "success")
             return redirect(url_for("admin.category_list"))
     status = 400 if request.method == "POST" else 200
@@ -763,13 +637,9 @@ def category_delete(category_id: int):
         abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    has_products = db.scalar(
-        sa.select(Product.id).where(Product.category_id == category.id).limit(1)
-    )
-    has_children = db.scalar(
-        sa.select(Category.id).where(Category.parent_id == category.id).limit(1)
-    )
-    if has_products is not None or has_children is not None:
+    try:
+        management.delete_category(db, current_user, category)
+    except management.CategoryNotEmpty:
         message = _(
             "“%(name)s” is not empty: move or delete its products and subcategories first.",
             name=category.name,
@@ -780,9 +650,5 @@ def category_delete(category_id: int):
             category=category,
             delete_error=message,
         ), 400
-    _audit(
-        db, "category.delete", "category", category.id, before=snapshot(category, CATEGORY_FIELDS)
-    )
-    db.delete(category)
     flash(_("Category deleted."), "success")
     return redirect(url_for("admin.category_list"))

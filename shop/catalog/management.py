@@ -1,6 +1,8 @@
-"""Managing the catalogue: duplicating a product, replacing its price tiers, generating
-variants from a SKU pattern, and the category tree's rules. Plain functions over a
-``Session``: they may flush, never commit (the admin's views commit and audit).
+"""Managing the catalogue: creating and editing products, duplicating one, replacing its
+price tiers, generating and editing variants, and the category tree. Plain functions over
+a ``Session`` that take the acting staff member and plain values: they flush, never
+commit (the admin's views commit), and write the audit row in the same transaction as
+the change. Refusals are ``ShopError`` subclasses.
 
 Stock columns are never touched here (``shop.stock.allocation`` owns them): a duplicated
 product's variants start with nothing on hand.
@@ -8,11 +10,14 @@ product's variants start with nothing on hand.
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from shop.accounts.models import User
+from shop.audit.service import record, record_changes, snapshot
 from shop.catalog.models import Category, PriceTier, Product, Variant
 from shop.catalog.rules import sku_problem
 from shop.catalog.search import refresh_search_text
@@ -36,8 +41,110 @@ PRODUCT_FIELDS = (
     "featured",
     "school_id",
 )
+OPTIONAL_TEXT_FIELDS = ("name_zh", "name_ja", "description_zh", "description_ja")
+VARIANT_FIELDS = ("sku", "size", "colour", "low_stock_threshold", "for_sale")
+CATEGORY_FIELDS = ("slug", "name", "name_zh", "name_ja", "parent_id")
 MAX_MATRIX = 400  # size × colour combinations generated at once
 MATRIX_VALUE_MAX_LENGTH = 32  # a size or colour
+
+
+def _audit(
+    session: Session, actor: User, action: str, target_type: str, target_id: int, **kw: Any
+) -> None:
+    record(
+        session,
+        actor_user_id=actor.id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        **kw,
+    )
+
+
+# --- products ----------------------------------------------------------------------------
+
+
+class SlugTaken(ShopError):
+    message = "Another product already uses this slug."
+
+
+def _taken(session: Session, column: Any, value: str, row_id: int | None) -> bool:
+    """Whether a row other than ``row_id`` has ``value`` in the unique ``column``
+    (``Product.slug``, ``Category.slug``, ``Variant.sku``)."""
+    table = column.class_
+    query = sa.select(table.id).where(column == value)
+    if row_id is not None:
+        query = query.where(table.id != row_id)
+    return session.scalar(query) is not None
+
+
+def _apply_product(product: Product, values: Mapping[str, Any]) -> None:
+    for name in PRODUCT_FIELDS:
+        if name in values:
+            value = values[name]
+            if name in OPTIONAL_TEXT_FIELDS:
+                value = value or None
+            setattr(product, name, value)
+    refresh_search_text(product)
+
+
+def create_product(session: Session, actor: User, values: Mapping[str, Any]) -> Product:
+    """A new product from ``values`` (``PRODUCT_FIELDS``; empty translations become
+    ``None``). Raises ``SlugTaken``."""
+    if _taken(session, Product.slug, values["slug"], None):
+        raise SlugTaken()
+    product = Product(slug=values["slug"], name=values["name"])
+    _apply_product(product, values)
+    session.add(product)
+    session.flush()
+    _audit(
+        session,
+        actor,
+        "product.create",
+        "product",
+        product.id,
+        after=snapshot(product, PRODUCT_FIELDS),
+    )
+    return product
+
+
+def update_product(
+    session: Session, actor: User, product: Product, values: Mapping[str, Any]
+) -> list[str]:
+    """Save ``values`` (as for ``create_product``) on ``product``; returns the names of
+    the fields that changed. Raises ``SlugTaken``."""
+    if _taken(session, Product.slug, values["slug"], product.id):
+        raise SlugTaken()
+    before = snapshot(product, PRODUCT_FIELDS)
+    _apply_product(product, values)
+    session.flush()
+    return record_changes(
+        session,
+        actor_user_id=actor.id,
+        action="product.update",
+        target_type="product",
+        target_id=product.id,
+        before=before,
+        after=snapshot(product, PRODUCT_FIELDS),
+    )
+
+
+def set_active(session: Session, actor: User, product: Product, active: bool) -> bool:
+    """Put ``product`` on sale (``True``) or take it off; ``False`` if it already was."""
+    if product.active == active:
+        return False
+    product.active = active
+    session.flush()
+    _audit(
+        session,
+        actor,
+        "product.activate" if active else "product.deactivate",
+        "product",
+        product.id,
+        before={"active": not active},
+        after={"active": active},
+    )
+    return True
 
 
 # --- duplication -------------------------------------------------------------------------
@@ -70,7 +177,15 @@ def free_sku(session: Session, base: str, taken: set[str]) -> str:
     return candidate
 
 
-def duplicate_product(session: Session, original: Product) -> Product:
+def tiers_snapshot(product: Product) -> dict[str, list[list[int]]]:
+    """The product's tiers as the audit shows them: ``{currency: [[min, amount]]}``."""
+    tiers: dict[str, list[list[int]]] = {}
+    for tier in product.price_tiers:
+        tiers.setdefault(tier.currency, []).append([tier.min_quantity, tier.unit_amount])
+    return tiers
+
+
+def duplicate_product(session: Session, actor: User, original: Product) -> Product:
     """A copy of ``original`` with a free slug and SKUs, its tiers and size chart,
     inactive and not featured, no stock and no images. Flushed (it has an id)."""
     copy = Product(
@@ -101,6 +216,19 @@ def duplicate_product(session: Session, original: Product) -> Product:
     refresh_search_text(copy)
     session.add(copy)
     session.flush()
+    _audit(
+        session,
+        actor,
+        "product.duplicate",
+        "product",
+        copy.id,
+        before={"source_id": original.id, "source_slug": original.slug},
+        after={
+            **snapshot(copy, PRODUCT_FIELDS),
+            "skus": [variant.sku for variant in copy.variants],
+            "tiers": tiers_snapshot(copy),
+        },
+    )
     return copy
 
 
@@ -108,10 +236,15 @@ def duplicate_product(session: Session, original: Product) -> Product:
 
 
 def replace_tiers(
-    session: Session, product: Product, tiers: Mapping[str, Sequence[tuple[int, int]]]
-) -> None:
+    session: Session,
+    actor: User,
+    product: Product,
+    tiers: Mapping[str, Sequence[tuple[int, int]]],
+) -> bool:
     """The product's tiers become ``{currency: [(min_quantity, unit_amount)]}`` (already
-    checked with ``rules.tier_problems``); a currency not given has none."""
+    checked with ``rules.tier_problems``); a currency not given has none. ``False`` if
+    they already were."""
+    before = tiers_snapshot(product)
     product.price_tiers.clear()
     session.flush()  # the old rows go first: (product, currency, min_quantity) is unique
     for currency, ladder in tiers.items():
@@ -120,6 +253,11 @@ def replace_tiers(
                 PriceTier(currency=currency, min_quantity=min_quantity, unit_amount=amount)
             )
     session.flush()
+    after = tiers_snapshot(product)
+    if before == after:
+        return False
+    _audit(session, actor, "product.tiers", "product", product.id, before=before, after=after)
+    return True
 
 
 # --- variants ----------------------------------------------------------------------------
@@ -170,7 +308,12 @@ def _check_skus(session: Session, skus: Sequence[str]) -> None:
 
 
 def generate_variants(
-    session: Session, product: Product, sizes: Sequence[str], colours: Sequence[str], pattern: str
+    session: Session,
+    actor: User,
+    product: Product,
+    sizes: Sequence[str],
+    colours: Sequence[str],
+    pattern: str,
 ) -> list[str]:
     """A variant for each size × colour the product lacks, its SKU from ``pattern``
     (``{slug}``, ``{size}``, ``{colour}``), after those it has. Returns the new SKUs
@@ -187,7 +330,34 @@ def generate_variants(
         )
     refresh_search_text(product)
     session.flush()
+    if skus:
+        _audit(session, actor, "variant.generate", "product", product.id, after={"added": skus})
     return skus
+
+
+class SkuTaken(ShopError):
+    message = "Another variant already uses this SKU."
+
+
+def update_variant(
+    session: Session, actor: User, variant: Variant, values: Mapping[str, Any]
+) -> bool:
+    """Save ``sku`` (stored upper-case), ``low_stock_threshold`` and ``for_sale`` on
+    ``variant``; ``False`` if nothing changed. Raises ``SkuTaken``."""
+    sku = values["sku"].strip().upper()
+    if _taken(session, Variant.sku, sku, variant.id):
+        raise SkuTaken()
+    before = snapshot(variant, VARIANT_FIELDS)
+    variant.sku = sku
+    variant.low_stock_threshold = values["low_stock_threshold"]
+    variant.for_sale = bool(values["for_sale"])
+    refresh_search_text(variant.product)
+    session.flush()
+    after = snapshot(variant, VARIANT_FIELDS)
+    if before == after:
+        return False
+    _audit(session, actor, "variant.update", "variant", variant.id, before=before, after=after)
+    return True
 
 
 # --- the category tree -------------------------------------------------------------------
@@ -217,3 +387,88 @@ def impossible_parent_ids(session: Session, category: Category | None) -> set[in
 def may_move_under(session: Session, category: Category, parent_id: int | None) -> bool:
     """Whether ``category`` may have ``parent_id`` as its parent (``None``: top level)."""
     return parent_id is None or parent_id not in impossible_parent_ids(session, category)
+
+
+class CategorySlugTaken(ShopError):
+    message = "Another category already uses this slug."
+
+
+class CategoryLoop(ShopError):
+    message = "A category cannot move under itself or one of its subcategories."
+
+
+class CategoryNotEmpty(ShopError):
+    message = "Move or delete the category's products and subcategories first."
+
+
+def _apply_category(category: Category, values: Mapping[str, Any]) -> None:
+    category.name = values["name"]
+    category.name_zh = values.get("name_zh") or None
+    category.name_ja = values.get("name_ja") or None
+    category.slug = values["slug"]
+    category.parent_id = values.get("parent_id") or None
+
+
+def create_category(session: Session, actor: User, values: Mapping[str, Any]) -> Category:
+    """A new category from ``values`` (``CATEGORY_FIELDS``; ``parent_id`` ``None`` or 0:
+    top level). Raises ``CategorySlugTaken``."""
+    if _taken(session, Category.slug, values["slug"], None):
+        raise CategorySlugTaken()
+    category = Category(slug=values["slug"], name=values["name"])
+    _apply_category(category, values)
+    session.add(category)
+    session.flush()
+    _audit(
+        session,
+        actor,
+        "category.create",
+        "category",
+        category.id,
+        after=snapshot(category, CATEGORY_FIELDS),
+    )
+    return category
+
+
+def update_category(
+    session: Session, actor: User, category: Category, values: Mapping[str, Any]
+) -> bool:
+    """Save ``values`` (as for ``create_category``) on ``category``; ``False`` if nothing
+    changed. Raises ``CategoryLoop`` (under itself or a subcategory) or
+    ``CategorySlugTaken``."""
+    if not may_move_under(session, category, values.get("parent_id") or None):
+        raise CategoryLoop()
+    if _taken(session, Category.slug, values["slug"], category.id):
+        raise CategorySlugTaken()
+    before = snapshot(category, CATEGORY_FIELDS)
+    _apply_category(category, values)
+    session.flush()
+    after = snapshot(category, CATEGORY_FIELDS)
+    if before == after:
+        return False
+    _audit(session, actor, "category.update", "category", category.id, before=before, after=after)
+    return True
+
+
+def is_empty(session: Session, category: Category) -> bool:
+    """No product and no subcategory in ``category``."""
+    has_product = sa.select(Product.id).where(Product.category_id == category.id)
+    has_child = sa.select(Category.id).where(Category.parent_id == category.id)
+    return (
+        session.scalar(has_product.limit(1)) is None and session.scalar(has_child.limit(1)) is None
+    )
+
+
+def delete_category(session: Session, actor: User, category: Category) -> None:
+    """Delete an empty category. Raises ``CategoryNotEmpty`` (nothing changes)."""
+    if not is_empty(session, category):
+        raise CategoryNotEmpty()
+    _audit(
+        session,
+        actor,
+        "category.delete",
+        "category",
+        category.id,
+        before=snapshot(category, CATEGORY_FIELDS),
+    )
+    session.delete(category)
+    session.flush()

@@ -435,8 +435,13 @@ def settle_invoice(
 # --- making ------------------------------------------------------------------------------
 
 
+def _payable_open(order: Order) -> bool:
+    """Open and paid enough for the factory to make and ship it."""
+    return order.state == "open" and order.payment_status in PAID_ENOUGH_TO_MAKE
+
+
 def _require_payable_open(order: Order) -> None:
-    if order.state != "open" or order.payment_status not in PAID_ENOUGH_TO_MAKE:
+    if not _payable_open(order):
         raise CannotFulfil()
 
 
@@ -547,17 +552,28 @@ def mark_delivered(session: Session, order: Order, *, actor_user_id: int | None 
 # --- cancelling --------------------------------------------------------------------------
 
 
+SHIPPED_STATUSES = ("partially_shipped", "shipped", "delivered")
+
+
+def _cancel_problem(order: Order, *, by_customer: bool) -> str | None:
+    """Why ``order`` cannot be cancelled (``CannotCancel``'s reason), or ``None``."""
+    if order.state != "open":
+        return "closed"
+    if by_customer and order.fulfilment_status != "unfulfilled":
+        return "in_production"
+    if order.fulfilment_status in SHIPPED_STATUSES:
+        return "shipped"
+    return None
+
+
 def can_customer_cancel(order: Order) -> bool:
-    return order.state == "open" and order.fulfilment_status == "unfulfilled"
+    return _cancel_problem(order, by_customer=True) is None
 
 
 def _check_cancellable(order: Order, *, by_customer: bool) -> None:
-    if order.state != "open":
-        raise CannotCancel("closed")
-    if by_customer and order.fulfilment_status != "unfulfilled":
-        raise CannotCancel("in_production")
-    if order.fulfilment_status in ("partially_shipped", "shipped", "delivered"):
-        raise CannotCancel("shipped")
+    problem = _cancel_problem(order, by_customer=by_customer)
+    if problem is not None:
+        raise CannotCancel(problem)
 
 
 def _stop_card_payments(session: Session, order: Order, gateway: StripeGateway) -> Intent | None:
@@ -837,3 +853,21 @@ def cancel_preview(order: Order) -> CancelPreview:
         card_brand=(payment.card_brand if payment else "") or "",
         card_last4=(payment.card_last4 if payment else "") or "",
     )
+
+
+def possible_actions(order: Order) -> dict[str, bool]:
+    """Which of the order desk's actions the order's statuses leave open (who may press
+    them is the permissions' business; the actions still check again when pressed)."""
+    payable_open = _payable_open(order)
+    left = unshipped_quantities(order)
+    return {
+        "production": payable_open
+        and transitions.can_move(order, "fulfilment_status", "in_production"),
+        "ready": payable_open and transitions.can_move(order, "fulfilment_status", "ready"),
+        "ship": payable_open and any(quantity > 0 for quantity in left.values()),
+        "delivered": transitions.can_move(order, "fulfilment_status", "delivered"),
+        "cancel": _cancel_problem(order, by_customer=False) is None,
+        "refund": refundable_amount(order) > 0 and paid_payment(order) is not None,
+        "note": True,
+        "reply": True,
+    }

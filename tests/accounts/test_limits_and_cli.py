@@ -59,6 +59,7 @@ def test_successful_logins_do_not_count(client, session):
         client.post("/account/logout")
 
 
+@pytest.mark.slow
 def test_twenty_failures_from_one_address_are_refused(make_app):
     app = make_app(RATE_LIMIT_PER_ACCOUNT="100 per 15 minutes")
     client = app.test_client()
@@ -105,6 +106,7 @@ def test_create_staff_refuses_an_unknown_role(app, session):
     assert session.scalar(sa.select(sa.func.count(User.id))) == 0
 
 
+@pytest.mark.slow
 def test_seed_demo_creates_one_account_per_role(make_app, session_factory):
     app = make_app(DEMO_IMAGE_SIZE=64)
     app.test_cli_runner().invoke(args=["seed-demo"])

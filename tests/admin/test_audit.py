@@ -4,15 +4,8 @@ actor, action and the factory's calendar day, with before and after shown."""
 import re
 from datetime import UTC, datetime
 
-import pytest
-
 from shop.audit.service import record
 from tests.accounts.helpers import make_user
-
-
-@pytest.fixture
-def app(make_app):
-    return make_app()
 
 
 def shown(page: str) -> list[str]:

@@ -5,35 +5,27 @@ import pytest
 import sqlalchemy as sa
 
 from shop.catalog.models import Category
-from tests.admin.test_products import EVERYONE, MAY_MANAGE_CATALOG, audits, become, errors_in, fresh
 from tests.factories import make_category, make_product
-
-
-@pytest.fixture
-def app(make_app):
-    return make_app()
-
-
-def data(category=None, **overrides) -> dict:
-    values = {
-        "name": category.name if category else "Shirts",
-        "slug": category.slug if category else "shirts",
-        "parent_id": str(category.parent_id or 0) if category else "0",
-        "name_zh": "",
-        "name_ja": "",
-    }
-    values.update(overrides)
-    return values
+from tests.helpers.admin import (
+    EVERYONE,
+    MAY_MANAGE_CATALOG,
+    audits,
+    become,
+    category_data,
+    errors_in,
+    fresh,
+)
 
 
 def test_create_top_level_and_child(client, session, sign_in):
     sign_in("manager")
-    assert client.post("/admin/categories", data=data(name_zh="衬衫")).status_code == 302
+    assert client.post("/admin/categories", data=category_data(name_zh="衬衫")).status_code == 302
     session.expire_all()
     shirts = session.scalars(sa.select(Category).where(Category.slug == "shirts")).one()
     assert (shirts.parent_id, shirts.name_zh) == (None, "衬衫")
     response = client.post(
-        "/admin/categories", data=data(name="Polos", slug="polos", parent_id=str(shirts.id))
+        "/admin/categories",
+        data=category_data(name="Polos", slug="polos", parent_id=str(shirts.id)),
     )
     assert response.status_code == 302
     polos = session.scalars(sa.select(Category).where(Category.slug == "polos")).one()
@@ -59,7 +51,7 @@ def test_create_refuses_bad_input(client, session, sign_in, overrides, field, me
     make_category(session, slug="taken")
     session.commit()
     sign_in("manager")
-    response = client.post("/admin/categories", data=data(**overrides))
+    response = client.post("/admin/categories", data=category_data(**overrides))
     assert response.status_code == 400
     assert message in errors_in(response.text)
     assert session.scalar(sa.select(sa.func.count(Category.id))) == 1
@@ -75,7 +67,7 @@ def test_rename_and_move(client, session, sign_in):
 
     response = client.post(
         f"/admin/categories/{polos.id}",
-        data=data(polos, name="Polo shirts", parent_id=str(trousers.id)),
+        data=category_data(polos, name="Polo shirts", parent_id=str(trousers.id)),
     )
     assert response.status_code == 302, errors_in(response.text)
     moved = fresh(session, Category, polos.id)
@@ -94,7 +86,7 @@ def test_cannot_move_under_itself_or_a_descendant(client, session, sign_in):
 
     for target in (shirts, polos, short):
         response = client.post(
-            f"/admin/categories/{shirts.id}", data=data(shirts, parent_id=str(target.id))
+            f"/admin/categories/{shirts.id}", data=category_data(shirts, parent_id=str(target.id))
         )
         assert response.status_code == 400, target.slug
         assert "parent_id" in response.text
@@ -136,8 +128,8 @@ def test_category_changes_need_catalog_manage(client, session, sign_in, role):
     session.commit()
     become(role, client, sign_in, session)
     responses = [
-        client.post("/admin/categories", data=data(slug="hats", name="Hats")),
-        client.post(f"/admin/categories/{shirts.id}", data=data(shirts, name="Renamed")),
+        client.post("/admin/categories", data=category_data(slug="hats", name="Hats")),
+        client.post(f"/admin/categories/{shirts.id}", data=category_data(shirts, name="Renamed")),
         client.post(f"/admin/categories/{empty.id}/delete"),
     ]
     if role in MAY_MANAGE_CATALOG:

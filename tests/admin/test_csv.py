@@ -3,9 +3,6 @@ and errors (line, column, reason), all-or-nothing apply of a plan, stock through
 ledger, and the pages with their role table (the background dry run and apply in
 batches: ``test_csv_job.py``)."""
 
-import csv
-import io
-
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -17,24 +14,7 @@ from shop.stock import allocation
 from shop.stock.models import StockMovement
 from tests.accounts.helpers import login, make_user
 from tests.factories import make_category, make_product
-
-
-@pytest.fixture
-def app(make_app):
-    return make_app()
-
-
-def rows_of(data: bytes) -> list[dict[str, str]]:
-    assert data.startswith("\ufeff".encode())
-    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-
-
-def to_csv(rows: list[dict[str, str]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=csv_io.COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
+from tests.helpers.csv_files import rows_of, to_csv, token_on, upload
 
 
 def catalogue(session):
@@ -291,23 +271,6 @@ def test_line_numbers_count_lines_inside_quoted_cells(session):
 # --- the pages ------------------------------------------------------------------------
 
 
-def upload(client, data: bytes, *, follow: bool = True):
-    """Upload a file; by default follow the redirect to its page, where (without Redis)
-    the dry run has already run."""
-    return client.post(
-        "/admin/csv/import",
-        data={"file": (io.BytesIO(data), "catalogue.csv")},
-        content_type="multipart/form-data",
-        follow_redirects=follow,
-    )
-
-
-def token_on(page: str) -> str:
-    import re
-
-    return re.search(r'name="token" type="hidden" value="([0-9a-f]{32})"', page).group(1)
-
-
 def test_export_download_round_trips_through_the_pages(app, client, session, sign_in):
     catalogue(session)
     sign_in("manager")
@@ -521,7 +484,7 @@ def test_a_failure_while_applying_rolls_everything_back(app, client, session, si
 
 
 def test_export_and_dry_run_cost_the_same_queries_for_more_rows(app, session):
-    from tests.conftest import recording_queries
+    from tests.helpers.queries import recording_queries
 
     catalogue(session)
 

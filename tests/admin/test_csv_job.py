@@ -18,16 +18,15 @@ from sqlalchemy.orm import Session
 
 from shop.admin import csv_check, csv_job, csv_staging
 from shop.audit.models import AuditEntry
-from shop.catalog import csv_io
+from shop.catalog import csv_imports, csv_io
 from shop.catalog.models import Product, Variant
 from shop.jobs.runner import run_now
 from shop.stock.models import StockMovement
 from shop.storage import get_storage
 from tests.accounts.helpers import login, make_user
-from tests.admin.test_csv import rows_of, to_csv, token_on, upload
 from tests.factories import make_category
+from tests.helpers.csv_files import rows_of, to_csv, token_on, upload
 from tests.redis_dbs import CSV_AND_HEALTH
-from tests.storage.conftest import bucket, moto_s3, s3_settings  # noqa: F401 (fixtures)
 
 REDIS_URL = CSV_AND_HEALTH
 MANAGER = "manager@factory.example"
@@ -161,6 +160,7 @@ def test_an_upload_staged_on_one_instance_is_applied_by_another_through_s3(
 # --- batches, progress, resume ----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_file_of_thousands_of_rows_is_applied_in_batches_with_progress(app, manager, monkeypatch):
     reported = []
     original = csv_job.report_progress
@@ -175,11 +175,11 @@ def test_a_file_of_thousands_of_rows_is_applied_in_batches_with_progress(app, ma
     page = client.post("/admin/csv/apply", data={"token": token}, follow_redirects=True)
 
     assert reported == [(0, 2000)] + [(250 * n, 2000) for n in range(1, 9)]
-    batches = actions(app, csv_job.BATCH_ACTION)
+    batches = actions(app, csv_imports.BATCH_ACTION)
     assert [(b["batch"], b["rows"], b["rows_done"]) for b in batches] == [
         (n, 250, 250 * (n + 1)) for n in range(8)
     ]
-    [done] = actions(app, csv_job.DONE_ACTION)
+    [done] = actions(app, csv_imports.DONE_ACTION)
     assert done["rows"] == 2000
     assert done["products_created"] == 200
     assert done["variants_created"] == 2000 and done["stock_changed"] == 2000
@@ -190,6 +190,7 @@ def test_a_file_of_thousands_of_rows_is_applied_in_batches_with_progress(app, ma
     assert 'http-equiv="refresh"' not in page.text  # over: no more reloading
 
 
+@pytest.mark.slow
 def test_a_run_that_dies_between_and_inside_batches_resumes_and_ends_the_same(
     app, manager, monkeypatch
 ):
@@ -220,7 +221,7 @@ def test_a_run_that_dies_between_and_inside_batches_resumes_and_ends_the_same(
     die_at = "plan"
     page = client.post("/admin/csv/apply", data={"token": token}, follow_redirects=True)
     assert progress_div(page.text) == {"state": "failed", "done": "750", "total": "2000"}
-    assert len(actions(app, csv_job.BATCH_ACTION)) == 3
+    assert len(actions(app, csv_imports.BATCH_ACTION)) == 3
     assert len(catalogue_state(app)[2]) == 750
 
     planned.clear()
@@ -229,7 +230,7 @@ def test_a_run_that_dies_between_and_inside_batches_resumes_and_ends_the_same(
     with app.app_context(), pytest.raises(RuntimeError, match="inside a batch"):
         run_now(csv_job.apply_staged_import, manager.id, token, 250)
     assert len(planned) == 1  # batch 3 only: 0-2 were recorded
-    assert len(actions(app, csv_job.BATCH_ACTION)) == 3  # batch 3 rolled back whole
+    assert len(actions(app, csv_imports.BATCH_ACTION)) == 3  # batch 3 rolled back whole
     assert len(catalogue_state(app)[2]) == 750
 
     planned.clear()
@@ -240,7 +241,7 @@ def test_a_run_that_dies_between_and_inside_batches_resumes_and_ends_the_same(
     assert len(planned) == 5  # batches 3-7
     assert outcome["state"] == "finished" and outcome["rows"] == 2000
     assert outcome["variants_created"] == 2000 and outcome["stock_changed"] == 2000
-    assert [b["batch"] for b in actions(app, csv_job.BATCH_ACTION)] == list(range(8))
+    assert [b["batch"] for b in actions(app, csv_imports.BATCH_ACTION)] == list(range(8))
     products, variants, ledger = catalogue_state(app)
     assert len(products) == 200
     assert variants == sorted(
@@ -297,8 +298,8 @@ def test_apply_pressed_at_once_queues_one_job(app, manager, copies):
         "sourcefront_jobs_queued_total", {"job": "apply_staged_import"}
     )
     assert queued == queued_before + 1
-    assert len(actions(app, csv_job.DONE_ACTION)) == 1
-    assert len(actions(app, csv_job.BATCH_ACTION)) == 2  # 300 rows in batches of 250
+    assert len(actions(app, csv_imports.DONE_ACTION)) == 1
+    assert len(actions(app, csv_imports.BATCH_ACTION)) == 2  # 300 rows in batches of 250
     _products, variants, ledger = catalogue_state(app)
     assert len(variants) == 300 and len(ledger) == 300
 
@@ -339,7 +340,7 @@ def test_a_file_with_errors_queues_nothing(app, manager):
     assert response.status_code == 200
     assert 'data-column="name"' in response.text
     assert 'name="token"' not in response.text
-    assert actions(app, csv_job.BATCH_ACTION) == []
+    assert actions(app, csv_imports.BATCH_ACTION) == []
 
 
 # --- with Redis: a worker applies it while the page reloads itself ---------------------
@@ -358,7 +359,7 @@ def test_with_redis_a_worker_applies_it_and_the_page_follows(rq_app, session):
     from rq.job import Job
 
     from shop.jobs.redis_queue import connection
-    from tests.jobs.conftest import work
+    from tests.helpers.jobs import work
 
     make_category(session, slug="uniforms")
     user = make_user(session, email=MANAGER, role="manager")
@@ -392,7 +393,7 @@ def test_with_redis_a_worker_applies_it_and_the_page_follows(rq_app, session):
     assert progress_div(done)["state"] == "finished"
     assert 'data-variants-created="250"' in done
     assert "refresh" not in done
-    assert len(actions(rq_app, csv_job.BATCH_ACTION)) == 3
+    assert len(actions(rq_app, csv_imports.BATCH_ACTION)) == 3
     assert len(catalogue_state(rq_app)[2]) == 250
 
 
@@ -412,7 +413,7 @@ def test_a_store_that_does_not_answer_gives_503_not_500(app, manager, monkeypatc
     assert dry_run.status_code == 503
     assert 'name="token"' not in dry_run.text
     assert client.post("/admin/csv/apply", data={"token": token}).status_code == 503
-    assert actions(app, csv_job.BATCH_ACTION) == []
+    assert actions(app, csv_imports.BATCH_ACTION) == []
 
 
 def test_a_staged_copy_damaged_or_gone_stops_the_import_before_any_row(app, manager):
@@ -486,6 +487,7 @@ def stage_unchecked(app, user_id: int, data: bytes) -> str:
     return token
 
 
+@pytest.mark.slow
 def test_the_check_runs_in_batches_with_progress_and_shows_the_dry_run(app, manager, monkeypatch):
     reported = []
     original = csv_check.report_progress
@@ -629,6 +631,7 @@ def test_the_check_run_again_or_at_once_records_one_result(app, manager, copies)
     assert token_on(page) == token
 
 
+@pytest.mark.slow
 def test_a_check_of_20000_rows_holds_a_batch_not_the_file(app, manager):
     """The whole-file dry run held ~190 MB at 20,000 rows (~970 MB at 100,000); the
     check holds one batch, the counts and what it shows (bench/csv_import.py: 100,000)."""

@@ -12,18 +12,12 @@ from shop.admin.blueprint import nav_items
 from shop.admin.chart import bar_chart
 from shop.orders.messages import post_customer_message
 from tests.accounts.helpers import login, make_user
-from tests.admin.conftest import STAFF_ROLES
 from tests.factories import make_product
+from tests.helpers.admin import STAFF_ROLES
 from tests.order_factories import make_order
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # 18:00 in the factory
-
-
-@pytest.fixture
-def app(make_app):
-    """No payment service needed here: the plain test app."""
-    return make_app()
 
 
 def paid(session, amount, paid_at, currency="CNY", **fields):
@@ -311,7 +305,7 @@ def test_every_nav_link_is_a_real_page_and_follows_the_role(app):
 def test_the_page_runs_the_same_queries_however_many_orders_there_are(
     app, client, session, sign_in
 ):
-    from tests.conftest import recording_queries
+    from tests.helpers.queries import recording_queries
 
     sign_in("owner")
     make_order(session)

@@ -14,9 +14,9 @@ from shop.orders import messages
 from shop.orders.models import OrderMessage
 from shop.payments.stripe_gateway import gateway
 from tests.accounts.helpers import make_user
-from tests.admin.conftest import card_paid_order, reload
 from tests.at_once import send_at_once
 from tests.factories import make_product
+from tests.helpers.desk import card_paid_order, reload
 from tests.order_factories import make_order
 
 COPIES = [2, 5]
@@ -176,6 +176,7 @@ def test_marking_messages_read_at_once_marks_them_once(
     assert messages.unread_counts(session) == {}
 
 
+@pytest.mark.live
 @pytest.mark.parametrize("copies", COPIES)
 def test_cancelling_a_paid_order_at_once_refunds_it_once(
     app, client, session, sign_in, outbox, copies
@@ -203,6 +204,7 @@ def test_cancelling_a_paid_order_at_once_refunds_it_once(
     assert audited(session, number) == ["order.cancel"]
 
 
+@pytest.mark.live
 @pytest.mark.parametrize("copies", COPIES)
 def test_the_same_refund_at_once_refunds_once(app, client, session, sign_in, outbox, copies):
     product = make_product(session, slug="polo", on_hand=10)

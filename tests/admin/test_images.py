@@ -15,13 +15,9 @@ from shop.catalog.models import Product, ProductImage
 from shop.images import MAX_UPLOAD_BYTES, thumbnail_path
 from shop.storage import get_storage
 from tests.accounts.helpers import PASSWORD, make_user
-from tests.admin.test_products import audits, become, errors_in, fresh
 from tests.factories import make_product
-
-
-@pytest.fixture
-def app(make_app):
-    return make_app()
+from tests.helpers.admin import audits, become, errors_in, fresh
+from tests.helpers.images import picture, upload
 
 
 @pytest.fixture
@@ -34,19 +30,6 @@ def product(session):
 @pytest.fixture
 def manager(sign_in):
     return sign_in("manager")
-
-
-def picture(fmt="PNG", size=(64, 48), exif=False, mode="RGB") -> bytes:
-    image = Image.new(mode, size, "navy" if mode == "RGB" else 0)
-    buffer = io.BytesIO()
-    kwargs = {}
-    if exif:
-        data = Image.Exif()
-        data[0x010F] = "SecretCam"  # Make
-        data[0x0131] = "GPS-leaking software"  # Software
-        kwargs["exif"] = data.tobytes()
-    image.save(buffer, fmt, **kwargs)
-    return buffer.getvalue()
 
 
 def png_declaring(width: int, height: int) -> bytes:
@@ -65,26 +48,6 @@ def png_declaring(width: int, height: int) -> bytes:
     body = zlib.compress(b"\x00" * ((width + 7) // 8 + 1) * 4)
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
-    )
-
-
-def upload(client, product, data: bytes, filename="photo.png", alt="Front"):
-    """The multipart body built here, in memory (the test client would spool a large one to
-    a temporary file it never closes)."""
-    boundary = "----sourcefront-test-boundary"
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="alt_text"\r\n\r\n{alt}\r\n'
-            f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="{filename}"'
-            "\r\nContent-Type: application/octet-stream\r\n\r\n"
-        ).encode()
-        + data
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return client.post(
-        f"/admin/products/{product.id}/images",
-        data=body,
-        content_type=f"multipart/form-data; boundary={boundary}",
     )
 
 

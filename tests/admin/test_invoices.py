@@ -12,15 +12,9 @@ from shop.audit.models import AuditEntry
 from shop.db import utcnow
 from shop.schools.models import Invoice
 from tests.accounts.helpers import login, make_user
-from tests.admin.conftest import flashes
 from tests.factories import make_product
+from tests.helpers.desk import flashes
 from tests.schools.invoice_helpers import invoice_order, invoice_school
-
-
-@pytest.fixture
-def app(make_app):
-    """No card payments here: the shop without Stripe."""
-    return make_app()
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from shop.orders import lifecycle, messages
 from shop.orders.models import OrderMessage
 from tests.accounts.helpers import make_user
-from tests.admin.conftest import flashes, reload, snapshot
-from tests.conftest import recording_queries
+from tests.helpers.desk import flashes, reload, snapshot
+from tests.helpers.queries import recording_queries
 from tests.order_factories import make_order
 
 
@@ -371,8 +371,8 @@ def test_the_order_page_takes_the_same_few_queries_however_much_happened(
     assert reads_for_the_page() == few <= 12
 
 
-def test_a_post_without_the_csrf_token_is_refused(make_app, stripe_settings, session_factory):
-    app = make_app(**stripe_settings, WTF_CSRF_ENABLED=True)
+def test_a_post_without_the_csrf_token_is_refused(make_app, session_factory):
+    app = make_app(WTF_CSRF_ENABLED=True)
     with session_factory(app) as session:
         make_user(session, email="boss@factory.example", role="owner")
         order = make_order(session)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import recording_queries
+from tests.helpers.queries import recording_queries
 from tests.order_factories import make_order as make_paid_order
 
 

@@ -9,8 +9,8 @@ from shop.catalog.models import Variant
 from shop.payments.models import Refund
 from shop.payments.stripe_gateway import gateway
 from shop.stock.models import StockMovement
-from tests.admin.conftest import card_paid_order, flashes, reload, request_key_on, snapshot
 from tests.factories import make_product
+from tests.helpers.desk import card_paid_order, flashes, reload, request_key_on, snapshot
 from tests.order_factories import make_order
 
 
@@ -57,6 +57,7 @@ def refund_emails(outbox) -> list:
     return [m for m in outbox() if m["Subject"].startswith("A refund for order")]
 
 
+@pytest.mark.live
 def test_a_partial_refund_then_the_rest(app, client, session, sign_in, polo, paid, outbox):
     service = sign_in("service")
     variant_id = polo.variants[0].id
@@ -111,6 +112,7 @@ def test_a_partial_refund_then_the_rest(app, client, session, sign_in, polo, pai
     assert 'data-testid="refund-form"' not in page  # nothing left to refund
 
 
+@pytest.mark.live
 def test_the_same_refund_form_sent_twice_refunds_once(app, client, sign_in, paid, outbox):
     sign_in("manager")
     data = refund_form(client, paid, amount="20")
@@ -142,6 +144,7 @@ WRONG_AMOUNTS = [
 ]
 
 
+@pytest.mark.live
 def test_a_wrong_amount_is_refused_before_stripe_is_called(app, client, sign_in, paid, outbox):
     sign_in("owner")
     before, mails = snapshot(app, paid), len(outbox())
@@ -156,6 +159,7 @@ def test_a_wrong_amount_is_refused_before_stripe_is_called(app, client, sign_in,
     assert len(outbox()) == mails
 
 
+@pytest.mark.live
 def test_returning_more_pieces_than_were_sold_refunds_nothing(app, client, sign_in, paid):
     sign_in("owner")
     line_id = reload(app, paid).lines[0].id
@@ -171,6 +175,7 @@ def test_returning_more_pieces_than_were_sold_refunds_nothing(app, client, sign_
     assert stripe_refunds(app, paid) == []
 
 
+@pytest.mark.live
 def test_cancelling_a_paid_order_refunds_it_in_full_and_restocks(
     app, client, session, sign_in, polo, paid, outbox
 ):
@@ -213,6 +218,7 @@ def test_cancelling_a_paid_order_refunds_it_in_full_and_restocks(
     assert stripe_refunds(app, paid) == [19300]
 
 
+@pytest.mark.live
 def test_a_refund_stripe_refuses_is_reported_and_nothing_changes(app, client, session, sign_in):
     # The payment row says succeeded, but Stripe never heard of this PaymentIntent.
     order = make_order(session)
@@ -230,9 +236,9 @@ def test_a_refund_stripe_refuses_is_reported_and_nothing_changes(app, client, se
 
 
 def test_when_stripe_does_not_answer_the_refund_can_be_retried_with_the_same_key(
-    make_app, stripe_settings, session_factory
+    make_app, stripe_keys, session_factory
 ):
-    app = make_app(**{**stripe_settings, "STRIPE_API_BASE": "http://127.0.0.1:9"})
+    app = make_app(**stripe_keys, STRIPE_API_BASE="http://127.0.0.1:9")
     from tests.accounts.helpers import login, make_user
 
     with session_factory(app) as session:

@@ -4,18 +4,10 @@ reads the schools' names in one query however many orders wait."""
 import re
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from shop.orders import production
-from tests.conftest import recording_queries
+from tests.helpers.queries import recording_queries
 from tests.order_factories import make_order
 from tests.school_factories import make_school
-
-
-@pytest.fixture
-def app(make_app):
-    """These pages need no payments: the plain app, without localstripe."""
-    return make_app()
 
 
 def mto(session, sku, quantity, **fields):

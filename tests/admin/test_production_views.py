@@ -10,17 +10,12 @@ from sqlalchemy.orm import Session
 from shop.audit.models import AuditEntry
 from shop.orders.models import Order, OrderLine, ProductionBatch
 from tests.accounts.helpers import login, make_user
-from tests.admin.conftest import STAFF_ROLES, flashes
+from tests.helpers.admin import STAFF_ROLES
+from tests.helpers.desk import flashes
 from tests.order_factories import make_order
 
 EVERYONE = (*STAFF_ROLES, "customer", "anonymous")
 MAY_MANAGE_PRODUCTION = {"owner", "manager", "workshop"}  # written out from the role table
-
-
-@pytest.fixture
-def app(make_app):
-    """These pages need no payments: the plain app, without localstripe."""
-    return make_app()
 
 
 def become(role, client, sign_in, session):
@@ -260,7 +255,7 @@ def test_a_missing_csrf_token_is_refused(make_app, session_factory):
 
 
 def test_the_queue_page_runs_a_fixed_number_of_queries(app, client, session, sign_in):
-    from tests.conftest import recording_queries
+    from tests.helpers.queries import recording_queries
 
     sign_in("workshop")
     mto(session)

@@ -10,61 +10,16 @@ import sqlalchemy as sa
 from shop.admin.catalog_forms import TierRow, parse_tiers
 from shop.audit.models import AuditEntry
 from shop.catalog.models import PriceTier, Product, Variant
-from tests.accounts.helpers import login, make_user
-from tests.admin.conftest import STAFF_ROLES
 from tests.factories import make_category, make_product
-
-EVERYONE = (*STAFF_ROLES, "customer", "anonymous")
-MAY_MANAGE_CATALOG = {"owner", "manager"}
-
-
-@pytest.fixture
-def app(make_app):
-    """No payments here: the plain shop (the order desk's conftest wires localstripe)."""
-    return make_app()
-
-
-def become(role, client, sign_in, session):
-    if role == "anonymous":
-        return None
-    if role == "customer":
-        make_user(session, email="someone@example.com", role="customer")
-        assert login(client, email="someone@example.com").status_code == 302
-        return None
-    return sign_in(role)
-
-
-def audits(session, action: str) -> list[AuditEntry]:
-    session.expire_all()
-    return session.scalars(
-        sa.select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
-    ).all()
-
-
-def fresh(session, model, id_):
-    session.expire_all()
-    return session.get(model, id_)
-
-
-def errors_in(page: str) -> str:
-    return " ".join(re.findall(r'data-testid="field-error"[^>]*>(.*?)</', page, re.S))
-
-
-def product_data(category, **overrides) -> dict:
-    data = {
-        "name": "Summer polo",
-        "name_zh": "夏季校服短袖",
-        "name_ja": "",
-        "slug": "summer-polo",
-        "category_id": str(category.id),
-        "description": "Cotton pique.",
-        "min_order_quantity": "1",
-        "order_increment": "1",
-        "lead_time_days": "",
-    }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
-
+from tests.helpers.admin import (
+    EVERYONE,
+    MAY_MANAGE_CATALOG,
+    audits,
+    become,
+    errors_in,
+    fresh,
+    product_data,
+)
 
 # --- roles -------------------------------------------------------------------------------
 

@@ -17,20 +17,13 @@ from shop.audit.models import AuditEntry
 from shop.catalog.models import Product
 from shop.schools.models import DeliveryRound, School, SchoolMember, UniformItem
 from tests.accounts.helpers import PASSWORD, link_in, make_user
-from tests.admin.conftest import STAFF_ROLES
-from tests.admin.test_products import audits, become, errors_in
 from tests.factories import make_product
+from tests.helpers.admin import STAFF_ROLES, audits, become, errors_in, school_data
 from tests.order_factories import make_order
 from tests.school_factories import add_item, add_member, make_school
 
 EVERYONE = (*STAFF_ROLES, "customer", "anonymous")
 MAY_MANAGE_SCHOOLS = {"owner", "manager"}
-
-
-@pytest.fixture
-def app(make_app):
-    """No payments here: the plain shop (the order desk's conftest wires localstripe)."""
-    return make_app()
 
 
 @pytest.fixture
@@ -46,37 +39,6 @@ def fresh_school(session, school_id) -> School:
 def all_audits(session) -> list[AuditEntry]:
     session.expire_all()
     return session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).all()
-
-
-def school_data(**overrides) -> dict:
-    data = {
-        "slug": "hangzhou-no-2",
-        "name": "Hangzhou No. 2 Primary",
-        "name_zh": "杭州第二小学",
-        "name_ja": "",
-        "city": "Hangzhou",
-        "city_zh": "杭州",
-        "city_ja": "",
-        "country": "cn",
-        "currency": "CNY",
-        "grades_text": "P1, P2\nP3, P2",
-        "delivery_recipient": "School office",
-        "delivery_phone": "0571 1234 5678",
-        "delivery_region": "Zhejiang",
-        "delivery_city": "Hangzhou",
-        "delivery_line1": "2 Wensan Road",
-        "delivery_line2": "",
-        "delivery_postcode": "310000",
-        "contact_name": "Ms Chen",
-        "contact_email": "bursar@school.example",
-        "contact_phone": "138 0000 0000",
-        "verified": "y",
-        "invoice_terms_days": "30",
-        "credit_limit": "50000.50",
-        "active": "y",
-    }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
 
 
 def school_state(session, school_id) -> tuple:
@@ -814,7 +776,7 @@ def test_school_forms_need_a_csrf_token(make_app, session_factory):
 
 
 def test_the_school_page_runs_the_same_queries_however_long_the_list(app, client, session, manager):
-    from tests.conftest import recording_queries
+    from tests.helpers.queries import recording_queries
 
     def queries_for(count: int) -> int:
         school = make_school(session, grades=("1", "2"), rounds_in_days=(10, 20))

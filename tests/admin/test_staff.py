@@ -12,12 +12,7 @@ from shop.accounts import staff as rules
 from shop.accounts.models import User
 from shop.audit.models import AuditEntry
 from tests.accounts.helpers import PASSWORD, link_in, login, make_user
-from tests.admin.conftest import STAFF_ROLES
-
-
-@pytest.fixture
-def app(make_app):
-    return make_app()
+from tests.helpers.admin import STAFF_ROLES
 
 
 def people(app) -> list[tuple]:

@@ -15,12 +15,6 @@ from tests.accounts.helpers import login, make_user
 from tests.factories import make_product
 
 
-@pytest.fixture
-def app(make_app):
-    """These pages need no payments: the plain app, not the order desk's localstripe one."""
-    return make_app()
-
-
 def variant_state(app, variant_id):
     with Session(app.extensions["sa_engine"]) as db:
         variant = db.get(Variant, variant_id)
@@ -71,7 +65,7 @@ def test_search_wildcards_are_literal(client, session, sign_in):
 
 
 def test_list_costs_the_same_queries_for_more_variants(app, client, session, sign_in):
-    from tests.conftest import recording_queries
+    from tests.helpers.queries import recording_queries
 
     make_product(session, sizes=("120",))
     session.commit()

@@ -10,9 +10,8 @@ import shutil
 import pytest
 
 from tests.factories import make_product
+from tests.helpers.browser import WAIT_MS
 from tests.localstripe_server import register_webhook
-
-WAIT_MS = 15_000  # the longest a page may take to show what a test waits for
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

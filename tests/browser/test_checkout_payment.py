@@ -11,12 +11,18 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import WAIT_MS
 from tests.checkout_helpers import load_order
+from tests.helpers.browser import (
+    GOOD_CARD,
+    add_sizes,
+    expect_paid,
+    fill_details,
+    pay_with,
+    place_order,
+)
 
 pytestmark = pytest.mark.browser
 
-GOOD_CARD = "4242424242424242"
 THREE_D_SECURE_CARD = "4000002500003155"
 DECLINED_CARD = "4000000000000341"
 
@@ -24,41 +30,6 @@ DECLINED_CARD = "4000000000000341"
 def variant_sku(product, size: str, colour: str) -> str:
     [variant] = [v for v in product.variants if (v.size, v.colour) == (size, colour)]
     return variant.sku
-
-
-def add_sizes(page, live_server, quantities: dict[str, int], colour: str = "Navy") -> None:
-    page.goto(live_server + "/products/summer-polo")
-    for size, quantity in quantities.items():
-        page.get_by_label(f"Quantity of size {size}, {colour}").fill(str(quantity))
-    page.get_by_test_id("add-to-cart").click()
-    pieces = sum(quantities.values())
-    expect(page.get_by_test_id("flash")).to_have_text(f"Added {pieces} pieces to your cart.")
-
-
-def fill_details(page, *, courier: bool) -> None:
-    page.get_by_label("Email").fill("buyer@example.com")
-    method = "courier" if courier else "pickup"
-    page.locator(f"input[name=delivery_method][value={method}]").check()
-    page.get_by_label("Recipient").fill("Li Wei")
-    page.get_by_label("Phone").fill("+86 139 0000 0000")
-    if courier:
-        page.get_by_label("Country").select_option("CN")
-        page.get_by_label("Province / prefecture / state").fill("Guangdong")
-        page.get_by_label("City").fill("Foshan")
-        page.get_by_label("Address", exact=True).fill("18 Jihua Road")
-        page.get_by_label("Postcode").fill("528000")
-    page.get_by_test_id("to-review").click()
-    expect(page).to_have_url(re.compile(r"/checkout/review$"))
-
-
-def place_order(page) -> tuple[str, int]:
-    """From the review page: place the order. Returns (order number, review total)."""
-    review_total = int(page.get_by_test_id("order-total").get_attribute("data-amount"))
-    page.get_by_test_id("place-order").click()
-    expect(page).to_have_url(re.compile(r"/checkout/pay/[^/?#]+$"))
-    number = page.url.rsplit("/", 1)[-1]
-    expect(page.get_by_test_id("order-number")).to_have_text(number)
-    return number, review_total
 
 
 def buy_for_pickup(page, live_server) -> str:
@@ -69,28 +40,6 @@ def buy_for_pickup(page, live_server) -> str:
     fill_details(page, courier=False)
     number, _ = place_order(page)
     return number
-
-
-def fill_card(page, number: str) -> None:
-    card = page.locator("#card")
-    card.locator("input[placeholder=number]").fill(number)
-    card.locator("input[placeholder=exp_month]").fill("12")
-    card.locator("input[placeholder=exp_year]").fill("30")
-    card.locator("input[placeholder=cvc]").fill("123")
-    card.locator("input[placeholder=postal_code]").fill("528000")
-
-
-def pay_with(page, number: str) -> None:
-    fill_card(page, number)
-    page.get_by_test_id("pay").click()
-
-
-def expect_paid(page, app, number: str) -> None:
-    """The page reaches the confirmation by itself (meta refresh) once the webhook lands."""
-    expect(page.get_by_test_id("payment-confirmed")).to_be_visible(timeout=WAIT_MS)
-    expect(page.get_by_test_id("order-status")).to_have_attribute("data-payment", "paid")
-    expect(page.get_by_test_id("payment-form")).to_have_count(0)
-    assert load_order(app, number).payment_status == "paid"
 
 
 def expect_unpaid_and_payable(page, app, number: str) -> None:

@@ -6,9 +6,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.accounts.helpers import PASSWORD, make_user
-from tests.browser.conftest import WAIT_MS
-from tests.browser.test_checkout_payment import (
+from tests.helpers.browser import (
     GOOD_CARD,
+    WAIT_MS,
     add_sizes,
     expect_paid,
     fill_details,

@@ -6,9 +6,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_checkout_payment import GOOD_CARD, expect_paid, pay_with, place_order
 from tests.checkout_helpers import load_order
 from tests.factories import make_product
+from tests.helpers.browser import GOOD_CARD, expect_paid, pay_with, place_order
 from tests.school_factories import add_item, make_school
 
 pytestmark = pytest.mark.browser

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from shop.cart import service
 from shop.cart.models import CartLine
 from tests.at_once import send_at_once
-from tests.conftest import recording_queries
 from tests.factories import make_product
+from tests.helpers.queries import recording_queries
 from tests.school_factories import make_school
 
 ADDED_ONE = "Added 1 piece to your cart."

@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.conftest import recording_queries
 from tests.factories import make_category, make_product
+from tests.helpers.queries import recording_queries
 
 
 def fill(session, count: int) -> None:

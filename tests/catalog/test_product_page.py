@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from shop.catalog.models import PriceTier, Product, Variant
 from shop.catalog.products import get_product_page
-from tests.conftest import recording_queries
 from tests.factories import make_category, make_product
+from tests.helpers.queries import recording_queries
 
 SIZES = ("110", "120", "130", "140", "150", "160", "170", "180")
 COLOURS = ("navy", "white", "grey", "red", "green")

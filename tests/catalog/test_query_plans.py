@@ -26,6 +26,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+pytestmark = pytest.mark.slow  # a 2,000-product catalogue made for every test
+
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 PRODUCTS = 2_000
 FULL_SCAN = {

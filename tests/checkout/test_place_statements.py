@@ -12,8 +12,8 @@ import re
 import pytest
 
 from tests.checkout_helpers import PICKUP, add_to_cart
-from tests.conftest import recording_queries
 from tests.factories import make_product
+from tests.helpers.queries import recording_queries
 
 REQUEST_KEY = re.compile(r'name="request_key"[^>]*value="([^"]+)"')
 SIZES = ("110", "120", "130", "140", "150", "160")

@@ -22,7 +22,7 @@ from shop.mail import SentEmail, read_outbox, send_after_commit
 from shop.orders.models import Order
 from tests.checkout_helpers import add_to_cart, place_order
 from tests.factories import make_product
-from tests.jobs.conftest import REDIS_URL, work
+from tests.helpers.jobs import REDIS_URL, work
 from tests.localstripe_server import register_webhook
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

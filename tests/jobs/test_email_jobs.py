@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from shop.jobs.queue import job_id_for
 from shop.jobs.runner import job_path, run_in_process
 from shop.mail import SentEmail, deliver_once, read_outbox, send_after_commit, write_to_outbox
-from tests.jobs.conftest import REDIS_URL, work
+from tests.helpers.jobs import REDIS_URL, work
 from tests.localstripe_server import free_port
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -9,8 +9,8 @@ from prometheus_client import REGISTRY
 
 from shop.jobs import enqueue, enqueue_after_commit, job_status
 from shop.jobs.queue import job_id_for
+from tests.helpers.jobs import used_keys
 from tests.jobs import sample_jobs
-from tests.jobs.conftest import used_keys
 
 
 def failed_count(job: str) -> float:

@@ -14,8 +14,8 @@ from rq.registry import FailedJobRegistry, FinishedJobRegistry, ScheduledJobRegi
 
 from shop.jobs import enqueue, enqueue_after_commit, job_status
 from shop.jobs.queue import job_id_for
+from tests.helpers.jobs import REDIS_URL, used_keys, work
 from tests.jobs import sample_jobs
-from tests.jobs.conftest import REDIS_URL, used_keys, work
 
 
 def sourcefront(client) -> Queue:
@@ -98,6 +98,7 @@ def _enqueue_in_process(settings: dict, start_at: float, log: str, answers) -> N
         answers.put(enqueue(sample_jobs.count_runs, log, key="two-processes"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("copies", [2, 5])
 def test_the_same_key_from_processes_at_once_is_queued_once(rq_app, redis_client, tmp_path, copies):
     context = multiprocessing.get_context("spawn")

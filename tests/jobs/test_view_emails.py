@@ -8,7 +8,7 @@ from rq import Queue
 
 from shop.mail import read_outbox
 from tests.accounts.helpers import PASSWORD, login, make_user
-from tests.jobs.conftest import work
+from tests.helpers.jobs import work
 
 NEW_PASSWORD = "another horse battery"
 

@@ -6,12 +6,13 @@ import os
 import subprocess
 import sys
 
+import pytest
 from rq.job import Job
 
 from shop.jobs import enqueue
 from shop.jobs.queue import job_id_for
+from tests.helpers.jobs import REDIS_URL
 from tests.jobs import metric_jobs
-from tests.jobs.conftest import REDIS_URL
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -27,6 +28,7 @@ def run_worker_burst(env: dict) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_a_finished_horses_gauge_files_are_removed(make_app, redis_client, tmp_path):
     metrics_dir = tmp_path / "prometheus"
     metrics_dir.mkdir()

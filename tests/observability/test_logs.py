@@ -10,7 +10,7 @@ from flask import abort
 
 from shop.config import ConfigError
 from shop.security import REQUEST_ID_HEADER
-from tests.conftest import PRODUCTION_SETTINGS
+from tests.helpers.settings import PRODUCTION_SETTINGS
 
 
 @pytest.fixture

@@ -172,7 +172,7 @@ CHILD = textwrap.dedent(
     """
     import sys
     from shop import create_app
-    from tests.conftest import TEST_SETTINGS
+    from tests.helpers.settings import TEST_SETTINGS
 
     app = create_app({**TEST_SETTINGS, "DATABASE_URL": sys.argv[1], "METRICS_TOKEN": "t"})
     client = app.test_client()
@@ -185,6 +185,7 @@ CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_multiprocess_mode_adds_up_every_workers_counts(database_url, tmp_path):
     files = tmp_path / "metrics"
     files.mkdir()

@@ -8,8 +8,8 @@ from prometheus_client import REGISTRY
 
 from tests.checkout_helpers import add_to_cart, load_order, place_order
 from tests.factories import make_product
+from tests.helpers.stripe_events import confirm_quietly, deliver, event_payload
 from tests.localstripe_server import register_webhook
-from tests.payments.test_webhook import confirm_quietly, deliver, event_payload
 
 PLACED = "sourcefront_orders_placed_total"
 PAID = "sourcefront_orders_paid_total"

@@ -19,8 +19,8 @@ from shop.orders.models import OrderLine, OrderMessage
 from shop.stock.allocation import adjust
 from tests.accounts.helpers import link_in, login, make_user
 from tests.checkout_helpers import COURIER_CN, PICKUP, place_order
-from tests.conftest import recording_queries
 from tests.factories import make_product
+from tests.helpers.queries import recording_queries
 from tests.orders.customer_helpers import (
     buy,
     change_order,

@@ -242,6 +242,7 @@ def test_the_cut_sheet_sums_a_batch_without_dates(session):
     assert (summary.pieces, summary.line_count, summary.order_count) == (7, 3, 2)
 
 
+@pytest.mark.slow
 def test_the_demo_leaves_work_in_the_queue(make_app, session_factory):
     app = make_app(DEMO_IMAGE_SIZE=120)
     assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0

@@ -1,9 +1,7 @@
 """Receipts for paid orders: the printable page and the PDF, the factory's details, the
 tax included in the total (when configured), the payment and refunds."""
 
-import base64
 import re
-import zlib
 from datetime import UTC, datetime
 
 import pytest
@@ -11,6 +9,7 @@ import pytest
 from shop.orders.lifecycle import apply_refunded_total
 from shop.orders.receipt import CHINESE, JAPANESE, LATIN, LATIN_BOLD, font_for, included_tax
 from tests.factories import make_product
+from tests.helpers.pdf import pdf_strings
 from tests.orders.customer_helpers import (
     buy,
     change_order,
@@ -37,25 +36,6 @@ def polo(session):
     product = make_product(session, slug="polo", name="Summer polo", on_hand=20)
     session.commit()
     return product
-
-
-def pdf_strings(pdf: bytes) -> list[str]:
-    """The text a PDF shows in its standard fonts: every page stream inflated, its
-    literal strings read. (CID-font text is UTF-16 and not returned.)"""
-    strings = []
-    for raw in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
-        data = raw.strip()
-        if data.endswith(b"~>"):
-            data = base64.a85decode(data, adobe=True)
-        try:
-            data = zlib.decompress(data)
-        except zlib.error:
-            continue
-        for literal in re.findall(rb"\(((?:[^()\\]|\\.)*)\)\s*Tj", data):
-            text = re.sub(rb"\\([()\\])", rb"\1", literal)
-            text = re.sub(rb"\\(\d{3})", lambda m: bytes([int(m.group(1), 8)]), text)
-            strings.append(text.decode("latin-1"))
-    return strings
 
 
 # --- who gets one ------------------------------------------------------------------------

@@ -8,11 +8,10 @@ from urllib.parse import quote
 import pytest
 
 from tests.accounts.helpers import login, make_user
-from tests.admin.test_categories import data as category_form
-from tests.admin.test_images import picture, upload
-from tests.admin.test_products import product_data
 from tests.factories import make_category, make_product
-from tests.pagecache.conftest import (
+from tests.helpers.admin import category_data, product_data
+from tests.helpers.images import picture, upload
+from tests.helpers.pagecache import (
     behind_the_cache,
     card_html,
     card_prices,
@@ -295,7 +294,7 @@ def test_renaming_a_category_shows_in_menus_its_page_and_breadcrumbs(
     sign_in("manager")
 
     response = client.post(
-        f"/admin/categories/{polos.id}", data=category_form(polos, name="Polo shirts")
+        f"/admin/categories/{polos.id}", data=category_data(polos, name="Polo shirts")
     )
 
     assert response.status_code == 302
@@ -321,7 +320,7 @@ def test_moving_a_category_moves_its_products_between_category_pages(
     sign_in("manager")
 
     response = client.post(
-        f"/admin/categories/{polos.id}", data=category_form(polos, parent_id=str(trousers.id))
+        f"/admin/categories/{polos.id}", data=category_data(polos, parent_id=str(trousers.id))
     )
 
     assert response.status_code == 302

@@ -4,12 +4,11 @@ shop, through localstripe as in the checkout tests."""
 
 import pytest
 
-from tests.admin.conftest import card_paid_order, reload, request_key_on
 from tests.checkout_helpers import add_to_cart, place_order
 from tests.factories import make_product
+from tests.helpers.desk import card_paid_order, reload, request_key_on
+from tests.helpers.pagecache import available, behind_the_cache, mark_product, school_sizes
 from tests.localstripe_server import register_webhook
-from tests.pagecache.conftest import available, behind_the_cache, mark_product
-from tests.pagecache.test_stock_changes import school_sizes
 from tests.school_factories import add_item, make_school
 
 PAGES = ("/products/polo", "/schools/greenfield")

@@ -3,10 +3,10 @@ stock counts, and creates products with bulk inserts: every cached page shows it
 
 import pytest
 
-from tests.admin.test_csv import rows_of, to_csv, token_on
-from tests.admin.test_csv import upload as upload_csv
 from tests.factories import make_category, make_product
-from tests.pagecache.conftest import (
+from tests.helpers.csv_files import rows_of, to_csv, token_on
+from tests.helpers.csv_files import upload as upload_csv
+from tests.helpers.pagecache import (
     available,
     behind_the_cache,
     card_html,

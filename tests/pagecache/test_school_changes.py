@@ -11,9 +11,9 @@ import pytest
 from shop.db import utcnow
 from shop.schools import views as school_views
 from shop.schools.models import DeliveryRound
-from tests.admin.test_schools import school_data
 from tests.factories import make_product
-from tests.pagecache.conftest import behind_the_cache, mark_product, mark_school
+from tests.helpers.admin import school_data
+from tests.helpers.pagecache import behind_the_cache, mark_product, mark_school
 from tests.school_factories import add_item, make_school
 
 SHOP = "/schools/greenfield"

@@ -6,7 +6,13 @@ import re
 import pytest
 
 from tests.factories import make_product
-from tests.pagecache.conftest import available, behind_the_cache, mark_product, raw_marked
+from tests.helpers.pagecache import (
+    available,
+    behind_the_cache,
+    mark_product,
+    raw_marked,
+    school_sizes,
+)
 from tests.school_factories import add_item, make_school
 
 PAGES = ("/products/polo", "/schools/greenfield")
@@ -20,12 +26,6 @@ def polo(session):
     add_item(session, school, product)
     session.commit()
     return product
-
-
-def school_sizes(page: str) -> dict[str, bool]:
-    """The school shop's size choices: ``{size: orderable}``."""
-    options = re.findall(r'<option value="\d+" data-size="([^"]+)"([^>]*)>', page)
-    return {size: "disabled" not in rest for size, rest in options}
 
 
 def adjust(client, variant_id: int, reason: str, quantity: str):

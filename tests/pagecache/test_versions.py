@@ -16,7 +16,7 @@ from shop.pagecache.changes import CATALOGUE, school_stock_name, stock_name
 from shop.stock import allocation
 from tests.accounts.helpers import login, make_user
 from tests.factories import make_product
-from tests.pagecache.conftest import (
+from tests.helpers.pagecache import (
     RAW,
     behind_the_cache,
     card_prices,

@@ -12,7 +12,7 @@ import pytest
 from shop.pagecache import stores
 from tests.accounts.helpers import login, make_user
 from tests.factories import make_product
-from tests.pagecache.conftest import (
+from tests.helpers.pagecache import (
     RAW,
     behind_the_cache,
     cart_count,

@@ -12,8 +12,8 @@ from shop.payments import service
 from shop.payments.stripe_gateway import Intent, StripeGateway, gateway
 from tests.checkout_helpers import add_to_cart, card, load_order, place_order
 from tests.factories import make_product
+from tests.helpers.stripe_events import confirm_quietly, deliver, event_payload
 from tests.localstripe_server import register_webhook
-from tests.payments.test_webhook import confirm_quietly, deliver, event_payload
 
 
 @pytest.fixture

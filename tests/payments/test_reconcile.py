@@ -9,8 +9,8 @@ from shop.catalog.models import Variant
 from shop.payments.stripe_gateway import gateway
 from tests.checkout_helpers import add_to_cart, load_order, place_order
 from tests.factories import make_product
+from tests.helpers.stripe_events import confirm_quietly
 from tests.localstripe_server import register_webhook
-from tests.payments.test_webhook import confirm_quietly
 
 
 @pytest.fixture

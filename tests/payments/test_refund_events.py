@@ -7,7 +7,7 @@ import pytest
 from shop.payments.stripe_gateway import gateway
 from tests.checkout_helpers import add_to_cart, card, load_order, pay, place_order, wait_for
 from tests.factories import make_product
-from tests.payments.test_webhook import deliver, event_payload
+from tests.helpers.stripe_events import deliver, event_payload
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_the_event_body_is_not_trusted_stripe_is_asked(app, client, paid_order):
 def test_a_refund_event_before_the_payment_event_does_not_lose_the_refund(app, client, session):
     """Events arrive in any order: refunded first, then succeeded, ends partially refunded,
     not plain paid."""
-    from tests.payments.test_webhook import confirm_quietly
+    from tests.helpers.stripe_events import confirm_quietly
 
     product = make_product(session, slug="tee", tiers=((1, 8900),), on_hand=10)
     session.commit()

@@ -4,7 +4,6 @@ localstripe sends ``payment_intent.*`` events itself; the ones it never sends (a
 a late failure, a forgery) are built here and signed with the stripe library's helper.
 """
 
-import json
 import threading
 import time
 
@@ -17,6 +16,7 @@ from shop.payments.models import ProcessedStripeEvent
 from shop.payments.stripe_gateway import gateway
 from tests.checkout_helpers import add_to_cart, card, load_order, place_order, wait_for
 from tests.factories import make_product
+from tests.helpers.stripe_events import confirm_quietly, deliver, event_payload
 from tests.localstripe_server import WEBHOOK_SECRET
 
 
@@ -26,43 +26,6 @@ def order_number(app, client, session):
     session.commit()
     add_to_cart(client, product.variants[0].id, 2)
     return place_order(client)
-
-
-def event_payload(event_id, event_type, intent_id, **fields) -> str:
-    obj = {"id": intent_id, "object": "payment_intent", **fields}
-    return json.dumps(
-        {
-            "id": event_id,
-            "object": "event",
-            "type": event_type,
-            "created": int(time.time()),
-            "data": {"object": obj},
-        }
-    )
-
-
-def deliver(client, payload: str, *, secret=WEBHOOK_SECRET, timestamp=None, header=None):
-    signature = header or stripe.WebhookSignature.generate_signature_header(
-        payload, secret, timestamp=timestamp or int(time.time())
-    )
-    return client.post(
-        "/stripe/webhook",
-        data=payload,
-        content_type="application/json",
-        headers={"Stripe-Signature": signature} if signature != "none" else {},
-    )
-
-
-def confirm_quietly(app, intent_id: str) -> None:
-    """Pay the PaymentIntent at localstripe without the app (its webhook goes nowhere)."""
-    from tests.localstripe_server import register_webhook
-
-    register_webhook(app.config["STRIPE_API_BASE"], "http://127.0.0.1:9/nowhere")
-    with app.app_context():
-        client = gateway().client
-        method = card(app)
-        client.v1.payment_intents.update(intent_id, params={"payment_method": method})
-        client.v1.payment_intents.confirm(intent_id)
 
 
 def stock(session, number):

@@ -5,6 +5,7 @@ catalogue was loaded before schools existed."""
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
@@ -37,6 +38,7 @@ def school_counts(session):
     return (*counts, orders)
 
 
+@pytest.mark.slow
 def test_seed_demo_adds_three_schools_with_lists_admins_and_orders_once(make_app, session_factory):
     app = make_app(DEMO_IMAGE_SIZE=120)
     runner = app.test_cli_runner()
@@ -136,6 +138,7 @@ def test_seed_demo_adds_three_schools_with_lists_admins_and_orders_once(make_app
         assert "Hangzhou Xixi Primary School" in {group.group for group in groups}
 
 
+@pytest.mark.slow
 def test_seed_demo_if_empty_adds_the_schools_to_an_existing_demo_catalogue(
     make_app, session_factory
 ):

@@ -17,7 +17,7 @@ from shop.schools.models import InvoicePayment
 from shop.schools.ordering import PurchaseOrderRequired
 from tests.accounts.helpers import login, make_user
 from tests.factories import make_product
-from tests.orders.test_receipt import pdf_strings
+from tests.helpers.pdf import pdf_strings
 from tests.school_factories import add_member
 from tests.schools.invoice_helpers import (
     all_invoices,

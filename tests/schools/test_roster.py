@@ -240,7 +240,7 @@ def test_the_template_header_lists_the_schools_items(session, school):
 
 
 def test_two_thousand_students_preview_in_a_bounded_number_of_queries(app, session, school):
-    from tests.conftest import recording_queries
+    from tests.helpers.queries import recording_queries
 
     rows = [HEADER]
     for number in range(2000):

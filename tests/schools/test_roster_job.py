@@ -21,9 +21,9 @@ from shop.schools import invoices, ordering, roster_job
 from shop.schools.models import Invoice
 from shop.schools.roster import build_preview
 from tests.accounts.helpers import login, make_user
-from tests.conftest import recording_queries
 from tests.factories import make_product
-from tests.jobs.conftest import work
+from tests.helpers.jobs import work
+from tests.helpers.queries import recording_queries
 from tests.redis_dbs import ROSTER
 from tests.school_factories import add_item, add_member, big_roster, make_school
 

@@ -7,8 +7,8 @@ import pytest
 
 from shop.schools.models import UniformItem
 from shop.schools.uniform_list import filter_items, group_by_season, missing_required
-from tests.conftest import recording_queries
 from tests.factories import make_product
+from tests.helpers.queries import recording_queries
 from tests.school_factories import add_item, make_school
 
 CHART = {

@@ -118,6 +118,7 @@ def test_twenty_threads_race_for_five_units(database_url, session, variant):
     settle(session, variant.id, outcomes)
 
 
+@pytest.mark.slow
 def test_twenty_processes_race_for_five_units(database_url, session, variant):
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=20, mp_context=context) as pool:

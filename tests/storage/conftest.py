@@ -1,39 +1,10 @@
-"""Stores to test against: files in a temporary folder, and S3 served by moto.
-
-The dummy AWS credentials go into the environment when this file is collected, before any
-test runs: the worker processes that ``tests.at_once`` starts on PostgreSQL copy the
-environment when they start, and must reach moto with them too."""
-
-import os
+"""Stores to test against: files in a temporary folder, and S3 served by moto (the
+``moto_s3``, ``bucket`` and ``s3_settings`` fixtures are in tests/conftest.py: the admin's
+CSV jobs use them too)."""
 
 import pytest
 
 from shop.storage import FileStorage, S3Storage
-from tests.storage.moto_s3 import DUMMY_AWS, MotoS3, aws_environment
-
-os.environ.update(DUMMY_AWS)
-
-
-@pytest.fixture(scope="session")
-def moto_s3():
-    with aws_environment():
-        server = MotoS3().start()
-        try:
-            yield server
-        finally:
-            server.stop()
-
-
-@pytest.fixture
-def bucket(moto_s3) -> str:
-    """A fresh, empty bucket on moto's server."""
-    return moto_s3.new_bucket()
-
-
-@pytest.fixture
-def s3_settings(moto_s3, bucket) -> dict:
-    """Settings that put an app's uploads in this test's bucket (under a prefix)."""
-    return {"STORAGE_URL": f"s3://{bucket}/media", "STORAGE_ENDPOINT_URL": moto_s3.endpoint}
 
 
 @pytest.fixture(params=["file", "s3"])

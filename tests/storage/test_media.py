@@ -18,8 +18,8 @@ from shop.images import thumbnail_path
 from shop.schools.models import School
 from shop.storage import get_storage
 from tests.accounts.helpers import login, make_user
-from tests.admin.test_images import picture, upload
 from tests.factories import make_product
+from tests.helpers.images import picture, upload
 from tests.localstripe_server import free_port
 from tests.school_factories import make_school
 

@@ -20,9 +20,9 @@ from shop.jobs.runner import run_now
 from shop.schools.models import School
 from shop.storage import get_storage
 from tests.accounts.helpers import login, make_user
-from tests.admin.test_images import picture, upload
 from tests.factories import make_product
-from tests.jobs.conftest import work
+from tests.helpers.images import picture, upload
+from tests.helpers.jobs import work
 from tests.redis_dbs import JOBS
 from tests.school_factories import make_school
 

@@ -14,10 +14,10 @@ from shop.catalog.models import Product, ProductImage
 from shop.images import save_derived_sizes, thumbnail_path
 from shop.storage import StorageError, get_storage
 from tests.accounts.helpers import login, make_user
-from tests.admin.test_images import picture, upload
-from tests.admin.test_products import audits
 from tests.at_once import send_at_once
 from tests.factories import make_product
+from tests.helpers.admin import audits
+from tests.helpers.images import picture, upload
 
 
 @pytest.fixture
@@ -240,6 +240,7 @@ def test_a_matching_etag_is_answered_without_fetching_the_bytes(app, session, pr
         assert response.status_code == 304
 
 
+@pytest.mark.slow
 def test_demo_images_go_to_the_store_and_are_served_by_another_instance(
     make_app, s3_settings, tmp_path
 ):

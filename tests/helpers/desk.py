@@ -1,16 +1,13 @@
-"""The order desk's fixtures: the shop wired to localstripe (served, so its webhooks
-arrive), staff of every role, and orders read back fresh from the database."""
+"""The order desk's helpers: orders read back fresh from the database, what a refused
+action must leave unchanged, the page's flashes, and an order paid by card at localstripe."""
 
 import html
 import re
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from shop.accounts.models import User
 from shop.orders.models import Order, Shipment
-from tests.accounts.helpers import login, make_user
 from tests.checkout_helpers import (
     COURIER_CN,
     add_to_cart,
@@ -20,34 +17,6 @@ from tests.checkout_helpers import (
     wait_for,
     wait_for_email,
 )
-from tests.localstripe_server import register_webhook
-
-STAFF_ROLES = ("owner", "manager", "warehouse", "service", "workshop")
-
-
-@pytest.fixture
-def app(make_app, stripe_settings, serve, localstripe):
-    """The shop wired to localstripe, served so that localstripe's webhooks reach it."""
-    app = make_app(**stripe_settings)
-    register_webhook(localstripe, serve(app) + "/stripe/webhook")
-    return app
-
-
-@pytest.fixture
-def sign_in(client, session):
-    """``sign_in("warehouse")`` → that staff member (made on first use), signed in."""
-
-    def as_role(role: str):
-        email = f"{role}@factory.example"
-        user = session.scalars(sa.select(User).where(User.email == email)).first()
-        if user is None:
-            user = make_user(session, email=email, role=role, name=role.title())
-        response = login(client, email=email)
-        assert response.status_code == 302, response.text
-        client.get(response.headers["Location"])  # the welcome message, shown and gone
-        return user
-
-    return as_role
 
 
 def reload(app, number: str) -> Order:
@@ -96,6 +65,7 @@ def flashes(page: str) -> list[str]:
 def request_key_on(html: str) -> str:
     field = r'id="refund-request-key" name="request_key" type="hidden" value="([^"]+)"'
     found = re.search(field, html)
+    assert found, "no refund request key on the page"
     return found.group(1)
 
 
