@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from werkzeug.routing import Rule
 
 from shop import create_app, migrate, pagecache
+from shop.accounts import passwords
 from shop.accounts.models import User
 from shop.db import make_engine, normalise_url
 from shop.i18n_catalogs import compile_catalogs
@@ -90,6 +91,9 @@ def share_build_ids() -> None:
 
 share_url_builders()
 share_build_ids()
+# The same scrypt with a small work factor (tests/accounts/helpers.py's): the shop checks
+# such hashes the usual way, and a test process does not spend minutes hashing.
+passwords.HASH_METHOD = "scrypt:1024:8:1"
 
 
 @pytest.fixture(autouse=True)

@@ -16,9 +16,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
-from werkzeug.security import generate_password_hash
 
 from shop.accounts.models import User
+from shop.accounts.passwords import hash_password
 from shop.accounts.service import get_user_by_email
 from shop.catalog.models import Category, PriceTier, Product, Variant
 from shop.catalog.pricing import tier_for, unit_amount
@@ -196,7 +196,7 @@ def _products(session: Session, slugs: set[str]) -> dict[str, Product]:
 def _add_school(session: Session, spec: DemoSchool, now: datetime) -> School:
     school = School(**spec.columns)
     if spec.access_code is not None:
-        school.access_code_hash = generate_password_hash(spec.access_code, method="scrypt")
+        school.access_code_hash = hash_password(spec.access_code)
     for days in spec.rounds_in_days:
         school.rounds.append(
             DeliveryRound(

@@ -12,9 +12,10 @@ from collections.abc import MutableMapping
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from shop.accounts.models import User
+from shop.accounts.passwords import hash_password
 from shop.audit.service import record
 from shop.schools.membership import can_manage_school
 from shop.schools.models import School
@@ -70,7 +71,7 @@ def set_access_code(session: Session, actor: User, school: School, code: str) ->
     """Make ``school`` private behind ``code`` (hashed with scrypt; the log says only
     that a code was set)."""
     was_private = school.private
-    school.access_code_hash = generate_password_hash(code, method="scrypt")
+    school.access_code_hash = hash_password(code)
     session.flush()
     record(
         session,
