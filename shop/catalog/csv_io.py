@@ -575,8 +575,10 @@ def plan_rows(
 def _load_existing(session: Session, plan: ImportPlan, rows: list[_Row]) -> None:
     """The categories, and the variants and products the rows name, in a few queries."""
     plan.categories = dict(session.execute(sa.select(Category.slug, Category.id)).all())
-    slugs = sorted({row.product["slug"] for row in rows})
-    skus = sorted({row.variant["sku"] for row in rows})
+    # Only values a row could hold (a NUL byte is refused by the rules, and PostgreSQL
+    # refuses even to compare it).
+    slugs = sorted({row.product["slug"] for row in rows if is_storable(row.product["slug"])})
+    skus = sorted({row.variant["sku"] for row in rows if is_storable(row.variant["sku"])})
     # Variants first: loading products afterwards (``populate_existing``) leaves their
     # variants and tiers loaded, so comparing costs no further query.
     for chunk in _in_chunks(skus):
