@@ -16,12 +16,15 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import redis
 from flask import Flask
 from rq import SimpleWorker, Worker
 from rq.worker import BaseWorker
 
+from shop.db import utcnow
 from shop.jobs.redis_queue import queue
 from shop.jobs.runner import dispose_engine_after_fork
 
@@ -31,14 +34,23 @@ JOB_MONITORING_SECONDS = 10  # how often a busy worker renews its job's heartbea
 RECONNECT_SECONDS = 5
 
 
-class QuickToStop(BaseWorker):
-    """RQ listens for commands (stop a job) on a pub/sub thread that waits up to 60 s for
-    a message, and its shutdown waits for that thread: with redis-py 8 a worker could take
-    a minute to stop. The same thread, waking every second."""
+class ShopWorkerBase(BaseWorker):
+    """RQ's worker with three changes: the pub/sub thread that listens for commands (stop
+    a job) wakes every second, not every minute (shutdown waits for it: with redis-py 8 a
+    worker could take a minute to stop); a configurable heartbeat grace; and a SIGTERM or
+    SIGINT that arrives while the worker starts, before RQ's own handlers are in place,
+    stops it cleanly once they are (it used to kill it outright)."""
 
     PUBSUB_WAKE_SECONDS = 1
     RQ_HEARTBEAT_GRACE_SECONDS = 60  # what RQ adds to the monitoring interval
     heartbeat_grace_seconds = RQ_HEARTBEAT_GRACE_SECONDS
+    signalled_while_starting = False
+
+    def _install_signal_handlers(self) -> None:
+        super()._install_signal_handlers()
+        if self.signalled_while_starting:  # as RQ's handler would have: stop, not a job
+            self._shutdown_requested_date = utcnow()
+            self._stop_requested = True
 
     def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
         """RQ's heartbeat lifetime with ``JOBS_HEARTBEAT_GRACE_SECONDS`` in place of its
@@ -59,7 +71,7 @@ class QuickToStop(BaseWorker):
         )
 
 
-class ShopWorker(QuickToStop, Worker):
+class ShopWorker(ShopWorkerBase, Worker):
     """Each job in a forked work horse."""
 
     def wait_for_horse(self):
@@ -73,7 +85,7 @@ class ShopWorker(QuickToStop, Worker):
         return pid, status, rusage
 
 
-class ShopSimpleWorker(QuickToStop, SimpleWorker):
+class ShopSimpleWorker(ShopWorkerBase, SimpleWorker):
     """Each job in the worker's own process."""
 
 
@@ -89,7 +101,7 @@ def forget_metrics_of(pid: int) -> None:
         logger.warning("worker: could not remove the metrics of horse %s", pid, exc_info=True)
 
 
-def make_worker(app: Flask, *, simple: bool = False) -> BaseWorker:
+def make_worker(app: Flask, *, simple: bool = False) -> "ShopWorkerBase":
     """A worker on ``app``'s queue (run it inside ``app``'s context: jobs run in the
     current app)."""
     client = redis.Redis.from_url(app.config["REDIS_URL"])
@@ -115,7 +127,7 @@ def run_worker(
         worker = None
         try:
             worker = make_worker(app, simple=simple)
-            with app.app_context():
+            with app.app_context(), _noted_until_rq_listens(worker):
                 worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="INFO")
         except redis.exceptions.ConnectionError as error:
             if burst:
@@ -125,6 +137,22 @@ def run_worker(
             return
         logger.warning("worker: starting again in %d seconds", RECONNECT_SECONDS)
         _wait_unless_stopped(stopping, RECONNECT_SECONDS)
+
+
+@contextmanager
+def _noted_until_rq_listens(worker: ShopWorkerBase) -> Iterator[None]:
+    """Until RQ installs its signal handlers (``work`` registers the worker first), a
+    SIGTERM or SIGINT is noted for it instead of killing the process."""
+
+    def note(_signum, _frame):
+        worker.signalled_while_starting = True
+
+    previous = {sig: signal.signal(sig, note) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _wait_unless_stopped(stopping: threading.Event, seconds: float) -> None:

@@ -305,3 +305,26 @@ def test_after_a_redis_restart_jobs_queue_and_run_again(make_app, private_redis,
         except subprocess.TimeoutExpired:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
+
+
+def test_a_sigterm_while_the_worker_starts_stops_it_once_it_listens(make_app, redis_client):
+    """RQ registers a worker before it installs its signal handlers: a SIGTERM in between
+    used to kill the process outright (exit -15, a dead worker left registered). Now it is
+    noted and the worker stops at its first look, as RQ's own handler would have it."""
+    from shop.jobs.worker import _noted_until_rq_listens, make_worker
+
+    app = make_app(REDIS_URL=REDIS_URL)
+    with app.app_context():
+        worker = make_worker(app)
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        with _noted_until_rq_listens(worker):
+            os.kill(os.getpid(), signal.SIGTERM)  # handled here, not the default (death)
+            assert worker.signalled_while_starting
+            assert not worker._stop_requested
+            worker._install_signal_handlers()  # what work() does after registering
+            assert worker._stop_requested and worker._shutdown_requested_date is not None
+    finally:
+        signal.signal(signal.SIGTERM, before)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    assert signal.getsignal(signal.SIGTERM) == before
