@@ -36,9 +36,12 @@ run: install
 test: install lint browser-deps stack-deps
 	$(PY) -m pytest
 
-## test-fast: the suite less the browser, stack, localstripe (live) and slow tests, on two workers
+## test-fast: the suite less the browser, stack, localstripe (live) and slow tests, on three
+## pytest-xdist workers (two cores: one works while another waits), keeping pytest's
+## rewritten test modules between runs (PYTHONDONTWRITEBYTECODE would redo them each time)
 test-fast: install
-	$(PY) -m pytest -n 2 -q -m "not browser and not stack and not live and not slow"
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n 3 --dist worksteal -q \
+		-m "not browser and not stack and not live and not slow"
 
 # Debian's Chromium for the browser tests (never `playwright install`: no downloads here).
 browser-deps:

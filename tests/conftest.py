@@ -52,23 +52,47 @@ class CompiledTemplates(BytecodeCache):
 COMPILED_TEMPLATES = CompiledTemplates()
 
 
-def share_url_builders() -> None:
-    """Every test makes its own app, and werkzeug compiles two URL-builder functions per
-    route for each (Python source built as an AST, then ``compile``: about 60 % of
-    ``create_app``). A builder depends only on the rule's text, its parsed parts and its
-    defaults, and reaches the rule itself through its ``self`` argument; so a test process
-    compiles each once and every app binds the same function."""
+def share_url_rules() -> None:
+    """Every test makes its own app, and werkzeug compiles each of its ~130 routes anew:
+    parses the rule with regular expressions and builds two URL-builder functions as
+    Python source (an AST, then ``compile``) — most of ``create_app``'s time. What that
+    yields depends only on the rule's own text, defaults and slash handling and on the
+    map's converters, and the builders reach the rule through their ``self``; so a test
+    process compiles each rule once and every app's copy of it takes the results.
+    (Werkzeug's converters do not use their map once made, so rules share them.)"""
+    compile_rule = Rule.compile
     compile_builder = Rule._compile_builder
+    compiled: dict[tuple, tuple] = {}
     builders: dict[tuple, object] = {}
 
-    def shared(rule: Rule, append_unknown: bool = True):
+    def rule_key(rule: Rule) -> tuple:
+        defaults = repr(sorted((rule.defaults or {}).items()))
+        converters = tuple(sorted((name, id(kind)) for name, kind in rule.map.converters.items()))
+        where = rule.host if rule.map.host_matching else rule.subdomain
+        return (rule.rule, where, rule.merge_slashes, defaults, converters)
+
+    def shared_builder(rule: Rule, append_unknown: bool = True):
         key = (rule.rule, tuple(rule._trace), repr(sorted((rule.defaults or {}).items())))
         key += (append_unknown,)
         if key not in builders:
             builders[key] = compile_builder(rule, append_unknown)
         return builders[key]
 
-    Rule._compile_builder = shared  # type: ignore[method-assign]
+    def shared_compile(rule: Rule) -> None:
+        key = rule_key(rule)
+        if key not in compiled:
+            compile_rule(rule)
+            compiled[key] = (rule._parts, rule._trace, rule._converters, set(rule.arguments))
+            return
+        parts, trace, converters, arguments = compiled[key]
+        rule._parts, rule._trace = list(parts), list(trace)
+        rule._converters = dict(converters)
+        rule.arguments.update(arguments)
+        rule._build = rule._compile_builder(False).__get__(rule, None)
+        rule._build_unknown = rule._compile_builder(True).__get__(rule, None)
+
+    Rule._compile_builder = shared_builder  # type: ignore[method-assign]
+    Rule.compile = shared_compile  # type: ignore[method-assign]
 
 
 def share_build_ids() -> None:
@@ -89,7 +113,7 @@ def share_build_ids() -> None:
     pagecache.build_id = shared
 
 
-share_url_builders()
+share_url_rules()
 share_build_ids()
 # The same scrypt with a small work factor (tests/accounts/helpers.py's): the shop checks
 # such hashes the usual way, and a test process does not spend minutes hashing.
@@ -147,12 +171,27 @@ def make_app(database_url, tmp_path):
     empty_tables(database_url)
 
 
+EMPTYING_ENGINES: dict[str, sa.Engine] = {}
+
+
 def empty_tables(url: str) -> None:
-    engine = make_engine(url)
+    """Delete every row, in one transaction: one statement finds the tables that have
+    rows (a test writes to a few of the shop's tables), then those are emptied, children
+    first."""
+    engine = EMPTYING_ENGINES.get(url)
+    if engine is None:
+        engine = EMPTYING_ENGINES[url] = make_engine(url)
+    tables = list(reversed(metadata.sorted_tables))
     with engine.begin() as connection:
-        for table in reversed(metadata.sorted_tables):
-            connection.execute(table.delete())
-    engine.dispose()
+        filled = set(connection.execute(sa.union_all(*(has_rows(table) for table in tables))))
+        for table in tables:
+            if (table.name,) in filled:
+                connection.execute(table.delete())
+
+
+def has_rows(table: sa.Table) -> sa.Select:
+    """``SELECT '<table>' WHERE EXISTS (SELECT 1 FROM <table>)``."""
+    return sa.select(sa.literal(table.name)).where(sa.exists().select_from(table))
 
 
 @pytest.fixture

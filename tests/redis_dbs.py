@@ -6,13 +6,13 @@ the same moment: each suite gets its own four databases, from ``TEST_REDIS_DB_BA
 The benchmarks use 13 and 14. ``TEST_REDIS_PORT`` points the tests at another Redis on
 loopback (a private one, for several checkouts testing at once).
 
-Under pytest-xdist (``make test-fast``) each worker takes the next four: gw0 8-11, gw1
-12-15 (so not beside the benchmarks)."""
+Under pytest-xdist (``make test-fast``) each worker takes the next four, round the 16
+Redis has: gw0 8-11, gw1 12-15, gw2 0-3, gw3 4-7 (beside CI's PostgreSQL suite at 2-5: not both at once)."""
 
 import os
 
 WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
-BASE = int(os.environ.get("TEST_REDIS_DB_BASE", "8")) + 4 * WORKER
+BASE = (int(os.environ.get("TEST_REDIS_DB_BASE", "8")) + 4 * WORKER) % 16
 PORT = int(os.environ.get("TEST_REDIS_PORT", "6379"))
 
 

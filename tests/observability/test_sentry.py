@@ -48,8 +48,12 @@ def fake_sentry():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield server
     server.shutdown()
+    server.server_close()
     sentry_sdk.get_client().close()
-    sentry_sdk.init()  # no DSN: later tests send nothing anywhere
+    # No DSN and no integrations: later tests send nothing anywhere, and the integrations'
+    # patches (Flask, SQLAlchemy, boto3 …), which stay for the process, step aside at once
+    # instead of tracing every request and query of every later test.
+    sentry_sdk.init(default_integrations=False, auto_enabling_integrations=False)
 
 
 def events(received: list[bytes]) -> list[dict]:
