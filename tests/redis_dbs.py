@@ -7,7 +7,8 @@ The benchmarks use 13 and 14. ``TEST_REDIS_PORT`` points the tests at another Re
 loopback (a private one, for several checkouts testing at once).
 
 Under pytest-xdist (``make test-fast``) each worker takes the next four, round the 16
-Redis has: gw0 8-11, gw1 12-15, gw2 0-3, gw3 4-7 (beside CI's PostgreSQL suite at 2-5: not both at once)."""
+Redis has: gw0 8-11, gw1 12-15, gw2 0-3 (gw3 would be 4-7, beside the 2-5 of CI's
+PostgreSQL suite: not both at once)."""
 
 import os
 
