@@ -31,6 +31,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from shop import request_keys
 from shop.accounts.access import require_permission
 from shop.accounts.models import User
 from shop.admin import csv_check, csv_job, csv_staging
@@ -49,7 +50,7 @@ from shop.catalog.search import clean_text, fold
 from shop.db import commits, get_session
 from shop.downloads import attachment
 from shop.pagination import paginate, parse_page
-from shop.stock.allocation import InvalidStockChange, adjust
+from shop.stock.allocation import InvalidStockChange, adjust, count
 from shop.stock.levels import is_low, variant_is_low
 from shop.stock.models import StockMovement
 from shop.storage import StorageError, get_storage
@@ -136,7 +137,8 @@ def _render_ledger(variant: Variant, form: AdjustForm, status: int = 200):
 @bp.get("/stock/<int:variant_id>")
 @require_permission("stock.manage")
 def stock_ledger(variant_id: int):
-    return _render_ledger(_variant_or_404(variant_id), AdjustForm())
+    form = AdjustForm(formdata=None, request_key=request_keys.new_request_key())
+    return _render_ledger(_variant_or_404(variant_id), form)
 
 
 @bp.post("/stock/<int:variant_id>/adjust")
@@ -153,22 +155,20 @@ def stock_adjust(variant_id: int):
     if quantity is None:
         form.quantity.errors.append(_("Enter a whole number, like 5 or -3."))
         return _render_ledger(variant, form, 400)
-    if reason == "counted":
-        if quantity < 0:
-            form.quantity.errors.append(_("A counted total cannot be negative."))
-            return _render_ledger(variant, form, 400)
-        delta = quantity - variant.on_hand
-        if delta == 0:
-            form.quantity.errors.append(_("That is already the number on hand."))
-            return _render_ledger(variant, form, 400)
-    else:
-        delta = quantity
-        if delta == 0:
-            form.quantity.errors.append(_("Enter a quantity other than zero."))
-            return _render_ledger(variant, form, 400)
+    if reason == "counted" and quantity < 0:
+        form.quantity.errors.append(_("A counted total cannot be negative."))
+        return _render_ledger(variant, form, 400)
+    if reason != "counted" and quantity == 0:
+        form.quantity.errors.append(_("Enter a quantity other than zero."))
+        return _render_ledger(variant, form, 400)
     note = (form.note.data or "").strip()
     try:
-        adjust(db, variant.id, delta, reason=reason, staff_user_id=current_user.id, note=note)
+        if not request_keys.claim(db, f"stock:{variant.id}", form.request_key.data):
+            return _adjusted(db, variant)  # the same form again: it was done once
+        delta = _apply_adjustment(db, variant.id, reason, quantity, note)
+    except sa.exc.IntegrityError:  # the same form at the same moment: the other one did it
+        db.rollback()
+        return _adjusted(db, _variant_or_404(variant_id))
     except InvalidStockChange:
         db.rollback()
         variant = _variant_or_404(variant_id)
@@ -179,6 +179,10 @@ def stock_adjust(variant_id: int):
             )
         )
         return _render_ledger(variant, form, 400)
+    if delta == 0:
+        db.rollback()
+        form.quantity.errors.append(_("That is already the number on hand."))
+        return _render_ledger(_variant_or_404(variant_id), form, 400)
     on_hand = db.execute(sa.select(Variant.on_hand).where(Variant.id == variant.id)).scalar_one()
     record(
         db,
@@ -189,6 +193,19 @@ def stock_adjust(variant_id: int):
         before={"on_hand": on_hand - delta},
         after={"on_hand": on_hand, "reason": reason, "delta": delta, "note": note},
     )
+    return _adjusted(db, variant)
+
+
+def _apply_adjustment(db, variant_id: int, reason: str, quantity: int, note: str) -> int:
+    """The change made: a counted total sets on hand (0 when it already was)."""
+    if reason == "counted":
+        return count(db, variant_id, quantity, staff_user_id=current_user.id, note=note)
+    adjust(db, variant_id, quantity, reason=reason, staff_user_id=current_user.id, note=note)
+    return quantity
+
+
+def _adjusted(db, variant: Variant):
+    on_hand = db.scalar(sa.select(Variant.on_hand).where(Variant.id == variant.id))
     flash(_("Stock of %(sku)s is now %(on_hand)d.", sku=variant.sku, on_hand=on_hand))
     return redirect(url_for("admin.stock_ledger", variant_id=variant.id))
 

@@ -8,6 +8,8 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
 
+from shop.request_keys import request_key_field
+
 REASONS = {
     "received": _l("Received"),
     "counted": _l("Counted (enter the counted total)"),
@@ -26,6 +28,7 @@ class AdjustForm(FlaskForm):
         validators=[DataRequired(), Length(max=QUANTITY_MAX_LENGTH)],
     )
     note = TextAreaField(_l("Note"), validators=[Length(max=500)])
+    request_key = request_key_field(required=False)  # the same form twice adjusts once
 
 
 def signed_int(raw: str | None) -> int | None:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shop.catalog.models import Variant
-from shop.db import rows_changed
+from shop.db import lock_row, rows_changed
 from shop.exceptions import ShopError
 from shop.stock.models import StockMovement
 
@@ -98,6 +98,29 @@ def sell(session: Session, variant_id: int, quantity: int, *, reference: str) ->
         allocated_delta=-quantity,
         reference=reference,
     )
+
+
+def count(
+    session: Session,
+    variant_id: int,
+    counted: int,
+    *,
+    staff_user_id: int | None = None,
+    note: str = "",
+) -> int:
+    """A stock take: on hand becomes ``counted``. The change is worked out under the
+    row's lock, so two people counting at once end on the count, not on its double.
+    Returns the change (0: it already was; nothing is recorded)."""
+    if counted < 0:
+        raise InvalidStockChange(f"counted {counted}")
+    lock_row(session, Variant.low_stock_threshold, variant_id)
+    on_hand = session.scalar(sa.select(Variant.on_hand).where(Variant.id == variant_id))
+    if on_hand is None:
+        raise InvalidStockChange(f"no variant {variant_id}")
+    delta = counted - on_hand
+    if delta:
+        adjust(session, variant_id, delta, reason="counted", staff_user_id=staff_user_id, note=note)
+    return delta
 
 
 def adjust(

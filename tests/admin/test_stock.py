@@ -1,6 +1,7 @@
 """Stock pages: the list with its filters, the ledger, adjustments with their refusals,
 the role table, and concurrent adjustments that never lose an update."""
 
+import re
 import threading
 
 import pytest
@@ -12,6 +13,7 @@ from shop.catalog.models import Variant
 from shop.stock import allocation
 from shop.stock.models import StockMovement
 from tests.accounts.helpers import login, make_user
+from tests.at_once import send_at_once
 from tests.factories import make_product
 
 
@@ -260,6 +262,67 @@ def test_concurrent_adjustments_never_lose_an_update(app, session, sign_in):
     assert on_hand == 20
     assert movements == [("received", 1)] * 10
     assert audits == 10
+
+
+def ledger_form(client, variant_id: int) -> dict:
+    """The adjust form as the ledger page gives it: with its one-time key."""
+    page = client.get(f"/admin/stock/{variant_id}").text
+    [key] = re.findall(r'name="request_key"[^>]*value="([^"]+)"', page)
+    return {"request_key": key}
+
+
+@pytest.mark.parametrize("copies", [2, 5])
+@pytest.mark.parametrize(
+    ("reason", "quantity", "expected"), [("received", "4", 14), ("counted", "7", 7)]
+)
+def test_the_same_adjustment_sent_at_once_is_made_once(
+    app, client, session, sign_in, copies, reason, quantity, expected
+):
+    """A double click (or five taps) on "Adjust": one movement, one audit row, and every
+    copy lands on the ledger with the new number."""
+    variant_id = make_product(session, on_hand=10).variants[0].id
+    session.commit()
+    sign_in("warehouse")
+    data = {**ledger_form(client, variant_id), "reason": reason, "quantity": quantity}
+    answers = send_at_once(app, client, copies, "POST", f"/admin/stock/{variant_id}/adjust", data)
+    assert [answer.status for answer in answers] == [302] * copies
+    on_hand, _allocated, movements, audits = variant_state(app, variant_id)
+    assert on_hand == expected
+    assert movements == [(reason, expected - 10)]
+    assert audits == 1
+
+
+def test_two_people_counting_at_once_end_on_the_count(app, session, sign_in):
+    """Two stock takers type the same count on their own pages at the same moment: on hand
+    is the count, not the count plus the difference twice."""
+    variant_id = make_product(session, on_hand=10).variants[0].id
+    session.commit()
+    clients = []
+    for number in range(2):
+        client = app.test_client()
+        make_user(session, email=f"c{number}@factory.example", role="warehouse")
+        assert login(client, email=f"c{number}@factory.example").status_code == 302
+        clients.append(client)
+    forms = [ledger_form(client, variant_id) for client in clients]
+    barrier = threading.Barrier(2)
+    statuses = []
+
+    def count(client, form):
+        barrier.wait()
+        data = {**form, "reason": "counted", "quantity": "12"}
+        statuses.append(client.post(f"/admin/stock/{variant_id}/adjust", data=data).status_code)
+
+    threads = [
+        threading.Thread(target=count, args=pair) for pair in zip(clients, forms, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    on_hand, _allocated, movements, _audits = variant_state(app, variant_id)
+    assert on_hand == 12
+    assert movements == [("counted", 2)]  # the second found 12 already and changed nothing
+    assert sorted(statuses) == [302, 400]
 
 
 def test_every_ledger_reason_has_words():

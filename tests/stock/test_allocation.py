@@ -128,3 +128,17 @@ def test_twenty_processes_race_for_five_units(database_url, session, variant):
         ]
         outcomes = [future.result(timeout=120) for future in futures]
     settle(session, variant.id, outcomes)
+
+
+def test_a_count_sets_on_hand_and_records_only_a_change(session, variant):
+    on_hand = variant.on_hand
+    assert allocation.count(session, variant.id, on_hand + 3, staff_user_id=None) == 3
+    assert allocation.count(session, variant.id, on_hand + 3, staff_user_id=None) == 0
+    with pytest.raises(allocation.InvalidStockChange):
+        allocation.count(session, variant.id, -1)
+    session.expire_all()
+    assert session.get(Variant, variant.id).on_hand == on_hand + 3
+    reasons = session.scalars(
+        sa.select(StockMovement.reason).where(StockMovement.variant_id == variant.id)
+    ).all()
+    assert reasons.count("counted") == 1
