@@ -8,6 +8,7 @@ bulk write during one is an error (raised under ``TESTING``, logged otherwise) a
 rolled back.
 """
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from functools import wraps
 from typing import cast
@@ -44,6 +45,31 @@ def rows_changed(session: Session, statement: sa.Executable) -> int:
     ``Session.execute``'s type does not promise)."""
     result = session.execute(statement)
     return cast(sa.CursorResult, result).rowcount
+
+
+def value_taken(
+    session: Session, column: sa.orm.InstrumentedAttribute, value: object, row_id: int | None
+) -> bool:
+    """Whether a row other than ``row_id`` (``None``: any row) has ``value`` in the unique
+    ``column`` (``Product.slug``, ``Variant.sku``, ``School.slug`` …): the friendly check
+    before the unique index would refuse the write."""
+    table = column.class_
+    query = sa.select(table.id).where(column == value)
+    if row_id is not None:
+        query = query.where(table.id != row_id)
+    return session.scalar(query) is not None
+
+
+def assign_fields(
+    row: object, values: Mapping[str, object], fields: Iterable[str], optional_text: Iterable[str]
+) -> None:
+    """Set each of ``fields`` that ``values`` names on ``row``; a blank ``optional_text``
+    field is stored as ``None`` (no translation), not as an empty string."""
+    optional = set(optional_text)
+    for name in fields:
+        if name in values:
+            value = values[name]
+            setattr(row, name, (value or None) if name in optional else value)
 
 
 def lock_row(session: Session, column: sa.orm.InstrumentedAttribute, row_id: int) -> None:

@@ -21,6 +21,7 @@ from shop.audit.service import record, record_changes, snapshot
 from shop.catalog.models import Category, PriceTier, Product, Variant
 from shop.catalog.rules import sku_problem
 from shop.catalog.search import refresh_search_text
+from shop.db import assign_fields, value_taken
 from shop.exceptions import ShopError
 
 # A product's own columns: what a duplicate copies (with a new slug) and the audit shows.
@@ -68,30 +69,15 @@ class SlugTaken(ShopError):
     message = "Another product already uses this slug."
 
 
-def _taken(session: Session, column: Any, value: str, row_id: int | None) -> bool:
-    """Whether a row other than ``row_id`` has ``value`` in the unique ``column``
-    (``Product.slug``, ``Category.slug``, ``Variant.sku``)."""
-    table = column.class_
-    query = sa.select(table.id).where(column == value)
-    if row_id is not None:
-        query = query.where(table.id != row_id)
-    return session.scalar(query) is not None
-
-
 def _apply_product(product: Product, values: Mapping[str, Any]) -> None:
-    for name in PRODUCT_FIELDS:
-        if name in values:
-            value = values[name]
-            if name in OPTIONAL_TEXT_FIELDS:
-                value = value or None
-            setattr(product, name, value)
+    assign_fields(product, values, PRODUCT_FIELDS, OPTIONAL_TEXT_FIELDS)
     refresh_search_text(product)
 
 
 def create_product(session: Session, actor: User, values: Mapping[str, Any]) -> Product:
     """A new product from ``values`` (``PRODUCT_FIELDS``; empty translations become
     ``None``). Raises ``SlugTaken``."""
-    if _taken(session, Product.slug, values["slug"], None):
+    if value_taken(session, Product.slug, values["slug"], None):
         raise SlugTaken()
     product = Product(slug=values["slug"], name=values["name"])
     _apply_product(product, values)
@@ -113,7 +99,7 @@ def update_product(
 ) -> list[str]:
     """Save ``values`` (as for ``create_product``) on ``product``; returns the names of
     the fields that changed. Raises ``SlugTaken``."""
-    if _taken(session, Product.slug, values["slug"], product.id):
+    if value_taken(session, Product.slug, values["slug"], product.id):
         raise SlugTaken()
     before = snapshot(product, PRODUCT_FIELDS)
     _apply_product(product, values)
@@ -345,7 +331,7 @@ def update_variant(
     """Save ``sku`` (stored upper-case), ``low_stock_threshold`` and ``for_sale`` on
     ``variant``; ``False`` if nothing changed. Raises ``SkuTaken``."""
     sku = values["sku"].strip().upper()
-    if _taken(session, Variant.sku, sku, variant.id):
+    if value_taken(session, Variant.sku, sku, variant.id):
         raise SkuTaken()
     before = snapshot(variant, VARIANT_FIELDS)
     variant.sku = sku
@@ -412,7 +398,7 @@ def _apply_category(category: Category, values: Mapping[str, Any]) -> None:
 def create_category(session: Session, actor: User, values: Mapping[str, Any]) -> Category:
     """A new category from ``values`` (``CATEGORY_FIELDS``; ``parent_id`` ``None`` or 0:
     top level). Raises ``CategorySlugTaken``."""
-    if _taken(session, Category.slug, values["slug"], None):
+    if value_taken(session, Category.slug, values["slug"], None):
         raise CategorySlugTaken()
     category = Category(slug=values["slug"], name=values["name"])
     _apply_category(category, values)
@@ -437,7 +423,7 @@ def update_category(
     ``CategorySlugTaken``."""
     if not may_move_under(session, category, values.get("parent_id") or None):
         raise CategoryLoop()
-    if _taken(session, Category.slug, values["slug"], category.id):
+    if value_taken(session, Category.slug, values["slug"], category.id):
         raise CategorySlugTaken()
     before = snapshot(category, CATEGORY_FIELDS)
     _apply_category(category, values)

@@ -10,13 +10,13 @@ currency. The access code lives in ``shop.schools.access``, delivery rounds in
 from collections.abc import Iterable
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shop import positions
 from shop.accounts.models import User
 from shop.audit.service import record, record_changes, snapshot
 from shop.catalog.models import Product
+from shop.db import assign_fields, value_taken
 from shop.exceptions import ShopError
 from shop.schools.models import School, UniformItem
 
@@ -74,26 +74,14 @@ class ProductNotForSchool(ShopError):
 # --- the school ------------------------------------------------------------------------
 
 
-def _slug_taken(session: Session, slug: str, school_id: int | None) -> bool:
-    query = sa.select(School.id).where(School.slug == slug)
-    if school_id is not None:
-        query = query.where(School.id != school_id)
-    return session.scalar(query) is not None
-
-
 def _apply(school: School, values: dict[str, Any]) -> None:
-    for name in SCHOOL_FIELDS:
-        if name in values:
-            value = values[name]
-            if name in OPTIONAL_TEXT_FIELDS:
-                value = value or None
-            setattr(school, name, value)
+    assign_fields(school, values, SCHOOL_FIELDS, OPTIONAL_TEXT_FIELDS)
     school.refresh_search_text()
 
 
 def create_school(session: Session, actor: User, values: dict[str, Any]) -> School:
     """A new school from ``values`` (``SCHOOL_FIELDS``). Raises ``SlugTaken``."""
-    if _slug_taken(session, values["slug"], None):
+    if value_taken(session, School.slug, values["slug"], None):
         raise SlugTaken()
     school = School(slug=values["slug"], name=values["name"], grades=[])
     _apply(school, values)
@@ -116,7 +104,7 @@ def update_school(
     """Save ``values`` on ``school``; returns the names of the fields that changed.
     Raises ``SlugTaken`` or ``CurrencyLocked`` (a currency change would misread the school
     prices already in minor units)."""
-    if _slug_taken(session, values["slug"], school.id):
+    if value_taken(session, School.slug, values["slug"], school.id):
         raise SlugTaken()
     if values.get("currency", school.currency) != school.currency and any(
         item.school_price_amount is not None for item in school.items

@@ -4,10 +4,10 @@ action must leave unchanged, the page's flashes, and an order paid by card at lo
 import html
 import re
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from shop.orders.models import Order, Shipment
+from shop.admin.orders import get_order
+from shop.orders.models import Order
 from tests.checkout_helpers import (
     COURIER_CN,
     add_to_cart,
@@ -22,18 +22,9 @@ from tests.checkout_helpers import (
 def reload(app, number: str) -> Order:
     """The order as the database has it now, with everything the desk shows."""
     with Session(app.extensions["sa_engine"], expire_on_commit=False) as session:
-        return session.scalars(
-            sa.select(Order)
-            .where(Order.number == number)
-            .options(
-                selectinload(Order.lines),
-                selectinload(Order.events),
-                selectinload(Order.payments),
-                selectinload(Order.refunds),
-                selectinload(Order.shipments).selectinload(Shipment.lines),
-                selectinload(Order.messages),
-            )
-        ).one()
+        order = get_order(session, number)
+        assert order is not None, number
+        return order
 
 
 def snapshot(app, number: str) -> tuple:
