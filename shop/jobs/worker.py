@@ -142,9 +142,18 @@ def run_worker(
 @contextmanager
 def _noted_until_rq_listens(worker: ShopWorkerBase) -> Iterator[None]:
     """Until RQ installs its signal handlers (``work`` registers the worker first), a
-    SIGTERM or SIGINT is noted for it instead of killing the process."""
+    SIGTERM or SIGINT is noted for it instead of killing the process.
 
-    def note(_signum, _frame):
+    RQ forks its scheduler in between, and the child inherits this handler until it
+    installs its own: there a signal (the worker's ``stop_scheduler`` sends SIGTERM) must
+    still end the child, or the worker waits for it forever."""
+    owner = os.getpid()
+
+    def note(signum, _frame):
+        if os.getpid() != owner:  # a forked child (RQ's scheduler): the default, death
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
         worker.signalled_while_starting = True
 
     previous = {sig: signal.signal(sig, note) for sig in (signal.SIGTERM, signal.SIGINT)}

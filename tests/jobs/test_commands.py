@@ -328,3 +328,31 @@ def test_a_sigterm_while_the_worker_starts_stops_it_once_it_listens(make_app, re
         signal.signal(signal.SIGTERM, before)
         signal.signal(signal.SIGINT, signal.default_int_handler)
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_a_child_forked_while_the_worker_starts_still_dies_on_sigterm(make_app, redis_client):
+    """RQ forks its scheduler while the start-up handler is in place; a SIGTERM that
+    reaches the child before it installs its own handlers (the worker stopping at once)
+    must end it: noted instead, the child ran on and the worker's shutdown waited for it
+    forever (CI saw a worker that would not stop on SIGTERM)."""
+    from shop.jobs.worker import _noted_until_rq_listens, make_worker
+
+    app = make_app(REDIS_URL=REDIS_URL)
+    with app.app_context():
+        worker = make_worker(app)
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        with _noted_until_rq_listens(worker):
+            child = os.fork()
+            if child == 0:  # the scheduler's place: signalled before it installs handlers
+                try:
+                    os.kill(os.getpid(), signal.SIGTERM)
+                    time.sleep(5)
+                finally:
+                    os._exit(0)
+            _pid, status = os.waitpid(child, 0)
+    finally:
+        signal.signal(signal.SIGTERM, before)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM
+    assert not worker.signalled_while_starting  # the worker itself was not signalled
