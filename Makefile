@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 LOCALSTRIPE_PORT ?= 8420
 
-.PHONY: run test test-fast install lint format browser-deps stack-deps translations-extract translations-update bench clean
+.PHONY: run test test-fast install lint format browser-deps stack-deps translations-extract translations-update bench screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,11 @@ translations-update: translations-extract
 
 bench: install
 	bash bench/run.sh
+
+## screenshots: a running shop (`make run`, same PORT) on a 360 × 800 phone, in Chinese, saved
+## to docs/screenshots/ (product page, school shop, cart) for the README
+screenshots: install
+	$(PY) docs/screenshots.py --base-url http://$(HOST):$(PORT) --locale zh_CN --scale 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

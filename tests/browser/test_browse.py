@@ -1,6 +1,9 @@
 """Golden path, first part: a buyer browses, searches and opens a product, on a phone too."""
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import make_category, make_product
 
@@ -31,6 +34,7 @@ def test_search_from_the_header_and_open_a_product(page, live_server, catalogue)
     page.goto(live_server + "/")
     page.get_by_label("Search products").fill("polo")
     page.get_by_label("Search products").press("Enter")
+    expect(page).to_have_url(re.compile(r"/products\?q=polo$"))  # count() would not wait
     cards = page.locator('[data-testid="product-card"]')
     assert cards.count() == 1
     cards.first.get_by_role("link").click()
@@ -42,8 +46,8 @@ def test_search_from_the_header_and_open_a_product(page, live_server, catalogue)
 
 def test_switch_language_to_chinese(page, live_server, catalogue):
     page.goto(live_server + "/products/summer-polo")
-    page.get_by_label("Language").select_option("zh_CN")
-    page.locator(".preferences button").click()
+    with page.expect_navigation():  # applies when chosen: no button to press
+        page.get_by_label("Language").select_option("zh_CN")
     assert page.locator("h1").inner_text() == "夏季校服短袖polo衫"
     assert page.url.endswith("/products/summer-polo")
 
