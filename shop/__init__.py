@@ -44,7 +44,7 @@ def register_extensions(app: Flask) -> None:
     )
     from shop.accounts.session import init_login
     from shop.extensions import babel, csrf
-    from shop.i18n import select_locale
+    from shop.i18n import select_format_locale
 
     security.init_app(app)  # first: its request id is there for every later hook
     monitoring.init_app(app)  # its timer starts before every other hook
@@ -54,7 +54,7 @@ def register_extensions(app: Flask) -> None:
     jobs.init_app(app)  # after db: jobs queued by a commit run on the app's engine
     storage.init_app(app)  # uploads: files under instance/ or an S3-compatible store
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_format_locale)
     limits.init_app(app)
     init_login(app)
     templating.init_app(app)

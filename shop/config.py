@@ -9,6 +9,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from shop.locales import is_zone
+
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - a deliberate, documented dev default
 DEV_BASE_URL = "http://127.0.0.1:5000"
 DEV_STRIPE_KEYS = {  # localstripe's; worthless anywhere else
@@ -36,6 +38,7 @@ ENV_SETTINGS = (
     "MAIL_DEFAULT_SENDER",
     "MAIL_OUTBOX",
     "SHOP_DEFAULT_CURRENCY",
+    "ORDER_DEFAULT_TIME_ZONE",
     "RESERVATION_MINUTES",
     "SHOP_MESSAGES_EMAIL",
     "FACTORY_NAME",
@@ -87,6 +90,9 @@ def default_settings(instance_path: Path) -> dict:
         "SHOP_DEFAULT_CURRENCY": "CNY",
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",  # the factory's clock
+        # An order's times are shown in its school's zone, else its delivery country's,
+        # else this one (an IANA name; shop.locales).
+        "ORDER_DEFAULT_TIME_ZONE": "UTC",
         "BABEL_TRANSLATION_DIRECTORIES": "translations",
         "STRIPE_JS_URL": "https://js.stripe.com/v3/",
         # Development keys: localstripe accepts any sk_/pk_ key. Production must set all three.
@@ -218,6 +224,10 @@ def check_settings(config) -> None:
     check_stripe_settings(config, production=production)
     check_receipt_settings(config)
     check_storage_settings(config)
+    if not is_zone(str(config.get("ORDER_DEFAULT_TIME_ZONE"))):
+        raise ConfigError(
+            "ORDER_DEFAULT_TIME_ZONE must be an IANA time zone name such as UTC or Asia/Tokyo."
+        )
     config["INVOICE_ORDERS_TO_PRODUCTION"] = _flag(config.get("INVOICE_ORDERS_TO_PRODUCTION"))
     config["PAGE_CACHE"] = _flag(config.get("PAGE_CACHE"))
 

@@ -2,11 +2,19 @@
 
 Order of precedence: ``?lang=`` on the URL (shareable, writes nothing), the choice saved
 in the session by the preferences form, then the browser's Accept-Language.
+
+English also follows the browser's region for dates (``select_format_locale``, the
+locale Flask-Babel formats and translates with): ``en-GB``, ``en-SG``, ``en-AU`` write
+"5 Dec 2026", ``en-US`` (and English with no region) "Dec 5, 2026". Chinese and Japanese
+write their own ("2026年12月5日"). Prices do not change with the region (``shop.money``
+reads only the language).
 """
 
+import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from babel import Locale, UnknownLocaleError
 from flask import current_app, request, session
 from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
@@ -22,11 +30,51 @@ CURRENCY_LABELS = {
 }
 
 
+# How a zone is named beside a time; zones not named here show their offset (GMT+08:00).
+ZONE_LABELS = {
+    "Asia/Shanghai": _l("CST"),
+    "Asia/Tokyo": _l("JST"),
+    "Asia/Singapore": _l("SGT"),
+    "UTC": _l("UTC"),
+}
+
+
 def select_locale() -> str:
     wanted = request.args.get("lang") or session.get("locale")
     if wanted in LANGUAGES:
         return wanted
     return request.accept_languages.best_match(list(LANGUAGES)) or "en"
+
+
+# An English language tag with a region: "en-GB", "en_SG", "en-150", "en-Latn-AU".
+ENGLISH_REGION = re.compile(r"en(?:[-_][A-Za-z]{4})?[-_]([A-Za-z]{2}|[0-9]{3})(?:[-_]|$)")
+
+
+def select_format_locale() -> str:
+    """Flask-Babel's locale: the language (``select_locale``), and for English the region
+    of the browser's first English language tag (``"en_GB"``), where Babel knows it."""
+    language = select_locale()
+    if language != "en":
+        return language
+    return english_locale([value for value, _quality in request.accept_languages])
+
+
+def english_locale(accepted: list[str]) -> str:
+    """``["fr", "en-GB", "en"]`` → ``"en_GB"``: the first English tag, in the order of the
+    browser's preference; its region if it has one Babel knows, else plain ``"en"``."""
+    for value in accepted:
+        if not value.lower().startswith("en"):
+            continue
+        match = ENGLISH_REGION.match(value[:20])
+        if match is None:
+            if value.lower() == "en":
+                return "en"
+            continue
+        try:
+            return str(Locale("en", territory=match.group(1).upper()))
+        except (UnknownLocaleError, ValueError):
+            return "en"
+    return "en"
 
 
 def current_currency() -> str:
@@ -40,6 +88,12 @@ def shop_zone() -> ZoneInfo:
     """The factory's time zone (``BABEL_DEFAULT_TIMEZONE``): its days are the shop's days
     for reports, due dates and filters."""
     return ZoneInfo(str(get_timezone()))
+
+
+def order_zone_default() -> str:
+    """Where an order has neither a school nor a delivery country with a known zone:
+    ``ORDER_DEFAULT_TIME_ZONE``."""
+    return current_app.config["ORDER_DEFAULT_TIME_ZONE"]
 
 
 def shop_today() -> date:

@@ -1,20 +1,29 @@
 """Jinja filters and globals. They format; they never decide."""
 
+from datetime import datetime
 from functools import lru_cache, partial
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton, get_timezone_gmt
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import get_locale, get_timezone, get_translations
+from flask_babel import lazy_gettext as _l
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
 from shop.catalog.colours import COLOURS, colour_name
 from shop.catalog.size_chart import heading_label
 from shop.db import as_utc
-from shop.i18n import CURRENCY_LABELS, current_currency, select_locale
-from shop.locales import LANGUAGES, localized
-from shop.money import SUPPORTED_CURRENCIES, format_money
+from shop.i18n import (
+    CURRENCY_LABELS,
+    ZONE_LABELS,
+    current_currency,
+    order_zone_default,
+    select_locale,
+)
+from shop.locales import DEFAULT_ZONE, LANGUAGES, is_zone, localized, order_zone
+from shop.money import SUPPORTED_CURRENCIES, format_money, tax_included_note
 from shop.orders.labels import order_status_label
 
 
@@ -72,10 +81,42 @@ def _format(message: str, variables: dict, autoescape: bool) -> str:
     return message
 
 
+# Pages whose prices may be in several currencies at once (``shop.money``: ``distinct``).
+DISTINCT_CURRENCY_ENDPOINTS = frozenset({"orders.order_list"})
+TAX_INCLUDED = _l("%(price)s (tax incl.)")
+_tax_included: dict[str, str] = {}
+
+
 def money_filter(amount: int | None, currency: str) -> str:
+    """``8900|money("CNY")``: the amount in the reader's words (``shop.money``). On the
+    pages consumers read, a JPY price says that tax is included (``¥4,800（税込）``); the
+    back office (the factory's and a school's admin pages, which also list every currency
+    side by side) shows the bare amount."""
     if amount is None:
         return ""
-    return format_money(amount, currency, locale_name())
+    back_office = _back_office()
+    distinct = back_office or (
+        has_request_context() and request.endpoint in DISTINCT_CURRENCY_ENDPOINTS
+    )
+    text = format_money(amount, currency, locale_name(), distinct=distinct)
+    if back_office or not tax_included_note(currency):
+        return text
+    return _tax_included_pattern() % {"price": text}
+
+
+def _back_office() -> bool:
+    """The factory's admin (``/admin/…``) or a school's (``/schools/<slug>/admin/…``)."""
+    if not has_request_context() or request.url_rule is None:
+        return False
+    return request.blueprint == "admin" or "/admin" in request.url_rule.rule
+
+
+def _tax_included_pattern() -> str:
+    name = locale_name()
+    pattern = _tax_included.get(name)
+    if pattern is None:
+        pattern = _tax_included[name] = str(TAX_INCLUDED)
+    return pattern
 
 
 # A value quoted for a URL path exactly as ``url_for`` quotes it (werkzeug's converters):
@@ -104,16 +145,59 @@ def localized_filter(obj, field: str) -> str:
     return localized(obj, field, locale_name())
 
 
-def datetime_short_filter(value) -> str:
-    """``Nov 26, 2026 17:41 (+0800)`` / ``2026年11月26日 17:41 (+0800)``: unambiguous in
-    every locale, in the shop's time zone, with the zone shown."""
+def local_datetime_filter(value: datetime | None, zone: str | None = None) -> str:
+    """A moment in ``zone`` (an IANA name; None: the factory's clock), with the zone named:
+    ``5 Dec 2026, 17:41 JST`` (en-GB), ``Dec 5, 2026, 17:41 SGT`` (en-US),
+    ``2026年12月5日 17:41 北京时间``. Each school's and each order's times go through it in
+    their own zone (``school|time_zone``, ``order|time_zone``); the day and month follow
+    the reader's locale (``shop.i18n.select_format_locale``)."""
     if not value:
         return ""
-    value = as_utc(value)
-    locale, tz = get_locale(), get_timezone()
-    day = format_skeleton("yMMMd", value, tzinfo=tz, locale=locale)
-    time = format_skeleton("Hm", value, tzinfo=tz, locale=locale)
-    return f"{day} {time} ({get_timezone_gmt(value.astimezone(tz), 'short', locale=locale)})"
+    locale = get_locale()
+    if zone is None:
+        zone = str(get_timezone())
+    elif not is_zone(zone):
+        zone = DEFAULT_ZONE
+    moment = as_utc(value).astimezone(ZoneInfo(zone))
+    day = format_skeleton("yMMMd", moment, locale=locale)
+    time = format_skeleton("Hm", moment, locale=locale)
+    pattern = locale.datetime_formats["medium"] if locale is not None else "{1}, {0}"
+    return f"{pattern.format(time, day)} {zone_label(zone, moment)}"
+
+
+_zone_labels: dict[str, dict[str, str]] = {}
+
+
+def zone_label(zone: str, moment: datetime) -> str:
+    """``JST``, ``SGT``, ``CST`` (``北京时间`` in Chinese), ``UTC``; another zone by its
+    offset at that moment (``GMT+05:30``). Translated once per language per process."""
+    if zone not in ZONE_LABELS:
+        return get_timezone_gmt(moment, "long", locale=get_locale())
+    labels = _zone_labels.setdefault(locale_name(), {})
+    label = labels.get(zone)
+    if label is None:
+        label = labels[zone] = str(ZONE_LABELS[zone])
+    return label
+
+
+def datetime_short_filter(value: datetime | None) -> str:
+    """A moment on the factory's clock, zone named: the back office's own times (stock,
+    audit, production, the order desk's list)."""
+    return local_datetime_filter(value, None)
+
+
+def time_zone_filter(obj) -> str:
+    """The IANA zone a school or an order is shown in: a school's own; an order's school's,
+    else its delivery country's, else ``ORDER_DEFAULT_TIME_ZONE`` (``shop.locales``)."""
+    zone = getattr(obj, "time_zone", None)
+    if zone:
+        return zone
+    school = obj.school if getattr(obj, "school_id", None) else None
+    return order_zone(
+        school.time_zone if school is not None else None,
+        getattr(obj, "country", ""),
+        order_zone_default(),
+    )
 
 
 def date_filter(value) -> str:
@@ -168,6 +252,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(colour_name_filter, "colour_name")
     app.add_template_filter(heading_label, "size_chart_heading")
     app.add_template_filter(datetime_short_filter, "datetime_short")
+    app.add_template_filter(local_datetime_filter, "local_datetime")
+    app.add_template_filter(time_zone_filter, "time_zone")
     app.add_template_filter(date_filter, "day")
     app.add_template_filter(without_none)
     app.add_template_filter(url_part_filter, "url_part")

@@ -149,7 +149,7 @@ def test_a_given_locale_translates_body_filters_and_a_lazy_subject(mail_app, out
     html = parts(message)["text/html"]
     assert '<html lang="ja">' in html
     assert "工場直送の制服" in html
-    assert "元123.45" in parts(message)["text/plain"]
+    assert "CN¥123.45" in parts(message)["text/plain"]
 
 
 def test_in_a_request_the_visitors_language_is_used(mail_app, outbox_dir):

@@ -37,6 +37,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from shop.accounts.service import InvalidEmail, normalise_email
 from shop.admin.catalog_forms import parse_price, split_list
 from shop.catalog.rules import SLUG_MESSAGE, SLUG_PATTERN
+from shop.locales import is_zone
 from shop.money import SUPPORTED_CURRENCIES
 from shop.schools.labels import GENDER_LABELS, SEASON_LABELS
 
@@ -76,6 +77,11 @@ def parse_optional_price(text: str | None, currency: str) -> int | None:
     if not (text or "").strip():
         return None
     return parse_price(text or "", currency)
+
+
+def _known_zone(form, field) -> None:
+    if field.data and not is_zone(field.data):
+        raise ValidationError(_l("An IANA time zone name, like Asia/Tokyo or Asia/Singapore."))
 
 
 # /schools/admin is the school admins' landing page, not a school.
@@ -128,6 +134,9 @@ class SchoolForm(FlaskForm):
         choices=[SelectChoice(code) for code in SUPPORTED_CURRENCIES],
         default="CNY",
         validate_choice=True,
+    )
+    time_zone = StringField(
+        _l("Time zone"), filters=[_strip], validators=[Optional(), Length(max=64), _known_zone]
     )
     grades_text = TextAreaField(
         _l("Grades"), filters=[_strip], validators=[Optional(), Length(max=2000)]

@@ -13,12 +13,13 @@ helper, like a template: it words and formats in the request's language with Fla
 import functools
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
-from flask_babel import format_date
+from flask_babel import format_date as _format_date
 from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
@@ -30,6 +31,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from shop.catalog.colours import colour_name
+from shop.db import as_utc
 from shop.money import format_money
 from shop.orders import lifecycle
 from shop.orders.models import Order
@@ -236,9 +238,24 @@ def seller_header(write: Writer, factory: Factory) -> list:
     return story
 
 
-def render_pdf(receipt: Receipt, *, locale: str, countries: dict[str, str]) -> bytes:
-    """The receipt as an A4 PDF, worded in ``locale`` (the request's language)."""
+def _day(moment: datetime, zone: str | None) -> datetime | date:
+    """The day ``moment`` falls on in ``zone``; None: the moment, for Flask-Babel to read
+    on the factory's clock."""
+    if zone is None:
+        return moment
+    return as_utc(moment).astimezone(ZoneInfo(zone)).date()
+
+
+def render_pdf(
+    receipt: Receipt, *, locale: str, countries: dict[str, str], zone: str | None = None
+) -> bytes:
+    """The receipt as an A4 PDF, worded in ``locale`` (the request's language), its dates
+    the days in the order's time ``zone`` (``order|time_zone``; None: the factory's)."""
     order, factory = receipt.order, receipt.factory
+
+    def format_date(moment: datetime, width: str) -> str:
+        return _format_date(_day(moment, zone), width)
+
     write = Writer(locale)
     title = _("Receipt")
     buffer = io.BytesIO()

@@ -44,7 +44,7 @@ from shop.orders.models import Order, OrderLine, Shipment, ShipmentLine
 from shop.orders.numbers import normalise
 from shop.pagination import count_rows, paginate, parse_page
 from shop.payments.stripe_gateway import PaymentServiceUnavailable, RefundRefused, gateway
-from shop.templating import money_filter
+from shop.templating import money_filter, time_zone_filter
 
 bp = Blueprint("orders", __name__)
 
@@ -287,7 +287,12 @@ def receipt_page(number: str):
 @bp.get("/orders/<number>/receipt.pdf")
 def receipt_pdf(number: str):
     data = _receipt(number)
-    pdf = receipt.render_pdf(data, locale=str(get_locale()), countries=dict(COUNTRIES))
+    pdf = receipt.render_pdf(
+        data,
+        locale=str(get_locale()),
+        countries=dict(COUNTRIES),
+        zone=time_zone_filter(data.order),
+    )
     filename = f"receipt-{data.order.number}.pdf"
     return attachment(pdf, filename, "application/pdf")
 

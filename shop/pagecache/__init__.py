@@ -1,8 +1,8 @@
 """A rendered-page cache for the catalogue that is never stale.
 
 The listing, category, search, product, school-shop and home pages are rendered once per
-(path and query, language, currency, build, versions) and served from the cache until a
-version they depend on changes:
+(path and query, language and English region, currency, build, versions) and served from
+the cache until a version they depend on changes:
 
 - ``catalogue``: bumped by every committed write to what those pages show (products,
   variants, prices, images, categories, schools and their uniform lists);

@@ -1,6 +1,6 @@
 """Serve a catalogue page from the cache, with the visitor's own parts filled in.
 
-A page is rendered once per (path and query, language, currency, build, versions) with
+A page is rendered once per (path and query, locale, currency, build, versions) with
 *holes* where the visitor's own parts go — the CSRF token, the cart count, the signed-in
 part of the navigation and flash messages — and stored. Every request, hit or miss,
 fills the holes for its own visitor, so one visitor's token, cart or name never reaches
@@ -119,6 +119,8 @@ def _cacheable() -> bool:
 
 
 def page_key(versions: list[str]) -> str:
+    # The locale is the language and, for English, the browser's region ("en_GB"): dates
+    # read "5 Dec 2026" or "Dec 5, 2026" by it (shop.i18n.select_format_locale).
     parts = [request.full_path, str(get_locale()), current_currency(), *versions]
     return hashlib.sha1(
         "\n".join(parts).encode("utf-8", "surrogatepass"), usedforsecurity=False

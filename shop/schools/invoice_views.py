@@ -3,6 +3,7 @@ factory staff who see orders. Everyone else gets a 404, so an invoice number alo
 reveals nothing. The document is built in ``shop.schools.invoice_pdf``."""
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import abort, current_app, render_template
@@ -34,8 +35,9 @@ def factory_from(config) -> Factory:
 
 
 def invoice_document(invoice: Invoice) -> documents.InvoiceDocument:
-    """The document of ``invoice`` as of today (the factory's calendar day)."""
-    zone = shop_zone()
+    """The document of ``invoice`` as of today, dated on the school's own calendar (its
+    time zone)."""
+    zone = ZoneInfo(invoice.school.time_zone) if invoice.school.time_zone else shop_zone()
     config = current_app.config
     return documents.build_document(
         invoice,

@@ -18,6 +18,7 @@ from shop.audit.service import record, record_changes, snapshot
 from shop.catalog.models import Product
 from shop.db import assign_fields, value_taken
 from shop.exceptions import ShopError
+from shop.locales import zone_for_country
 from shop.schools.models import School, UniformItem
 
 SCHOOL_FIELDS = (
@@ -30,6 +31,7 @@ SCHOOL_FIELDS = (
     "city_ja",
     "country",
     "currency",
+    "time_zone",
     "grades",
     "delivery_recipient",
     "delivery_phone",
@@ -76,6 +78,8 @@ class ProductNotForSchool(ShopError):
 
 def _apply(school: School, values: dict[str, Any]) -> None:
     assign_fields(school, values, SCHOOL_FIELDS, OPTIONAL_TEXT_FIELDS)
+    if not school.time_zone:  # left blank: the country's clock
+        school.time_zone = zone_for_country(school.country)
     school.refresh_search_text()
 
 

@@ -14,10 +14,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shop.accounts.models import User
 from shop.catalog.models import Product
 from shop.db import Base, utcnow
+from shop.locales import zone_for_country
 from shop.orders.models import Order
 
 SEASONS = ("summer", "winter", "pe")
 GENDERS = ("any", "boys", "girls")
+
+
+def _country_zone(context) -> str:
+    return zone_for_country(context.get_current_parameters().get("country"))
 
 
 class School(Base):
@@ -33,6 +38,9 @@ class School(Base):
     city_ja: Mapped[str | None] = mapped_column(sa.String(120))
     country: Mapped[str] = mapped_column(sa.String(2))
     currency: Mapped[str] = mapped_column(sa.String(3))
+    # The school's clock (an IANA name): its orders, rounds and invoices are shown in it.
+    # By default its country's (shop.locales.zone_for_country).
+    time_zone: Mapped[str] = mapped_column(sa.String(64), default=_country_zone)
     # Grade labels in the school's own words ("1", "P3", "中学1年"), in order.
     grades: Mapped[list] = mapped_column(sa.JSON, default=list)
     logo_path: Mapped[str | None] = mapped_column(sa.String(255))
