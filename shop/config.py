@@ -42,7 +42,17 @@ ENV_SETTINGS = (
     "RESERVATION_MINUTES",
     "SHOP_MESSAGES_EMAIL",
     "FACTORY_NAME",
+    "FACTORY_NAME_ZH",
+    "FACTORY_NAME_JA",
     "FACTORY_ADDRESS",
+    "FACTORY_ADDRESS_ZH",
+    "FACTORY_ADDRESS_JA",
+    "FACTORY_PICKUP_ADDRESS",
+    "FACTORY_PICKUP_ADDRESS_ZH",
+    "FACTORY_PICKUP_ADDRESS_JA",
+    "FACTORY_PICKUP_INSTRUCTIONS",
+    "FACTORY_PICKUP_INSTRUCTIONS_ZH",
+    "FACTORY_PICKUP_INSTRUCTIONS_JA",
     "FACTORY_TAX_ID",
     "TAX_RATE_PERCENT",
     "FACTORY_BANK_DETAILS",
@@ -104,11 +114,31 @@ def default_settings(instance_path: Path) -> dict:
         "STRIPE_TIMEOUT_SECONDS": 8,
         # Unpaid orders hold their stock this long; then expire-reservations cancels them.
         "RESERVATION_MINUTES": 30,
+        # The factory's words per language: each FACTORY_<X> in English, with _ZH and _JA
+        # beside it for Chinese and Japanese readers (empty: the English one); read with
+        # shop.locales.factory_setting. Pick-up: where buyers collect, and how.
         "FACTORY_PICKUP_ADDRESS": "Sourcefront Garment Factory, 18 Industrial Road, Foshan",
+        "FACTORY_PICKUP_ADDRESS_ZH": "Sourcefront服装厂，佛山市工业路18号",
+        "FACTORY_PICKUP_ADDRESS_JA": "Sourcefront縫製工場(佛山市工業路18号)",
+        "FACTORY_PICKUP_INSTRUCTIONS": (
+            "Collect at the warehouse door (gate 2), Monday to Saturday, 9:00–17:30. Bring "
+            "your order number; your parcel is ready one working day after payment."
+        ),
+        "FACTORY_PICKUP_INSTRUCTIONS_ZH": (
+            "请到2号门仓库门口提货，周一至周六 9:00–17:30。请携带订单号；付款后一个工作日即可提货。"
+        ),
+        "FACTORY_PICKUP_INSTRUCTIONS_JA": (
+            "2番ゲートの倉庫入口でお受け取りください(月曜〜土曜 9:00〜17:30)。"
+            "ご注文番号をお持ちください。お支払いの翌営業日からお渡しできます。"
+        ),
         # The seller on receipts. TAX_RATE_PERCENT (e.g. 13): the tax included in prices,
         # shown on receipts; 0 or unset shows no tax line.
         "FACTORY_NAME": "Sourcefront Garment Factory",
+        "FACTORY_NAME_ZH": "Sourcefront服装厂",
+        "FACTORY_NAME_JA": "Sourcefront縫製工場",
         "FACTORY_ADDRESS": "18 Industrial Road, Foshan, Guangdong 528000, China",
+        "FACTORY_ADDRESS_ZH": "中国广东省佛山市工业路18号，邮编528000",
+        "FACTORY_ADDRESS_JA": "〒528000 中国広東省佛山市工業路18号",
         "FACTORY_TAX_ID": "",
         "TAX_RATE_PERCENT": 0,
         # Printed on school invoices: where the school pays (several lines).
@@ -197,9 +227,30 @@ def load_settings(app, test_config: dict | None = None) -> None:
             app.config[name] = os.environ[name]
     if test_config:
         app.config.update(test_config)
+    _drop_stale_translations(app.config, default_settings(instance_path))
     if app.config.get("REDIS_URL"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     check_settings(app.config)
+
+
+TRANSLATED_FACTORY_SETTINGS = (
+    "FACTORY_NAME",
+    "FACTORY_ADDRESS",
+    "FACTORY_PICKUP_ADDRESS",
+    "FACTORY_PICKUP_INSTRUCTIONS",
+)
+
+
+def _drop_stale_translations(config, defaults: dict) -> None:
+    """The default Chinese and Japanese words describe the default factory: where a shop
+    sets its own English ``FACTORY_ADDRESS`` (say) but no ``FACTORY_ADDRESS_ZH``, Chinese
+    readers get the shop's English address, never the demo factory's Chinese one."""
+    for key in TRANSLATED_FACTORY_SETTINGS:
+        if config.get(key) == defaults[key]:
+            continue
+        for suffix in ("_ZH", "_JA"):
+            if config.get(key + suffix) == defaults[key + suffix]:
+                config[key + suffix] = ""
 
 
 def check_settings(config) -> None:

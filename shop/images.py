@@ -19,6 +19,7 @@ import io
 import logging
 import os
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -311,9 +312,23 @@ def move_product_image(session: Session, actor: User, image: ProductImage, direc
     return True
 
 
-def set_alt_text(session: Session, actor: User, image: ProductImage, alt_text: str) -> bool:
-    """``False`` if the image already had this alt text."""
-    if alt_text == image.alt_text:
+def set_alt_text(
+    session: Session,
+    actor: User,
+    image: ProductImage,
+    alt_text: str,
+    translations: Mapping[str, str | None] | None = None,
+) -> bool:
+    """The English alt text and, where ``translations`` is given, the Chinese and Japanese
+    ones (``{"zh": ..., "ja": ...}``; empty: none, the page falls back to the product's
+    translated name). ``False`` if the image already had these."""
+    wanted: dict[str, str | None] = {"alt_text": alt_text}
+    for language, text in (translations or {}).items():
+        if language in ("zh", "ja"):
+            wanted[f"alt_text_{language}"] = text or None
+    before = {name: getattr(image, name) for name in wanted}
+    changed = [name for name in wanted if before[name] != wanted[name]]
+    if not changed:
         return False
     record(
         session,
@@ -321,10 +336,11 @@ def set_alt_text(session: Session, actor: User, image: ProductImage, alt_text: s
         action="image.alt_text",
         target_type="product_image",
         target_id=image.id,
-        before={"alt_text": image.alt_text},
-        after={"alt_text": alt_text},
+        before={name: before[name] for name in changed},
+        after={name: wanted[name] for name in changed},
     )
-    image.alt_text = alt_text
+    for name in changed:
+        setattr(image, name, wanted[name])
     session.flush()
     return True
 

@@ -5,11 +5,43 @@ from functools import lru_cache
 from zoneinfo import available_timezones
 
 LANGUAGES = {"en": "English", "zh_CN": "简体中文", "ja": "日本語"}
+# The language of a school's papers (packing lists, invoices) by its country; elsewhere
+# English.
+COUNTRY_LOCALES = {"CN": "zh_CN", "JP": "ja"}
+
+
+def country_locale(country: str | None) -> str:
+    return COUNTRY_LOCALES.get((country or "").upper(), "en")
+
+
+def column_language(locale: str) -> str:
+    """The suffix of a locale's translated columns: ``"zh"`` for ``zh_CN``/``zh_Hans_CN``,
+    ``"ja"``, or ``"en"`` (the untranslated column)."""
+    return locale.split("_")[0]
+
+
+def translated(obj, field: str, locale: str) -> str | None:
+    """``obj.<field>`` in the locale's language, or ``None`` where it has none (English:
+    the field itself, ``None`` when empty)."""
+    language = column_language(locale)
+    name = field if language == "en" else f"{field}_{language}"
+    return getattr(obj, name, None) or None
+
+
+def factory_setting(config, key: str, locale: str) -> str:
+    """The factory's ``key`` setting (``FACTORY_ADDRESS``, ``FACTORY_PICKUP_ADDRESS``...)
+    in the locale's language: ``<key>_ZH``/``<key>_JA`` when set, else the English one."""
+    language = column_language(locale)
+    if language != "en":
+        value = config.get(f"{key}_{language.upper()}")
+        if value:
+            return value
+    return config.get(key) or ""
 
 
 def localized(obj, field: str, locale: str) -> str:
     """``obj.<field>_<lang>`` when set for the locale, else the English ``obj.<field>``."""
-    language = locale.split("_")[0]
+    language = column_language(locale)
     if language != "en":
         value = getattr(obj, f"{field}_{language}", None)
         if value:
@@ -46,3 +78,14 @@ def is_zone(name: str) -> bool:
 @lru_cache(maxsize=1)
 def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
+
+
+def image_alt(image, product, locale: str) -> str:
+    """A product picture's alt text for the locale: its own in that language; else the
+    product's name in that language; else the English alt text; else the English name.
+    ``image`` has ``alt_text``/``alt_text_zh``/``alt_text_ja``, ``product`` ``name``/
+    ``name_zh``/``name_ja`` (rows or models alike)."""
+    own = translated(image, "alt_text", locale)
+    if own:
+        return own
+    return translated(product, "name", locale) or image.alt_text or product.name

@@ -6,8 +6,8 @@ from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton, get_timezone_gmt
-from flask import Flask, g, has_request_context, request, session
-from flask_babel import get_locale, get_timezone, get_translations
+from flask import Flask, current_app, g, has_request_context, render_template, request, session
+from flask_babel import force_locale, get_locale, get_timezone, get_translations
 from flask_babel import lazy_gettext as _l
 from jinja2 import pass_eval_context
 from markupsafe import Markup
@@ -22,7 +22,7 @@ from shop.i18n import (
     order_zone_default,
     select_locale,
 )
-from shop.locales import DEFAULT_ZONE, LANGUAGES, is_zone, localized, order_zone
+from shop.locales import DEFAULT_ZONE, LANGUAGES, factory_setting, is_zone, localized, order_zone
 from shop.money import SUPPORTED_CURRENCIES, format_money, tax_included_note
 from shop.orders.labels import order_status_label
 
@@ -145,6 +145,20 @@ def localized_filter(obj, field: str) -> str:
     return localized(obj, field, locale_name())
 
 
+def factory_text(key: str) -> str:
+    """The factory's ``key`` setting (``FACTORY_PICKUP_ADDRESS``...) in the language the
+    page or email is written in."""
+    return factory_setting(current_app.config, key, locale_name())
+
+
+def render_document(locale: str, template: str, **context) -> Markup:
+    """``template`` rendered in ``locale``'s language (a packing list or an invoice in the
+    school's language), to place in a page that stays in the reader's."""
+    with force_locale(locale):
+        html = render_template(template, document_locale=locale, **context)
+    return Markup(html)  # noqa: S704 - our own template's output, escaped as it rendered
+
+
 def local_datetime_filter(value: datetime | None, zone: str | None = None) -> str:
     """A moment in ``zone`` (an IANA name; None: the factory's clock), with the zone named:
     ``5 Dec 2026, 17:41 JST`` (en-GB), ``Dec 5, 2026, 17:41 SGT`` (en-US),
@@ -259,6 +273,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(url_part_filter, "url_part")
     app.add_template_filter(query_string_filter, "query_string")
     app.add_template_global(order_status_label)
+    app.add_template_global(factory_text)
     # After Babel's init_app, which installed its own (slower) gettext callables.
     app.jinja_env.globals.update(_=gettext_global, gettext=gettext_global)
     app.jinja_env.globals["ngettext"] = ngettext_global

@@ -4,6 +4,8 @@ Staff roles mirror how the factory works. ``PERMISSIONS`` is the whole vocabular
 ``ROLE_PERMISSIONS`` is the table the README shows and the tests walk.
 """
 
+from flask_babel import lazy_gettext as _l
+
 PERMISSIONS = (
     "admin.access",  # open /admin at all
     "catalog.manage",  # listings, prices, images, categories
@@ -23,6 +25,17 @@ STAFF_ROLES = ("owner", "manager", "warehouse", "service", "workshop")
 # A school's bursar or teacher, invited by factory staff: sees only their school's pages
 # (``shop.schools.access``), never the factory admin.
 ROLES = ("customer", "school_admin", *STAFF_ROLES)
+
+# Each role as people read it (the staff page, the dashboard, the audit log's sentences).
+ROLE_LABELS = {
+    "customer": _l("Customer"),
+    "school_admin": _l("School administrator"),
+    "owner": _l("Owner"),
+    "manager": _l("Manager"),
+    "warehouse": _l("Warehouse"),
+    "service": _l("Customer service"),
+    "workshop": _l("Workshop"),
+}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "customer": frozenset(),

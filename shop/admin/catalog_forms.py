@@ -135,6 +135,8 @@ class ImageUploadForm(FlaskForm):
 
 class AltTextForm(FlaskForm):
     alt_text = StringField(_l("Alt text"), validators=[Optional(), Length(max=255)])
+    alt_text_zh = StringField(_l("Alt text (Chinese)"), validators=[Optional(), Length(max=255)])
+    alt_text_ja = StringField(_l("Alt text (Japanese)"), validators=[Optional(), Length(max=255)])
 
 
 class CategoryForm(FlaskForm):

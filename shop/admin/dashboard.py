@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from shop.catalog.models import Product, Variant
 from shop.db import as_utc
+from shop.locales import localized
 from shop.orders.models import Order
 from shop.schools.invoices import count_overdue
 from shop.stock.levels import available_column, variant_is_low
@@ -143,10 +144,12 @@ class LowStock:
     threshold: int
 
 
-def low_stock(session: Session, limit: int = LOW_STOCK_SHOWN) -> tuple[list[LowStock], int]:
+def low_stock(
+    session: Session, limit: int = LOW_STOCK_SHOWN, locale: str = "en"
+) -> tuple[list[LowStock], int]:
     """Variants whose available stock (on hand less allocated) is below their own
-    threshold (a threshold of 0 never warns), fewest available first; and how many there
-    are in all."""
+    threshold (a threshold of 0 never warns), fewest available first, each product named
+    in ``locale``'s language; and how many there are in all."""
     available = available_column()
     condition = variant_is_low()
     total = session.scalar(sa.select(sa.func.count(Variant.id)).where(condition)) or 0
@@ -155,6 +158,8 @@ def low_stock(session: Session, limit: int = LOW_STOCK_SHOWN) -> tuple[list[LowS
             Variant.id,
             Variant.product_id,
             Product.name,
+            Product.name_zh,
+            Product.name_ja,
             Variant.sku,
             Variant.size,
             Variant.colour,
@@ -166,4 +171,17 @@ def low_stock(session: Session, limit: int = LOW_STOCK_SHOWN) -> tuple[list[LowS
         .order_by(available, Variant.sku)
         .limit(limit)
     ).all()
-    return [LowStock(*row) for row in rows], total
+    found = [
+        LowStock(
+            variant_id=row.id,
+            product_id=row.product_id,
+            product_name=localized(row, "name", locale),
+            sku=row.sku,
+            size=row.size,
+            colour=row.colour,
+            available=row.available,
+            threshold=row.low_stock_threshold,
+        )
+        for row in rows
+    ]
+    return found, total

@@ -20,7 +20,7 @@ from functools import wraps
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -45,6 +45,7 @@ from shop.admin.forms import (
     quantities_from,
 )
 from shop.audit import service as audit
+from shop.catalog.translations import line_names
 from shop.db import as_utc, get_session
 from shop.downloads import attachment
 from shop.exceptions import ShopError
@@ -60,7 +61,7 @@ from shop.payments.stripe_gateway import PaymentServiceUnavailable, RefundRefuse
 from shop.request_keys import new_request_key
 from shop.schools.invoices import invoice_for_order
 from shop.spreadsheet import BOM, safe_cell
-from shop.templating import money_filter
+from shop.templating import locale_name, money_filter, render_document
 
 PER_PAGE = 50
 SEARCH_MAX_LENGTH = 100
@@ -344,9 +345,11 @@ def _render_detail(
     shipped = lifecycle.shipped_quantities(order)
     left = lifecycle.unshipped_quantities(order)
     returnable = lifecycle.returnable_quantities(order)
+    names = line_names(session, order.lines, locale_name())
     lines = [
         {
             "line": line,
+            "name": names[line.id],
             "shipped": shipped.get(line.id, 0),
             "left": left.get(line.id, 0),
             "returnable": returnable.get(line.id, 0),
@@ -371,6 +374,7 @@ def _render_detail(
             "admin/orders/detail.html",
             order=order,
             lines=lines,
+            line_names=names,
             shipments=shipments,
             order_lines={line.id: line for line in order.lines},
             countries=dict(COUNTRIES),
@@ -783,17 +787,18 @@ def packing_slip(number: str, shipment_id: int):
     shipment = next((s for s in order.shipments if s.id == shipment_id), None)
     if shipment is None:
         abort(404)
-    config = current_app.config
-    return render_template(
-        "admin/orders/packing_slip.html",
+    locale = order.school.locale if order.school is not None else order.locale
+    slip = render_document(
+        locale,
+        "admin/orders/_packing_slip_doc.html",
         order=order,
         shipment=shipment,
         carrier=carrier_name(shipment.carrier, shipment.carrier_name),
-        factory_name=config.get("FACTORY_NAME") or "",
-        factory_address=config.get("FACTORY_ADDRESS") or config["FACTORY_PICKUP_ADDRESS"],
         order_lines={line.id: line for line in order.lines},
+        line_names=line_names(get_session(), order.lines, locale),
         parcel_number=order.shipments.index(shipment) + 1,
         parcel_count=len(order.shipments),
         item_count=sum(item.quantity for item in shipment.lines),
         countries=dict(COUNTRIES),
     )
+    return render_template("admin/orders/packing_slip.html", order=order, slip=slip)

@@ -19,10 +19,12 @@ from shop.accounts.access import require_permission
 from shop.accounts.forms import EmptyForm
 from shop.accounts.permissions import has_permission
 from shop.admin.blueprint import bp
+from shop.catalog.translations import product_names
 from shop.db import commits, get_session
 from shop.i18n import shop_zone
 from shop.orders import lifecycle, production, transitions
 from shop.orders.models import ProductionBatch
+from shop.templating import locale_name
 
 PERMISSION = "production.manage"
 NOTE_MAX_LENGTH = 500
@@ -37,11 +39,14 @@ class BatchForm(FlaskForm):
 
 def _render_queue(status: int = 200, chosen: frozenset[int] = frozenset(), form=None):
     db = get_session()
-    groups = production.list_queue(db, shop_zone())
+    locale = locale_name()
+    groups = production.list_queue(db, shop_zone(), locale)
+    ids = (row.product_id for group in groups for row in group.rows)
     return (
         render_template(
             "admin/production/queue.html",
             groups=groups,
+            product_names=product_names(db, ids, locale),
             chosen=chosen,
             form=form or BatchForm(),
             can_open_orders=has_permission(current_user, "orders.view"),
@@ -122,6 +127,7 @@ def production_cut_sheet(batch_id: int):
         "admin/production/cut_sheet.html",
         batch=batch,
         rows=rows,
+        product_names=product_names(db, (row.product_id for row in rows), locale_name()),
         pieces=sum(row.quantity for row in rows),
         form=EmptyForm(),
     )

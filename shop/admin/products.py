@@ -38,14 +38,17 @@ from shop.catalog import management
 from shop.catalog.csv_io import CSV_MAX_BYTES
 from shop.catalog.models import Category, Product, ProductImage, Variant
 from shop.catalog.search import clean_text, fold
+from shop.catalog.translations import TRANSLATED_LANGUAGES, missing_translation
 from shop.db import commits, get_session
 from shop.errors import handle_http_error
 from shop.inputs import parse_id
+from shop.locales import localized
 from shop.money import SUPPORTED_CURRENCIES, to_decimal
 from shop.pagination import paginate, parse_page
 from shop.schools.models import School
 from shop.stock.levels import product_has_low_stock
 from shop.storage import StorageError, get_storage
+from shop.templating import locale_name
 
 PER_PAGE = 50
 SEARCH_MAX_LENGTH = 100
@@ -69,6 +72,7 @@ class ProductFilters:
     active: str = ""  # "yes", "no" or ""
     made_to_order: str = ""
     low_stock: bool = False
+    missing: str = ""  # "zh", "ja" (no translation in that language) or ""
 
     @classmethod
     def from_args(cls, args) -> "ProductFilters":
@@ -79,6 +83,7 @@ class ProductFilters:
             active=args.get("active") if args.get("active") in yes_no else "",
             made_to_order=args.get("mto") if args.get("mto") in yes_no else "",
             low_stock=args.get("low") == "1",
+            missing=args.get("missing") if args.get("missing") in TRANSLATED_LANGUAGES else "",
         )
 
     def args(self) -> dict[str, str]:
@@ -88,6 +93,7 @@ class ProductFilters:
             "active": self.active,
             "mto": self.made_to_order,
             "low": "1" if self.low_stock else "",
+            "missing": self.missing,
         }
         return {name: value for name, value in values.items() if value}
 
@@ -117,11 +123,15 @@ def filtered_products(filters: ProductFilters) -> sa.Select:
         query = query.where(Product.made_to_order.is_(filters.made_to_order == "yes"))
     if filters.low_stock:
         query = query.where(product_has_low_stock())
+    if filters.missing:
+        query = query.where(missing_translation(filters.missing))
     return query
 
 
 def category_choices(db: Session) -> list[tuple[int, str]]:
-    """Every category, children indented under their parent."""
+    """Every category, children indented under their parent, named in the admin's
+    language."""
+    locale = locale_name()
     categories = db.scalars(sa.select(Category).order_by(Category.position, Category.name)).all()
     by_parent: dict[int | None, list[Category]] = {}
     for category in categories:
@@ -130,7 +140,7 @@ def category_choices(db: Session) -> list[tuple[int, str]]:
 
     def walk(parent_id, depth):
         for category in by_parent.get(parent_id, []):
-            choices.append((category.id, "— " * depth + category.name))
+            choices.append((category.id, "— " * depth + localized(category, "name", locale)))
             walk(category.id, depth + 1)
 
     walk(None, 0)
@@ -508,7 +518,13 @@ def image_alt(image_id: int):
     if not form.validate_on_submit():
         flash(_("Alt text is at most 255 characters."), "error")
         return redirect(url_for("admin.product_edit", product_id=image.product_id) + "#images")
-    image_store.set_alt_text(db, current_user, image, (form.alt_text.data or "").strip())
+    translations = {
+        "zh": (form.alt_text_zh.data or "").strip(),
+        "ja": (form.alt_text_ja.data or "").strip(),
+    }
+    image_store.set_alt_text(
+        db, current_user, image, (form.alt_text.data or "").strip(), translations
+    )
     flash(_("Alt text saved."), "success")
     return redirect(url_for("admin.product_edit", product_id=image.product_id) + "#images")
 

@@ -35,6 +35,7 @@ from shop.accounts.staff import (
 from shop.admin.blueprint import bp
 from shop.admin.staff_forms import ROLE_LABELS, InviteForm, RoleForm
 from shop.audit.models import AuditEntry
+from shop.audit.sentences import describe_entries
 from shop.audit.service import audit_query
 from shop.db import commits, get_session
 from shop.exceptions import ShopError
@@ -42,6 +43,7 @@ from shop.i18n import shop_zone
 from shop.inputs import parse_id
 from shop.links import external_url
 from shop.pagination import paginate, parse_page
+from shop.templating import locale_name
 
 AUDIT_PER_PAGE = 50
 
@@ -218,6 +220,7 @@ def audit():
         .order_by(User.email)
     ).all()
     emails = {user_id: email for user_id, email in actor_choices if user_id in actor_ids}
+    sentences = describe_entries(db, list(entries), locale_name(), _("system"))
     filters = {
         "actor": str(actor_id) if actor_id is not None else "",
         "action": action,
@@ -227,6 +230,7 @@ def audit():
     return render_template(
         "admin/audit/list.html",
         entries=entries,
+        sentences=sentences,
         emails=emails,
         page=page,
         filters=filters,

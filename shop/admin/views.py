@@ -10,13 +10,14 @@ from flask import render_template
 from flask_login import current_user
 
 from shop.accounts.access import require_permission
-from shop.accounts.permissions import ROLE_PERMISSIONS, has_permission
+from shop.accounts.permissions import ROLE_LABELS, ROLE_PERMISSIONS, has_permission
 from shop.admin import dashboard as figures
 from shop.admin.blueprint import bp
 from shop.admin.chart import bar_chart
 from shop.db import get_session
 from shop.i18n import shop_today, shop_zone
 from shop.orders.messages import unread_counts
+from shop.templating import locale_name
 
 
 @bp.get("/")
@@ -37,7 +38,7 @@ def dashboard():
     waiting = figures.waiting(db, today) if may("orders.view") else None
     low_stock = low_stock_total = None
     if may("stock.manage") or may("catalog.manage"):
-        low_stock, low_stock_total = figures.low_stock(db)
+        low_stock, low_stock_total = figures.low_stock(db, locale=locale_name())
     # Unread customer messages: everyone who works the order desk sees how many wait (the
     # order desk's own tests count on it for the workshop); those who answer them get the
     # link to the orders that have them.
@@ -48,6 +49,7 @@ def dashboard():
     return render_template(
         "admin/dashboard.html",
         permissions=sorted(ROLE_PERMISSIONS[current_user.role]),
+        role_label=ROLE_LABELS.get(current_user.role, current_user.role),
         sales=sales,
         charts=charts,
         waiting=waiting,

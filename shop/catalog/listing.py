@@ -40,7 +40,7 @@ from shop.catalog.models import (
 )
 from shop.catalog.search import TRIGRAM, clean_text, fts_phrase, gram_token, search_terms
 from shop.db import PreparedSelect
-from shop.locales import localized
+from shop.locales import image_alt, localized
 from shop.pagination import Page, paginate, parse_page
 
 SORTS = ("relevance", "price_asc", "price_desc", "newest", "name")
@@ -563,7 +563,20 @@ def card_columns(product_id):
         .label("lowest_amount"),
         first_image(image.c.path).label("image_path"),
         first_image(image.c.alt_text).label("image_alt"),
+        first_image(image.c.alt_text_zh).label("image_alt_zh"),
+        first_image(image.c.alt_text_ja).label("image_alt_ja"),
     )
+
+
+class _CardImage:
+    """A card's first picture as ``image_alt`` reads an image (its three alt texts)."""
+
+    __slots__ = ("alt_text", "alt_text_ja", "alt_text_zh")
+
+    def __init__(self, extra) -> None:
+        self.alt_text = extra.image_alt or ""
+        self.alt_text_zh = extra.image_alt_zh
+        self.alt_text_ja = extra.image_alt_ja
 
 
 def build_cards(rows, currency: str, locale: str) -> list[ProductCard]:
@@ -577,7 +590,7 @@ def build_cards(rows, currency: str, locale: str) -> list[ProductCard]:
                 slug=product.slug,
                 name=name,
                 image_path=extra.image_path,
-                image_alt=extra.image_alt or name,
+                image_alt=image_alt(_CardImage(extra), product, locale),
                 currency=currency,
                 price_amount=extra.price_amount,
                 lowest_amount=extra.lowest_amount,

@@ -35,6 +35,19 @@ SORT_NAME_INDEXES = ("ix_product_listing_name_zh", "ix_product_listing_name_ja")
 # shop. A query must say ``school_id IS NULL`` itself for the database to use them.
 LISTED = sa.text("school_id IS NULL")
 
+# A product whose name, or (when it has an English one) description, is not translated
+# into the language: the admin's "Missing Japanese"/"Missing Chinese" filters. Each is the
+# condition of a partial index (migration 0020) in the admin list's order, so the filter
+# walks only the untranslated products; a query must state the condition word for word
+# (``shop.catalog.translations.missing_translation``).
+MISSING_TRANSLATION = {
+    language: (
+        f"name_{language} IS NULL OR name_{language} = '' OR ((description_{language} IS NULL"
+        f" OR description_{language} = '') AND description <> '')"
+    )
+    for language in ("zh", "ja")
+}
+
 
 class Category(Base):
     __tablename__ = "category"
@@ -106,6 +119,16 @@ class Product(Base):
             "id",
             sqlite_where=LISTED,
             postgresql_where=LISTED,
+        ),
+        *(
+            sa.Index(
+                f"ix_product_missing_{language}",
+                "created_at",
+                "id",
+                sqlite_where=sa.text(condition),
+                postgresql_where=sa.text(condition),
+            )
+            for language, condition in MISSING_TRANSLATION.items()
         ),
     )
 
@@ -228,6 +251,10 @@ class ProductImage(Base):
     product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"))
     path: Mapped[str] = mapped_column(sa.String(255))
     alt_text: Mapped[str] = mapped_column(sa.String(255), default="")
+    # In Chinese and Japanese (migration 0020); unset: the English one, or else the
+    # product's name in the visitor's language (``shop.images.image_alt``).
+    alt_text_zh: Mapped[str | None] = mapped_column(sa.String(255))
+    alt_text_ja: Mapped[str | None] = mapped_column(sa.String(255))
     width: Mapped[int]
     height: Mapped[int]
     position: Mapped[int] = mapped_column(default=0)

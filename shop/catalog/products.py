@@ -16,7 +16,7 @@ from shop.cart.rules import line_problems
 from shop.catalog import pricing
 from shop.catalog.models import Category, PriceTier, Product, ProductImage, Variant
 from shop.db import PreparedSelect
-from shop.locales import localized
+from shop.locales import image_alt, localized, translated
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,9 @@ class ProductPage:
     tiers: list[pricing.TierRange]
     matrix: VariantMatrix
     selected: VariantCell | None
+    # The visitor's language has no description of its own: ``description`` is the
+    # English one, and the page says so.
+    description_untranslated: bool = False
 
     def sold_out(self, variant: VariantCell) -> bool:
         """Not one piece of ``variant`` can go in the cart: staff withdrew it, or it is
@@ -128,11 +131,13 @@ def get_product_page(
         name=localized(row, "name", locale),
         description=localized(row, "description", locale),
         category=_crumb(row),
-        images=_images(session, row.id),
+        images=_images(session, row, locale),
         currency=currency,
         tiers=pricing.tier_ranges(_tiers(session, row.id, currency)),
         matrix=build_matrix(variants),
         selected=next((v for v in variants if v.id == variant_id), None),
+        description_untranslated=bool(row.description)
+        and translated(row, "description", locale) is None,
     )
 
 
@@ -188,7 +193,14 @@ VARIANTS = PreparedSelect(
 )
 _image = ProductImage.__table__.c
 IMAGES = PreparedSelect(
-    sa.select(_image.path, _image.alt_text, _image.width, _image.height)
+    sa.select(
+        _image.path,
+        _image.alt_text,
+        _image.alt_text_zh,
+        _image.alt_text_ja,
+        _image.width,
+        _image.height,
+    )
     .where(_image.product_id == sa.bindparam("product_id"))
     .order_by(_image.position, _image.id)
 )
@@ -232,9 +244,12 @@ def _variants(session: Session, product_id: int) -> list[VariantCell]:
     ]
 
 
-def _images(session: Session, product_id: int) -> list[ImageFacts]:
-    rows = IMAGES.rows(session.connection(), product_id=product_id)
-    return [ImageFacts(*row) for row in rows]
+def _images(session: Session, product, locale: str) -> list[ImageFacts]:
+    """The product's pictures, each with its alt text in the visitor's language."""
+    rows = IMAGES.rows(session.connection(), product_id=product.id)
+    return [
+        ImageFacts(row.path, image_alt(row, product, locale), row.width, row.height) for row in rows
+    ]
 
 
 def _tiers(session: Session, product_id: int, currency: str) -> list[pricing.Tier]:

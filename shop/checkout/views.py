@@ -21,7 +21,7 @@ from shop.i18n import current_currency
 from shop.orders.access import remember_in_session
 from shop.payments.stripe_gateway import PaymentServiceUnavailable, gateway
 from shop.request_keys import new_request_key
-from shop.templating import money_filter
+from shop.templating import factory_text, money_filter
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
 
@@ -72,7 +72,7 @@ def _render_details(form, summary, status=200):
             school_option=_school_option(summary),
             countries=dict(COUNTRIES),
             method_labels=METHOD_LABELS,
-            pickup_address=current_app.config["FACTORY_PICKUP_ADDRESS"],
+            pickup_address=factory_text("FACTORY_PICKUP_ADDRESS"),
         ),
         status,
     )
@@ -130,7 +130,7 @@ def review():
         summary=summary,
         form=PlaceOrderForm(formdata=None, request_key=new_request_key()),
         countries=dict(COUNTRIES),
-        pickup_address=current_app.config["FACTORY_PICKUP_ADDRESS"],
+        pickup_address=factory_text("FACTORY_PICKUP_ADDRESS"),
         school_option=_school_option(summary),
     )
 

@@ -88,6 +88,8 @@ PRICE_STEPS: dict[str, list[tuple[int | None, int]]] = {
 }
 COLOUR_CODES = {key: colour["code"] for key, colour in _DATA["colours"].items()}
 COLOUR_WORDS = {key: colour["words"] for key, colour in _DATA["colours"].items()}
+COLOUR_WORDS_ZH = {key: colour["words_zh"] for key, colour in _DATA["colours"].items()}
+COLOUR_WORDS_JA = {key: colour["words_ja"] for key, colour in _DATA["colours"].items()}
 CHARTS: dict[str, dict] = _DATA["size_charts"]
 CATEGORIES = [CategorySpec(**category) for category in _DATA["categories"]]
 PRODUCTS = [product_spec(product) for product in _DATA["products"]]
@@ -165,22 +167,33 @@ def stock_level(sku: str, profile: str) -> int:
 
 
 def image_plan(spec: ProductSpec) -> list[dict]:
-    """The pictures of a product: the first colour, then the second colour or a close-up."""
+    """The pictures of a product: the first colour, then the second colour or a close-up,
+    each described in English, Chinese and Japanese."""
     first = spec.colours[0]
-    plan: list[dict] = [
-        {"colour": first, "detail": False, "alt": f"{spec.name} in {COLOUR_WORDS[first]}"}
-    ]
+    plan: list[dict] = [{"colour": first, "detail": False, **_alts(spec, first)}]
     if len(spec.colours) > 1:
-        second = spec.colours[1]
-        alt = f"{spec.name} in {COLOUR_WORDS[second]}"
-        plan.append({"colour": second, "detail": False, "alt": alt})
+        plan.append({"colour": spec.colours[1], "detail": False, **_alts(spec, spec.colours[1])})
     else:
-        alt = f"Close-up of the {spec.name[0].lower()}{spec.name[1:]} in {COLOUR_WORDS[first]}"
-        plan.append({"colour": first, "detail": True, "alt": alt})
+        plan.append({"colour": first, "detail": True, **_alts(spec, first, close_up=True)})
     for position, item in enumerate(plan):
         item["position"] = position
         item["path"] = f"products/{spec.slug}-{position + 1}.png"
     return plan
+
+
+def _alts(spec: ProductSpec, colour: str, close_up: bool = False) -> dict[str, str]:
+    en, zh, ja = COLOUR_WORDS[colour], COLOUR_WORDS_ZH[colour], COLOUR_WORDS_JA[colour]
+    if close_up:
+        return {
+            "alt": f"Close-up of the {spec.name[0].lower()}{spec.name[1:]} in {en}",
+            "alt_zh": f"{spec.name_zh}细节（{zh}）",
+            "alt_ja": f"{spec.name_ja}のアップ({ja})",
+        }
+    return {
+        "alt": f"{spec.name} in {en}",
+        "alt_zh": f"{spec.name_zh}（{zh}）",
+        "alt_ja": f"{spec.name_ja}({ja})",
+    }
 
 
 def render(spec: ProductSpec, colour: str, detail: bool, size: int = IMAGE_SIZE) -> Image.Image:
@@ -267,6 +280,8 @@ def add_images(product: Product, spec: ProductSpec, storage: Storage, size: int)
                 ProductImage(
                     path=item["path"],
                     alt_text=item["alt"],
+                    alt_text_zh=item["alt_zh"],
+                    alt_text_ja=item["alt_ja"],
                     width=width,
                     height=height,
                     position=item["position"],

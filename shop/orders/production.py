@@ -32,6 +32,7 @@ from shop.audit.service import record
 from shop.db import as_utc, rows_changed, utcnow
 from shop.exceptions import ShopError
 from shop.inputs import parse_id
+from shop.locales import localized
 from shop.orders import lifecycle
 from shop.orders.models import Order, OrderEvent, OrderLine, ProductionBatch
 from shop.schools.models import School
@@ -163,11 +164,12 @@ def roll_up(
     )
 
 
-def list_queue(session: Session, zone: ZoneInfo) -> list[QueueGroup]:
-    """What must still be made, grouped by due date and group, earliest first."""
+def list_queue(session: Session, zone: ZoneInfo, locale: str = "en") -> list[QueueGroup]:
+    """What must still be made, grouped by due date and group (a school named in
+    ``locale``'s language), earliest first."""
     lines = session.scalars(_makeable_lines().options(selectinload(OrderLine.order))).all()
     school_ids = {line.order.school_id for line in lines if line.order.school_id is not None}
-    school_names = _school_names(session, school_ids)
+    school_names = _school_names(session, school_ids, locale)
     groups: dict[tuple[date, str], QueueGroup] = {}
     for row in roll_up(lines, zone, school_names=school_names):
         group = groups.setdefault((row.due, row.group), QueueGroup(row.due, row.group))
@@ -175,13 +177,17 @@ def list_queue(session: Session, zone: ZoneInfo) -> list[QueueGroup]:
     return list(groups.values())
 
 
-def _school_names(session: Session, school_ids: set[int]) -> dict[int, str]:
-    """School id → name, in one query. (Orders cannot hold a relationship to ``School``:
-    the schools' models import the orders'.)"""
+def _school_names(session: Session, school_ids: set[int], locale: str = "en") -> dict[int, str]:
+    """School id → name in ``locale``'s language, in one query. (Orders cannot hold a
+    relationship to ``School``: the schools' models import the orders'.)"""
     if not school_ids:
         return {}
-    rows = session.execute(sa.select(School.id, School.name).where(School.id.in_(school_ids)))
-    return {school_id: name for school_id, name in rows}
+    rows = session.execute(
+        sa.select(School.id, School.name, School.name_zh, School.name_ja).where(
+            School.id.in_(school_ids)
+        )
+    )
+    return {row.id: localized(row, "name", locale) for row in rows}
 
 
 def parse_line_ids(values: Iterable[str]) -> list[int]:

@@ -44,7 +44,7 @@ from shop.orders.models import Order, OrderLine, Shipment, ShipmentLine
 from shop.orders.numbers import normalise
 from shop.pagination import count_rows, paginate, parse_page
 from shop.payments.stripe_gateway import PaymentServiceUnavailable, RefundRefused, gateway
-from shop.templating import money_filter, time_zone_filter
+from shop.templating import factory_text, money_filter, time_zone_filter
 
 bp = Blueprint("orders", __name__)
 
@@ -204,7 +204,7 @@ def _render_order(order: Order, *, message_form: MessageForm | None = None, stat
             refunded_amount=refunded,
             net_amount=max(order.total_amount - refunded, 0),
             countries=dict(COUNTRIES),
-            pickup_address=current_app.config["FACTORY_PICKUP_ADDRESS"],
+            pickup_address=factory_text("FACTORY_PICKUP_ADDRESS"),
             acts_as_customer=acts,
             can_pay=acts and order.awaiting_payment,
             can_cancel=acts and lifecycle.can_customer_cancel(order),
@@ -270,8 +270,8 @@ def _receipt(number: str) -> receipt.Receipt:
         abort(404)
     config = current_app.config
     factory = receipt.Factory(
-        name=config["FACTORY_NAME"],
-        address=config["FACTORY_ADDRESS"],
+        name=factory_text("FACTORY_NAME"),
+        address=factory_text("FACTORY_ADDRESS"),
         tax_id=config["FACTORY_TAX_ID"] or "",
     )
     return receipt.build_receipt(order, factory, config["TAX_RATE_PERCENT"])

@@ -52,6 +52,12 @@ class InvoiceDocument:
     issued_on: date
     students: list[StudentLines]
     overdue: bool
+    # What each line is called on the invoice (``{line id: name}``), in the school's
+    # language (``shop.catalog.translations.line_names``); a line not in it: its own name.
+    item_names: dict[int, str] = field(default_factory=dict)
+
+    def item_name(self, line: OrderLine) -> str:
+        return self.item_names.get(line.id) or line.product_name
 
     @property
     def outstanding_amount(self) -> int:
@@ -70,7 +76,12 @@ def group_by_student(lines: list[OrderLine]) -> list[StudentLines]:
 
 
 def build_document(
-    invoice: Invoice, factory: Factory, bank_details: str, today: date, zone=None
+    invoice: Invoice,
+    factory: Factory,
+    bank_details: str,
+    today: date,
+    zone=None,
+    item_names: dict[int, str] | None = None,
 ) -> InvoiceDocument:
     return InvoiceDocument(
         invoice=invoice,
@@ -81,6 +92,7 @@ def build_document(
         issued_on=factory_day(invoice.issued_at, zone),
         students=group_by_student(invoice.order.lines),
         overdue=is_overdue(invoice, today),
+        item_names=item_names or {},
     )
 
 
@@ -98,7 +110,8 @@ def school_address(school: School, countries: dict[str, str]) -> list[str]:
 def render_pdf(
     document_data: InvoiceDocument, *, locale: str, school_name: str, countries: dict[str, str]
 ) -> bytes:
-    """The invoice as an A4 PDF, worded in ``locale`` (the request's language)."""
+    """The invoice as an A4 PDF, worded in ``locale``: the caller renders it inside
+    ``force_locale(locale)`` (the school's language)."""
     doc = document_data
     invoice, order, factory = doc.invoice, doc.order, doc.factory
     write = Writer(locale)
@@ -149,7 +162,7 @@ def render_pdf(
             size = " · ".join(p for p in (line.size, colour_name(line.colour)) if p)
             rows.append(
                 [
-                    write(line.product_name),
+                    write(doc.item_name(line)),
                     write(size, size=8.5),
                     write(str(line.quantity), right=True),
                     write.money(line.unit_amount, currency),

@@ -7,16 +7,17 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import abort, current_app, render_template
-from flask_babel import get_locale
+from flask_babel import force_locale
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from shop.accounts.forms import COUNTRIES
 from shop.accounts.permissions import has_permission
+from shop.catalog.translations import line_names
 from shop.db import get_session
 from shop.downloads import attachment
 from shop.i18n import shop_zone
-from shop.locales import localized
+from shop.locales import factory_setting, localized
 from shop.orders.models import Order
 from shop.orders.receipt import Factory
 from shop.schools import invoice_pdf as documents
@@ -24,27 +25,31 @@ from shop.schools.access import get_school
 from shop.schools.blueprint import bp
 from shop.schools.membership import can_manage_school
 from shop.schools.models import Invoice
+from shop.templating import render_document
 
 
-def factory_from(config) -> Factory:
+def factory_from(config, locale: str = "en") -> Factory:
+    """The seller as the invoice names it, in ``locale``'s language."""
     return Factory(
-        name=config["FACTORY_NAME"],
-        address=config["FACTORY_ADDRESS"],
+        name=factory_setting(config, "FACTORY_NAME", locale),
+        address=factory_setting(config, "FACTORY_ADDRESS", locale),
         tax_id=config["FACTORY_TAX_ID"] or "",
     )
 
 
 def invoice_document(invoice: Invoice) -> documents.InvoiceDocument:
     """The document of ``invoice`` as of today, dated on the school's own calendar (its
-    time zone)."""
+    time zone), in the school's language (``School.locale``), whoever reads it."""
     zone = ZoneInfo(invoice.school.time_zone) if invoice.school.time_zone else shop_zone()
     config = current_app.config
+    locale = invoice.school.locale
     return documents.build_document(
         invoice,
-        factory_from(config),
+        factory_from(config, locale),
         config["FACTORY_BANK_DETAILS"],
         datetime.now(UTC).astimezone(zone).date(),
         zone,
+        item_names=line_names(get_session(), invoice.order.lines, locale),
     )
 
 
@@ -73,19 +78,24 @@ def _visible_invoice(slug: str, number: str) -> Invoice:
 @bp.get("/<slug>/admin/invoices/<number>")
 def invoice_page(slug: str, number: str):
     document = invoice_document(_visible_invoice(slug, number))
-    return render_template(
-        "schools/invoice.html", doc=document, countries=dict(COUNTRIES), slug=slug
+    invoice = render_document(
+        document.school.locale,
+        "schools/_invoice_doc.html",
+        doc=document,
+        countries=dict(COUNTRIES),
     )
+    return render_template("schools/invoice.html", doc=document, invoice_html=invoice, slug=slug)
 
 
 @bp.get("/<slug>/admin/invoices/<number>.pdf")
 def invoice_pdf(slug: str, number: str):
     document = invoice_document(_visible_invoice(slug, number))
-    locale = str(get_locale())
-    pdf = documents.render_pdf(
-        document,
-        locale=locale,
-        school_name=localized(document.school, "name", locale),
-        countries=dict(COUNTRIES),
-    )
+    locale = document.school.locale
+    with force_locale(locale):  # the school's language, whoever downloads it
+        pdf = documents.render_pdf(
+            document,
+            locale=locale,
+            school_name=localized(document.school, "name", locale),
+            countries=dict(COUNTRIES),
+        )
     return attachment(pdf, f"invoice-{document.invoice.number}.pdf", "application/pdf")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shop.accounts.models import User
 from shop.catalog.models import Product
 from shop.db import Base, utcnow
-from shop.locales import zone_for_country
+from shop.locales import country_locale, zone_for_country
 from shop.orders.models import Order
 
 SEASONS = ("summer", "winter", "pe")
@@ -84,6 +84,13 @@ class School(Base):
     @property
     def invoice_allowed(self) -> bool:
         return self.verified and self.invoice_terms_days > 0
+
+    @property
+    def locale(self) -> str:
+        """The language of the school's papers (packing lists, invoices), whatever the
+        language of whoever prints them: its country's (CN: Chinese, JP: Japanese), else
+        English."""
+        return country_locale(self.country)
 
     def refresh_search_text(self) -> None:
         parts = (self.name, self.name_zh, self.name_ja, self.city, self.city_zh, self.city_ja)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from shop.catalog.translations import product_names
+from shop.locales import column_language
 from shop.orders.models import Order, OrderLine
 from shop.schools.models import School
 
@@ -67,7 +69,9 @@ def class_totals(session: Session, school: School) -> list[ClassTotal]:
 
 
 def packing_list(session: Session, school: School, class_name: str) -> list[PackingRow]:
-    """Every piece to pack for ``class_name``, by student, then item: one query."""
+    """Every piece to pack for ``class_name``, by student, then item, each item named in
+    the school's language (``School.locale``; ``shop.catalog.translations.line_names``'s
+    rule), whoever prints the list: two queries."""
     rows = session.execute(
         sa.select(
             OrderLine.student_name,
@@ -77,12 +81,21 @@ def packing_list(session: Session, school: School, class_name: str) -> list[Pack
             OrderLine.colour,
             OrderLine.quantity - OrderLine.returned_quantity,
             Order.number,
+            OrderLine.product_id,
+            Order.locale,
         )
         .join(Order, Order.id == OrderLine.order_id)
         .where(*_counted(school), OrderLine.class_name == class_name)
-        .order_by(OrderLine.student_name, OrderLine.product_name, OrderLine.size, Order.number)
     ).all()
-    return [PackingRow(*row) for row in rows]
+    language = column_language(school.locale)
+    foreign = [row for row in rows if column_language(row.locale) != language]
+    names = product_names(session, (row.product_id for row in foreign), school.locale)
+    found = []
+    for student, class_, item, size, colour, quantity, number, product_id, locale in rows:
+        if column_language(locale) != language:
+            item = (names.get(product_id) if product_id is not None else None) or item
+        found.append(PackingRow(student, class_, item, size, colour, quantity, number))
+    return sorted(found, key=lambda r: (r.student, r.item, r.size, r.order_number))
 
 
 def by_student(rows: list[PackingRow]) -> list[tuple[str, list[PackingRow]]]:

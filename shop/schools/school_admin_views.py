@@ -49,7 +49,7 @@ from shop.schools.blueprint import bp
 from shop.schools.membership import can_manage_school, schools_for
 from shop.schools.models import DeliveryRound, Invoice, School, UniformItem
 from shop.spreadsheet import BOM, safe_cell
-from shop.templating import money_filter
+from shop.templating import money_filter, render_document
 
 ORDERS_PER_PAGE = 50
 # Rosters travel back in a form field on the preview page (for "confirm" and for fixing
@@ -203,12 +203,16 @@ def school_admin_dashboard(slug: str):
 def packing_page(slug: str, class_name: str):
     school = _school_or_404(slug)
     rows = packing.packing_list(get_session(), school, class_name)
-    return render_template(
-        "schools/admin/packing.html",
+    document = render_document(  # in the school's language, whoever prints it
+        school.locale,
+        "schools/admin/_packing_doc.html",
         school=school,
         class_name=class_name,
         students=packing.by_student(rows),
         pieces=sum(row.quantity for row in rows),
+    )
+    return render_template(
+        "schools/admin/packing.html", school=school, class_name=class_name, packing=document
     )
 
 
