@@ -31,6 +31,9 @@ class LineRequest:
     school_id: int | None = None
     student_name: str = ""
     class_name: str = ""
+    # Made to order although the product is stocked (a school's roster chose it for
+    # pieces the shelf does not have; the product has a lead time): no stock is held.
+    made_to_order: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class PricedLine:
     student_name: str = ""
     class_name: str = ""
     school_price: bool = False  # charged the school's negotiated price
+    made_to_order: bool = False  # this line only (see ``LineRequest.made_to_order``)
 
 
 @dataclass(frozen=True)
@@ -223,9 +227,11 @@ def _price_group(
     taken_before: dict[int, int] = {}
     for line in lines:
         variant = line.variant
-        available = None if product.made_to_order else variant.available
+        made_to_order = line.made_to_order and product.lead_time_days is not None
+        available = None if product.made_to_order or made_to_order else variant.available
         before = taken_before.get(variant.id, 0)
-        taken_before[variant.id] = before + line.quantity
+        if available is not None:
+            taken_before[variant.id] = before + line.quantity
         left = None if available is None else max(available - before, 0)
         school_unit = negotiated.get((line.school_id, product.id))
         unit = pricing.unit_amount(tier, school_unit)
@@ -245,6 +251,7 @@ def _price_group(
                 student_name=line.student_name,
                 class_name=line.class_name,
                 school_price=school_unit is not None,
+                made_to_order=made_to_order,
             )
         )
     has_price = all(line.unit_amount is not None for line in priced_lines)

@@ -137,6 +137,8 @@ def write_order(
         if group.made_to_order:
             continue
         for line in group.lines:
+            if line.made_to_order:  # a roster chose to have it made (no stock held)
+                continue
             wanted[line.variant_id] = wanted.get(line.variant_id, 0) + line.quantity
             skus[line.variant_id] = line.sku
     for variant_id in sorted(wanted):
@@ -182,9 +184,9 @@ def write_order(
                     unit_amount=line.unit_amount,
                     quantity=line.quantity,
                     line_amount=line.line_amount,
-                    made_to_order=group.made_to_order,
+                    made_to_order=group.made_to_order or line.made_to_order,
                     lead_time_days=group.lead_time_days,
-                    allocated=not group.made_to_order,
+                    allocated=not (group.made_to_order or line.made_to_order),
                     student_name=line.student_name,
                     class_name=line.class_name,
                 )

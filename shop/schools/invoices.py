@@ -13,6 +13,7 @@ it is due on 31 May and overdue from 1 June.
 Plain functions over the session: they flush, the caller commits.
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -223,6 +224,45 @@ def count_overdue(session: Session, today: date) -> int:
             .where(overdue_condition(today))
         )
         or 0
+    )
+
+
+@dataclass(frozen=True)
+class SchoolBalance:
+    """What a school owes on its invoices (orders not cancelled), how much of it is past
+    due, and the credit left (``None`` when the school has no credit limit)."""
+
+    currency: str
+    outstanding_amount: int
+    overdue_amount: int
+    overdue_count: int
+    credit_limit_amount: int
+    remaining_credit_amount: int | None
+
+
+def school_balance(session: Session, school: School, today: date) -> SchoolBalance:
+    """The school's balance in one query: outstanding, overdue (due before ``today``, a
+    day on the factory's clock) and the remaining credit (limit less outstanding)."""
+    owed = Invoice.amount - Invoice.paid_amount
+    overdue = sa.and_(owed > 0, Invoice.due_date < today)
+    row = session.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(owed), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((overdue, owed), else_=0)), 0),
+            sa.func.count(sa.case((overdue, Invoice.id))),
+        )
+        .join(Order, Order.id == Invoice.order_id)
+        .where(Invoice.school_id == school.id, Order.state != "cancelled")
+    ).one()
+    outstanding, overdue_amount, overdue_count = (int(value or 0) for value in row)
+    limit = school.credit_limit_amount
+    return SchoolBalance(
+        currency=school.currency,
+        outstanding_amount=outstanding,
+        overdue_amount=overdue_amount,
+        overdue_count=overdue_count,
+        credit_limit_amount=limit,
+        remaining_credit_amount=max(limit - outstanding, 0) if limit > 0 else None,
     )
 
 

@@ -1,6 +1,8 @@
 """A confirmed roster becomes one order: a line per student per item, priced with tiers
-over the whole order (and the school's own prices), delivered free to the school on its
-next delivery round, paid by card or on invoice.
+over the whole order (and the school's own prices), delivered free to the school on the
+delivery round the bursar chose among those still open (the next one by default), with
+their notes for the factory, paid by card or on invoice. Lines the bursar chose to have
+made to order (``RosterLine.made_to_order``) hold no stock and go to the workshop.
 
 On invoice, the school must be allowed to (verified, with terms), give a purchase-order
 number, and have the credit left for the whole order; then the order is written, the
@@ -38,21 +40,23 @@ from shop.checkout.service import (
     card_intent,
     refuse_short_stock,
 )
+from shop.db import as_utc
 from shop.exceptions import ShopError
 from shop.money import MIN_CARD_AMOUNTS
 from shop.orders import transitions
-from shop.orders.lifecycle import add_card_payment, write_order
+from shop.orders.lifecycle import StockRanOut, add_card_payment, write_order
 from shop.orders.models import Order
 from shop.orders.numbers import new_order_number
 from shop.orders.production import HELD_UNTIL_PAID
 from shop.payments.stripe_gateway import StripeGateway
 from shop.schools import invoices
-from shop.schools.models import School
+from shop.schools.models import DeliveryRound, School
 from shop.schools.roster import RosterPreview
 from shop.schools.rounds import next_round
 
 PAYMENTS = ("card", "invoice")
 PO_NUMBER_MAX_LENGTH = 60
+NOTES_MAX_LENGTH = 500
 PROGRESS_EVERY = 100  # students between two calls of a placement's ``progress``
 
 
@@ -66,6 +70,45 @@ class PurchaseOrderRequired(ShopError):
 
 class UnknownPayment(ShopError):
     message = "Choose how the school pays: by card or on invoice."
+
+
+class RoundClosed(ShopError):
+    message = "That delivery round is closed for orders: choose another."
+
+
+class NotesTooLong(ShopError):
+    message = "The notes are longer than 500 characters."
+
+
+def open_rounds(school: School, now: datetime) -> list[DeliveryRound]:
+    """The rounds an order placed now may go on: those whose cut-off is still ahead."""
+    return [
+        each
+        for each in sorted(school.rounds, key=lambda r: r.delivery_date)
+        if as_utc(each.cutoff_at) > now
+    ]
+
+
+def choose_round(school: School, now: datetime, round_id: int | None) -> DeliveryRound:
+    """The round the bursar chose (one still open), or the next one when they did not."""
+    if round_id is None:
+        delivery_round = next_round(school, now)
+        if delivery_round is None:
+            raise NoSchoolDelivery()
+        return delivery_round
+    for delivery_round in open_rounds(school, now):
+        if delivery_round.id == round_id:
+            return delivery_round
+    if next_round(school, now) is None:
+        raise NoSchoolDelivery()
+    raise RoundClosed()
+
+
+def clean_notes(notes: str | None) -> str:
+    value = (notes or "").strip()
+    if len(value) > NOTES_MAX_LENGTH:
+        raise NotesTooLong()
+    return value
 
 
 def roster_requests(
@@ -98,6 +141,7 @@ def roster_requests(
                     school_id=school.id,
                     student_name=student.name,
                     class_name=student.class_name,
+                    made_to_order=line.made_to_order,
                 )
             )
         if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(preview.students)):
@@ -124,11 +168,16 @@ def price_roster(
 
 
 def _require_ready(school: School, preview: RosterPreview) -> None:
+    if preview.unresolved and not preview.problems:
+        # Short of stock with no choice made for it (stock went since the preview): say
+        # which item, as the order itself would.
+        shortage = preview.unresolved[0]
+        raise StockRanOut(shortage.sku, shortage.available)
     if not preview.ok or preview.school_id != school.id or preview.currency != school.currency:
         raise RosterNotReady()
 
 
-def school_details(school: School, user) -> CheckoutDetails:
+def school_details(school: School, user, notes: str = "") -> CheckoutDetails:
     """Delivery to the school (``write_order`` copies its address); who orders is the
     contact, the school's receiver takes the parcel."""
     return CheckoutDetails(
@@ -136,6 +185,7 @@ def school_details(school: School, user) -> CheckoutDetails:
         delivery_method="school",
         recipient=school.delivery_recipient or school.contact_name,
         phone=school.delivery_phone or school.contact_phone,
+        notes=notes,
     )
 
 
@@ -165,15 +215,17 @@ def check_roster_order(
     payment: str,
     po_number: str = "",
     now: datetime,
+    notes: str = "",
+    round_id: int | None = None,
 ) -> None:
     """Refuse at once what ``place_roster_order`` would refuse for how the school pays,
     its delivery round, or the preview's estimated total (credit without the school's
     lock, card minimum). Writes nothing and prices nothing: stock, and the credit under
     the lock, are checked again when the order is placed."""
     _payment_terms(school, payment, po_number)
+    clean_notes(notes)
     _require_ready(school, preview)
-    if next_round(school, now) is None:
-        raise NoSchoolDelivery()
+    choose_round(school, now, round_id)
     estimate = preview.estimated_total_amount
     if estimate is None:  # a product without a price: placing says the roster is not ready
         return
@@ -199,6 +251,8 @@ def place_roster_order(
     zone: ZoneInfo | None = None,
     request_key: str | None = None,
     progress: Callable[[int], None] | None = None,
+    notes: str = "",
+    round_id: int | None = None,
 ) -> Order:
     """Order what ``preview`` lists for ``school``. Raises a ``ShopError`` (the caller
     rolls back; nothing is written before a refusal, no PaymentIntent is left open).
@@ -206,12 +260,11 @@ def place_roster_order(
     ``IntegrityError`` rather than a second order. ``progress(students)`` is told how
     many students' lines are ready, every ``PROGRESS_EVERY`` (the job's progress page)."""
     po_number = _payment_terms(school, payment, po_number)
-    delivery_round = next_round(school, now)
-    if delivery_round is None:
-        raise NoSchoolDelivery()
+    notes = clean_notes(notes)
+    delivery_round = choose_round(school, now, round_id)
     pricing = price_roster(session, school, preview, locale, progress)
     total = pricing.total_amount  # delivery to the school is free
-    details = school_details(school, user)
+    details = school_details(school, user, notes)
     number = new_order_number()
 
     def write() -> Order:

@@ -14,13 +14,16 @@ returns it as data (``refusal``), with what the bursar typed, so the progress pa
 it in the bursar's words and send them back to the roster with their text.
 """
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session, selectinload
 
 from shop.accounts.models import User
+from shop.catalog.models import Variant
 from shop.checkout.service import BelowCardMinimum, NoSchoolDelivery
 from shop.db import get_session, utcnow
 from shop.exceptions import ShopError
@@ -52,17 +55,25 @@ def place_roster(
     po_number: str,
     locale: str,
     request_key: str,
+    choices: dict[str, str] | None = None,
+    notes: str = "",
+    round_id: int | None = None,
 ) -> dict[str, Any]:
-    """The job: place the roster order for ``request_key`` once; its outcome as data."""
+    """The job: place the roster order for ``request_key`` once; its outcome as data.
+    ``choices`` are the bursar's for what was short when they confirmed; with stock gone
+    since, the order is refused (never placed other than the preview showed)."""
     session = get_session()
     placed = find_placed(session, request_key)
+    typed = Typed(roster_text, payment, po_number, choices or {}, notes, round_id)
     if placed is not None:
         return _outcome_of(session, school_id, placed)
     school = session.get(School, school_id)
     if school is None:
-        return refused(school_id, ordering.RosterNotReady(), roster_text, payment, po_number)
+        return refused(school_id, ordering.RosterNotReady(), typed)
     user = session.get(User, user_id) if user_id is not None else None
-    preview = roster.build_preview(session, school, roster_text, locale=locale)
+    preview = roster.build_preview(
+        session, school, roster_text, locale=locale, choices=typed.choices
+    )
     students = len(preview.students)
     report_progress(0, students)
     try:
@@ -81,6 +92,8 @@ def place_roster(
             zone=shop_zone(),
             request_key=request_key,
             progress=lambda done: report_progress(done, students),
+            notes=notes,
+            round_id=round_id,
         )
         invoice = invoices.invoice_for_order(session, order.id)
         if invoice is not None:
@@ -95,13 +108,13 @@ def place_roster(
             return _outcome_of(session, school_id, placed)
         if isinstance(error, sa.exc.IntegrityError):
             raise
-        return refused(school_id, error, roster_text, payment, po_number)
+        return refused(school_id, error, typed, session=session, locale=locale)
     return _outcome_of(session, school_id, order, invoice)
 
 
 def _outcome_of(session, school_id: int, order: Order, invoice: Invoice | None = None) -> dict:
     if order.school_id != school_id:  # a key of another school's order: not this one's
-        return refused(school_id, ShopError(), "", "", "")
+        return refused(school_id, ShopError(), Typed())
     invoice = invoice or invoices.invoice_for_order(session, order.id)
     return {
         "outcome": PLACED,
@@ -111,21 +124,62 @@ def _outcome_of(session, school_id: int, order: Order, invoice: Invoice | None =
     }
 
 
-def refused(school_id: int, error: Exception, roster_text: str, payment: str, po_number: str):
+@dataclass(frozen=True)
+class Typed:
+    """What the bursar typed and chose, given back with a refusal."""
+
+    roster: str = ""
+    payment: str = ""
+    po_number: str = ""
+    choices: dict[str, str] = field(default_factory=dict)
+    notes: str = ""
+    round_id: int | None = None
+
+
+def refused(
+    school_id: int,
+    error: Exception,
+    typed: Typed,
+    *,
+    session: Session | None = None,
+    locale: str = "en",
+):
     """A refusal as data: what went wrong (``refusal``) and what the bursar had typed."""
     return {
         "outcome": REFUSED,
         "school_id": school_id,
-        "refusal": refusal(error),
-        "roster": roster_text,
-        "payment": payment,
-        "po_number": po_number,
+        "refusal": refusal(error, session, locale),
+        "roster": typed.roster,
+        "payment": typed.payment,
+        "po_number": typed.po_number,
+        "choices": dict(typed.choices),
+        "notes": typed.notes,
+        "round_id": typed.round_id,
     }
 
 
-def refusal(error: Exception) -> dict[str, Any]:
+def _variant_named(session: Session | None, sku: str, locale: str) -> dict[str, str]:
+    """An item's name (in ``locale``), size and colour key for a refusal about its SKU."""
+    variant = (
+        session.scalars(
+            sa.select(Variant).where(Variant.sku == sku).options(selectinload(Variant.product))
+        ).first()
+        if session is not None
+        else None
+    )
+    if variant is None:
+        return {"item": sku, "size": "", "colour": ""}
+    return {
+        "item": localized(variant.product, "name", locale),
+        "size": variant.size,
+        "colour": variant.colour,
+    }
+
+
+def refusal(error: Exception, session: Session | None = None, locale: str = "en") -> dict[str, Any]:
     """``{"kind": ..., <what its message needs>}`` for each refusal a placement may raise
-    (the page turns it into a sentence in the reader's language)."""
+    (the page turns it into a sentence in the reader's language). With ``session``, a
+    stock refusal names the item, size and colour (not only the SKU)."""
     if isinstance(error, invoices.CreditLimitExceeded):
         return {
             "kind": "credit_limit",
@@ -134,7 +188,12 @@ def refusal(error: Exception) -> dict[str, Any]:
             "currency": error.currency,
         }
     if isinstance(error, StockRanOut):
-        return {"kind": "stock", "sku": error.sku, "available": error.available}
+        return {
+            "kind": "stock",
+            "sku": error.sku,
+            "available": error.available,
+            **_variant_named(session, error.sku, locale),
+        }
     if isinstance(error, BelowCardMinimum):
         return {"kind": "card_minimum", "minimum": error.minimum, "currency": error.currency}
     kinds = (
@@ -144,6 +203,8 @@ def refusal(error: Exception) -> dict[str, Any]:
         (ordering.UnknownPayment, "payment"),
         (ordering.RosterNotReady, "roster"),
         (NoSchoolDelivery, "delivery"),
+        (ordering.RoundClosed, "round_closed"),
+        (ordering.NotesTooLong, "notes"),
     )
     for error_type, kind in kinds:
         if isinstance(error, error_type):

@@ -33,10 +33,12 @@ from wtforms.validators import Length, Optional
 
 from shop.accounts.access import require_login
 from shop.catalog import pricing
+from shop.catalog.colours import colour_name
 from shop.catalog.models import Product
 from shop.db import get_session, utcnow
 from shop.downloads import attachment
 from shop.exceptions import ShopError
+from shop.i18n import shop_today
 from shop.jobs import enqueue_after_commit, job_status
 from shop.jobs.queue import job_id_for
 from shop.orders.labels import FULFILMENT_LABELS, PAYMENT_LABELS
@@ -44,10 +46,11 @@ from shop.orders.models import Order
 from shop.pagination import paginate, parse_page
 from shop.request_keys import new_request_key, posted, request_key_field
 from shop.schools import invoices, ordering, packing, roster, roster_job
+from shop.schools import invoices as invoices_rules
 from shop.schools.access import get_school
 from shop.schools.blueprint import bp
 from shop.schools.membership import can_manage_school, schools_for
-from shop.schools.models import DeliveryRound, Invoice, School, UniformItem
+from shop.schools.models import DeliveryRound, Invoice, School, SchoolMember, UniformItem
 from shop.spreadsheet import BOM, safe_cell
 from shop.templating import money_filter, render_document
 
@@ -61,10 +64,12 @@ PROBLEMS_SHOWN = 300
 class RosterForm(FlaskForm):
     roster = TextAreaField(_l("Paste the roster"), validators=[Optional()])
     file = FileField(_l("Or upload a CSV file"))
-    # Sent back by the progress page of a refused order, so that the confirm form shows
-    # how the bursar meant to pay (checked again when they confirm).
+    # Sent back by the progress page of a refused order and by the stock choices, so
+    # that the confirm form shows what the bursar had typed (checked again on confirm).
     payment = HiddenField()
     po_number = HiddenField()
+    notes = HiddenField()
+    round_id = HiddenField()
 
 
 class ConfirmForm(FlaskForm):
@@ -80,6 +85,11 @@ class ConfirmForm(FlaskForm):
     po_number = StringField(
         _l("Purchase-order number"), validators=[Length(max=ordering.PO_NUMBER_MAX_LENGTH)]
     )
+    notes = TextAreaField(
+        _l("Notes for the factory"), validators=[Length(max=ordering.NOTES_MAX_LENGTH)]
+    )
+    # One of the school's open delivery rounds (the page lists them); checked on confirm.
+    round_id = StringField(_l("Delivery round"))
     # One per preview: confirming the same preview twice (a double click on a slow page)
     # finds the first order instead of placing a second one. It also names the job that
     # places the order and the progress page's address.
@@ -186,10 +196,48 @@ def school_admin_dashboard(slug: str):
     return render_template(
         "schools/admin/dashboard.html",
         school=school,
+        balance=invoices_rules.school_balance(db, school, shop_today()),
         rows=rows,
         page=page,
         classes=packing.class_totals(db, school),
         prices=_price_list(school),
+        payment_labels=PAYMENT_LABELS,
+        fulfilment_labels=FULFILMENT_LABELS,
+    )
+
+
+@bp.get("/<slug>/admin/orders/<number>")
+@require_login
+def school_order_page(slug: str, number: str):
+    """One of the school's orders as its admins see it: what was ordered for which
+    student, its status, delivery round, purchase order, notes and invoice. Never the
+    parent's address, phone, email or payment details."""
+    school = _school_or_404(slug)
+    db = get_session()
+    order = db.scalars(
+        sa.select(Order)
+        .where(Order.number == number[:40], _shown_orders(school))
+        .options(selectinload(Order.lines))
+    ).first()
+    if order is None:
+        abort(404)
+    invoice = invoices_rules.invoice_for_order(db, order.id)
+    lines = sorted(order.lines, key=lambda line: (line.class_name, line.student_name, line.id))
+    return render_template(
+        "schools/admin/order.html",
+        school=school,
+        order=order,
+        lines=lines,
+        invoice=invoice,
+        delivery_round=order.delivery_round,
+        # the notes of an order a school admin placed (a parent's may hold their address)
+        school_order=order.user_id is not None
+        and db.scalar(
+            sa.select(SchoolMember.id).where(
+                SchoolMember.school_id == school.id, SchoolMember.user_id == order.user_id
+            )
+        )
+        is not None,
         payment_labels=PAYMENT_LABELS,
         fulfilment_labels=FULFILMENT_LABELS,
     )
@@ -255,9 +303,15 @@ def _file_safe(text: str) -> str:
 def roster_template(slug: str):
     school = _school_or_404(slug)
     catalogue = roster.load_catalogue(get_session(), school, _locale())
+    # In the school's language unless another is asked for (``?lang=en``).
+    wanted = request.args.get("lang", "")
+    language = wanted if wanted in roster.TEMPLATE_WORDS else roster.school_language(school)
     out = io.StringIO()
     out.write(BOM)
-    csv.writer(out, lineterminator="\r\n").writerow(roster.template_header(catalogue))
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(roster.template_header(catalogue, language))
+    for row in roster.example_rows(catalogue, language):
+        writer.writerow([safe_cell(cell) for cell in row])
     return attachment(out.getvalue().encode("utf-8"), f"roster-{school.slug}.csv", "text/csv")
 
 
@@ -270,23 +324,29 @@ def _render_roster(
     status: int = 200,
     payment: str = "",
     po_number: str = "",
+    notes: str = "",
+    round_id: str = "",
     request_key: str | None = None,
 ):
-    """The roster page; with a clean ``preview``, its confirm form, filled in with how the
-    bursar chose to pay (``payment``, ``po_number``) when they had already."""
+    """The roster page; with a clean ``preview``, its confirm form, filled in with what
+    the bursar had typed (``payment``, ``po_number``, ``notes``, ``round_id``); with
+    items short of stock, the choices for each."""
     catalogue = roster.load_catalogue(get_session(), school, _locale())
-    confirm = None
-    if preview is not None and preview.ok:
-        if payment not in ordering.PAYMENTS:
-            payment = "invoice" if school.invoice_allowed else "card"
-        confirm = ConfirmForm(
-            formdata=None,
-            roster=text,
-            payment=payment,
-            po_number=(po_number or "")[: ordering.PO_NUMBER_MAX_LENGTH],
-            request_key=request_key or new_request_key(),
-        )
+    if payment not in ordering.PAYMENTS:
+        payment = "invoice" if school.invoice_allowed else "card"
+    confirm = ConfirmForm(
+        formdata=None,
+        roster=text,
+        payment=payment,
+        po_number=(po_number or "")[: ordering.PO_NUMBER_MAX_LENGTH],
+        notes=(notes or "")[: ordering.NOTES_MAX_LENGTH],
+        round_id=(round_id or "")[:12],
+        request_key=request_key or new_request_key(),
+    )
     form.roster.data = text or form.roster.data
+    language = roster.school_language(school)
+    # the example shows the base columns, every item and the first item's quantity
+    shown = len(roster.BASE_COLUMNS) + len(catalogue.items) + min(len(catalogue.items), 1)
     return (
         render_template(
             "schools/admin/roster.html",
@@ -294,11 +354,19 @@ def _render_roster(
             form=form,
             preview=preview,
             confirm=confirm,
+            rounds=ordering.open_rounds(school, utcnow()),
             entries=catalogue.ordered(),
             grades=catalogue.grades,
             problems_shown=PROBLEMS_SHOWN,
             problem_rows={problem.row for problem in preview.problems} if preview else set(),
             allowance_cm=roster.DEFAULT_ALLOWANCE_CM,
+            example_header=roster.template_header(catalogue, language)[:shown],
+            example_rows=[row[:shown] for row in roster.example_rows(catalogue, language)],
+            language=language,
+            choice_values={
+                "leave_out": roster.LEAVE_OUT,
+                "made_to_order": roster.MADE_TO_ORDER,
+            },
         ),
         status,
     )
@@ -341,7 +409,7 @@ def roster_preview(slug: str):
     if error:
         form.roster.errors = [error]
         return _render_roster(school, form, status=400)
-    preview = roster.build_preview(get_session(), school, text, locale=_locale())
+    preview = _preview(school, text)
     return _render_roster(
         school,
         form,
@@ -350,7 +418,30 @@ def roster_preview(slug: str):
         status=200 if preview.ok else 422,
         payment=form.payment.data or "",
         po_number=form.po_number.data or "",
+        notes=form.notes.data or "",
+        round_id=form.round_id.data or "",
     )
+
+
+def _preview(school: School, text: str):
+    """The roster read with the bursar's posted choices for what is short of stock."""
+    return roster.build_preview(
+        get_session(),
+        school,
+        text,
+        locale=_locale(),
+        choices=roster.clean_choices(request.form.items()),
+        today=shop_today(),
+    )
+
+
+def _round_id(raw: str) -> int | None:
+    """The posted delivery round: ``None`` for "the next one"; an id that cannot be one
+    is -1 (no round has it: the confirmation says the round is closed)."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else -1
 
 
 def _refusal_message(refusal: dict) -> str:
@@ -365,9 +456,12 @@ def _refusal_message(refusal: dict) -> str:
         )
     if kind == "stock":
         return _(
-            "Only %(n)d of %(sku)s left: lower the quantities or choose other sizes.",
+            "Only %(n)d left of %(item)s in size %(size)s, %(colour)s. Go back to the "
+            "roster to choose another colour, have them made or leave those lines out.",
             n=refusal["available"],
-            sku=refusal["sku"],
+            item=refusal.get("item") or refusal["sku"],
+            size=refusal.get("size") or "—",
+            colour=colour_name(refusal.get("colour") or "") or "—",
         )
     if kind == "card_minimum":
         return _(
@@ -381,6 +475,8 @@ def _refusal_message(refusal: dict) -> str:
         "payment": _("Choose how the school pays: by card or on invoice."),
         "roster": _("The roster has problems to fix before it can be ordered."),
         "delivery": _("There is no delivery round open for the school: ask the factory."),
+        "round_closed": _("That delivery round is closed for orders: choose another."),
+        "notes": _("The notes are longer than 500 characters."),
     }
     return messages.get(kind, _("The order could not be placed. Check the roster and try again."))
 
@@ -394,25 +490,51 @@ def roster_confirm(slug: str):
     db = get_session()
     form = ConfirmForm()
     text = (form.roster.data or "").lstrip(BOM)
-    typed = {"payment": form.payment.data or "", "po_number": form.po_number.data or ""}
+    typed = {
+        "payment": form.payment.data or "",
+        "po_number": form.po_number.data or "",
+        "notes": form.notes.data or "",
+        "round_id": form.round_id.data or "",
+    }
     if not form.validate_on_submit() or not text.strip():
         flash(_("Send the roster again and check the preview."), "error")
-        preview = roster.build_preview(db, school, text, locale=_locale()) if text.strip() else None
+        preview = _preview(school, text) if text.strip() else None
         return _render_roster(
             school, RosterForm(formdata=None), text=text, preview=preview, status=400, **typed
         )
     request_key = form.request_key.data
     if _placed_with(db, school, request_key) is not None:
         return _to_progress(school, request_key)
-    # Never trust the preview page: read and check the roster again.
-    preview = roster.build_preview(db, school, text, locale=_locale())
+    # Never trust the preview page: read the roster and check its stock again.
+    preview = _preview(school, text)
     if not preview.ok:
-        flash(_("The roster has problems to fix before it can be ordered."), "error")
+        status = 422  # problems to fix in the roster
+        if preview.unresolved and not preview.problems:
+            status = 409  # the stock moved since the preview
+            flash(
+                _(
+                    "Some items are no longer in stock as the preview showed: choose for "
+                    "each below, then confirm again. Nothing was ordered."
+                ),
+                "error",
+            )
+        else:
+            flash(_("The roster has problems to fix before it can be ordered."), "error")
         return _render_roster(
-            school, RosterForm(formdata=None), text=text, preview=preview, status=422, **typed
+            school, RosterForm(formdata=None), text=text, preview=preview, status=status, **typed
         )
+    round_id = _round_id(typed["round_id"])
     try:
-        ordering.check_roster_order(db, school, preview, now=utcnow(), **typed)
+        ordering.check_roster_order(
+            db,
+            school,
+            preview,
+            now=utcnow(),
+            payment=typed["payment"],
+            po_number=typed["po_number"],
+            notes=typed["notes"],
+            round_id=round_id,
+        )
     except ShopError as error:
         db.rollback()
         flash(_refusal_message(roster_job.refusal(error)), "error")
@@ -436,6 +558,9 @@ def roster_confirm(slug: str):
         _locale(),
         request_key,
         key=roster_job.job_key(request_key),
+        choices=preview.choices,
+        notes=typed["notes"],
+        round_id=round_id,
     )
     db.commit()
     return _to_progress(school, request_key)

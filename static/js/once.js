@@ -1,6 +1,7 @@
-// Forms marked data-once (placing an order, cancelling with a refund) say that they are
-// working and cannot be pressed twice. The server's one-time keys make a second press
-// harmless anyway; this only spares the buyer the doubt.
+// Forms marked data-once (placing an order, cancelling with a refund, confirming a roster
+// order) say that they are working and cannot be pressed twice. The server's one-time
+// keys make a second press harmless anyway; this only spares the buyer the doubt. A button
+// with data-busy-label shows that text while the form is sent ("Placing order…").
 (function () {
   "use strict";
   document.querySelectorAll("form[data-once]").forEach(function (form) {
@@ -10,6 +11,9 @@
         setTimeout(function () {
           button.disabled = true;
           button.setAttribute("aria-busy", "true");
+          if (button.dataset.busyLabel) {
+            button.textContent = button.dataset.busyLabel;
+          }
         }, 0);
       });
     });

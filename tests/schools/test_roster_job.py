@@ -232,13 +232,18 @@ def test_a_roster_with_problems_is_refused_at_once(app, signed_in, session, scho
 
 
 def test_a_refusal_in_the_job_shows_on_the_progress_page_with_the_way_back(
-    app, signed_in, session, school, outbox
+    app, signed_in, session, school, outbox, monkeypatch
 ):
-    # One of each is left; the roster needs two polos in 130 (the preview does not check
-    # stock, the job does).
-    for variant in session.scalars(sa.select(Variant)):
-        variant.on_hand = 1
-    session.commit()
+    # The roster needs two polos in 130; the preview and the confirmation see ten on the
+    # shelf, then someone else buys all but one before the job places the order.
+    real_place = ordering.place_roster_order
+
+    def stock_gone_meanwhile(job_session, *args, **kwargs):
+        job_session.execute(sa.update(Variant).values(on_hand=1))
+        job_session.commit()
+        return real_place(job_session, *args, **kwargs)
+
+    monkeypatch.setattr(roster_job.ordering, "place_roster_order", stock_gone_meanwhile)
     key = new_key()
     roster = GOOD.replace("Bo Wang,1B,1,boys,140", "Bo Wang,1B,1,boys,130")
 
@@ -249,7 +254,9 @@ def test_a_refusal_in_the_job_shows_on_the_progress_page_with_the_way_back(
     assert state_of(page.text) == "finished"
     assert 'http-equiv="refresh"' not in page.text
     refusal = re.search(r'data-testid="roster-refusal">([^<]+)<', page.text).group(1)
-    assert re.fullmatch(r"Only 0 of T-\d+-130-NAVY left: lower the quantities.*", refusal)
+    # the item, size and colour by name, not the SKU
+    assert re.fullmatch(r"Only 0 left of Summer polo in size 130, Navy\. Go back.*", refusal)
+    assert "T-" not in refusal
     assert orders(session) == [] and outbox() == []
     assert set(on_hand(session).values()) == {1}  # nothing sold
     # The way back: the roster, the payment and the purchase-order number, filled in again.
@@ -259,9 +266,22 @@ def test_a_refusal_in_the_job_shows_on_the_progress_page_with_the_way_back(
         "/schools/hillside/admin/roster",
         data={"roster": roster, "payment": "invoice", "po_number": "PO-77"},
     )
-    assert again.status_code == 200
-    form = again.text[again.text.index('data-testid="roster-confirm-form"') :]
+    # ...where the shortage shows per item, and leaving Bo Wang's polo out is a choice.
+    assert again.status_code == 422
+    shortage = re.search(r'data-testid="roster-shortage" [^>]*', again.text).group(0)
+    assert 'data-short="1"' in shortage and 'data-students="1"' in shortage
+    assert "Summer polo · size 130 · Navy" in again.text
+    stock_form = again.text[again.text.index('data-testid="roster-stock-form"') :]
+    assert 'name="po_number" value="PO-77"' in stock_form
+    choice = re.search(r'name="(stock-\d+)" value="leave_out"', stock_form).group(1)
+    chosen = signed_in.post(
+        "/schools/hillside/admin/roster",
+        data={"roster": roster, "payment": "invoice", "po_number": "PO-77", choice: "leave_out"},
+    )
+    assert chosen.status_code == 200
+    form = chosen.text[chosen.text.index('data-testid="roster-confirm-form"') :]
     assert 'value="PO-77"' in form and re.search(r'value="invoice"\s+checked', form)
+    assert f'name="{choice}" value="leave_out"' in form
     assert f'value="{key}"' not in form  # a fresh key: the refused one is spent
 
 

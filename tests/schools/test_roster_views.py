@@ -8,6 +8,7 @@ import secrets
 import pytest
 import sqlalchemy as sa
 
+from shop.catalog.models import Variant
 from shop.orders.models import Order, OrderLine
 from shop.schools.models import Invoice
 from tests.accounts.helpers import login, make_user
@@ -72,7 +73,8 @@ def test_the_roster_page_explains_the_format(client, school, bursar):
 
     assert 'data-testid="roster-form"' in page
     assert "/schools/hillside/admin/roster/template.csv" in page
-    assert "student,class,grade,gender,height,polo,skirt,polo:qty" in page  # the example
+    # the example, in the school's language (a school in China: Chinese)
+    assert "学生,班级,年级,性别,身高,polo,skirt,polo:数量" in page
     assert "<code>polo</code>" in page and "<code>skirt</code>" in page
 
 
@@ -340,6 +342,8 @@ def test_two_confirmations_at_once_still_place_one_order(
 
 
 def test_a_large_roster_warns_that_ordering_takes_a_moment(client, session, school, bursar):
+    session.execute(sa.update(Variant).values(on_hand=1000))  # the preview checks stock
+    session.commit()
     rows = [GOOD.splitlines()[0]] + [f"Child {n},1A,1,boys,130," for n in range(201)]
     page = client.post("/schools/hillside/admin/roster", data={"roster": "\n".join(rows)})
     assert 'data-testid="roster-confirm-wait"' in page.text

@@ -283,9 +283,21 @@ def test_the_roster_template_lists_the_schools_items(client, session, school):
     sign_in_as(client, session, "bursar@hillside.example", school=school)
 
     response = client.get("/schools/hillside/admin/roster/template.csv")
+    english = client.get("/schools/hillside/admin/roster/template.csv?lang=en")
 
+    # In the school's language (a school in China), with two example students: the
+    # polo comes in 130 only, too small for 138 cm and 142 cm children, so no size is
+    # written for them (never a size that does not fit).
     assert response.get_data().decode("utf-8") == (
-        "\ufeffstudent,class,grade,gender,height,polo,polo:qty\r\n"
+        "\ufeff学生,班级,年级,性别,身高,polo,polo:数量\r\n王小明,3班,1,男,138,,2\r\n李娜,3班,1,女,142,,\r\n"
+    )
+    assert (
+        english.get_data()
+        .decode("utf-8")
+        .startswith(
+            "\ufeffstudent,class,grade,gender,height,polo,polo:qty\r\n"
+            "Wang Xiaoming,3A,1,boys,138,,2\r\n"
+        )
     )
 
 
