@@ -338,3 +338,19 @@ def bucket(moto_s3) -> str:
 def s3_settings(moto_s3, bucket) -> dict:
     """Settings that put an app's uploads in this test's bucket (under a prefix)."""
     return {"STORAGE_URL": f"s3://{bucket}/media", "STORAGE_ENDPOINT_URL": moto_s3.endpoint}
+
+
+@pytest.fixture
+def empty_database_url(database_url, tmp_path):
+    """An empty database of its own (migration round trips cannot disturb other tests)."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+        return
+    name = f"migrations_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(database_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield str(sa.make_url(database_url).set(database=name).render_as_string(hide_password=False))
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -1,7 +1,5 @@
 """The schema comes from Alembic: empty → head, down → up again, and no drift."""
 
-import uuid
-
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -11,22 +9,6 @@ from shop import migrate
 from shop.catalog.models import SEARCH_FTS_TABLE
 from shop.db import make_engine
 from shop.models import metadata
-
-
-@pytest.fixture
-def empty_database_url(database_url, tmp_path):
-    """A database of its own, so the round trip cannot disturb the other tests."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
-        return
-    name = f"migrations_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(database_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield str(sa.make_url(database_url).set(database=name).render_as_string(hide_password=False))
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def table_names(url: str) -> set[str]:

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from shop.accounts.session import signed_in_user
 from shop.cart import service
+from shop.cart.layout import arrange
 from shop.cart.pricing import price_cart
 from shop.cart.rules import InvalidQuantity, parse_quantity
 from shop.db import commits, get_session
@@ -90,7 +91,7 @@ def parse_additions(form) -> dict[int, int]:
 def cart_page():
     pricing = price_cart(get_session(), current_cart(), current_currency(), str(get_locale()))
     remember_count(pricing.item_count)
-    return render_template("cart/cart.html", pricing=pricing)
+    return render_template("cart/cart.html", pricing=pricing, layout=arrange(pricing))
 
 
 @bp.post("/add")

@@ -43,11 +43,16 @@ def _cart_blocks_checkout(summary) -> str | None:
     return None
 
 
-def _prefilled_form() -> CheckoutForm:
+def _prefilled_form(summary) -> CheckoutForm:
+    """The details given before; else the account's; else, for a school order, the
+    school's country (a parent in Singapore is not asked to change it from China)."""
     saved = service.CheckoutDetails.from_dict(session.get(DETAILS_KEY))
     if saved is not None:
         return CheckoutForm(data=saved.to_dict())
     form = CheckoutForm()
+    school = service.cart_school(get_session(), summary.pricing)
+    if school is not None:
+        form.country.data = school.country
     if current_user.is_authenticated:
         form.email.data = current_user.email
         form.recipient.data = current_user.name
@@ -86,7 +91,7 @@ def details():
         flash(blocked, "error")
         return redirect(url_for("cart.cart_page"))
     saved = session.get(DETAILS_KEY) is not None
-    form = _prefilled_form()
+    form = _prefilled_form(summary)
     school_option = _school_option(summary)
     form.offer_school_delivery(school_option is not None)
     if school_option is not None and not saved:

@@ -33,9 +33,11 @@ from shop.accounts.forms import COUNTRIES
 from shop.cart import service as cart_service
 from shop.cart.views import CART_ERRORS, cart_id_to_fill, remember_count
 from shop.catalog.colours import colour_name
-from shop.db import get_session
+from shop.checkout.next_steps import next_steps
+from shop.db import get_session, utcnow
 from shop.downloads import attachment
 from shop.extensions import limiter
+from shop.i18n import shop_zone
 from shop.orders import access, lifecycle, messages, receipt
 from shop.orders.carriers import carrier_name, tracking_url
 from shop.orders.forms import MessageForm, TrackForm
@@ -205,6 +207,7 @@ def _render_order(order: Order, *, message_form: MessageForm | None = None, stat
             net_amount=max(order.total_amount - refunded, 0),
             countries=dict(COUNTRIES),
             pickup_address=factory_text("FACTORY_PICKUP_ADDRESS"),
+            next_steps=next_steps(order, now=utcnow(), zone=shop_zone()),
             acts_as_customer=acts,
             can_pay=acts and order.awaiting_payment,
             can_cancel=acts and lifecycle.can_customer_cancel(order),

@@ -8,6 +8,7 @@ shown back. Plain functions: the session mapping, the user and the database sess
 passed in; the writes flush, never commit, and record the change in the audit log.
 """
 
+import unicodedata
 from collections.abc import MutableMapping
 
 import sqlalchemy as sa
@@ -40,11 +41,44 @@ def code_tries_key(slug: str) -> str:
     return f"school-code-total:{slug}"
 
 
+def normalise_code(code: str) -> str:
+    """An access code as it is hashed and compared: case and spaces do not count, and
+    full-width letters and digits (typed with a Chinese or Japanese keyboard) are their
+    plain selves: ``" ab12 cd"``, ``"ＡＢ１２ＣＤ"`` and ``"AB12CD"`` are one code."""
+    return "".join(unicodedata.normalize("NFKC", code).split()).upper()
+
+
 def code_matches(school: School, code: str | None) -> bool:
     """The access code against the school's hash; any malformed input is simply wrong."""
+    return _matching_form(school, code) is not None
+
+
+def _matching_form(school: School, code: str | None) -> str | None:
+    """Which form of ``code`` the school's hash was made from: the normalised one (codes
+    set since codes ignore case and spaces), or, for a code set before, the code as typed
+    (stripped) or its lower case. ``None``: no form matches."""
     if not school.access_code_hash or not code or len(code) > MAX_CODE_LENGTH:
+        return None
+    normalised = normalise_code(code)
+    if not normalised:
+        return None
+    for form in dict.fromkeys((normalised, code.strip(), normalised.lower())):
+        if check_password_hash(school.access_code_hash, form):
+            return form
+    return None
+
+
+def unlock(session: Session, school: School, code: str | None) -> bool:
+    """Whether ``code`` opens ``school``'s shop. A code set before codes ignored case and
+    spaces, typed exactly, is hashed again in its normalised form (flushed): from then on
+    it too ignores case and spaces."""
+    form = _matching_form(school, code)
+    if form is None:
         return False
-    return check_password_hash(school.access_code_hash, code.strip())
+    if form != normalise_code(form):
+        school.access_code_hash = hash_password(normalise_code(form))
+        session.flush()
+    return True
 
 
 def is_unlocked(flask_session: MutableMapping, school_id: int) -> bool:
@@ -68,10 +102,10 @@ def can_see_shop(session: Session, school: School, *, user, flask_session) -> bo
 
 
 def set_access_code(session: Session, actor: User, school: School, code: str) -> None:
-    """Make ``school`` private behind ``code`` (hashed with scrypt; the log says only
-    that a code was set)."""
+    """Make ``school`` private behind ``code`` (normalised, then hashed with scrypt; the
+    log says only that a code was set)."""
     was_private = school.private
-    school.access_code_hash = hash_password(code)
+    school.access_code_hash = hash_password(normalise_code(code))
     session.flush()
     record(
         session,

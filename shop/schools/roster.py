@@ -65,7 +65,7 @@ from shop.catalog.models import PriceTier, Product, Variant
 from shop.inputs import is_storable
 from shop.locales import localized
 from shop.schools.models import School, UniformItem
-from shop.schools.sizing import HEIGHT_LIMITS_CM, can_advise, recommend_size
+from shop.schools.sizing import DEFAULT_ALLOWANCE_CM, HEIGHT_LIMITS_CM, can_advise, recommend_size
 from shop.spreadsheet import BOM
 
 BASE_COLUMNS = ("student", "class", "grade", "gender", "height")
@@ -139,8 +139,6 @@ TEMPLATE_WORDS = {
     ),
 }
 
-
-DEFAULT_ALLOWANCE_CM = 5
 MAX_STUDENTS = 5_000
 MAX_QUANTITY = 99
 # The bursar's choice for a short variant: a form field per shortage, ``stock-<variant id>``.

@@ -9,9 +9,13 @@ Plain functions, no database, no request.
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 ALLOWANCES_CM = (0, 3, 5, 8)
+# Room to grow when nobody says otherwise: the size finder's default and the roster's.
+DEFAULT_ALLOWANCE_CM = 5
 HEIGHT_LIMITS_CM = (50, 230)
 CHEST_LIMITS_CM = (30, 200)
 
@@ -114,6 +118,55 @@ def parse_cm(raw: str | None, limits: tuple[int, int]) -> float | None:
 
 
 def parse_allowance(raw: str | None) -> int:
-    """One of ``ALLOWANCES_CM``; anything else is 0."""
+    """One of ``ALLOWANCES_CM``; anything else (nothing chosen yet) is
+    ``DEFAULT_ALLOWANCE_CM``."""
     text = (raw or "").strip()
-    return int(text) if text.isdigit() and int(text) in ALLOWANCES_CM else 0
+    return int(text) if text.isdigit() and int(text) in ALLOWANCES_CM else DEFAULT_ALLOWANCE_CM
+
+
+# --- the colour of the recommended size ---------------------------------------------------
+
+
+class Choice(Protocol):
+    """One option of an item's size select (``shop.schools.uniform_list.SizeChoice``)."""
+
+    @property
+    def variant_id(self) -> int: ...
+    @property
+    def size(self) -> str: ...
+    @property
+    def colour(self) -> str: ...
+    @property
+    def orderable(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ColourPick:
+    """The variant to preselect for the recommended ``size``. ``variant_id`` is ``None``
+    when the colour listed first (``wanted``) cannot be had in that size: then
+    ``alternatives`` are the other colours that can, for the parent to choose from."""
+
+    size: str
+    wanted: str
+    variant_id: int | None
+    alternatives: tuple[str, ...] = ()
+
+    @property
+    def unavailable(self) -> bool:
+        return self.variant_id is None
+
+
+def pick_colour(choices: Sequence[Choice], size: str | None) -> ColourPick | None:
+    """The recommended size in the colour listed first (the school's colour). Never
+    another colour silently: when that colour is out of stock or not made in ``size``,
+    the pick has no variant and names the colours to choose from instead. ``None`` when
+    there is no size to pick or the item comes in one colour only."""
+    if size is None or len({choice.colour for choice in choices}) < 2:
+        return None
+    wanted = choices[0].colour
+    in_size = [choice for choice in choices if choice.size == size]
+    for choice in in_size:
+        if choice.colour == wanted and choice.orderable:
+            return ColourPick(size, wanted, choice.variant_id)
+    others = tuple(dict.fromkeys(c.colour for c in in_size if c.orderable and c.colour != wanted))
+    return ColourPick(size, wanted, None, others)

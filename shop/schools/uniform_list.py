@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from shop.cart.rules import InvalidQuantity, parse_quantity
 from shop.catalog import pricing
-from shop.catalog.models import PriceTier, Product
+from shop.catalog.models import PriceTier, Product, ProductImage
 from shop.inputs import parse_id
 from shop.locales import localized
 from shop.schools import sizing
@@ -58,6 +58,11 @@ class ItemRow:
         if self.school_price_amount is not None:
             return None
         return pricing.lowest_unit_amount(self.tiers)
+
+    @property
+    def picture(self) -> ProductImage | None:
+        """The product's first image (the school list shows its thumbnail)."""
+        return self.product.images[0] if self.product.images else None
 
     @property
     def recommended_variant_id(self) -> int | None:
@@ -129,6 +134,7 @@ def load_items(session: Session, school: School) -> list[UniformItem]:
         .order_by(UniformItem.position, UniformItem.id)
         .options(
             selectinload(UniformItem.product).selectinload(Product.variants),
+            selectinload(UniformItem.product).selectinload(Product.images),
             selectinload(UniformItem.product).selectinload(
                 Product.price_tiers.and_(PriceTier.currency == school.currency)
             ),

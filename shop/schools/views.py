@@ -29,6 +29,7 @@ from shop.cart.views import CART_ERRORS, cart_id_to_fill, error_message, remembe
 from shop.catalog.search import clean_text
 from shop.db import as_utc, commits, get_session, utcnow
 from shop.extensions import limiter
+from shop.images import thumbnail_path
 from shop.pagecache.changes import CATALOGUE, school_stock_name
 from shop.pagecache.pages import cached_page
 from shop.pagecache.stores import PAGE_TTL_SECONDS
@@ -61,7 +62,7 @@ class Filters:
     gender: str | None = None
     height_cm: float | None = None
     chest_cm: float | None = None
-    allowance_cm: int = 0
+    allowance_cm: int = sizing.DEFAULT_ALLOWANCE_CM
     raw: dict = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
@@ -147,8 +148,9 @@ def _render_shop(
         chest_cm=filters.chest_cm,
         allowance_cm=filters.allowance_cm,
     )
+    picks = {row.item.id: _colour_pick(row) for row in rows}
     if kit is None:
-        selected = {row.item.id: _default_variant(row) for row in rows}
+        selected = {row.item.id: _default_variant(row, picks[row.item.id]) for row in rows}
         quantities = {row.item.id: str(row.default_quantity) for row in rows}
     else:
         selected, quantities = kit.selected, kit.quantities
@@ -163,6 +165,8 @@ def _render_shop(
         has_items=bool(rows),
         selected=selected,
         quantities=quantities,
+        colour_picks=picks,
+        thumb=thumbnail_path,
         missing=[row for row in rows if row.item.id in missing_ids],
         errors=list(errors),
         form=form,
@@ -175,7 +179,16 @@ def _render_shop(
     ), status
 
 
-def _default_variant(row: uniform_list.ItemRow) -> int | None:
+def _colour_pick(row: uniform_list.ItemRow) -> sizing.ColourPick | None:
+    size = row.advice.size if row.advice is not None else None
+    return sizing.pick_colour(row.choices, size)
+
+
+def _default_variant(row: uniform_list.ItemRow, pick: sizing.ColourPick | None) -> int | None:
+    """The recommended size in the school's colour; nothing when that colour cannot be
+    had (the page says so and the parent chooses); a lone orderable variant."""
+    if pick is not None:
+        return pick.variant_id
     recommended = row.recommended_variant_id
     if recommended is not None:
         return recommended
@@ -241,7 +254,7 @@ def school_unlock(slug: str):
     form = AccessCodeForm()
     if _can_see(school):
         return redirect(url_for("schools.school_shop", slug=school.slug), code=303)
-    if not form.validate_on_submit() or not access.code_matches(school, form.code.data):
+    if not form.validate_on_submit() or not access.unlock(get_session(), school, form.code.data):
         g.school_code_refused = True
         # One message whatever was wrong: a guess learns nothing.
         form.code.errors = [_("That code is not right.")]

@@ -114,13 +114,23 @@ def test_parse_cm(raw, expected):
     assert parse_cm(raw, (50, 230)) == expected
 
 
-def test_parse_allowance_only_offers_the_listed_values():
-    assert [parse_allowance(v) for v in ("0", "3", "5", "8", "4", "x", None)] == [
+def test_parse_allowance_only_offers_the_listed_values_and_defaults_to_the_rosters():
+    # Nothing chosen (or nonsense) is the same room to grow as a roster order gets.
+    assert [parse_allowance(v) for v in ("0", "3", "5", "8", "4", "x", "", None)] == [
         0,
         3,
         5,
         8,
-        0,
-        0,
-        0,
+        5,
+        5,
+        5,
+        5,
     ]
+
+
+def test_the_size_finder_and_the_roster_share_one_room_to_grow():
+    from shop.schools import roster, sizing
+
+    assert roster.DEFAULT_ALLOWANCE_CM is sizing.DEFAULT_ALLOWANCE_CM == 5
+    assert sizing.DEFAULT_ALLOWANCE_CM in sizing.ALLOWANCES_CM
+    assert parse_allowance(None) == sizing.DEFAULT_ALLOWANCE_CM

@@ -9,7 +9,6 @@ from shop.db import make_engine
 from shop.schools.models import School
 from tests.helpers.admin import errors_in, school_data
 from tests.school_factories import make_school
-from tests.test_migrations import empty_database_url  # noqa: F401 - a fixture
 
 
 @pytest.fixture
