@@ -6,6 +6,8 @@ FLASK := $(VENV)/bin/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 LOCALSTRIPE_PORT ?= 8420
+# Links in the emails `make run` writes follow the port it serves on (unless set).
+SHOP_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test test-fast install lint format browser-deps stack-deps translations-extract translations-update bench screenshots clean
 
@@ -19,6 +21,7 @@ install: $(VENV)/.installed
 	$(PY) -c 'from shop.i18n_catalogs import compile_catalogs; compile_catalogs()'
 
 ## run: migrate, seed the demo if the catalogue is empty, start localstripe, serve on :5000
+## (make run PORT=5010 LOCALSTRIPE_PORT=8410: other ports; email links follow PORT)
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
@@ -28,6 +31,7 @@ run: install
 	stripe_pid=$$!; trap 'kill $$stripe_pid 2>/dev/null' EXIT INT TERM; \
 	echo "localstripe on http://127.0.0.1:$(LOCALSTRIPE_PORT) (log: instance/localstripe.log)"; \
 	echo "Sourcefront on http://$(HOST):$(PORT)"; \
+	SHOP_BASE_URL=$(SHOP_BASE_URL) \
 	STRIPE_API_BASE=http://127.0.0.1:$(LOCALSTRIPE_PORT) \
 	STRIPE_JS_URL=http://127.0.0.1:$(LOCALSTRIPE_PORT)/js.stripe.com/v3/ \
 	$(FLASK) run --host $(HOST) --port $(PORT)

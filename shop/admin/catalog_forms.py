@@ -14,7 +14,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    Form,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -25,7 +33,9 @@ from wtforms.validators import (
 )
 
 from shop.catalog import rules
+from shop.catalog.colours import COLOURS, colour_name
 from shop.money import MAX_AMOUNT, exponent, from_decimal
+from shop.request_keys import request_key_field
 
 PRICE_MAX_LENGTH = 20
 
@@ -89,6 +99,8 @@ class ProductForm(FlaskForm):
     featured = BooleanField(_l("Featured"))
     # 0: sold everywhere; else the school whose shop alone sells it (choices set by the view).
     school_id = SelectField(_l("Only for school"), coerce=int, default=0, validate_choice=True)
+    # The product page saves once per showing, however often it is sent (one-time key).
+    request_key = request_key_field(required=False)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -111,6 +123,72 @@ class VariantMatrixForm(FlaskForm):
         default="{slug}-{size}-{colour}",
         validators=[DataRequired(), Length(max=100)],
     )
+
+
+class NewVariantsForm(Form):
+    """The product page's "add sizes × colours" fields, read from the page's one form
+    (names ``new-sizes``, ``new-colours``, ``new-pattern``). Colours are picked by name
+    from the palette (``shop.catalog.colours``); nothing chosen adds nothing."""
+
+    sizes = StringField(_l("Sizes"), validators=[Optional(), Length(max=500)])
+    colours = SelectMultipleField(_l("Colours"), validate_choice=True)
+    pattern = StringField(
+        _l("SKU pattern"),
+        default="{slug}-{size}-{colour}",
+        validators=[Optional(), Length(max=100)],
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.colours.data and not split_list(self.sizes.data):
+            self.sizes.errors = [*self.sizes.errors, _("Enter the sizes to add.")]
+            valid = False
+        if split_list(self.sizes.data) and not self.colours.data:
+            self.colours.errors = [*self.colours.errors, _("Choose at least one colour.")]
+            valid = False
+        if (self.colours.data or split_list(self.sizes.data)) and not self.pattern.data:
+            self.pattern.errors = [*self.pattern.errors, _("Enter a SKU pattern.")]
+            valid = False
+        return valid
+
+    @property
+    def wanted(self) -> bool:
+        return bool(split_list(self.sizes.data) and self.colours.data)
+
+
+def colour_choices(extra: list[str] | tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """The palette by name, in its order, then any other colour ``extra`` names (a colour
+    an import brought in) as it is stored."""
+    choices = [(key, colour_name(key)) for key in COLOURS]
+    choices.extend((key, key) for key in dict.fromkeys(extra) if key and key not in COLOURS)
+    return choices
+
+
+@dataclass
+class VariantRow:
+    """One variant's row on the product page, as shown or as typed, with its errors."""
+
+    id: int
+    sku: str
+    low_stock_threshold: str
+    for_sale: bool
+    errors: list[str]
+
+
+def parse_variant_row(row_form: VariantRow) -> dict | None:
+    """A typed row → ``{sku, low_stock_threshold, for_sale}``; ``None`` after adding what
+    is wrong to ``row_form.errors``."""
+    sku = row_form.sku.strip().upper()
+    if not sku:
+        row_form.errors.append(_("Enter a SKU."))
+    elif (problem := rules.sku_problem(sku)) is not None:
+        row_form.errors.append(problem)
+    low = row_form.low_stock_threshold.strip()
+    if not (low.isascii() and low.isdigit() and len(low) <= 6 and int(low) <= 100000):
+        row_form.errors.append(_("The low-stock threshold is a whole number, 0 or more."))
+    if row_form.errors:
+        return None
+    return {"sku": sku, "low_stock_threshold": int(low), "for_sale": row_form.for_sale}
 
 
 class VariantForm(FlaskForm):

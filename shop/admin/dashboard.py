@@ -144,6 +144,12 @@ class LowStock:
     threshold: int
 
 
+def count_low_stock(session: Session) -> int:
+    """How many variants are below their own low-stock threshold (the dashboard's card
+    counts them and links to the list)."""
+    return session.scalar(sa.select(sa.func.count(Variant.id)).where(variant_is_low())) or 0
+
+
 def low_stock(
     session: Session, limit: int = LOW_STOCK_SHOWN, locale: str = "en"
 ) -> tuple[list[LowStock], int]:

@@ -7,6 +7,7 @@ audit row in the same transaction, and redirects; bad input re-renders the form 
 reasons and status 400.
 """
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
 
 from shop import images as image_store
+from shop import request_keys
 from shop.accounts.access import require_permission
 from shop.accounts.forms import EmptyForm
 from shop.accounts.permissions import has_permission
@@ -27,11 +29,15 @@ from shop.admin.catalog_forms import (
     AltTextForm,
     CategoryForm,
     ImageUploadForm,
+    NewVariantsForm,
     ProductForm,
     TierRow,
     VariantForm,
     VariantMatrixForm,
+    VariantRow,
+    colour_choices,
     parse_tiers,
+    parse_variant_row,
     split_list,
 )
 from shop.catalog import management
@@ -45,6 +51,7 @@ from shop.inputs import parse_id
 from shop.locales import localized
 from shop.money import SUPPORTED_CURRENCIES, to_decimal
 from shop.pagination import paginate, parse_page
+from shop.request_keys import new_request_key
 from shop.schools.models import School
 from shop.stock.levels import product_has_low_stock
 from shop.storage import StorageError, get_storage
@@ -273,23 +280,157 @@ def product_new():
     return render_template("admin/products/form.html", form=form, product=None), status
 
 
+@dataclass
+class EditPage:
+    """Everything the product page_form's one form holds — details, the tier ladders, the
+    variant rows, new sizes × colours — as shown or as typed, with what is wrong."""
+
+    form: ProductForm
+    tier_rows: dict[str, list[TierRow]]
+    variant_rows: list[VariantRow]
+    new_variants: NewVariantsForm
+    tier_errors: list[str] = dataclasses.field(default_factory=list)
+    tiers: dict[str, list[tuple[int, int]]] | None = None  # None: not posted, left alone
+    variants: dict[int, dict] = dataclasses.field(default_factory=dict)
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(
+            self.tier_errors
+            or any(row_form.errors for row_form in self.variant_rows)
+            or any(f.errors for f in self.form)
+            or any(f.errors for f in self.new_variants)
+        )
+
+
+def _variant_rows(product: Product) -> list[VariantRow]:
+    return [
+        VariantRow(v.id, v.sku, str(v.low_stock_threshold), v.for_sale, [])
+        for v in product.variants
+    ]
+
+
+def _new_variants_form(product: Product, formdata=None) -> NewVariantsForm:
+    form = NewVariantsForm(formdata=formdata, prefix="new")
+    form.colours.choices = colour_choices([v.colour for v in product.variants])
+    return form
+
+
+def _shown_page(db: Session, product: Product, read_body=False) -> EditPage:
+    """The page_form as stored (a GET, or the other forms' pages)."""
+    form = _product_form(db, product, read_body=read_body)
+    if not read_body:
+        form.request_key.data = new_request_key()
+    return EditPage(form, _tier_rows(product), _variant_rows(product), _new_variants_form(product))
+
+
+def _typed_tiers(page_form: EditPage, posted) -> None:
+    """The tier tables as typed; left alone (``tiers`` ``None``) when not posted."""
+    if not any(f"{currency}-min" in posted for currency in SUPPORTED_CURRENCIES):
+        return
+    page_form.tiers = {}
+    for currency in SUPPORTED_CURRENCIES:
+        quantities = posted.getlist(f"{currency}-min")[:50]
+        prices = posted.getlist(f"{currency}-price")[:50]
+        rows = [TierRow(q[:20], p[:20]) for q, p in zip(quantities, prices, strict=False)]
+        page_form.tier_rows[currency] = rows + [TierRow("", "")] * max(
+            BLANK_TIER_ROWS - len(rows), 0
+        )
+        page_form.tiers[currency], errors = parse_tiers(rows, currency)
+        page_form.tier_errors.extend(errors)
+
+
+def _typed_variants(page_form: EditPage, posted) -> None:
+    """The variant rows as typed (a row not posted keeps what is stored)."""
+    for row_form in page_form.variant_rows:
+        prefix = f"variant-{row_form.id}-"
+        if prefix + "sku" not in posted:
+            continue
+        row_form.sku = posted.get(prefix + "sku", "")[:100]
+        row_form.low_stock_threshold = posted.get(prefix + "low", "")[:20]
+        row_form.for_sale = prefix + "for_sale" in posted
+        values = parse_variant_row(row_form)
+        if values is not None:
+            page_form.variants[row_form.id] = values
+
+
+def _posted_page(db: Session, product: Product) -> EditPage:
+    page_form = EditPage(
+        _product_form(db, product),
+        _tier_rows(product),
+        _variant_rows(product),
+        _new_variants_form(product, request.form),
+    )
+    page_form.form.validate_on_submit()
+    page_form.new_variants.validate()
+    _typed_tiers(page_form, request.form)
+    _typed_variants(page_form, request.form)
+    return page_form
+
+
+def _save_page(db: Session, product: Product, page_form: EditPage) -> bool:
+    """Save the whole page_form once (its one-time key); ``False`` (rolled back, the reasons on
+    the page_form) when a rule refuses."""
+    matrix = None
+    if page_form.new_variants.wanted:
+        matrix = management.Matrix(
+            split_list(page_form.new_variants.sizes.data),
+            page_form.new_variants.colours.data,
+            page_form.new_variants.pattern.data,
+        )
+    try:
+        if not request_keys.claim(db, f"product:{product.id}", page_form.form.request_key.data):
+            db.rollback()  # the same page_form sent again: it was saved once
+            return True
+        management.save_product(
+            db,
+            current_user,
+            product,
+            values=_product_values(page_form.form),
+            tiers=page_form.tiers,
+            variants=page_form.variants,
+            matrix=matrix,
+        )
+    except sa.exc.IntegrityError:  # the same page_form at the same moment: the other one saved it
+        db.rollback()
+        return True
+    except management.SlugTaken:
+        db.rollback()
+        page_form.form.slug.errors.append(_("Another product already uses this slug."))
+        return False
+    except management.VariantRowsRefused as refused:
+        db.rollback()
+        for row_form in page_form.variant_rows:
+            row_form.errors.extend(refused.errors.get(row_form.id, []))
+        return False
+    except management.VariantsRefused as refused:
+        db.rollback()
+        field = (
+            page_form.new_variants.pattern
+            if refused.field == "pattern"
+            else page_form.new_variants.sizes
+        )
+        field.errors = [*field.errors, *refused.messages]
+        return False
+    return True
+
+
 @bp.route("/products/<int:product_id>", methods=["GET", "POST"])
 @commits
 @require_permission("catalog.manage")
 def product_edit(product_id: int):
+    """The product page_form: details, prices and variants in one form, saved by one POST in
+    one transaction; a refusal shows every reason in place and keeps all that was typed."""
     db = get_session()
     product = _product_or_404(db, product_id)
-    form = _product_form(db, product)
-    if form.validate_on_submit():
-        try:
-            management.update_product(db, current_user, product, _product_values(form))
-        except management.SlugTaken:
-            form.slug.errors.append(_("Another product already uses this slug."))
-        else:
-            flash(_("Product saved."), "success")
-            return redirect(url_for("admin.product_edit", product_id=product.id))
-    status = 400 if request.method == "POST" else 200
-    return _render_edit(db, product, form=form, status=status)
+    if request.method == "GET":
+        return _render_edit(db, product)
+    page_form = _posted_page(db, product)
+    if not page_form.has_errors and _save_page(db, product, page_form):
+        flash(_("Product saved."), "success")
+        return redirect(url_for("admin.product_edit", product_id=product_id))
+    db.rollback()
+    return _render_edit(db, _product_or_404(db, product_id), page_form=page_form, status=400)
 
 
 def _tier_rows(product: Product) -> dict[str, list[TierRow]]:
@@ -308,23 +449,25 @@ def _render_edit(
     db: Session,
     product: Product,
     *,
-    form=None,
-    tier_rows=None,
-    tier_errors=None,
-    matrix_form=None,
+    page_form: EditPage | None = None,
     upload_form=None,
     upload_error=None,
     status=200,
-    read_body=True,
 ):
+    page_form = page_form or _shown_page(db, product)
+    variants = {variant.id: variant for variant in product.variants}
+    rows = [
+        (row_form, variants[row_form.id])
+        for row_form in page_form.variant_rows
+        if row_form.id in variants
+    ]
     return (
         render_template(
             "admin/products/edit.html",
             product=product,
-            form=form or _product_form(db, product, read_body=read_body),
-            tier_rows=tier_rows or _tier_rows(product),
-            tier_errors=tier_errors or [],
-            matrix_form=matrix_form or VariantMatrixForm(formdata=None),
+            form=page_form.form,
+            page=page_form,
+            variant_rows=rows,
             upload_form=upload_form or ImageUploadForm(formdata=None),
             upload_error=upload_error,
             currencies=SUPPORTED_CURRENCIES,
@@ -360,13 +503,25 @@ def product_tiers(product_id: int):
         errors.extend(currency_errors)
     if errors:
         db.rollback()
-        return _render_edit(db, product, tier_rows=typed, tier_errors=errors, status=400)
+        page_form = _shown_page(db, product)
+        page_form.tier_rows, page_form.tier_errors = typed, errors
+        return _render_edit(db, product, page_form=page_form, status=400)
     management.replace_tiers(db, current_user, product, parsed)
     flash(_("Prices saved."), "success")
     return redirect(url_for("admin.product_edit", product_id=product.id) + "#tiers")
 
 
 # --- variants ----------------------------------------------------------------------------
+
+
+def _matrix_refused(db: Session, product: Product, form: VariantMatrixForm):
+    """The older generator form's refusal, shown on the product page_form's new-variant fields."""
+    page_form = _shown_page(db, product)
+    page_form.new_variants.sizes.data = form.sizes.data
+    page_form.new_variants.sizes.errors = [*form.sizes.errors, *form.colours.errors]
+    page_form.new_variants.pattern.data = form.pattern.data
+    page_form.new_variants.pattern.errors = list(form.pattern.errors)
+    return _render_edit(db, product, page_form=page_form, status=400)
 
 
 @bp.post("/products/<int:product_id>/variants/generate")
@@ -377,7 +532,7 @@ def variant_generate(product_id: int):
     product = _product_or_404(db, product_id)
     form = VariantMatrixForm()
     if not form.validate_on_submit():
-        return _render_edit(db, product, matrix_form=form, status=400)
+        return _matrix_refused(db, product, form)
     try:
         added = management.generate_variants(
             db,
@@ -390,7 +545,7 @@ def variant_generate(product_id: int):
     except management.VariantsRefused as refused:
         field = form.pattern if refused.field == "pattern" else form.sizes
         field.errors = list(field.errors) + refused.messages
-        return _render_edit(db, product, matrix_form=form, status=400)
+        return _matrix_refused(db, product, form)
     flash(
         _("%(n)d variants added; existing ones kept.", n=len(added))
         if added
@@ -458,7 +613,7 @@ def _too_large(error):
     db = get_session()
     product = _product_or_404(db, (request.view_args or {})["product_id"])
     message = _("The file is larger than 5 MB.")
-    return _render_edit(db, product, upload_error=message, status=413, read_body=False)
+    return _render_edit(db, product, upload_error=message, status=413)
 
 
 @bp.post("/products/<int:product_id>/images")

@@ -225,17 +225,26 @@ def csv_export():
     return attachment(csv_io.export_csv(get_session()), "catalogue.csv", "text/csv")
 
 
+CHECK_PER_PAGE = 100  # problems (or, without problems, changed rows) per dry-run page
+
+
 def _render_check(result: dict, token: str):
-    """The dry run's outcome, as the check job recorded it."""
-    problems = result["problems"]
+    """The dry run's outcome, as the check job recorded it: the counts, then a page of
+    its problems (or, when there are none, of its changes) with links to the others."""
+    problems, changed = result["problems"], result["changed"]
+    listed = problems or changed
+    page = paginate(len(listed), parse_page(request.args.get("page")), CHECK_PER_PAGE)
+    shown = listed[page.offset : page.offset + page.per_page]
     return render_template(
         "admin/csv/dry_run.html",
         counts=result["counts"],
-        changed=result["changed"],
+        changed=[] if problems else shown,
         changes_hidden=result["changes_hidden"],
-        problems=problems,
+        problems=shown if problems else [],
         problem_count=result["problem_count"],
         problems_hidden=result["problem_count"] - len(problems),
+        page=page,
+        token=token,
         form=ImportApplyForm(token=token) if not result["problem_count"] else None,
     )
 

@@ -6,7 +6,7 @@ them. The figures are worked out in ``shop.admin.dashboard`` and the chart's geo
 
 from datetime import UTC, datetime
 
-from flask import render_template
+from flask import render_template, url_for
 from flask_login import current_user
 
 from shop.accounts.access import require_permission
@@ -17,7 +17,6 @@ from shop.admin.chart import bar_chart
 from shop.db import get_session
 from shop.i18n import shop_today, shop_zone
 from shop.orders.messages import unread_counts
-from shop.templating import locale_name
 
 
 @bp.get("/")
@@ -36,9 +35,15 @@ def dashboard():
         ]
     today = shop_today()
     waiting = figures.waiting(db, today) if may("orders.view") else None
-    low_stock = low_stock_total = None
+    low_stock_total = None
     if may("stock.manage") or may("catalog.manage"):
-        low_stock, low_stock_total = figures.low_stock(db, locale=locale_name())
+        low_stock_total = figures.count_low_stock(db)
+    # The stock list filtered to low stock; the product list's filter for catalogue staff.
+    low_stock_link = (
+        url_for("admin.stock", low="1")
+        if may("stock.manage")
+        else url_for("admin.product_list", low="1")
+    )
     # Unread customer messages: everyone who works the order desk sees how many wait (the
     # order desk's own tests count on it for the workshop); those who answer them get the
     # link to the orders that have them.
@@ -54,8 +59,8 @@ def dashboard():
         charts=charts,
         waiting=waiting,
         waiting_filters=figures.WAITING_FILTERS,
-        low_stock=low_stock,
         low_stock_total=low_stock_total,
+        low_stock_link=low_stock_link,
         unread=unread,
         can_answer=may("messages.manage"),
         can_stock=may("stock.manage"),

@@ -614,14 +614,12 @@ def _plan_product(
     slug = row.product["slug"]
     first = seen.products.get(slug)
     if first is not None:
-        for column in _PRODUCT_AND_PRICE_COLUMNS:
-            if row.canonical[column] != first.canonical[column]:
-                read.fail(
-                    column, _l("Differs from line %(line)d of the same product.", line=first.line)
-                )
+        _compare_with_first(plan, row, read, first)
         return
     seen.products[slug] = SimpleNamespace(
-        line=row.line, canonical={c: row.canonical[c] for c in _PRODUCT_AND_PRICE_COLUMNS}
+        line=row.line,
+        canonical={c: row.canonical[c] for c in _PRODUCT_AND_PRICE_COLUMNS},
+        prices_reported=set(),
     )
     existing = plan.products.get(slug)
     if existing is None:
@@ -636,6 +634,28 @@ def _plan_product(
     if changes:
         rowplan.product_action = "update"
         rowplan.changes.extend(changes)
+
+
+def _compare_with_first(plan: ImportPlan, row: _Row, read: _Cells, first: SimpleNamespace) -> None:
+    """A later row of a product against its first row. The product's columns must agree,
+    each row that differs being named. Prices are the product's, read once from its first
+    row: a price that differs is one problem on that first row per currency (a price
+    changed on the first row of a product with 14 variants is one error, not 13)."""
+    for column in PRODUCT_COLUMNS:
+        if row.canonical[column] != first.canonical[column]:
+            read.fail(
+                column, _l("Differs from line %(line)d of the same product.", line=first.line)
+            )
+    for column in PRICE_COLUMNS:
+        if row.canonical[column] == first.canonical[column] or column in first.prices_reported:
+            continue
+        first.prices_reported.add(column)
+        message = _l(
+            "Line %(line)d of the same product has other prices. A product's prices are read "
+            "from its first row: give all its rows the same prices.",
+            line=row.line,
+        )
+        plan.problems.append(Problem(first.line, column, str(message)))
 
 
 def _plan_variant(plan: ImportPlan, row: _Row, rowplan: RowPlan, read: _Cells) -> None:

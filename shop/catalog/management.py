@@ -10,6 +10,7 @@ product's variants start with nothing on hand.
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -458,3 +459,85 @@ def delete_category(session: Session, actor: User, category: Category) -> None:
     )
     session.delete(category)
     session.flush()
+
+
+# --- the product page's one save ---------------------------------------------------------
+
+
+class VariantRowsRefused(ShopError):
+    """Inline variant rows that cannot be saved: ``errors`` maps a variant id to what is
+    wrong with its row (a SKU another variant uses)."""
+
+    def __init__(self, errors: Mapping[int, list[str]]) -> None:
+        super().__init__(" ".join(m for messages in errors.values() for m in messages))
+        self.errors = dict(errors)
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """Sizes × colours to add, with the SKU pattern (``generate_variants``)."""
+
+    sizes: Sequence[str]
+    colours: Sequence[str]
+    pattern: str
+
+
+def _save_variant_rows(
+    session: Session, actor: User, product: Product, rows: Mapping[int, Mapping[str, Any]]
+) -> None:
+    """``{variant id: {sku, low_stock_threshold, for_sale}}`` for the product's variants
+    (ids that are not the product's are ignored). The SKUs are checked together first, so
+    two rows may not end on the same SKU and a refusal changes nothing."""
+    mine = {variant.id: variant for variant in product.variants}
+    wanted = {vid: values for vid, values in rows.items() if vid in mine}
+    errors: dict[int, list[str]] = {}
+    seen: dict[str, int] = {}
+    for vid, values in wanted.items():
+        sku = values["sku"].strip().upper()
+        if sku in seen:
+            errors.setdefault(vid, []).append(str(_l("The SKU “%(sku)s” is on two rows.", sku=sku)))
+        seen[sku] = vid
+    if seen:
+        holders = session.execute(
+            sa.select(Variant.id, Variant.sku).where(Variant.sku.in_(list(seen)))
+        ).all()
+        for holder_id, sku in holders:
+            if holder_id != seen[sku]:
+                message = str(_l("Another variant already uses this SKU."))
+                errors.setdefault(seen[sku], []).append(message)
+    if errors:
+        raise VariantRowsRefused(errors)
+    for vid, values in wanted.items():
+        variant = mine[vid]
+        before = snapshot(variant, VARIANT_FIELDS)
+        variant.sku = values["sku"].strip().upper()
+        variant.low_stock_threshold = values["low_stock_threshold"]
+        variant.for_sale = bool(values["for_sale"])
+        after = snapshot(variant, VARIANT_FIELDS)
+        if before != after:
+            _audit(session, actor, "variant.update", "variant", vid, before=before, after=after)
+
+
+def save_product(
+    session: Session,
+    actor: User,
+    product: Product,
+    *,
+    values: Mapping[str, Any],
+    tiers: Mapping[str, Sequence[tuple[int, int]]] | None = None,
+    variants: Mapping[int, Mapping[str, Any]] | None = None,
+    matrix: Matrix | None = None,
+) -> None:
+    """The product page's one save: details (``update_product``), the tier ladders
+    (``replace_tiers``; ``None``: left as they are), the variant rows and new size ×
+    colour combinations, in one transaction. Raises ``SlugTaken``, ``VariantRowsRefused``
+    or ``VariantsRefused``; the caller rolls back, so a refusal changes nothing."""
+    update_product(session, actor, product, values)
+    if tiers is not None:
+        replace_tiers(session, actor, product, tiers)
+    if variants:
+        _save_variant_rows(session, actor, product, variants)
+    refresh_search_text(product)
+    session.flush()
+    if matrix is not None:
+        generate_variants(session, actor, product, matrix.sizes, matrix.colours, matrix.pattern)

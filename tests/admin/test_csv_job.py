@@ -5,8 +5,6 @@ it, recorded once however often it runs; the apply in batches with progress, a r
 after a run dies between or inside batches, one job however often "apply" is pressed, and
 the progress page with its refusals. Against RQ on the real Redis (tests/redis_dbs.py) too."""
 
-import csv
-import io
 import re
 import threading
 
@@ -25,7 +23,7 @@ from shop.stock.models import StockMovement
 from shop.storage import get_storage
 from tests.accounts.helpers import login, make_user
 from tests.factories import make_category
-from tests.helpers.csv_files import rows_of, to_csv, token_on, upload
+from tests.helpers.csv_files import big_csv, rows_of, to_csv, token_on, upload
 from tests.redis_dbs import CSV_AND_HEALTH
 
 REDIS_URL = CSV_AND_HEALTH
@@ -49,38 +47,6 @@ def signed_in(app):
     client = app.test_client()
     assert login(client, email=MANAGER).status_code == 302
     return client
-
-
-def big_csv(products: int, sizes: int = 10, generation: int = 0) -> bytes:
-    """``products`` × ``sizes`` rows, each with a stock count (a ledger row each)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=csv_io.COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for number in range(products):
-        for size in range(sizes):
-            writer.writerow(
-                {
-                    **dict.fromkeys(csv_io.COLUMNS, ""),
-                    "product_slug": f"polo-{number:04d}",
-                    "category_slug": "uniforms",
-                    "name": f"School polo {number} v{generation}",
-                    "name_zh": f"校服 polo 衫 {number}",
-                    "active": "yes",
-                    "featured": "no",
-                    "made_to_order": "no",
-                    "min_order_quantity": "1",
-                    "order_increment": "1",
-                    "sku": f"P{number:04d}-{110 + size * 10}",
-                    "size": str(110 + size * 10),
-                    "colour": "navy",
-                    "position": str(size),
-                    "for_sale": "yes",
-                    "low_stock_threshold": "5",
-                    "on_hand": str(20 + generation + size),
-                    "price_CNY": "1:89.00|50:79.00",
-                }
-            )
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def dry_run_token(client, data: bytes) -> str:
@@ -508,7 +474,11 @@ def test_the_check_runs_in_batches_with_progress_and_shows_the_dry_run(app, mana
     page = client.get(uploaded.headers["Location"])  # without Redis: already checked
     assert page.status_code == 200
     assert 'data-testid="csv-counts" data-rows="2000" data-problems="0"' in page.text
-    assert page.text.count('data-testid="csv-change"') == 1000  # then counted, not listed
+    assert page.text.count('data-testid="csv-change"') == 100  # a page of the first 1000
+    assert 'data-testid="csv-page" data-page="1" data-pages="10"' in page.text
+    last = client.get(uploaded.headers["Location"] + "?page=10").text
+    assert last.count('data-testid="csv-change"') == 100
+    assert 'data-testid="csv-change" data-line="1001"' in last  # then counted, not listed
     assert "…and 1000 more changed rows, not listed here." in page.text
     assert "Products to create: 200, to change: 0" in page.text
     assert "Stock counts to record: 2000" in page.text

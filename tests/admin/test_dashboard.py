@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from shop.accounts import permissions
 from shop.admin import dashboard
 from shop.admin.blueprint import nav_items
-from shop.admin.chart import bar_chart
+from shop.admin.chart import bar_chart, nice_step
 from shop.orders.messages import post_customer_message
 from tests.accounts.helpers import login, make_user
 from tests.factories import make_product
@@ -207,9 +208,53 @@ def test_low_stock_on_the_page(client, session, sign_in):
     page = client.get("/admin/").text
 
     assert 'data-testid="low-stock-total" data-count="1"' in page
-    assert (
-        f'data-testid="low-stock" data-sku="{product.variants[0].sku}" data-available="1"' in page
+    assert '<a href="/admin/stock?low=1" data-testid="low-stock-link">' in page
+    stock_list = client.get("/admin/stock?low=1").text
+    assert f'data-sku="{product.variants[0].sku}"' in stock_list
+
+
+def test_low_stock_is_a_count_and_a_link_not_a_list(client, session, sign_in):
+    """289 low variants used to be listed in a third of the page's width."""
+    for _number in range(12):
+        make_product(session, on_hand=0).variants[0].low_stock_threshold = 2
+    session.commit()
+    sign_in("manager")
+    page = client.get("/admin/").text
+    assert 'data-testid="low-stock-total" data-count="12"' in page
+    assert 'data-testid="low-stock"' not in page and "admin-low-stock" not in page
+    assert 'data-testid="low-stock-link"' in page
+
+
+def test_catalogue_staff_without_the_stock_list_get_the_low_stock_products(
+    client, session, sign_in, monkeypatch
+):
+    make_product(session, on_hand=0).variants[0].low_stock_threshold = 2
+    session.commit()
+    sign_in("manager")
+    real = permissions.has_permission  # a role with catalog.manage but not stock.manage
+    monkeypatch.setattr(
+        "shop.admin.views.has_permission",
+        lambda user, name: name != "stock.manage" and real(user, name),
     )
+    page = client.get("/admin/").text
+    assert '<a href="/admin/products?low=1" data-testid="low-stock-link">' in page
+
+
+def test_the_revenue_chart_has_a_labelled_value_axis(client, session, sign_in):
+    make_order(session, lines=(("A", 3, 41000),))  # 1,230.00 today
+    session.commit()
+    sign_in("owner")
+    page = client.get("/admin/").text
+    [svg] = re.findall(r"<svg\b[^>]*admin-chart__svg.*?</svg>", page, re.S)
+    ticks = re.findall(r'data-testid="chart-tick" data-amount="(\d+)">([^<]+)<', svg)
+    assert [int(amount) for amount, _label in ticks] == [0, 50000, 100000, 150000]
+    assert "1,500.00" in ticks[-1][1] and "500.00" in ticks[1][1]
+    assert page.count('data-testid="admin-nav"') == 1  # the one admin tab bar
+
+
+def test_value_axis_steps_are_round():
+    steps = [nice_step(n) for n in (0, 1, 4, 5, 999, 123000, 123001)]
+    assert steps == [0, 1, 1, 2, 500, 50000, 50000]
 
 
 # --- each role's admin -------------------------------------------------------------------

@@ -39,18 +39,19 @@ def test_manager_lists_a_product_and_sees_it_in_the_shop(live_server, watched, s
     page.get_by_test_id("save-product").click()
     expect(page.get_by_test_id("product-active")).to_have_attribute("data-active", "false")
 
-    page.get_by_label("Sizes").fill("120, 130")
-    page.get_by_label("Colours").fill("navy, grey")
-    page.get_by_test_id("generate-variants").click()
-    expect(page.get_by_test_id("variant-row")).to_have_count(4)
-    expect(page.locator('[data-sku="WINTER-JUMPER-130-GREY"]')).to_have_count(1)
-
+    # One form, one Save: a name typed in Details, new sizes × colours and the prices.
+    page.get_by_label("Name (English)").fill("Winter school jumper (knit)")
+    page.get_by_label("Sizes", exact=True).fill("120, 130")
+    page.get_by_label("Colours", exact=True).select_option(["navy", "grey"])
     page.get_by_label("CNY row 1 minimum quantity").fill("1")
     page.get_by_label("CNY row 1 unit price").fill("129.00")
     page.get_by_label("CNY row 2 minimum quantity").fill("20")
     page.get_by_label("CNY row 2 unit price").fill("109.50")
-    page.get_by_test_id("save-tiers").click()
+    page.get_by_test_id("save-product").click()
+    expect(page.get_by_test_id("variant-row")).to_have_count(4)
+    expect(page.locator('[data-sku="WINTER-JUMPER-130-GREY"]')).to_have_count(1)
     expect(page.get_by_label("CNY row 2 unit price")).to_have_value("109.50")
+    expect(page.get_by_label("Name (English)")).to_have_value("Winter school jumper (knit)")
 
     page.get_by_label("Image (JPEG, PNG or WebP, up to 5 MB)").set_input_files(
         {"name": "jumper.png", "mimeType": "image/png", "buffer": png_bytes()}
@@ -66,7 +67,7 @@ def test_manager_lists_a_product_and_sees_it_in_the_shop(live_server, watched, s
     expect(page.get_by_test_id("product-active")).to_have_attribute("data-active", "true")
 
     page.goto(live_server + "/products/winter-jumper")
-    expect(page.get_by_role("heading", name="Winter school jumper")).to_be_visible()
+    expect(page.get_by_role("heading", name="Winter school jumper (knit)")).to_be_visible()
     image = page.get_by_role("img", name="Navy jumper, front")
     expect(image).to_be_visible()
     assert page.evaluate(

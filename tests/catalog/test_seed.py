@@ -19,6 +19,7 @@ from shop.catalog.models import Category, PriceTier, Product, ProductImage, Vari
 from shop.catalog.search import fold
 from shop.db import make_engine
 from shop.demo.catalogue import seed_demo_catalogue
+from shop.images import THUMBNAIL_SIZE, thumbnail_path
 from shop.storage import FileStorage
 
 IMAGE_SIZE = 160
@@ -237,3 +238,27 @@ def test_a_missing_picture_is_drawn_again(seeded):
     assert "drew 1 image)" in report
     assert path.is_file()
     assert table_counts(engine) == before
+
+
+def test_every_seeded_picture_has_its_thumbnail(seeded, session):
+    """Seeded pictures get a thumbnail as uploads do (the admin and listings show those)."""
+    folder = Path(seeded["upload_folder"])
+    paths = session.scalars(sa.select(ProductImage.path)).all()
+    assert paths
+    for path in paths:
+        thumb = folder / thumbnail_path(path)
+        assert thumb.is_file(), path
+        with Image.open(thumb) as small:
+            assert max(small.size) <= max(THUMBNAIL_SIZE)
+
+
+def test_a_missing_thumbnail_is_made_again(seeded):
+    engine = seeded["engine"]
+    with Session(engine) as session:
+        image = session.scalars(sa.select(ProductImage).order_by(ProductImage.id)).first()
+        thumb = Path(seeded["upload_folder"]) / thumbnail_path(image.path)
+    thumb.unlink()
+    with Session(engine) as session:
+        seed_demo_catalogue(session, FileStorage(seeded["upload_folder"]), image_size=IMAGE_SIZE)
+        session.commit()
+    assert thumb.is_file()
