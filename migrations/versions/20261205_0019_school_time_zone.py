@@ -7,7 +7,7 @@ Asia/Tokyo for JP, Asia/Singapore for SG, UTC otherwise), the same rule as
 with the code.
 
 Revision ID: 0019_school_time_zone
-Revises: 0016_sent_email
+Revises: 0018_listing_filters
 Create Date: 2026-12-05 10:00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019_school_time_zone"
-down_revision = "0016_sent_email"
+down_revision = "0018_listing_filters"
 branch_labels = None
 depends_on = None
 

@@ -23,6 +23,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -33,6 +34,7 @@ from wtforms.validators import (
 )
 
 from shop.catalog import rules
+from shop.catalog.attributes import AGE_GROUPS, GENDERS
 from shop.catalog.colours import COLOURS, colour_name
 from shop.money import MAX_AMOUNT, exponent, from_decimal
 from shop.request_keys import request_key_field
@@ -56,6 +58,14 @@ class Rule:
 
 def category_slug_problem(value: str) -> str | None:
     return rules.slug_problem(value, rules.CATEGORY_SLUG_MAX_LENGTH)
+
+
+class OptionalKeyField(SelectField):
+    """A product's optional key (gender, age group): ``None`` (not said) is the ``""``
+    choice."""
+
+    def process_data(self, value) -> None:
+        super().process_data(value or "")
 
 
 class ProductForm(FlaskForm):
@@ -94,6 +104,24 @@ class ProductForm(FlaskForm):
             InputRequired(message=_l("Enter a whole number, 1 or more.")),
             NumberRange(min=1, max=100000, message=_l("At least 1.")),
         ],
+    )
+    gender = OptionalKeyField(
+        _l("Gender"),
+        choices=[
+            SelectChoice("", _l("— not said —")),
+            *(SelectChoice(key, label) for key, label in GENDERS.items()),
+        ],
+        default="",
+        validate_choice=True,
+    )
+    age_group = OptionalKeyField(
+        _l("Age group"),
+        choices=[
+            SelectChoice("", _l("— not said —")),
+            *(SelectChoice(key, label) for key, label in AGE_GROUPS.items()),
+        ],
+        default="",
+        validate_choice=True,
     )
     active = BooleanField(_l("Active (shown in the shop)"))
     featured = BooleanField(_l("Featured"))

@@ -237,6 +237,8 @@ def _product_values(form: ProductForm) -> dict[str, Any]:
         "lead_time_days": form.lead_time_days.data or None,
         "min_order_quantity": form.min_order_quantity.data,
         "order_increment": form.order_increment.data,
+        "gender": form.gender.data or None,
+        "age_group": form.age_group.data or None,
         "active": bool(form.active.data),
         "featured": bool(form.featured.data),
         "school_id": form.school_id.data or None,

@@ -12,9 +12,11 @@ programs open Chinese and Japanese correctly), ``\\r\\n`` line ends, the header 
 
     product_slug, category_slug, name, name_zh, name_ja, description, description_zh,
     description_ja, active, featured, made_to_order, lead_time_days, min_order_quantity,
-    order_increment, sku, size, colour, position, for_sale, low_stock_threshold, on_hand,
-    price_CNY, price_JPY, price_SGD, price_USD
+    order_increment, gender, age_group, sku, size, colour, position, for_sale,
+    low_stock_threshold, on_hand, price_CNY, price_JPY, price_SGD, price_USD
 
+- ``gender`` (``girls``, ``boys``, ``unisex``) and ``age_group`` (``kindergarten``,
+  ``primary``, ``secondary``, ``adult``) may be empty: not said.
 - Yes/no columns are ``yes`` or ``no`` (the import also takes ``true``/``false``/``1``/``0``).
 - Empty optional text (``name_zh`` …) and an empty ``lead_time_days`` mean "none".
 - ``price_<CUR>`` holds the product's tiers in that currency as ``min_qty:amount`` pairs in
@@ -63,6 +65,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from shop.audit.service import record
 from shop.catalog import rules
+from shop.catalog.attributes import AGE_GROUPS, GENDERS
 from shop.catalog.models import Category, PriceTier, Product, Variant
 from shop.catalog.search import build_search_text, refresh_search_text
 from shop.inputs import is_storable
@@ -76,6 +79,8 @@ CSV_MAX_BYTES = 20 * 1024 * 1024
 PRODUCT_TEXT = ("name", "name_zh", "name_ja", "description", "description_zh", "description_ja")
 PRODUCT_FLAGS = ("active", "featured", "made_to_order")
 PRODUCT_NUMBERS = ("lead_time_days", "min_order_quantity", "order_increment")
+# Optional keys (empty: none), each one of a fixed list: who the product is for.
+PRODUCT_KEYS = {"gender": tuple(GENDERS), "age_group": tuple(AGE_GROUPS)}
 PRICE_COLUMNS = tuple(f"price_{currency}" for currency in SUPPORTED_CURRENCIES)
 PRODUCT_COLUMNS = (
     "product_slug",
@@ -83,6 +88,7 @@ PRODUCT_COLUMNS = (
     *PRODUCT_TEXT,
     *PRODUCT_FLAGS,
     *PRODUCT_NUMBERS,
+    *PRODUCT_KEYS,
 )
 VARIANT_COLUMNS = ("sku", "size", "colour", "position", "for_sale", "low_stock_threshold")
 COLUMNS = (*PRODUCT_COLUMNS, *VARIANT_COLUMNS, "on_hand", *PRICE_COLUMNS)
@@ -187,6 +193,7 @@ def product_cells(product: Product, category_slug: str) -> dict[str, str]:
             name: "" if getattr(product, name) is None else str(getattr(product, name))
             for name in PRODUCT_NUMBERS
         },
+        **{name: getattr(product, name) or "" for name in PRODUCT_KEYS},
     }
     for currency in SUPPORTED_CURRENCIES:
         cells[f"price_{currency}"] = format_tiers(
@@ -277,6 +284,16 @@ class _Cells:
         if value not in NO:
             self.fail(column, _l("Write yes or no."))
         return False
+
+    def key(self, column: str, allowed: tuple[str, ...]) -> str | None:
+        """One of ``allowed``, or ``None`` for an empty cell."""
+        value = self.cells[column].strip()
+        if value and value not in allowed:
+            self.fail(
+                column,
+                _l("Write one of %(keys)s, or leave it empty.", keys=", ".join(allowed)),
+            )
+        return value if value in allowed else None
 
     def number(self, column: str, *, minimum: int = 0, optional: bool = False) -> int | None:
         value = self.cells[column].strip()
@@ -467,6 +484,7 @@ def _parse_row(line: int, cells: dict[str, str], problems: list[Problem]) -> _Ro
         "lead_time_days": read.number("lead_time_days", optional=True),
         "min_order_quantity": read.number("min_order_quantity", minimum=1),
         "order_increment": read.number("order_increment", minimum=1),
+        **{name: read.key(name, PRODUCT_KEYS[name]) for name in PRODUCT_KEYS},
     }
     if product["made_to_order"] and product["lead_time_days"] is None:
         read.fail("lead_time_days", _l("Made-to-order products need a lead time."))
@@ -494,6 +512,7 @@ def _canonical(row: _Row) -> dict[str, str]:
         **{name: p[name] or "" for name in PRODUCT_TEXT},
         **{name: _flag(p[name]) for name in PRODUCT_FLAGS},
         **{name: "" if p[name] is None else str(p[name]) for name in PRODUCT_NUMBERS},
+        **{name: p[name] or "" for name in PRODUCT_KEYS},
         **{f"price_{c}": format_tiers(row.tiers[c], c) for c in SUPPORTED_CURRENCIES},
         "sku": v["sku"],
         "size": v["size"],
@@ -687,6 +706,7 @@ PRODUCT_FIELDS = (
     *PRODUCT_TEXT,
     *PRODUCT_FLAGS,
     *PRODUCT_NUMBERS,
+    *PRODUCT_KEYS,
 )
 
 

@@ -22,13 +22,17 @@ order), not necessarily the best of every match. A narrower query finds the rest
 """
 
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
+from shop.catalog.attributes import AGE_GROUPS, GENDERS, UNISEX
+from shop.catalog.colours import COLOURS
 from shop.catalog.models import (
     SEARCH_FTS_TABLE,
     SEARCH_GRAMS_FTS_TABLE,
@@ -37,10 +41,12 @@ from shop.catalog.models import (
     Product,
     ProductImage,
     ProductSortPrice,
+    Variant,
 )
 from shop.catalog.search import TRIGRAM, clean_text, fts_phrase, gram_token, search_terms
 from shop.db import PreparedSelect
 from shop.locales import image_alt, localized
+from shop.money import MAX_AMOUNT, exponent
 from shop.pagination import Page, paginate, parse_page
 
 SORTS = ("relevance", "price_asc", "price_desc", "newest", "name")
@@ -53,20 +59,54 @@ COUNT_CAP = 1000
 SEARCH_CAP = 300
 
 
+# The listing's filters (query-string names): each narrows the products shown, combined
+# with ``q``, ``category`` and ``sort``. See ``parse_filters`` and ``filter_conditions``.
+FILTERS = ("size", "colour", "price_min", "price_max", "stock", "moq", "gender", "age")
+STOCK_CHOICES = ("in_stock", "made_to_order")
+# The largest "minimum order at most N" a filter takes; a bigger N is no filter at all.
+MAX_MOQ_FILTER = 100_000
+# Prices typed in the filter: digits, an optional point and up to two decimals.
+PRICE_PATTERN = re.compile(r"\d{1,9}(?:\.\d{1,2})?")
+
+
 @dataclass(frozen=True)
 class ListingQuery:
     q: str = ""
     category: str | None = None
     sort: str = "relevance"
     page: int = 1
+    size: str | None = None
+    colour: str | None = None
+    price_min: str | None = None  # major units as typed ("49.5"), in the page's currency
+    price_max: str | None = None
+    stock: str | None = None  # STOCK_CHOICES
+    moq: int | None = None  # minimum order quantity at most this
+    gender: str | None = None
+    age: str | None = None
+    # Names of filters given a value the listing cannot use (ignored; the page says so).
+    ignored: tuple[str, ...] = ()
 
     def args_with(self, **changes) -> dict[str, str | int]:
         """Query-string arguments for a link to this listing with some parts changed;
         defaults and ``None`` are left out so links stay short and canonical."""
         values = {"q": self.q, "category": self.category, "sort": self.sort, "page": self.page}
+        values.update({name: getattr(self, name) for name in FILTERS})
         values.update(changes)
         defaults = {"q": "", "category": None, "sort": "relevance", "page": 1}
-        return {key: value for key, value in values.items() if value not in (None, defaults[key])}
+        return {
+            key: value
+            for key, value in values.items()
+            if value is not None and value != defaults.get(key)
+        }
+
+    def args_without_filters(self) -> dict[str, str | int]:
+        """``args_with`` for the first page of this listing with no filter."""
+        return self.args_with(page=None, **dict.fromkeys(FILTERS))
+
+    @property
+    def filters(self) -> dict[str, str | int]:
+        """The filters in force, by query-string name."""
+        return {name: value for name in FILTERS if (value := getattr(self, name)) is not None}
 
 
 @dataclass(frozen=True)
@@ -100,7 +140,52 @@ def parse_listing_query(args: Mapping[str, str], max_q_length: int) -> ListingQu
         category=clean_text(args.get("category"), 80) or None,
         sort=sort if sort in SORTS else "relevance",
         page=parse_page(args.get("page")),
+        **parse_filters(args),
     )
+
+
+def parse_filters(args: Mapping[str, str]) -> dict:
+    """The filters of a query string, each checked: an empty one is no filter; one the
+    listing cannot use (an unknown colour, a price that is not a price, a NUL byte, a
+    number past any minimum order) is left out and named in ``ignored``."""
+    raw = {name: clean_text(args.get(name), 40) for name in FILTERS}
+    parsers = {
+        "size": lambda value: value if len(value) <= SIZE_LENGTH else None,
+        "colour": lambda value: value if value in COLOURS else None,
+        "price_min": _price,
+        "price_max": _price,
+        "stock": lambda value: value if value in STOCK_CHOICES else None,
+        "moq": _moq,
+        "gender": lambda value: value if value in GENDERS else None,
+        "age": lambda value: value if value in AGE_GROUPS else None,
+    }
+    filters: dict = {}
+    ignored = []
+    for name, parse in parsers.items():
+        if not raw[name]:
+            continue
+        value = parse(raw[name])
+        if value is None or raw[name] != (args.get(name) or "").strip():
+            ignored.append(name)
+        else:
+            filters[name] = value
+    return {**filters, "ignored": tuple(ignored)}
+
+
+def _price(value: str) -> str | None:
+    if not PRICE_PATTERN.fullmatch(value):
+        return None
+    return str(Decimal(value).normalize()) if "." in value else str(int(value))
+
+
+def _moq(value: str) -> int | None:
+    if not value.isascii() or not value.isdigit() or len(value) > 6:
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_MOQ_FILTER else None
+
+
+SIZE_LENGTH = 32  # variant.size
 
 
 _CATEGORY = PreparedSelect(
@@ -177,16 +262,22 @@ def list_products(
     connection = session.connection()
     category, category_ids = get_category(connection, query.category)
     terms = search_terms(query.q, max_q_length)
-    params = {"currency": currency, **category_params(category_ids), "limit": per_page}
+    params = {
+        "currency": currency,
+        **category_params(category_ids),
+        **filter_params(query, currency),
+        "limit": per_page,
+    }
+    scope = Scope(len(category_ids), filter_shape(query))
     if terms:
         cap = count_cap or min(COUNT_CAP, SEARCH_CAP)
-        page, rows = _search(connection, query, terms, len(category_ids), params, cap, locale)
+        page, rows = _search(connection, query, terms, scope, params, cap, locale)
     elif query.sort in PRICE_SORTS:
         cap = count_cap or COUNT_CAP
-        page, rows = _price_sorted(connection, query, len(category_ids), params, cap)
+        page, rows = _price_sorted(connection, query, scope, params, cap)
     else:
         cap = count_cap or COUNT_CAP
-        page, rows = _browse(connection, query, len(category_ids), params, cap, locale)
+        page, rows = _browse(connection, query, scope, params, cap, locale)
     # The last page before the cap ends at the cap, as its "Showing 985–1,000" says.
     rows = rows[: page.last_item - page.offset]
     return Listing(query, page, build_cards(rows, currency, locale), category)
@@ -197,36 +288,45 @@ def _first_page_to_try(query: ListingQuery, cap: int, per_page: int) -> int:
     return min(query.page, max(-(-cap // per_page), 1))
 
 
-def _capped_page(connection, query: ListingQuery, categories: int, params: dict, cap: int):
+def _capped_page(connection, query: ListingQuery, scope: "Scope", params: dict, cap: int):
     """The page to show of a listing that is not a search, and the count it says: at
     most ``cap`` (then "more"), from a walk of at most ``cap`` + 1 index entries."""
     per_page = params["limit"]
-    total = _count_statement(categories).rows(connection, cap=cap + 1, **params)[0][0]
+    count = _count_statement(scope, connection.dialect.name)
+    total = count.rows(connection, cap=cap + 1, **params)[0][0]
     requested = _first_page_to_try(query, cap, per_page)
     return paginate(min(total, cap), requested, per_page, more=total > cap)
 
 
-def _browse(connection, query: ListingQuery, categories: int, params: dict, cap: int, locale):
+def _browse(connection, query: ListingQuery, scope: "Scope", params: dict, cap: int, locale):
     """→ (page, rows): no search, not a price sort; two prepared statements."""
-    page = _capped_page(connection, query, categories, params, cap)
+    page = _capped_page(connection, query, scope, params, cap)
     if not page.total:
         return page, []
-    paged = _browse_statement(connection.dialect.name, query.sort, locale, categories)
+    paged = _browse_statement(connection.dialect.name, query.sort, locale, scope)
     rows = paged.rows(connection, offset=page.offset, **params)
     return page, [(row, row) for row in rows]
 
 
-def _price_sorted(connection, query: ListingQuery, categories: int, params: dict, cap: int):
+def _price_sorted(connection, query: ListingQuery, scope: "Scope", params: dict, cap: int):
     """→ (page, rows) of ``sort=price_asc``/``price_desc``."""
-    page = _capped_page(connection, query, categories, params, cap)
+    page = _capped_page(connection, query, scope, params, cap)
     if not page.total:
         return page, []
-    conditions = listed_conditions(categories)
-    rows = _price_page(connection, conditions, query.sort, params, page.offset, params["limit"])
+    conditions = listed_conditions(scope)
+    # Every product the count found is priced when a price filter is in force (none
+    # without a price passes it), or when the priced ones reach the count: then there is
+    # no walk for unpriced ones.
+    listed = None if page.more else page.total
+    if "price_min" in scope.filters or "price_max" in scope.filters:
+        listed = 0
+    rows = _price_page(
+        connection, conditions, query.sort, params, page.offset, params["limit"], listed
+    )
     return page, with_card_extras(connection, rows, params)
 
 
-def _search(connection, query: ListingQuery, terms, categories: int, params, cap: int, locale):
+def _search(connection, query: ListingQuery, terms, scope: "Scope", params, cap: int, locale):
     """→ (page, rows): a search ranks, counts and pages its first ``cap`` + 1 matches
     only, in prepared statements; the page's prices and pictures come after."""
     per_page = params["limit"]
@@ -238,7 +338,7 @@ def _search(connection, query: ListingQuery, terms, categories: int, params, cap
                 grams.extend(_pieces(term))
     dialect = connection.dialect.name
     paged, paged_with_total, count = _search_statements(
-        dialect, query.sort, locale, categories, bool(grams), len(long_terms)
+        dialect, query.sort, locale, scope, bool(grams), len(long_terms)
     )
     params = {
         **params,
@@ -269,19 +369,114 @@ def with_card_extras(connection, rows, params) -> list[tuple]:
     return [(row, by_id[row.id]) for row in rows]
 
 
-def listed_conditions(categories: int) -> list:
+@dataclass(frozen=True)
+class Scope:
+    """The shape of what a listing shows, which its prepared statements are made for:
+    the number of category ids (``category_params``) and the filters in force
+    (``filter_shape``). The values are parameters."""
+
+    categories: int = 0
+    filters: tuple[str, ...] = ()
+
+
+def listed_conditions(scope: Scope) -> list:
     """What every listing shows: active products that are not a school's own (those, with
     a school's logo, sell in that school's shop only); on a category page, those of its
     ``categories`` ids (``category_params``: the category's own and its children's). A
     category without children is then an equality, which walks the category's index in
-    the page's order."""
+    the page's order. Then the filters (``filter_conditions``)."""
     conditions = [Product.active == sa.true(), Product.school_id.is_(None)]
-    if categories:
+    if scope.categories:
         ids: list[sa.BindParameter[int]] = [
-            sa.bindparam(f"category_{index}") for index in range(categories)
+            sa.bindparam(f"category_{index}") for index in range(scope.categories)
         ]
         conditions.append(Product.category_id.in_(ids))
+    return conditions + filter_conditions(scope.filters)
+
+
+def filter_shape(query: ListingQuery) -> tuple[str, ...]:
+    """Which filters ``query`` applies, as ``filter_conditions`` names them (the stock
+    filter by its value: the two are different conditions)."""
+    shape = [name for name in query.filters if name != "stock"]
+    if query.stock:
+        shape.append(query.stock)
+    return tuple(sorted(shape))
+
+
+def filter_conditions(filters: tuple[str, ...]) -> list:
+    """The conditions of the filters named in ``filters`` (``filter_shape``), their
+    values parameters (``filter_params``). Each is a lookup per product the listing's
+    index walk reaches, never a read of a whole table: a size or colour through
+    ``ix_variant_size_product``/``ix_variant_colour_product`` (migration 0018), a price
+    through ``product_sort_price``'s key (the base price, as the price sorts and the
+    cards show it), the rest on the product's own row.
+
+    The trade-off: the count still stops at the cap's matches, but a filter few products
+    meet makes the walk read more index entries to find them (at worst the listing's);
+    the sort orders, the cap and the pages stay as they are."""
+    conditions = []
+    for column in ("size", "colour"):
+        if column in filters:
+            conditions.append(
+                _has_variant(lambda c, column=column: c[column] == sa.bindparam(column))
+            )
+    if "price_min" in filters or "price_max" in filters:
+        price = ProductSortPrice.__table__.alias("filter_price")
+        bounds = [price.c.product_id == Product.id, price.c.currency == sa.bindparam("currency")]
+        if "price_min" in filters:
+            bounds.append(price.c.amount >= sa.bindparam("price_min"))
+        if "price_max" in filters:
+            bounds.append(price.c.amount <= sa.bindparam("price_max"))
+        conditions.append(_found(sa.select(price.c.amount).where(*bounds)))
+    if "in_stock" in filters:
+        conditions.append(Product.made_to_order == sa.false())
+        conditions.append(_has_variant(lambda c: c.on_hand > c.allocated))
+    if "made_to_order" in filters:
+        conditions.append(Product.made_to_order == sa.true())
+    if "moq" in filters:
+        conditions.append(Product.min_order_quantity <= sa.bindparam("moq"))
+    if "gender" in filters:
+        conditions.append(Product.gender.in_([sa.bindparam("gender"), UNISEX]))
+    if "age" in filters:
+        conditions.append(Product.age_group == sa.bindparam("age"))
     return conditions
+
+
+def _has_variant(condition):
+    """The product has a variant for sale that meets ``condition(variant columns)``."""
+    variant = Variant.__table__.alias("filter_variant")
+    return _found(
+        sa.select(variant.c.id).where(
+            variant.c.product_id == Product.id,
+            variant.c.for_sale == sa.true(),
+            condition(variant.c),
+        )
+    )
+
+
+def _found(lookup):
+    """``lookup`` (a correlated ``SELECT`` of the product's rows elsewhere) finds a row:
+    as a scalar subquery, not ``EXISTS``, which PostgreSQL would turn into a join that
+    reads every variant (or price) to hash them; this stays a lookup per product the
+    walk reaches, on both databases."""
+    return lookup.limit(1).scalar_subquery().is_not(None)
+
+
+def filter_params(query: ListingQuery, currency: str) -> dict[str, str | int]:
+    """The values of ``query``'s filters for ``filter_conditions``: prices typed in major
+    units of ``currency`` become minor units (a lower bound rounded up, an upper one
+    down: the filter never lets in a price outside what was typed)."""
+    params: dict[str, str | int] = {}
+    for name in ("size", "colour", "moq", "gender", "age"):
+        value = getattr(query, name)
+        if value is not None:
+            params[name] = value
+    for name, rounding in (("price_min", ROUND_CEILING), ("price_max", ROUND_FLOOR)):
+        value = getattr(query, name)
+        if value is not None:
+            scaled = Decimal(value).scaleb(exponent(currency)).to_integral_value(rounding)
+            params[name] = min(int(scaled), MAX_AMOUNT)
+    return params
 
 
 def category_params(category_ids: list[int]) -> dict[str, int]:
@@ -289,16 +484,24 @@ def category_params(category_ids: list[int]) -> dict[str, int]:
 
 
 @functools.cache
-def _count_statement(categories: int) -> PreparedSelect:
+def _count_statement(scope: Scope, dialect: str = "sqlite") -> PreparedSelect:
     """How many products a listing that is not a search shows, counting no further than
-    ``cap``: a walk of at most that many index entries, however big the catalogue."""
-    conditions = listed_conditions(categories)
-    matches = sa.select(Product.id).where(*conditions).limit(sa.bindparam("cap")).subquery()
+    ``cap``: a walk of at most that many index entries, however big the catalogue.
+
+    A filter most products meet (``moq=10``) would have PostgreSQL read ``product`` from
+    its start until the cap's matches (its estimate of the cheapest way); counted in the
+    listing's default order, it walks ``ix_product_listing`` (or a filter's own listing
+    index) instead, as the page itself does."""
+    conditions = listed_conditions(scope)
+    listed = sa.select(Product.id).where(*conditions)
+    if scope.filters and dialect == "postgresql":
+        listed = _sorted(listed, "relevance", "en")
+    matches = listed.limit(sa.bindparam("cap")).subquery()
     return PreparedSelect(sa.select(sa.func.count()).select_from(matches))
 
 
 @functools.cache
-def _browse_statement(dialect: str, sort: str, locale: str, categories: int) -> PreparedSelect:
+def _browse_statement(dialect: str, sort: str, locale: str, scope: Scope) -> PreparedSelect:
     """A browsing page (no search, not a price sort), prepared once per sort, language
     and number of categories: ``offset``/``limit``, the card's ``currency`` and
     ``category_params`` are its parameters.
@@ -307,7 +510,7 @@ def _browse_statement(dialect: str, sort: str, locale: str, categories: int) -> 
     the page's products are chosen in a subquery and only those 24 get their prices and
     pictures (page 20 would otherwise look them up for 480 products). SQLite skips the
     offset rows first."""
-    conditions = listed_conditions(categories)
+    conditions = listed_conditions(scope)
     if dialect == "sqlite":
         page = _sorted(sa.select(*PRODUCT_CARD_COLUMNS), sort, locale).where(*conditions)
         page = page.offset(sa.bindparam("offset")).limit(sa.bindparam("limit"))
@@ -397,11 +600,11 @@ def like_escape(term: str) -> str:
 
 @functools.cache
 def _search_statements(
-    dialect: str, sort: str, locale: str, categories: int, short: bool, long_terms: int
+    dialect: str, sort: str, locale: str, scope: Scope, short: bool, long_terms: int
 ):
     """A search's page, the same with the candidates' number (a window count), and the
     number alone, prepared once per shape of search."""
-    candidates = search_candidates(dialect, listed_conditions(categories), short, long_terms)
+    candidates = search_candidates(dialect, listed_conditions(scope), short, long_terms)
     ranked = _ranked(candidates.subquery(), sort, locale)
     paged = ranked.offset(sa.bindparam("offset")).limit(sa.bindparam("limit"))
     with_total = paged.add_columns(sa.func.count().over().label("total"))
@@ -484,11 +687,21 @@ def _sort_price_of(currency: str):
     return (ProductSortPrice.product_id == Product.id) & (ProductSortPrice.currency == currency)
 
 
-def _price_page(connection: sa.Connection, conditions: list, sort: str, params, offset, limit):
+def _price_page(
+    connection: sa.Connection,
+    conditions: list,
+    sort: str,
+    params,
+    offset,
+    limit,
+    listed: int | None = None,
+):
     """A page of ``sort=price_asc``/``price_desc`` (by base price, then id; products
     without a price in ``currency`` last, by id): a walk of ``ix_product_sort_price_order``
     that stops after the page. Only a page past the priced products reads the unpriced
-    ones: a walk of the listing in id order that skips the priced. Rows of
+    ones: a walk of the listing in id order that skips the priced — unless the priced
+    products reach ``listed`` (the products the listing counted, when it counted them
+    all; 0 when none can be unpriced), so there are none. Rows of
     ``CARD_COLUMNS``: their prices and pictures come after, for the page only
     (PostgreSQL would compute them for every row the OFFSET skips)."""
     amount = ProductSortPrice.amount
@@ -501,7 +714,7 @@ def _price_page(connection: sa.Connection, conditions: list, sort: str, params, 
         .order_by(ProductSortPrice.product_id)
     )
     rows = connection.execute(priced.offset(offset).limit(limit), params).all()
-    if len(rows) == limit:
+    if len(rows) == limit or (listed is not None and offset + len(rows) >= listed):
         return rows
     if rows or not offset:
         priced_total = offset + len(rows)
@@ -604,3 +817,65 @@ def build_cards(rows, currency: str, locale: str) -> list[ProductCard]:
 
 # A listing page's select list: the card's product columns and its price and picture.
 PRODUCT_CARD_COLUMNS = (*CARD_COLUMNS, *card_columns(Product.id))
+
+
+# The filter menus offer at most this many sizes (and colours).
+FACET_LIMIT = 60
+# The distinct sizes and colours of the variants, read by skipping through their indexes
+# (``ix_variant_size_product``, ``ix_variant_colour_product``): each step is one index
+# lookup of the next value, so the cost follows the number of sizes and colours (at most
+# ``FACET_LIMIT`` each), not of variants. One statement for both.
+FACETS_STATEMENT = sa.text("""
+WITH RECURSIVE
+sizes(value, depth) AS (
+    SELECT min(size), 1 FROM variant
+    UNION ALL
+    SELECT (SELECT min(later.size) FROM variant AS later WHERE later.size > sizes.value),
+           depth + 1
+    FROM sizes WHERE sizes.value IS NOT NULL AND depth < :limit
+),
+colours(value, depth) AS (
+    SELECT min(colour), 1 FROM variant
+    UNION ALL
+    SELECT (SELECT min(later.colour) FROM variant AS later WHERE later.colour > colours.value),
+           depth + 1
+    FROM colours WHERE colours.value IS NOT NULL AND depth < :limit
+)
+SELECT 'size' AS kind, value FROM sizes WHERE value IS NOT NULL
+UNION ALL
+SELECT 'colour', value FROM colours WHERE value IS NOT NULL
+""")
+LETTER_SIZES = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "2XL", "XXXL", "3XL", "4XL", "5XL")
+
+
+@dataclass(frozen=True)
+class Facets:
+    """What the filter menus offer: the sizes and colours the catalogue's variants have."""
+
+    sizes: list[str]
+    colours: list[str]
+
+
+def list_facets(session: Session) -> Facets:
+    """The sizes (in size order: numbers, then S, M, L…, then the rest) and colours (in
+    the colour list's order, unknown keys last) of the catalogue's variants: two index
+    skips, at most ``FACET_LIMIT`` values each, whatever the number of variants."""
+    values: dict[str, list[str]] = {"size": [], "colour": []}
+    for kind, value in session.execute(FACETS_STATEMENT, {"limit": FACET_LIMIT}):
+        values[kind].append(value)
+    order = list(COLOURS)
+    colours = sorted(
+        values["colour"], key=lambda key: (order.index(key) if key in order else len(order), key)
+    )
+    return Facets(sorted(values["size"], key=size_order), colours)
+
+
+def size_order(size: str) -> tuple:
+    """Numeric sizes (110, 120, 36.5) by number, then letter sizes from XXS to 5XL, then
+    anything else alphabetically."""
+    upper = size.strip().upper()
+    if re.fullmatch(r"\d{1,6}(?:\.\d{1,3})?", upper):
+        return (0, float(upper), upper)
+    if upper in LETTER_SIZES:
+        return (1, LETTER_SIZES.index(upper), upper)
+    return (2, 0, upper)

@@ -39,11 +39,21 @@ PRODUCT_FIELDS = (
     "lead_time_days",
     "min_order_quantity",
     "order_increment",
+    "gender",
+    "age_group",
     "active",
     "featured",
     "school_id",
 )
-OPTIONAL_TEXT_FIELDS = ("name_zh", "name_ja", "description_zh", "description_ja")
+# Stored as None when blank: no translation; gender and age group not said.
+OPTIONAL_TEXT_FIELDS = (
+    "name_zh",
+    "name_ja",
+    "description_zh",
+    "description_ja",
+    "gender",
+    "age_group",
+)
 VARIANT_FIELDS = ("sku", "size", "colour", "low_stock_threshold", "for_sale")
 CATEGORY_FIELDS = ("slug", "name", "name_zh", "name_ja", "parent_id")
 MAX_MATRIX = 400  # size × colour combinations generated at once

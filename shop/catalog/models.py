@@ -34,6 +34,8 @@ SORT_NAME_INDEXES = ("ix_product_listing_name_zh", "ix_product_listing_name_ja")
 # The condition of the listing indexes: products sold to everyone, not only in one school's
 # shop. A query must say ``school_id IS NULL`` itself for the database to use them.
 LISTED = sa.text("school_id IS NULL")
+# Product columns the listing filters on, each with a listing index of its own.
+FILTER_COLUMNS = ("made_to_order", "min_order_quantity", "gender", "age_group")
 
 # A product whose name, or (when it has an English one) description, is not translated
 # into the language: the admin's "Missing Japanese"/"Missing Chinese" filters. Each is the
@@ -110,6 +112,22 @@ class Product(Base):
             sqlite_where=LISTED,
             postgresql_where=LISTED,
         ),
+        # The listing's filters on the product's own columns (migration 0018): the filter
+        # as an equality (or a range) after ``active``, then the default order, so a
+        # filtered page and its capped count are a walk of the matching entries only.
+        *(
+            sa.Index(
+                f"ix_product_listing_{column}",
+                "active",
+                column,
+                "featured",
+                "created_at",
+                "id",
+                sqlite_where=LISTED,
+                postgresql_where=LISTED,
+            )
+            for column in FILTER_COLUMNS
+        ),
         # ``sort=name`` in English (migration 0014); Chinese and Japanese in
         # ``SORT_NAME_INDEXES``.
         sa.Index(
@@ -146,6 +164,9 @@ class Product(Base):
     min_order_quantity: Mapped[int] = mapped_column(default=1)
     order_increment: Mapped[int] = mapped_column(default=1)
     size_chart: Mapped[dict | None] = mapped_column(sa.JSON)
+    # Who it is for, when that matters (``shop.catalog.attributes``; migration 0018).
+    gender: Mapped[str | None] = mapped_column(sa.String(16))
+    age_group: Mapped[str | None] = mapped_column(sa.String(16))
     active: Mapped[bool] = mapped_column(default=True)
     featured: Mapped[bool] = mapped_column(default=False)
     # A school-only product (with the school's logo): sold only in that school's shop.
@@ -179,6 +200,12 @@ class Variant(Base):
 
     __tablename__ = "variant"
     __table_args__ = (
+        # The listing's size and colour filters (a product with a variant of this size:
+        # one lookup per product) and their menus (the distinct sizes and colours, read
+        # by skipping through the index: as many lookups as there are sizes, however many
+        # variants). Migration 0018.
+        sa.Index("ix_variant_size_product", "size", "product_id"),
+        sa.Index("ix_variant_colour_product", "colour", "product_id"),
         sa.CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
         sa.CheckConstraint("allocated >= 0", name="allocated_not_negative"),
         # The database's own backstop against overselling.

@@ -57,9 +57,18 @@ def select_tier(tiers: Iterable[TierLike], quantity: int) -> TierLike | None:
 
 
 def next_tier(tiers: Iterable[TierLike], quantity: int) -> NextTier | None:
-    """The first tier above the one ``quantity`` reaches, and how many more pieces reach it."""
-    for tier in sorted_tiers(tiers):
-        if tier.min_quantity > quantity:
+    """The next tier worth reaching from ``quantity`` pieces, and how many more reach it:
+    the first tier above ``quantity`` whose piece costs less than ``quantity`` pays now
+    (``tier_for``: below the first tier's minimum, that is the first tier's price, so
+    "add 5 more to pay ¥59.00" is never said to someone already paying ¥59.00). ``None``
+    when no tier ahead is cheaper: the hint then says nothing.
+
+    ``static/js/size_grid.js`` applies the same rule to the page's quantities as they
+    are typed; ``tests/catalog/test_pricing.py`` pins both to one table of cases."""
+    ordered = sorted_tiers(tiers)
+    paying = tier_for(ordered, quantity)
+    for tier in ordered:
+        if tier.min_quantity > quantity and paying and tier.unit_amount < paying.unit_amount:
             return NextTier(tier, tier.min_quantity - quantity)
     return None
 

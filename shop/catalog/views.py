@@ -2,10 +2,18 @@
 
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
-from shop.catalog.listing import list_products, list_top_categories, parse_listing_query
+from shop.catalog.attributes import AGE_GROUPS, GENDERS
+from shop.catalog.listing import (
+    list_facets,
+    list_products,
+    list_top_categories,
+    parse_listing_query,
+)
 from shop.catalog.products import get_product_page
 from shop.catalog.rules import is_slug
+from shop.catalog.size_grid import grid_data
 from shop.db import get_session
 from shop.extensions import limiter
 from shop.i18n import current_currency
@@ -16,6 +24,8 @@ from shop.pagecache.pages import cached_page
 bp = Blueprint("catalog", __name__)
 
 HOME_FEATURED = 8
+# The minimum-order filter's choices: "no minimum" (1), then "at most N pieces".
+MOQ_CHOICES = (1, 10, 50, 100, 500)
 
 
 @bp.get("/")
@@ -51,10 +61,11 @@ def render_product_list() -> str:
     session = get_session()
     max_q = current_app.config["SEARCH_MAX_LENGTH"]
     query = parse_listing_query(request.args, max_q)
+    currency = current_currency()
     listing = list_products(
         session,
         query,
-        currency=current_currency(),
+        currency=currency,
         locale=str(get_locale()),
         per_page=current_app.config["PRODUCTS_PER_PAGE"],
         max_q_length=max_q,
@@ -63,6 +74,11 @@ def render_product_list() -> str:
         "catalog/product_list.html",
         listing=listing,
         categories=list_top_categories(session),
+        facets=list_facets(session),
+        genders=GENDERS,
+        age_groups=AGE_GROUPS,
+        moq_choices=MOQ_CHOICES,
+        currency=currency,
     )
 
 
@@ -85,4 +101,16 @@ def render_product_detail(slug: str) -> str:
     )
     if page is None:
         abort(404)
-    return render_template("catalog/product_detail.html", page=page)
+    grid = grid_data(
+        page.tiers,
+        page.currency,
+        str(get_locale()),
+        min_order_quantity=page.product.min_order_quantity,
+        order_increment=page.product.order_increment,
+        texts={
+            "next": _("{more} more for {amount} each"),
+            "minimum": _("{more} more to reach the minimum order of {n} pieces"),
+            "increment": _("{more} more to make a multiple of {n} pieces in total"),
+        },
+    )
+    return render_template("catalog/product_detail.html", page=page, grid=grid)

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from PIL import Image
 from sqlalchemy.orm import Session, selectinload
 
+from shop.catalog.attributes import AGE_GROUPS, GENDERS
 from shop.catalog.colours import COLOURS
 from shop.catalog.models import Category, PriceTier, Product, ProductImage, Variant
 from shop.catalog.search import refresh_search_text
@@ -63,6 +64,8 @@ class ProductSpec:
     increment: int = 1
     stock: str = "plenty"  # plenty | mixed | low | out
     featured: bool = False
+    gender: str | None = None  # a key of shop.catalog.attributes.GENDERS
+    age_group: str | None = None  # a key of AGE_GROUPS
 
 
 def product_spec(data: dict[str, Any]) -> ProductSpec:
@@ -361,6 +364,8 @@ def new_product(spec: ProductSpec, category: Category, now: datetime) -> Product
         order_increment=spec.increment,
         size_chart=size_chart(spec.chart, spec.sizes),
         featured=spec.featured,
+        gender=spec.gender,
+        age_group=spec.age_group,
         active=True,
         created_at=now - timedelta(days=rng.randint(1, 150), minutes=rng.randint(0, 1439)),
     )
@@ -389,6 +394,8 @@ def _check_tables() -> None:
             (prices != sorted(prices, reverse=True), "tier prices increasing"),
             (any(q % spec.increment for q in quantities), "tier not a multiple of increment"),
             (len(set(skus)) != len(skus) or seen_skus.intersection(skus), "duplicate SKU"),
+            (spec.gender not in (None, *GENDERS), "unknown gender"),
+            (spec.age_group not in (None, *AGE_GROUPS), "unknown age group"),
         ]
         for failed, problem in problems:
             if failed:

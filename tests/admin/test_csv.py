@@ -198,6 +198,8 @@ def test_errors_on_several_rows_are_all_reported_and_nothing_is_written(app, ses
         ("low_stock_threshold", "9" * 5000, "whole number"),
         ("price_USD", "1" * 5000 + ":1.00", "like 1:89.00"),
         ("for_sale", "perhaps", "yes or no"),
+        ("gender", "female", "girls, boys, unisex"),
+        ("age_group", "teens", "or leave it empty"),
         ("on_hand", "0", "Below the 3 allocated"),
     ],
 )
@@ -522,3 +524,28 @@ def test_a_catalogue_larger_than_the_app_wide_body_limit_can_still_be_uploaded(
     assert response.status_code == 200  # read and checked (not a catalogue), not refused as 413
     assert 'data-column="product_slug"' in response.text  # its header lacks the columns
     assert "Choose a CSV file" not in response.text
+
+
+def test_gender_and_age_group_round_trip_and_import(app, session):
+    polo, _skirt = catalogue(session)
+    polo.gender, polo.age_group = "unisex", "primary"
+    session.commit()
+    rows = rows_of(csv_io.export_csv(session))
+    polo_rows = [row for row in rows if row["product_slug"] == "summer-polo"]
+    assert {(row["gender"], row["age_group"]) for row in polo_rows} == {("unisex", "primary")}
+    skirt_rows = [row for row in rows if row["product_slug"] == "pleated-skirt"]
+    assert {(row["gender"], row["age_group"]) for row in skirt_rows} == {("", "")}
+    for row in skirt_rows:
+        row["gender"], row["age_group"] = "girls", "secondary"
+
+    plan = csv_io.plan_import(session, to_csv(rows))
+    assert plan.problems == []
+    csv_io.apply_import(session, plan, actor_user_id=None)
+    session.commit()
+
+    with Session(app.extensions["sa_engine"]) as db:
+        found = db.execute(sa.select(Product.slug, Product.gender, Product.age_group)).all()
+    assert sorted(found) == [
+        ("pleated-skirt", "girls", "secondary"),
+        ("summer-polo", "unisex", "primary"),
+    ]

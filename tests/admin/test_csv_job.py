@@ -524,7 +524,7 @@ def test_the_check_judges_rows_across_batches_as_the_whole_file_dry_run(app, man
     ]
     assert "Differs from line 12 of the same product." in page.text
     assert "Already on line 5." in page.text
-    assert "1 cells, expected 25." not in page.text and "3 cells, expected 25." in page.text
+    assert "1 cells, expected 27." not in page.text and "3 cells, expected 27." in page.text
     assert shown_changes(result) == changed and len(changed) == 59  # not the refused SKU
     assert 'data-rows="60" data-problems="5"' in page.text
     assert page.text.count('data-testid="csv-error"') == 5

@@ -492,3 +492,45 @@ def test_a_withdrawn_variant_is_shown_unavailable_and_cannot_be_added(client, se
     )
     cart = client.get("/cart").text
     assert kept.sku in cart and withdrawn.sku not in cart
+
+
+def test_gender_and_age_group_are_set_in_the_product_form(client, session, sign_in):
+    product = make_product(session, slug="polo", name="Polo")
+    category = product.category
+    session.commit()
+    sign_in("manager")
+
+    response = client.post(
+        f"/admin/products/{product.id}",
+        data=product_data(category, slug="polo", gender="girls", age_group="primary"),
+    )
+    assert response.status_code == 302, errors_in(response.text)
+    again = fresh(session, Product, product.id)
+    assert (again.gender, again.age_group) == ("girls", "primary")
+    page = client.get(f"/admin/products/{product.id}").text
+    assert '<option selected value="girls">' in page
+
+    response = client.post(
+        f"/admin/products/{product.id}",
+        data=product_data(category, slug="polo", gender="", age_group=""),
+    )
+    assert response.status_code == 302
+    assert (
+        fresh(session, Product, product.id).gender,
+        fresh(session, Product, product.id).age_group,
+    ) == (None, None)
+
+
+def test_an_unknown_gender_is_refused_and_nothing_changes(client, session, sign_in):
+    product = make_product(session, slug="polo", name="Polo", gender="boys")
+    category = product.category
+    session.commit()
+    sign_in("manager")
+
+    response = client.post(
+        f"/admin/products/{product.id}",
+        data=product_data(category, slug="polo", name="Renamed", gender="robots"),
+    )
+    assert response.status_code == 400
+    again = fresh(session, Product, product.id)
+    assert (again.name, again.gender) == ("Polo", "boys")

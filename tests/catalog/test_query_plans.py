@@ -153,8 +153,9 @@ def test_listing_page(app, client, catalogue):
 
     assert response.status_code == 200
     assert response.text.count('data-testid="product-card"') == 24
-    # count, page of products (their prices and first images inside), the category menu
-    assert len(statements) == 3
+    # count, page of products (their prices and first images inside), the category menu,
+    # the filter menus' sizes and colours
+    assert len(statements) == 4
     assert full_scans(app, statements) == []
 
 
@@ -170,8 +171,9 @@ def test_category_page(app, client, catalogue, level):
 
     assert response.status_code == 200
     assert response.text.count('data-testid="product-card"') == 24
-    # the category, count, page of products with prices and images, the category menu
-    assert len(statements) == 4
+    # the category, count, page of products with prices and images, the category menu,
+    # the filter menus
+    assert len(statements) == 5
     assert full_scans(app, statements) == []
 
 
@@ -181,8 +183,9 @@ def test_search_for_a_word_of_three_or_more_characters(app, client, catalogue):
 
     assert response.status_code == 200
     assert response.text.count('data-testid="product-card"') == 24
-    # page of matches with their count, the page's prices and images, the category menu
-    assert len(statements) == 3
+    # page of matches with their count, the page's prices and images, the category menu,
+    # the filter menus
+    assert len(statements) == 4
     assert full_scans(app, statements) == []
 
 
@@ -226,8 +229,9 @@ def test_search_for_short_and_several_terms(app, client, catalogue):
 
         assert response.status_code == 200
         assert cards(response), q
-        # page of matches with their count, the page's prices and images, the category menu
-        assert len(statements) == 3, q
+        # page of matches with their count, the page's prices and images, the category menu,
+        # the filter menus
+        assert len(statements) == 4, q
         assert full_scans(app, statements) == [], q
 
 
@@ -238,7 +242,7 @@ def test_a_sorted_search_reads_only_its_candidates(app, client, catalogue):
 
         assert response.status_code == 200
         assert cards(response), sort
-        assert len(statements) == 3, sort
+        assert len(statements) == 4, sort
         assert full_scans(app, statements) == [], sort
 
 
@@ -250,9 +254,9 @@ def test_every_sort_of_the_listing_is_an_index_walk(app, client, catalogue):
 
             assert response.status_code == 200
             assert len(cards(response)) == 24, (sort, lang)
-            # count, page of products with prices and images, the category menu; a price
-            # sort looks up the page's prices and images after the page
-            assert len(statements) == (4 if sort.startswith("price") else 3), (sort, lang)
+            # count, page of products with prices and images, the category menu, the
+            # filter menus; a price sort looks up the page's prices and images after the page
+            assert len(statements) == (5 if sort.startswith("price") else 4), (sort, lang)
             assert full_scans(app, statements) == [], (sort, lang)
             assert full_sorts(app, statements) == [], (sort, lang)
 
@@ -265,7 +269,62 @@ def test_every_sort_of_a_category_page(app, client, catalogue):
 
             assert response.status_code == 200
             assert len(cards(response)) == 24, (slug, sort)
-            # the category, count, page of products with prices and images, the menu (a
-            # price sort: the page's prices and images after the page)
-            assert len(statements) == (5 if sort.startswith("price") else 4), (slug, sort)
+            # the category, count, page of products with prices and images, the menu, the
+            # filter menus (a price sort: the page's prices and images after the page)
+            assert len(statements) == (6 if sort.startswith("price") else 5), (slug, sort)
             assert full_scans(app, statements) == [], (slug, sort)
+
+
+# Filtered listings (issue 16): every filter, alone and together with a category, a sort
+# and a search, is a lookup per product of the same index walks, never a read of a whole
+# table; the filter menus skip through the variant indexes (one lookup per size).
+FILTERED = (
+    "size=M",
+    "colour=navy",
+    "price_min=20&price_max=60",
+    "stock=in_stock",
+    "stock=made_to_order",
+    "moq=10",
+    "moq=1",
+    "gender=girls",
+    "age=primary",
+    "size=M&colour=navy&price_max=80&stock=in_stock&moq=50",
+)
+
+
+def filter_catalogue(database_url):
+    """Gender and age on some products, as staff would set them."""
+    engine = sa.create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE product SET gender = 'girls', age_group = 'primary' WHERE id % 3 = 0")
+        )
+        connection.execute(sa.text("UPDATE product SET gender = 'unisex' WHERE id % 3 = 1"))
+    engine.dispose()
+
+
+def test_every_filter_is_an_index_walk(app, client, catalogue, database_url):
+    filter_catalogue(database_url)
+    for filters in FILTERED:
+        for sort in ("relevance", "price_asc", "newest"):
+            with recording_selects(app) as statements:
+                response = client.get(f"/products?{filters}&sort={sort}")
+
+            assert response.status_code == 200, (filters, sort)
+            assert 'data-testid="filters-ignored"' not in response.text
+            assert cards(response), (filters, sort)
+            # as unfiltered; a price sort whose page is not filled by priced products also
+            # looks for unpriced ones (none pass a price filter)
+            assert len(statements) <= (6 if sort.startswith("price") else 4), (filters, sort)
+            assert full_scans(app, statements) == [], (filters, sort)
+
+
+def test_filters_with_a_category_and_a_search(app, client, catalogue):
+    slug = top_category_with_children(catalogue)
+    for filters in FILTERED[:3]:
+        for extra in (f"category={slug}", "q=衬衫", "q=cotton"):
+            with recording_selects(app) as statements:
+                response = client.get(f"/products?{filters}&{extra}")
+
+            assert response.status_code == 200, (filters, extra)
+            assert full_scans(app, statements) == [], (filters, extra)

@@ -236,7 +236,7 @@ def test_product_page_shows_tiers_rules_variants_and_size_chart(client, catalogu
     ]
     assert "10–99" in text and "100+" in text
     assert "Minimum order: 10 pieces in total." in text
-    assert "Sold in multiples of 5 pieces." in text
+    assert "Sold in multiples of 5 pieces in total." in text
     assert "Made to order — ships in about 21 days." in text
     assert text.count('data-testid="variant"') == 3
     assert 'data-testid="size-chart"' in text and "<td>102</td>" in text
