@@ -7,7 +7,8 @@
 Seeds each size with ``bench/seed_bulk.py``'s generator into a scratch SQLite file (kept in
 ``--work-dir`` and reused while its size matches; PostgreSQL: the given database, WIPED per
 size), then times ``list_products`` (no HTTP, no templates) for the benchmark's six-word
-search, a two-character term, one character, and every sort of ``/products``. Prints ms per
+search, a two-character term, one character, synonyms, category names, typos, a search
+that finds nothing, and every sort of ``/products``. Prints ms per
 call at each size and the throughput ratio largest ÷ smallest (calls/s at the largest size
 over calls/s at the smallest: 1.0 means the cost does not grow with the catalogue; issue 13
 asks ≥ 0.6 for search).
@@ -37,6 +38,15 @@ CASES = {
     "search: 裤": ListingQuery(q="裤"),
     "search: blazer": ListingQuery(q="blazer"),
     "search: 衬衫 page 20": ListingQuery(q="衬衫", page=20),
+    # Issue 16: the shop's own words. 制服 has synonyms (the migrations' starter group:
+    # 学生服, 校服, uniform): both indexes, united; 职业装 and teamwear are category names;
+    # blazr and cottn are typos, corrected after the search finds nothing.
+    "search: 制服 (synonyms)": ListingQuery(q="制服"),
+    "search: 职业装 (category)": ListingQuery(q="职业装"),
+    "search: teamwear (category)": ListingQuery(q="teamwear"),
+    "search: blazr (typo)": ListingQuery(q="blazr"),
+    "search: cottn (typo)": ListingQuery(q="cottn"),
+    "search: nothing found": ListingQuery(q="zzqqxxyy"),
     "sort: relevance": ListingQuery(),
     "sort: price_asc": ListingQuery(sort="price_asc"),
     "sort: price_desc page 30": ListingQuery(sort="price_desc", page=30),

@@ -257,6 +257,22 @@ def _category(id_, slug, name, name_zh, name_ja, parent_id, position) -> dict:
     }
 
 
+def _category_names(rows: list[dict]) -> dict[int, list[str]]:
+    """Per category id, its and its parent's names in every language, as the shop puts
+    them in ``search_text`` (``shop.catalog.search.category_names``)."""
+    by_id = {row["id"]: row for row in rows}
+    names = {}
+    for row in rows:
+        chain = [row, by_id[row["parent_id"]]] if row["parent_id"] else [row]
+        names[row["id"]] = [
+            c[key] for c in chain for key in ("name", "name_zh", "name_ja") if c[key]
+        ]
+    return names
+
+
+CATEGORY_NAMES = _category_names(category_rows())
+
+
 def generate(count: int, seed: int = RANDOM_SEED, now: datetime | None = None) -> Catalogue:
     """The whole catalogue as rows; the same ``count`` and ``seed`` give the same rows."""
     rng = random.Random(seed)
@@ -342,7 +358,8 @@ def _product(
         "updated_at": created_at,
     }
     product["search_text"] = build_search_text(
-        SimpleNamespace(**product, variants=[SimpleNamespace(**v) for v in variants])
+        SimpleNamespace(**product, variants=[SimpleNamespace(**v) for v in variants]),
+        CATEGORY_NAMES[product["category_id"]],
     )
 
     base = rng.randrange(25, 450) * 100  # ¥25.00 - ¥449.00, in fen

@@ -68,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
 
     # The admin's and the schools' routes live in several modules on one blueprint each.
     from shop.admin import invoices, orders, production, products, schools, staff, stock  # noqa: F401
+    from shop.admin import search as admin_search  # noqa: F401
     from shop.admin import views as admin_views  # noqa: F401
     from shop.admin.blueprint import bp as admin_bp
     from shop.cart.views import bp as cart_bp

@@ -8,6 +8,7 @@ from shop.accounts import models as accounts_models  # noqa: F401
 from shop.audit import models as audit_models  # noqa: F401
 from shop.cart import models as cart_models  # noqa: F401
 from shop.catalog import models as catalog_models  # noqa: F401
+from shop.catalog import search_models  # noqa: F401
 from shop.db import Base
 from shop.orders import models as orders_models  # noqa: F401
 from shop.payments import models as payments_models  # noqa: F401

@@ -15,7 +15,7 @@ Plain ``op.add_column``/``op.create_index``, not batch mode: batch mode rebuilds
 ``product`` on SQLite and would drop its FTS triggers (see 0002).
 
 Revision ID: 0018_listing_filters
-Revises: 0016_sent_email
+Revises: 0017_search_synonyms
 Create Date: 2026-12-05 10:00:00
 """
 
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018_listing_filters"
-down_revision = "0016_sent_email"
+down_revision = "0017_search_synonyms"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """The ``admin`` blueprint (``/admin``) and its navigation. Each area's routes live in its
 own module (``views`` for the dashboard, ``orders``, ``invoices``, ``products``, ``stock``,
-``production``, ``schools``, ``staff``), which imports ``bp`` from here; ``shop.create_app``
-imports them before it registers the blueprint."""
+``production``, ``schools``, ``staff``, ``search`` for the search synonyms), which imports
+``bp`` from here; ``shop.create_app`` imports them before it registers the blueprint."""
 
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
@@ -18,6 +18,7 @@ NAV = (
     ("admin.invoice_list", _l("Invoices"), "orders.view"),
     ("admin.product_list", _l("Products"), "catalog.manage"),
     ("admin.category_list", _l("Categories"), "catalog.manage"),
+    ("admin.search_synonyms_list", _l("Search synonyms"), "catalog.manage"),
     ("admin.stock", _l("Stock"), "stock.manage"),
     ("admin.csv", _l("CSV"), "catalog.manage"),
     ("admin.production_queue", _l("Production"), "production.manage"),

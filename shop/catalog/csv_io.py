@@ -67,7 +67,7 @@ from shop.audit.service import record
 from shop.catalog import rules
 from shop.catalog.attributes import AGE_GROUPS, GENDERS
 from shop.catalog.models import Category, PriceTier, Product, Variant
-from shop.catalog.search import build_search_text, refresh_search_text
+from shop.catalog.search import build_search_text, category_names, refresh_search_text
 from shop.inputs import is_storable
 from shop.money import SUPPORTED_CURRENCIES, from_decimal, to_decimal
 from shop.spreadsheet import BOM
@@ -861,7 +861,8 @@ def _insert_products(session: Session, plan: ImportPlan, pending: _Pending) -> d
         for values in pending.new_products.values():
             skus = [SimpleNamespace(sku=sku) for sku in pending.new_skus.get(values["slug"], ())]
             values["search_text"] = build_search_text(
-                SimpleNamespace(**values, variants=skus)  # type: ignore[arg-type]
+                SimpleNamespace(**values, variants=skus),  # type: ignore[arg-type]
+                category_names(session, values.get("category_id")),
             )
         ids = session.scalars(
             sa.insert(Product).returning(Product.id, sort_by_parameter_order=True),

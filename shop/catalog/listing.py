@@ -14,7 +14,8 @@ triggers) for the price sorts (migration 0014).
 
 A search gathers at most ``COUNT_CAP`` + 1 candidates through the search indexes (the
 trigram index for terms of three characters or more, the gram index for shorter ones such
-as 衬衫; several terms intersected) and ranks, counts and pages only those. The trade-off:
+as 衬衫; several terms intersected; a term with synonyms through both, united: see
+``SearchPlan``) and ranks, counts and pages only those. The trade-off:
 when more products match than the cap, the page says "1,000+" and the order (relevance:
 name match, then featured, then newest; or the chosen sort) applies within the candidates,
 which are the first the index gives (on SQLite the newest by id; on PostgreSQL in table
@@ -26,6 +27,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -43,7 +45,15 @@ from shop.catalog.models import (
     ProductSortPrice,
     Variant,
 )
-from shop.catalog.search import TRIGRAM, clean_text, fts_phrase, gram_token, search_terms
+from shop.catalog.search import (
+    TRIGRAM,
+    clean_text,
+    corrected_groups,
+    expand_terms,
+    fts_phrase,
+    gram_token,
+    search_terms,
+)
 from shop.db import PreparedSelect
 from shop.locales import image_alt, localized
 from shop.money import MAX_AMOUNT, exponent
@@ -131,6 +141,8 @@ class Listing:
     page: Page
     cards: list[ProductCard]
     category: sa.Row | None  # id, slug and names (get_category)
+    # A search that found nothing as typed: the corrected words it looked for instead.
+    corrected: tuple[str, ...] = ()
 
 
 def parse_listing_query(args: Mapping[str, str], max_q_length: int) -> ListingQuery:
@@ -268,10 +280,11 @@ def list_products(
         **filter_params(query, currency),
         "limit": per_page,
     }
+    corrected: tuple[str, ...] = ()
     scope = Scope(len(category_ids), filter_shape(query))
     if terms:
         cap = count_cap or min(COUNT_CAP, SEARCH_CAP)
-        page, rows = _search(connection, query, terms, scope, params, cap, locale)
+        page, rows, corrected = _search(connection, query, terms, scope, params, cap, locale)
     elif query.sort in PRICE_SORTS:
         cap = count_cap or COUNT_CAP
         page, rows = _price_sorted(connection, query, scope, params, cap)
@@ -280,7 +293,7 @@ def list_products(
         page, rows = _browse(connection, query, scope, params, cap, locale)
     # The last page before the cap ends at the cap, as its "Showing 985–1,000" says.
     rows = rows[: page.last_item - page.offset]
-    return Listing(query, page, build_cards(rows, currency, locale), category)
+    return Listing(query, page, build_cards(rows, currency, locale), category, corrected)
 
 
 def _first_page_to_try(query: ListingQuery, cap: int, per_page: int) -> int:
@@ -327,23 +340,35 @@ def _price_sorted(connection, query: ListingQuery, scope: "Scope", params: dict,
 
 
 def _search(connection, query: ListingQuery, terms, scope: "Scope", params, cap: int, locale):
-    """→ (page, rows): a search ranks, counts and pages its first ``cap`` + 1 matches
-    only, in prepared statements; the page's prices and pictures come after."""
+    """→ (page, rows, corrected): a search ranks, counts and pages its first ``cap`` + 1
+    matches only, in prepared statements; the page's prices and pictures come after.
+    Each term is a group of alternatives (itself and its synonyms); a search that finds
+    nothing is tried once more with its misspelt Latin words corrected (``corrected``:
+    the words it then looked for)."""
+    groups = expand_terms(connection, terms)
+    page, rows = _search_groups(connection, query, groups, scope, params, cap, locale)
+    corrected: tuple[str, ...] = ()
+    if not page.total:
+        fixed = corrected_groups(connection, groups)
+        if fixed is not None:
+            page, rows = _search_groups(connection, query, fixed, scope, params, cap, locale)
+            corrected = tuple(group[0] for group in fixed)
+    # Prices and pictures for the page only (in the ranking statement they would be
+    # looked up for every candidate the window count reads).
+    return page, with_card_extras(connection, rows, params), corrected
+
+
+def _search_groups(connection, query: ListingQuery, groups, scope: "Scope", params, cap, locale):
     per_page = params["limit"]
-    long_terms = [term for term in terms if len(term) >= TRIGRAM]
-    grams = [term for term in terms if len(term) < TRIGRAM]
-    if grams:
-        for term in long_terms:
-            if not term.isascii():
-                grams.extend(_pieces(term))
     dialect = connection.dialect.name
+    plan = SearchPlan.of(dialect, groups)
     paged, paged_with_total, count = _search_statements(
-        dialect, query.sort, locale, scope, bool(grams), len(long_terms)
+        dialect, query.sort, locale, scope, plan.shape, len(groups[0])
     )
     params = {
         **params,
-        **_search_params(dialect, long_terms, grams),
-        "first_term": like_escape(terms[0]),
+        **plan.params(groups),
+        **{f"first_{index}": like_escape(alt) for index, alt in enumerate(groups[0])},
         "cap": cap + 1,
     }
     # The candidates are few: take their number from the same pass as the page.
@@ -353,9 +378,7 @@ def _search(connection, query: ListingQuery, terms, scope: "Scope", params, cap:
     page = paginate(min(total, cap), requested, per_page, more=total > cap)
     if not rows and page.total:
         rows = paged.rows(connection, offset=page.offset, **params)
-    # Prices and pictures for the page only (in the ranking statement they would be
-    # looked up for every candidate the window count reads).
-    return page, with_card_extras(connection, rows, params)
+    return page, rows
 
 
 def with_card_extras(connection, rows, params) -> list[tuple]:
@@ -526,66 +549,164 @@ def _browse_statement(dialect: str, sort: str, locale: str, scope: Scope) -> Pre
     return PreparedSelect(page)
 
 
-def search_candidates(dialect: str, conditions: list, short: bool, long_terms: int):
-    """A ``SELECT`` of ``CANDIDATE_COLUMNS`` of at most ``cap`` products that meet
-    ``conditions`` and whose ``search_text`` holds every term, found through a search
-    index: a walk that stops after ``cap`` matches, however many there are. Its terms
-    are parameters (``_search_params``): ``long_terms`` terms of ``TRIGRAM`` characters
-    or more, and ``short`` when there are shorter ones.
+def _is_long(alternative: str) -> bool:
+    return len(alternative) >= TRIGRAM
 
-    With a term shorter than ``TRIGRAM`` characters (衬衫, 裤), the gram index (migration
-    0014) finds the products holding every short term and every two-character piece of
-    the long non-ASCII ones (牛津纺: 牛津, 津纺; pieces of English words are in nearly
-    every product and would not narrow anything), and each product found is checked for
-    the long terms themselves. Otherwise the trigram index (0002) answers every term.
 
-    SQLite: the FTS5 table drives the query, newest product ids first, each match's
-    product row read by its primary key (an FTS5 table joined by rowid would rerun its
-    whole query per row). PostgreSQL: the GIN index narrows ``product`` in a bitmap; the
-    long terms are checked outside the trigram index, whose lossy bitmap would make
-    PostgreSQL recheck every row found against the (slow) gram function.
-    """
-    terms: list[sa.BindParameter[str]] = [
-        sa.bindparam(f"term_{index}") for index in range(long_terms)
+def _gram_narrows(alternative: str) -> bool:
+    """Whether the gram index narrows by ``alternative``: one or two characters, or a
+    longer non-ASCII word by its two-character pieces (牛津纺: 牛津, 津纺); pieces of
+    English words are in nearly every product and would not narrow anything."""
+    return not _is_long(alternative) or not alternative.isascii()
+
+
+def _alternative_grams(alternative: str) -> list[str]:
+    return [alternative] if not _is_long(alternative) else sorted(set(_pieces(alternative)))
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """How a search's groups of alternatives (``expand_terms``) reach the indexes; its
+    ``shape`` is what the prepared statements depend on, ``params`` the values.
+
+    SQLite: when every alternative has ``TRIGRAM`` characters or more, one walk of the
+    trigram table answers all of them (``"a" OR "b"`` within a group, groups ``AND``ed).
+    Otherwise the first group holding a shorter alternative *drives*: its short
+    alternatives (and the other groups the gram index can narrow) go to the gram table,
+    its long ones (with the all-long groups) to the trigram table, each arm stops after
+    ``cap`` matches, the two are united; every other group is then checked on the rows
+    found (``instr``), out of any index's reach.
+    PostgreSQL: one statement; a long alternative is a ``LIKE`` the pg_trgm index answers,
+    a group's short ones one ``&&`` on the gram index."""
+
+    shape: tuple
+
+    @classmethod
+    def of(cls, dialect: str, groups) -> "SearchPlan":
+        shape = tuple(tuple(_is_long(alt) for alt in group) for group in groups)
+        if dialect != "sqlite":
+            return cls(("pg", shape))
+        if all(all(group) for group in shape):
+            return cls(("trigram", len(groups)))
+        driver = next(index for index, group in enumerate(shape) if not all(group))
+        has_long = any(shape[driver])
+        return cls(("mixed", shape, driver, has_long))
+
+    def params(self, groups) -> dict[str, Any]:
+        kind = self.shape[0]
+        if kind == "trigram":
+            return {"match": _or_groups(groups)}
+        values: dict[str, Any] = {}
+        for g, group in enumerate(groups):
+            for a, alt in enumerate(group):
+                values[f"alt_{g}_{a}"] = like_escape(alt) if kind == "pg" and _is_long(alt) else alt
+            if kind == "pg":
+                values[f"grams_{g}"] = [alt for alt in group if not _is_long(alt)]
+        if kind == "mixed":
+            _kind, _shape, driver, has_long = self.shape
+            values["match_grams"] = _gram_match(groups, driver)
+            if has_long:
+                long_groups = [group for group in groups if all(_is_long(alt) for alt in group)]
+                driver_long = [alt for alt in groups[driver] if _is_long(alt)]
+                values["match_long"] = _or_groups([driver_long, *long_groups])
+        return values
+
+
+def _or_groups(groups) -> str:
+    """An FTS5 query: each group's alternatives as phrases ``OR``ed, groups ``AND``ed."""
+    return " AND ".join("(" + " OR ".join(map(fts_phrase, group)) + ")" for group in groups)
+
+
+def _gram_match(groups, driver: int) -> str:
+    """The gram table's query: the driving group's short alternatives, and every other
+    group whose alternatives all narrow the gram index."""
+    parts = [
+        "("
+        + " OR ".join(fts_phrase(gram_token(alt)) for alt in groups[driver] if not _is_long(alt))
+        + ")"
     ]
-    statement = sa.select(*CANDIDATE_COLUMNS)
-    if dialect == "sqlite":
-        fts = sa.table(SEARCH_GRAMS_FTS_TABLE if short else SEARCH_FTS_TABLE, sa.column("rowid"))
-        statement = (
-            statement.select_from(fts)
-            .join(Product, Product.id == fts.c.rowid)
-            .where(sa.literal_column(fts.name).op("MATCH")(sa.bindparam("match")))
-            .order_by(fts.c.rowid.desc())
-        )
-    elif short:
-        indexed = sa.func.product_search_grams(Product.search_text)
-        wanted = sa.bindparam("grams", type_=postgresql.ARRAY(sa.Text))
-        statement = statement.where(indexed.op("@>")(wanted))
-    else:
-        statement = statement.where(
-            *(Product.search_text.contains(term, escape=LIKE_ESCAPE) for term in terms)
-        )
-    if short:
-        # A plain substring test on the rows found, out of any index's reach.
-        position = sa.func.instr if dialect == "sqlite" else sa.func.strpos
-        statement = statement.where(*(position(Product.search_text, term) > 0 for term in terms))
-    return statement.where(*conditions).limit(sa.bindparam("cap"))
+    for index, group in enumerate(groups):
+        if index == driver or not all(_gram_narrows(alt) for alt in group):
+            continue
+        options = [
+            "(" + " AND ".join(fts_phrase(gram_token(g)) for g in _alternative_grams(alt)) + ")"
+            for alt in group
+        ]
+        parts.append("(" + " OR ".join(options) + ")")
+    return " AND ".join(parts)
 
 
-def _search_params(
-    dialect: str, long_terms: list[str], grams: list[str]
-) -> dict[str, str | list[str]]:
-    """The parameters of ``search_candidates`` for these terms."""
-    params: dict[str, str | list[str]]
-    if dialect == "sqlite":
-        tokens = [gram_token(gram) for gram in grams] if grams else long_terms
-        params = {"match": " AND ".join(map(fts_phrase, tokens))}
-    else:
-        params = {"grams": sorted(set(grams))} if grams else {}
-    for index, term in enumerate(long_terms):
-        # instr()/strpos() take the term as it is; LIKE needs its wildcards escaped.
-        params[f"term_{index}"] = term if grams else like_escape(term)
-    return params
+def _alt_param(group: int, alternative: int) -> sa.BindParameter[str]:
+    return sa.bindparam(f"alt_{group}_{alternative}")
+
+
+def _holds_the_other_groups(shape, driver: int) -> list:
+    """A plain substring test (``instr``) on the rows found of every group but the
+    driving one, which both arms match exactly (a gram token is a substring of one or two
+    characters, a trigram phrase a substring)."""
+    return [
+        sa.or_(
+            *(sa.func.instr(Product.search_text, _alt_param(g, a)) > 0 for a in range(len(group)))
+        )
+        for g, group in enumerate(shape)
+        if g != driver
+    ]
+
+
+def search_candidates(dialect: str, conditions: list, shape: tuple):
+    """A ``SELECT`` of ``CANDIDATE_COLUMNS`` of at most ``cap`` products that meet
+    ``conditions`` and whose ``search_text`` holds an alternative of every group, found
+    through the search indexes as ``SearchPlan`` says: walks that stop after ``cap``
+    matches, however many there are.
+
+    SQLite: an FTS5 table drives each arm, newest product ids first, each match's
+    product row read by its primary key (an FTS5 table joined by rowid would rerun its
+    whole query per row). PostgreSQL: the GIN indexes narrow ``product`` in a bitmap.
+    """
+    kind = shape[0]
+    if kind == "trigram":
+        return _fts_arm(SEARCH_FTS_TABLE, "match", conditions, [])
+    if kind == "mixed":
+        _kind, groups, driver, has_long = shape
+        checks = _holds_the_other_groups(groups, driver)
+        arms = [_fts_arm(SEARCH_GRAMS_FTS_TABLE, "match_grams", conditions, checks)]
+        if has_long:
+            arms.append(_fts_arm(SEARCH_FTS_TABLE, "match_long", conditions, checks))
+        if len(arms) == 1:
+            return arms[0]
+        united = sa.union(*(sa.select(arm.subquery()) for arm in arms)).subquery("hits")
+        return (
+            sa.select(*(united.c[column.key] for column in CANDIDATE_COLUMNS))
+            .order_by(united.c.id.desc())
+            .limit(sa.bindparam("cap"))
+        )
+    _kind, groups = shape
+    indexed = sa.func.product_search_grams(Product.search_text)
+    where = []
+    for g, group in enumerate(groups):
+        options = [
+            Product.search_text.contains(_alt_param(g, a), escape=LIKE_ESCAPE)
+            for a, long in enumerate(group)
+            if long
+        ]
+        if not all(group):
+            wanted = sa.bindparam(f"grams_{g}", type_=postgresql.ARRAY(sa.Text))
+            options.append(indexed.op("&&")(wanted))
+        where.append(sa.or_(*options))
+    return sa.select(*CANDIDATE_COLUMNS).where(*where, *conditions).limit(sa.bindparam("cap"))
+
+
+def _fts_arm(table: str, match: str, conditions: list, checks: list):
+    fts = sa.table(table, sa.column("rowid"))
+    return (
+        sa.select(*CANDIDATE_COLUMNS)
+        .select_from(fts)
+        .join(Product, Product.id == fts.c.rowid)
+        .where(sa.literal_column(fts.name).op("MATCH")(sa.bindparam(match)))
+        .where(*checks, *conditions)
+        .order_by(fts.c.rowid.desc())
+        .limit(sa.bindparam("cap"))
+    )
 
 
 LIKE_ESCAPE = "/"
@@ -598,14 +719,14 @@ def like_escape(term: str) -> str:
     return term
 
 
-@functools.cache
+@functools.lru_cache(maxsize=512)
 def _search_statements(
-    dialect: str, sort: str, locale: str, scope: Scope, short: bool, long_terms: int
+    dialect: str, sort: str, locale: str, scope: "Scope", shape: tuple, first_group: int
 ):
     """A search's page, the same with the candidates' number (a window count), and the
-    number alone, prepared once per shape of search."""
-    candidates = search_candidates(dialect, listed_conditions(scope), short, long_terms)
-    ranked = _ranked(candidates.subquery(), sort, locale)
+    number alone, prepared once per shape of search (``SearchPlan.shape``)."""
+    candidates = search_candidates(dialect, listed_conditions(scope), shape)
+    ranked = _ranked(candidates.subquery(), sort, locale, first_group)
     paged = ranked.offset(sa.bindparam("offset")).limit(sa.bindparam("limit"))
     with_total = paged.add_columns(sa.func.count().over().label("total"))
     count = sa.select(sa.func.count()).select_from(candidates.subquery())
@@ -653,11 +774,12 @@ def _sort_order(keys, sort: str) -> list:
     return [keys["featured"].desc(), keys["created_at"].desc(), keys["id"].desc()]
 
 
-def _ranked(candidates, sort: str, locale: str):
+def _ranked(candidates, sort: str, locale: str, first_group: int = 1):
     """A search's candidates (a subquery of ``CANDIDATE_COLUMNS``) as cards in the order
     of ``sort``: at most the cap's rows to order, so no index is needed.
 
-    Relevance: products whose name holds the first term, then featured, then newest."""
+    Relevance: products whose name holds the first term, then those whose name holds one
+    of its synonyms (``first_group`` alternatives in all), then featured, then newest."""
     c = candidates.c
     statement = sa.select(*(c[column.key] for column in CARD_COLUMNS))
     newest = (c.created_at.desc(), c.id.desc())
@@ -673,14 +795,20 @@ def _ranked(candidates, sort: str, locale: str):
         statement = statement.select_from(candidates.outerjoin(price, on))
         direction = price.c.amount.asc() if sort == "price_asc" else price.c.amount.desc()
         return statement.order_by(direction.nulls_last(), c.id)
-    first_term: sa.BindParameter[str] = sa.bindparam("first_term")  # like_escape()d
-    name_match = sa.or_(
-        *(
-            sa.func.lower(column).contains(first_term, escape=LIKE_ESCAPE)
-            for column in (c.name, c.name_zh, c.name_ja)
+
+    def name_holds(index: int):
+        alternative: sa.BindParameter[str] = sa.bindparam(f"first_{index}")  # like_escape()d
+        return sa.or_(
+            *(
+                sa.func.lower(column).contains(alternative, escape=LIKE_ESCAPE)
+                for column in (c.name, c.name_zh, c.name_ja)
+            )
         )
-    )
-    return statement.order_by(sa.case((name_match, 0), else_=1), c.featured.desc(), *newest)
+
+    rank = [(name_holds(0), 0)]
+    if first_group > 1:
+        rank.append((sa.or_(*(name_holds(i) for i in range(1, first_group))), 1))
+    return statement.order_by(sa.case(*rank, else_=2), c.featured.desc(), *newest)
 
 
 def _sort_price_of(currency: str):

@@ -21,7 +21,7 @@ from shop.accounts.models import User
 from shop.audit.service import record, record_changes, snapshot
 from shop.catalog.models import Category, PriceTier, Product, Variant
 from shop.catalog.rules import sku_problem
-from shop.catalog.search import refresh_search_text
+from shop.catalog.search import refresh_category_products, refresh_search_text
 from shop.db import assign_fields, value_taken
 from shop.exceptions import ShopError
 
@@ -398,6 +398,9 @@ class CategoryNotEmpty(ShopError):
     message = "Move or delete the category's products and subcategories first."
 
 
+SEARCHED_CATEGORY_FIELDS = ("name", "name_zh", "name_ja", "parent_id")
+
+
 def _apply_category(category: Category, values: Mapping[str, Any]) -> None:
     category.name = values["name"]
     category.name_zh = values.get("name_zh") or None
@@ -442,6 +445,10 @@ def update_category(
     after = snapshot(category, CATEGORY_FIELDS)
     if before == after:
         return False
+    if any(before[name] != after[name] for name in SEARCHED_CATEGORY_FIELDS):
+        # Its names (and its parent's) are in its products' and its subcategories'
+        # products' search text.
+        refresh_category_products(session, {category.id} | descendant_ids(session, category.id))
     _audit(session, actor, "category.update", "category", category.id, before=before, after=after)
     return True
 

@@ -10,11 +10,32 @@ trigram indexes of migration 0002 answer terms of ``TRIGRAM`` characters or more
 with a shorter term (衬衫, 裤, "xl") goes to the gram index of migration 0014, which holds
 every character and every two-character substring of ``search_text`` as a token
 (``gram_token`` spells one as the SQLite index stores it).
+
+The shop's own words (issue 16):
+
+- ``search_text`` also holds the names, in every language, of the product's category and
+  the categories above it, so a product in 学生服 (校服, School uniforms) is found by each
+  name. Renaming or moving a category refreshes its products (``refresh_category_products``).
+- Each term is a *group* of alternatives (``expand_terms``): the term, and the other words
+  of its synonym group (``search_synonym``, edited by staff). A product matches a group
+  when its text holds any of them; every group must match.
+- A query that finds nothing is tried once more with its Latin words corrected
+  (``corrections``): the words at edit distance 1 (a letter missing, extra, wrong or two
+  swapped: "cottn", "shirst") that are in the vocabulary of indexed words (migration 0017).
+  The candidates are generated here and looked up by equality, so the cost depends on the
+  word's length, not on the catalogue.
+- ``closest_categories`` picks the categories an empty result suggests.
 """
 
+import json
 import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
-from shop.catalog.models import Product
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, object_session
+
+from shop.catalog.models import Category, Product
 
 MAX_TERMS = 8
 # Terms this long or longer use the trigram indexes; shorter ones the gram index.
@@ -38,13 +59,17 @@ def fold(text: str) -> str:
 def search_terms(q: str, max_length: int) -> list[str]:
     """The distinct folded terms of a query, at most ``MAX_TERMS`` of them."""
     terms: list[str] = []
-    for term in fold(q[:max_length]).split():
+    # Control characters (NUL included) split terms, wherever ``q`` came from.
+    printable = "".join(ch if ch.isprintable() else " " for ch in q[:max_length])
+    for term in fold(printable).split():
         if term not in terms:
             terms.append(term)
     return terms[:MAX_TERMS]
 
 
-def build_search_text(product: Product) -> str:
+def build_search_text(product: Product, category_names: Iterable[str] = ()) -> str:
+    """``product``'s searchable text; ``category_names``: its category's and their
+    parents' names in every language (``category_names``)."""
     fields = [
         product.name,
         product.name_zh,
@@ -53,13 +78,79 @@ def build_search_text(product: Product) -> str:
         product.description_zh,
         product.description_ja,
         *(variant.sku for variant in product.variants),
+        *category_names,
     ]
     return fold("\n".join(field for field in fields if field))
 
 
+# A category tree is two levels deep; this bounds a walk up a damaged one.
+MAX_CATEGORY_DEPTH = 8
+
+
+def category_names(session: Session, category_id: int | None) -> list[str]:
+    """The names (every language) of the category ``category_id`` and those above it."""
+    names: list[str] = []
+    seen: set[int] = set()
+    with session.no_autoflush:
+        while category_id is not None and category_id not in seen:
+            if len(seen) >= MAX_CATEGORY_DEPTH:
+                break
+            seen.add(category_id)
+            category = session.get(Category, category_id)
+            if category is None:
+                break
+            names.extend(
+                name for name in (category.name, category.name_zh, category.name_ja) if name
+            )
+            category_id = category.parent_id
+    return names
+
+
+def _names_up_from(category: Category | None) -> list[str]:
+    names: list[str] = []
+    for _level in range(MAX_CATEGORY_DEPTH):
+        if category is None:
+            break
+        names.extend(n for n in (category.name, category.name_zh, category.name_ja) if n)
+        category = category.parent
+    return names
+
+
 def refresh_search_text(product: Product) -> None:
-    """Call after changing a product's names, descriptions or SKUs."""
-    product.search_text = build_search_text(product)
+    """Call after changing a product's names, descriptions, SKUs or category."""
+    session = object_session(product)
+    if session is not None and product.category_id is not None:
+        names = category_names(session, product.category_id)
+    else:  # a new product whose category is given as an object, not flushed yet
+        given = product.__dict__.get("category")
+        if session is None:
+            names = _names_up_from(given)
+        else:
+            with session.no_autoflush:
+                names = _names_up_from(given)
+    product.search_text = build_search_text(product, names)
+
+
+def refresh_category_products(session: Session, category_ids: Iterable[int]) -> int:
+    """Refresh ``search_text`` of every product in these categories (after one of them
+    was renamed or moved: the names are in its products' text); how many changed."""
+    from sqlalchemy.orm import selectinload
+
+    ids = sorted(set(category_ids))
+    if not ids:
+        return 0
+    products = session.scalars(
+        sa.select(Product)
+        .where(Product.category_id.in_(ids))
+        .options(selectinload(Product.variants))
+    ).all()
+    changed = 0
+    for product in products:
+        before = product.search_text
+        refresh_search_text(product)
+        changed += product.search_text != before
+    session.flush()
+    return changed
 
 
 def gram_token(term: str) -> str:
@@ -71,3 +162,174 @@ def gram_token(term: str) -> str:
 def fts_phrase(text: str) -> str:
     """``text`` as one FTS5 phrase (a quoted string; quotes doubled), for ``MATCH``."""
     return '"' + text.replace('"', '""') + '"'
+
+
+# --- synonyms --------------------------------------------------------------------------
+
+# Alternatives a term may have (itself included): bounds a search's statement.
+MAX_ALTERNATIVES = 8
+
+
+# One prepared statement per dialect, run as the driver's SQL (a search's hot path: the
+# ORM would compile a statement for every search). Words by the primary key.
+_SYNONYMS_SQL = {
+    "sqlite": (
+        "SELECT mine.word, other.word FROM search_synonym AS mine "
+        "JOIN search_synonym AS other ON other.group_id = mine.group_id "
+        "WHERE mine.word IN (SELECT value FROM json_each(?)) "
+        "ORDER BY mine.word, other.position, other.word"
+    ),
+    "postgresql": (
+        "SELECT mine.word, other.word FROM search_synonym AS mine "
+        "JOIN search_synonym AS other ON other.group_id = mine.group_id "
+        "WHERE mine.word = ANY(%s) "
+        "ORDER BY mine.word, other.position, other.word"
+    ),
+}
+
+
+def synonyms_of(connection: sa.Connection, terms: Sequence[str]) -> dict[str, list[str]]:
+    """For each term that is a synonym, the words of its group (itself first): one
+    statement, an index lookup per term."""
+    if not terms:
+        return {}
+    dialect = connection.dialect.name
+    words = json.dumps(list(terms)) if dialect == "sqlite" else list(terms)
+    rows = connection.exec_driver_sql(_SYNONYMS_SQL[dialect], (words,)).all()
+    groups: dict[str, list[str]] = {}
+    for term, word in rows:
+        groups.setdefault(term, [term])
+        if word not in groups[term]:
+            groups[term].append(word)
+    return groups
+
+
+def expand_terms(connection: sa.Connection, terms: Sequence[str]) -> list[list[str]]:
+    """Each term as a group of alternatives: itself and its synonyms (at most
+    ``MAX_ALTERNATIVES``)."""
+    synonyms = synonyms_of(connection, terms)
+    return [synonyms.get(term, [term])[:MAX_ALTERNATIVES] for term in terms]
+
+
+# --- typos -----------------------------------------------------------------------------
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+# Latin words this long may be corrected: shorter ones have too many neighbours.
+MIN_TYPO_LENGTH = 4
+MAX_TYPO_LENGTH = 24
+MAX_CORRECTIONS = 4
+
+
+def may_correct(term: str) -> bool:
+    return term.isascii() and term.isalpha() and MIN_TYPO_LENGTH <= len(term) <= MAX_TYPO_LENGTH
+
+
+def edits(word: str) -> set[str]:
+    """Every word at Damerau-Levenshtein distance 1 from ``word`` over a-z (deletions,
+    swaps of neighbours, replacements, insertions): ~54 × its length."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = {a + b[1:] for a, b in splits if b}
+    swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    replaces = {a + c + b[1:] for a, b in splits if b for c in LETTERS}
+    inserts = {a + c + b for a, b in splits for c in LETTERS}
+    return (deletes | swaps | replaces | inserts) - {word}
+
+
+# The vocabulary (migration 0017): a table of the indexed Latin words, looked up by its
+# primary key (SQLite: the IN list is a set of equality lookups).
+_WORDS_SQL = {
+    "sqlite": "SELECT word FROM product_fts_words WHERE word IN (SELECT value FROM json_each(?))",
+    "postgresql": "SELECT word FROM product_fts_words WHERE word = ANY(%s)",
+}
+
+
+def corrections(connection: sa.Connection, term: str) -> list[str]:
+    """Indexed words one edit away from ``term`` (none when ``term`` itself is one):
+    the closest in length first, at most ``MAX_CORRECTIONS``."""
+    if not may_correct(term):
+        return []
+    wanted = sorted(edits(term) | {term})
+    dialect = connection.dialect.name
+    words = json.dumps(wanted) if dialect == "sqlite" else wanted
+    found = [row[0] for row in connection.exec_driver_sql(_WORDS_SQL[dialect], (words,))]
+    if term in found:
+        return []
+    found = [word for word in found if len(word) >= MIN_TYPO_LENGTH - 1]
+    return sorted(found, key=lambda word: (abs(len(word) - len(term)), word))[:MAX_CORRECTIONS]
+
+
+def corrected_groups(
+    connection: sa.Connection, groups: Sequence[Sequence[str]]
+) -> list[list[str]] | None:
+    """``groups`` with each correctable term that is no indexed word replaced by its
+    corrections; ``None`` when nothing was corrected."""
+    changed = False
+    result: list[list[str]] = []
+    for group in groups:
+        fixes = corrections(connection, group[0]) if len(group) == 1 else []
+        if fixes:
+            changed = True
+            result.append(fixes)
+        else:
+            result.append(list(group))
+    return result if changed else None
+
+
+# --- suggestions for an empty result ---------------------------------------------------
+
+
+class NamedCategory(Protocol):
+    slug: str
+    name: str
+    name_zh: str | None
+    name_ja: str | None
+
+
+def _bigrams(text: str) -> set[str]:
+    text = "".join(text.split())
+    return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
+
+
+def similarity(a: str, b: str) -> float:
+    """Dice coefficient of two folded texts' character bigrams (0-1); 1 when one holds
+    the other. Works alike for 校服 and "uniforms"."""
+    if not a or not b:
+        return 0.0
+    if a in b or b in a:
+        return 1.0
+    x, y = _bigrams(a), _bigrams(b)
+    return 2 * len(x & y) / (len(x) + len(y)) if x and y else 0.0
+
+
+SUGGESTION_THRESHOLD = 0.3
+
+
+def closest_categories(
+    categories: Iterable[Any], words: Sequence[str], limit: int = 3
+) -> list[Any]:
+    """The ``limit`` categories whose names (any language) are most like any of
+    ``words`` (a query's terms and their synonyms), best first; those below
+    ``SUGGESTION_THRESHOLD`` are left out."""
+    folded = [fold(word) for word in words if word]
+    scored = []
+    for position, category in enumerate(categories):
+        names = [fold(n) for n in (category.name, category.name_zh, category.name_ja) if n]
+        score = max((similarity(w, n) for w in folded for n in names), default=0.0)
+        if score >= SUGGESTION_THRESHOLD:
+            scored.append((-score, position, category))
+    scored.sort(key=lambda item: item[:2])
+    return [category for _score, _position, category in scored[:limit]]
+
+
+def suggest_categories(
+    connection: sa.Connection, q: str, categories: Iterable[Any], max_length: int, limit: int = 3
+) -> list[Any]:
+    """For a search that found nothing: the categories (``CategoryNode`` trees: the top
+    level with ``children``) whose names are closest to the query's terms or their
+    synonyms."""
+    terms = search_terms(q, max_length)
+    words = [word for group in expand_terms(connection, terms) for word in group]
+    if len(terms) > 1:
+        words.append(" ".join(terms))
+    flat = [node for top in categories for node in (top, *top.children)]
+    return closest_categories(flat, words, limit)

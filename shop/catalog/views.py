@@ -13,6 +13,7 @@ from shop.catalog.listing import (
 )
 from shop.catalog.products import get_product_page
 from shop.catalog.rules import is_slug
+from shop.catalog.search import suggest_categories
 from shop.catalog.size_grid import grid_data
 from shop.db import get_session
 from shop.extensions import limiter
@@ -70,10 +71,15 @@ def render_product_list() -> str:
         per_page=current_app.config["PRODUCTS_PER_PAGE"],
         max_q_length=max_q,
     )
+    categories = list_top_categories(session)
+    suggestions = []
+    if query.q and not listing.cards:  # an empty search suggests where to look instead
+        suggestions = suggest_categories(session.connection(), query.q, categories, max_q)
     return render_template(
         "catalog/product_list.html",
         listing=listing,
-        categories=list_top_categories(session),
+        categories=categories,
+        suggested_categories=suggestions,
         facets=list_facets(session),
         genders=GENDERS,
         age_groups=AGE_GROUPS,

@@ -3,7 +3,8 @@
 Listeners on every SQLAlchemy ``Session`` watch what is written:
 
 - any insert, update or delete of a catalogue table (products, variants other than their
-  stock, price tiers, images, categories, schools, uniform lists, delivery rounds) —
+  stock, price tiers, images, categories, search synonyms, schools, uniform lists,
+  delivery rounds) —
   through the ORM or a Core statement such as the CSV import's bulk inserts — changes
   ``catalogue``;
 - every stock movement writes a ``StockMovement`` ledger row (``shop.stock.allocation``
@@ -25,6 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from shop.catalog.models import Category, PriceTier, Product, ProductImage, Variant
+from shop.catalog.search_models import Synonym, SynonymGroup
 from shop.schools.models import DeliveryRound, School, UniformItem
 from shop.stock.models import StockMovement
 
@@ -40,6 +42,9 @@ CATALOGUE_MODELS = (
     School,
     UniformItem,
     DeliveryRound,
+    # Search synonyms change what a cached search page lists.
+    SynonymGroup,
+    Synonym,
 )
 # (The search grams and sort prices follow products and tiers through database triggers.)
 CATALOGUE_TABLES = frozenset(model.__tablename__ for model in CATALOGUE_MODELS)

@@ -12,10 +12,12 @@ only narrows it to ``active`` (nearly every product is active, so that is a full
 disguise) unless the index is a partial one that leaves out what the listing leaves out.
 
 Searches go through the trigram index (terms of three or more characters) or the gram
-index (one or two: 衬衫), never ``product`` itself. Every sort of ``/products`` is an index
-walk in the page's order: no statement sorts all listed products (SQLite's ``USE TEMP
-B-TREE FOR ORDER BY``, PostgreSQL's ``Sort`` over a scan of ``product``); sorting ties
-within one price, as ``price_desc`` does, is allowed.
+index (one or two: 衬衫), never ``product`` itself; so do searches whose terms have
+synonyms (both indexes, united), searches by a category's name (in ``search_text``), the
+typo corrections (the word vocabulary, by equality) and an empty result's suggestions.
+Every sort of ``/products`` is an index walk in the page's order: no statement sorts all
+listed products (SQLite's ``USE TEMP B-TREE FOR ORDER BY``, PostgreSQL's ``Sort`` over a
+scan of ``product``); sorting ties within one price, as ``price_desc`` does, is allowed.
 """
 
 import re
@@ -183,9 +185,9 @@ def test_search_for_a_word_of_three_or_more_characters(app, client, catalogue):
 
     assert response.status_code == 200
     assert response.text.count('data-testid="product-card"') == 24
-    # page of matches with their count, the page's prices and images, the category menu,
-    # the filter menus
-    assert len(statements) == 4
+    # the terms' synonyms, page of matches with their count, the page's prices and
+    # images, the category menu, the filter menus
+    assert len(statements) == 5
     assert full_scans(app, statements) == []
 
 
@@ -229,10 +231,61 @@ def test_search_for_short_and_several_terms(app, client, catalogue):
 
         assert response.status_code == 200
         assert cards(response), q
-        # page of matches with their count, the page's prices and images, the category menu,
-        # the filter menus
-        assert len(statements) == 4, q
+        # the terms' synonyms, page of matches with their count, the page's prices and
+        # images, the category menu, the filter menus
+        assert len(statements) == 5, q
         assert full_scans(app, statements) == [], q
+
+
+SYNONYMS = (
+    ("衬衫", "oxford", "polo"),  # a short word with long ones: both indexes, united
+    ("blazer", "西装外套", "ブレザー"),  # all long: one walk of the trigram index
+    ("裤", "衫"),  # all short: the gram index
+)
+WORD_SEARCHES = (
+    "衬衫",
+    "blazer",
+    "裤 cotton",
+    "衬衫 cotton",  # a mixed group and a long one
+    "teamwear",  # a category's name (English)
+    "团体运动服",  # the same category's Chinese name
+    "チームウェア",  # and its Japanese one
+)
+
+
+def test_searches_with_synonyms_and_category_names(app, client, catalogue):
+    from shop.catalog import search_synonyms
+    from shop.catalog.search_models import SynonymGroup
+    from tests.accounts.helpers import make_user
+
+    engine = app.extensions["sa_engine"]
+    with sa.orm.Session(engine) as session:
+        session.execute(sa.delete(SynonymGroup))
+        staff = make_user(session, email="plans@factory.example", role="manager")
+        for words in SYNONYMS:
+            search_synonyms.create_group(session, staff, list(words))
+        session.commit()
+    for q in WORD_SEARCHES:
+        with recording_selects(app) as statements:
+            response = client.get("/products", query_string={"q": q})
+
+        assert response.status_code == 200
+        assert cards(response), q
+        assert len(statements) == 5, q
+        assert full_scans(app, statements) == [], q
+
+
+def test_typo_corrections_and_empty_results(app, client, catalogue):
+    for q in ("blazr", "cottn", "zzzzqqqq", "制服店"):
+        with recording_selects(app) as statements:
+            response = client.get("/products", query_string={"q": q})
+
+        assert response.status_code == 200
+        # + the vocabulary lookup and the search again, or (nothing found) the synonyms
+        # of the suggestions
+        assert len(statements) <= 8, q
+        assert full_scans(app, statements) == [], q
+    assert cards(client.get("/products?q=blazr"))
 
 
 def test_a_sorted_search_reads_only_its_candidates(app, client, catalogue):
@@ -242,7 +295,7 @@ def test_a_sorted_search_reads_only_its_candidates(app, client, catalogue):
 
         assert response.status_code == 200
         assert cards(response), sort
-        assert len(statements) == 4, sort
+        assert len(statements) == 5, sort
         assert full_scans(app, statements) == [], sort
 
 
