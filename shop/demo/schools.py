@@ -38,6 +38,7 @@ from shop.demo.catalogue import (
 from shop.demo.files import read_json
 from shop.demo.orders import DemoOrder, build_demo_order, demo_line
 from shop.orders.models import Order
+from shop.schools.access import normalise_code
 from shop.schools.invoices import new_invoice, record_payment
 from shop.schools.models import (
     DeliveryRound,
@@ -196,7 +197,7 @@ def _products(session: Session, slugs: set[str]) -> dict[str, Product]:
 def _add_school(session: Session, spec: DemoSchool, now: datetime) -> School:
     school = School(**spec.columns)
     if spec.access_code is not None:
-        school.access_code_hash = hash_password(spec.access_code)
+        school.access_code_hash = hash_password(normalise_code(spec.access_code))
     for days in spec.rounds_in_days:
         school.rounds.append(
             DeliveryRound(

@@ -18,8 +18,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from shop.db import get_session
+from shop.checkout.next_steps import next_steps
+from shop.db import get_session, utcnow
 from shop.extensions import csrf
+from shop.i18n import shop_zone
 from shop.orders import access
 from shop.orders.models import Order
 from shop.payments import service, webhooks
@@ -28,6 +30,7 @@ from shop.payments.stripe_gateway import (
     PaymentServiceUnavailable,
     gateway,
 )
+from shop.templating import factory_text
 
 bp = Blueprint("payments", __name__)
 
@@ -76,10 +79,13 @@ def latest_status(order: Order) -> tuple[str | None, str]:
 def pay_page(number: str):
     order = _visible_order(number)
     status, last_error = latest_status(order)
+    stage = payment_stage(order, status)
     return render_template(
         "checkout/pay.html",
         order=order,
-        stage=payment_stage(order, status),
+        stage=stage,
+        next_steps=next_steps(order, now=utcnow(), zone=shop_zone()) if stage == "paid" else None,
+        pickup_address=factory_text("FACTORY_PICKUP_ADDRESS"),
         last_error=last_error,
         publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
         stripe_js_url=current_app.config["STRIPE_JS_URL"],

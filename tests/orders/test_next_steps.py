@@ -138,3 +138,27 @@ def test_the_order_page_never_writes_none_into_an_attribute(client, session):
     session.commit()
     page = page_of(client, placed)
     assert '="None"' not in page
+
+
+def test_the_thank_you_page_after_payment_says_what_happens_next(app, client, session):
+    placed = make_order(session)
+    placed.paid_at = WEDNESDAY
+    session.commit()
+    with client.session_transaction() as flask_session:
+        flask_session[SESSION_KEY] = [placed.number]
+    page = client.get(f"/checkout/pay/{placed.number}").text
+
+    assert 'data-testid="payment-confirmed"' in page  # the thank-you stage
+    text = block(page)
+    assert 'data-method="pickup" data-date="2026-12-04"' in text
+    assert app.config["FACTORY_PICKUP_ADDRESS"] in text
+
+
+def test_an_unpaid_order_pay_page_has_no_forecast(client, session):
+    placed = make_order(session, payment_status="unpaid")
+    session.commit()
+    with client.session_transaction() as flask_session:
+        flask_session[SESSION_KEY] = [placed.number]
+    page = client.get(f"/checkout/pay/{placed.number}").text
+
+    assert 'data-testid="next-steps"' not in page
