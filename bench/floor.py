@@ -24,7 +24,10 @@ from seed_bulk import CATEGORY_TREE, generate
 
 from shop import PROJECT_ROOT, pagecache, templating
 from shop.catalog import pricing
-from shop.catalog.listing import Listing, ProductCard, parse_listing_query
+from shop.catalog.attributes import AGE_GROUPS, GENDERS
+from shop.catalog.colours import COLOURS
+from shop.catalog.listing import Facets, Listing, ProductCard, parse_listing_query
+from shop.catalog.views import MOQ_CHOICES
 from shop.i18n import current_currency, select_locale
 from shop.money import SUPPORTED_CURRENCIES
 from shop.pagination import paginate
@@ -107,6 +110,10 @@ def create_app(total: int | None = None) -> Flask:
     total = int(os.environ.get("FLOOR_TOTAL", "10000")) if total is None else total
     cards = {currency: make_cards(currency=currency) for currency in SUPPORTED_CURRENCIES}
     categories = make_categories()
+    # The filter menus as the shop's listing offers them (sizes and colours of variants).
+    facets = Facets(
+        sizes=["110", "120", "130", "140", "150", "S", "M", "L", "XL"], colours=list(COLOURS)[:8]
+    )
 
     catalog = Blueprint("catalog", __name__)
 
@@ -119,7 +126,17 @@ def create_app(total: int | None = None) -> Flask:
             cards=cards[current_currency()],
             category=None,
         )
-        return render_template("catalog/product_list.html", listing=listing, categories=categories)
+        return render_template(
+            "catalog/product_list.html",
+            listing=listing,
+            categories=categories,
+            facets=facets,
+            genders=GENDERS,
+            age_groups=AGE_GROUPS,
+            moq_choices=MOQ_CHOICES,
+            currency=current_currency(),
+            suggested_categories=[],
+        )
 
     # Endpoints the layout and cards link to; never requested by the benchmark.
     catalog.add_url_rule("/", "home", _not_here)
