@@ -81,6 +81,10 @@ PRODUCT_FLAGS = ("active", "featured", "made_to_order")
 PRODUCT_NUMBERS = ("lead_time_days", "min_order_quantity", "order_increment")
 # Optional keys (empty: none), each one of a fixed list: who the product is for.
 PRODUCT_KEYS = {"gender": tuple(GENDERS), "age_group": tuple(AGE_GROUPS)}
+# Columns a file may leave out (files exported before they existed): a product then keeps
+# what it has (a new one has none).
+OPTIONAL_COLUMNS = tuple(PRODUCT_KEYS)
+_ABSENT = object()
 PRICE_COLUMNS = tuple(f"price_{currency}" for currency in SUPPORTED_CURRENCIES)
 PRODUCT_COLUMNS = (
     "product_slug",
@@ -371,7 +375,7 @@ def _read(data: bytes, problems: list[Problem]) -> list[tuple[int, dict[str, str
 
 def _header_problems(header: list[str]) -> list[Problem]:
     """Columns missing, unknown or twice in the header row."""
-    missing = [column for column in COLUMNS if column not in header]
+    missing = [c for c in COLUMNS if c not in header and c not in OPTIONAL_COLUMNS]
     unknown = [column for column in header if column not in COLUMNS]
     duplicated = sorted({column for column in header if header.count(column) > 1})
     return [
@@ -484,7 +488,10 @@ def _parse_row(line: int, cells: dict[str, str], problems: list[Problem]) -> _Ro
         "lead_time_days": read.number("lead_time_days", optional=True),
         "min_order_quantity": read.number("min_order_quantity", minimum=1),
         "order_increment": read.number("order_increment", minimum=1),
-        **{name: read.key(name, PRODUCT_KEYS[name]) for name in PRODUCT_KEYS},
+        **{
+            name: read.key(name, PRODUCT_KEYS[name]) if name in cells else _ABSENT
+            for name in PRODUCT_KEYS
+        },
     }
     if product["made_to_order"] and product["lead_time_days"] is None:
         read.fail("lead_time_days", _l("Made-to-order products need a lead time."))
@@ -566,6 +573,7 @@ def plan_rows(
     plan = ImportPlan(problems=problems if problems is not None else [])
     rows = [_parse_row(line, cells, plan.problems) for line, cells in raw_rows]
     _load_existing(session, plan, rows)
+    _keep_absent_columns(plan, rows)
     category_slugs = {v: k for k, v in plan.categories.items()}
     for row in rows:
         read = _Cells(row.line, row.cells, plan.problems)
@@ -589,6 +597,15 @@ def plan_rows(
     )
     plan.parsed = rows
     return plan
+
+
+def _keep_absent_columns(plan: ImportPlan, rows: list[_Row]) -> None:
+    """An optional column the file leaves out reads as what the product holds."""
+    for row in rows:
+        stored = plan.products.get(row.product["slug"])
+        for name in OPTIONAL_COLUMNS:
+            if row.product[name] is _ABSENT:
+                row.product[name] = getattr(stored, name) if stored is not None else None
 
 
 def _load_existing(session: Session, plan: ImportPlan, rows: list[_Row]) -> None:

@@ -3,6 +3,9 @@ and errors (line, column, reason), all-or-nothing apply of a plan, stock through
 ledger, and the pages with their role table (the background dry run and apply in
 batches: ``test_csv_job.py``)."""
 
+import csv
+import io
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -548,4 +551,35 @@ def test_gender_and_age_group_round_trip_and_import(app, session):
     assert sorted(found) == [
         ("pleated-skirt", "girls", "secondary"),
         ("summer-polo", "unisex", "primary"),
+    ]
+
+
+def test_a_file_without_gender_and_age_group_keeps_what_products_have(app, session):
+    """A file exported before the two columns existed still imports: the products keep
+    their gender and age group, a new product has none, and nothing else is reported."""
+    polo, _skirt = catalogue(session)
+    polo.gender, polo.age_group = "unisex", "primary"
+    session.commit()
+    rows = rows_of(csv_io.export_csv(session))
+    for row in rows:
+        del row["gender"], row["age_group"]
+    new = dict(rows[1], product_slug="winter-coat", name="Winter coat", sku="WC-1")
+    old_columns = [c for c in csv_io.COLUMNS if c not in ("gender", "age_group")]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=old_columns, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows([*rows, new])
+
+    plan = csv_io.plan_import(session, buffer.getvalue().encode("utf-8"))
+
+    assert plan.problems == []
+    assert {(r.sku, r.product_action) for r in plan.changed_rows} == {("WC-1", "create")}
+    csv_io.apply_import(session, plan, actor_user_id=None)
+    session.commit()
+    with Session(app.extensions["sa_engine"]) as db:
+        found = db.execute(sa.select(Product.slug, Product.gender, Product.age_group)).all()
+    assert sorted(found) == [
+        ("pleated-skirt", None, None),
+        ("summer-polo", "unisex", "primary"),
+        ("winter-coat", None, None),
     ]
