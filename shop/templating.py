@@ -94,14 +94,26 @@ def money_filter(amount: int | None, currency: str) -> str:
     side by side) shows the bare amount."""
     if amount is None:
         return ""
-    back_office = _back_office()
-    distinct = back_office or (
-        has_request_context() and request.endpoint in DISTINCT_CURRENCY_ENDPOINTS
-    )
+    back_office, distinct = _page_kind()
     text = format_money(amount, currency, locale_name(), distinct=distinct)
     if back_office or not tax_included_note(currency):
         return text
     return _tax_included_pattern() % {"price": text}
+
+
+def _page_kind() -> tuple[bool, bool]:
+    """``(back office, currencies side by side)`` for the page being rendered, worked out
+    once per request (a listing formats a hundred prices; the request's rule and blueprint
+    cost a few context lookups each time). Not the locale: an invoice in the school's
+    language changes it within the request."""
+    if not has_request_context():
+        return False, False
+    kind = g.get("_money_page_kind")
+    if kind is None:
+        back_office = _back_office()
+        kind = (back_office, back_office or request.endpoint in DISTINCT_CURRENCY_ENDPOINTS)
+        g._money_page_kind = kind
+    return kind
 
 
 def _back_office() -> bool:
