@@ -5,9 +5,9 @@ from functools import lru_cache
 from zoneinfo import available_timezones
 
 LANGUAGES = {"en": "English", "zh_CN": "简体中文", "ja": "日本語"}
-# The language of a school's papers (packing lists, invoices) by its country; elsewhere
-# English.
-COUNTRY_LOCALES = {"CN": "zh_CN", "JP": "ja"}
+# The language of a school's papers (packing lists, invoices, roster templates) by its
+# country; elsewhere English.
+COUNTRY_LOCALES = {"CN": "zh_CN", "TW": "zh_CN", "HK": "zh_CN", "MO": "zh_CN", "JP": "ja"}
 
 
 def country_locale(country: str | None) -> str:

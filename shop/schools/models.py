@@ -88,7 +88,7 @@ class School(Base):
     @property
     def locale(self) -> str:
         """The language of the school's papers (packing lists, invoices), whatever the
-        language of whoever prints them: its country's (CN: Chinese, JP: Japanese), else
+        language of whoever prints them: its country's (CN, TW, HK, MO: Chinese; JP: Japanese), else
         English."""
         return country_locale(self.country)
 

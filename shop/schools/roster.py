@@ -31,7 +31,7 @@ Headers and words may be Chinese or Japanese (``COLUMN_ALIASES``, ``GENDERS``,
 name in any language, a colour may be written by its name in any language
 (``shop.catalog.colours.colour_key``), and everything is compared after NFKC (full-width
 digits, letters, "：" and "／" read as plain ones). The template (``template_header``,
-``example_rows``) is in the school's language (``school_language``).
+``example_rows``) is in the school's language (``School.locale``).
 
 Stock
 -----
@@ -93,8 +93,6 @@ COLUMN_ALIASES = {
 }
 QUANTITY_SUFFIXES = (QUANTITY_SUFFIX, ":数量", ":件数", ":枚数", ":個数")
 AUTO_WORDS = frozenset((AUTO, "自动", "自動", "自动尺码", "自動サイズ"))
-# The template and the example in the school's language (its country decides).
-SCHOOL_LANGUAGES = {"CN": "zh_CN", "TW": "zh_CN", "HK": "zh_CN", "MO": "zh_CN", "JP": "ja"}
 
 
 @dataclass(frozen=True)
@@ -452,11 +450,6 @@ def load_catalogue(session: Session, school: School, locale: str = "en") -> Rost
         items=items,
         names=names,
     )
-
-
-def school_language(school: School) -> str:
-    """The language a school's rosters are written in: its country's (else English)."""
-    return SCHOOL_LANGUAGES.get((school.country or "").upper(), "en")
 
 
 def template_header(catalogue: RosterCatalogue, language: str = "en") -> list[str]:

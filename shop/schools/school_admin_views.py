@@ -305,7 +305,7 @@ def roster_template(slug: str):
     catalogue = roster.load_catalogue(get_session(), school, _locale())
     # In the school's language unless another is asked for (``?lang=en``).
     wanted = request.args.get("lang", "")
-    language = wanted if wanted in roster.TEMPLATE_WORDS else roster.school_language(school)
+    language = wanted if wanted in roster.TEMPLATE_WORDS else school.locale
     out = io.StringIO()
     out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
@@ -344,7 +344,7 @@ def _render_roster(
         request_key=request_key or new_request_key(),
     )
     form.roster.data = text or form.roster.data
-    language = roster.school_language(school)
+    language = school.locale
     # the example shows the base columns, every item and the first item's quantity
     shown = len(roster.BASE_COLUMNS) + len(catalogue.items) + min(len(catalogue.items), 1)
     return (

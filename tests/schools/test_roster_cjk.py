@@ -9,7 +9,6 @@ from shop.schools.roster import (
     build_preview,
     example_rows,
     load_catalogue,
-    school_language,
     template_header,
 )
 from tests.factories import make_product
@@ -147,7 +146,7 @@ def test_colour_names_in_every_language_mean_the_same_colour():
     ("country", "language"), [("CN", "zh_CN"), ("JP", "ja"), ("SG", "en"), ("US", "en")]
 )
 def test_the_schools_language_comes_from_its_country(session, country, language):
-    assert school_language(make_school(session, country=country)) == language
+    assert make_school(session, country=country).locale == language
 
 
 def test_the_template_is_in_the_schools_language(session, school):
