@@ -8,8 +8,29 @@ from flask import Flask
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+class Shop(Flask):
+    """Flask, remembering which hooks and views are plain functions: Flask asks
+    ``inspect`` whether each one is a coroutine function on every call, some fifteen
+    times a request."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._plain_functions: set = set()
+
+    def ensure_sync(self, func):
+        try:
+            if func in self._plain_functions:
+                return func
+        except TypeError:  # an unhashable callable: asked every time, as Flask does
+            return super().ensure_sync(func)
+        wrapped = super().ensure_sync(func)
+        if wrapped is func:
+            self._plain_functions.add(func)
+        return wrapped
+
+
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(
+    app = Shop(
         __name__,
         instance_path=os.environ.get("SHOP_INSTANCE_PATH", str(PROJECT_ROOT / "instance")),
         instance_relative_config=True,
@@ -39,14 +60,16 @@ def register_extensions(app: Flask) -> None:
         pagecache,
         security,
         sentry,
+        sessions,
         storage,
         templating,
     )
     from shop.accounts.session import init_login
     from shop.extensions import babel, csrf
-    from shop.i18n import select_format_locale
+    from shop.i18n import babel_locale
 
     security.init_app(app)  # first: its request id is there for every later hook
+    sessions.init_app(app)  # the session cookie, signed as Flask does with a kept signer
     monitoring.init_app(app)  # its timer starts before every other hook
     logs.init_app(app)  # JSON or text lines, one access line per request
     inputs.init_app(app)  # before the blueprints' rules and CSRF read the input
@@ -54,7 +77,7 @@ def register_extensions(app: Flask) -> None:
     jobs.init_app(app)  # after db: jobs queued by a commit run on the app's engine
     storage.init_app(app)  # uploads: files under instance/ or an S3-compatible store
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_format_locale)
+    babel.init_app(app, locale_selector=babel_locale)
     limits.init_app(app)
     init_login(app)
     templating.init_app(app)

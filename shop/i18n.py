@@ -12,6 +12,7 @@ reads only the language).
 
 import re
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
@@ -57,6 +58,17 @@ def select_format_locale() -> str:
     if language != "en":
         return language
     return english_locale([value for value, _quality in request.accept_languages])
+
+
+@lru_cache(maxsize=64)
+def parsed_locale(identifier: str) -> Locale:
+    return Locale.parse(identifier)
+
+
+def babel_locale() -> Locale:
+    """Flask-Babel's locale selector: ``select_format_locale``'s choice as a ``Locale``,
+    parsed once per identifier (Flask-Babel would parse the string on every request)."""
+    return parsed_locale(select_format_locale())
 
 
 def english_locale(accepted: list[str]) -> str:

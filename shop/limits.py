@@ -8,9 +8,10 @@ import math
 import time
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, g, make_response
+from flask import Flask, current_app, g, make_response, request
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
+from flask_limiter.util import get_qualified_name
 from limits import parse
 
 from shop.extensions import limiter
@@ -71,8 +72,52 @@ def exhausted_until(limit: str, key: str, endpoint: str) -> datetime | None:
     return datetime.fromtimestamp(reset_at, UTC)
 
 
+def has_app_wide_limits() -> bool:
+    """Whether any limit could apply to a route that was not given one: application,
+    default, meta, blueprint or in-memory fallback limits (the shop sets none; a route's
+    own limits are checked by its decorator)."""
+    manager = limiter.limit_manager
+    return bool(
+        manager.application_limits
+        or manager.default_limits
+        or manager._blueprint_limits
+        or limiter._meta_limits
+        or limiter._in_memory_fallback
+    )
+
+
+def may_be_limited(endpoint: str | None) -> bool:
+    """Whether Flask-Limiter's per-request check could find a limit for ``endpoint``: a
+    route decorated with ``@limiter.limit`` (or a helper it calls), or any app-wide
+    limit. Every other request skips the check, which would find nothing to count."""
+    if has_app_wide_limits():
+        return True
+    if endpoint is None:  # no route matched (a 404): Flask-Limiter exempts it anyway
+        return False
+    if limiter.limit_manager.has_hints(endpoint):
+        return True
+    view = current_app.view_functions.get(endpoint)
+    return view is not None and get_qualified_name(view) in limiter._marked_for_limiting
+
+
+def checked_only_where_limited(check):
+    """Flask-Limiter's ``before_request`` check, run only for ``may_be_limited`` routes."""
+
+    def check_request_limit():
+        if may_be_limited(request.endpoint):
+            return check()
+        return None
+
+    return check_request_limit
+
+
 def init_app(app: Flask) -> None:
     # Registered before the limiter's own after_request, so it runs after it.
     app.after_request(keep_retry_after)
     limiter.init_app(app)
+    hooks = app.before_request_funcs.setdefault(None, [])
+    hooks[:] = [
+        checked_only_where_limited(hook) if hook == limiter._check_request_limit else hook
+        for hook in hooks
+    ]
     app.register_error_handler(RateLimitExceeded, handle_rate_limited)

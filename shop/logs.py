@@ -15,17 +15,30 @@ libraries' own warnings (Stripe, Redis, SQLAlchemy) are written as JSON lines to
 import json
 import logging
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from flask import Flask, Response, request
 from flask.logging import wsgi_errors_stream
 
 from shop.config import ConfigError
 from shop.monitoring import elapsed_seconds
-from shop.security import LOG_FORMAT, RequestIdFilter, log_handler
+from shop.security import (
+    LOG_FORMAT,
+    RequestIdFilter,
+    WsgiErrorsHandler,
+    log_handler,
+    request_id,
+)
 
 FORMATS = ("json", "text")
 ACCESS_FIELDS = ("method", "path", "status", "duration_ms")
 access_log = logging.getLogger("shop.access")
+
+
+@lru_cache(maxsize=4)
+def utc_second(seconds: int) -> str:
+    """``2026-12-05T08:30:00``: a log time to the second, made once per second."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 class JsonFormatter(logging.Formatter):
@@ -33,7 +46,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": f"{utc_second(int(record.created))}.{int(record.msecs):03d}+00:00",
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -59,7 +72,7 @@ class NotTheShops(logging.Filter):
 
 
 # Written to by the root logger in JSON mode (libraries' records), when nothing else is.
-library_handler = logging.StreamHandler(wsgi_errors_stream)  # type: ignore[call-overload]
+library_handler = WsgiErrorsHandler(wsgi_errors_stream)  # type: ignore[call-overload]
 library_handler.setFormatter(JsonFormatter())
 library_handler.addFilter(NotTheShops())
 library_handler.addFilter(RequestIdFilter())
@@ -82,27 +95,43 @@ def log_level(config) -> int:
 
 
 def log_access(response: Response) -> Response:
-    """One line per request, after the response is made (its status is final)."""
+    """One line per request, after the response is made (its status is final).
+
+    The record is made here rather than by ``access_log.info``, which would walk the
+    stack to find its caller: the caller is known (this function), and so are the
+    request id and the fields, so no filter has to look them up again."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return response
     try:
         seconds = elapsed_seconds()
         duration_ms = None if seconds is None else round(seconds * 1000, 1)
         status = response.status_code
-        access_log.info(
+        method, path = request.method, request.path
+        fields = {
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": duration_ms,
+            "request_id": request_id(),
+        }
+        record = access_log.makeRecord(
+            access_log.name,
+            logging.INFO,
+            __file__,
+            ACCESS_LINE_NUMBER,
             "%s %s %s %sms",
-            request.method,
-            request.path,
-            status,
-            duration_ms,
-            extra={
-                "method": request.method,
-                "path": request.path,
-                "status": status,
-                "duration_ms": duration_ms,
-            },
+            (method, path, status, duration_ms),
+            None,
+            "log_access",
+            fields,
         )
+        access_log.handle(record)
     except Exception:  # a log line never fails a request
         logging.getLogger(__name__).debug("could not write the access line", exc_info=True)
     return response
+
+
+ACCESS_LINE_NUMBER = log_access.__code__.co_firstlineno  # where the text format says it is
 
 
 def init_app(app: Flask) -> None:

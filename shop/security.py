@@ -105,8 +105,26 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class WsgiErrorsHandler(logging.StreamHandler):
+    """Flask's default handler: lines go to the request's ``wsgi.errors`` (the server's
+    error log), or stderr outside a request. Flask's ``wsgi_errors_stream`` proxy is
+    resolved once per line, not on each of the several times ``StreamHandler`` reads it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = self.format(record)
+            stream = wsgi_errors_stream._get_current_object()  # type: ignore[attr-defined]
+            stream.write(message + self.terminator)
+            if hasattr(stream, "flush"):
+                stream.flush()
+        except RecursionError:
+            raise
+        except Exception:  # as StreamHandler: a broken stream is reported, never raised
+            self.handleError(record)
+
+
 # Flask's default handler (stderr, or the server's wsgi.errors) with the id in the format.
-log_handler = logging.StreamHandler(wsgi_errors_stream)  # type: ignore[call-overload]
+log_handler = WsgiErrorsHandler(wsgi_errors_stream)  # type: ignore[call-overload]
 log_handler.setFormatter(logging.Formatter(LOG_FORMAT))
 
 
@@ -182,18 +200,39 @@ def content_security_policy(stripe_js_url: str | None, stripe_api_base: str | No
     return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
 
 
+@lru_cache(maxsize=8)
+def default_headers(
+    stripe_js_url: str | None, stripe_api_base: str | None, production: bool
+) -> tuple[tuple[str, str, str], ...]:
+    """The headers every response gets unless it has its own: ``(lower-case name, name,
+    value)``, worked out once per configuration, not per response."""
+    defaults = [
+        ("Content-Security-Policy", content_security_policy(stripe_js_url, stripe_api_base)),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+    ]
+    if production:
+        defaults.append(("Strict-Transport-Security", HSTS))
+    return tuple((name.lower(), name, value) for name, value in defaults)
+
+
 def set_security_headers(response: Response) -> Response:
     config = current_app.config
-    csp = content_security_policy(config.get("STRIPE_JS_URL"), config.get("STRIPE_API_BASE"))
+    defaults = default_headers(
+        config.get("STRIPE_JS_URL"),
+        config.get("STRIPE_API_BASE"),
+        config["SHOP_ENV"] == "production",
+    )
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", csp)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers[REQUEST_ID_HEADER] = request_id()
-    if config["SHOP_ENV"] == "production":
-        headers.setdefault("Strict-Transport-Security", HSTS)
-    if "no-store" not in headers.get("Cache-Control", "") and is_personal():
+    present = {name.lower() for name, _value in headers}
+    headers.extend([(name, value) for lower, name, value in defaults if lower not in present])
+    if REQUEST_ID_HEADER.lower() in present:
+        headers[REQUEST_ID_HEADER] = request_id()
+    else:
+        headers.add(REQUEST_ID_HEADER, request_id())
+    cache_control = headers.get("Cache-Control", "") if "cache-control" in present else ""
+    if "no-store" not in cache_control and is_personal():
         headers["Cache-Control"] = "no-store"
     return response
 

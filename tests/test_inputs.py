@@ -156,6 +156,8 @@ def test_a_kit_naming_a_size_beyond_the_columns_asks_for_a_size(client, session,
         ("GET", "/no-such-page%00", None),
         ("POST", "/track", {"number": "SF-1\x00", "email": "a@example.com"}),
         ("POST", "/cart/add", {"variant_id": "1", "quantity": "1", "note\x00": "x"}),
+        ("POST", "/cart/add", {"variant_id": "1", "file": (io.BytesIO(b"x"), "a\x00.csv")}),
+        ("GET", "/products", {"q": "polo\x00"}),  # a form body on a GET is read too
         (
             "POST",
             "/account/register",

@@ -5,13 +5,14 @@ a quantity outside 1–9,999, or more of a stocked variant than is available. Mi
 increments are not refused here — a buyer builds up to them — but flagged by
 ``price_cart`` and enforced at checkout.
 
-Adding is the cart's busiest write, so it never loads the cart: a few statements built
-once (the cart's id, one read of the variants and the cart's pieces of them, one upsert
-for the lines, the new count). The upsert adds to a line in the database, so adds sent at
-the same moment all count, and it refuses to pass 9,999 however they interleave.
+Adding is the cart's busiest write, so it never loads the cart: two statements built
+once (one read of the variants with the cart's id and pieces, one upsert for the lines).
+The upsert adds to a line in the database, so adds sent at the same moment all count, and
+it refuses to pass 9,999 however they interleave.
 """
 
 import secrets
+from dataclasses import dataclass
 from functools import cache
 from typing import cast
 
@@ -155,10 +156,10 @@ def _check_quantity(variant: Variant, quantity: int, in_other_lines: int = 0) ->
     check_quantity(quantity, sku=variant.sku, available=available, in_other_lines=in_other_lines)
 
 
-def _in_cart(*, same_line: bool):
+def _in_cart(cart_id: sa.ColumnElement, *, same_line: bool):
     """Pieces of the outer query's variant in the cart: on the line being added to
     (``same_line``), or on all its lines."""
-    where = [_LINE.c.cart_id == sa.bindparam("cart_id"), _LINE.c.variant_id == _VARIANT.c.id]
+    where = [_LINE.c.cart_id == cart_id, _LINE.c.variant_id == _VARIANT.c.id]
     if same_line:
         where += [
             _LINE.c.student_name == sa.bindparam("student_name"),
@@ -167,28 +168,44 @@ def _in_cart(*, same_line: bool):
     return sa.select(sa.func.coalesce(sa.func.sum(_LINE.c.quantity), 0)).where(*where)
 
 
-# The variants an add names that are for sale, with the cart's pieces of each.
-_ADDABLE = (
-    sa.select(
-        _VARIANT.c.id,
-        _VARIANT.c.sku,
-        _VARIANT.c.on_hand,
-        _VARIANT.c.allocated,
-        _PRODUCT.c.made_to_order,
-        _PRODUCT.c.school_id,
-        _in_cart(same_line=True).scalar_subquery().label("on_line"),
-        _in_cart(same_line=False).scalar_subquery().label("in_cart"),
+def _pieces_in(cart_id: sa.ColumnElement):
+    return sa.select(sa.func.coalesce(sa.func.sum(_LINE.c.quantity), 0)).where(
+        _LINE.c.cart_id == cart_id
     )
-    .join_from(_VARIANT, _PRODUCT, _PRODUCT.c.id == _VARIANT.c.product_id)
-    .where(
-        _VARIANT.c.id.in_(sa.bindparam("variant_ids", expanding=True)),
-        _VARIANT.c.for_sale,
-        _PRODUCT.c.active,
+
+
+def _addable(cart_id: sa.ColumnElement) -> sa.Select:
+    """The variants an add names that are for sale, with the cart's pieces of each, and
+    the cart's id and all its pieces (the same on every row; ``None`` and 0 when the
+    visitor has no cart yet)."""
+    return (
+        sa.select(
+            _VARIANT.c.id,
+            _VARIANT.c.sku,
+            _VARIANT.c.on_hand,
+            _VARIANT.c.allocated,
+            _PRODUCT.c.made_to_order,
+            _PRODUCT.c.school_id,
+            _in_cart(cart_id, same_line=True).scalar_subquery().label("on_line"),
+            _in_cart(cart_id, same_line=False).scalar_subquery().label("in_cart"),
+            cart_id.label("cart_id"),
+            _pieces_in(cart_id).scalar_subquery().label("cart_pieces"),
+        )
+        .join_from(_VARIANT, _PRODUCT, _PRODUCT.c.id == _VARIANT.c.product_id)
+        .where(
+            _VARIANT.c.id.in_(sa.bindparam("variant_ids", expanding=True)),
+            _VARIANT.c.for_sale,
+            _PRODUCT.c.active,
+        )
     )
-)
-_CART_PIECES = sa.select(sa.func.coalesce(sa.func.sum(_LINE.c.quantity), 0)).where(
-    _LINE.c.cart_id == sa.bindparam("cart_id")
-)
+
+
+# By the cart's id; or finding the visitor's cart (by account, or a guest's token) in the
+# same statement, which saves the add a round trip to the database.
+_ADDABLE = _addable(sa.bindparam("cart_id", type_=sa.Integer))
+_ADDABLE_TO_USERS_CART = _addable(_CART_OF_USER.scalar_subquery())
+_ADDABLE_TO_GUESTS_CART = _addable(_CART_OF_GUEST.scalar_subquery())
+_CART_PIECES = _pieces_in(sa.bindparam("cart_id"))
 _LINE_KEY = ("cart_id", "variant_id", "student_name", "class_name")  # the unique constraint
 
 
@@ -213,6 +230,43 @@ def _add_to_line(dialect: str):
     ).returning(_LINE.c.id)
 
 
+@dataclass(frozen=True)
+class Added:
+    """What ``add_to_visitors_cart`` did: the cart, the pieces added and the pieces now in
+    the cart (the header's count), and the token of a guest's cart it had to make."""
+
+    cart_id: int
+    added: int
+    cart_pieces: int
+    new_guest_token: str | None = None
+
+
+def add_to_visitors_cart(
+    session: Session, *, user_id: int | None, token: str | None, additions: dict[int, int]
+) -> Added:
+    """The shop's add (``POST /cart/add``): ``add_to_cart`` for the visitor's own cart,
+    found by account or by a guest's token in the same read as the variants, and made
+    now on the first add. Two statements for a cart that exists: that read, the upsert.
+
+    The count is the cart's pieces as read plus those added: an add from the same cart
+    at the very same moment may be missing from it until the cart page counts again."""
+    if user_id is not None:
+        statement, finder = _ADDABLE_TO_USERS_CART, {"user_id": user_id}
+    elif token:
+        statement, finder = _ADDABLE_TO_GUESTS_CART, {"token": token}
+    else:
+        statement, finder = _ADDABLE, {"cart_id": None}
+    names = {"student_name": "", "class_name": ""}
+    rows = _checked_rows(session, statement, {**finder, **names}, additions, school_id=None)
+    cart_id = rows[0].cart_id
+    new_guest_token = None
+    if cart_id is None:
+        cart_id, new_token = create_cart(session, user_id=user_id)
+        new_guest_token = new_token if user_id is None else None
+    added = _upsert_lines(session, cart_id, additions, {**names, "school_id": None})
+    return Added(cart_id, added, rows[0].cart_pieces + added, new_guest_token)
+
+
 def add_to_cart(
     session: Session,
     cart_id: int,
@@ -227,11 +281,23 @@ def add_to_cart(
 
     Lines for a child at a school (``student_name``, ``class_name``) are kept apart from
     each other and from the buyer's own lines; the stock check counts them all."""
+    names = {"student_name": student_name, "class_name": class_name}
+    params = {"cart_id": cart_id, **names}
+    _checked_rows(session, _ADDABLE, params, additions, school_id=school_id)
+    return _upsert_lines(session, cart_id, additions, {**names, "school_id": school_id})
+
+
+def _checked_rows(
+    session: Session, statement, params: dict, additions: dict[int, int], *, school_id
+) -> list[sa.Row]:
+    """The ``_addable`` rows of the variants added, once every addition passes the
+    quantity, sale and stock rules (else the first refusal is raised)."""
+    if not additions:
+        raise InvalidQuantity("")
     for quantity in additions.values():
         if quantity < 1:
             raise InvalidQuantity(str(quantity))
-    names = {"cart_id": cart_id, "student_name": student_name, "class_name": class_name}
-    rows = session.execute(_ADDABLE, {**names, "variant_ids": list(additions)})
+    rows = session.execute(statement, {**params, "variant_ids": list(additions)}).all()
     variants = {row.id: row for row in rows}
     for variant_id, quantity in additions.items():
         row = variants.get(variant_id)
@@ -243,13 +309,19 @@ def add_to_cart(
             available=None if row.made_to_order else max(row.on_hand - row.allocated, 0),
             in_other_lines=row.in_cart - row.on_line,
         )
+    return rows
+
+
+def _upsert_lines(session: Session, cart_id: int, additions: dict[int, int], line: dict) -> int:
+    """The upsert of every addition's line (``line``: its school, student and class);
+    raises ``TooMany`` when adds at the same moment took one past 9,999."""
     upsert = _add_to_line(session.get_bind().dialect.name)
     lines = [
-        {**names, "variant_id": variant_id, "quantity": quantity, "school_id": school_id}
+        {"cart_id": cart_id, **line, "variant_id": variant_id, "quantity": quantity}
         for variant_id, quantity in additions.items()
     ]
     if len(session.execute(upsert, lines).all()) != len(lines):
-        raise TooMany()  # adds at the same moment took a line past 9,999
+        raise TooMany()
     _forget_loaded_lines(session, cart_id)
     return sum(additions.values())
 

@@ -101,15 +101,20 @@ def cart_add():
     db = get_session()
     try:
         additions = parse_additions(request.form)
-        cart_id = cart_id_to_fill()
-        added = service.add_to_cart(db, cart_id, additions)
+        result = service.add_to_visitors_cart(
+            db, user_id=_user_id(), token=session.get("cart"), additions=additions
+        )
     except CART_ERRORS as error:
         db.rollback()
         flash(error_message(error), "error")
         return redirect(back, code=303)
-    remember_count(service.count_pieces(db, cart_id))
+    if result.new_guest_token is not None:
+        session["cart"] = result.new_guest_token
+    remember_count(result.cart_pieces)
     flash(
-        ngettext("Added %(num)d piece to your cart.", "Added %(num)d pieces to your cart.", added),
+        ngettext(
+            "Added %(num)d piece to your cart.", "Added %(num)d pieces to your cart.", result.added
+        ),
         "success",
     )
     return redirect(back, code=303)

@@ -6,6 +6,8 @@ import sqlalchemy as sa
 
 from shop.cart import service
 from shop.cart.models import CartLine
+from shop.cart.rules import InvalidQuantity
+from tests.accounts.helpers import make_user
 from tests.at_once import send_at_once
 from tests.factories import make_product
 from tests.helpers.queries import recording_queries
@@ -139,17 +141,71 @@ def test_a_grid_past_9999_on_one_line_is_refused_whole(session, overall, monkeyp
     assert line_quantities(session) == [9_999]
 
 
-def test_an_add_runs_four_statements_and_never_loads_the_cart(app, client, session, overall):
+def test_an_add_runs_two_statements_and_never_loads_the_cart(app, client, session, overall):
     assert add(client, overall, 1).status_code == 303  # the cart exists from here on
 
     with recording_queries(app) as statements:
         assert add(client, overall, 1).status_code == 303
 
-    # The cart's id, the variant with the cart's pieces of it, the upsert, the new count.
-    assert len(statements) == 4
-    assert not any("cart.token" in statement for statement in statements[1:])
-    assert "ON CONFLICT" in statements[2]
+    # The variant with the cart's id and pieces (the cart found by its token), the upsert.
+    assert len(statements) == 2
+    assert "cart.token" in statements[0]
+    assert "ON CONFLICT" in statements[1]
     assert line_quantities(session) == [2]
+    with client.session_transaction() as browser:
+        assert browser["cart_count"] == 2
+
+
+def test_the_first_add_makes_the_cart_and_a_later_one_finds_it(session, overall):
+    first = service.add_to_visitors_cart(session, user_id=None, token=None, additions={overall: 2})
+    again = service.add_to_visitors_cart(
+        session, user_id=None, token=first.new_guest_token, additions={overall: 3}
+    )
+
+    assert first.new_guest_token is not None
+    assert (first.added, first.cart_pieces) == (2, 2)
+    assert (again.cart_id, again.added, again.cart_pieces) == (first.cart_id, 3, 5)
+    assert again.new_guest_token is None
+    assert line_quantities(session) == [5]
+
+
+def test_a_guest_token_without_a_cart_gets_a_new_cart(session, overall):
+    added = service.add_to_visitors_cart(
+        session, user_id=None, token="no-such-cart", additions={overall: 1}
+    )
+
+    assert added.new_guest_token not in (None, "no-such-cart")
+    assert service.get_cart_id(session, user_id=None, token=added.new_guest_token) == (
+        added.cart_id
+    )
+
+
+def test_a_signed_in_buyers_add_goes_to_their_own_cart(session, overall):
+    buyer, stranger = make_user(session, email="buyer@example.com"), make_user(session)
+    cart_id, _token = service.create_cart(session, user_id=buyer.id)
+    service.add_to_cart(session, cart_id, {overall: 4})
+    service.create_cart(session, user_id=stranger.id)
+
+    added = service.add_to_visitors_cart(
+        session, user_id=buyer.id, token=None, additions={overall: 1}
+    )
+
+    assert (added.cart_id, added.cart_pieces, added.new_guest_token) == (cart_id, 5, None)
+
+
+def test_a_refused_add_makes_no_cart(session, overall):
+    with pytest.raises(service.UnknownVariant):
+        service.add_to_visitors_cart(
+            session, user_id=None, token=None, additions={overall: 1, overall + 999: 1}
+        )
+
+    assert session.scalar(sa.select(sa.func.count()).select_from(CartLine)) == 0
+    assert session.scalar(sa.text("SELECT count(*) FROM cart")) == 0
+
+
+def test_an_empty_addition_is_refused(session):
+    with pytest.raises(InvalidQuantity):
+        service.add_to_visitors_cart(session, user_id=None, token=None, additions={})
 
 
 def test_a_line_cannot_pass_9999_pieces(client, session, overall):
