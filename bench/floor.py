@@ -5,8 +5,10 @@
 A bare Flask app with the shop's templates, Jinja filters and globals, Babel and CSRF (the
 base template calls ``csrf_token()``), and stub endpoints for every ``url_for`` the layout
 makes. Its one real route does what ``/products`` does minus the data layer: parse the
-query, pick locale and currency, render 24 ``ProductCard`` objects under the same category
-tree and pagination. Its requests/s is the ceiling the real listing is measured against.
+query, pick locale and currency, and render 24 ``ProductCard`` objects, the seeded category
+tree and the filters through the view's own ``render_listing`` (so the menu and filters
+are kept between requests exactly as the shop keeps them). Its requests/s is the ceiling
+the real listing is measured against.
 
 ``FLOOR_TOTAL`` (default 10,000) is the product count the pagination shows; ``run.sh``
 passes the number of active products it seeded.
@@ -14,9 +16,8 @@ passes the number of active products it seeded.
 
 import os
 import secrets
-from types import SimpleNamespace
 
-from flask import Blueprint, Flask, abort, render_template, request
+from flask import Blueprint, Flask, abort, request
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
@@ -24,10 +25,15 @@ from seed_bulk import CATEGORY_TREE, generate
 
 from shop import PROJECT_ROOT, pagecache, templating
 from shop.catalog import pricing
-from shop.catalog.attributes import AGE_GROUPS, GENDERS
 from shop.catalog.colours import COLOURS
-from shop.catalog.listing import Facets, Listing, ProductCard, parse_listing_query
-from shop.catalog.views import MOQ_CHOICES
+from shop.catalog.listing import (
+    CategoryRow,
+    Facets,
+    Listing,
+    ProductCard,
+    parse_listing_query,
+)
+from shop.catalog.views import render_listing
 from shop.i18n import current_currency, select_locale
 from shop.money import SUPPORTED_CURRENCIES
 from shop.pagination import paginate
@@ -65,23 +71,17 @@ def make_cards(count: int = PER_PAGE, currency: str = "CNY") -> list[ProductCard
     return cards
 
 
-def make_categories() -> list[SimpleNamespace]:
-    """The seeded category tree as plain objects with what the template reads."""
-    categories, next_id = [], 1
+def make_category_rows() -> tuple[CategoryRow, ...]:
+    """The seeded category tree as ``list_category_rows`` reads it from the database."""
+    rows, next_id = [], 1
     for slug, name, name_zh, name_ja, children in CATEGORY_TREE:
-        parent = SimpleNamespace(
-            id=next_id, slug=slug, name=name, name_zh=name_zh, name_ja=name_ja, children=[]
-        )
+        parent_id = next_id
+        rows.append(CategoryRow(parent_id, slug, name, name_zh, name_ja, None))
         next_id += 1
         for child_slug, child, child_zh, child_ja in children:
-            parent.children.append(
-                SimpleNamespace(
-                    id=next_id, slug=child_slug, name=child, name_zh=child_zh, name_ja=child_ja
-                )
-            )
+            rows.append(CategoryRow(next_id, child_slug, child, child_zh, child_ja, parent_id))
             next_id += 1
-        categories.append(parent)
-    return categories
+    return tuple(rows)
 
 
 def create_app(total: int | None = None) -> Flask:
@@ -109,34 +109,25 @@ def create_app(total: int | None = None) -> Flask:
 
     total = int(os.environ.get("FLOOR_TOTAL", "10000")) if total is None else total
     cards = {currency: make_cards(currency=currency) for currency in SUPPORTED_CURRENCIES}
-    categories = make_categories()
+    category_rows = make_category_rows()
     # The filter menus as the shop's listing offers them (sizes and colours of variants).
     facets = Facets(
-        sizes=["110", "120", "130", "140", "150", "S", "M", "L", "XL"], colours=list(COLOURS)[:8]
+        sizes=("110", "120", "130", "140", "150", "S", "M", "L", "XL"),
+        colours=tuple(COLOURS)[:8],
     )
 
     catalog = Blueprint("catalog", __name__)
 
     @catalog.get("/products")
     def product_list():
-        query = parse_listing_query(request.args, MAX_Q_LENGTH)
+        query = parse_listing_query(request.args.to_dict(), MAX_Q_LENGTH)
         listing = Listing(
             query=query,
             page=paginate(total, query.page, PER_PAGE),
             cards=cards[current_currency()],
             category=None,
         )
-        return render_template(
-            "catalog/product_list.html",
-            listing=listing,
-            categories=categories,
-            facets=facets,
-            genders=GENDERS,
-            age_groups=AGE_GROUPS,
-            moq_choices=MOQ_CHOICES,
-            currency=current_currency(),
-            suggested_categories=[],
-        )
+        return render_listing(listing, category_rows, facets, current_currency(), [])
 
     # Endpoints the layout and cards link to; never requested by the benchmark.
     catalog.add_url_rule("/", "home", _not_here)

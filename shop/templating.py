@@ -1,17 +1,31 @@
 """Jinja filters and globals. They format; they never decide."""
 
+import threading
+from collections.abc import Callable, Hashable
 from datetime import datetime
-from functools import lru_cache, partial
-from urllib.parse import quote, urlencode
+from functools import lru_cache
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton, get_timezone_gmt
-from flask import Flask, current_app, g, has_request_context, render_template, request, session
-from flask_babel import force_locale, get_locale, get_timezone, get_translations
+from babel.numbers import format_decimal
+from flask import (
+    Flask,
+    current_app,
+    g,
+    has_request_context,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.globals import request_ctx
+from flask_babel import force_locale, format_number, get_locale, get_timezone, get_translations
 from flask_babel import lazy_gettext as _l
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
+from shop.catalog.card_views import CardTexts, CardView, card_views, url_part
 from shop.catalog.colours import COLOURS, colour_name
 from shop.catalog.size_chart import heading_label
 from shop.db import as_utc
@@ -94,11 +108,23 @@ def money_filter(amount: int | None, currency: str) -> str:
     side by side) shows the bare amount."""
     if amount is None:
         return ""
+    return page_money()(amount, currency)
+
+
+def page_money() -> Callable[[int, str], str]:
+    """``money_filter`` for amounts (not ``None``) with what it looks up for the page and
+    language found once: a grid of cards formats dozens of prices."""
     back_office, distinct = _page_kind()
-    text = format_money(amount, currency, locale_name(), distinct=distinct)
-    if back_office or not tax_included_note(currency):
-        return text
-    return _tax_included_pattern() % {"price": text}
+    locale = locale_name()
+    tax_included = None if back_office else _tax_included_pattern()
+
+    def money(amount: int, currency: str) -> str:
+        text = format_money(amount, currency, locale, distinct=distinct)
+        if tax_included is None or not tax_included_note(currency):
+            return text
+        return tax_included % {"price": text}
+
+    return money
 
 
 def _page_kind() -> tuple[bool, bool]:
@@ -131,10 +157,25 @@ def _tax_included_pattern() -> str:
     return pattern
 
 
-# A value quoted for a URL path exactly as ``url_for`` quotes it (werkzeug's converters):
+def card_views_filter(cards) -> list[CardView]:
+    """``cards|card_views``: a grid's cards (``ProductCard``) ready to write, with the
+    page's link prefixes and phrases found once for all of them."""
+    translations = _babel_state()[1]
+    texts = CardTexts(
+        product_prefix=template_url_for("catalog.product_detail", slug="_")[:-1],
+        media_prefix=template_url_for("main.media", filename="_")[:-1],
+        from_stock=_format(translations.ugettext("From stock"), {}, True),
+        price_on_request=_format(translations.ugettext("Price on request"), {}, True),
+        made_to_order=translations.ugettext("Made to order · about %(days)d days"),
+        minimum=translations.ugettext("Min. %(n)d pcs"),
+        volume=translations.ugettext("down to %(amount)s in volume"),
+    )
+    return card_views(cards, texts, page_money())
+
+
 # ``url_for('catalog.product_detail', slug='_')[:-1] ~ slug|url_part`` is that URL, so a
-# loop of links costs one ``url_for``.
-url_part_filter = partial(quote, safe="!$&'()*+,/:;=@")
+# loop of links costs one ``url_for`` (``shop.catalog.card_views.url_part``).
+url_part_filter = url_part
 
 
 def query_string_filter(args: dict) -> str:
@@ -151,6 +192,19 @@ def _query_pair(key: str, value) -> str:
     """``key=value`` as ``urlencode(..., safe="!$'()*,/:;?@")`` writes it; the same few
     pairs (a category, a sort, a page) recur on every listing page."""
     return urlencode([(key, value)], safe="!$'()*,/:;?@")
+
+
+def number_filter(number) -> str:
+    """``|numberformat`` (Flask-Babel's: ``1,000``, ``1.000``), kept per language for
+    whole numbers: a listing page writes its three counts with Babel's slowest step."""
+    if type(number) is int:
+        return _whole_number(number, locale_name())
+    return format_number(number)
+
+
+@lru_cache(maxsize=4096)
+def _whole_number(number: int, locale: str) -> str:
+    return format_decimal(number, locale=locale)
 
 
 def localized_filter(obj, field: str) -> str:
@@ -266,6 +320,86 @@ def currency_labels() -> dict[str, str]:
     return labels
 
 
+# Rendered fragments kept per process (``cached_fragment``): ~10 KB each at most.
+FRAGMENTS_KEPT = 512
+# Links kept per process (``template_url_for``): the layout's, pagination's, static files'.
+URLS_KEPT = 4096
+
+
+class Kept:
+    """Texts by key, made once each; the oldest forgotten first once ``size`` are kept."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.texts: dict[Hashable, str] = {}
+        self.lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], str]) -> str:
+        text = self.texts.get(key)
+        if text is None:
+            text = make()
+            with self.lock:
+                while len(self.texts) >= self.size:
+                    self.texts.pop(next(iter(self.texts)))
+                self.texts[key] = text
+        return text
+
+
+def cached_fragment(template_name: str, key: Hashable, context: Callable[[], dict]) -> Markup:
+    """``template_name`` rendered with ``context()``, kept in this process for the next
+    request with the same ``key`` in the same language: for a part of a page that many
+    requests render alike (the listing's menu and filters), not per visitor.
+
+    Never stale if ``key`` holds every value ``context()`` is made of that can change —
+    the data itself (database rows, the query), not a version of it — and the template
+    reads nothing else that can (no CSRF token, session, page hole or request). The
+    language and the template (a reloaded template is a new object) are added here. It
+    renders with the app's Jinja globals and filters, without context processors (no
+    ``request``, ``session`` or ``current_user``); the visitor's own parts refuse."""
+    template = current_app.jinja_env.get_template(template_name)
+    fragments: Kept = current_app.extensions["shop_fragments"]
+
+    def render() -> Markup:
+        html = template.render({**context(), **_NOT_IN_FRAGMENTS})
+        return Markup(html)  # noqa: S704 - our own template's output, autoescaped
+
+    return fragments.get((template, locale_name(), key), render)
+
+
+def _everyones_fragment(*_args, **_kwargs):
+    raise RuntimeError("a kept fragment is everyone's: no CSRF token, hole or message in it")
+
+
+_NOT_IN_FRAGMENTS = dict.fromkeys(
+    ("csrf_token", "page_hole", "get_flashed_messages"), _everyones_fragment
+)
+
+
+def template_url_for(endpoint: str, /, **values) -> str:
+    """Templates' ``url_for``: Flask's, kept per process by its arguments and the
+    request's root (its script name, host and scheme), which are all a link depends on
+    here (no subdomains, host matching or request-dependent URL defaults). The layout
+    alone builds a dozen links on every page. Relative endpoints, ``_external`` and the
+    other ``_`` options, and values that cannot be a key go straight to Flask."""
+    if not has_request_context() or endpoint[:1] == "." or not _keyable(values):
+        return url_for(endpoint, **values)
+    adapter = request_ctx.url_adapter
+    if adapter is None:
+        return url_for(endpoint, **values)
+    root = (adapter.script_name, adapter.server_name, adapter.url_scheme, adapter.subdomain)
+    # The type too: page=1 and page=True are equal keys but different links.
+    key = (endpoint, root, *((name, type(value), value) for name, value in values.items()))
+    urls: Kept = current_app.extensions["shop_urls"]
+    return urls.get(key, lambda: url_for(endpoint, **values))
+
+
+def _keyable(values: dict) -> bool:
+    for name, value in values.items():
+        if name[:1] == "_" or not isinstance(value, str | int | float | type(None)):
+            return False
+    return True
+
+
 def _return_path(max_length: int = 400) -> str:
     """Where a form on this page sends the visitor back to (the query only if short)."""
     full_path = request.full_path.rstrip("?")
@@ -273,8 +407,11 @@ def _return_path(max_length: int = 400) -> str:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["shop_fragments"] = Kept(FRAGMENTS_KEPT)
+    app.extensions["shop_urls"] = Kept(URLS_KEPT)
     app.add_template_filter(money_filter, "money")
     app.add_template_filter(localized_filter, "localized")
+    app.add_template_filter(number_filter, "numberformat")  # after Babel's init_app
     app.add_template_filter(colour_name_filter, "colour_name")
     app.add_template_filter(heading_label, "size_chart_heading")
     app.add_template_filter(datetime_short_filter, "datetime_short")
@@ -283,11 +420,13 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(date_filter, "day")
     app.add_template_filter(without_none)
     app.add_template_filter(url_part_filter, "url_part")
+    app.add_template_filter(card_views_filter, "card_views")
     app.add_template_filter(query_string_filter, "query_string")
     app.add_template_global(order_status_label)
     app.add_template_global(factory_text)
     # After Babel's init_app, which installed its own (slower) gettext callables.
     app.jinja_env.globals.update(_=gettext_global, gettext=gettext_global)
+    app.jinja_env.globals["url_for"] = template_url_for
     app.jinja_env.globals["ngettext"] = ngettext_global
 
     @app.context_processor

@@ -1,6 +1,9 @@
 """The templates' gettext, money and colour filters remember the request's translations,
-yet follow a language switched mid-request (an email to a customer in their language)."""
+yet follow a language switched mid-request (an email to a customer in their language);
+the links, numbers, product grid and kept fragments they speed up are what Flask, Babel
+and the plain template would give."""
 
+import pytest
 from flask import render_template_string
 from flask_babel import force_locale
 
@@ -69,3 +72,138 @@ def test_product_grid_links_are_what_url_for_gives(app):
             url_for("main.media", filename="products/a b+c.png")
         ]
         assert "CN¥89.00" in html and "down to CN¥69.00 in volume" in html
+
+
+def grid_card(**changes):
+    from shop.catalog.listing import ProductCard
+
+    fields = {
+        "slug": "polo-1",
+        "name": "Polo",
+        "image_path": None,
+        "image_alt": "Polo",
+        "currency": "CNY",
+        "price_amount": 8900,
+        "lowest_amount": 8900,
+        "made_to_order": False,
+        "lead_time_days": None,
+        "min_order_quantity": 1,
+    }
+    return ProductCard(**{**fields, **changes})
+
+
+def test_product_grid_escapes_what_it_shows_once(app):
+    card = grid_card(
+        slug="a&b",
+        name='<b>"Polo" & co</b>',
+        image_path="products/x.png",
+        image_alt="<i>",
+        made_to_order=True,
+        lead_time_days=14,
+        min_order_quantity=10,
+    )
+    source = '{% from "_macros/product.html" import product_grid %}{{ product_grid(cards) }}'
+    with app.test_request_context("/products"):
+        html = render(source, cards=[card])
+    assert 'data-slug="a&amp;b"' in html
+    assert 'href="/products/a&amp;b"' in html
+    assert "&lt;b&gt;&#34;Polo&#34; &amp; co&lt;/b&gt;" in html
+    assert 'alt="&lt;i&gt;"' in html
+    assert "Made to order · about 14 days" in html and "Min. 10 pcs" in html
+    assert "From stock" not in html and "in volume" not in html
+
+
+def test_product_grid_speaks_the_pages_language_and_currency(app):
+    cards = [
+        grid_card(currency="JPY", price_amount=5000, lowest_amount=4000),
+        grid_card(slug="quote", price_amount=None, lowest_amount=None),
+    ]
+    source = '{% from "_macros/product.html" import product_grid %}{{ product_grid(cards) }}'
+    with app.test_request_context("/products?lang=ja"):
+        html = render(source, cards=cards)
+    assert 'data-amount="5000" data-currency="JPY">¥5,000（税込）</span>' in html
+    assert "まとめ買いで ¥4,000（税込） まで" in html
+    assert '<span class="price price--none">価格はお問い合わせください</span>' in html
+    assert html.count('<span class="badge badge--stock">在庫品</span>') == 2
+
+
+def test_templates_url_for_is_flasks_for_each_request_root(app):
+    from flask import url_for
+
+    source = (
+        "{{ url_for('catalog.product_list', page=1) }} {{ url_for('catalog.product_list',"
+        " page=True) }} {{ url_for('static', filename='css/shop.css') }}"
+        " {{ url_for('catalog.product_list', _external=True) }}"
+    )
+    for root in ("", "/shop"):
+        with app.test_request_context("/products", base_url=f"http://localhost{root}"):
+            expected = " ".join(
+                (
+                    url_for("catalog.product_list", page=1),
+                    url_for("catalog.product_list", page=True),
+                    url_for("static", filename="css/shop.css"),
+                    url_for("catalog.product_list", _external=True),
+                )
+            )
+            assert render(source) == render(source) == expected
+            assert expected.startswith(f"{root}/products?page=1 {root}/products?page=True ")
+
+
+def test_kept_texts_forget_the_oldest_first():
+    from shop.templating import Kept
+
+    kept, made = Kept(2), []
+
+    def make(text):
+        made.append(text)
+        return text
+
+    for key in ("a", "b", "a", "c", "a"):
+        kept.get(key, lambda key=key: make(key.upper()))
+    assert made == ["A", "B", "C", "A"]
+    assert list(kept.texts) == ["c", "a"]
+
+
+def test_numberformat_is_flask_babels_in_every_language(app):
+    from decimal import Decimal
+
+    from flask_babel import format_number
+
+    for lang in ("en", "zh_CN", "ja"):
+        with app.test_request_context(f"/?lang={lang}", headers={"Accept-Language": "en-IN"}):
+            for number in (1000, 1234567, Decimal("1.50"), 2.5):
+                assert render("{{ n|numberformat }}", n=number) == format_number(number)
+    with app.test_request_context("/", headers={"Accept-Language": "en-IN"}):
+        assert render("{{ 1234567|numberformat }}") == "12,34,567"
+
+
+def test_a_kept_fragment_is_rendered_once_per_key_and_language_and_shows_nothing_of_the_visitors(
+    app,
+):
+    from jinja2 import ChoiceLoader, DictLoader
+
+    from shop.templating import cached_fragment
+
+    app.jinja_env.loader = ChoiceLoader(
+        [
+            DictLoader(
+                {"kept.html": "{{ _('Filter') }} {{ n }}", "leak.html": "{{ csrf_token() }}"}
+            ),
+            app.jinja_env.loader,
+        ]
+    )
+    made = []
+
+    def context(n):
+        made.append(n)
+        return {"n": n}
+
+    with app.test_request_context("/?lang=en"):
+        assert cached_fragment("kept.html", 1, lambda: context(1)) == "Filter 1"
+        assert cached_fragment("kept.html", 1, lambda: context(1)) == "Filter 1"
+        assert cached_fragment("kept.html", 2, lambda: context(2)) == "Filter 2"
+        with pytest.raises(RuntimeError):
+            cached_fragment("leak.html", 1, dict)
+    with app.test_request_context("/?lang=zh_CN"):
+        assert cached_fragment("kept.html", 1, lambda: context(1)) == "筛选 1"
+    assert made == [1, 2, 1]

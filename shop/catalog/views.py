@@ -1,11 +1,19 @@
 """Catalogue pages: home, the product listing and a product's page."""
 
-from flask import Blueprint, abort, current_app, render_template, request
+import dataclasses
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from shop.catalog.attributes import AGE_GROUPS, GENDERS
 from shop.catalog.listing import (
+    Facets,
+    Listing,
+    ListingQuery,
+    category_tree,
+    list_category_rows,
     list_facets,
     list_products,
     list_top_categories,
@@ -21,6 +29,7 @@ from shop.i18n import current_currency
 from shop.inputs import parse_id
 from shop.pagecache.changes import CATALOGUE, stock_name
 from shop.pagecache.pages import cached_page
+from shop.templating import cached_fragment
 
 bp = Blueprint("catalog", __name__)
 
@@ -61,7 +70,8 @@ def product_list():
 def render_product_list() -> str:
     session = get_session()
     max_q = current_app.config["SEARCH_MAX_LENGTH"]
-    query = parse_listing_query(request.args, max_q)
+    # A plain dict: a MultiDict makes an exception for every parameter not given.
+    query = parse_listing_query(request.args.to_dict(), max_q)
     currency = current_currency()
     listing = list_products(
         session,
@@ -71,20 +81,58 @@ def render_product_list() -> str:
         per_page=current_app.config["PRODUCTS_PER_PAGE"],
         max_q_length=max_q,
     )
-    categories = list_top_categories(session)
+    category_rows = list_category_rows(session)
     suggestions = []
     if query.q and not listing.cards:  # an empty search suggests where to look instead
+        categories = category_tree(category_rows)
         suggestions = suggest_categories(session.connection(), query.q, categories, max_q)
+    return render_listing(listing, category_rows, list_facets(session), currency, suggestions)
+
+
+def render_listing(
+    listing: Listing, category_rows: tuple, facets: Facets, currency: str, suggestions: list
+) -> str:
+    """``catalog/product_list.html`` for a listing page (also ``bench/floor.py``'s page)."""
+    list_path = url_for("catalog.product_list")
     return render_template(
         "catalog/product_list.html",
         listing=listing,
-        categories=categories,
+        listing_filters=listing_filters(
+            listing.query, listing.category, category_rows, facets, currency, list_path
+        ),
         suggested_categories=suggestions,
-        facets=list_facets(session),
-        genders=GENDERS,
-        age_groups=AGE_GROUPS,
-        moq_choices=MOQ_CHOICES,
-        currency=currency,
+        list_path=list_path,
+    )
+
+
+def listing_filters(
+    query: ListingQuery,
+    current_category,
+    category_rows: tuple,
+    facets: Facets,
+    currency: str,
+    list_path: str,
+) -> Markup:
+    """The listing's category menu and filter form, rendered once for every page of a
+    listing: kept by all that they show (the query less its page, the category, every
+    category's row, the facets, the currency and the listing's path), so a renamed
+    category or a new size shows on the next request."""
+    query = dataclasses.replace(query, page=1)  # every page has the same menu and filters
+    key = (query, current_category, category_rows, facets, currency, list_path)
+    return cached_fragment(
+        "catalog/_listing_filters.html",
+        key,
+        lambda: {
+            "query": query,
+            "current_category": current_category,
+            "categories": category_tree(category_rows),
+            "facets": facets,
+            "currency": currency,
+            "list_path": list_path,
+            "genders": GENDERS,
+            "age_groups": AGE_GROUPS,
+            "moq_choices": MOQ_CHOICES,
+        },
     )
 
 

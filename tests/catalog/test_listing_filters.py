@@ -150,8 +150,8 @@ def test_filters_page_through_with_the_filters_kept(app, client, session):
 
 def test_the_menus_offer_the_catalogues_sizes_and_colours(client, session, catalogue):
     facets = list_facets(session)
-    assert facets.sizes == ["110", "120", "130", "150", "160", "M", "L", "XL"]
-    assert facets.colours == ["white", "navy", "yellow"]
+    assert facets.sizes == ("110", "120", "130", "150", "160", "M", "L", "XL")
+    assert facets.colours == ("white", "navy", "yellow")
     page = client.get("/products").text
     size_menu = page.split('id="filter-size"')[1].split("</select>")[0]
     assert re.findall(r'<option value="([^"]*)"', size_menu) == ["", *facets.sizes]
