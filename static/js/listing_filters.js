@@ -20,6 +20,13 @@
       }
     });
   });
+  // From 900 px the filters stand beside the results: open their fold (phones keep it
+  // closed, so the results come first).
+  if (window.matchMedia && window.matchMedia("(min-width: 900px)").matches) {
+    document.querySelectorAll("details.filter-form__fold").forEach(function (fold) {
+      fold.open = true;
+    });
+  }
   // Coming back to the page (the browser's back button) shows the fields usable again.
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("form[data-autosubmit] [disabled]").forEach(function (field) {

@@ -53,3 +53,35 @@ def test_without_javascript_the_button_applies_the_filters(browser, live_server,
         assert slugs(page) == ["navy-polo"]
     finally:
         context.close()
+
+
+def test_on_a_phone_the_filters_fold_away_and_the_results_come_first(
+    browser, live_server, catalogue
+):
+    context = browser.new_context(viewport={"width": 360, "height": 800})
+    page = context.new_page()
+    try:
+        page.goto(live_server + "/products?colour=white")
+        size = page.get_by_label("Size")
+        assert not size.is_visible()
+        first_card = page.get_by_test_id("product-card").first.bounding_box()
+        assert first_card["y"] < 800  # on the first screen
+        assert page.get_by_test_id("filter-count").inner_text() == "1"
+        page.get_by_test_id("filter-fold").locator("summary").click()
+        assert size.is_visible()
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_on_a_wide_screen_the_filters_are_open(browser, live_server, catalogue, javascript):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, java_script_enabled=javascript
+    )
+    page = context.new_page()
+    try:
+        page.goto(live_server + "/products")
+        assert page.get_by_label("Size").is_visible()
+        assert page.get_by_label("Maximum price").is_visible()
+    finally:
+        context.close()
