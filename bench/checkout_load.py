@@ -24,6 +24,15 @@ the stock check done in SQL: no variant has more allocated than on hand, every v
 allocation grew by exactly the pieces of the orders placed, no variant's orders add up to
 more than the stock it started with, and the stock ledger agrees. Exit 1 on any error or
 oversold variant. Servers are stopped (their process groups) on exit.
+
+    .venv/bin/python bench/checkout_load.py --count-statements [--orders 20]
+
+counts instead of timing (what a shared machine cannot blur): the same buyer, one request
+at a time through Flask's test client in this process, with localstripe; per step, the SQL
+statements, commits, rollbacks and pool pings SQLAlchemy saw, and the round trips on the
+wire by libpq's trace (``bench/round_trips.py``: the ``BEGIN`` psycopg sends by itself
+counts too), then the shop's CPU per step with the trace off. ``--json`` keeps the last
+order's statements and what each round trip sent.
 """
 
 import argparse
@@ -245,23 +254,27 @@ def wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float = 60
     raise SystemExit(f"{url} did not come up")
 
 
-def start_servers(args, work: Path, url: str) -> tuple[list[subprocess.Popen], str]:
-    """localstripe, then gunicorn with the repository's config; → (processes, shop URL)."""
-    python = sys.executable
-    stripe_port, shop_port = free_port(), free_port()
-    stripe_log = work / "localstripe.log"
+def start_localstripe(work: Path) -> tuple[subprocess.Popen, str]:
+    """localstripe on a free loopback port; → (process, its URL)."""
+    port = free_port()
+    log = work / "localstripe.log"
     stripe = subprocess.Popen(
-        [python, str(Path(__file__).resolve()), "--localstripe", str(stripe_port)],
-        stdout=stripe_log.open("w"),
+        [sys.executable, str(Path(__file__).resolve()), "--localstripe", str(port)],
+        stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
         cwd=ROOT,
     )
-    stripe_base = f"http://127.0.0.1:{stripe_port}"
-    wait_for(stripe_base + "/js.stripe.com/v3/", stripe, stripe_log)
+    base = f"http://127.0.0.1:{port}"
+    wait_for(base + "/js.stripe.com/v3/", stripe, log)
+    return stripe, base
 
-    base = f"http://127.0.0.1:{shop_port}"
-    env = {
+
+def shop_environment(args, work: Path, url: str, base: str, stripe_base: str) -> dict:
+    """The production settings the shop runs with. The page cache gets a namespace of
+    its own: pages an earlier run left in Redis have holes marked for another secret key
+    (the reseeded catalogue has the same versions), and would be served unfilled."""
+    return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "SHOP_ENV": "production",
         "SECRET_KEY": secrets.token_hex(32),
@@ -274,14 +287,24 @@ def start_servers(args, work: Path, url: str) -> tuple[list[subprocess.Popen], s
         "STRIPE_PUBLISHABLE_KEY": "pk_test_checkout_bench",
         "STRIPE_WEBHOOK_SECRET": "whsec_checkout_bench",
         "MAIL_OUTBOX": str(work / "outbox"),
+        "PAGE_CACHE_NAMESPACE": f"checkout-bench-{secrets.token_hex(4)}",
     }
+
+
+def start_servers(args, work: Path, url: str) -> tuple[list[subprocess.Popen], str]:
+    """localstripe, then gunicorn with the repository's config; → (processes, shop URL)."""
+    python = sys.executable
+    stripe, stripe_base = start_localstripe(work)
+    shop_port = free_port()
+    base = f"http://127.0.0.1:{shop_port}"
+    env = shop_environment(args, work, url, base, stripe_base)
+    for name in ("SHOP_PROFILE_DIR", "SHOP_SQL_COUNTS"):  # optional profiling hooks
+        if os.environ.get(name):
+            env[name] = os.environ[name]
     if args.workers:
         env["WEB_CONCURRENCY"] = str(args.workers)
     if args.threads:
         env["GUNICORN_THREADS"] = str(args.threads)
-    for name in ("SHOP_PROFILE_DIR", "SHOP_SQL_COUNTS"):  # optional profiling hooks
-        if os.environ.get(name):
-            env[name] = os.environ[name]
     command = [
         *(python, "-m", "gunicorn", "--config", str(ROOT / "deploy" / "gunicorn.conf.py")),
         *("--chdir", str(ROOT), "--bind", f"127.0.0.1:{shop_port}"),
@@ -521,6 +544,114 @@ def run_buyers(args, base: str, catalogue: dict, on_window) -> tuple[list, Count
     return timings, outcomes
 
 
+# --- statements and round trips per step ------------------------------------------------
+
+COUNT_BASE = "https://shop.bench"  # the test client's; production cookies are Secure
+COUNTED = ("statements", "commits", "rollbacks", "pings", "round_trips", "cpu_ms")
+
+
+def count_statements(args, url: str, catalogue: dict) -> dict:
+    """One buyer at a time, in this process (Flask's test client, the production settings,
+    the real PostgreSQL and localstripe): per step, the median over ``--orders`` orders of
+    the SQL statements, commits, rollbacks, pool pings and round trips on the wire
+    (``bench/round_trips.py``) — deterministic, unlike timings on a shared machine — then,
+    over as many orders again with libpq's trace off, the shop's CPU time per step."""
+    from round_trips import KINDS, RoundTrips
+
+    from shop import create_app
+
+    with tempfile.TemporaryDirectory(prefix="checkout-count-") as tmp:
+        work = Path(tmp)
+        (work / "instance").mkdir()
+        stripe, stripe_base = start_localstripe(work)
+        try:
+            env = shop_environment(args, work, url, COUNT_BASE, stripe_base)
+            os.environ.update(env, LOG_LEVEL="WARNING")  # no access line per request
+            app = create_app()
+            counter = RoundTrips(app.extensions["sa_engine"])
+            rng = random.Random(args.seed)
+            counted, outcomes = walk_orders(app, counter, rng, catalogue, args.orders)
+            counter.stop_tracing()
+            timed, _ = walk_orders(app, counter, rng, catalogue, args.orders)
+        finally:
+            stop([stripe])
+    steps = {}
+    for name in STEPS:
+        rows = counted[name]
+        steps[name] = {key: statistics.median(row[key] for row in rows) for key in COUNTED}
+        steps[name]["cpu_ms"] = statistics.median(row["cpu_ms"] for row in timed[name])
+        steps[name]["wire"] = {
+            kind: statistics.median(row["wire"][kind] for row in rows) for kind in KINDS
+        }
+        steps[name]["spread"] = [
+            min(row["round_trips"] for row in rows),
+            max(row["round_trips"] for row in rows),
+        ]
+        steps[name]["sql"] = rows[-1]["sql"]  # the last order's, to read
+        steps[name]["wire_sent"] = rows[-1]["wire_sent"]
+    return {"orders_counted": len(counted["place"]), "outcomes": dict(outcomes), "steps": steps}
+
+
+def walk_orders(app, counter, rng, catalogue, orders: int) -> tuple[dict, Counter]:
+    """Place ``orders`` orders (after two that warm the process's caches), one request at
+    a time; → ({step: [counts of each order]}, outcomes)."""
+    per_step: dict[str, list[dict]] = defaultdict(list)
+    outcomes: Counter = Counter()
+    client = app.test_client()
+    passes = 0
+    while outcomes["ordered"] < orders + 2 and passes < orders * 5:
+        passes += 1
+        counts: dict[str, dict] = {}
+
+        def step(name, method, path, form=None, counts=counts, client=client):
+            counter.take()
+            cpu = time.thread_time()
+            response = client.open(
+                path,
+                method=method,
+                data=form,
+                base_url=COUNT_BASE,
+                headers={"Referer": COUNT_BASE + "/"},  # CSRF's check over HTTPS
+            )
+            cpu = time.thread_time() - cpu
+            counts[name] = {**counter.take(), "cpu_ms": 1000 * cpu}
+            location = urllib.parse.urlsplit(response.headers.get("Location") or "")
+            return response.status_code, location.path, response.get_data(as_text=True)
+
+        outcome = one_order(step, rng, catalogue, set())
+        outcomes[outcome] += 1
+        if outcome != "ordered":
+            client = app.test_client()  # as the load's buyers do: anew
+        elif outcomes["ordered"] > 2:
+            for name, row in counts.items():
+                per_step[name].append(row)
+    return per_step, outcomes
+
+
+def print_counts(report: dict) -> None:
+    print()
+    print(f"== statements and round trips per step (median of {report['orders_counted']} orders)")
+    print(
+        f"{'step':<10}{'SQL':>5}{'commit':>7}{'rollbk':>7}{'ping':>5}{'trips':>7}{'CPU ms':>8}"
+        "   on the wire: ping/begin/statement/commit/rollback  (min-max trips)"
+    )
+    total = Counter()
+    for name, row in report["steps"].items():
+        wire = row["wire"]
+        total.update({key: row[key] for key in COUNTED})
+        print(
+            f"{name:<10}{row['statements']:>5g}{row['commits']:>7g}{row['rollbacks']:>7g}"
+            f"{row['pings']:>5g}{row['round_trips']:>7g}{row['cpu_ms']:>8.1f}   "
+            + "/".join(f"{wire[kind]:g}" for kind in wire)
+            + f"  ({row['spread'][0]}-{row['spread'][1]})"
+        )
+    print(
+        f"{'order':<10}{total['statements']:>5g}{total['commits']:>7g}{total['rollbacks']:>7g}"
+        f"{total['pings']:>5g}{total['round_trips']:>7g}{total['cpu_ms']:>8.1f}"
+    )
+    print("(CPU: this process's thread, the shop's side only, median per step)")
+
+
 # --- report ------------------------------------------------------------------------------
 
 
@@ -669,6 +800,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, help="threads per worker (default: config's)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", help="also write the report here")
+    parser.add_argument(
+        "--count-statements",
+        action="store_true",
+        help="no load: count each step's SQL statements and round trips, one buyer at a time",
+    )
+    parser.add_argument("--orders", type=int, default=20, help="orders --count-statements counts")
     args = parser.parse_args(argv)
 
     url = args.database_url
@@ -676,6 +813,12 @@ def main(argv: list[str] | None = None) -> int:
     ensure_database(url)
     catalogue = seed(url, args.products, args.hot, args.limited, args.limited_stock)
     start = catalogue.pop("start")
+    if args.count_statements:
+        counts = count_statements(args, url, catalogue)
+        print_counts(counts)
+        if args.json:
+            Path(args.json).write_text(json.dumps(counts, indent=2))
+        return 0
     with tempfile.TemporaryDirectory(prefix="checkout-load-") as tmp:
         work = Path(tmp)
         (work / "instance").mkdir()

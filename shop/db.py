@@ -3,11 +3,17 @@
 One session per request: opened lazily on first use, rolled back and closed at teardown.
 Nothing is committed behind a view's back: a view that changes data commits once itself
 (``session.commit()``), or says so with ``@commits``. A refused action simply returns its
-error page and nothing it began is kept. GET and HEAD requests never write: a flush or a
-bulk write during one is an error (raised under ``TESTING``, logged otherwise) and is
-rolled back.
+error page and nothing it began is kept.
+
+GET and HEAD requests never write, nor do POST views marked ``@reads_only``, so their
+session reads without a transaction (autocommit: no ``BEGIN`` and no ``ROLLBACK`` round
+trip on PostgreSQL; under READ COMMITTED each statement saw its own snapshot anyway). A
+write statement on one is a bug, refused before it reaches the database (``WriteOnRead``);
+changed objects left unflushed are one too (raised under ``TESTING``, logged otherwise)
+and are discarded.
 """
 
+import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from functools import wraps
@@ -129,8 +135,53 @@ def make_engine(url: str) -> sa.Engine:
         return engine
     # A gthread worker serves up to GUNICORN_THREADS (8) requests at once: keep that many
     # connections open, so a busy worker never closes one only to open it again (a new
-    # PostgreSQL connection costs more than most requests); bursts may borrow more.
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=10)
+    # PostgreSQL connection costs more than most requests); bursts may borrow more. Last
+    # in, first out: the busy connections stay busy, the spare ones idle (and are pinged
+    # or recycled when next used).
+    engine = sa.create_engine(
+        url,
+        pool_size=POOL_SIZE,
+        max_overflow=10,
+        pool_use_lifo=True,
+        pool_recycle=POOL_RECYCLE_SECONDS,
+    )
+    sa.event.listen(engine.pool, "checkin", _note_idle_since)
+    sa.event.listen(engine.pool, "checkout", _idle_pinger(engine.dialect))
+    return engine
+
+
+# A restarted PostgreSQL leaves the pool's connections dead. Pinging every one at every
+# checkout (SQLAlchemy's pool_pre_ping) finds them, at a round trip per request. Here only
+# a connection that sat idle for a while is pinged first: after a restart (which takes
+# longer than that) every pooled connection has, and a dead one is replaced, along with
+# every connection pooled before it, before the request sees it. A connection lost in the
+# middle of a busy spell fails its statement instead: SQLAlchemy recognises the disconnect
+# and empties the pool the same way, and the request answers the 503 "try again" page
+# (shop.errors), as any request caught mid-restart must.
+IDLE_PING_SECONDS = 1.0
+POOL_RECYCLE_SECONDS = 1800  # and no connection lives longer than this
+_IDLE_SINCE = "shop.db.idle_since"
+
+
+def _note_idle_since(_dbapi_connection, record) -> None:
+    if record is not None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _idle_pinger(dialect: sa.Dialect):
+    def ping_if_idle(dbapi_connection, record, _proxy) -> None:
+        idle_since = record.info.pop(_IDLE_SINCE, None)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return  # new, or in use a moment ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            # The pool drops it and every connection pooled before it, then tries again
+            # with a new one (which fails as OperationalError, a 503, if the database is
+            # still away).
+            raise sa.exc.InvalidatePoolError(str(error)) from error
+
+    return ping_if_idle
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -142,19 +193,48 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+READ_METHODS = ("GET", "HEAD")
+READING = "db_reading"  # in ``g``: this request's session reads only
+READER = "shop.db.reader"  # execution option of the engine such sessions read with
+
+
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["sa_engine"] = engine
     app.extensions["sa_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    # The same pool; each checkout switches the connection to autocommit and back, which
+    # psycopg and sqlite3 do without a word to the server.
+    reader = engine.execution_options(isolation_level="AUTOCOMMIT", **{READER: True})
+    app.extensions["sa_reader"] = sessionmaker(reader, expire_on_commit=False)
+    sa.event.listen(engine, "before_cursor_execute", _refuse_write_statement)
+    app.url_value_preprocessor(_note_reading)
     app.after_request(_refuse_writes_on_read)
     app.teardown_appcontext(_close_session)
 
 
 def get_session() -> Session:
-    """The session of the current request (or CLI command), opened on first use."""
+    """The session of the current request (or CLI command, or job), opened on first use:
+    for a GET or HEAD request, or a view marked ``@reads_only``, one that reads without a
+    transaction and cannot write."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["sa_sessionmaker"]()
+        maker = "sa_reader" if g.get(READING) else "sa_sessionmaker"
+        g.db_session = current_app.extensions[maker]()
     return g.db_session
+
+
+def reads_only(view):
+    """For a POST view that changes no data (a form step kept in the visitor's cookie):
+    its session reads like a GET's."""
+    view.reads_only = True
+    return view
+
+
+def _note_reading(endpoint: str | None, _values) -> None:
+    """Whether the request reads only, noted before any ``before_request`` hook can open
+    the session (URL value preprocessors run first). Only in the request's own ``g``: a
+    job run in-process after the commit has an app context, and a session, of its own."""
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    setattr(g, READING, request.method in READ_METHODS or getattr(view, "reads_only", False))
 
 
 def commits(view):
@@ -199,15 +279,33 @@ def _forget_writes(session: Session, transaction) -> None:
 
 
 class WriteOnRead(RuntimeError):
-    """A GET or HEAD request changed the database (it is rolled back)."""
+    """A GET, HEAD or ``@reads_only`` request tried to change the database (nothing was
+    written)."""
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "ALTER", "DROP", "TRUNCATE")
+
+
+def _refuse_write_statement(conn, _cursor, statement, _parameters, context, _executemany):
+    """On a reading connection (GET, HEAD, ``@reads_only``), a write is refused before
+    the database sees it: with no transaction there would be nothing to roll it back."""
+    if not conn.get_execution_options().get(READER):
+        return
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        verb = "write"
+    else:
+        verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
+        if verb not in _WRITES:
+            return
+    raise WriteOnRead(f"a {verb} statement while reading only: {statement[:80]}")
 
 
 def _refuse_writes_on_read(response):
     session = g.get("db_session")
-    if session is None or request.method not in ("GET", "HEAD"):
+    if session is None or not g.get(READING):
         return response
     if session.info.get(WROTE) or session.new or session.dirty or session.deleted:
-        message = f"{request.method} {request.path} changed the database; it was rolled back"
+        message = f"{request.method} {request.path} changed objects; they were discarded"
         if current_app.testing:
             raise WriteOnRead(message)
         current_app.logger.error(message)

@@ -22,7 +22,7 @@ from shop.checkout import delivery
 from shop.db import utcnow
 from shop.exceptions import ShopError
 from shop.money import MIN_CARD_AMOUNTS
-from shop.orders.lifecycle import StockRanOut, add_card_payment, find_placed, write_order
+from shop.orders.lifecycle import StockRanOut, find_placed, write_order
 from shop.orders.models import Order
 from shop.orders.numbers import new_order_number
 from shop.payments.stripe_gateway import StripeGateway
@@ -136,24 +136,26 @@ def place_order(
     now: datetime | None = None,
 ) -> Order:
     """Place the cart as an order. ``request_key`` is the review form's one-time key: the
-    same form sent again, even at the same moment, gives back the one order it placed."""
-    if request_key and (placed := find_placed(session, request_key)) is not None:
-        return placed
+    same form sent again, even at the same moment, gives back the one order it placed.
+
+    Sent again after that order was placed, the form finds the cart emptied by it (or, at
+    the same moment, the key taken: the caller's ``IntegrityError``), so the key is only
+    looked up when the cart cannot be placed, not on every order."""
     now = now or utcnow()
     summary = summarise(session, cart, details, currency, locale)
-    refuse_short_stock(summary.pricing)
-    if not summary.pricing.can_checkout:
-        raise CartNotReady()
-    if expected_total is not None and expected_total != summary.total_amount:
-        raise TotalChanged()
-    if summary.below_minimum:
-        raise BelowCardMinimum(summary.minimum_amount, currency)
+    try:
+        check_placeable(summary, expected_total)
+        school, delivery_round = _school_delivery(session, summary, details, now)
+    except ShopError:
+        if request_key and (placed := find_placed(session, request_key)) is not None:
+            return placed
+        raise
 
-    school, delivery_round = _school_delivery(session, summary, details, now)
     number = new_order_number()
     with card_intent(
         gateway, number=number, amount=summary.total_amount, currency=currency
     ) as intent:
+        cart.lines.clear()  # deleted in the order's flush
         order = write_order(
             session,
             summary.pricing,
@@ -167,11 +169,20 @@ def place_order(
             delivery_round_id=delivery_round.id if delivery_round is not None else None,
             request_key=request_key,
             reserved_until=now + timedelta(minutes=reservation_minutes),
+            intent=intent,
         )
-        add_card_payment(session, order, intent)
-        cart.lines.clear()
-        session.flush()
     return order
+
+
+def check_placeable(summary: CheckoutSummary, expected_total: int | None) -> None:
+    """Raise the first reason the summarised cart cannot be placed as it is."""
+    refuse_short_stock(summary.pricing)
+    if not summary.pricing.can_checkout:
+        raise CartNotReady()
+    if expected_total is not None and expected_total != summary.total_amount:
+        raise TotalChanged()
+    if summary.below_minimum:
+        raise BelowCardMinimum(summary.minimum_amount, summary.currency)
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from shop.cart import service as cart_service
 from shop.cart.views import current_cart, remember_count
 from shop.checkout import service
 from shop.checkout.forms import METHOD_LABELS, CheckoutForm, PlaceOrderForm
-from shop.db import get_session, utcnow
+from shop.db import get_session, reads_only, utcnow
 from shop.i18n import current_currency
 from shop.orders.access import remember_in_session
 from shop.payments.stripe_gateway import PaymentServiceUnavailable, gateway
@@ -102,6 +102,7 @@ def details():
 
 
 @bp.post("")
+@reads_only  # the details go in the visitor's cookie session, not the database
 def details_submit():
     form = CheckoutForm()
     summary = _summary(None)

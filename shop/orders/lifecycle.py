@@ -121,13 +121,18 @@ def write_order(
     po_number: str = "",
     request_key: str | None = None,
     reserved_until: datetime | None = None,
+    intent: Intent | None = None,
 ) -> Order:
     """Allocate the stock and write the order with a snapshot of every line, in
-    ``pending payment``; the caller adds how it is paid. Raises ``StockRanOut``.
+    ``pending payment``, and its "placed" event. Raises ``StockRanOut``.
 
     ``request_key`` is the placing form's one-time key, unique on the order: the same form
     sent twice at once writes one order (the second flush fails and rolls back).
-    ``reserved_until``: how long an unpaid order holds its stock (written with the order)."""
+    ``reserved_until``: how long an unpaid order holds its stock (written with the order).
+    ``intent``: the card PaymentIntent made for it, its first payment attempt (else the
+    caller adds how it is paid). The order, its lines, event and payment, the stock
+    ledger's rows and whatever else the session holds go in one flush, a statement per
+    table."""
     # Stock first: the conditional UPDATEs are the race, and losing it should cost nothing.
     # One UPDATE per variant, however many children's lines share it (a roster of 2,000
     # students is a few dozen variants, not 8,000 lines), in variant order (no deadlock).
@@ -161,9 +166,9 @@ def write_order(
         po_number=po_number,
         request_key=request_key,
         reserved_until=reserved_until,
-        # A new order has no events or payments: known empty, appending loads nothing.
-        events=[],
-        payments=[],
+        # Its only event and payment: known, so appending another later loads nothing.
+        events=[transitions.new_event("placed", now=now)],
+        payments=[_card_attempt(intent, 1)] if intent is not None else [],
         **details.to_dict(),
     )
     if details.delivery_method == "pickup":
@@ -193,7 +198,6 @@ def write_order(
             )
     session.add(order)
     session.flush()
-    transitions.record(session, order, "placed", now=now)
     metrics.count_on_commit(session, metrics.ORDERS_PLACED)
     return order
 
@@ -348,16 +352,20 @@ def add_card_payment(
     """Record ``intent`` as one of the order's card attempts (the next one unless told)."""
     if attempt is None:
         attempt = max((p.attempt for p in order.payments), default=0) + 1
-    payment = Payment(
+    payment = _card_attempt(intent, attempt)
+    order.payments.append(payment)
+    session.flush()
+    return payment
+
+
+def _card_attempt(intent: Intent, attempt: int) -> Payment:
+    return Payment(
         attempt=attempt,
         intent_id=intent.id,
         amount=intent.amount,
         currency=intent.currency,
         status=intent.status,
     )
-    order.payments.append(payment)
-    session.flush()
-    return payment
 
 
 def _refund_duplicate(session, order, payment, intent, gateway) -> str:

@@ -32,9 +32,16 @@ def _positive(quantity: int) -> None:
 
 
 def _record(session: Session, variant_id: int, reason: str, **fields) -> None:
-    # No flush of its own: the row goes with the next one (the next stock UPDATE's, the
-    # order's rows, or the commit's), a round trip fewer per stock change.
+    # No flush of its own, and the stock UPDATEs do not flush it either (``_changed``):
+    # the rows of all an order's stock changes go in one INSERT, with the order's rows or
+    # at the next query or the commit.
     session.add(StockMovement(variant_id=variant_id, reason=reason, **fields))
+
+
+def _changed(session: Session, statement: sa.Update) -> bool:
+    """Run one conditional stock ``UPDATE``; whether it changed the variant's row."""
+    options = {"synchronize_session": False, "autoflush": False}
+    return rows_changed(session, statement.execution_options(**options)) == 1
 
 
 def available(session: Session, variant_id: int) -> int:
@@ -47,14 +54,13 @@ def available(session: Session, variant_id: int) -> int:
 def allocate(session: Session, variant_id: int, quantity: int, *, reference: str) -> None:
     """Hold ``quantity`` for an order, or raise ``NotEnoughStock`` (nothing changes)."""
     _positive(quantity)
-    changed = rows_changed(
+    held = _changed(
         session,
         sa.update(Variant)
         .where(Variant.id == variant_id, Variant.on_hand - Variant.allocated >= quantity)
-        .values(allocated=Variant.allocated + quantity)
-        .execution_options(synchronize_session=False),
+        .values(allocated=Variant.allocated + quantity),
     )
-    if changed != 1:
+    if not held:
         raise NotEnoughStock(variant_id, available(session, variant_id))
     _record(session, variant_id, "allocated", allocated_delta=quantity, reference=reference)
 
@@ -62,14 +68,13 @@ def allocate(session: Session, variant_id: int, quantity: int, *, reference: str
 def release(session: Session, variant_id: int, quantity: int, *, reference: str) -> None:
     """Give back an allocation (an unpaid order expired or was cancelled)."""
     _positive(quantity)
-    changed = rows_changed(
+    released = _changed(
         session,
         sa.update(Variant)
         .where(Variant.id == variant_id, Variant.allocated >= quantity)
-        .values(allocated=Variant.allocated - quantity)
-        .execution_options(synchronize_session=False),
+        .values(allocated=Variant.allocated - quantity),
     )
-    if changed != 1:
+    if not released:
         raise InvalidStockChange(f"variant {variant_id} has less than {quantity} allocated")
     _record(session, variant_id, "released", allocated_delta=-quantity, reference=reference)
 
@@ -77,7 +82,7 @@ def release(session: Session, variant_id: int, quantity: int, *, reference: str)
 def sell(session: Session, variant_id: int, quantity: int, *, reference: str) -> None:
     """Turn an allocation into a sale: on hand and allocated both go down."""
     _positive(quantity)
-    changed = rows_changed(
+    sold = _changed(
         session,
         sa.update(Variant)
         .where(
@@ -85,10 +90,9 @@ def sell(session: Session, variant_id: int, quantity: int, *, reference: str) ->
             Variant.allocated >= quantity,
             Variant.on_hand >= quantity,
         )
-        .values(on_hand=Variant.on_hand - quantity, allocated=Variant.allocated - quantity)
-        .execution_options(synchronize_session=False),
+        .values(on_hand=Variant.on_hand - quantity, allocated=Variant.allocated - quantity),
     )
-    if changed != 1:
+    if not sold:
         raise InvalidStockChange(f"variant {variant_id} has less than {quantity} allocated")
     _record(
         session,
@@ -137,14 +141,13 @@ def adjust(
     allocated to orders; concurrent adjustments add up (no lost update)."""
     if reason not in ("received", "counted", "damaged", "returned") or delta == 0:
         raise InvalidStockChange(f"{reason} {delta}")
-    changed = rows_changed(
+    adjusted = _changed(
         session,
         sa.update(Variant)
         .where(Variant.id == variant_id, Variant.on_hand + delta >= Variant.allocated)
-        .values(on_hand=Variant.on_hand + delta)
-        .execution_options(synchronize_session=False),
+        .values(on_hand=Variant.on_hand + delta),
     )
-    if changed != 1:
+    if not adjusted:
         raise InvalidStockChange(f"variant {variant_id} cannot change by {delta}")
     _record(
         session,
