@@ -90,7 +90,16 @@ def register_blueprints(app: Flask) -> None:
     from shop.accounts.views import bp as accounts_bp
 
     # The admin's and the schools' routes live in several modules on one blueprint each.
-    from shop.admin import invoices, orders, production, products, schools, staff, stock  # noqa: F401
+    from shop.admin import (  # noqa: F401
+        invoices,
+        orders,
+        production,
+        products,
+        resellers,
+        schools,
+        staff,
+        stock,
+    )
     from shop.admin import search as admin_search  # noqa: F401
     from shop.admin import views as admin_views  # noqa: F401
     from shop.admin.blueprint import bp as admin_bp
@@ -102,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from shop.monitoring import bp as monitoring_bp
     from shop.orders.views import bp as orders_bp
     from shop.payments.views import bp as payments_bp
+    from shop.resellers.views import bp as resellers_bp
     from shop.schools import invoice_views, school_admin_views  # noqa: F401
     from shop.schools import views as school_views  # noqa: F401
     from shop.schools.blueprint import bp as schools_bp
@@ -117,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(checkout_bp)
     app.register_blueprint(payments_bp)
     app.register_blueprint(orders_bp)
+    app.register_blueprint(resellers_bp)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -40,7 +40,7 @@ PLAIN_NAME_MAX_AGE = 3600
 HASH_LENGTH = 10
 UPLOADED_NAME = re.compile(r"(?:.*/)?[0-9a-f]{32}(?:-thumb)?\.[a-z0-9]+")
 # The store's top folders that /media/ serves; anything else stored stays private.
-PUBLIC_MEDIA_FOLDERS = frozenset({"products", "schools"})
+PUBLIC_MEDIA_FOLDERS = frozenset({"products", "schools", "resellers"})
 MEDIA_CHUNK_BYTES = 64 * 1024
 
 

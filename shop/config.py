@@ -76,6 +76,8 @@ ENV_SETTINGS = (
     "SCHEDULE_EXPIRE_RESERVATIONS_SECONDS",
     "SCHEDULE_RECONCILE_PAYMENTS_SECONDS",
     "RECONCILE_MIN_AGE_MINUTES",
+    "RESELLER_TERMS_VERSION",
+    "RESELLER_AUTO_APPROVE",
 )
 
 
@@ -213,6 +215,10 @@ def default_settings(instance_path: Path) -> dict:
         "SCHEDULE_EXPIRE_RESERVATIONS_SECONDS": 60,
         "SCHEDULE_RECONCILE_PAYMENTS_SECONDS": 300,
         "RECONCILE_MIN_AGE_MINUTES": 5,  # reconcile-payments leaves younger payments alone
+        # Small windows (shop.resellers): the version of the reseller terms an application
+        # accepts (recorded with it), and whether applications are approved at once.
+        "RESELLER_TERMS_VERSION": "2026-12",
+        "RESELLER_AUTO_APPROVE": False,
     }
 
 
@@ -281,6 +287,16 @@ def check_settings(config) -> None:
         )
     config["INVOICE_ORDERS_TO_PRODUCTION"] = _flag(config.get("INVOICE_ORDERS_TO_PRODUCTION"))
     config["PAGE_CACHE"] = _flag(config.get("PAGE_CACHE"))
+    check_reseller_settings(config)
+
+
+def check_reseller_settings(config) -> None:
+    """``RESELLER_TERMS_VERSION`` fits the column that records it; auto-approval a flag."""
+    config["RESELLER_AUTO_APPROVE"] = _flag(config.get("RESELLER_AUTO_APPROVE"))
+    version = str(config.get("RESELLER_TERMS_VERSION") or "").strip()
+    if not version or len(version) > 40:
+        raise ConfigError("RESELLER_TERMS_VERSION must be a short version name, like 2026-12.")
+    config["RESELLER_TERMS_VERSION"] = version
 
 
 def _flag(value) -> bool:

@@ -34,6 +34,7 @@ from shop.catalog.models import Product, ProductImage
 from shop.db import rows_changed
 from shop.exceptions import ShopError
 from shop.jobs import enqueue_after_commit
+from shop.resellers.models import Reseller
 from shop.schools.models import School
 from shop.storage import FileMissing, InvalidName, Storage, StorageError, get_storage
 
@@ -165,9 +166,9 @@ def content_name(subfolder: str, data: bytes, extension: str) -> str:
 
 def store_upload(stream, storage: Storage, subfolder: str = SUBFOLDER) -> StoredImage:
     """Check, clean and store an uploaded image under ``<subfolder>/`` (products by
-    default; school logos use ``schools``), named after its content; its derived sizes are
-    the caller's to queue (``queue_derived_sizes``). ``ImageRefused`` says why not;
-    ``StorageError`` when the store fails."""
+    default; school logos use ``schools``, resellers' avatars ``resellers``), named after
+    its content; its derived sizes are the caller's to queue (``queue_derived_sizes``).
+    ``ImageRefused`` says why not; ``StorageError`` when the store fails."""
     data, fmt, width, height = _checked_image(stream)
     name = content_name(subfolder, data, FORMATS[fmt])
     storage.save(name, data, MIME_TYPES[fmt])
@@ -227,11 +228,13 @@ def stored_names(path: str) -> tuple[str, ...]:
 
 
 def is_in_use(session: Session, path: str) -> bool:
-    """Whether a product image or a school logo still shows ``path`` (one upload's
-    content may be shown by several: the same bytes get the same name)."""
+    """Whether a product image, a school logo or a reseller's avatar still shows
+    ``path`` (one upload's content may be shown by several: the same bytes get the same
+    name)."""
     image = sa.select(ProductImage.id).where(ProductImage.path == path)
     logo = sa.select(School.id).where(School.logo_path == path)
-    return session.execute(image.union_all(logo).limit(1)).first() is not None
+    avatar = sa.select(Reseller.id).where(Reseller.avatar_path == path)
+    return session.execute(image.union_all(logo, avatar).limit(1)).first() is not None
 
 
 def remove_files(session: Session, storage: Storage, path: str, subfolder: str = SUBFOLDER) -> bool:

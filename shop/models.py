@@ -12,6 +12,7 @@ from shop.catalog import search_models  # noqa: F401
 from shop.db import Base
 from shop.orders import models as orders_models  # noqa: F401
 from shop.payments import models as payments_models  # noqa: F401
+from shop.resellers import models as resellers_models  # noqa: F401
 from shop.schools import models as schools_models  # noqa: F401
 from shop.stock import models as stock_models  # noqa: F401
 

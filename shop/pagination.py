@@ -15,6 +15,8 @@ def parse_page(raw: str | None) -> int:
     raw = raw.strip()
     if not raw.isascii() or not raw.isdigit():
         return 1
+    if len(raw.lstrip("0")) > len(str(MAX_PAGE)):  # int() refuses over 4,300 digits
+        return MAX_PAGE
     return min(max(int(raw), 1), MAX_PAGE)
 
 

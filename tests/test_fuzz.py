@@ -43,6 +43,8 @@ from sqlalchemy.orm import Session
 from shop.accounts.models import Address, User
 from shop.accounts.permissions import STAFF_ROLES
 from shop.orders.models import ProductionBatch, Shipment
+from shop.resellers import picks as reseller_picks
+from shop.resellers import service as resellers
 from shop.schools.models import Invoice
 from tests.accounts.helpers import PASSWORD, login, make_user, quick_hash
 from tests.factories import make_product
@@ -244,6 +246,7 @@ def seed(session: Session) -> Seed:
     session.add_all([shipment, batch])
     invoice_order(session, school, product.variants[0], 2)
     session.commit()
+    window = seed_window(session, customer, product)
     invoice = session.scalars(sa.select(Invoice)).one()
     real = {
         "address_id": address.id,
@@ -261,6 +264,7 @@ def seed(session: Session) -> Seed:
         "token": "not-a-real-token",
         "filename": product.images[0].path,
         "class_name": "3A",
+        **window,
     }
     return Seed(
         users=users,
@@ -270,6 +274,30 @@ def seed(session: Session) -> Seed:
         order_number=order.number,
         invoice_number=invoice.number,
     )
+
+
+def seed_window(session: Session, customer: User, product) -> dict[str, object]:
+    """The customer's approved window (issue 17) with a pick in a collection; its URL
+    variables."""
+    staff = make_user(session, email="approver@fuzz.example", role="manager")
+    reseller = resellers.apply_for_window(
+        session,
+        customer,
+        resellers.Application("fuzz-window", "Fuzz window", "", []),
+        terms_version="fuzz",
+        auto_approve=False,
+    )
+    resellers.change_status(session, staff, reseller, "approve", expected="applied")
+    pick = reseller_picks.add_pick(session, reseller, product.slug)
+    collection = reseller_picks.create_collection(session, reseller, "Fuzz", "fuzz-collection")
+    reseller_picks.add_to_collection(session, reseller, collection.id, pick.id)
+    session.commit()
+    return {
+        "handle": reseller.handle,
+        "reseller_id": reseller.id,
+        "pick_id": pick.id,
+        "collection_id": collection.id,
+    }
 
 
 def reset_users(app, seeded: Seed) -> None:
@@ -306,6 +334,8 @@ VARIABLE = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 def real_value(rule: str, name: str, seeded: Seed) -> str:
     if name == "slug":
+        if rule.startswith("/w/"):
+            return "fuzz-collection"
         return seeded.school_slug if rule.startswith("/schools") else seeded.product_slug
     if name == "filename" and rule.startswith("/static"):
         return "css/shop.css"

@@ -18,6 +18,8 @@ from shop.pagination import MAX_PAGE, Page, paginate, parse_page
         ("1e3", 1),
         ("٣", 1),  # a non-ASCII digit
         ("99999999999999999999", MAX_PAGE),
+        ("9" * 5000, MAX_PAGE),  # more digits than int() reads
+        ("0000002", 2),
     ],
 )
 def test_parse_page(raw, expected):

@@ -18,6 +18,7 @@ PERMISSIONS = (
     "production.manage",  # the production queue
     "reports.view",  # dashboard figures, revenue
     "schools.manage",
+    "resellers.manage",  # resellers' windows: applications, approve, suspend, close
     "staff.manage",  # staff accounts and the audit log
 )
 

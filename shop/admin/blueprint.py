@@ -1,7 +1,8 @@
 """The ``admin`` blueprint (``/admin``) and its navigation. Each area's routes live in its
 own module (``views`` for the dashboard, ``orders``, ``invoices``, ``products``, ``stock``,
-``production``, ``schools``, ``staff``, ``search`` for the search synonyms), which imports
-``bp`` from here; ``shop.create_app`` imports them before it registers the blueprint."""
+``production``, ``schools``, ``resellers``, ``staff``, ``search`` for the search
+synonyms), which imports ``bp`` from here; ``shop.create_app`` imports them before it
+registers the blueprint."""
 
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
@@ -23,6 +24,7 @@ NAV = (
     ("admin.csv", _l("CSV"), "catalog.manage"),
     ("admin.production_queue", _l("Production"), "production.manage"),
     ("admin.school_list", _l("Schools"), "schools.manage"),
+    ("admin.reseller_list", _l("Resellers"), "resellers.manage"),
     ("admin.staff", _l("Staff"), "staff.manage"),
     ("admin.audit", _l("Audit log"), "staff.manage"),
 )

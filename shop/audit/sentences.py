@@ -26,6 +26,7 @@ from shop.catalog.models import Category, Product, ProductImage, Variant
 from shop.locales import localized
 from shop.money import format_money
 from shop.orders.models import Order
+from shop.resellers.models import Reseller
 from shop.schools.models import DeliveryRound, Invoice, School, UniformItem
 
 # One sentence per kind: ``%(actor)s`` did it, to ``%(target)s``.
@@ -74,6 +75,12 @@ SENTENCES = {
     "school.item_reorder": _l("%(actor)s reordered the uniform list of %(target)s"),
     "school.admin_invite": _l("%(actor)s invited %(email)s to manage %(target)s"),
     "school.admin_remove": _l("%(actor)s removed an administrator of %(target)s"),
+    "reseller.apply": _l("%(actor)s applied for the window %(target)s"),
+    "reseller.profile": _l("%(actor)s edited the profile of the window %(target)s"),
+    "reseller.approve": _l("%(actor)s approved the window %(target)s"),
+    "reseller.suspend": _l("%(actor)s suspended the window %(target)s"),
+    "reseller.reinstate": _l("%(actor)s reinstated the window %(target)s"),
+    "reseller.close": _l("%(actor)s closed the window %(target)s"),
     "staff.invite": _l("%(actor)s invited %(target)s as %(role)s"),
     "staff.role": _l("%(actor)s changed the role of %(target)s from %(before)s to %(after)s"),
     "staff.deactivate": _l("%(actor)s closed the account of %(target)s"),
@@ -198,6 +205,13 @@ def _by_number(model, target_type: str) -> Callable[[Names, Session, set[str]], 
     return load
 
 
+def _load_resellers(names: Names, session: Session, ids: set[str]) -> None:
+    rows = session.execute(
+        sa.select(Reseller.id, Reseller.handle).where(Reseller.id.in_(_ids(ids)))
+    )
+    names.targets.update({("reseller", str(row.id)): row.handle for row in rows})
+
+
 def _load_batches(names: Names, session: Session, ids: set[str]) -> None:
     names.targets.update({("production_batch", i): f"#{i}" for i in ids})
 
@@ -214,6 +228,7 @@ LOADERS: dict[str, Callable[[Names, Session, set[str]], None]] = {
     "order": _by_number(Order, "order"),
     "invoice": _by_number(Invoice, "invoice"),
     "production_batch": _load_batches,
+    "reseller": _load_resellers,
 }
 
 

@@ -1,0 +1,437 @@
+"""A window's picks and collections: the reseller's edits, and the pages that show them.
+
+Edits take the reseller's row lock first (``shop.db.lock_row``), so two edits of one
+window run one after the other: the limits (``MAX_PICKS``, ``MAX_COLLECTIONS``), the
+positions and the "already picked" check hold at any concurrency. Only an approved window
+may change its picks and collections.
+
+The window's pages read a page of picks (``WINDOW_PAGE_SIZE``) as the catalogue reads a
+page of its listing: the page's product rows, then their prices and pictures in one
+lookup (``shop.catalog.listing.with_card_extras``), made into the catalogue's own
+``ProductCard``s. Products that are off sale or a school's own are left out. The cost
+does not grow with the picks beyond the page (a count aside, bounded by ``MAX_PICKS``).
+"""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from shop import positions
+from shop.catalog.listing import (
+    CARD_COLUMNS,
+    ProductCard,
+    Scope,
+    build_cards,
+    listed_conditions,
+    with_card_extras,
+)
+from shop.catalog.models import Product
+from shop.db import lock_row, rows_changed
+from shop.exceptions import ShopError
+from shop.pagination import Page, count_rows, paginate
+from shop.resellers.models import CollectionPick, Reseller, ResellerCollection, ResellerPick
+from shop.resellers.rules import MAX_COLLECTIONS, MAX_PICKS, free_slug, slug_from_title
+
+WINDOW_PAGE_SIZE = 48
+
+
+class NotApproved(ShopError):
+    message = "Only an approved window can change its picks."
+
+
+class ProductNotAvailable(ShopError):
+    message = "That product is not on sale in the catalogue."
+
+
+class AlreadyPicked(ShopError):
+    message = "That product is in the window already."
+
+
+class TooManyPicks(ShopError):
+    message = "The window holds as many picks as it can."
+
+
+class PickGone(ShopError):
+    message = "That pick is no longer in the window."
+
+
+class CollectionSlugTaken(ShopError):
+    message = "Another collection of the window already uses this address."
+
+
+class TooManyCollections(ShopError):
+    message = "The window has as many collections as it can."
+
+
+class CollectionGone(ShopError):
+    message = "That collection was deleted."
+
+
+def _lock(session: Session, reseller: Reseller) -> None:
+    """Serialise this window's edits, then check (on fresh data) that it is approved."""
+    lock_row(session, Reseller.bio, reseller.id)
+    session.refresh(reseller)
+    if reseller.status != "approved":
+        raise NotApproved()
+
+
+def _listed():
+    """What a window may show: the catalogue's own products on sale (as the listing)."""
+    return listed_conditions(Scope())
+
+
+# --- picks -------------------------------------------------------------------------------
+
+
+def add_pick(session: Session, reseller: Reseller, product_slug: str) -> ResellerPick:
+    """Put the product with ``product_slug`` last in the window. Raises ``NotApproved``,
+    ``ProductNotAvailable``, ``AlreadyPicked``, ``TooManyPicks``."""
+    _lock(session, reseller)
+    product_id = session.scalar(
+        sa.select(Product.id).where(Product.slug == product_slug, *_listed())
+    )
+    if product_id is None:
+        raise ProductNotAvailable()
+    mine = sa.select(ResellerPick).where(ResellerPick.reseller_id == reseller.id)
+    if session.scalar(mine.where(ResellerPick.product_id == product_id)) is not None:
+        raise AlreadyPicked()
+    if count_rows(session, mine) >= MAX_PICKS:
+        raise TooManyPicks()
+    last = session.scalar(
+        sa.select(sa.func.max(ResellerPick.position)).where(ResellerPick.reseller_id == reseller.id)
+    )
+    pick = ResellerPick(
+        reseller_id=reseller.id, product_id=product_id, position=(last or 0) + 1, note=""
+    )
+    session.add(pick)
+    session.flush()
+    return pick
+
+
+def _own_pick(session: Session, reseller: Reseller, pick_id: int) -> ResellerPick:
+    pick = session.get(ResellerPick, pick_id)
+    if pick is None or pick.reseller_id != reseller.id:
+        raise PickGone()
+    return pick
+
+
+def move_pick(session: Session, reseller: Reseller, pick_id: int, direction: str) -> bool:
+    """Swap a pick with its neighbour before (``"up"``) or after; ``False`` at an end."""
+    _lock(session, reseller)
+    pick = _own_pick(session, reseller, pick_id)
+    picks = list(
+        session.scalars(
+            sa.select(ResellerPick)
+            .where(ResellerPick.reseller_id == reseller.id)
+            .order_by(ResellerPick.position, ResellerPick.id)
+        )
+    )
+    moved = positions.move(picks, pick, direction)
+    session.flush()
+    return moved
+
+
+def set_pick_note(session: Session, reseller: Reseller, pick_id: int, note: str) -> None:
+    """The pick's one-line note (checked by the form: ``NOTE_MAX_LENGTH``, one line)."""
+    _lock(session, reseller)
+    pick = _own_pick(session, reseller, pick_id)
+    pick.note = note
+    session.flush()
+
+
+def remove_pick(session: Session, reseller: Reseller, pick_id: int) -> None:
+    """Take a pick out of the window and out of its collections. Raises ``PickGone``
+    (removed already: the same form twice)."""
+    _lock(session, reseller)
+    pick = _own_pick(session, reseller, pick_id)
+    collections = sa.select(ResellerCollection.id).where(
+        ResellerCollection.reseller_id == reseller.id
+    )
+    session.execute(
+        sa.delete(CollectionPick)
+        .where(
+            CollectionPick.collection_id.in_(collections),
+            CollectionPick.product_id == pick.product_id,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.delete(pick)
+    session.flush()
+
+
+# --- collections -------------------------------------------------------------------------
+
+
+def create_collection(
+    session: Session, reseller: Reseller, title: str, slug: str
+) -> ResellerCollection:
+    """A new, empty collection last among the window's, at ``slug`` (empty: one made
+    from the title). Raises ``NotApproved``, ``CollectionSlugTaken``,
+    ``TooManyCollections``."""
+    _lock(session, reseller)
+    existing = list_collections(session, reseller)
+    taken = {collection.slug for collection in existing}
+    if not slug:
+        slug = free_slug(slug_from_title(title), taken)
+    elif slug in taken:
+        raise CollectionSlugTaken()
+    if len(existing) >= MAX_COLLECTIONS:
+        raise TooManyCollections()
+    collection = ResellerCollection(
+        reseller_id=reseller.id,
+        slug=slug,
+        title=title,
+        position=max((each.position for each in existing), default=0) + 1,
+    )
+    session.add(collection)
+    session.flush()
+    return collection
+
+
+def _own_collection(session: Session, reseller: Reseller, collection_id: int):
+    collection = session.get(ResellerCollection, collection_id)
+    if collection is None or collection.reseller_id != reseller.id:
+        raise CollectionGone()
+    return collection
+
+
+def rename_collection(session: Session, reseller: Reseller, collection_id: int, title: str):
+    _lock(session, reseller)
+    _own_collection(session, reseller, collection_id).title = title
+    session.flush()
+
+
+def delete_collection(session: Session, reseller: Reseller, collection_id: int) -> None:
+    """Delete a collection (its picks stay in the window). Raises ``CollectionGone``."""
+    _lock(session, reseller)
+    collection = _own_collection(session, reseller, collection_id)
+    session.execute(
+        sa.delete(CollectionPick)
+        .where(CollectionPick.collection_id == collection.id)
+        .execution_options(synchronize_session=False)
+    )
+    session.delete(collection)
+    session.flush()
+
+
+def add_to_collection(
+    session: Session, reseller: Reseller, collection_id: int, pick_id: int
+) -> bool:
+    """Show a pick in a collection too (last); ``False`` if it is there already."""
+    _lock(session, reseller)
+    collection = _own_collection(session, reseller, collection_id)
+    pick = _own_pick(session, reseller, pick_id)
+    items = _collection_items(session, collection.id)
+    if any(item.product_id == pick.product_id for item in items):
+        return False
+    position = max((item.position for item in items), default=0) + 1
+    session.add(
+        CollectionPick(collection_id=collection.id, product_id=pick.product_id, position=position)
+    )
+    session.flush()
+    return True
+
+
+def _collection_items(session: Session, collection_id: int) -> list[CollectionPick]:
+    return list(
+        session.scalars(
+            sa.select(CollectionPick)
+            .where(CollectionPick.collection_id == collection_id)
+            .order_by(CollectionPick.position, CollectionPick.id)
+        )
+    )
+
+
+def move_in_collection(
+    session: Session, reseller: Reseller, collection_id: int, item_id: int, direction: str
+) -> bool:
+    _lock(session, reseller)
+    collection = _own_collection(session, reseller, collection_id)
+    items = _collection_items(session, collection.id)
+    item = next((each for each in items if each.id == item_id), None)
+    if item is None:
+        raise PickGone()
+    moved = positions.move(items, item, direction)
+    session.flush()
+    return moved
+
+
+def remove_from_collection(
+    session: Session, reseller: Reseller, collection_id: int, item_id: int
+) -> None:
+    """Take a pick out of a collection (it stays in the window)."""
+    _lock(session, reseller)
+    collection = _own_collection(session, reseller, collection_id)
+    removed = rows_changed(
+        session,
+        sa.delete(CollectionPick)
+        .where(CollectionPick.id == item_id, CollectionPick.collection_id == collection.id)
+        .execution_options(synchronize_session=False),
+    )
+    if removed != 1:
+        raise PickGone()
+
+
+def list_collections(session: Session, reseller: Reseller) -> list[ResellerCollection]:
+    return list(
+        session.scalars(
+            sa.select(ResellerCollection)
+            .where(ResellerCollection.reseller_id == reseller.id)
+            .order_by(ResellerCollection.position, ResellerCollection.id)
+        )
+    )
+
+
+def get_collection(session: Session, reseller: Reseller, slug: str) -> ResellerCollection | None:
+    return session.scalar(
+        sa.select(ResellerCollection).where(
+            ResellerCollection.reseller_id == reseller.id, ResellerCollection.slug == slug
+        )
+    )
+
+
+# --- the pages ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OwnPick:
+    """A row of the reseller's own list: every pick, on sale or not."""
+
+    id: int
+    slug: str
+    name: str
+    name_zh: str | None
+    name_ja: str | None
+    note: str
+    on_sale: bool
+    collection_item_id: int | None = None  # on a collection's page: the item to move
+
+
+def list_own_picks(
+    session: Session, reseller: Reseller, page: int, per_page: int = WINDOW_PAGE_SIZE
+) -> tuple[Page, list[OwnPick]]:
+    """A page of the window's picks in order, off-sale ones too (marked)."""
+    query = (
+        sa.select(
+            ResellerPick.id,
+            ResellerPick.note,
+            Product.slug,
+            Product.name,
+            Product.name_zh,
+            Product.name_ja,
+            sa.and_(*_listed()).label("on_sale"),
+        )
+        .join(Product, Product.id == ResellerPick.product_id)
+        .where(ResellerPick.reseller_id == reseller.id)
+    )
+    shown = paginate(count_rows(session, query), page, per_page)
+    rows = session.execute(
+        query.order_by(ResellerPick.position, ResellerPick.id)
+        .offset(shown.offset)
+        .limit(shown.per_page)
+    ).all()
+    return shown, [
+        OwnPick(row.id, row.slug, row.name, row.name_zh, row.name_ja, row.note, bool(row.on_sale))
+        for row in rows
+    ]
+
+
+def list_collection_items(
+    session: Session, reseller: Reseller, collection: ResellerCollection
+) -> list[OwnPick]:
+    """A collection's picks in order, for its owner (at most ``MAX_PICKS``)."""
+    rows = session.execute(
+        sa.select(
+            CollectionPick.id.label("item_id"),
+            ResellerPick.id,
+            ResellerPick.note,
+            Product.slug,
+            Product.name,
+            Product.name_zh,
+            Product.name_ja,
+            sa.and_(*_listed()).label("on_sale"),
+        )
+        .join(Product, Product.id == CollectionPick.product_id)
+        .join(
+            ResellerPick,
+            (ResellerPick.product_id == CollectionPick.product_id)
+            & (ResellerPick.reseller_id == reseller.id),
+        )
+        .where(CollectionPick.collection_id == collection.id)
+        .order_by(CollectionPick.position, CollectionPick.id)
+        .limit(MAX_PICKS)
+    ).all()
+    return [
+        OwnPick(
+            row.id,
+            row.slug,
+            row.name,
+            row.name_zh,
+            row.name_ja,
+            row.note,
+            bool(row.on_sale),
+            row.item_id,
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class WindowPage:
+    page: Page
+    cards: list[ProductCard]
+    notes: dict[str, str]  # card slug → the reseller's note (only those with one)
+
+
+def _window_page(
+    session: Session, query: sa.Select, order: tuple, page: int, currency: str, locale: str
+) -> WindowPage:
+    connection = session.connection()
+    shown = paginate(count_rows(session, query), page, WINDOW_PAGE_SIZE)
+    rows = connection.execute(
+        query.order_by(*order).offset(shown.offset).limit(shown.per_page)
+    ).all()
+    cards = build_cards(
+        with_card_extras(connection, rows, {"currency": currency}), currency, locale
+    )
+    notes = {row.slug: row.note for row in rows if row.note}
+    return WindowPage(shown, cards, notes)
+
+
+def window_picks(
+    session: Session, reseller: Reseller, *, page: int, currency: str, locale: str
+) -> WindowPage:
+    """A page of the window as visitors see it: picks on sale, in the reseller's order."""
+    query = (
+        sa.select(*CARD_COLUMNS, ResellerPick.note)
+        .join(ResellerPick, ResellerPick.product_id == Product.id)
+        .where(ResellerPick.reseller_id == reseller.id, *_listed())
+    )
+    return _window_page(
+        session, query, (ResellerPick.position, ResellerPick.id), page, currency, locale
+    )
+
+
+def collection_picks(
+    session: Session,
+    reseller: Reseller,
+    collection: ResellerCollection,
+    *,
+    page: int,
+    currency: str,
+    locale: str,
+) -> WindowPage:
+    """A page of a collection as visitors see it, each pick with its note."""
+    query = (
+        sa.select(*CARD_COLUMNS, ResellerPick.note)
+        .join(CollectionPick, CollectionPick.product_id == Product.id)
+        .join(
+            ResellerPick,
+            (ResellerPick.product_id == Product.id) & (ResellerPick.reseller_id == reseller.id),
+        )
+        .where(CollectionPick.collection_id == collection.id, *_listed())
+    )
+    return _window_page(
+        session, query, (CollectionPick.position, CollectionPick.id), page, currency, locale
+    )

@@ -1,0 +1,78 @@
+"""Resellers' windows for tests, made through the shop's own rules."""
+
+import sqlalchemy as sa
+
+from shop.accounts.models import User
+from shop.resellers import picks, service
+from shop.resellers.models import Reseller
+from tests.accounts.helpers import make_user
+
+
+def make_reseller(
+    session,
+    *,
+    email="reseller@example.com",
+    handle="ann-picks",
+    status="approved",
+    display_name="Ann's picks",
+    bio="School uniforms I like.",
+    links=("https://weibo.com/ann",),
+) -> Reseller:
+    """A reseller's account and window in ``status`` (committed)."""
+    user = session.scalar(sa.select(User).where(User.email == email))
+    if user is None:
+        user = make_user(session, email=email, name="Ann")
+    reseller = service.apply_for_window(
+        session,
+        user,
+        service.Application(handle, display_name, bio, list(links)),
+        terms_version="2026-12",
+        auto_approve=False,
+    )
+    staff = session.scalar(sa.select(User).where(User.email == "approver@factory.example"))
+    if staff is None:
+        staff = make_user(session, email="approver@factory.example", role="manager")
+    path = {"applied": [], "approved": ["approve"], "suspended": ["approve", "suspend"]}
+    path["closed"] = ["close"]
+    for action in path[status]:
+        service.change_status(session, staff, reseller, action, expected=reseller.status)
+    session.commit()
+    return reseller
+
+
+def add_picks(session, reseller: Reseller, products, notes=()) -> None:
+    """Pick ``products`` in order, with ``notes`` beside the first ones (committed)."""
+    notes = list(notes)
+    status = reseller.status
+    if status != "approved":
+        session.execute(
+            sa.update(Reseller).where(Reseller.id == reseller.id).values(status="approved")
+        )
+    for index, product in enumerate(products):
+        pick = picks.add_pick(session, reseller, product.slug)
+        if index < len(notes) and notes[index]:
+            picks.set_pick_note(session, reseller, pick.id, notes[index])
+    if status != "approved":
+        session.execute(sa.update(Reseller).where(Reseller.id == reseller.id).values(status=status))
+    session.commit()
+    session.refresh(reseller)
+
+
+def post_with_avatar(client, path: str, fields: dict, image: bytes, filename="me.png"):
+    """A multipart form with an ``avatar`` file, its body built in memory (the test client
+    would spool a large one to a temporary file it never closes)."""
+    boundary = "----sourcefront-window-boundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    parts.append(
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="avatar"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        ).encode()
+        + image
+        + b"\r\n"
+    )
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
