@@ -41,10 +41,17 @@ ZONE_LABELS = {
 
 
 def select_locale() -> str:
-    wanted = request.args.get("lang") or session.get("locale")
-    if wanted in LANGUAGES:
+    return language_for(request, session)
+
+
+def language_for(a_request, a_session) -> str:
+    """The language of a request: ``?lang=``, the one kept in the session by the
+    preferences form, then the browser's Accept-Language. (Given the request and session,
+    so the page cache's fast path, which runs before Flask's contexts, asks the same.)"""
+    wanted = a_request.args.get("lang") or a_session.get("locale")
+    if isinstance(wanted, str) and wanted in LANGUAGES:
         return wanted
-    return request.accept_languages.best_match(list(LANGUAGES)) or "en"
+    return a_request.accept_languages.best_match(list(LANGUAGES)) or "en"
 
 
 # An English language tag with a region: "en-GB", "en_SG", "en-150", "en-Latn-AU".
@@ -54,10 +61,15 @@ ENGLISH_REGION = re.compile(r"en(?:[-_][A-Za-z]{4})?[-_]([A-Za-z]{2}|[0-9]{3})(?
 def select_format_locale() -> str:
     """Flask-Babel's locale: the language (``select_locale``), and for English the region
     of the browser's first English language tag (``"en_GB"``), where Babel knows it."""
-    language = select_locale()
+    return format_locale_for(request, session)
+
+
+def format_locale_for(a_request, a_session) -> str:
+    """``select_format_locale`` for a given request and session."""
+    language = language_for(a_request, a_session)
     if language != "en":
         return language
-    return english_locale([value for value, _quality in request.accept_languages])
+    return english_locale([value for value, _quality in a_request.accept_languages])
 
 
 @lru_cache(maxsize=64)
@@ -90,10 +102,15 @@ def english_locale(accepted: list[str]) -> str:
 
 
 def current_currency() -> str:
-    wanted = session.get("currency")
-    if wanted in SUPPORTED_CURRENCIES:
+    return currency_for(session, current_app.config["SHOP_DEFAULT_CURRENCY"])
+
+
+def currency_for(a_session, default: str) -> str:
+    """The currency kept in the session by the preferences form, else the shop's."""
+    wanted = a_session.get("currency")
+    if isinstance(wanted, str) and wanted in SUPPORTED_CURRENCIES:
         return wanted
-    return current_app.config["SHOP_DEFAULT_CURRENCY"]
+    return default
 
 
 def shop_zone() -> ZoneInfo:

@@ -86,10 +86,14 @@ def request_id() -> str:
         return "-"
     current = g.get("request_id")
     if current is None:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        current = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
-        g.request_id = current
+        current = g.request_id = request_id_for(request.headers)
     return current
+
+
+def request_id_for(headers) -> str:
+    """The id nginx sent (``X-Request-ID``) when it looks sane, else a new one."""
+    incoming = headers.get(REQUEST_ID_HEADER, "")
+    return incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
 
 
 def assign_request_id() -> None:

@@ -11,12 +11,13 @@ the cache until a version they depend on changes:
 
 ``changes`` works out what a transaction changes and bumps it after the commit; ``pages``
 serves a page with the visitor's own parts (CSRF token, cart count, signed-in navigation,
-flash messages) filled in on every request; ``stores`` keeps versions and pages in Redis
-when ``REDIS_URL`` is set, so every worker and instance sees a bump at once; without it,
-pages in each process and versions in a file of the instance folder that every process
-of this machine reads (a second worker, a cron job). The build (a hash of the code,
-templates, translations and static files) is part of every key, so a deploy never serves
-pages of the previous one.
+flash messages) filled in on every request, and ``fastpath`` serves the hits of visitors
+who are not signed in in front of Flask's own request handling; ``stores`` keeps versions
+and pages in Redis when ``REDIS_URL`` is set, so every worker and instance sees a bump at
+once; without it, pages in each process and versions in a file of the instance folder
+that every process of this machine reads (a second worker, a cron job). The build (a hash
+of the code, templates, translations and static files) is part of every key, so a deploy
+never serves pages of the previous one.
 
 ``PAGE_CACHE=0`` turns it off (the benchmark measures both).
 """
@@ -27,7 +28,7 @@ from pathlib import Path
 from flask import Flask
 
 from shop import PROJECT_ROOT
-from shop.pagecache import changes, pages
+from shop.pagecache import changes, fastpath, pages
 from shop.pagecache.stores import MemoryStore, RedisStore
 
 PAGE_CACHE_MAX_CHARS = 64 * 1024 * 1024  # this process's copy of pages: ~64 MB of text
@@ -47,6 +48,7 @@ def init_app(app: Flask) -> None:
     store = make_store({**app.config, "INSTANCE_PATH": app.instance_path})
     app.extensions["page_store"] = store
     changes.register(app.extensions["sa_engine"], store)
+    fastpath.init_app(app)
 
 
 def make_store(config):

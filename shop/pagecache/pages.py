@@ -38,6 +38,9 @@ MAX_CACHED_PATH = 512  # longer paths and queries are rendered, not stored
 VISITOR_TEMPLATES = {"nav": "_visitor/nav.html", "flashes": "_visitor/flashes.html"}
 # Holes: the visitor's CSRF token, cart count, signed-in navigation and flash messages.
 HOLE_NAMES = ("csrf", "cart", "nav", "flashes")
+# request.environ: (path, endpoint, version names) of a page served from the cache to a
+# visitor not signed in, for ``shop.pagecache.fastpath`` to learn from.
+SERVED_FROM_CACHE = "shop.pagecache.served"
 
 
 class Holes:
@@ -88,6 +91,9 @@ def cached_page(versions: list[str], render: Callable[[], str | tuple[str, float
     key = page_key(tokens)
     etag = _visitor_etag(key)
     modified = _last_modified(tokens)
+    if etag is not None and not maybe_signed_in():
+        # For the fast path (``shop.pagecache.fastpath``): which versions this path reads.
+        request.environ[SERVED_FROM_CACHE] = (request.path, request.endpoint, tuple(versions))
     if etag is not None and request.if_none_match.contains_weak(etag):
         return _conditional(make_response("", 304), etag, modified)
     text = store.get_page(key)
@@ -121,7 +127,12 @@ def _cacheable() -> bool:
 def page_key(versions: list[str]) -> str:
     # The locale is the language and, for English, the browser's region ("en_GB"): dates
     # read "5 Dec 2026" or "Dec 5, 2026" by it (shop.i18n.select_format_locale).
-    parts = [request.full_path, str(get_locale()), current_currency(), *versions]
+    return key_for(request.full_path, str(get_locale()), current_currency(), versions)
+
+
+def key_for(full_path: str, locale: str, currency: str, versions: list[str]) -> str:
+    """The stored page's key: path and query, locale, currency and the versions read."""
+    parts = [full_path, locale, currency, *versions]
     return hashlib.sha1(
         "\n".join(parts).encode("utf-8", "surrogatepass"), usedforsecurity=False
     ).hexdigest()
@@ -129,15 +140,20 @@ def page_key(versions: list[str]) -> str:
 
 def fill(text: str) -> str:
     """The stored page with this visitor's parts in its holes."""
+    return fill_holes(holes(), text, _visitor_part)
+
+
+def fill_holes(page_holes: Holes, text: str, part: Callable[[str], str]) -> str:
+    """``text`` with each hole replaced by ``part(name)`` (asked once per name)."""
     values: dict[str, str] = {}
 
     def value(match: re.Match) -> str:
         name = match.group(1)
         if name not in values:
-            values[name] = _visitor_part(name)
+            values[name] = part(name)
         return values[name]
 
-    return holes().pattern.sub(value, text)
+    return page_holes.pattern.sub(value, text)
 
 
 def _visitor_etag(key: str) -> str | None:
@@ -149,7 +165,11 @@ def _visitor_etag(key: str) -> str | None:
     generate_csrf()  # makes sure the visitor has a CSRF secret
     secret = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     who = (current_user.get_id() or "") if maybe_signed_in() else ""
-    parts = (key, str(session.get(secret, "")), str(session.get("cart_count", 0)), who)
+    return etag_for(key, session.get(secret, ""), session.get("cart_count", 0), who)
+
+
+def etag_for(key: str, csrf_secret: object, cart_count: object, who: str) -> str:
+    parts = (key, str(csrf_secret), str(cart_count), who)
     return hashlib.sha1("\n".join(parts).encode(), usedforsecurity=False).hexdigest()
 
 
@@ -162,6 +182,11 @@ def _last_modified(tokens: list[str]) -> datetime | None:
     would look unchanged to ``If-Modified-Since``."""
     if maybe_signed_in() or session.get("cart_count") or session.get("_flashes"):
         return None
+    return newest_version_time(tokens)
+
+
+def newest_version_time(tokens: list[str]) -> datetime | None:
+    """When the newest of ``tokens`` was made, once that second is over (else None)."""
     times = [time for token in tokens if (time := token_time(token)) is not None]
     if len(times) < len(tokens) or int(max(times)) >= int(stores.clock()):
         return None
@@ -197,12 +222,16 @@ def _anonymous_nav() -> str:
 
 
 def _conditional(response, etag: str | None = None, modified: datetime | None = None):
+    response.headers["Cache-Control"] = "private, no-cache"
+    return conditional(response, request, etag, modified)
+
+
+def conditional(response, for_request, etag: str | None = None, modified: datetime | None = None):
     """Browsers may keep the page but must ask again (a 304 costs almost nothing):
     ``If-None-Match`` against the ETag, or, from a client that sends only a date,
     ``If-Modified-Since`` against ``Last-Modified``."""
-    response.headers["Cache-Control"] = "private, no-cache"
     if etag is not None:
         response.set_etag(etag, weak=True)
     if modified is not None:
         response.last_modified = modified
-    return response.make_conditional(request)
+    return response.make_conditional(for_request)

@@ -8,6 +8,9 @@ The proof that a page really comes from the cache, and the readers of pages:
 versions) may change what a cached page shows.
 """
 
+import itertools
+
+import itsdangerous
 import pytest
 
 from shop.pagecache.stores import RedisStore
@@ -49,3 +52,13 @@ def app(cache_app, store_kind):
 def visitor(app):
     """An anonymous shopper's browser (``client`` is the staff member's)."""
     return app.test_client()
+
+
+@pytest.fixture
+def steady_tokens(monkeypatch):
+    """Signed CSRF tokens carry the second they were signed in: hold the clock they read
+    still, so a visitor's filled page (and its ETag) only changes when the page does."""
+    seconds = itertools.repeat(1_800_000_000)
+    monkeypatch.setattr(
+        itsdangerous.timed.TimestampSigner, "get_timestamp", lambda _s: next(seconds)
+    )

@@ -2,11 +2,9 @@
 name, flash messages — never reach another; staff always get a page rendered fresh; the
 cached pages answer conditional requests with 304 until a change."""
 
-import itertools
 import re
 from email.utils import parsedate_to_datetime
 
-import itsdangerous
 import pytest
 
 from shop.pagecache import stores
@@ -162,16 +160,6 @@ def test_staff_get_a_fresh_page_and_never_fill_the_cache(app, session, polo):
 
 
 # --- HTTP caching --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def steady_tokens(monkeypatch):
-    """Signed CSRF tokens carry the second they were signed in: hold the clock they read
-    still, so a visitor's filled page (and its ETag) only changes when the page does."""
-    seconds = itertools.repeat(1_800_000_000)
-    monkeypatch.setattr(
-        itsdangerous.timed.TimestampSigner, "get_timestamp", lambda _s: next(seconds)
-    )
 
 
 def test_an_unchanged_page_answers_304_and_a_changed_one_200(app, session, polo, steady_tokens):
