@@ -18,8 +18,9 @@ as 衬衫; several terms intersected; a term with synonyms through both, united:
 ``SearchPlan``) and ranks, counts and pages only those. The trade-off:
 when more products match than the cap, the page says "1,000+" and the order (relevance:
 name match, then featured, then newest; or the chosen sort) applies within the candidates,
-which are the first the index gives (on SQLite the newest by id; on PostgreSQL in table
-order), not necessarily the best of every match. A narrower query finds the rest.
+which are the first the index gives (on SQLite the newest by id; on PostgreSQL, for one
+term, the newest whose names hold it, else in table order), not necessarily the best of
+every match. A narrower query finds the rest.
 """
 
 import functools
@@ -49,11 +50,15 @@ from shop.catalog.search import (
     TRIGRAM,
     clean_text,
     corrected_groups,
-    expand_terms,
     fts_phrase,
     gram_token,
+    kept_synonyms,
+    read_synonyms,
     search_terms,
+    synonyms_version_column,
+    walk_term,
 )
+from shop.catalog.search_models import SEARCH_TERMS_TABLE
 from shop.db import PreparedSelect
 from shop.locales import image_alt, localized
 from shop.money import MAX_AMOUNT, exponent
@@ -361,16 +366,27 @@ def _price_sorted(connection, query: ListingQuery, scope: "Scope", params: dict,
 def _search(connection, query: ListingQuery, terms, scope: "Scope", params, cap: int, locale):
     """→ (page, rows, corrected): a search ranks, counts and pages its first ``cap`` + 1
     matches only, in prepared statements; the page's prices and pictures come after.
-    Each term is a group of alternatives (itself and its synonyms); a search that finds
-    nothing is tried once more with its misspelt Latin words corrected (``corrected``:
-    the words it then looked for)."""
-    groups = expand_terms(connection, terms)
-    page, rows = _search_groups(connection, query, groups, scope, params, cap, locale)
+    Each term is a group of alternatives (itself and its synonyms: this process's copy,
+    checked against the version the search statement returns, and the search run again
+    when they were not current); a search that finds nothing is tried once more with its
+    misspelt Latin words corrected (``corrected``: the words it then looked for)."""
+    synonyms = kept_synonyms(connection)
+    groups = synonyms.expand(terms)
+    page, rows, version = _search_groups(connection, query, groups, scope, params, cap, locale)
+    if version != synonyms.version:
+        current = read_synonyms(connection).expand(terms)
+        if current != groups:
+            groups = current
+            page, rows, _version = _search_groups(
+                connection, query, groups, scope, params, cap, locale
+            )
     corrected: tuple[str, ...] = ()
     if not page.total:
         fixed = corrected_groups(connection, groups)
         if fixed is not None:
-            page, rows = _search_groups(connection, query, fixed, scope, params, cap, locale)
+            page, rows, _version = _search_groups(
+                connection, query, fixed, scope, params, cap, locale
+            )
             corrected = tuple(group[0] for group in fixed)
     # Prices and pictures for the page only (in the ranking statement they would be
     # looked up for every candidate the window count reads).
@@ -378,6 +394,7 @@ def _search(connection, query: ListingQuery, terms, scope: "Scope", params, cap:
 
 
 def _search_groups(connection, query: ListingQuery, groups, scope: "Scope", params, cap, locale):
+    """→ (page, rows, the synonyms' version as of the search)."""
     per_page = params["limit"]
     dialect = connection.dialect.name
     plan = SearchPlan.of(dialect, groups)
@@ -393,11 +410,14 @@ def _search_groups(connection, query: ListingQuery, groups, scope: "Scope", para
     # The candidates are few: take their number from the same pass as the page.
     requested = _first_page_to_try(query, cap, per_page)
     rows = paged_with_total.rows(connection, offset=(requested - 1) * per_page, **params)
-    total = rows[0].total if rows else count.rows(connection, **params)[0][0]
+    if rows:
+        total, version = rows[0].total, rows[0].synonyms_version
+    else:
+        total, version = count.rows(connection, **params)[0]
     page = paginate(min(total, cap), requested, per_page, more=total > cap)
     if not rows and page.total:
         rows = paged.rows(connection, offset=page.offset, **params)
-    return page, rows
+    return page, rows, version
 
 
 def with_card_extras(connection, rows, params) -> list[tuple]:
@@ -596,7 +616,11 @@ class SearchPlan:
     ``cap`` matches, the two are united; every other group is then checked on the rows
     found (``instr``), out of any index's reach.
     PostgreSQL: one statement; a long alternative is a ``LIKE`` the pg_trgm index answers,
-    a group's short ones one ``&&`` on the gram index."""
+    a group's short ones one ``&&`` on the gram index. Those build a bitmap of every match
+    before the cap can stop anything, so a search for one term that has a ``walk_term``
+    first walks the products whose names hold it (``product_fts_terms``, in product order,
+    newest first) and stops at the cap; only when the names give fewer than the cap do the
+    GIN indexes find every match (``_walk_names_first``)."""
 
     shape: tuple
 
@@ -604,7 +628,8 @@ class SearchPlan:
     def of(cls, dialect: str, groups) -> "SearchPlan":
         shape = tuple(tuple(_is_long(alt) for alt in group) for group in groups)
         if dialect != "sqlite":
-            return cls(("pg", shape))
+            walk = len(groups) == 1 and len(groups[0]) == 1 and walk_term(groups[0][0])
+            return cls(("pg", shape, bool(walk)))
         if all(all(group) for group in shape):
             return cls(("trigram", len(groups)))
         driver = next(index for index, group in enumerate(shape) if not all(group))
@@ -619,8 +644,11 @@ class SearchPlan:
         for g, group in enumerate(groups):
             for a, alt in enumerate(group):
                 values[f"alt_{g}_{a}"] = like_escape(alt) if kind == "pg" and _is_long(alt) else alt
-            if kind == "pg":
+            if kind == "pg" and not _trigram_drives(self.shape[1]):
                 values[f"grams_{g}"] = [alt for alt in group if not _is_long(alt)]
+        if kind == "pg" and self.shape[2]:
+            values["walk_term"] = walk_term(groups[0][0])
+            values["walk_text"] = groups[0][0]
         if kind == "mixed":
             _kind, _shape, driver, has_long = self.shape
             values["match_grams"] = _gram_match(groups, driver)
@@ -680,7 +708,8 @@ def search_candidates(dialect: str, conditions: list, shape: tuple):
 
     SQLite: an FTS5 table drives each arm, newest product ids first, each match's
     product row read by its primary key (an FTS5 table joined by rowid would rerun its
-    whole query per row). PostgreSQL: the GIN indexes narrow ``product`` in a bitmap.
+    whole query per row). PostgreSQL: the GIN indexes narrow ``product`` in a bitmap,
+    after a walk of the name terms for one term (``_walk_names_first``).
     """
     kind = shape[0]
     if kind == "trigram":
@@ -699,7 +728,7 @@ def search_candidates(dialect: str, conditions: list, shape: tuple):
             .order_by(united.c.id.desc())
             .limit(sa.bindparam("cap"))
         )
-    _kind, groups = shape
+    _kind, groups, walk = shape
     indexed = sa.func.product_search_grams(Product.search_text)
     where = []
     for g, group in enumerate(groups):
@@ -708,11 +737,63 @@ def search_candidates(dialect: str, conditions: list, shape: tuple):
             for a, long in enumerate(group)
             if long
         ]
-        if not all(group):
+        shorts = [a for a, long in enumerate(group) if not long]
+        if shorts and _trigram_drives(groups):
+            options.extend(
+                sa.func.strpos(Product.search_text, _alt_param(g, a)) > 0 for a in shorts
+            )
+        elif shorts:
             wanted = sa.bindparam(f"grams_{g}", type_=postgresql.ARRAY(sa.Text))
             options.append(indexed.op("&&")(wanted))
         where.append(sa.or_(*options))
+    if walk:
+        return _walk_names_first(conditions, where)
     return sa.select(*CANDIDATE_COLUMNS).where(*where, *conditions).limit(sa.bindparam("cap"))
+
+
+def _trigram_drives(shape) -> bool:
+    """PostgreSQL: whether a group of long alternatives only lets the trigram index narrow
+    the search; the short alternatives of the other groups are then checked on the rows it
+    gives with ``strpos``, the same test. The gram index's ``&&`` would be checked there
+    too, computing every row's grams (``product_search_grams``, milliseconds a row)."""
+    return any(all(group) for group in shape)
+
+
+def _walk_names_first(conditions: list, where: list):
+    """PostgreSQL, a search for one term: the newest ``cap`` products whose names hold it
+    (``walk_term`` in ``product_fts_terms``: a walk of its primary key backwards, each
+    product read by its id and checked, ``strpos``: no index can take over), and only when
+    there are fewer, every match through the GIN indexes (``where``); a one-time filter
+    keeps the other branch from running. One statement.
+
+    The trade-off, as with any capped search: past the cap the candidates are the newest
+    products named so (the best ranked: a name match comes first), not every match."""
+    terms = sa.table(SEARCH_TERMS_TABLE, sa.column("term"), sa.column("product_id"))
+    cap = sa.bindparam("cap")
+    # A lateral lookup with a LIMIT, which the planner cannot turn into a merge join:
+    # that would walk ``product`` backwards from its newest row, reading what it skips.
+    named = (
+        sa.select(*CANDIDATE_COLUMNS)
+        .where(Product.id == terms.c.product_id)
+        .where(sa.func.strpos(Product.search_text, sa.bindparam("walk_text")) > 0, *conditions)
+        .limit(1)
+        .lateral("named")
+    )
+    walked = (
+        sa.select(*named.c)
+        .select_from(terms.join(named, sa.true()))
+        .where(terms.c.term == sa.bindparam("walk_term"))
+        .order_by(terms.c.product_id.desc())
+        .limit(cap)
+        .cte("walked")
+    )
+    found = sa.select(sa.func.count()).select_from(walked).scalar_subquery()
+    enough = sa.select(*walked.c).where(found >= cap)
+    # The test outside the subquery (no condition goes into one with a LIMIT): were it
+    # inside, a parallel plan would start its workers before the test stops them.
+    matches = sa.select(*CANDIDATE_COLUMNS).where(*where, *conditions).limit(cap).subquery()
+    every = sa.select(*matches.c).where(found < cap)
+    return sa.union_all(enough, every)
 
 
 def _fts_arm(table: str, match: str, conditions: list, checks: list):
@@ -743,12 +824,16 @@ def _search_statements(
     dialect: str, sort: str, locale: str, scope: "Scope", shape: tuple, first_group: int
 ):
     """A search's page, the same with the candidates' number (a window count), and the
-    number alone, prepared once per shape of search (``SearchPlan.shape``)."""
+    number alone, prepared once per shape of search (``SearchPlan.shape``); the last two
+    with the synonyms' version as of the statement (``kept_synonyms``)."""
     candidates = search_candidates(dialect, listed_conditions(scope), shape)
     ranked = _ranked(candidates.subquery(), sort, locale, first_group)
     paged = ranked.offset(sa.bindparam("offset")).limit(sa.bindparam("limit"))
-    with_total = paged.add_columns(sa.func.count().over().label("total"))
-    count = sa.select(sa.func.count()).select_from(candidates.subquery())
+    version = synonyms_version_column()
+    with_total = paged.add_columns(
+        sa.func.count().over().label("total"), version.label("synonyms_version")
+    )
+    count = sa.select(sa.func.count(), version).select_from(candidates.subquery())
     return PreparedSelect(paged), PreparedSelect(with_total), PreparedSelect(count)
 
 

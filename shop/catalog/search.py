@@ -9,16 +9,21 @@ Two indexes answer the terms (see ``shop.catalog.listing.search_candidates``): t
 trigram indexes of migration 0002 answer terms of ``TRIGRAM`` characters or more; a query
 with a shorter term (衬衫, 裤, "xl") goes to the gram index of migration 0014, which holds
 every character and every two-character substring of ``search_text`` as a token
-(``gram_token`` spells one as the SQLite index stores it).
+(``gram_token`` spells one as the SQLite index stores it). PostgreSQL's GIN indexes find
+every match before a search's cap can stop them, so there a one-term search first walks
+the terms of the products' names (migration 0021, ``walk_term``), newest first, and stops
+at the cap.
 
 The shop's own words (issue 16):
 
 - ``search_text`` also holds the names, in every language, of the product's category and
   the categories above it, so a product in 学生服 (校服, School uniforms) is found by each
   name. Renaming or moving a category refreshes its products (``refresh_category_products``).
-- Each term is a *group* of alternatives (``expand_terms``): the term, and the other words
-  of its synonym group (``search_synonym``, edited by staff). A product matches a group
-  when its text holds any of them; every group must match.
+- Each term is a *group* of alternatives (``Synonyms.expand``): the term, and the other
+  words of its synonym group (``search_synonym``, edited by staff). A product matches a
+  group when its text holds any of them; every group must match. Each process keeps the
+  groups (``kept_synonyms``) and checks them against the version the search statement
+  returns (migration 0021), so a search reads them only after they changed.
 - A query that finds nothing is tried once more with its Latin words corrected
   (``corrections``): the words at edit distance 1 (a letter missing, extra, wrong or two
   swapped: "cottn", "shirst") that are in the vocabulary of indexed words (migration 0017).
@@ -29,13 +34,15 @@ The shop's own words (issue 16):
 
 import json
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, object_session
 
 from shop.catalog.models import Category, Product
+from shop.catalog.search_models import SynonymVersion
 
 MAX_TERMS = 8
 # Terms this long or longer use the trigram indexes; shorter ones the gram index.
@@ -159,6 +166,19 @@ def gram_token(term: str) -> str:
     return term.encode("utf-8").hex()
 
 
+def walk_term(term: str) -> str | None:
+    """The term of PostgreSQL's name terms (``product_fts_terms``, migration 0021) under
+    which every product whose names hold ``term`` as a whole Latin word, or anywhere for a
+    term of other characters, is listed: a Latin word is itself, a term of two or more
+    other characters (衬衫, ブレザー) its first two. ``None`` for the rest (one character,
+    a mix, punctuation), which only the GIN indexes answer."""
+    if term.isascii():
+        return term if term.isalnum() and len(term) <= 60 else None
+    if len(term) >= 2 and not any(character.isascii() for character in term):
+        return term[:2]
+    return None
+
+
 def fts_phrase(text: str) -> str:
     """``text`` as one FTS5 phrase (a quoted string; quotes doubled), for ``MATCH``."""
     return '"' + text.replace('"', '""') + '"'
@@ -170,45 +190,74 @@ def fts_phrase(text: str) -> str:
 MAX_ALTERNATIVES = 8
 
 
-# One prepared statement per dialect, run as the driver's SQL (a search's hot path: the
-# ORM would compile a statement for every search). Words by the primary key.
-_SYNONYMS_SQL = {
-    "sqlite": (
-        "SELECT mine.word, other.word FROM search_synonym AS mine "
-        "JOIN search_synonym AS other ON other.group_id = mine.group_id "
-        "WHERE mine.word IN (SELECT value FROM json_each(?)) "
-        "ORDER BY mine.word, other.position, other.word"
-    ),
-    "postgresql": (
-        "SELECT mine.word, other.word FROM search_synonym AS mine "
-        "JOIN search_synonym AS other ON other.group_id = mine.group_id "
-        "WHERE mine.word = ANY(%s) "
-        "ORDER BY mine.word, other.position, other.word"
-    ),
-}
+# Synonyms change seldom and a search needs them before its statement: each process keeps
+# every group (``Synonyms``) per database and reads them again only when the version that
+# every write to ``search_synonym`` changes (migration 0021's triggers) is not the one it
+# holds. The search statement returns that version beside its rows
+# (``synonyms_version_column``), so a search whose terms have no synonyms runs no statement
+# of its own for them, and one that ran with an old copy is run again: never stale.
+_SYNONYMS_SQL = (
+    "SELECT 0, version, NULL, NULL, NULL FROM search_synonym_version WHERE id = 1 "
+    "UNION ALL "
+    "SELECT 1, NULL, mine.word, other.word, other.position FROM search_synonym AS mine "
+    "JOIN search_synonym AS other ON other.group_id = mine.group_id "
+    "ORDER BY 1, 3, 5, 4"
+)
 
 
-def synonyms_of(connection: sa.Connection, terms: Sequence[str]) -> dict[str, list[str]]:
-    """For each term that is a synonym, the words of its group (itself first): one
-    statement, an index lookup per term."""
-    if not terms:
-        return {}
-    dialect = connection.dialect.name
-    words = json.dumps(list(terms)) if dialect == "sqlite" else list(terms)
-    rows = connection.exec_driver_sql(_SYNONYMS_SQL[dialect], (words,)).all()
+@dataclass(frozen=True)
+class Synonyms:
+    """Every synonym group's words, by word (itself first, then the others in the group's
+    order), as of ``version`` (``None``: the version row is missing)."""
+
+    version: int | None
+    groups: Mapping[str, tuple[str, ...]]
+
+    def expand(self, terms: Sequence[str]) -> list[list[str]]:
+        """Each term as a group of alternatives: itself and its synonyms (at most
+        ``MAX_ALTERNATIVES``)."""
+        return [list(self.groups.get(term, (term,)))[:MAX_ALTERNATIVES] for term in terms]
+
+
+_KEPT_SYNONYMS: dict[str, Synonyms] = {}
+
+
+def _database(connection: sa.Connection) -> str:
+    return str(connection.engine.url)
+
+
+def read_synonyms(connection: sa.Connection) -> Synonyms:
+    """Every synonym group as the database has it now (one statement), kept for
+    ``kept_synonyms``."""
+    version = None
     groups: dict[str, list[str]] = {}
-    for term, word in rows:
-        groups.setdefault(term, [term])
-        if word not in groups[term]:
-            groups[term].append(word)
-    return groups
+    for part, row_version, word, other, _position in connection.exec_driver_sql(_SYNONYMS_SQL):
+        if part == 0:
+            version = row_version
+            continue
+        group = groups.setdefault(word, [word])
+        if other not in group:
+            group.append(other)
+    synonyms = Synonyms(version, {word: tuple(group) for word, group in groups.items()})
+    _KEPT_SYNONYMS[_database(connection)] = synonyms
+    return synonyms
+
+
+def kept_synonyms(connection: sa.Connection) -> Synonyms:
+    """This process's copy of the synonyms of the connection's database (read when there is
+    none yet): check its ``version`` against ``synonyms_version_column`` of a statement."""
+    return _KEPT_SYNONYMS.get(_database(connection)) or read_synonyms(connection)
+
+
+def synonyms_version_column() -> sa.ScalarSelect:
+    """The synonyms' version as of a statement, for a column beside its rows."""
+    return sa.select(SynonymVersion.version).where(SynonymVersion.id == 1).scalar_subquery()
 
 
 def expand_terms(connection: sa.Connection, terms: Sequence[str]) -> list[list[str]]:
     """Each term as a group of alternatives: itself and its synonyms (at most
-    ``MAX_ALTERNATIVES``)."""
-    synonyms = synonyms_of(connection, terms)
-    return [synonyms.get(term, [term])[:MAX_ALTERNATIVES] for term in terms]
+    ``MAX_ALTERNATIVES``), as the database has them now."""
+    return read_synonyms(connection).expand(terms)
 
 
 # --- typos -----------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 uniform). A query term that is one of a group's words also finds what the others find
 (``shop.catalog.search.expand_terms``). A word is in one group at most: its primary key.
 
-The typo vocabulary (migration 0017, ``product_fts_words``) lives outside the models."""
+The typo vocabulary (migration 0017, ``product_fts_words``) and PostgreSQL's name terms
+(migration 0021, ``product_fts_terms``) live outside the models."""
 
 from datetime import datetime
 
@@ -13,6 +14,9 @@ from shop.db import Base, utcnow
 
 # The vocabulary of indexed Latin words, kept by triggers (migration 0017).
 SEARCH_WORDS_TABLE = "product_fts_words"
+# PostgreSQL: (term, product_id) of every product's names, kept by a trigger (migration
+# 0021); ``shop.catalog.search.walk_term`` says which term a query term is looked up by.
+SEARCH_TERMS_TABLE = "product_fts_terms"
 
 
 class SynonymGroup(Base):
@@ -46,3 +50,14 @@ class Synonym(Base):
     position: Mapped[int] = mapped_column(default=0)
 
     group: Mapped[SynonymGroup] = relationship(back_populates="synonyms")
+
+
+class SynonymVersion(Base):
+    """One row (``id`` 1) whose ``version`` every write to ``search_synonym`` changes (a
+    trigger, migration 0021): what a process's copy of the synonyms is checked against
+    (``shop.catalog.search.kept_synonyms``)."""
+
+    __tablename__ = "search_synonym_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(sa.BigInteger)

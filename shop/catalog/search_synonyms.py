@@ -3,7 +3,9 @@
 
 Searching with one of a group's words finds what any of them finds
 (``shop.catalog.search.expand_terms``); a change bumps the catalogue's page version
-(``shop.pagecache.changes``), so no cached search page is stale."""
+(``shop.pagecache.changes``), so no cached search page is stale, and the synonyms' own
+version (a trigger, migration 0021), so no process searches with its old copy of them
+(``shop.catalog.search.kept_synonyms``)."""
 
 import re
 

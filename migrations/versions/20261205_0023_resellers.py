@@ -9,7 +9,7 @@ indexes (``ix_reseller_pick_order``, ``ix_collection_pick_order``) serve a page 
 window in its order.
 
 Revision ID: 0023_resellers
-Revises: 0020_translations
+Revises: 0021_search_terms
 Create Date: 2026-12-07 10:00:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0023_resellers"
-down_revision = "0020_translations"
+down_revision = "0021_search_terms"
 branch_labels = None
 depends_on = None
 

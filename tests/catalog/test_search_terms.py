@@ -1,0 +1,187 @@
+"""A search past its cap stops early (on PostgreSQL through the name terms of migration
+0021, on SQLite through its FTS5 tables) and still finds only what it should; the terms
+follow every write; the synonyms a process keeps are never stale."""
+
+import sqlalchemy as sa
+
+from shop.catalog import management, search_synonyms
+from shop.catalog.listing import ListingQuery, list_products
+from shop.catalog.search import walk_term
+from shop.catalog.search_models import SEARCH_TERMS_TABLE, SynonymGroup
+from shop.db import make_engine
+from tests.accounts.helpers import make_user
+from tests.factories import make_category, make_product
+from tests.school_factories import make_school
+
+
+def search(session, q: str, cap: int) -> tuple[list[str], int, bool]:
+    result = list_products(
+        session, ListingQuery(q=q), currency="CNY", locale="en", per_page=100, count_cap=cap
+    )
+    return [card.slug for card in result.cards], result.page.total, result.page.more
+
+
+def terms_of(session, product_id: int) -> list[str] | None:
+    """PostgreSQL only: the product's rows in the name terms."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    statement = sa.text(f"SELECT term FROM {SEARCH_TERMS_TABLE} WHERE product_id = :id")
+    return sorted(session.scalars(statement, {"id": product_id}))
+
+
+def test_the_term_a_query_term_walks():
+    assert walk_term("cotton") == "cotton"
+    assert walk_term("xl") == "xl"
+    assert walk_term("3xl") == "3xl"
+    assert walk_term("衬衫") == "衬衫"
+    assert walk_term("ブレザー") == "ブレ"
+    assert walk_term("裤") is None  # one character
+    assert walk_term("polo衫") is None  # a mix
+    assert walk_term("poly-cotton") is None
+    assert walk_term("100%") is None
+    assert walk_term("x" * 61) is None
+
+
+def test_names_are_cut_into_the_terms_a_search_walks(session):
+    """PostgreSQL's trigger cuts names as ``walk_term`` looks them up: folded words, and
+    the neighbouring pairs of other characters."""
+    product = make_product(
+        session, name="Summer Poly-Cotton ＰＯＬＯ", name_zh="夏季纯棉polo衫", name_ja="ブレザー"
+    )
+    session.commit()
+    assert terms_of(session, product.id) in (
+        ["cotton", "polo", "poly", "summer", "ザー", "ブレ", "レザ", "夏季", "季纯", "纯棉"],
+        None,
+    )
+
+
+def test_a_search_past_the_cap_finds_the_newest_products_named_so(session):
+    """Past the cap a search stops early: on PostgreSQL the newest products whose names
+    hold the word, each checked (active, not a school's own, the text holds the term)."""
+    category = make_category(session)
+    for number in range(8):
+        make_product(session, slug=f"blazer-{number}", name="Navy blazer", category=category)
+    make_product(session, slug="old-blazer", name="Old blazer", category=category, active=False)
+    school = make_school(session)
+    make_product(session, slug="school-blazer", name="Crest blazer", school_id=school.id)
+    make_product(session, slug="described", name="Jacket", description="like a blazer")
+    session.commit()
+
+    slugs, total, more = search(session, "blazer", cap=5)
+
+    assert (total, more) == (5, True)
+    assert len(slugs) == 5
+    assert set(slugs) <= {f"blazer-{number}" for number in range(8)} | {"described"}
+    # Under the cap: every match, the description's too, none that is not for sale here.
+    slugs, total, more = search(session, "blazer", cap=50)
+    assert (total, more) == (9, False)
+    assert sorted(slugs) == sorted([*(f"blazer-{number}" for number in range(8)), "described"])
+
+
+def test_the_terms_follow_a_renamed_or_deleted_product(session):
+    staff = make_user(session, email="terms@factory.example", role="manager")
+    category = make_category(session)
+    products = [
+        make_product(session, slug=f"p-{number}", name="Fleece jacket", name_zh="抓绒衣")
+        for number in range(4)
+    ]
+    session.commit()
+    assert len(search(session, "fleece", cap=2)[0]) == 2
+
+    renamed = products[0]
+    values = {"name": "Softshell jacket", "slug": renamed.slug, "category_id": category.id}
+    management.update_product(session, staff, renamed, {**values, "name_zh": "软壳衣"})
+    session.commit()
+
+    for cap in (2, 50):  # the walk past the cap, and every match under it
+        assert "p-0" not in search(session, "fleece", cap)[0]
+        assert "p-0" not in search(session, "抓绒", cap)[0]
+    assert search(session, "softshell", cap=50)[0] == ["p-0"]
+    assert search(session, "软壳", cap=50)[0] == ["p-0"]
+    assert terms_of(session, renamed.id) in (["jacket", "softshell", "壳衣", "软壳"], None)
+
+    gone = products[1].id
+    session.delete(products[1])
+    products[2].active = False
+    session.commit()
+    assert search(session, "fleece", cap=1)[0] == ["p-3"]
+    assert search(session, "fleece", cap=50)[0] == ["p-3"]
+    assert terms_of(session, gone) in ([], None)
+
+
+def test_a_search_runs_no_statement_for_synonyms_while_they_do_not_change(app, session):
+    make_product(session, slug="polo", name="Polo shirt")
+    session.commit()
+    engine = app.extensions["sa_engine"]
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with engine.connect() as connection, sa.orm.Session(connection) as reader:
+        search(reader, "polo", cap=50)  # reads them once
+        sa.event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert search(reader, "polo", cap=50)[0] == ["polo"]
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", record)
+
+    assert not [statement for statement in statements if "search_synonym AS" in statement]
+    # the page with its count (and the synonyms' version), the page's prices and pictures
+    assert len(statements) == 2
+
+
+def test_synonyms_changed_elsewhere_are_seen_by_the_next_search(app, session, database_url):
+    """Another process (here: another engine) edits the groups, through the shop or in
+    plain SQL: this process's copy is refreshed by the next search, never used stale."""
+    session.execute(sa.delete(SynonymGroup))
+    staff = make_user(session, email="synonyms@factory.example", role="manager")
+    make_product(session, slug="coat", name="Lab coat")
+    session.commit()
+    assert search(session, "白大褂", cap=50)[0] == []
+
+    group = search_synonyms.create_group(session, staff, ["白大褂", "lab"])
+    session.commit()
+    assert search(session, "白大褂", cap=50)[0] == ["coat"]
+
+    other = make_engine(database_url)
+    with other.begin() as connection:
+        connection.execute(sa.text("DELETE FROM search_synonym WHERE word = 'lab'"))
+    assert search(session, "白大褂", cap=50)[0] == []
+
+    with other.begin() as connection:
+        connection.execute(
+            sa.text("INSERT INTO search_synonym (word, group_id, position) VALUES ('coat', :g, 1)"),
+            {"g": group.id},
+        )
+    other.dispose()
+    assert search(session, "白大褂", cap=50)[0] == ["coat"]
+
+    session.expire_all()  # the words changed under this session
+    search_synonyms.delete_group(session, staff, session.get(SynonymGroup, group.id))
+    session.commit()
+    assert search(session, "白大褂", cap=50)[0] == []
+
+
+def test_a_csv_import_that_renames_products_changes_what_finds_them(session):
+    from shop.catalog import csv_io
+    from tests.helpers.csv_files import rows_of, to_csv
+
+    for number in range(3):
+        make_product(session, slug=f"f-{number}", name="Fleece jacket", name_zh="抓绒衣")
+    session.commit()
+    rows = rows_of(csv_io.export_csv(session))
+    renamed = [
+        dict(row, name="Parka", name_zh="派克大衣") for row in rows if row["product_slug"] == "f-0"
+    ]
+
+    plan = csv_io.plan_import(session, to_csv(renamed))
+    assert plan.problems == []
+    csv_io.apply_import(session, plan, actor_user_id=None)
+    session.commit()
+
+    for cap in (1, 50):  # the walk past the cap, and every match under it
+        assert "f-0" not in search(session, "fleece", cap)[0]
+        assert "f-0" not in search(session, "抓绒", cap)[0]
+        assert search(session, "parka", cap)[0] == ["f-0"]
+        assert search(session, "派克", cap)[0] == ["f-0"]
