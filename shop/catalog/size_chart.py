@@ -1,6 +1,8 @@
 """Size-chart column headings, translated. Charts store English headings; known ones are
 shown in the visitor's language, anything else as stored."""
 
+from collections.abc import Iterable
+
 from flask_babel import lazy_gettext as _l
 
 HEADINGS = {
@@ -24,3 +26,16 @@ HEADINGS = {
 def heading_label(heading: str) -> str:
     label = HEADINGS.get(heading)
     return str(label) if label is not None else heading
+
+
+_labels: dict[str, dict[str, str]] = {}
+
+
+def heading_labels(headings: Iterable[str], locale: str) -> list[str]:
+    """``heading_label`` of each heading, for a request in ``locale``: the known headings
+    are translated once per language per process (a lazy string translates afresh each
+    time it is read)."""
+    labels = _labels.get(locale)
+    if labels is None:
+        labels = _labels[locale] = {heading: str(label) for heading, label in HEADINGS.items()}
+    return [labels.get(heading, heading) for heading in headings]

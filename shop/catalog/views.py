@@ -4,7 +4,6 @@ import dataclasses
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from markupsafe import Markup
 
 from shop.catalog.attributes import AGE_GROUPS, GENDERS
@@ -22,14 +21,15 @@ from shop.catalog.listing import (
 from shop.catalog.products import get_product_page
 from shop.catalog.rules import is_slug
 from shop.catalog.search import suggest_categories
-from shop.catalog.size_grid import grid_data
+from shop.catalog.size_chart import heading_labels
+from shop.catalog.size_grid import grid_data, grid_rows, grid_texts
 from shop.db import get_session
 from shop.extensions import limiter
 from shop.i18n import current_currency
 from shop.inputs import parse_id
 from shop.pagecache.changes import CATALOGUE, stock_name
 from shop.pagecache.pages import cached_page
-from shop.templating import cached_fragment
+from shop.templating import cached_fragment, locale_name
 
 bp = Blueprint("catalog", __name__)
 
@@ -146,25 +146,26 @@ def product_detail(slug: str):
 
 def render_product_detail(slug: str) -> str:
     variant_id = parse_id(request.args.get("variant"))
+    locale = locale_name()
     page = get_product_page(
-        get_session(),
-        slug,
-        currency=current_currency(),
-        locale=str(get_locale()),
-        variant_id=variant_id,
+        get_session(), slug, currency=current_currency(), locale=locale, variant_id=variant_id
     )
     if page is None:
         abort(404)
+    texts = grid_texts(locale)
     grid = grid_data(
         page.tiers,
         page.currency,
-        str(get_locale()),
+        locale,
         min_order_quantity=page.product.min_order_quantity,
         order_increment=page.product.order_increment,
-        texts={
-            "next": _("{more} more for {amount} each"),
-            "minimum": _("{more} more to reach the minimum order of {n} pieces"),
-            "increment": _("{more} more to make a multiple of {n} pieces in total"),
-        },
+        texts=texts.script,
     )
-    return render_template("catalog/product_detail.html", page=page, grid=grid)
+    chart = page.product.size_chart if isinstance(page.product.size_chart, dict) else {}
+    return render_template(
+        "catalog/product_detail.html",
+        page=page,
+        grid=grid,
+        size_grid=grid_rows(page, texts),
+        chart_headings=heading_labels(chart.get("columns") or (), locale),
+    )

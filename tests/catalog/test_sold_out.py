@@ -1,37 +1,17 @@
-"""A size/colour is sold out when not one piece can go in the cart: the page asks
-``ProductPage.sold_out`` (built on the cart's stock rule) instead of working it out."""
+"""A size/colour is sold out when not one piece can go in the cart: the grid asks
+``stock_state`` (built on the cart's stock rule) instead of working it out."""
 
 import pytest
 
 from shop.catalog.products import (
-    CategoryCrumb,
-    ProductFacts,
-    ProductPage,
+    IN_STOCK,
+    MADE_TO_ORDER,
+    OUT_OF_STOCK,
+    SOLD_OUT_STATES,
+    WITHDRAWN,
     VariantCell,
-    build_matrix,
+    stock_state,
 )
-
-
-def page_of(*, made_to_order: bool) -> ProductPage:
-    return ProductPage(
-        product=ProductFacts(
-            id=1,
-            slug="polo",
-            made_to_order=made_to_order,
-            lead_time_days=21 if made_to_order else None,
-            min_order_quantity=1,
-            order_increment=1,
-            size_chart=None,
-        ),
-        name="Polo",
-        description="",
-        category=CategoryCrumb("polos", "Polos", None, None),
-        images=[],
-        currency="CNY",
-        tiers=[],
-        matrix=build_matrix([]),
-        selected=None,
-    )
 
 
 def cell(*, available: int, for_sale: bool = True) -> VariantCell:
@@ -40,15 +20,17 @@ def cell(*, available: int, for_sale: bool = True) -> VariantCell:
     )
 
 
-@pytest.mark.parametrize(("available", "sold_out"), [(0, True), (1, False), (40, False)])
-def test_a_stocked_variant_is_sold_out_only_with_nothing_left(available, sold_out):
-    assert page_of(made_to_order=False).sold_out(cell(available=available)) is sold_out
+@pytest.mark.parametrize(("available", "state"), [(0, OUT_OF_STOCK), (1, IN_STOCK), (40, IN_STOCK)])
+def test_a_stocked_variant_is_sold_out_only_with_nothing_left(available, state):
+    assert stock_state(cell(available=available), made_to_order=False) == state
 
 
 def test_a_made_to_order_variant_is_never_sold_out_for_want_of_stock():
-    assert page_of(made_to_order=True).sold_out(cell(available=0)) is False
+    state = stock_state(cell(available=0), made_to_order=True)
+    assert state == MADE_TO_ORDER and state not in SOLD_OUT_STATES
 
 
 @pytest.mark.parametrize("made_to_order", [False, True])
 def test_a_withdrawn_variant_is_sold_out_whatever_its_stock(made_to_order):
-    assert page_of(made_to_order=made_to_order).sold_out(cell(available=40, for_sale=False))
+    state = stock_state(cell(available=40, for_sale=False), made_to_order=made_to_order)
+    assert state == WITHDRAWN and state in SOLD_OUT_STATES
