@@ -72,7 +72,7 @@ class NotTheShops(logging.Filter):
 
 
 # Written to by the root logger in JSON mode (libraries' records), when nothing else is.
-library_handler = WsgiErrorsHandler(wsgi_errors_stream)  # type: ignore[call-overload]
+library_handler = WsgiErrorsHandler(wsgi_errors_stream)
 library_handler.setFormatter(JsonFormatter())
 library_handler.addFilter(NotTheShops())
 library_handler.addFilter(RequestIdFilter())

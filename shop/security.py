@@ -117,7 +117,7 @@ class WsgiErrorsHandler(logging.StreamHandler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             message = self.format(record)
-            stream = wsgi_errors_stream._get_current_object()  # type: ignore[attr-defined]
+            stream = wsgi_errors_stream._get_current_object()
             stream.write(message + self.terminator)
             if hasattr(stream, "flush"):
                 stream.flush()
@@ -128,7 +128,7 @@ class WsgiErrorsHandler(logging.StreamHandler):
 
 
 # Flask's default handler (stderr, or the server's wsgi.errors) with the id in the format.
-log_handler = WsgiErrorsHandler(wsgi_errors_stream)  # type: ignore[call-overload]
+log_handler = WsgiErrorsHandler(wsgi_errors_stream)
 log_handler.setFormatter(logging.Formatter(LOG_FORMAT))
 
 

@@ -14,7 +14,7 @@ import hashlib
 
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import Signer, TimestampSigner, URLSafeTimedSerializer
 from itsdangerous.encoding import want_bytes
 
 
@@ -40,7 +40,7 @@ class ReusingSerializer(URLSafeTimedSerializer):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._signers: dict[bytes | str | None, TimestampSigner] = {}
+        self._signers: dict[bytes | str | None, Signer] = {}
 
     def make_signer(self, salt: str | bytes | None = None):
         signer = self._signers.get(salt)

@@ -164,8 +164,8 @@ def card_views_filter(cards) -> list[CardView]:
     texts = CardTexts(
         product_prefix=template_url_for("catalog.product_detail", slug="_")[:-1],
         media_prefix=template_url_for("main.media", filename="_")[:-1],
-        from_stock=_format(translations.ugettext("From stock"), {}, True),
-        price_on_request=_format(translations.ugettext("Price on request"), {}, True),
+        from_stock=Markup(_format(translations.ugettext("From stock"), {}, True)),  # noqa: S704 - escaped by _format
+        price_on_request=Markup(_format(translations.ugettext("Price on request"), {}, True)),  # noqa: S704
         made_to_order=translations.ugettext("Made to order · about %(days)d days"),
         minimum=translations.ugettext("Min. %(n)d pcs"),
         volume=translations.ugettext("down to %(amount)s in volume"),
@@ -363,7 +363,7 @@ def cached_fragment(template_name: str, key: Hashable, context: Callable[[], dic
         html = template.render({**context(), **_NOT_IN_FRAGMENTS})
         return Markup(html)  # noqa: S704 - our own template's output, autoescaped
 
-    return fragments.get((template, locale_name(), key), render)
+    return Markup(fragments.get((template, locale_name(), key), render))  # noqa: S704 - kept Markup
 
 
 def _everyones_fragment(*_args, **_kwargs):

@@ -250,6 +250,7 @@ def add_to_visitors_cart(
 
     The count is the cart's pieces as read plus those added: an add from the same cart
     at the very same moment may be missing from it until the cart page counts again."""
+    finder: dict[str, object]
     if user_id is not None:
         statement, finder = _ADDABLE_TO_USERS_CART, {"user_id": user_id}
     elif token:
@@ -257,7 +258,8 @@ def add_to_visitors_cart(
     else:
         statement, finder = _ADDABLE, {"cart_id": None}
     names = {"student_name": "", "class_name": ""}
-    rows = _checked_rows(session, statement, {**finder, **names}, additions, school_id=None)
+    params: dict[str, object] = {**finder, **names}
+    rows = _checked_rows(session, statement, params, additions, school_id=None)
     cart_id = rows[0].cart_id
     new_guest_token = None
     if cart_id is None:
@@ -309,7 +311,7 @@ def _checked_rows(
             available=None if row.made_to_order else max(row.on_hand - row.allocated, 0),
             in_other_lines=row.in_cart - row.on_line,
         )
-    return rows
+    return list(rows)
 
 
 def _upsert_lines(session: Session, cart_id: int, additions: dict[int, int], line: dict) -> int:

@@ -769,7 +769,7 @@ def _walk_names_first(conditions: list, where: list):
     The trade-off, as with any capped search: past the cap the candidates are the newest
     products named so (the best ranked: a name match comes first), not every match."""
     terms = sa.table(SEARCH_TERMS_TABLE, sa.column("term"), sa.column("product_id"))
-    cap = sa.bindparam("cap")
+    cap: sa.BindParameter[int] = sa.bindparam("cap")
     # A lateral lookup with a LIMIT, which the planner cannot turn into a merge join:
     # that would walk ``product`` backwards from its newest row, reading what it skips.
     named = (

@@ -14,10 +14,9 @@ here once, for the grid to print (``shop.catalog.size_grid.grid_rows``).
 
 import functools
 import json
-from collections import namedtuple
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -172,18 +171,23 @@ def get_product_page(
 # Each JSON array's items, in the order of the columns listed here; ``position`` and
 # ``id`` last, to sort by (an aggregate's order is not the subquery's on every database).
 VARIANT_COLUMNS = ("id", "sku", "size", "colour", "on_hand", "allocated", "for_sale", "position")
-IMAGE_COLUMNS = (
-    "path",
-    "alt_text",
-    "alt_text_zh",
-    "alt_text_ja",
-    "width",
-    "height",
-    "position",
-    "id",
-)
 TIER_COLUMNS = ("min_quantity", "unit_amount")
-ImageRow = namedtuple("ImageRow", IMAGE_COLUMNS)
+
+
+class ImageRow(NamedTuple):
+    """One item of the page's ``images`` array (``IMAGE_COLUMNS`` are its fields)."""
+
+    path: str
+    alt_text: str
+    alt_text_zh: str | None
+    alt_text_ja: str | None
+    width: int
+    height: int
+    position: int
+    id: int
+
+
+IMAGE_COLUMNS = ImageRow._fields
 
 
 @functools.cache
@@ -199,7 +203,7 @@ def _page_statement(dialect: str) -> PreparedSelect:
     category = Category.__table__
     parent = category.alias("parent")
     variant, image, tier = Variant.__table__.c, ProductImage.__table__.c, PriceTier.__table__.c
-    fields = {
+    fields: dict[str, Any] = {
         name: product[name]
         for name in (
             "id",
@@ -232,7 +236,7 @@ def _page_statement(dialect: str) -> PreparedSelect:
         tier.currency == sa.bindparam("currency"),
     )
     json_object = sa.func.json_build_object if postgresql else sa.func.json_object
-    pairs = []
+    pairs: list[Any] = []
     for name, value in fields.items():
         # SQLite's JSON text from a column or a subquery is a string to json_object
         # unless json() says it is JSON.

@@ -69,7 +69,7 @@ def grid_data(
     *,
     min_order_quantity: int,
     order_increment: int,
-    texts: dict[str, str],
+    texts: Mapping[str, str],
 ) -> dict:
     """The JSON the grid's ``data-grid`` attribute carries: tiers (minimum, unit amount
     and the unit price as the page prints it), the money format, the order rules and the

@@ -91,7 +91,7 @@ class FastPath:
         config = app.config
         self.csrf_field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
         self.csrf_signer = URLSafeTimedSerializer(
-            config.get("WTF_CSRF_SECRET_KEY", app.secret_key), salt=CSRF_SALT
+            config.get("WTF_CSRF_SECRET_KEY") or app.secret_key or "", salt=CSRF_SALT
         )
         self.remember_cookie = config.get("REMEMBER_COOKIE_NAME", "remember_token")
 
@@ -113,7 +113,8 @@ class FastPath:
         def start(status: str, headers: list[tuple[str, str]], exc_info=None):
             served = environ.get(pages.SERVED_FROM_CACHE)
             if served is not None and status[:4] == "200 " and environ["REQUEST_METHOD"] == "GET":
-                self.learn(*served, headers)
+                path, endpoint, versions = served
+                self.learn(path, endpoint, versions, headers)
             return start_response(status, headers, exc_info)
 
         return start
@@ -249,7 +250,7 @@ def _request_streams(request):
     ``wsgi.errors`` as for every other request, not to the process's stderr. Nothing else
     of a request context is there: the line carries its request id itself."""
     variable: ContextVar = _cv_request
-    token = variable.set(SimpleNamespace(request=request))  # type: ignore[arg-type]
+    token = variable.set(SimpleNamespace(request=request))
     try:
         yield
     finally:
