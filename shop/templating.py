@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
-from shop.catalog.card_views import CardTexts, CardView, card_views, url_part
+from shop.catalog.cards import CardTexts, CardView, card_views, url_part
 from shop.catalog.colours import COLOURS, colour_name
 from shop.catalog.size_chart import heading_label
 from shop.db import as_utc
@@ -174,7 +174,7 @@ def card_views_filter(cards) -> list[CardView]:
 
 
 # ``url_for('catalog.product_detail', slug='_')[:-1] ~ slug|url_part`` is that URL, so a
-# loop of links costs one ``url_for`` (``shop.catalog.card_views.url_part``).
+# loop of links costs one ``url_for`` (``shop.catalog.cards.url_part``).
 url_part_filter = url_part
 
 

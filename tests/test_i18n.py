@@ -7,6 +7,7 @@ from babel.messages.pofile import read_po
 
 from shop.i18n_catalogs import TRANSLATIONS_DIR
 from tests.factories import make_product
+from tests.helpers.translations import extracted_message_ids
 
 
 @pytest.mark.parametrize(
@@ -45,31 +46,6 @@ def test_every_message_is_translated_with_the_same_placeholders(po_path):
             assert sorted(placeholder.findall(form)) == sorted(placeholder.findall(source)), (
                 message.id
             )
-
-
-def extracted_message_ids() -> set[str]:
-    """What ``make translations-extract`` would find in the code and templates today."""
-    from babel.messages.extract import extract_from_dir
-
-    root = TRANSLATIONS_DIR.parent.parent
-    ids = set()
-    for folder, method in (("shop", "python"), ("templates", "jinja2")):
-        found = extract_from_dir(
-            root / folder,
-            method_map=[("**.py", method)] if method == "python" else [("**.html", method)],
-            keywords={
-                "_": None,
-                "gettext": None,
-                "_l": None,
-                "lazy_gettext": None,
-                "ngettext": (1, 2),
-            },
-            # Babel skips folders starting with "_" by default; templates/_macros counts.
-            directory_filter=lambda path: not Path(path).name.startswith((".", "__")),
-        )
-        for _, _, message, _, _ in found:
-            ids.add(message if isinstance(message, str) else message[0])
-    return ids
 
 
 def test_catalogues_cover_every_message_in_the_code():

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
+from tests.accounts.helpers import login, make_user
 from tests.redis_dbs import SHARED
 
 REDIS_URL = SHARED
@@ -151,3 +152,32 @@ def school_sizes(page: str) -> dict[str, bool]:
     """The school shop's size choices: ``{size: orderable}``."""
     options = re.findall(r'<option value="\d+" data-size="([^"]+)"([^>]*)>', page)
     return {size: "disabled" not in rest for size, rest in options}
+
+
+def fresh_token(browser) -> str:
+    """A CSRF token for this browser from a page the cache never serves."""
+    return csrf_in(browser.get("/account/login").text)[0]
+
+
+def signed_in(app, session, name: str, role: str = "customer"):
+    browser = app.test_client()
+    email = f"{name.lower()}@example.com"
+    make_user(session, email=email, name=name, role=role)
+    response = login(browser, email=email, csrf_token=fresh_token(browser))
+    assert response.status_code == 302, response.text
+    browser.get(response.headers["Location"])  # the welcome message, shown and gone
+    return browser
+
+
+def add(
+    browser, variant_id: int, quantity: int, token: str | None = None, next_page="/products/polo"
+):
+    return browser.post(
+        "/cart/add",
+        data={
+            "variant_id": variant_id,
+            "quantity": quantity,
+            "next": next_page,
+            "csrf_token": token or fresh_token(browser),
+        },
+    )

@@ -20,8 +20,16 @@ from shop.pagecache import fastpath
 from shop.pagecache.stores import StoreUnavailable
 from shop.security import install_request_id_logging, log_handler
 from tests.factories import make_category, make_product
-from tests.helpers.pagecache import RAW, cart_count, csrf_in, mark_product, raw_marked
-from tests.pagecache.test_visitors import add, fresh_token, signed_in
+from tests.helpers.pagecache import (
+    RAW,
+    add,
+    cart_count,
+    csrf_in,
+    fresh_token,
+    mark_product,
+    raw_marked,
+    signed_in,
+)
 
 PAGE = "/products/polo"
 PAGES = ("/", "/products", "/products?category=uniforms&sort=name", "/products?q=polo", PAGE)

@@ -8,16 +8,18 @@ from email.utils import parsedate_to_datetime
 import pytest
 
 from shop.pagecache import stores
-from tests.accounts.helpers import login, make_user
 from tests.factories import make_product
 from tests.helpers.pagecache import (
     RAW,
+    add,
     behind_the_cache,
     cart_count,
     csrf_in,
     flash_texts,
+    fresh_token,
     mark_product,
     raw_marked,
+    signed_in,
 )
 
 PAGE = "/products/polo"
@@ -35,33 +37,6 @@ def polo(session):
     product = make_product(session, slug="polo", name="Polo", on_hand=20)
     session.commit()
     return product
-
-
-def fresh_token(browser) -> str:
-    """A CSRF token for this browser from a page the cache never serves."""
-    return csrf_in(browser.get("/account/login").text)[0]
-
-
-def signed_in(app, session, name: str, role: str = "customer"):
-    browser = app.test_client()
-    email = f"{name.lower()}@example.com"
-    make_user(session, email=email, name=name, role=role)
-    response = login(browser, email=email, csrf_token=fresh_token(browser))
-    assert response.status_code == 302, response.text
-    browser.get(response.headers["Location"])  # the welcome message, shown and gone
-    return browser
-
-
-def add(browser, variant_id: int, quantity: int, token: str | None = None):
-    return browser.post(
-        "/cart/add",
-        data={
-            "variant_id": variant_id,
-            "quantity": quantity,
-            "next": PAGE,
-            "csrf_token": token or fresh_token(browser),
-        },
-    )
 
 
 def nav(page: str) -> set[str]:

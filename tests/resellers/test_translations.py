@@ -10,7 +10,7 @@ from shop.i18n_catalogs import TRANSLATIONS_DIR
 from tests.accounts.helpers import login, make_user
 from tests.factories import make_product
 from tests.helpers.resellers import add_picks, make_reseller
-from tests.test_i18n import extracted_message_ids
+from tests.helpers.translations import extracted_message_ids
 
 ROOT = Path(__file__).resolve().parents[2]
 
