@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from shop.resellers.models import CollectionPick, Reseller, ResellerCollection, ResellerPick
 from shop.resellers.rules import MAX_COLLECTIONS
 from tests.accounts.helpers import login
+from tests.at_once import send_at_once
 from tests.factories import make_product
 from tests.helpers.images import picture
 from tests.helpers.resellers import add_picks, make_reseller, post_with_avatar
@@ -264,3 +265,12 @@ def test_the_own_list_is_paged_and_marks_products_off_sale(app, client, session,
         "item-48",
         "item-49",
     ]
+
+
+@pytest.mark.parametrize("copies", [2, 5])
+def test_the_same_pick_sent_at_once_is_added_once(app, client, reseller, products, copies):
+    answers = send_at_once(app, client, copies, "POST", f"{HOME}/picks", {"slug": "skirt"})
+    assert [answer.status for answer in answers] == [302] * copies
+    assert picked(app, reseller) == [("skirt", "")]
+    messages = [message for answer in answers for message in answer.messages]
+    assert messages.count("That product is in your window already.") == copies - 1
