@@ -68,6 +68,12 @@ class Order(Base):
     # The PaymentIntent that paid the order by card (a second one that succeeds is refunded).
     paid_intent_id: Mapped[str | None] = mapped_column(sa.String(255))
     cancelled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Small windows: the window the buyer came through (attribution, last click wins), the
+    # money model then in force ("referral" or "price"), and whether the window earns on
+    # it (not on self-referral, nor on school or invoice orders unless the factory says so).
+    reseller_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reseller.id"), index=True)
+    reseller_model: Mapped[str | None] = mapped_column(sa.String(10))
+    reseller_earns: Mapped[bool] = mapped_column(default=False)
 
     user: Mapped[User | None] = relationship()
     school: Mapped["School | None"] = relationship("School")
@@ -117,6 +123,8 @@ class OrderLine(Base):
     line_amount: Mapped[int]
     made_to_order: Mapped[bool] = mapped_column(default=False)
     lead_time_days: Mapped[int | None]
+    # Sold at a reseller's price: what the factory's own price was (the margin is the rest).
+    factory_unit_amount: Mapped[int | None]
     # Whose kit this is, for orders placed for children (packed per student and class).
     student_name: Mapped[str] = mapped_column(sa.String(120), default="")
     class_name: Mapped[str] = mapped_column(sa.String(40), default="")

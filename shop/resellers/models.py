@@ -6,7 +6,7 @@ The profile is the role: an account with a ``Reseller`` row is a reseller, whate
 ledger) comes in later tables that point at ``reseller.id``.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -90,3 +90,127 @@ class CollectionPick(Base):
     collection_id: Mapped[int] = mapped_column(sa.ForeignKey("reseller_collection.id"))
     product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), index=True)
     position: Mapped[int] = mapped_column(default=0)
+
+
+# ---------------------------------------------------------------------------------------
+# The money (migration 0024): the factory's programme, reseller prices, attribution, the
+# commission ledger and payouts. Amounts are integers in the currency's minor unit.
+
+MONEY_MODELS = ("referral", "price")
+LEDGER_STATES = ("pending", "approved", "paid")
+LEDGER_KINDS = ("commission", "reversal")
+
+
+class ResellerProgram(Base):
+    """The factory's terms for every window (one row, ``id`` 1; ``shop.resellers.program``
+    reads it and makes it on first use). Rates are basis points: 1000 = 10 %."""
+
+    __tablename__ = "reseller_program"
+    __table_args__ = (
+        sa.CheckConstraint("money_model IN ('referral', 'price')", name="money_model_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    money_model: Mapped[str] = mapped_column(sa.String(10), default="referral")
+    commission_bps: Mapped[int] = mapped_column(default=1000)  # referral: default rate
+    price_cap_bps: Mapped[int] = mapped_column(default=3000)  # reseller price: at most +30 %
+    return_window_days: Mapped[int] = mapped_column(default=14)
+    attribution_days: Mapped[int] = mapped_column(default=30)
+    # ``{"CNY": 10000, ...}``: the smallest approved balance paid out, per currency.
+    payout_minimums: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    earn_on_school_orders: Mapped[bool] = mapped_column(default=False)
+    earn_on_invoice_orders: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+
+class CategoryCommission(Base):
+    """The referral commission for products of one category, instead of the default."""
+
+    __tablename__ = "reseller_category_commission"
+
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("category.id"), primary_key=True)
+    commission_bps: Mapped[int]
+
+
+class ResellerTerms(Base):
+    """What one reseller gets instead of the programme's defaults (``None``: the default),
+    and how their parcels are packed."""
+
+    __tablename__ = "reseller_terms"
+
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("reseller.id"), primary_key=True)
+    money_model: Mapped[str | None] = mapped_column(sa.String(10))
+    commission_bps: Mapped[int | None]
+    # A "blind" packing slip: the window's name and this thank-you line, no factory prices.
+    blind_slip: Mapped[bool] = mapped_column(default=False)
+    slip_message: Mapped[str] = mapped_column(sa.String(200), default="")
+
+
+class ResellerPrice(Base):
+    """The reseller's price for one product in one currency: what the product's first tier
+    costs a buyer through the window (between the factory's price and the cap). The
+    other tiers scale by the same ratio (``shop.resellers.prices``)."""
+
+    __tablename__ = "reseller_price"
+
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("reseller.id"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), primary_key=True)
+    currency: Mapped[str] = mapped_column(sa.String(3), primary_key=True)
+    unit_amount: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class ResellerVisit(Base):
+    """Visits that arrived through a window or share link, counted per window and day."""
+
+    __tablename__ = "reseller_visit"
+
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("reseller.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    visits: Mapped[int] = mapped_column(default=0)
+
+
+class CommissionLine(Base):
+    """One line of a reseller's ledger. Its amount never changes: a refund writes a
+    negative ``reversal`` line; ``state`` only moves forward (pending → approved → paid),
+    each move a compare-and-set. ``key`` makes each line written once, however often the
+    event behind it is processed (``c:<order line>``, ``r:<refund>:<order line>``...)."""
+
+    __tablename__ = "commission_line"
+    __table_args__ = (
+        sa.CheckConstraint("state IN ('pending', 'approved', 'paid')", name="state_known"),
+        sa.CheckConstraint("kind IN ('commission', 'reversal')", name="kind_known"),
+        sa.Index("ix_commission_line_balance", "reseller_id", "currency", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("reseller.id"))
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id"), index=True)
+    order_line_id: Mapped[int | None] = mapped_column(sa.ForeignKey("order_line.id"))
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    amount: Mapped[int]  # > 0 for a commission, < 0 for a reversal
+    kind: Mapped[str] = mapped_column(sa.String(12), default="commission")
+    state: Mapped[str] = mapped_column(sa.String(10), default="pending")
+    note: Mapped[str] = mapped_column(sa.String(200), default="")
+    payout_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reseller_payout.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class ResellerPayout(Base):
+    """Money sent to a reseller: the approved lines it covers (``CommissionLine.payout_id``)
+    and the bank's reference. ``request_key`` makes one press of the form one payout."""
+
+    __tablename__ = "reseller_payout"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("reseller.id"), index=True)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    amount: Mapped[int]
+    line_count: Mapped[int]
+    reference: Mapped[str] = mapped_column(sa.String(80))
+    request_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
