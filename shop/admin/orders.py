@@ -59,6 +59,8 @@ from shop.pagination import count_rows, paginate, parse_page
 from shop.payments.models import Refund
 from shop.payments.stripe_gateway import PaymentServiceUnavailable, RefundRefused, gateway
 from shop.request_keys import new_request_key
+from shop.resellers.signals import order_signals
+from shop.resellers.slip import blind_slip_for
 from shop.schools.invoices import invoice_for_order
 from shop.spreadsheet import BOM, safe_cell
 from shop.templating import locale_name, money_filter, render_document
@@ -380,6 +382,8 @@ def _render_detail(
             countries=dict(COUNTRIES),
             actors=_actor_names(session, order),
             can={action: allowed[action] and possible[action] for action in allowed},
+            blind_slip=blind_slip_for(session, order.reseller_id),
+            window_signals=order_signals(session, order),
             refundable=lifecycle.refundable_amount(order),
             has_returnable=any(returnable.values()),
             new_message_ids=new_message_ids,
@@ -800,5 +804,6 @@ def packing_slip(number: str, shipment_id: int):
         parcel_count=len(order.shipments),
         item_count=sum(item.quantity for item in shipment.lines),
         countries=dict(COUNTRIES),
+        blind_slip=blind_slip_for(get_session(), order.reseller_id),
     )
     return render_template("admin/orders/packing_slip.html", order=order, slip=slip)

@@ -11,11 +11,12 @@ from shop import images as image_store
 from shop.accounts.access import require_permission
 from shop.accounts.models import User
 from shop.admin.blueprint import bp
+from shop.admin.reseller_program_forms import MONEY_MODEL_LABELS, new_terms_form
 from shop.audit.sentences import describe_entries
 from shop.catalog.search import clean_text, fold
 from shop.db import commits, get_session
 from shop.pagination import parse_page
-from shop.resellers import service
+from shop.resellers import program, service
 from shop.resellers.forms import StatusForm
 from shop.resellers.labels import ACTION_LABELS, STATUS_LABELS
 from shop.resellers.models import STATUSES, Reseller
@@ -74,6 +75,9 @@ def reseller_detail(reseller_id: int):
         history=history,
         sentences=describe_entries(db, history, locale_name(), _("system")),
         avatar=image_store.thumbnail_path(reseller.avatar_path) if reseller.avatar_path else None,
+        window_terms=program.window_terms(db, reseller.id),
+        terms_form=new_terms_form(program.terms(db, reseller.id)),
+        money_model_labels=MONEY_MODEL_LABELS,
     )
 
 

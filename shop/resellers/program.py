@@ -19,6 +19,18 @@ BPS = 10_000  # basis points in one whole: 1000 bps = 10 %
 DEFAULT_PAYOUT_MINIMUMS = {"CNY": 10000, "JPY": 2000, "SGD": 2000, "USD": 2000}
 
 
+# The programme's terms until staff change them.
+DEFAULTS = {
+    "money_model": "referral",
+    "commission_bps": 1000,
+    "price_cap_bps": 3000,
+    "return_window_days": 14,
+    "attribution_days": 30,
+    "earn_on_school_orders": False,
+    "earn_on_invoice_orders": False,
+}
+
+
 def program(session: Session) -> ResellerProgram:
     """The programme's one row, made with the defaults when there is none yet."""
     row = session.get(ResellerProgram, PROGRAM_ID)
@@ -29,19 +41,22 @@ def program(session: Session) -> ResellerProgram:
         insert(ResellerProgram)
         .values(
             id=PROGRAM_ID,
-            money_model="referral",
-            commission_bps=1000,
-            price_cap_bps=3000,
-            return_window_days=14,
-            attribution_days=30,
+            **DEFAULTS,
             payout_minimums=dict(DEFAULT_PAYOUT_MINIMUMS),
-            earn_on_school_orders=False,
-            earn_on_invoice_orders=False,
             updated_at=sa.func.now(),
         )
         .on_conflict_do_nothing(index_elements=["id"])
     )
     return session.get_one(ResellerProgram, PROGRAM_ID)
+
+
+def read_program(session: Session) -> ResellerProgram:
+    """The programme as it stands, without writing (for a page that only reads): the
+    row, or an unsaved one with the defaults ``program`` would make."""
+    row = session.get(ResellerProgram, PROGRAM_ID)
+    if row is not None:
+        return row
+    return ResellerProgram(id=PROGRAM_ID, **DEFAULTS, payout_minimums=dict(DEFAULT_PAYOUT_MINIMUMS))
 
 
 def terms(session: Session, reseller_id: int) -> ResellerTerms | None:
@@ -63,7 +78,7 @@ class WindowTerms:
 
 
 def window_terms(session: Session, reseller_id: int) -> WindowTerms:
-    base = program(session)
+    base = read_program(session)
     own = terms(session, reseller_id)
     return WindowTerms(
         money_model=(own.money_model if own and own.money_model else base.money_model),

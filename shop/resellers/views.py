@@ -48,6 +48,8 @@ from shop.resellers.forms import (
 )
 from shop.resellers.labels import STATUS_LABELS
 from shop.resellers.models import Reseller
+from shop.resellers.program import terms as window_terms_row
+from shop.resellers.slip_forms import new_slip_form
 from shop.storage import StorageError, get_storage
 
 bp = Blueprint("resellers", __name__)
@@ -227,6 +229,7 @@ def _manage_page(db: Session, reseller: Reseller, status: int = 200, profile_for
         note_form=NoteForm(formdata=None),
         collection_form=CollectionForm(formdata=None, request_key=request_keys.new_request_key()),
         empty_form=EmptyForm(formdata=None),
+        slip_form=new_slip_form(window_terms_row(db, reseller.id)),
     ), status
 
 
