@@ -16,7 +16,8 @@ Targets (issue 13), as a ratio to the bare floor:
 
 - template floor (bench/floor.py) >= 0.6;
 - listing (``/products?page=N``), category pages and the product page >= 0.5 uncached and
-  >= 1.0 cached; search >= 0.35 and cart add >= 0.7, cached and uncached;
+  >= 1.0 cached (so is a reseller's window of 48 picks, `/w/bench`); search >= 0.35 and
+  cart add >= 0.7, cached and uncached;
 - scale, per database and server: the listing at 100,000 products / at 1,000 >= 0.8, search
   >= 0.6. Each size's req/s is first divided by its own set's floor, so a machine that got
   slower between the two sets does not count as the catalogue's fault.
@@ -48,6 +49,9 @@ TARGETS = {
     ("product", "cached"): 1.0,
     ("search", "uncached"): 0.35,
     ("search", "cached"): 0.35,
+    # A reseller's window of 48 picks (issue 17): the catalogue's budget.
+    ("window", "uncached"): 0.5,
+    ("window", "cached"): 1.0,
     ("cart-add", "uncached"): 0.7,
     ("cart-add", "cached"): 0.7,
 }
@@ -63,6 +67,7 @@ PAGE_NAMES = {
     "category": "category",
     "product": "product page",
     "search": "search",
+    "window": "window (48)",
     "cart-add": "cart add",
 }
 

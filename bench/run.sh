@@ -16,14 +16,15 @@
 #      own PAGE_CACHE_NAMESPACE) and uncached (the same with PAGE_CACHE=0);
 # 3. measures, each as warm-up, drain, `wrk --latency` run, drain:
 #      bare floor (start), template floor,
-#      cached:   listing, category, product, search, cart-add,
-#      uncached: listing, category, product, search, cart-add,
+#      cached:   listing, category, product, search, window, cart-add,
+#      uncached: listing, category, product, search, window, cart-add,
 #      bare floor (end);
 #    every run rotates over many URLs with bench/rotate.lua (files written to the temp dir):
 #      listing   /products?page=1..20
 #      category  /products?category=<each of the 24 categories>&page=1..2
 #      product   /products/<50 active products spread over the catalogue>
 #      search    /products?q=<each of BENCH_WORDS> (6 single words, incl. 衬衫 and cotton)
+#      window    /w/bench (a reseller's window of 48 picks, seeded by seed_bulk.py)
 #      cart-add  POST /cart/add (CSRF token + session cookie of a prepared cart; +1 piece of
 #                one of a made-to-order product's 6 variants; 303 = success)
 #      floors    /products?page=1..20
@@ -140,6 +141,8 @@ from shop.db import make_engine, normalise_url  # noqa: E402
 LISTING_PAGES = 20
 CATEGORY_PAGES = 2
 PRODUCT_SLUGS = 50
+WINDOW_PATH = "/w/bench"  # seed_bulk.WINDOW_HANDLE
+WINDOW_PICKS = 48  # seed_bulk.WINDOW_PICKS: the window page must show them all
 CART_MAX_LINE = 9_999  # shop.cart.rules.MAX_QUANTITY
 
 
@@ -223,6 +226,7 @@ def prep(db_url, out, *words):
         ],
     )
     write_lines(f"{out}/product.txt", [f"/products/{slug}" for slug in sample])
+    write_lines(f"{out}/window.txt", [WINDOW_PATH])
     write_lines(
         f"{out}/search.txt", [f"/products?q={urllib.parse.quote(word)}" for word in words]
     )
@@ -267,6 +271,16 @@ def token_of(html):
     if not match:
         fail("no csrf_token field on the page")
     return match[1]
+
+
+def window_check(base):
+    """The seeded window answers with all its picks as product cards."""
+    status, _, html = Client(base).request("GET", WINDOW_PATH)
+    if status != 200:
+        fail(f"{base}{WINDOW_PATH} answered {status}")
+    shown = html.count('data-testid="product-card"')
+    if shown != WINDOW_PICKS:
+        fail(f"{base}{WINDOW_PATH} shows {shown} products, not {WINDOW_PICKS}")
 
 
 def token_check(base, path):
@@ -352,6 +366,7 @@ def precheck(folder, bare, floor, cached, uncached):
         for name in ("listing", "category", "product"):
             check(base, name)
         check(base, "search", need_cards=True)
+        window_check(base)
     with open(f"{folder}/product.txt", encoding="utf-8") as file:
         token_check(cached, file.readline().strip())
 
@@ -619,6 +634,7 @@ run_set() { # database size
         measure "$set" "$server" product "/products/<$(grep -c . "$WORK/$set/product.txt") slugs>" \
             "$base" "$WORK/$set/product.txt"
         measure "$set" "$server" search "/products?q=${words_label%|}" "$base" "$WORK/$set/search.txt"
+        measure "$set" "$server" window "/w/bench (48 picks)" "$base" "$WORK/$set/window.txt"
         measure "$set" "$server" cart-add "POST /cart/add ($CARTS carts x 6 lines)" "$base" \
             "$WORK/$set/cart-$server.txt"
     done

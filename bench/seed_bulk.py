@@ -12,6 +12,10 @@ variants (sizes × colours) each, volume tiers in every currency of ``shop.money
 garment word is in roughly 2-3 % of products, so ``/products?q=<garment>`` is a realistic
 narrow search. ``search_text`` is computed by ``shop.catalog.search.build_search_text``
 itself, so it is exactly what the shop would store.
+
+It also opens one approved reseller's window, ``/w/bench`` (``WINDOW_HANDLE``), with
+``WINDOW_PICKS`` active products spread over the catalogue, every third with a note: the
+benchmark's window page (issue 17).
 """
 
 import argparse
@@ -28,12 +32,16 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 
 from shop import migrate
+from shop.accounts.models import User
 from shop.catalog.models import Category, PriceTier, Product, Variant
 from shop.catalog.search import build_search_text, fold
 from shop.db import make_engine, normalise_url
 from shop.money import SUPPORTED_CURRENCIES
+from shop.resellers.models import Reseller, ResellerPick
 
 RANDOM_SEED = 20261126
+WINDOW_HANDLE = "bench"
+WINDOW_PICKS = 48  # a full page of a window (shop.resellers.picks.WINDOW_PAGE_SIZE)
 DEFAULT_PRODUCTS = 10_000
 VARIANTS_PER_PRODUCT = 6
 CHUNK = 5_000
@@ -413,6 +421,55 @@ def insert_catalogue(url: str, catalogue: Catalogue) -> None:
     engine.dispose()
 
 
+def insert_window(url: str, catalogue: Catalogue) -> int:
+    """An approved window ``/w/bench`` of ``WINDOW_PICKS`` active products spread over the
+    catalogue (in that order), every third with a note; the number of picks."""
+    listed = [p["id"] for p in catalogue.products if p["active"] and p.get("school_id") is None]
+    step = max(len(listed) // WINDOW_PICKS, 1)
+    chosen = listed[step // 2 :: step][:WINDOW_PICKS]
+    now = datetime.now(UTC)
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        user_id = connection.execute(
+            sa.insert(User.__table__)
+            .values(
+                email="reseller@bench.example", name="Bench", password_hash="!", role="customer"
+            )
+            .returning(User.__table__.c.id)
+        ).scalar_one()
+        reseller_id = connection.execute(
+            sa.insert(Reseller.__table__)
+            .values(
+                user_id=user_id,
+                handle=WINDOW_HANDLE,
+                display_name="Bench picks",
+                bio="Forty-eight products picked for the benchmark.",
+                social_links=["https://example.com/bench"],
+                terms_version="bench",
+                terms_accepted_at=now,
+                status="approved",
+                status_changed_at=now,
+                created_at=now,
+            )
+            .returning(Reseller.__table__.c.id)
+        ).scalar_one()
+        connection.execute(
+            sa.insert(ResellerPick.__table__),
+            [
+                {
+                    "reseller_id": reseller_id,
+                    "product_id": product_id,
+                    "position": position,
+                    "note": "Good value for a school order." if position % 3 == 1 else "",
+                    "created_at": now,
+                }
+                for position, product_id in enumerate(chosen, start=1)
+            ],
+        )
+    engine.dispose()
+    return len(chosen)
+
+
 def count_matches(catalogue: Catalogue, word: str) -> int:
     term = fold(word)
     return sum(1 for p in catalogue.products if p["active"] and term in p["search_text"])
@@ -451,6 +508,7 @@ def main(argv: list[str] | None = None) -> int:
     catalogue = generate(args.products)
     generated = time.perf_counter()
     insert_catalogue(url, catalogue)
+    window_picks = insert_window(url, catalogue)
     inserted = time.perf_counter()
 
     active = sum(1 for p in catalogue.products if p["active"])
@@ -465,6 +523,8 @@ def main(argv: list[str] | None = None) -> int:
         "query_matches": matches,
         "query_match_percent": round(100 * matches / active, 2) if active else 0.0,
         "product_slug": sample_slug(catalogue),
+        "window": f"/w/{WINDOW_HANDLE}",
+        "window_picks": window_picks,
         "seconds": {
             "migrate": round(migrated - started, 2),
             "generate": round(generated - migrated, 2),

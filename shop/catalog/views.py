@@ -18,6 +18,7 @@ from shop.catalog.listing import (
     list_top_categories,
     parse_listing_query,
 )
+from shop.catalog.previews import product_data, product_preview
 from shop.catalog.products import get_product_page
 from shop.catalog.rules import is_slug
 from shop.catalog.search import suggest_categories
@@ -29,6 +30,7 @@ from shop.i18n import current_currency
 from shop.inputs import parse_id
 from shop.pagecache.changes import CATALOGUE, stock_name
 from shop.pagecache.pages import cached_page
+from shop.resellers.sharing import product_page_url
 from shop.templating import cached_fragment, locale_name
 
 bp = Blueprint("catalog", __name__)
@@ -162,9 +164,12 @@ def render_product_detail(slug: str) -> str:
         texts=texts.script,
     )
     chart = page.product.size_chart if isinstance(page.product.size_chart, dict) else {}
+    url = product_page_url(slug, request.args.get("via"))
     return render_template(
         "catalog/product_detail.html",
         page=page,
+        preview=product_preview(page, url),
+        product_data=product_data(page, url),
         grid=grid,
         size_grid=grid_rows(page, texts),
         chart_headings=heading_labels(chart.get("columns") or (), locale),

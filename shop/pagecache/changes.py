@@ -7,6 +7,9 @@ Listeners on every SQLAlchemy ``Session`` watch what is written:
   delivery rounds) —
   through the ORM or a Core statement such as the CSV import's bulk inserts — changes
   ``catalogue``;
+- any write to what a reseller's window shows (the window's profile and status, its picks,
+  collections, reseller prices and the factory's programme) changes ``windows`` (one name
+  for all windows: they change rarely, and a visit's own rows are not among them);
 - every stock movement writes a ``StockMovement`` ledger row (``shop.stock.allocation``
   is the only module that changes stock, with Core ``UPDATE``s of ``variant`` that are
   therefore not catalogue changes); its variant's product changes ``stock:<slug>`` and
@@ -27,6 +30,14 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from shop.catalog.models import Category, PriceTier, Product, ProductImage, Variant
 from shop.catalog.search_models import Synonym, SynonymGroup
+from shop.resellers.models import (
+    CollectionPick,
+    Reseller,
+    ResellerCollection,
+    ResellerPick,
+    ResellerPrice,
+    ResellerProgram,
+)
 from shop.schools.models import DeliveryRound, School, UniformItem
 from shop.stock.models import StockMovement
 
@@ -49,6 +60,16 @@ CATALOGUE_MODELS = (
 # (The search grams and sort prices follow products and tiers through database triggers.)
 CATALOGUE_TABLES = frozenset(model.__tablename__ for model in CATALOGUE_MODELS)
 STOCK_COLUMNS = frozenset({"on_hand", "allocated"})
+WINDOWS = "windows"
+WINDOW_MODELS = (
+    Reseller,
+    ResellerPick,
+    ResellerCollection,
+    CollectionPick,
+    ResellerPrice,
+    ResellerProgram,
+)
+WINDOW_TABLES = frozenset(model.__tablename__ for model in WINDOW_MODELS)
 
 # The store each engine's writes bump (one per app; tests make many apps).
 _stores: "weakref.WeakKeyDictionary[sa.Engine, object]" = weakref.WeakKeyDictionary()
@@ -94,10 +115,16 @@ def _note_flush(session: Session, _context, _instances) -> None:
             variants.add(obj.variant_id)
         elif isinstance(obj, CATALOGUE_MODELS):
             _pending(session).add(CATALOGUE)
+        elif isinstance(obj, WINDOW_MODELS):
+            _pending(session).add(WINDOWS)
     for obj in session.deleted:
         if isinstance(obj, CATALOGUE_MODELS):
             _pending(session).add(CATALOGUE)
+        elif isinstance(obj, WINDOW_MODELS):
+            _pending(session).add(WINDOWS)
     for obj in session.dirty:
+        if isinstance(obj, WINDOW_MODELS) and session.is_modified(obj):
+            _pending(session).add(WINDOWS)
         if not isinstance(obj, CATALOGUE_MODELS) or not session.is_modified(obj):
             continue
         if isinstance(obj, Variant) and _is_stock_only(obj):
@@ -114,6 +141,9 @@ def _note_statement(state: ORMExecuteState) -> None:
         return  # shop.db.lock_row: a row lock, the row stays as it was
     table = getattr(state.statement, "table", None)
     name = getattr(table, "name", None)
+    if name in WINDOW_TABLES:
+        _pending(state.session).add(WINDOWS)
+        return
     if name not in CATALOGUE_TABLES:
         return
     if name == "variant" and state.is_update:

@@ -34,8 +34,10 @@ from shop.db import commits, get_session
 from shop.exceptions import ShopError
 from shop.i18n import current_currency
 from shop.inputs import parse_id
+from shop.pagecache.changes import CATALOGUE, WINDOWS
+from shop.pagecache.pages import cached_page
 from shop.pagination import parse_page
-from shop.resellers import picks, rules, service
+from shop.resellers import picks, rules, service, sharing
 from shop.resellers.forms import (
     ApplyForm,
     CollectionAddForm,
@@ -215,11 +217,18 @@ def _manage_page(db: Session, reseller: Reseller, status: int = 200, profile_for
             bio=reseller.bio,
             links="\n".join(reseller.social_links or []),
         )
+    approved = reseller.status == "approved"
+    share = None
+    if approved:  # only an approved window's links open
+        share = sharing.share_links(
+            reseller, [each.slug for each in collections], [pick.slug for pick in own]
+        )
     return render_template(
         "resellers/manage.html",
         reseller=reseller,
+        share=share,
         status_label=STATUS_LABELS[reseller.status],
-        approved=reseller.status == "approved",
+        approved=approved,
         editable=reseller.status in service.EDITABLE,
         avatar=_thumb(reseller.avatar_path),
         profile_form=profile_form,
@@ -508,7 +517,7 @@ def _approved_window(db: Session, handle: str) -> Reseller:
     return reseller
 
 
-def _render_window(db: Session, reseller: Reseller, collection=None):
+def _render_window(db: Session, reseller: Reseller, collection=None) -> str:
     currency, locale = current_currency(), str(get_locale())
     number = parse_page(request.args.get("page"))
     if collection is None:
@@ -524,15 +533,29 @@ def _render_window(db: Session, reseller: Reseller, collection=None):
         collection=collection,
         collections=picks.list_collections(db, reseller),
         window=shown,
+        preview=sharing.window_preview(reseller, collection, shown.cards),
     )
+
+
+# A window's pages are cached as the catalogue's are (shop.pagecache), by path and query,
+# language, currency and the versions of what they show: the catalogue's products and
+# prices, and every window's profile, picks and collections (``WINDOWS``). A page of an
+# unknown or hidden window is a 404, never stored.
+WINDOW_VERSIONS = [CATALOGUE, WINDOWS]
 
 
 @bp.get("/w/<handle>")
 def window(handle: str):
     if handle != handle.lower():
         return redirect(url_for("resellers.window", handle=handle.lower()), 301)
-    db = get_session()
-    return _render_window(db, _approved_window(db, handle))
+    if rules.handle_problem(handle) is not None:
+        abort(404)
+
+    def render() -> str:
+        db = get_session()
+        return _render_window(db, _approved_window(db, handle))
+
+    return cached_page(WINDOW_VERSIONS, render)
 
 
 @bp.get("/w/<handle>/c/<slug>")
@@ -540,11 +563,15 @@ def window_collection(handle: str, slug: str):
     if handle != handle.lower() or slug != slug.lower():
         target = url_for("resellers.window_collection", handle=handle.lower(), slug=slug.lower())
         return redirect(target, 301)
-    db = get_session()
-    reseller = _approved_window(db, handle)
-    if len(slug) > rules.COLLECTION_SLUG_MAX_LENGTH:
+    if rules.handle_problem(handle) is not None or len(slug) > rules.COLLECTION_SLUG_MAX_LENGTH:
         abort(404)
-    collection = picks.get_collection(db, reseller, slug)
-    if collection is None:
-        abort(404)
-    return _render_window(db, reseller, collection)
+
+    def render() -> str:
+        db = get_session()
+        reseller = _approved_window(db, handle)
+        collection = picks.get_collection(db, reseller, slug)
+        if collection is None:
+            abort(404)
+        return _render_window(db, reseller, collection)
+
+    return cached_page(WINDOW_VERSIONS, render)
