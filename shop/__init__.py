@@ -112,9 +112,10 @@ def register_blueprints(app: Flask) -> None:
     from shop.monitoring import bp as monitoring_bp
     from shop.orders.views import bp as orders_bp
     from shop.payments.views import bp as payments_bp
-    from shop.resellers import (
-        dashboard_views,  # noqa: F401
-        share_views,  # noqa: F401  (its routes are on resellers_bp)
+    from shop.resellers import (  # noqa: F401 - routes on the resellers blueprint
+        dashboard_views,
+        price_views,
+        share_views,
     )
     from shop.resellers.views import bp as resellers_bp
     from shop.schools import invoice_views, school_admin_views  # noqa: F401

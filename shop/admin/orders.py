@@ -59,6 +59,7 @@ from shop.pagination import count_rows, paginate, parse_page
 from shop.payments.models import Refund
 from shop.payments.stripe_gateway import PaymentServiceUnavailable, RefundRefused, gateway
 from shop.request_keys import new_request_key
+from shop.resellers.attribution import order_window
 from shop.resellers.signals import order_signals
 from shop.resellers.slip import blind_slip_for
 from shop.schools.invoices import invoice_for_order
@@ -397,6 +398,8 @@ def _render_detail(
             note_form=note_form or NoteForm(formdata=None, request_key=new_request_key()),
             reply_form=reply_form or ReplyForm(formdata=None, request_key=new_request_key()),
             invoice=invoice_for_order(session, order.id) if order.school_id else None,
+            via_window=order_window(session, order),
+            can_open_window=has_permission(current_user, "resellers.manage"),
         ),
         status,
     )

@@ -4,7 +4,10 @@ from the catalogue, never from a form.
 
 The tier is chosen by the total quantity of a product across all its sizes, colours and
 children. A line bought for a child at a school whose uniform list gives the product a
-school price (in the school's currency) is charged that price instead.
+school price (in the school's currency) is charged that price instead. A buyer marked for
+a window that sets its own prices (``window``: ``shop.resellers.prices``) pays the
+window's tiers for the products it prices, except on a child's school lines; such a line
+keeps the factory's price for the same tier beside it (``factory_unit_amount``).
 """
 
 from collections import defaultdict
@@ -19,6 +22,7 @@ from shop.cart.rules import Problem, line_problems, product_problems
 from shop.catalog import pricing
 from shop.catalog.models import PriceTier, Product, Variant
 from shop.locales import localized
+from shop.resellers import prices as window_prices
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class PricedLine:
     class_name: str = ""
     school_price: bool = False  # charged the school's negotiated price
     made_to_order: bool = False  # this line only (see ``LineRequest.made_to_order``)
+    factory_unit_amount: int | None = None  # at a window's price: the factory's own
 
 
 @dataclass(frozen=True)
@@ -131,7 +136,13 @@ def _loaded_lines(cart: Cart) -> list[CartLine] | None:
     return sorted(lines, key=lambda line: line.id)
 
 
-def price_cart(session: Session, cart: Cart | None, currency: str, locale: str) -> CartPricing:
+def price_cart(
+    session: Session,
+    cart: Cart | None,
+    currency: str,
+    locale: str,
+    window: "window_prices.PricingWindow | None" = None,
+) -> CartPricing:
     requests = [
         LineRequest(
             variant=line.variant,
@@ -143,7 +154,7 @@ def price_cart(session: Session, cart: Cart | None, currency: str, locale: str) 
         )
         for line in load_lines(session, cart)
     ]
-    return price_lines(session, requests, currency, locale)
+    return price_lines(session, requests, currency, locale, window)
 
 
 def school_prices(
@@ -193,7 +204,11 @@ def load_tiers(session: Session, product_ids, currency: str) -> dict[int, list[p
 
 
 def price_lines(
-    session: Session, requests: list[LineRequest], currency: str, locale: str
+    session: Session,
+    requests: list[LineRequest],
+    currency: str,
+    locale: str,
+    window: "window_prices.PricingWindow | None" = None,
 ) -> CartPricing:
     by_product: dict[int, list[LineRequest]] = defaultdict(list)
     for request in requests:
@@ -204,12 +219,17 @@ def price_lines(
         {(r.school_id, r.variant.product_id) for r in requests if r.school_id is not None},
         currency,
     )
+    own = window_prices.prices_by_id(session, window, by_product, currency) if window else {}
 
     groups = []
     for product_id, product_lines in by_product.items():
         product = product_lines[0].variant.product
+        factory_tiers = tiers_by_product[product_id]
+        reseller_tiers = (
+            window_prices.scale_tiers(factory_tiers, own[product_id]) if product_id in own else None
+        )
         groups.append(
-            _price_group(product, product_lines, tiers_by_product[product_id], negotiated, locale)
+            _price_group(product, product_lines, factory_tiers, negotiated, locale, reseller_tiers)
         )
     total = sum(group.amount or 0 for group in groups)
     count = sum(group.quantity for group in groups)
@@ -217,10 +237,19 @@ def price_lines(
 
 
 def _price_group(
-    product: Product, lines: list[LineRequest], tiers, negotiated: dict, locale: str
+    product: Product,
+    lines: list[LineRequest],
+    tiers,
+    negotiated: dict,
+    locale: str,
+    reseller_tiers: list[pricing.Tier] | None = None,
 ) -> ProductGroup:
     quantity = sum(line.quantity for line in lines)
     tier = pricing.tier_for(tiers, quantity)
+    factory_tier = None
+    if reseller_tiers is not None:  # a window's price: its tier, the factory's beside it
+        factory_tier, tiers = tier, reseller_tiers
+        tier = pricing.tier_for(tiers, quantity)
     priced_lines = []
     # Pieces of each variant on the lines so far: two children in the same size share
     # the shelf, so a line gets what is left after the earlier ones.
@@ -234,7 +263,12 @@ def _price_group(
             taken_before[variant.id] = before + line.quantity
         left = None if available is None else max(available - before, 0)
         school_unit = negotiated.get((line.school_id, product.id))
-        unit = pricing.unit_amount(tier, school_unit)
+        factory_unit = None
+        if factory_tier is not None and line.school_id is None:
+            unit = pricing.unit_amount(tier, school_unit)
+            factory_unit = factory_tier.unit_amount
+        else:
+            unit = pricing.unit_amount(factory_tier or tier, school_unit)
         priced_lines.append(
             PricedLine(
                 variant_id=variant.id,
@@ -252,6 +286,7 @@ def _price_group(
                 class_name=line.class_name,
                 school_price=school_unit is not None,
                 made_to_order=made_to_order,
+                factory_unit_amount=factory_unit,
             )
         )
     has_price = all(line.unit_amount is not None for line in priced_lines)

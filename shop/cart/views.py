@@ -12,6 +12,7 @@ from shop.cart.rules import InvalidQuantity, parse_quantity
 from shop.db import commits, get_session
 from shop.i18n import current_currency
 from shop.inputs import parse_id
+from shop.resellers.marking import pricing_window
 from shop.urls import safe_next_path
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
@@ -89,7 +90,9 @@ def parse_additions(form) -> dict[int, int]:
 
 @bp.get("")
 def cart_page():
-    pricing = price_cart(get_session(), current_cart(), current_currency(), str(get_locale()))
+    pricing = price_cart(
+        get_session(), current_cart(), current_currency(), str(get_locale()), pricing_window()
+    )
     remember_count(pricing.item_count)
     return render_template("cart/cart.html", pricing=pricing, layout=arrange(pricing))
 

@@ -30,6 +30,7 @@ from shop.i18n import current_currency
 from shop.inputs import parse_id
 from shop.pagecache.changes import CATALOGUE, stock_name
 from shop.pagecache.pages import cached_page
+from shop.resellers.marking import window_cards, window_tiers
 from shop.resellers.sharing import product_page_url
 from shop.templating import cached_fragment, locale_name
 
@@ -59,7 +60,7 @@ def render_home() -> str:
     return render_template(
         "catalog/home.html",
         categories=list_top_categories(session),
-        featured=featured.cards,
+        featured=window_cards(featured.cards, currency),
     )
 
 
@@ -83,6 +84,9 @@ def render_product_list() -> str:
         per_page=current_app.config["PRODUCTS_PER_PAGE"],
         max_q_length=max_q,
     )
+    cards = window_cards(listing.cards, currency)
+    if cards is not listing.cards:
+        listing = dataclasses.replace(listing, cards=cards)
     category_rows = list_category_rows(session)
     suggestions = []
     if query.q and not listing.cards:  # an empty search suggests where to look instead
@@ -154,6 +158,9 @@ def render_product_detail(slug: str) -> str:
     )
     if page is None:
         abort(404)
+    tiers = window_tiers(page.product.id, page.tiers, page.currency)
+    if tiers is not page.tiers:
+        page = dataclasses.replace(page, tiers=tiers)
     texts = grid_texts(locale)
     grid = grid_data(
         page.tiers,

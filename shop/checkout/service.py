@@ -7,7 +7,8 @@ every line. The Stripe call comes before the first write on purpose: no stock ro
 SQLite no database write lock) is held while waiting for Stripe. Any failure raises and
 the caller rolls back; an intent whose order did not happen is cancelled. Nothing posted
 by the browser except the buyer's details reaches this module: no price, total, currency
-or variant.
+or variant. The window the buyer came through (``shop.resellers``) comes from the
+caller, read from the buyer's signed mark: its prices, and the window the order belongs to.
 """
 
 from contextlib import contextmanager
@@ -26,6 +27,8 @@ from shop.orders.lifecycle import StockRanOut, find_placed, write_order
 from shop.orders.models import Order
 from shop.orders.numbers import new_order_number
 from shop.payments.stripe_gateway import StripeGateway
+from shop.resellers.attribution import attribute_order
+from shop.resellers.prices import PricingWindow
 from shop.schools.models import School
 from shop.schools.rounds import next_round
 
@@ -98,9 +101,14 @@ class CheckoutSummary:
 
 
 def summarise(
-    session: Session, cart: Cart | None, details: CheckoutDetails | None, currency: str, locale: str
+    session: Session,
+    cart: Cart | None,
+    details: CheckoutDetails | None,
+    currency: str,
+    locale: str,
+    window: PricingWindow | None = None,
 ) -> CheckoutSummary:
-    pricing = price_cart(session, cart, currency, locale)
+    pricing = price_cart(session, cart, currency, locale, window)
     shipping = 0
     if details is not None and pricing.groups:
         shipping = delivery.quote(
@@ -134,15 +142,19 @@ def place_order(
     reservation_minutes: int,
     request_key: str | None = None,
     now: datetime | None = None,
+    window: PricingWindow | None = None,
+    reseller_id: int | None = None,
 ) -> Order:
     """Place the cart as an order. ``request_key`` is the review form's one-time key: the
     same form sent again, even at the same moment, gives back the one order it placed.
+    ``window``: the prices of the window the buyer is marked for; ``reseller_id``: that
+    window (any money model), which the order joins (``attribution.attribute_order``).
 
     Sent again after that order was placed, the form finds the cart emptied by it (or, at
     the same moment, the key taken: the caller's ``IntegrityError``), so the key is only
     looked up when the cart cannot be placed, not on every order."""
     now = now or utcnow()
-    summary = summarise(session, cart, details, currency, locale)
+    summary = summarise(session, cart, details, currency, locale, window)
     try:
         check_placeable(summary, expected_total)
         school, delivery_round = _school_delivery(session, summary, details, now)
@@ -171,6 +183,7 @@ def place_order(
             reserved_until=now + timedelta(minutes=reservation_minutes),
             intent=intent,
         )
+        attribute_order(session, order, reseller_id)
     return order
 
 

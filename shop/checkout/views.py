@@ -21,6 +21,7 @@ from shop.i18n import current_currency
 from shop.orders.access import remember_in_session
 from shop.payments.stripe_gateway import PaymentServiceUnavailable, gateway
 from shop.request_keys import new_request_key
+from shop.resellers.marking import marked_reseller_id, pricing_window
 from shop.templating import factory_text, money_filter
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
@@ -31,7 +32,12 @@ REVIEWED_KEY = "checkout_reviewed"  # [currency, total] the buyer saw on the rev
 
 def _summary(details):
     return service.summarise(
-        get_session(), current_cart(), details, current_currency(), str(get_locale())
+        get_session(),
+        current_cart(),
+        details,
+        current_currency(),
+        str(get_locale()),
+        pricing_window(),
     )
 
 
@@ -165,6 +171,8 @@ def place():
             gateway=gateway(),
             reservation_minutes=current_app.config["RESERVATION_MINUTES"],
             request_key=request_key,
+            window=pricing_window(),
+            reseller_id=marked_reseller_id(),
         )
     except IntegrityError:
         # The same form at the same moment: the other request placed the order.

@@ -187,6 +187,7 @@ def write_order(
                     size=line.size,
                     colour=line.colour,
                     unit_amount=line.unit_amount,
+                    factory_unit_amount=line.factory_unit_amount,
                     quantity=line.quantity,
                     line_amount=line.line_amount,
                     made_to_order=group.made_to_order or line.made_to_order,

@@ -46,6 +46,7 @@ from shop.orders.models import Order, OrderLine, Shipment, ShipmentLine
 from shop.orders.numbers import normalise
 from shop.pagination import count_rows, paginate, parse_page
 from shop.payments.stripe_gateway import PaymentServiceUnavailable, RefundRefused, gateway
+from shop.resellers.attribution import order_window
 from shop.templating import factory_text, money_filter, time_zone_filter
 
 bp = Blueprint("orders", __name__)
@@ -217,6 +218,7 @@ def _render_order(order: Order, *, message_form: MessageForm | None = None, stat
             or MessageForm(formdata=None, request_key=request_keys.new_request_key()),
             reorder_key=request_keys.new_request_key(),
             message_max_length=messages.MAX_LENGTH,
+            via_window=order_window(get_session(), order),
         ),
         status,
     )

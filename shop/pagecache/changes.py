@@ -15,6 +15,9 @@ Listeners on every SQLAlchemy ``Session`` watch what is written:
   therefore not catalogue changes); its variant's product changes ``stock:<slug>`` and
   every school whose uniform list holds that product ``school-stock:<slug>``.
 
+- any write of a window's prices or picks, or of the terms and programme they follow,
+  changes ``reseller-prices`` (the pages of visitors marked for a window that prices).
+
 The names are bumped after the commit, never before: a page rendered from the old rows
 while the transaction was open is stored under the old versions, which nobody asks for
 again. A rollback bumps nothing; a rolled-back savepoint keeps what the rest of its
@@ -37,6 +40,7 @@ from shop.resellers.models import (
     ResellerPick,
     ResellerPrice,
     ResellerProgram,
+    ResellerTerms,
 )
 from shop.schools.models import DeliveryRound, School, UniformItem
 from shop.stock.models import StockMovement
@@ -61,6 +65,10 @@ CATALOGUE_MODELS = (
 CATALOGUE_TABLES = frozenset(model.__tablename__ for model in CATALOGUE_MODELS)
 STOCK_COLUMNS = frozenset({"on_hand", "allocated"})
 WINDOWS = "windows"
+WINDOW_PRICES = "reseller-prices"
+# A write to any of these changes both names (windows change rarely; one rule is simpler
+# than knowing which column a marked visitor's prices read).
+WINDOW_NAMES = (WINDOWS, WINDOW_PRICES)
 WINDOW_MODELS = (
     Reseller,
     ResellerPick,
@@ -68,6 +76,7 @@ WINDOW_MODELS = (
     CollectionPick,
     ResellerPrice,
     ResellerProgram,
+    ResellerTerms,
 )
 WINDOW_TABLES = frozenset(model.__tablename__ for model in WINDOW_MODELS)
 
@@ -116,15 +125,15 @@ def _note_flush(session: Session, _context, _instances) -> None:
         elif isinstance(obj, CATALOGUE_MODELS):
             _pending(session).add(CATALOGUE)
         elif isinstance(obj, WINDOW_MODELS):
-            _pending(session).add(WINDOWS)
+            _pending(session).update(WINDOW_NAMES)
     for obj in session.deleted:
         if isinstance(obj, CATALOGUE_MODELS):
             _pending(session).add(CATALOGUE)
         elif isinstance(obj, WINDOW_MODELS):
-            _pending(session).add(WINDOWS)
+            _pending(session).update(WINDOW_NAMES)
     for obj in session.dirty:
         if isinstance(obj, WINDOW_MODELS) and session.is_modified(obj):
-            _pending(session).add(WINDOWS)
+            _pending(session).update(WINDOW_NAMES)
         if not isinstance(obj, CATALOGUE_MODELS) or not session.is_modified(obj):
             continue
         if isinstance(obj, Variant) and _is_stock_only(obj):
@@ -142,7 +151,7 @@ def _note_statement(state: ORMExecuteState) -> None:
     table = getattr(state.statement, "table", None)
     name = getattr(table, "name", None)
     if name in WINDOW_TABLES:
-        _pending(state.session).add(WINDOWS)
+        _pending(state.session).update(WINDOW_NAMES)
         return
     if name not in CATALOGUE_TABLES:
         return

@@ -10,7 +10,9 @@ hit itself and answers exactly what the normal path would:
   cache before (``pages.cached_page`` marks such an answer; this process then remembers
   the path's endpoint and version *names*, which depend on the path alone), with no body,
   for a host the app trusts, with input ``shop.inputs`` would accept, from a visitor with
-  no user id in the session, no remember-me cookie and no flash message waiting.
+  no user id in the session, no remember-me cookie and no flash message waiting, and no
+  window mark (``shop.resellers.attribution``: a ``via=`` link marks the visitor, and a
+  marked visitor may see a window's prices).
 - **Never stale.** The versions' values are read from the store on every request and the
   page is looked up under the same key ``cached_page`` computes (path and query, locale
   and currency chosen as ``shop.i18n`` chooses them, build, versions); a miss, or a store
@@ -55,6 +57,7 @@ from shop.logs import access_log
 from shop.metrics import HTTP_DURATION, HTTP_REQUESTS
 from shop.pagecache import pages
 from shop.pagecache.stores import StoreUnavailable
+from shop.resellers.attribution import VIA_COOKIE, VIA_PARAMETER
 from shop.security import REQUEST_ID_HEADER, request_id_for
 
 log = logging.getLogger(__name__)
@@ -189,7 +192,8 @@ class FastPath:
 
     def _plain_request(self, request) -> bool:
         """A host the app answers, a path short enough to cache, input ``shop.inputs``
-        accepts, and no remember-me cookie (Flask-Login would sign the visitor in)."""
+        accepts, no remember-me cookie (Flask-Login would sign the visitor in) and no
+        window mark, new or kept."""
         try:
             get_host(request.environ, self.app.config["TRUSTED_HOSTS"])
         except SecurityError:
@@ -198,6 +202,8 @@ class FastPath:
             return False
         if request.cookies.get(self.remember_cookie):
             return False
+        if VIA_PARAMETER in request.args or VIA_COOKIE in request.cookies:
+            return False  # Flask marks the visitor, or may show them a window's prices
         texts = (text for item in request.args.items(multi=True) for text in item)
         return is_storable(request.path) and all(is_storable(text) for text in texts)
 

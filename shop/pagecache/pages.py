@@ -10,6 +10,10 @@ and ``page_hole(name)`` give the hole's marker; otherwise ``page_hole`` gives ``
 the template renders the part itself. A marker carries a tag derived from ``SECRET_KEY``,
 so text a visitor or an editor types can never pose as a hole.
 
+A visitor marked for a window that sets its own prices (``shop.resellers.marking``) gets
+pages of their own: the key adds the window and the ``reseller-prices`` version (bumped by
+every change of a window's prices or picks), and the fast path never learns from them.
+
 Staff never get cached pages; signed-in customers do (their parts are holes). The
 response carries an ``ETag`` made of the stored page's key and the visitor's own parts
 (their CSRF secret, cart count, who is signed in), and answers ``If-None-Match`` with 304
@@ -32,7 +36,9 @@ from shop.accounts.session import maybe_signed_in
 from shop.extensions import login_manager
 from shop.i18n import current_currency
 from shop.pagecache import stores
+from shop.pagecache.changes import WINDOW_PRICES
 from shop.pagecache.stores import PAGE_TTL_SECONDS, StoreUnavailable, token_time
+from shop.resellers.marking import pricing_window
 
 MAX_CACHED_PATH = 512  # longer paths and queries are rendered, not stored
 VISITOR_TEMPLATES = {"nav": "_visitor/nav.html", "flashes": "_visitor/flashes.html"}
@@ -83,15 +89,19 @@ def cached_page(versions: list[str], render: Callable[[], str | tuple[str, float
     if store is None or not _cacheable():
         return _uncached(render)
     build = current_app.extensions["page_build"]
+    window = pricing_window()
+    names = [*versions, f"build:{build}"] + ([WINDOW_PRICES] if window else [])
     try:
-        tokens = store.read_versions([*versions, f"build:{build}"])
+        tokens = store.read_versions(names)
     except StoreUnavailable as error:
         current_app.logger.warning("page cache unavailable, rendering: %s", error)
         return _uncached(render)
+    if window is not None:
+        tokens = [*tokens, f"window:{window.reseller_id}"]
     key = page_key(tokens)
     etag = _visitor_etag(key)
     modified = _last_modified(tokens)
-    if etag is not None and not maybe_signed_in():
+    if etag is not None and not maybe_signed_in() and window is None:
         # For the fast path (``shop.pagecache.fastpath``): which versions this path reads.
         request.environ[SERVED_FROM_CACHE] = (request.path, request.endpoint, tuple(versions))
     if etag is not None and request.if_none_match.contains_weak(etag):

@@ -126,3 +126,10 @@ class StatusForm(FlaskForm):
         validators=[InputRequired()],
     )
     expected = HiddenField(validators=[InputRequired(), Length(max=20)])
+
+
+class PriceForm(FlaskForm):
+    """One pick's prices: a ``price-<currency>`` field per currency the product sells in
+    (read by ``price_views``: the currencies are the product's), and the one-time key."""
+
+    request_key = request_key_field()

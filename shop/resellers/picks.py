@@ -76,6 +76,11 @@ def _lock(session: Session, reseller: Reseller) -> None:
         raise NotApproved()
 
 
+def lock_window(session: Session, reseller: Reseller) -> None:
+    """For other rules of a window (its prices): its edits one at a time, approved only."""
+    _lock(session, reseller)
+
+
 def _listed():
     """What a window may show: the catalogue's own products on sale (as the listing)."""
     return listed_conditions(Scope())

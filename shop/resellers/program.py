@@ -3,7 +3,8 @@ reads them: which money model a window uses, the commission rate for a product, 
 cap, the return and attribution windows.
 
 ``program(session)`` always answers: the row (``id`` 1) is made on first use with the
-defaults, by an insert that does nothing when another request made it first.
+defaults, by an insert that does nothing when another request made it first. A session
+that only reads (a GET's: ``shop.db``) gets the defaults unsaved instead.
 """
 
 from dataclasses import dataclass
@@ -12,13 +13,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from shop.db import READER
 from shop.resellers.models import CategoryCommission, ResellerProgram, ResellerTerms
 
 PROGRAM_ID = 1
 BPS = 10_000  # basis points in one whole: 1000 bps = 10 %
 DEFAULT_PAYOUT_MINIMUMS = {"CNY": 10000, "JPY": 2000, "SGD": 2000, "USD": 2000}
-
-
+_UNSAVED = "reseller_program_defaults"  # session.info of a reading session
 # The programme's terms until staff change them.
 DEFAULTS = {
     "money_model": "referral",
@@ -32,17 +33,19 @@ DEFAULTS = {
 
 
 def program(session: Session) -> ResellerProgram:
-    """The programme's one row, made with the defaults when there is none yet."""
-    row = session.get(ResellerProgram, PROGRAM_ID)
-    if row is not None:
+    """The programme's one row, made with the defaults when there is none yet (on a
+    session that only reads: the defaults, unsaved, as ``read_program`` gives them)."""
+    row = read_program(session)
+    if row in session or session.connection().get_execution_options().get(READER):
         return row
+    session.info.pop(_UNSAVED, None)
     insert = sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert
     session.execute(
         insert(ResellerProgram)
         .values(
             id=PROGRAM_ID,
-            **DEFAULTS,
             payout_minimums=dict(DEFAULT_PAYOUT_MINIMUMS),
+            **DEFAULTS,
             updated_at=sa.func.now(),
         )
         .on_conflict_do_nothing(index_elements=["id"])
@@ -51,12 +54,20 @@ def program(session: Session) -> ResellerProgram:
 
 
 def read_program(session: Session) -> ResellerProgram:
-    """The programme as it stands, without writing (for a page that only reads): the
-    row, or an unsaved one with the defaults ``program`` would make."""
+    """The programme as it stands, without writing: the row, or an unsaved one with the
+    defaults ``program`` would make (kept in ``session.info``: asked again in the same
+    request, no query)."""
+    unsaved = session.info.get(_UNSAVED)
+    if unsaved is not None:
+        return unsaved
     row = session.get(ResellerProgram, PROGRAM_ID)
     if row is not None:
         return row
-    return ResellerProgram(id=PROGRAM_ID, **DEFAULTS, payout_minimums=dict(DEFAULT_PAYOUT_MINIMUMS))
+    unsaved = ResellerProgram(
+        id=PROGRAM_ID, payout_minimums=dict(DEFAULT_PAYOUT_MINIMUMS), **DEFAULTS
+    )
+    session.info[_UNSAVED] = unsaved
+    return unsaved
 
 
 def terms(session: Session, reseller_id: int) -> ResellerTerms | None:

@@ -7,6 +7,8 @@ again, with each field's reason, and status 400). Only the reseller sees their o
 staff accounts do not open windows. A window is public only while it is approved.
 """
 
+import dataclasses
+
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -37,7 +39,7 @@ from shop.inputs import parse_id
 from shop.pagecache.changes import CATALOGUE, WINDOWS
 from shop.pagecache.pages import cached_page
 from shop.pagination import parse_page
-from shop.resellers import picks, rules, service, sharing
+from shop.resellers import marking, picks, rules, service, sharing
 from shop.resellers.forms import (
     ApplyForm,
     CollectionAddForm,
@@ -55,6 +57,9 @@ from shop.resellers.slip_forms import new_slip_form
 from shop.storage import StorageError, get_storage
 
 bp = Blueprint("resellers", __name__)
+# Every page of the shop: a window's page or a ``?via=`` link marks the visitor.
+bp.before_app_request(marking.note_window_visit)
+bp.after_app_request(marking.keep_window_mark)
 
 SEARCH_PAGE_SIZE = 24
 # The forms that may carry an avatar: their body may be as large as an image upload.
@@ -526,6 +531,7 @@ def _render_window(db: Session, reseller: Reseller, collection=None) -> str:
         shown = picks.collection_picks(
             db, reseller, collection, page=number, currency=currency, locale=locale
         )
+    shown = dataclasses.replace(shown, cards=marking.window_cards(shown.cards, currency))
     return render_template(
         "resellers/window.html",
         reseller=reseller,
@@ -534,6 +540,7 @@ def _render_window(db: Session, reseller: Reseller, collection=None) -> str:
         collections=picks.list_collections(db, reseller),
         window=shown,
         preview=sharing.window_preview(reseller, collection, shown.cards),
+        own_prices=marking.pricing_window() is not None,
     )
 
 

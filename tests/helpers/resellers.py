@@ -76,3 +76,59 @@ def post_with_avatar(client, path: str, fields: dict, image: bytes, filename="me
     )
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
     return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def use_money_model(session, reseller: Reseller, model: str) -> None:
+    """The window's own money model (``ResellerTerms``), committed."""
+    from shop.resellers.models import ResellerTerms
+
+    terms = session.get(ResellerTerms, reseller.id)
+    if terms is None:
+        session.add(ResellerTerms(reseller_id=reseller.id, money_model=model))
+    else:
+        terms.money_model = model
+    session.commit()
+
+
+def set_window_price(session, reseller: Reseller, product, currency: str, amount: int) -> None:
+    """A reseller price as the window's form saves it (checked against factory and cap)."""
+    from shop.resellers import prices
+
+    prices.set_prices(
+        session,
+        session.get(Reseller, reseller.id),
+        product.id,
+        {currency: amount},
+        actor_user_id=reseller.user_id,
+    )
+    session.commit()
+
+
+def window_cookie(client):
+    """The visitor's window mark cookie, or ``None``."""
+    return client.get_cookie("sf_via")
+
+
+# The factory's first-tier prices of ``two_price_windows``' polo, per currency.
+POLO_PRICES = {"CNY": 8900, "JPY": 1800, "SGD": 1990, "USD": 1250}
+
+
+def two_price_windows(session) -> dict:
+    """Ann's window on the 'price' model with a polo sold in four currencies
+    (``POLO_PRICES``; ¥79.00 from 50 in CNY); Bo's window with a skirt of his own."""
+    from shop.catalog.models import PriceTier
+    from tests.factories import make_product
+
+    ann = make_reseller(session)
+    bo = make_reseller(session, email="bo@example.com", handle="bo-shop")
+    polo = make_product(session, slug="polo", name="Polo", tiers=((1, 8900), (50, 7900)))
+    for currency in ("JPY", "SGD", "USD"):
+        polo.price_tiers.append(
+            PriceTier(currency=currency, min_quantity=1, unit_amount=POLO_PRICES[currency])
+        )
+    skirt = make_product(session, slug="skirt")
+    session.commit()
+    add_picks(session, ann, [polo])
+    add_picks(session, bo, [skirt])
+    use_money_model(session, ann, "price")
+    return {"ann": ann, "bo": bo, "polo": polo.id, "skirt": skirt.id}

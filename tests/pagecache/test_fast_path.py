@@ -343,6 +343,7 @@ def test_the_fast_path_knows_every_hook_it_stands_in_for(app):
         "check_request",  # shop.inputs.is_storable on the path and query; no body
         "csrf_protect",  # GET and HEAD only
         "check_request_limit",  # FAST_ENDPOINTS have no limit (shop.limits.may_be_limited)
+        "note_window_visit",  # a via= query or a window mark goes to the normal path
     ]
     assert after == [
         "set_security_headers",  # copied from the normal path's answer
@@ -352,6 +353,7 @@ def test_the_fast_path_knows_every_hook_it_stands_in_for(app):
         "keep_retry_after",  # no rate limit
         "__inject_headers",  # no rate limit
         "_update_remember_cookie",  # no remember-me cookie, no _remember in the session
+        "keep_window_mark",  # no new window mark (a via= query goes to the normal path)
     ]
     assert not any(app.before_request_funcs.get("catalog", []))
     assert not any(app.after_request_funcs.get("catalog", []))

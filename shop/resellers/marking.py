@@ -1,0 +1,167 @@
+"""The request's side of attribution (``shop.resellers.attribution``): read the visitor's
+window mark, set a new one on a window's page or a ``?via=<handle>`` link, count the visit.
+
+``note_window_visit`` runs before the view, so the page a visitor lands on already shows
+the window's prices; ``keep_window_mark`` writes the cookie and counts the visit once the
+page has answered (below 400), in a short transaction of its own (a GET's session only
+reads). ``current_window()`` is what the rest of the request asks: the approved window
+the visitor's mark (new or from the cookie) points at, if it still holds. A visitor
+without the cookie costs no query.
+
+The page cache's fast path never answers a request with ``via=`` or this cookie
+(``shop.pagecache.fastpath``), and the normal path keys a marked visitor's pages by the
+window (``shop.pagecache.pages``).
+"""
+
+from dataclasses import dataclass
+
+from flask import current_app, g, request
+from flask.wrappers import Response
+
+from shop.db import get_session, utcnow
+from shop.i18n import shop_zone
+from shop.resellers import prices, rules, service
+from shop.resellers.attribution import (
+    VIA_COOKIE,
+    VIA_PARAMETER,
+    WINDOW_ENDPOINTS,
+    Mark,
+    count_visit,
+    counts_as_new,
+    is_current,
+    live_mark,
+    read_mark,
+    sign_mark,
+)
+from shop.resellers.prices import PRICE_MODEL, PricingWindow
+from shop.resellers.program import program, window_terms
+
+_NEW_MARK = "window_mark_new"  # g: (Mark, counts a visit) set by this request
+_WINDOW = "window_current"  # g: this request's ActiveWindow, or None, once worked out
+SECONDS_PER_DAY = 86_400
+
+
+@dataclass(frozen=True)
+class ActiveWindow:
+    """The window a visitor is marked for now."""
+
+    reseller_id: int
+    money_model: str
+    price_cap_bps: int
+
+    @property
+    def pricing(self) -> PricingWindow | None:
+        """Its prices, when it sells at its own (the 'price' model)."""
+        if self.money_model != PRICE_MODEL:
+            return None
+        return PricingWindow(self.reseller_id, self.price_cap_bps)
+
+
+def _secret() -> str:
+    return current_app.config["SECRET_KEY"]
+
+
+def cookie_mark() -> Mark | None:
+    """The mark in the visitor's cookie (not checked for age or window)."""
+    return read_mark(request.cookies.get(VIA_COOKIE), _secret())
+
+
+def _arrival_handle() -> str | None:
+    if request.endpoint in WINDOW_ENDPOINTS:
+        handle = (request.view_args or {}).get("handle")
+    else:
+        handle = request.args.get(VIA_PARAMETER)
+    if not isinstance(handle, str):
+        return None
+    handle = rules.clean_handle(handle)
+    return handle if rules.handle_problem(handle) is None else None
+
+
+def note_window_visit() -> None:
+    """Before the view: a GET through an approved window marks the visitor (last click
+    wins); a window not approved, or no window at that handle, marks nothing."""
+    if request.method != "GET":
+        return
+    handle = _arrival_handle()
+    if handle is None:
+        return
+    db = get_session()
+    reseller = service.get_reseller_by_handle(db, handle)
+    if reseller is None or reseller.status != "approved":
+        return
+    now = utcnow()
+    previous = cookie_mark()
+    if previous is not None and not is_current(previous, program(db).attribution_days, now):
+        previous = None
+    g.pop(_WINDOW, None)
+    setattr(g, _NEW_MARK, (Mark(reseller.id, now), counts_as_new(previous, reseller.id)))
+
+
+def keep_window_mark(response: Response) -> Response:
+    """After the view: the new mark in its cookie, and the visit counted once."""
+    noted = g.pop(_NEW_MARK, None)
+    if noted is None or response.status_code >= 400:
+        return response
+    mark, counts = noted
+    days = program(get_session()).attribution_days
+    response.set_cookie(
+        VIA_COOKIE,
+        sign_mark(mark, _secret()),
+        max_age=days * SECONDS_PER_DAY,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+    )
+    if counts:
+        day = mark.marked_at.astimezone(shop_zone()).date()
+        with current_app.extensions["sa_sessionmaker"]() as writer:
+            count_visit(writer, mark.reseller_id, day)
+            writer.commit()
+    return response
+
+
+def current_window() -> ActiveWindow | None:
+    """The approved window this visitor is marked for, its mark still current."""
+    if _WINDOW in g:
+        return g.get(_WINDOW)
+    noted = g.get(_NEW_MARK)
+    mark = noted[0] if noted else cookie_mark()
+    window = None
+    if mark is not None:
+        db = get_session()
+        reseller = live_mark(db, mark, utcnow())
+        if reseller is not None:
+            terms = window_terms(db, reseller.id)
+            window = ActiveWindow(reseller.id, terms.money_model, terms.price_cap_bps)
+    setattr(g, _WINDOW, window)
+    return window
+
+
+def pricing_window() -> PricingWindow | None:
+    """The window whose prices this visitor sees and pays, if any."""
+    window = current_window()
+    return window.pricing if window is not None else None
+
+
+def marked_reseller_id() -> int | None:
+    """The window an order placed now would belong to."""
+    window = current_window()
+    return window.reseller_id if window is not None else None
+
+
+def window_cards(cards: list, currency: str) -> list:
+    """Product cards as this visitor sees them: at their window's prices, if it has any."""
+    window = pricing_window()
+    if window is None or not cards:
+        return cards
+    own = prices.prices_by_slug(get_session(), window, [card.slug for card in cards], currency)
+    return prices.reprice_cards(cards, own)
+
+
+def window_tiers(product_id: int, ranges: list, currency: str) -> list:
+    """A product page's tier table as this visitor sees it (``window_cards``' rule)."""
+    window = pricing_window()
+    if window is None or not ranges:
+        return ranges
+    own = prices.prices_by_id(get_session(), window, [product_id], currency)
+    return prices.scale_ranges(ranges, own[product_id]) if product_id in own else ranges
