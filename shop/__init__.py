@@ -95,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
         orders,
         production,
         products,
+        reseller_payouts,
         reseller_program,
         resellers,
         schools,
@@ -114,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     from shop.payments.views import bp as payments_bp
     from shop.resellers import (  # noqa: F401 - routes on the resellers blueprint
         dashboard_views,
+        earnings_views,
         price_views,
         share_views,
     )

@@ -151,6 +151,19 @@ def reconcile_payments_command(minutes: int | None):
         click.echo(f"  {intent_id}")
 
 
+@click.command("approve-commissions")
+@with_appcontext
+def approve_commissions_command():
+    """Approve resellers' pending commission on orders delivered longer ago than the
+    return window, now (the scheduler queues the same job every hour). Safe to run any
+    time, as often as you like: each line is approved once."""
+    from shop.jobs.periodic import approve_commissions
+    from shop.jobs.runner import run_now
+
+    approved = run_now(approve_commissions)
+    click.echo(f"Approved {approved} commission line(s).")
+
+
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then stop (tests, one-offs).")
 @click.option("--simple", is_flag=True, help="Run jobs in this process instead of a fork each.")
@@ -210,6 +223,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_staff_command)
     app.cli.add_command(expire_reservations_command)
     app.cli.add_command(reconcile_payments_command)
+    app.cli.add_command(approve_commissions_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(clear_page_cache_command)

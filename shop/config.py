@@ -75,6 +75,7 @@ ENV_SETTINGS = (
     "JOBS_TIMEOUT_SECONDS",
     "SCHEDULE_EXPIRE_RESERVATIONS_SECONDS",
     "SCHEDULE_RECONCILE_PAYMENTS_SECONDS",
+    "SCHEDULE_APPROVE_COMMISSIONS_SECONDS",
     "RECONCILE_MIN_AGE_MINUTES",
     "RESELLER_TERMS_VERSION",
     "RESELLER_AUTO_APPROVE",
@@ -214,6 +215,7 @@ def default_settings(instance_path: Path) -> dict:
         # `flask scheduler`: how often it queues expire-reservations and reconcile-payments.
         "SCHEDULE_EXPIRE_RESERVATIONS_SECONDS": 60,
         "SCHEDULE_RECONCILE_PAYMENTS_SECONDS": 300,
+        "SCHEDULE_APPROVE_COMMISSIONS_SECONDS": 3600,  # resellers' commission, once an hour
         "RECONCILE_MIN_AGE_MINUTES": 5,  # reconcile-payments leaves younger payments alone
         # Small windows (shop.resellers): the version of the reseller terms an application
         # accepts (recorded with it), and whether applications are approved at once.

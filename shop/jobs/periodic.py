@@ -32,6 +32,17 @@ def expire_reservations() -> ExpiryReport:
     return report
 
 
+def approve_commissions() -> int:
+    """Approve the reseller commission of orders delivered longer ago than the return
+    window (``shop.resellers.ledger.approve_due``); the number of ledger lines approved."""
+    from shop.resellers import ledger
+
+    session = get_session()
+    approved = ledger.approve_due(session, utcnow())
+    session.commit()
+    return approved
+
+
 @dataclass
 class ReconcileReport:
     applied: list[str] = field(default_factory=list)  # "<order>: <outcome>"

@@ -1,7 +1,8 @@
 """``flask --app wsgi scheduler``: queues the periodic jobs on their timetable.
 
 Time is cut into periods of each job's length (``SCHEDULE_EXPIRE_RESERVATIONS_SECONDS``,
-60; ``SCHEDULE_RECONCILE_PAYMENTS_SECONDS``, 300), counted from the Unix epoch, and each
+60; ``SCHEDULE_RECONCILE_PAYMENTS_SECONDS``, 300; ``SCHEDULE_APPROVE_COMMISSIONS_SECONDS``,
+3600), counted from the Unix epoch, and each
 period's job is queued with the key ``periodic:<job>:<length>:<period number>``. Keys are
 unique on the queue, so two schedulers (a spare, or two during a deploy) queue each
 period's job once between them. A scheduler queues the current period's jobs when it
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-from shop.jobs.periodic import expire_reservations, reconcile_payments
+from shop.jobs.periodic import approve_commissions, expire_reservations, reconcile_payments
 from shop.jobs.queue import enqueue
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class Periodic:
 TIMETABLE = (
     Periodic("expire-reservations", expire_reservations, "SCHEDULE_EXPIRE_RESERVATIONS_SECONDS"),
     Periodic("reconcile-payments", reconcile_payments, "SCHEDULE_RECONCILE_PAYMENTS_SECONDS"),
+    Periodic("approve-commissions", approve_commissions, "SCHEDULE_APPROVE_COMMISSIONS_SECONDS"),
 )
 
 

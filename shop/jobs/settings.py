@@ -11,6 +11,7 @@ WHOLE_NUMBERS = {
     "JOBS_HEARTBEAT_GRACE_SECONDS": "how long a job's heartbeat may be late before it is dead",
     "SCHEDULE_EXPIRE_RESERVATIONS_SECONDS": "the scheduler's period for expire-reservations",
     "SCHEDULE_RECONCILE_PAYMENTS_SECONDS": "the scheduler's period for reconcile-payments",
+    "SCHEDULE_APPROVE_COMMISSIONS_SECONDS": "the scheduler's period for approve-commissions",
     "RECONCILE_MIN_AGE_MINUTES": "reconcile-payments leaves payments younger than this alone",
 }
 
@@ -22,7 +23,7 @@ def check_job_settings(config) -> None:
         if not value.isdigit():
             raise ConfigError(f"{name} ({meaning}) must be a whole number, not {value!r}.")
         config[name] = int(value)
-    for name in ("SCHEDULE_EXPIRE_RESERVATIONS_SECONDS", "SCHEDULE_RECONCILE_PAYMENTS_SECONDS"):
+    for name in [name for name in WHOLE_NUMBERS if name.startswith("SCHEDULE_")]:
         if config[name] < 1:
             raise ConfigError(f"{name} must be at least 1 second.")
     config["JOBS_RETRY_INTERVALS"] = retry_intervals(config.get("JOBS_RETRY_INTERVALS"))

@@ -53,4 +53,5 @@ EVENT_LABELS = {
     "note": _l("Note"),
     "invoice_payment": _l("Part of the invoice paid"),
     "production_held": _l("Made to order once the invoice is paid"),
+    "reseller_self_referral": _l("Paid with a card of the window's owner: no commission"),
 }

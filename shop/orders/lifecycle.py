@@ -45,6 +45,7 @@ from shop.payments.stripe_gateway import (
     StripeGateway,
     UnknownIntent,
 )
+from shop.resellers import ledger
 from shop.schools.models import School
 from shop.stock.allocation import NotEnoughStock, adjust, allocate, release, sell
 
@@ -289,6 +290,7 @@ def mark_paid(
     transitions.move(session, order, "payment_status", "paid", note=note, now=now)
     order.paid_intent_id = intent_id
     sell_stock(session, order)
+    ledger.record_commission(session, order, now=now)
 
 
 def card_payment_succeeded(
@@ -441,6 +443,7 @@ def settle_invoice(
     transitions.move(
         session, order, "payment_status", "paid", actor_user_id=actor_user_id, note=note, now=now
     )
+    ledger.record_commission(session, order, now=now)
 
 
 # --- making ------------------------------------------------------------------------------
@@ -657,6 +660,7 @@ def cancel(
         note=note or ("by the customer" if by_customer else ""),
         actor_user_id=actor_user_id,
     )
+    ledger.reverse_commission(session, order)
     notify(session, order, "cancelled")
     return refunded_so_far(order) - refunded_before
 
@@ -823,6 +827,7 @@ def sync_refund_status(session: Session, order: Order, *, actor_user_id: int | N
     """Make the payment status say what ``refunded_amount`` says (after payment too)."""
     if order.refunded_amount <= 0 or order.payment_status not in REFUNDABLE_STATUSES:
         return
+    ledger.reverse_commission(session, order)
     wanted = "refunded" if order.refunded_amount >= order.total_amount else "partially_refunded"
     if wanted == order.payment_status == "refunded":
         return
