@@ -10,10 +10,12 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from shop.accounts.models import Address
+from shop.resellers.models import ResellerTerms
 from shop.schools.models import Invoice
 from tests.accounts.helpers import PASSWORD, make_user
 from tests.factories import make_category, make_product
 from tests.helpers.browser import WAIT_MS
+from tests.helpers.resellers import add_picks, make_reseller
 from tests.order_factories import make_order
 from tests.school_factories import add_item, add_member, make_school
 from tests.schools.invoice_helpers import invoice_order, invoice_school
@@ -80,6 +82,9 @@ def shop_data(session):
         lines=(("SUMMER-POLO-130-NAVY-LONG-SKU", 12, 7900), ("POLO-140", 2, 8900)),
     )
     session.commit()
+    window = make_reseller(session, email="ann@example.com", handle="ann-picks")
+    session.add(ResellerTerms(reseller_id=window.id, money_model="price"))
+    add_picks(session, window, [polo], notes=["Our school's own polo, washes well"])
     invoice = session.scalars(sa.select(Invoice)).one()
     address = session.scalars(sa.select(Address)).one()
     return {
@@ -217,6 +222,11 @@ def test_every_customer_page_fits_a_360px_phone(live_server, shop_data, phone, l
         "/orders",
         f"/orders/{shop_data['order']}",
         f"/orders/{shop_data['order']}/receipt",
+        "/w/ann-picks",  # her window, and her pages as its reseller
+        "/account/window",
+        "/account/window/prices",
+        "/account/window/dashboard",
+        "/account/window/earnings",
     ):
         visit(page, live_server + path, problems)
     sign_out(page)
