@@ -1,5 +1,6 @@
 """The interface speaks English, Chinese and Japanese, and every catalogue is complete."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,27 @@ def test_product_cards_are_translated_too(client, session):
     session.commit()
     text = client.get("/products?lang=zh_CN").text
     assert "现货" in text and "批量低至 ¥79.00" in text
+
+
+@pytest.mark.parametrize("po_path", sorted(Path(TRANSLATIONS_DIR).glob("*/LC_MESSAGES/*.po")))
+def test_template_translations_survive_the_percent_formatting(po_path):
+    """A template's ``_()`` always %-formats (as Jinja's gettext does): a translation of a
+    template message must format wherever its English does, so a bare ``%`` in it is
+    written ``%%`` ("30%" → "30%%")."""
+    in_templates = extracted_message_ids(folders=("templates",))
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file)
+    broken = []
+    for message in catalog:
+        if not message.id or message.pluralizable or message.id not in in_templates:
+            continue
+        values = {name: "x" for name in re.findall(r"%\((\w+)\)", message.id)}
+        try:
+            message.id % values
+        except (ValueError, TypeError, KeyError):
+            continue  # the English does not format either: not a template string to check
+        try:
+            message.string % values
+        except (ValueError, TypeError, KeyError):
+            broken.append(message.id)
+    assert broken == []

@@ -5,13 +5,16 @@ from pathlib import Path
 from shop.i18n_catalogs import TRANSLATIONS_DIR
 
 
-def extracted_message_ids() -> set[str]:
-    """What ``make translations-extract`` would find in the code and templates today."""
+def extracted_message_ids(folders: tuple[str, ...] = ("shop", "templates")) -> set[str]:
+    """What ``make translations-extract`` would find in the code and templates today
+    (``folders``: only there)."""
     from babel.messages.extract import extract_from_dir
 
     root = TRANSLATIONS_DIR.parent.parent
     ids = set()
     for folder, method in (("shop", "python"), ("templates", "jinja2")):
+        if folder not in folders:
+            continue
         found = extract_from_dir(
             root / folder,
             method_map=[("**.py", method)] if method == "python" else [("**.html", method)],
