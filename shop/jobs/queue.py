@@ -95,6 +95,10 @@ def _pending_job(job_function, args, kwargs, key, job_timeout) -> PendingJob:
 
 @event.listens_for(Session, "after_commit")
 def _dispatch_pending(session: Session) -> None:
+    """After the real commit. SQLAlchemy fires ``after_commit`` when a savepoint is
+    released too, with the outer transaction still open: the jobs wait for that one."""
+    if session.get_nested_transaction() is not None:
+        return
     for pending in session.info.pop(PENDING, []):
         try:
             dispatch(pending)

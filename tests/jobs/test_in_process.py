@@ -57,6 +57,23 @@ def test_a_savepoint_rolled_back_keeps_the_outer_transactions_jobs(app, session)
     assert used_keys(app) == ["outer"]
 
 
+def test_a_savepoint_committed_waits_for_the_outer_commit(app, session):
+    """Releasing a savepoint fires SQLAlchemy's ``after_commit`` too: the job must still
+    wait for the real commit (and go with its rollback)."""
+    with app.app_context():
+        enqueue_after_commit(session, sample_jobs.write_key, "inner")
+        session.begin_nested().commit()
+        assert used_keys(app) == []
+        session.rollback()
+        session.commit()
+    assert used_keys(app) == []
+    with app.app_context():
+        enqueue_after_commit(session, sample_jobs.write_key, "outer")
+        session.begin_nested().commit()
+        session.commit()
+    assert used_keys(app) == ["outer"]
+
+
 def test_a_failing_job_is_logged_counted_and_its_writes_undone(app, session, caplog):
     failed_before = failed_count("write_then_fail")
     with app.app_context(), caplog.at_level(logging.ERROR, logger="shop.jobs.runner"):
