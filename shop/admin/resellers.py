@@ -16,7 +16,7 @@ from shop.audit.sentences import describe_entries
 from shop.catalog.search import clean_text, fold
 from shop.db import commits, get_session
 from shop.pagination import parse_page
-from shop.resellers import program, service
+from shop.resellers import ledger, program, service
 from shop.resellers.forms import StatusForm
 from shop.resellers.labels import ACTION_LABELS, STATUS_LABELS
 from shop.resellers.models import STATUSES, Reseller
@@ -41,6 +41,7 @@ def reseller_list():
     return render_template(
         "admin/resellers/list.html",
         rows=rows,
+        earnings=ledger.balances_by_window(db, [row.reseller.id for row in rows]),
         page=page,
         q=q,
         status=status,

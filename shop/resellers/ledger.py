@@ -20,6 +20,7 @@ The ``lifecycle`` hooks run under the order's lock, so the reversals of one orde
 computed one at a time. Plain functions over the session: they flush, never commit.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -284,6 +285,37 @@ def _balance_rows(session: Session, *conditions):
 def balances(session: Session, reseller_id: int) -> dict[str, Balance]:
     """``{currency: Balance}`` of one window (``ledger_rules`` defines the buckets)."""
     return balances_from(_balance_rows(session, CommissionLine.reseller_id == reseller_id))
+
+
+def balances_by_window(
+    session: Session, reseller_ids: Iterable[int]
+) -> dict[int, dict[str, Balance]]:
+    """``{reseller_id: {currency: Balance}}`` for a page of windows, in one query (the
+    staff's list of windows shows what each has earned)."""
+    ids = list(reseller_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(
+            CommissionLine.reseller_id,
+            CommissionLine.currency,
+            CommissionLine.kind,
+            CommissionLine.state,
+            sa.func.sum(CommissionLine.amount),
+            sa.func.count(),
+        )
+        .where(CommissionLine.reseller_id.in_(ids))
+        .group_by(
+            CommissionLine.reseller_id,
+            CommissionLine.currency,
+            CommissionLine.kind,
+            CommissionLine.state,
+        )
+    ).all()
+    grouped: dict[int, list] = {}
+    for reseller_id, *rest in rows:
+        grouped.setdefault(reseller_id, []).append(rest)
+    return {reseller_id: balances_from(found) for reseller_id, found in grouped.items()}
 
 
 def payout_minimums(session: Session) -> dict[str, int]:
