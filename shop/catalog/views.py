@@ -159,7 +159,8 @@ def render_product_detail(slug: str) -> str:
     if page is None:
         abort(404)
     tiers = window_tiers(page.product.id, page.tiers, page.currency)
-    if tiers is not page.tiers:
+    window_priced = tiers is not page.tiers  # a window's own price: not the factory's
+    if window_priced:
         page = dataclasses.replace(page, tiers=tiers)
     texts = grid_texts(locale)
     grid = grid_data(
@@ -180,4 +181,5 @@ def render_product_detail(slug: str) -> str:
         grid=grid,
         size_grid=grid_rows(page, texts),
         chart_headings=heading_labels(chart.get("columns") or (), locale),
+        window_priced=window_priced,
     )

@@ -6,17 +6,12 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from shop.mail import read_outbox
+from tests.helpers.browser import last_email_link
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "plum blossom in spring"
 NEW_PASSWORD = "autumn leaves on the track"
-
-
-def last_link(app) -> str:
-    message = read_outbox(app.config["MAIL_OUTBOX"])[-1]
-    return re.search(r"https?://\S+", message.get_body(("plain",)).get_content()).group(0)
 
 
 def test_register_sign_out_reset_and_sign_in(app, page, live_server):
@@ -28,7 +23,7 @@ def test_register_sign_out_reset_and_sign_in(app, page, live_server):
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_test_id("flash")).to_contain_text("Check your inbox")
 
-    page.goto(last_link(app).replace(app.config["SHOP_BASE_URL"], live_server))
+    page.goto(last_email_link(app, live_server))
     page.get_by_role("button", name="Confirm my email address").click()  # confirm + sign in
     expect(page.get_by_test_id("account-email")).to_contain_text(
         re.compile(r"^Signed in as li\.na@example\.com")
@@ -40,7 +35,7 @@ def test_register_sign_out_reset_and_sign_in(app, page, live_server):
     page.get_by_label("Email").fill("li.na@example.com")
     page.get_by_role("button", name="Send the link").click()
     expect(page.get_by_test_id("flash")).to_contain_text("a link to set a new password")
-    page.goto(last_link(app).replace(app.config["SHOP_BASE_URL"], live_server))
+    page.goto(last_email_link(app, live_server))
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("Repeat new password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Save the new password").click()

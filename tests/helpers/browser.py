@@ -5,6 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
+from shop.mail import read_outbox
 from tests.checkout_helpers import load_order
 
 WAIT_MS = 15_000  # the longest a page may take to show what a test waits for
@@ -66,3 +67,11 @@ def expect_paid(page, app, number: str) -> None:
     expect(page.get_by_test_id("order-status")).to_have_attribute("data-payment", "paid")
     expect(page.get_by_test_id("payment-form")).to_have_count(0)
     assert load_order(app, number).payment_status == "paid"
+
+
+def last_email_link(app, live_server: str) -> str:
+    """The link in the newest email of the outbox, on the server the test runs (emails
+    link to ``SHOP_BASE_URL``)."""
+    message = read_outbox(app.config["MAIL_OUTBOX"])[-1]
+    link = re.search(r"https?://\S+", message.get_body(("plain",)).get_content()).group(0)
+    return link.replace(app.config["SHOP_BASE_URL"], live_server)

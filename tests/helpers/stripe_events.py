@@ -24,6 +24,12 @@ def event_payload(event_id, event_type, intent_id, **fields) -> str:
     )
 
 
+def charge_refunded(event_id, charge_id) -> str:
+    """A ``charge.refunded`` event (localstripe refunds but never sends it)."""
+    payload = event_payload(event_id, "charge.refunded", charge_id)
+    return payload.replace('"object": "payment_intent"', '"object": "charge"')
+
+
 def deliver(client, payload: str, *, secret=WEBHOOK_SECRET, timestamp=None, header=None):
     signature = header or stripe.WebhookSignature.generate_signature_header(
         payload, secret, timestamp=timestamp or int(time.time())

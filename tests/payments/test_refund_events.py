@@ -7,7 +7,7 @@ import pytest
 from shop.payments.stripe_gateway import gateway
 from tests.checkout_helpers import add_to_cart, card, load_order, pay, place_order, wait_for
 from tests.factories import make_product
-from tests.helpers.stripe_events import deliver, event_payload
+from tests.helpers.stripe_events import charge_refunded, deliver, event_payload
 
 
 @pytest.fixture
@@ -28,11 +28,6 @@ def refund_in_dashboard(app, order, amount) -> str:
         stripe_client.v1.refunds.create(params={"payment_intent": intent.id, "amount": amount})
         charge = intent.latest_charge
     return charge if isinstance(charge, str) else charge.id
-
-
-def charge_refunded(event_id, charge_id) -> str:
-    payload = event_payload(event_id, "charge.refunded", charge_id)
-    return payload.replace('"object": "payment_intent"', '"object": "charge"')
 
 
 def refund_emails(outbox):

@@ -52,6 +52,18 @@ def test_a_marked_visitor_sees_the_windows_price_everywhere(app, session, world)
     assert total(buyer.get("/checkout/review").text, "order-total") == 19800
 
 
+def price_heading(page: str) -> str:
+    return re.search(r'<h2 id="price-heading">(.*?)</h2>', page).group(1)
+
+
+def test_the_product_page_never_calls_a_windows_price_the_factorys(app, session, world):
+    marked = app.test_client()
+    assert price_heading(marked.get("/products/polo?via=ann-picks").text) == "Prices"
+    assert price_heading(marked.get("/products/skirt").text) == "Factory prices"  # no own
+    stranger = app.test_client()
+    assert price_heading(stranger.get("/products/polo").text) == "Factory prices"
+
+
 def test_the_tiers_scale_in_the_cart(app, session, world):
     buyer = app.test_client()
     buyer.get("/products/polo?via=ann-picks")
