@@ -35,7 +35,12 @@ def earnings():
         lines=ledger.list_lines(db, reseller.id, limit=LINES_SHOWN),
         lines_shown=LINES_SHOWN,
         payouts=ledger.list_payouts(db, reseller_id=reseller.id, limit=None),
-        months=recent_months(utcnow().date(), MONTHS_LISTED),
+        # The months the window has been open (at most a year): no empty statements.
+        months=[
+            month
+            for month in recent_months(utcnow().date(), MONTHS_LISTED)
+            if month >= reseller.created_at.strftime("%Y-%m")
+        ],
         kind_labels=KIND_LABELS,
         state_labels=STATE_LABELS,
     )

@@ -458,6 +458,8 @@ class LedgerRow:
     state: str
     currency: str
     amount: int
+    size: str = ""
+    colour: str = ""
 
 
 def list_lines(
@@ -478,6 +480,8 @@ def list_lines(
             CommissionLine.state,
             CommissionLine.currency,
             CommissionLine.amount,
+            sa.func.coalesce(OrderLine.size, ""),
+            sa.func.coalesce(OrderLine.colour, ""),
         )
         .join(Order, Order.id == CommissionLine.order_id)
         .outerjoin(OrderLine, OrderLine.id == CommissionLine.order_line_id)

@@ -127,3 +127,15 @@ def test_only_the_window_owner_sees_its_earnings(client, session, sign_in, windo
 def test_the_window_page_links_the_earnings(client, window):
     login(client, email="reseller@example.com")
     assert 'data-testid="earnings-link"' in client.get("/account/window").text
+
+
+def test_statements_are_offered_from_the_month_the_window_opened(client, session, window):
+    login(client, email="reseller@example.com")
+    opened = window.created_at.strftime("%Y-%m")
+    page = client.get(EARNINGS).text
+    assert f"/account/window/statement/{opened}.pdf" in page
+    window.created_at = window.created_at - timedelta(days=70)
+    session.commit()
+    earlier = client.get(EARNINGS).text
+    assert earlier.count(".pdf") - page.count(".pdf") in (2, 3)  # 70 days: two or three months
+    assert earlier.count(".pdf") <= 12
