@@ -8,7 +8,9 @@ Every copy carries the same cookies (the same browser, or the same signed-in sta
 member) and the same form, and starts at the same instant.
 
 ``send_at_once(app, client, n, "POST", "/orders/…/cancel", data)`` returns one ``Answer``
-per copy: the status, where it redirected, and the messages it flashed.
+per copy: the status, where it redirected, and the messages it flashed. A body made
+beforehand (a multipart form with a file) is sent as ``data=<bytes>`` with its
+``content_type``: a file object would be read by every copy at once.
 """
 
 import atexit
@@ -60,20 +62,20 @@ def _cookies(client) -> list[tuple[str, str, str, str]]:
     ]
 
 
-def _request(app, cookies, method: str, path: str, data, json) -> Answer:
+def _request(app, cookies, method: str, path: str, data, json, content_type=None) -> Answer:
     client = app.test_client()
     for key, value, domain, cookie_path in cookies:
         client.set_cookie(key, value, domain=domain, path=cookie_path)
-    response = client.open(path, method=method, data=data, json=json)
+    response = client.open(path, method=method, data=data, json=json, content_type=content_type)
     with client.session_transaction() as browser:
         flashes = tuple(tuple(flash) for flash in browser.get("_flashes", []))
     return Answer(response.status_code, response.headers.get("Location", ""), flashes)
 
 
-def _in_thread(app, cookies, method, path, data, json, barrier, results, index) -> None:
+def _in_thread(app, cookies, request, barrier, results, index) -> None:
     try:
         barrier.wait(timeout=30)
-        results[index] = _request(app, cookies, method, path, data, json)
+        results[index] = _request(app, cookies, *request)
     except Exception:  # the test must hear of it, not hang
         results[index] = Answer(0, "", (), traceback.format_exc())
 
@@ -99,11 +101,11 @@ def _warm(settings: tuple) -> None:
     _worker_app(settings)
 
 
-def _in_process(settings, cookies, method, path, data, json, start_at) -> Answer:
+def _in_process(settings, cookies, request, start_at) -> Answer:
     try:
         app = _worker_app(settings)
         time.sleep(max(start_at - time.time(), 0))
-        answer = _request(app, cookies, method, path, data, json)
+        answer = _request(app, cookies, *request)
         app.extensions["sa_engine"].dispose()  # no connection left open between tests
         return answer
     except Exception:
@@ -121,19 +123,19 @@ def _process_pool() -> ProcessPoolExecutor:
     return _pool
 
 
-def send_at_once(app, client, n: int, method: str, path: str, data=None, json=None):
+def send_at_once(
+    app, client, n: int, method: str, path: str, data=None, json=None, content_type=None
+):
     """Send the request ``n`` times at once as ``client`` (its cookies); the answers."""
     cookies = _cookies(client)
+    request = (method, path, data, json, content_type)
     if app.config["DATABASE_URL"].startswith("postgresql"):
         settings = tuple(sorted((k, app.config[k]) for k in SHARED_SETTINGS if k in app.config))
         pool = _process_pool()
         # Warm the workers (build the app) first, so the copies really start together.
         list(pool.map(_warm, [settings] * WORKERS))
         start_at = time.time() + START_DELAY
-        futures = [
-            pool.submit(_in_process, settings, cookies, method, path, data, json, start_at)
-            for _ in range(n)
-        ]
+        futures = [pool.submit(_in_process, settings, cookies, request, start_at) for _ in range(n)]
         answers = [future.result(timeout=120) for future in futures]
     else:
         answers = [None] * n
@@ -141,7 +143,7 @@ def send_at_once(app, client, n: int, method: str, path: str, data=None, json=No
         threads = [
             threading.Thread(
                 target=_in_thread,
-                args=(app, cookies, method, path, data, json, barrier, answers, index),
+                args=(app, cookies, request, barrier, answers, index),
             )
             for index in range(n)
         ]

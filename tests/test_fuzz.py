@@ -1,7 +1,8 @@
 """No input gives a 500: every rule in ``app.url_map``, every role, hostile input.
 
 A small database is seeded (products, a school with its admin and uniform list, orders,
-a shipment, a production batch, an invoice, an address) and then, for an anonymous
+a shipment, a production batch, an invoice, an address, the customer's reseller window
+with its own prices, a collection and approved commission) and then, for an anonymous
 visitor, a customer, a school admin and every staff role in turn:
 
 1. every rule is requested with its URL variables filled from those real rows (GET, or
@@ -42,12 +43,17 @@ from sqlalchemy.orm import Session
 
 from shop.accounts.models import Address, User
 from shop.accounts.permissions import STAFF_ROLES
+from shop.db import utcnow
 from shop.orders.models import ProductionBatch, Shipment
+from shop.resellers import ledger as reseller_ledger
 from shop.resellers import picks as reseller_picks
 from shop.resellers import service as resellers
+from shop.resellers import settings as reseller_settings
+from shop.resellers.models import CollectionPick
 from shop.schools.models import Invoice
 from tests.accounts.helpers import PASSWORD, login, make_user, quick_hash
 from tests.factories import make_product
+from tests.helpers.ledger import attributed_order, deliver, long_ago, pay
 from tests.order_factories import make_order
 from tests.school_factories import add_item, add_member
 from tests.schools.invoice_helpers import invoice_order, invoice_school
@@ -288,15 +294,28 @@ def seed_window(session: Session, customer: User, product) -> dict[str, object]:
         auto_approve=False,
     )
     resellers.change_status(session, staff, reseller, "approve", expected="applied")
+    # Its own prices (the prices page shows its forms), and an approved commission above
+    # the payout minimum (the payouts page shows its form).
+    reseller_settings.set_reseller_terms(
+        session, staff, reseller, money_model="price", commission_bps=None
+    )
     pick = reseller_picks.add_pick(session, reseller, product.slug)
     collection = reseller_picks.create_collection(session, reseller, "Fuzz", "fuzz-collection")
     reseller_picks.add_to_collection(session, reseller, collection.id, pick.id)
+    item_id = session.scalars(sa.select(CollectionPick.id)).one()
+    for _ in range(2):
+        order = attributed_order(session, reseller, lines=(("FUZZ-1", 1, 60000),))
+        pay(session, order)
+        deliver(session, order, long_ago(30))
+    reseller_ledger.approve_due(session)
     session.commit()
     return {
         "handle": reseller.handle,
         "reseller_id": reseller.id,
         "pick_id": pick.id,
         "collection_id": collection.id,
+        "collection_item_id": item_id,
+        "month": utcnow().strftime("%Y-%m"),
     }
 
 
@@ -341,6 +360,8 @@ def real_value(rule: str, name: str, seeded: Seed) -> str:
         return "css/shop.css"
     if name == "number":
         return seeded.invoice_number if "invoices" in rule else seeded.order_number
+    if name == "item_id" and rule.startswith("/account/window/collections"):
+        return seeded.real["collection_item_id"]
     return seeded.real.get(name, "1")
 
 
@@ -601,7 +622,7 @@ def run_role(fuzz: Fuzz, seeded: Seed, role: str, done_rules: set, done_forms: s
 
 
 def test_no_input_gives_a_server_error(fuzz_app, session_factory, capsys):
-    with session_factory(fuzz_app) as session:
+    with fuzz_app.test_request_context(), session_factory(fuzz_app) as session:
         seeded = seed(session)
     fuzz = Fuzz(fuzz_app)
     done_rules: set = set()

@@ -51,6 +51,7 @@ from shop.inputs import parse_id
 from shop.locales import localized
 from shop.money import SUPPORTED_CURRENCIES, to_decimal
 from shop.pagination import paginate, parse_page
+from shop.position_forms import MoveForm
 from shop.request_keys import new_request_key
 from shop.schools.models import School
 from shop.stock.levels import product_has_low_stock
@@ -474,6 +475,7 @@ def _render_edit(
             upload_error=upload_error,
             currencies=SUPPORTED_CURRENCIES,
             thumb=image_store.thumbnail_path,
+            move_key=request_keys.new_request_key(),
         ),
         status,
     )
@@ -659,9 +661,14 @@ def _image_or_404(db: Session, image_id: int) -> ProductImage:
 def image_move(image_id: int):
     db = get_session()
     image = _image_or_404(db, image_id)
-    if not EmptyForm().validate_on_submit():
+    form = MoveForm()
+    if not form.validate_on_submit():
         abort(400)
-    image_store.move_product_image(db, current_user, image, request.form.get("direction", ""))
+    try:
+        if request_keys.claim(db, f"image-move:{image.id}", form.request_key.data):
+            image_store.move_product_image(db, current_user, image, form.direction.data)
+    except sa.exc.IntegrityError:  # the same button at the same moment: the other moved it
+        db.rollback()
     return redirect(url_for("admin.product_edit", product_id=image.product_id) + "#images")
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from shop import images as image_store
-from shop import limits
+from shop import limits, request_keys
 from shop.accounts import invitations
 from shop.accounts import service as accounts
 from shop.accounts.access import require_permission
@@ -48,6 +48,7 @@ from shop.exceptions import ShopError
 from shop.i18n import shop_zone
 from shop.money import to_decimal
 from shop.pagination import paginate, parse_page
+from shop.position_forms import MoveForm
 from shop.schools import access as school_access
 from shop.schools.access import clear_access_code, set_access_code
 from shop.schools.labels import GENDER_LABELS, SEASON_LABELS
@@ -249,6 +250,7 @@ def _render_school(
             thumb=image_store.thumbnail_path,
             zone_name=str(shop_zone()),
             empty_form=EmptyForm(formdata=None),
+            move_key=request_keys.new_request_key(),
             code_locked_until=_code_locked_until(school),
         ),
         status,
@@ -509,10 +511,14 @@ def school_item_move(school_id: int, item_id: int):
     db = get_session()
     school = _load_school(db, school_id)
     item = _item_or_404(db, school, item_id)
-    if not EmptyForm().validate_on_submit():
+    form = MoveForm()
+    if not form.validate_on_submit():
         abort(400)
-    direction = "up" if request.form.get("direction") == "up" else "down"
-    move_uniform_item(db, current_user, item, direction)
+    try:
+        if request_keys.claim(db, f"school-item-move:{item.id}", form.request_key.data):
+            move_uniform_item(db, current_user, item, form.direction.data)
+    except sa.exc.IntegrityError:  # the same button at the same moment: the other moved it
+        db.rollback()
     return redirect(_back(school, "#items"))
 
 

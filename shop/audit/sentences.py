@@ -27,6 +27,7 @@ from shop.locales import localized
 from shop.money import format_money
 from shop.orders.models import Order
 from shop.resellers.models import Reseller
+from shop.resellers.settings import percent_text
 from shop.schools.models import DeliveryRound, Invoice, School, UniformItem
 
 # One sentence per kind: ``%(actor)s`` did it, to ``%(target)s``.
@@ -81,6 +82,24 @@ SENTENCES = {
     "reseller.suspend": _l("%(actor)s suspended the window %(target)s"),
     "reseller.reinstate": _l("%(actor)s reinstated the window %(target)s"),
     "reseller.close": _l("%(actor)s closed the window %(target)s"),
+    "reseller.prices": _l(
+        "%(actor)s changed the prices of %(product)s in the window %(target)s: %(changes)s"
+    ),
+    "reseller.payout": _l(
+        "%(actor)s paid %(amount)s to the window %(target)s (reference %(reference)s)"
+    ),
+    "reseller.terms": _l("%(actor)s changed the terms of the window %(target)s: %(fields)s"),
+    "reseller.slip_blind": _l("%(actor)s chose blind packing slips for the window %(target)s"),
+    "reseller.slip_factory": _l(
+        "%(actor)s chose the factory's packing slips for the window %(target)s"
+    ),
+    "reseller.slip_message": _l(
+        "%(actor)s changed the thank-you line of the window %(target)s's packing slips"
+    ),
+    "reseller_program.update": _l("%(actor)s changed the reseller programme: %(fields)s"),
+    "reseller_program.category": _l(
+        "%(actor)s changed the commission on %(target)s from %(before)s to %(after)s"
+    ),
     "staff.invite": _l("%(actor)s invited %(target)s as %(role)s"),
     "staff.role": _l("%(actor)s changed the role of %(target)s from %(before)s to %(after)s"),
     "staff.deactivate": _l("%(actor)s closed the account of %(target)s"),
@@ -105,6 +124,24 @@ PRODUCT_FIELD_LABELS = {
     "school_id": _l("school"),
 }
 
+# How the reseller programme's and a window's terms name the fields they changed.
+RESELLER_FIELD_LABELS = {
+    "money_model": _l("money model"),
+    "commission_bps": _l("commission"),
+    "price_cap_bps": _l("price cap"),
+    "return_window_days": _l("return window"),
+    "attribution_days": _l("attribution days"),
+    "payout_minimums": _l("smallest payouts"),
+    "earn_on_school_orders": _l("commission on school orders"),
+    "earn_on_invoice_orders": _l("commission on orders paid on invoice"),
+}
+# A commission rate that is not set: the category's or the programme's applies.
+DEFAULT_RATE = _l("the default")
+
+# Kinds whose sentence names a second thing besides their target: its type, and the
+# field of the entry's ``after`` that holds its id (named in the same lookups).
+MENTIONS = {"reseller.prices": ("product", "product_id")}
+
 
 class Names:
     """What the entries touched, named for the reader: one query per kind of target."""
@@ -114,6 +151,9 @@ class Names:
         wanted: dict[str, set[str]] = {}
         for entry in entries:
             wanted.setdefault(entry.target_type, set()).add(entry.target_id)
+            mention = MENTIONS.get(entry.action)
+            if mention is not None and isinstance(entry.after, dict):
+                wanted.setdefault(mention[0], set()).add(str(entry.after.get(mention[1])))
         users = {entry.actor_user_id for entry in entries if entry.actor_user_id}
         users.update(_ids(wanted.get("user", set())))
         self.users = self._users(session, users)
@@ -216,6 +256,11 @@ def _load_batches(names: Names, session: Session, ids: set[str]) -> None:
     names.targets.update({("production_batch", i): f"#{i}" for i in ids})
 
 
+def _load_program(names: Names, session: Session, ids: set[str]) -> None:
+    """The one programme: its sentence names it in words of its own."""
+    names.targets.update({("reseller_program", i): "" for i in ids})
+
+
 LOADERS: dict[str, Callable[[Names, Session, set[str]], None]] = {
     "product": _load_products,
     "product_image": _load_images,
@@ -229,6 +274,7 @@ LOADERS: dict[str, Callable[[Names, Session, set[str]], None]] = {
     "invoice": _by_number(Invoice, "invoice"),
     "production_batch": _load_batches,
     "reseller": _load_resellers,
+    "reseller_program": _load_program,
 }
 
 
@@ -332,6 +378,66 @@ def _generated(entry: AuditEntry, names: Names) -> tuple[str, dict] | None:
     return (entry.action, {"count": len(added)}) if isinstance(added, list) else None
 
 
+def _listed(names: Names, words: Iterable[str]) -> str:
+    separator = "、" if names.locale.split("_")[0] in ("zh", "ja") else ", "
+    return separator.join(words)
+
+
+def _reseller_fields(entry: AuditEntry, names: Names) -> tuple[str, dict] | None:
+    changed = entry.after or {}
+    fields = [name for name in RESELLER_FIELD_LABELS if name in changed]
+    if not fields:
+        return None
+    return entry.action, {"fields": _listed(names, (str(RESELLER_FIELD_LABELS[f]) for f in fields))}
+
+
+def _reseller_prices(entry: AuditEntry, names: Names) -> tuple[str, dict] | None:
+    before, after = entry.before or {}, entry.after or {}
+    product = names.targets.get(("product", str(after.get("product_id"))))
+    old, new = before.get("prices"), after.get("prices")
+    if product is None or not isinstance(old, dict) or not isinstance(new, dict):
+        return None
+
+    def price(amount: Any, currency: str) -> str:  # none: the factory's own price
+        return format_money(amount, currency, names.locale) if isinstance(amount, int) else "—"
+
+    changed = [c for c in sorted(set(old) | set(new)) if old.get(c) != new.get(c)]
+    changes = _listed(names, (f"{price(old.get(c), c)} → {price(new.get(c), c)}" for c in changed))
+    return entry.action, {"product": product, "changes": changes or "—"}
+
+
+def _payout(entry: AuditEntry, names: Names) -> tuple[str, dict] | None:
+    after = entry.after or {}
+    amount, currency = after.get("amount"), after.get("currency")
+    if not isinstance(amount, int) or not isinstance(currency, str):
+        return None
+    return entry.action, {
+        "amount": format_money(amount, currency, names.locale),
+        "reference": str(after.get("reference") or "—"),
+    }
+
+
+def _slip(entry: AuditEntry, names: Names) -> tuple[str, dict] | None:
+    blind = (entry.after or {}).get("blind_slip")
+    if blind is None:
+        return "reseller.slip_message", {}
+    return ("reseller.slip_blind" if blind else "reseller.slip_factory"), {}
+
+
+def _rate(bps: Any) -> str:
+    return f"{percent_text(bps)}%" if isinstance(bps, int) else str(DEFAULT_RATE)
+
+
+def _category_rate(entry: AuditEntry, names: Names) -> tuple[str, dict] | None:
+    before, after = entry.before or {}, entry.after or {}
+    if "commission_bps" not in before or "commission_bps" not in after:
+        return None
+    return entry.action, {
+        "before": _rate(before["commission_bps"]),
+        "after": _rate(after["commission_bps"]),
+    }
+
+
 VALUES: dict[str, Callable[[AuditEntry, Names], tuple[str, dict] | None]] = {
     "variant.generate": _generated,
     "product.tiers": _tiers,
@@ -342,6 +448,12 @@ VALUES: dict[str, Callable[[AuditEntry, Names], tuple[str, dict] | None]] = {
     "order.refund": _amount("refund_amount"),
     "invoice.payment": _amount("amount"),
     "school.admin_invite": _school_admin,
+    "reseller.prices": _reseller_prices,
+    "reseller.payout": _payout,
+    "reseller.terms": _reseller_fields,
+    "reseller.slip": _slip,
+    "reseller_program.update": _reseller_fields,
+    "reseller_program.category": _category_rate,
 }
 
 

@@ -12,8 +12,6 @@ from shop.catalog.rules import slug_problem
 from shop.request_keys import request_key_field
 from shop.resellers import rules
 
-DIRECTIONS = [SelectChoice("up"), SelectChoice("down")]
-
 
 def _handle(form, field) -> None:
     field.data = rules.clean_handle(field.data)
@@ -54,6 +52,8 @@ class ProfileForm(FlaskForm):
         validators=[Length(max=rules.MAX_LINKS * (rules.LINK_MAX_LENGTH + 2)), _links],
     )
     avatar = FileField(_l("Avatar (JPEG, PNG or WebP, up to 5 MB)"))
+    # The same form sent twice saves (and stores its avatar) once.
+    request_key = request_key_field(required=False)
 
     def profile_values(self) -> dict:
         return {
@@ -88,10 +88,6 @@ class PickAddForm(FlaskForm):
 
 class NoteForm(FlaskForm):
     note = StringField(_l("Note"), validators=[_one_line, Length(max=rules.NOTE_MAX_LENGTH)])
-
-
-class MoveForm(FlaskForm):
-    direction = SelectField(choices=DIRECTIONS, validators=[InputRequired()])
 
 
 class CollectionForm(FlaskForm):

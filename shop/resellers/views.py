@@ -39,12 +39,12 @@ from shop.inputs import parse_id
 from shop.pagecache.changes import CATALOGUE, WINDOWS
 from shop.pagecache.pages import cached_page
 from shop.pagination import parse_page
+from shop.position_forms import MoveForm
 from shop.resellers import marking, picks, rules, service, sharing
 from shop.resellers.forms import (
     ApplyForm,
     CollectionAddForm,
     CollectionForm,
-    MoveForm,
     NoteForm,
     PickAddForm,
     ProfileForm,
@@ -221,6 +221,7 @@ def _manage_page(db: Session, reseller: Reseller, status: int = 200, profile_for
             display_name=reseller.display_name,
             bio=reseller.bio,
             links="\n".join(reseller.social_links or []),
+            request_key=request_keys.new_request_key(),
         )
     approved = reseller.status == "approved"
     share = None
@@ -243,6 +244,7 @@ def _manage_page(db: Session, reseller: Reseller, status: int = 200, profile_for
         note_form=NoteForm(formdata=None),
         collection_form=CollectionForm(formdata=None, request_key=request_keys.new_request_key()),
         empty_form=EmptyForm(formdata=None),
+        move_key=request_keys.new_request_key(),
         slip_form=new_slip_form(window_terms_row(db, reseller.id)),
     ), status
 
@@ -257,16 +259,20 @@ def profile_submit():
         return _manage_page(db, reseller, 400, profile_form=form)
     previous = None
     try:
-        service.update_profile(db, current_user, reseller, form.profile_values())
-        if form.has_avatar():
-            path, status = _store_avatar(form)
-            if path is None:
-                db.rollback()
-                return _manage_page(db, reseller, status, profile_form=form)
-            previous = service.set_avatar(db, current_user, reseller, path)
+        # The key first: a repeat of the form neither saves nor stores its avatar again.
+        if request_keys.claim(db, f"profile:{reseller.id}", form.request_key.data):
+            service.update_profile(db, current_user, reseller, form.profile_values())
+            if form.has_avatar():
+                path, status = _store_avatar(form)
+                if path is None:
+                    db.rollback()
+                    return _manage_page(db, reseller, status, profile_form=form)
+                previous = service.set_avatar(db, current_user, reseller, path)
+        db.commit()  # the new row first: an orphan file is harmless, a missing one is not
     except service.NotEditable as error:
         return _refused(db, error, _home())
-    db.commit()  # the new row first: an orphan file is harmless, a missing one is not
+    except sa.exc.IntegrityError:  # the same form at the same moment: the other saved it
+        db.rollback()
     if previous:
         image_store.remove_files(db, get_storage(), previous, service.AVATAR_FOLDER)
     flash(_("Your window's profile is saved."), "success")
@@ -330,6 +336,8 @@ def _pick_action(pick_id: int, act, done: str | None = None, form_class=EmptyFor
         act(db, reseller, form)
     except ShopError as error:
         return _refused(db, error, _home("#picks"))
+    except sa.exc.IntegrityError:  # the same form at the same moment: the other did it
+        db.rollback()
     if done:
         flash(done, "success")
     return redirect(_home(f"#pick-{pick_id}"))
@@ -339,11 +347,11 @@ def _pick_action(pick_id: int, act, done: str | None = None, form_class=EmptyFor
 @commits
 @require_login
 def pick_move(pick_id: int):
-    return _pick_action(
-        pick_id,
-        lambda db, reseller, form: picks.move_pick(db, reseller, pick_id, form.direction.data),
-        form_class=MoveForm,
-    )
+    def act(db, reseller, form):
+        if request_keys.claim(db, f"pick-move:{pick_id}", form.request_key.data):
+            picks.move_pick(db, reseller, pick_id, form.direction.data)
+
+    return _pick_action(pick_id, act, form_class=MoveForm)
 
 
 @bp.post("/account/window/picks/<int:pick_id>/note")
@@ -435,6 +443,7 @@ def collection_edit(collection_id: int):
         items=picks.list_collection_items(db, reseller, collection),
         rename_form=RenameForm(formdata=None, title=collection.title),
         empty_form=EmptyForm(formdata=None),
+        move_key=request_keys.new_request_key(),
     )
 
 
@@ -450,6 +459,8 @@ def _collection_action(collection_id: int, act, done: str | None, form_class=Emp
         back = act(db, reseller, form) or back
     except ShopError as error:
         return _refused(db, error, _home("#collections"))
+    except sa.exc.IntegrityError:  # the same form at the same moment: the other did it
+        db.rollback()
     if done:
         flash(done, "success")
     return redirect(back)
@@ -484,15 +495,11 @@ def collection_delete(collection_id: int):
 @commits
 @require_login
 def collection_item_move(collection_id: int, item_id: int):
-    return _collection_action(
-        collection_id,
-        lambda db, reseller, form: (
+    def act(db, reseller, form):
+        if request_keys.claim(db, f"collection-item-move:{item_id}", form.request_key.data):
             picks.move_in_collection(db, reseller, collection_id, item_id, form.direction.data)
-            and None
-        ),
-        None,
-        form_class=MoveForm,
-    )
+
+    return _collection_action(collection_id, act, None, form_class=MoveForm)
 
 
 @bp.post("/account/window/collections/<int:collection_id>/items/<int:item_id>/remove")

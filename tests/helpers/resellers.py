@@ -61,6 +61,12 @@ def add_picks(session, reseller: Reseller, products, notes=()) -> None:
 def post_with_avatar(client, path: str, fields: dict, image: bytes, filename="me.png"):
     """A multipart form with an ``avatar`` file, its body built in memory (the test client
     would spool a large one to a temporary file it never closes)."""
+    body, content_type = avatar_form(fields, image, filename)
+    return client.post(path, data=body, content_type=content_type)
+
+
+def avatar_form(fields: dict, image: bytes, filename="me.png") -> tuple[bytes, str]:
+    """The body and content type of a multipart form with an ``avatar`` file."""
     boundary = "----sourcefront-window-boundary"
     parts = [
         f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
@@ -75,7 +81,7 @@ def post_with_avatar(client, path: str, fields: dict, image: bytes, filename="me
         + b"\r\n"
     )
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    return body, f"multipart/form-data; boundary={boundary}"
 
 
 def use_money_model(session, reseller: Reseller, model: str) -> None:

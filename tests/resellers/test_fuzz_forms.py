@@ -75,15 +75,15 @@ def test_the_reseller_forms_never_fail(client, session, signed_in_window):
     session.commit()
     pick_id = session.query(ResellerPick).one().id
     posts = {
-        "/account/window/profile": ("display_name", "bio", "links"),
+        "/account/window/profile": ("display_name", "bio", "links", "request_key"),
         "/account/window/picks": ("slug", "q"),
         f"/account/window/picks/{pick_id}/note": ("note",),
-        f"/account/window/picks/{pick_id}/move": ("direction",),
+        f"/account/window/picks/{pick_id}/move": ("direction", "request_key"),
         f"/account/window/picks/{pick_id}/collection": ("collection_id",),
         f"/account/window/picks/{pick_id}/remove": ("x",),
         "/account/window/collections": ("title", "slug", "request_key"),
         f"/account/window/collections/{collection.id}/rename": ("title",),
-        f"/account/window/collections/{collection.id}/items/1/move": ("direction",),
+        f"/account/window/collections/{collection.id}/items/1/move": ("direction", "request_key"),
     }
     for path, names in posts.items():
         for value in HOSTILE:
