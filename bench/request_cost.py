@@ -17,7 +17,9 @@ WSGI environ (a fresh body stream per call) and reads the whole answer. Requests
   variants), answered 303;
 - ``cached-get``: ``GET /products?page=2`` by a new visitor, served from the page cache
   (one request before the rounds fills it);
-- ``404``: ``GET /no-such-page``.
+- ``404``: ``GET /no-such-page``;
+- ``listing``: ``GET /products?page=2`` on a second shop with ``PAGE_CACHE=0`` (uncached);
+- ``window``: ``GET /w/bench`` (``seed_bulk.py``'s window of 48 picks) on that shop.
 
 Each round runs every request kind ``--requests`` times, interleaved with the others, and
 the best round's mean counts (min of rounds: the least disturbed by the other processes on
@@ -183,6 +185,9 @@ def build(db_url, redis_url):
     from shop import create_app
 
     shop = create_app()
+    os.environ["PAGE_CACHE"] = "0"
+    uncached = create_app()
+    os.environ["PAGE_CACHE"] = "1"
     floor = bare_floor.create_app()
     slug, variants = made_to_order_variants(db_url)
     listing = make_environ("GET", "/products?page=2")
@@ -192,6 +197,8 @@ def build(db_url, redis_url):
         "cart-add": Rotating(shop, prepare_carts(shop, slug, variants), 303),
         "cached-get": Rotating(shop, [listing], 200),
         "404": Rotating(shop, [make_environ("GET", "/no-such-page")], 404),
+        "listing": Rotating(uncached, [listing], 200),
+        "window": Rotating(uncached, [make_environ("GET", "/w/bench")], 200),
     }
     return shop, kinds
 
@@ -232,7 +239,8 @@ def main(argv=None):
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL"))
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--requests", type=int, default=400)
-    parser.add_argument("--profile", choices=["floor", "cart-add", "cached-get", "404"])
+    kinds = ["floor", "cart-add", "cached-get", "404", "listing", "window"]
+    parser.add_argument("--profile", choices=kinds)
     args = parser.parse_args(argv)
     if not args.database_url or not args.redis_url:
         parser.error("a seeded DATABASE_URL and a REDIS_URL are needed")

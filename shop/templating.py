@@ -322,6 +322,11 @@ def currency_labels() -> dict[str, str]:
 
 # Rendered fragments kept per process (``cached_fragment``): ~10 KB each at most.
 FRAGMENTS_KEPT = 512
+# Grids of product cards kept per process (``cached_fragment(..., kept=GRIDS)``): a
+# window's page of 48 cards, ~40 KB each; apart, so that many windows' pages never push
+# the listing's menus out.
+GRIDS = "shop_grids"
+GRIDS_KEPT = 128
 # Links kept per process (``template_url_for``): the layout's, pagination's, static files'.
 URLS_KEPT = 4096
 
@@ -345,7 +350,13 @@ class Kept:
         return text
 
 
-def cached_fragment(template_name: str, key: Hashable, context: Callable[[], dict]) -> Markup:
+def cached_fragment(
+    template_name: str,
+    key: Hashable,
+    context: Callable[[], dict],
+    *,
+    kept: str = "shop_fragments",
+) -> Markup:
     """``template_name`` rendered with ``context()``, kept in this process for the next
     request with the same ``key`` in the same language: for a part of a page that many
     requests render alike (the listing's menu and filters), not per visitor.
@@ -355,9 +366,10 @@ def cached_fragment(template_name: str, key: Hashable, context: Callable[[], dic
     reads nothing else that can (no CSRF token, session, page hole or request). The
     language and the template (a reloaded template is a new object) are added here. It
     renders with the app's Jinja globals and filters, without context processors (no
-    ``request``, ``session`` or ``current_user``); the visitor's own parts refuse."""
+    ``request``, ``session`` or ``current_user``); the visitor's own parts refuse.
+    ``kept``: the store (``GRIDS`` for grids of product cards)."""
     template = current_app.jinja_env.get_template(template_name)
-    fragments: Kept = current_app.extensions["shop_fragments"]
+    fragments: Kept = current_app.extensions[kept]
 
     def render() -> Markup:
         html = template.render({**context(), **_NOT_IN_FRAGMENTS})
@@ -408,6 +420,7 @@ def _return_path(max_length: int = 400) -> str:
 
 def init_app(app: Flask) -> None:
     app.extensions["shop_fragments"] = Kept(FRAGMENTS_KEPT)
+    app.extensions[GRIDS] = Kept(GRIDS_KEPT)
     app.extensions["shop_urls"] = Kept(URLS_KEPT)
     app.add_template_filter(money_filter, "money")
     app.add_template_filter(localized_filter, "localized")

@@ -17,6 +17,7 @@ Plain functions; the request hook that reads and writes the cookie is
 ``shop.resellers.marking``.
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -45,6 +46,7 @@ class Mark:
     marked_at: datetime
 
 
+@functools.lru_cache(maxsize=4)  # one secret per app; made on every window visit
 def _serializer(secret_key: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret_key, salt=SALT)
 
@@ -92,17 +94,28 @@ def live_mark(session: Session, mark: Mark | None, now: datetime) -> Reseller | 
     return approved_window(session, mark.reseller_id)
 
 
-def count_visit(session: Session, reseller_id: int, day: date) -> None:
-    """One more visit for the window on ``day``: one statement, so concurrent visits add."""
-    dialect = session.get_bind().dialect.name
-    insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-    statement = insert(ResellerVisit).values(reseller_id=reseller_id, day=day, visits=1)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["reseller_id", "day"],
-            set_={"visits": ResellerVisit.visits + 1},
-        )
+def _visit_upsert(insert) -> sa.Insert:
+    table = ResellerVisit.__table__
+    statement = insert(table).values(
+        reseller_id=sa.bindparam("reseller_id"), day=sa.bindparam("day"), visits=1
     )
+    return statement.on_conflict_do_update(
+        index_elements=["reseller_id", "day"], set_={"visits": table.c.visits + 1}
+    )
+
+
+# Built once: counting runs on every new visitor's window page.
+_VISIT_UPSERTS = {
+    "sqlite": _visit_upsert(sqlite.insert),
+    "postgresql": _visit_upsert(postgresql.insert),
+}
+
+
+def count_visit(connection: sa.Connection, reseller_id: int, day: date) -> None:
+    """One more visit for the window on ``day``: one statement, so concurrent visits add
+    (in the caller's transaction; a plain connection, not a session: no ORM on the way)."""
+    upsert = _VISIT_UPSERTS[connection.dialect.name]
+    connection.execute(upsert, {"reseller_id": reseller_id, "day": day})
 
 
 # --- orders ------------------------------------------------------------------------------

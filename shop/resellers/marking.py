@@ -15,12 +15,13 @@ window (``shop.pagecache.pages``).
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask import current_app, g, request
 from flask.wrappers import Response
 
 from shop.db import get_session, utcnow
 from shop.i18n import shop_zone
-from shop.resellers import prices, rules, service
+from shop.resellers import prices, rules
 from shop.resellers.attribution import (
     VIA_COOKIE,
     VIA_PARAMETER,
@@ -33,11 +34,20 @@ from shop.resellers.attribution import (
     read_mark,
     sign_mark,
 )
+from shop.resellers.models import Reseller, ResellerProgram, ResellerTerms
 from shop.resellers.prices import PRICE_MODEL, PricingWindow
-from shop.resellers.program import program, window_terms
+from shop.resellers.program import (
+    PROGRAM_ID,
+    WindowTerms,
+    combined_terms,
+    found_program,
+    program,
+    window_terms,
+)
 
 _NEW_MARK = "window_mark_new"  # g: (Mark, counts a visit) set by this request
 _WINDOW = "window_current"  # g: this request's ActiveWindow, or None, once worked out
+_AT_HANDLE = "window_at_handle"  # g: (handle, (Reseller, WindowTerms) or None), looked up
 SECONDS_PER_DAY = 86_400
 
 
@@ -77,24 +87,57 @@ def _arrival_handle() -> str | None:
     return handle if rules.handle_problem(handle) is None else None
 
 
+# The window at a handle, its own terms and the programme's, in one query: all that
+# marking a visitor needs (the programme's row, when there is one, is then in the
+# session: ``read_program`` asks no more).
+_WINDOW_AT = (
+    sa.select(Reseller, ResellerTerms, ResellerProgram)
+    .outerjoin(ResellerTerms, ResellerTerms.reseller_id == Reseller.id)
+    .outerjoin(ResellerProgram, ResellerProgram.id == PROGRAM_ID)
+    .where(Reseller.handle == sa.bindparam("handle"))
+)
+
+
+def approved_window_at(handle: str) -> tuple[Reseller, WindowTerms] | None:
+    """The approved window at ``handle`` and its terms; ``None`` for none (or one not
+    approved). Looked up once per request: the visitor's mark (``note_window_visit``,
+    before the view) and the window's own page share the answer."""
+    known = g.get(_AT_HANDLE)
+    if known is not None and known[0] == handle:
+        return known[1]
+    db = get_session()
+    row = db.execute(_WINDOW_AT, {"handle": handle}).first()
+    found = None
+    if row is not None and row[0].status == "approved":
+        found = (row[0], combined_terms(found_program(db, row[2]), row[1]))
+    setattr(g, _AT_HANDLE, (handle, found))
+    return found
+
+
 def note_window_visit() -> None:
     """Before the view: a GET through an approved window marks the visitor (last click
-    wins); a window not approved, or no window at that handle, marks nothing."""
+    wins); a window not approved, or no window at that handle, marks nothing. One query
+    (``approved_window_at``), none more for the prices the page then shows."""
     if request.method != "GET":
         return
     handle = _arrival_handle()
     if handle is None:
         return
-    db = get_session()
-    reseller = service.get_reseller_by_handle(db, handle)
-    if reseller is None or reseller.status != "approved":
+    found = approved_window_at(handle)
+    if found is None:
         return
+    reseller, terms = found
     now = utcnow()
+    days = program(get_session()).attribution_days
     previous = cookie_mark()
-    if previous is not None and not is_current(previous, program(db).attribution_days, now):
+    if previous is not None and not is_current(previous, days, now):
         previous = None
-    g.pop(_WINDOW, None)
-    setattr(g, _NEW_MARK, (Mark(reseller.id, now), counts_as_new(previous, reseller.id)))
+    mark = Mark(reseller.id, now)
+    window = None
+    if is_current(mark, days, now):  # as ``current_window`` would find it
+        window = ActiveWindow(reseller.id, terms.money_model, terms.price_cap_bps)
+    setattr(g, _WINDOW, window)
+    setattr(g, _NEW_MARK, (mark, counts_as_new(previous, reseller.id)))
 
 
 def keep_window_mark(response: Response) -> Response:
@@ -114,9 +157,14 @@ def keep_window_mark(response: Response) -> Response:
     )
     if counts:
         day = mark.marked_at.astimezone(shop_zone()).date()
-        with current_app.extensions["sa_sessionmaker"]() as writer:
-            count_visit(writer, mark.reseller_id, day)
-            writer.commit()
+        with current_app.extensions["sa_engine"].begin() as counter:
+            if counter.dialect.name == "postgresql":
+                # A visit is a statistic: its commit need not wait for the disk (3-4 ms
+                # on every new visitor's page). A crash of PostgreSQL may lose the last
+                # fraction of a second of visits, never corrupt them (no order or money
+                # is written here).
+                counter.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+            count_visit(counter, mark.reseller_id, day)
     return response
 
 

@@ -6,13 +6,15 @@ positions and the "already picked" check hold at any concurrency. Only an approv
 may change its picks and collections.
 
 The window's pages read a page of picks (``WINDOW_PAGE_SIZE``) as the catalogue reads a
-page of its listing: the page's product rows, then their prices and pictures in one
-lookup (``shop.catalog.listing.with_card_extras``), made into the catalogue's own
+page of its listing, from a statement prepared once (``WindowStatements``): the page's
+product rows with their prices and pictures, made into the catalogue's own
 ``ProductCard``s. Products that are off sale or a school's own are left out. The cost
-does not grow with the picks beyond the page (a count aside, bounded by ``MAX_PICKS``).
+does not grow with the catalogue, nor with the picks beyond the page (their count aside,
+bounded by ``MAX_PICKS``).
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -23,11 +25,11 @@ from shop.catalog.listing import (
     ProductCard,
     Scope,
     build_cards,
+    card_columns,
     listed_conditions,
-    with_card_extras,
 )
 from shop.catalog.models import Product
-from shop.db import lock_row, rows_changed
+from shop.db import PreparedSelect, lock_row, rows_changed
 from shop.exceptions import ShopError
 from shop.pagination import Page, count_rows, paginate
 from shop.resellers.models import CollectionPick, Reseller, ResellerCollection, ResellerPick
@@ -278,14 +280,32 @@ def remove_from_collection(
         raise PickGone()
 
 
-def list_collections(session: Session, reseller: Reseller) -> list[ResellerCollection]:
-    return list(
-        session.scalars(
-            sa.select(ResellerCollection)
-            .where(ResellerCollection.reseller_id == reseller.id)
-            .order_by(ResellerCollection.position, ResellerCollection.id)
-        )
+class CollectionRow(NamedTuple):
+    """A collection as lists of them show it (the window's menu, the reseller's page)."""
+
+    id: int
+    slug: str
+    title: str
+    position: int
+
+
+# Every window page lists its collections: a statement prepared once, plain rows.
+_COLLECTIONS = PreparedSelect(
+    sa.select(
+        ResellerCollection.id,
+        ResellerCollection.slug,
+        ResellerCollection.title,
+        ResellerCollection.position,
     )
+    .where(ResellerCollection.reseller_id == sa.bindparam("reseller_id"))
+    .order_by(ResellerCollection.position, ResellerCollection.id)
+)
+
+
+def list_collections(session: Session, reseller: Reseller) -> list[CollectionRow]:
+    """The window's collections in order (at most ``MAX_COLLECTIONS``)."""
+    rows = _COLLECTIONS.rows(session.connection(), reseller_id=reseller.id)
+    return [CollectionRow._make(row) for row in rows]
 
 
 def get_collection(session: Session, reseller: Reseller, slug: str) -> ResellerCollection | None:
@@ -389,17 +409,84 @@ class WindowPage:
     notes: dict[str, str]  # card slug → the reseller's note (only those with one)
 
 
-def _window_page(
-    session: Session, query: sa.Select, order: tuple, page: int, currency: str, locale: str
-) -> WindowPage:
-    connection = session.connection()
-    shown = paginate(count_rows(session, query), page, WINDOW_PAGE_SIZE)
-    rows = connection.execute(
-        query.order_by(*order).offset(shown.offset).limit(shown.per_page)
-    ).all()
-    cards = build_cards(
-        with_card_extras(connection, rows, {"currency": currency}), currency, locale
+# The pages a window (or a collection) can have: no more picks than ``MAX_PICKS``.
+LAST_WINDOW_PAGE = -(-MAX_PICKS // WINDOW_PAGE_SIZE)
+
+
+@dataclass(frozen=True)
+class WindowStatements:
+    """A window's page as prepared statements (``PreparedSelect``), compiled once: the
+    page's picks in order with how many there are (``count(*) OVER ()``, over at most
+    ``MAX_PICKS`` picks), then the prices and pictures (``card_columns``) of those on the
+    page only; and a count alone, for a page past the end (which shows the last page).
+    Parameters: the picks query's own, ``currency``, ``offset`` and ``limit``."""
+
+    page: PreparedSelect
+    count: PreparedSelect
+
+    @classmethod
+    def of(cls, picks: sa.Select, order: tuple) -> "WindowStatements":
+        position, tiebreak = order
+        chosen = (
+            picks.add_columns(
+                position.label("pick_position"),
+                tiebreak.label("pick_id"),
+                sa.func.count().over().label("total"),
+            )
+            .order_by(*order)
+            .offset(sa.bindparam("offset"))
+            .limit(sa.bindparam("limit"))
+            .subquery("page")
+        )
+        page = sa.select(
+            *(chosen.c[column.key] for column in CARD_COLUMNS),
+            chosen.c.note,
+            chosen.c.total,
+            *card_columns(chosen.c.id),
+        ).order_by(chosen.c.pick_position, chosen.c.pick_id)
+        count = sa.select(sa.func.count()).select_from(picks.subquery())
+        return cls(PreparedSelect(page), PreparedSelect(count))
+
+
+_WINDOW_PICKS = WindowStatements.of(
+    sa.select(*CARD_COLUMNS, ResellerPick.note)
+    .join(ResellerPick, ResellerPick.product_id == Product.id)
+    .where(ResellerPick.reseller_id == sa.bindparam("reseller_id"), *_listed()),
+    (ResellerPick.position, ResellerPick.id),
+)
+_COLLECTION_PICKS = WindowStatements.of(
+    sa.select(*CARD_COLUMNS, ResellerPick.note)
+    .join(CollectionPick, CollectionPick.product_id == Product.id)
+    .join(
+        ResellerPick,
+        (ResellerPick.product_id == Product.id)
+        & (ResellerPick.reseller_id == sa.bindparam("reseller_id")),
     )
+    .where(CollectionPick.collection_id == sa.bindparam("collection_id"), *_listed()),
+    (CollectionPick.position, CollectionPick.id),
+)
+
+
+def _window_page(
+    session: Session,
+    statements: WindowStatements,
+    ids: dict[str, int],
+    page: int,
+    currency: str,
+    locale: str,
+) -> WindowPage:
+    """One statement for the page (two for a page past the end), whatever the picks."""
+    connection = session.connection()
+    requested = min(max(page, 1), LAST_WINDOW_PAGE)
+    params = {**ids, "currency": currency, "limit": WINDOW_PAGE_SIZE}
+    rows = statements.page.rows(connection, offset=(requested - 1) * WINDOW_PAGE_SIZE, **params)
+    if rows:
+        shown = paginate(rows[0].total, requested, WINDOW_PAGE_SIZE)
+    else:
+        shown = paginate(statements.count.rows(connection, **ids)[0][0], page, WINDOW_PAGE_SIZE)
+        if shown.total:
+            rows = statements.page.rows(connection, offset=shown.offset, **params)
+    cards = build_cards([(row, row) for row in rows], currency, locale)
     notes = {row.slug: row.note for row in rows if row.note}
     return WindowPage(shown, cards, notes)
 
@@ -408,13 +495,8 @@ def window_picks(
     session: Session, reseller: Reseller, *, page: int, currency: str, locale: str
 ) -> WindowPage:
     """A page of the window as visitors see it: picks on sale, in the reseller's order."""
-    query = (
-        sa.select(*CARD_COLUMNS, ResellerPick.note)
-        .join(ResellerPick, ResellerPick.product_id == Product.id)
-        .where(ResellerPick.reseller_id == reseller.id, *_listed())
-    )
     return _window_page(
-        session, query, (ResellerPick.position, ResellerPick.id), page, currency, locale
+        session, _WINDOW_PICKS, {"reseller_id": reseller.id}, page, currency, locale
     )
 
 
@@ -428,15 +510,5 @@ def collection_picks(
     locale: str,
 ) -> WindowPage:
     """A page of a collection as visitors see it, each pick with its note."""
-    query = (
-        sa.select(*CARD_COLUMNS, ResellerPick.note)
-        .join(CollectionPick, CollectionPick.product_id == Product.id)
-        .join(
-            ResellerPick,
-            (ResellerPick.product_id == Product.id) & (ResellerPick.reseller_id == reseller.id),
-        )
-        .where(CollectionPick.collection_id == collection.id, *_listed())
-    )
-    return _window_page(
-        session, query, (CollectionPick.position, CollectionPick.id), page, currency, locale
-    )
+    ids = {"reseller_id": reseller.id, "collection_id": collection.id}
+    return _window_page(session, _COLLECTION_PICKS, ids, page, currency, locale)

@@ -60,9 +60,17 @@ def read_program(session: Session) -> ResellerProgram:
     unsaved = session.info.get(_UNSAVED)
     if unsaved is not None:
         return unsaved
-    row = session.get(ResellerProgram, PROGRAM_ID)
+    return found_program(session, session.get(ResellerProgram, PROGRAM_ID))
+
+
+def found_program(session: Session, row: ResellerProgram | None) -> ResellerProgram:
+    """``read_program``'s answer from the programme's row as a query of the caller's found
+    it (``None``: there is none yet), so that ``read_program`` asks no more this request."""
     if row is not None:
         return row
+    unsaved = session.info.get(_UNSAVED)
+    if unsaved is not None:
+        return unsaved
     unsaved = ResellerProgram(
         id=PROGRAM_ID, payout_minimums=dict(DEFAULT_PAYOUT_MINIMUMS), **DEFAULTS
     )
@@ -89,8 +97,11 @@ class WindowTerms:
 
 
 def window_terms(session: Session, reseller_id: int) -> WindowTerms:
-    base = read_program(session)
-    own = terms(session, reseller_id)
+    return combined_terms(read_program(session), terms(session, reseller_id))
+
+
+def combined_terms(base: ResellerProgram, own: ResellerTerms | None) -> WindowTerms:
+    """A window's terms: its own overrides (``own``) over the programme's (``base``)."""
     return WindowTerms(
         money_model=(own.money_model if own and own.money_model else base.money_model),
         commission_bps=(

@@ -65,10 +65,6 @@ def get_reseller_for_user(session: Session, user_id: int) -> Reseller | None:
     return session.scalar(sa.select(Reseller).where(Reseller.user_id == user_id))
 
 
-def get_reseller_by_handle(session: Session, handle: str) -> Reseller | None:
-    return session.scalar(sa.select(Reseller).where(Reseller.handle == handle))
-
-
 def apply_for_window(
     session: Session,
     user: User,

@@ -15,7 +15,7 @@ QR_MAX_AGE_SECONDS = 3600
 @bp.get("/w/<handle>/qr.svg")
 def window_qr(handle: str):
     db = get_session()
-    reseller = _approved_window(db, handle)
+    reseller = _approved_window(handle)
     url = sharing.shared_url(db, reseller, request.args.get("c"), request.args.get("p"))
     if url is None:
         abort(404)

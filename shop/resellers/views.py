@@ -24,6 +24,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from shop import images as image_store
@@ -55,6 +56,7 @@ from shop.resellers.models import Reseller
 from shop.resellers.program import terms as window_terms_row
 from shop.resellers.slip_forms import new_slip_form
 from shop.storage import StorageError, get_storage
+from shop.templating import GRIDS, cached_fragment
 
 bp = Blueprint("resellers", __name__)
 # Every page of the shop: a window's page or a ``?via=`` link marks the visitor.
@@ -518,15 +520,15 @@ def collection_item_remove(collection_id: int, item_id: int):
 # --- the public window -------------------------------------------------------------------
 
 
-def _approved_window(db: Session, handle: str) -> Reseller:
+def _approved_window(handle: str) -> Reseller:
     """The approved window at ``handle``; a 404 for any other (no query for a handle no
-    window can have)."""
+    window can have; none either when the visitor's mark looked it up already)."""
     if rules.handle_problem(handle) is not None:
         abort(404)
-    reseller = service.get_reseller_by_handle(db, handle)
-    if reseller is None or reseller.status != "approved":
+    found = marking.approved_window_at(handle)
+    if found is None:
         abort(404)
-    return reseller
+    return found[0]
 
 
 def _render_window(db: Session, reseller: Reseller, collection=None) -> str:
@@ -546,8 +548,20 @@ def _render_window(db: Session, reseller: Reseller, collection=None) -> str:
         collection=collection,
         collections=picks.list_collections(db, reseller),
         window=shown,
+        grid=_window_grid(shown),
         preview=sharing.window_preview(reseller, collection, shown.cards),
         own_prices=marking.pricing_window() is not None,
+    )
+
+
+def _window_grid(shown: picks.WindowPage) -> Markup:
+    """The page's cards with their notes, rendered once per process for as long as they
+    read the same: kept by the cards themselves (each at the price this visitor sees) and
+    the notes, so a changed price, pick or note shows on the next request."""
+    cards, notes = shown.cards, shown.notes
+    key = (request.script_root, tuple(cards), tuple(notes.items()))
+    return cached_fragment(
+        "resellers/_window_grid.html", key, lambda: {"cards": cards, "notes": notes}, kept=GRIDS
     )
 
 
@@ -567,7 +581,7 @@ def window(handle: str):
 
     def render() -> str:
         db = get_session()
-        return _render_window(db, _approved_window(db, handle))
+        return _render_window(db, _approved_window(handle))
 
     return cached_page(WINDOW_VERSIONS, render)
 
@@ -582,7 +596,7 @@ def window_collection(handle: str, slug: str):
 
     def render() -> str:
         db = get_session()
-        reseller = _approved_window(db, handle)
+        reseller = _approved_window(handle)
         collection = picks.get_collection(db, reseller, slug)
         if collection is None:
             abort(404)

@@ -1,0 +1,199 @@
+"""What a window's page costs (issue 17): the window is looked up once per request (the
+visitor's mark and the page share it, with its terms and the programme), a page of
+picks is one prepared statement giving the rows a plain query gives, and the grid of
+cards, kept per process, never shows an old pick, note or price."""
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from shop.catalog.listing import CARD_COLUMNS, build_cards, with_card_extras
+from shop.catalog.models import PriceTier, Product
+from shop.resellers import picks
+from shop.resellers.models import CollectionPick, Reseller, ResellerPick
+from shop.resellers.picks import WINDOW_PAGE_SIZE
+from tests.factories import make_product
+from tests.helpers.pagecache import card_prices
+from tests.helpers.queries import recording_queries
+from tests.helpers.resellers import add_picks, make_reseller, set_window_price, use_money_model
+
+
+def cards(page: str) -> list[str]:
+    return re.findall(r'data-testid="product-card" data-slug="([^"]+)"', page)
+
+
+def notes(page: str) -> list[str]:
+    return re.findall(r'data-testid="pick-note">([^<]*)<', page)
+
+
+@pytest.fixture
+def uncached(app):
+    """Every request renders its page (the page cache is ``test_sharing_cache``'s)."""
+    app.extensions["page_store"] = None
+    return app
+
+
+@pytest.fixture
+def window(session):
+    reseller = make_reseller(session)
+    made = [make_product(session, slug=f"item-{n:02d}", images=1) for n in range(5)]
+    session.commit()
+    add_picks(session, reseller, made, notes=["First", "", "Third"])
+    return reseller
+
+
+def reads_of_the_window(statements: list[str]) -> list[str]:
+    return [sql for sql in statements if re.search(r"FROM reseller\b", sql)]
+
+
+def test_a_page_reads_the_window_once_in_three_queries(uncached, client, window):
+    client.get("/w/ann-picks")  # warm, and marked: no visit to count again
+    with recording_queries(uncached) as statements:
+        page = client.get("/w/ann-picks").text
+    assert cards(page) == [f"item-{n:02d}" for n in range(5)]
+    # The window with its terms and the programme (the mark's, shared with the page),
+    # the page of picks, the collections.
+    assert len(reads_of_the_window(statements)) == 1
+    assert len(statements) == 3
+
+
+def test_a_new_visitor_costs_one_query_more_the_visit(uncached, client, window):
+    client.get("/w/ann-picks")
+    newcomer = uncached.test_client()
+    with recording_queries(uncached) as statements:
+        assert newcomer.get("/w/ann-picks").status_code == 200
+    # The page's three, then the visit (on PostgreSQL after a SET of its commit's wait).
+    counted = [sql for sql in statements if "reseller_visit" in sql]
+    page = [sql for sql in statements if sql not in counted and "synchronous_commit" not in sql]
+    assert len(counted) == 1 and "reseller_visit" in statements[-1]
+    assert len(page) == 3
+
+
+def test_an_unknown_window_is_one_query(uncached, client, window):
+    client.get("/w/nobody-here")
+    with recording_queries(uncached) as statements:
+        assert client.get("/w/nobody-here").status_code == 404
+    assert len(statements) == 1
+
+
+def old_window_page(session, reseller_id: int, page: int, *, collection_id=None):
+    """The page as the window read it before its statement was prepared: a count, then
+    the page's rows, then their prices and pictures."""
+    query = sa.select(*CARD_COLUMNS, ResellerPick.note)
+    if collection_id is None:
+        query = query.join(ResellerPick, ResellerPick.product_id == Product.id).where(
+            ResellerPick.reseller_id == reseller_id
+        )
+        order = (ResellerPick.position, ResellerPick.id)
+    else:
+        query = (
+            query.join(CollectionPick, CollectionPick.product_id == Product.id)
+            .join(
+                ResellerPick,
+                (ResellerPick.product_id == Product.id) & (ResellerPick.reseller_id == reseller_id),
+            )
+            .where(CollectionPick.collection_id == collection_id)
+        )
+        order = (CollectionPick.position, CollectionPick.id)
+    query = query.where(Product.active.is_(True), Product.school_id.is_(None))
+    connection = session.connection()
+    total = len(connection.execute(query).all())
+    pages = max(-(-total // WINDOW_PAGE_SIZE), 1)
+    number = min(max(page, 1), pages)
+    rows = connection.execute(
+        query.order_by(*order).offset((number - 1) * WINDOW_PAGE_SIZE).limit(WINDOW_PAGE_SIZE)
+    ).all()
+    shown = build_cards(with_card_extras(connection, rows, {"currency": "CNY"}), "CNY", "en")
+    return number, total, shown, {row.slug: row.note for row in rows if row.note}
+
+
+@pytest.fixture
+def big_window(session):
+    """110 picks, every fifth off sale, notes on some, a few moved, a collection of 60."""
+    reseller = make_reseller(session)
+    made = [
+        make_product(session, slug=f"pick-{n:03d}", images=n % 3, tiers=((1, 1000 + n), (10, 900)))
+        for n in range(110)
+    ]
+    session.commit()
+    add_picks(
+        session, reseller, made, notes=[f"note {n}" if n % 4 == 0 else "" for n in range(110)]
+    )
+    for product in made[::5]:
+        product.active = False
+    own = session.scalars(
+        sa.select(ResellerPick).where(ResellerPick.reseller_id == reseller.id)
+    ).all()
+    for pick in own[7:12]:
+        picks.move_pick(session, reseller, pick.id, "up")
+    collection = picks.create_collection(session, reseller, "Half", "half")
+    for pick in own[::-2][:60]:
+        picks.add_to_collection(session, reseller, collection.id, pick.id)
+    session.commit()
+    return reseller.id, collection.id
+
+
+@pytest.mark.parametrize("page", [1, 2, 3, 4, 99, 100_000])
+def test_the_prepared_page_gives_the_rows_of_a_plain_query(session, big_window, page):
+    reseller_id, collection_id = big_window
+    reseller = session.get(Reseller, reseller_id)
+    number, total, expected, expected_notes = old_window_page(session, reseller_id, page)
+    shown = picks.window_picks(session, reseller, page=page, currency="CNY", locale="en")
+    assert (shown.page.number, shown.page.total) == (number, total) == (number, 88)
+    assert shown.cards == expected
+    assert shown.notes == expected_notes
+    collection = picks.get_collection(session, reseller, "half")
+    number, total, expected, expected_notes = old_window_page(
+        session, reseller_id, page, collection_id=collection_id
+    )
+    shown = picks.collection_picks(
+        session, reseller, collection, page=page, currency="CNY", locale="en"
+    )
+    assert (shown.page.number, shown.page.total) == (number, total)
+    assert shown.cards == expected and shown.notes == expected_notes
+
+
+def test_an_empty_window_has_one_empty_page(session):
+    reseller = make_reseller(session)
+    shown = picks.window_picks(session, reseller, page=3, currency="CNY", locale="en")
+    assert (shown.page.number, shown.page.total, shown.cards) == (1, 0, [])
+
+
+def pick_id(session, reseller, slug: str) -> int:
+    _, own = picks.list_own_picks(session, reseller, 1)
+    return next(pick.id for pick in own if pick.slug == slug)
+
+
+def test_a_note_pick_order_and_price_change_show_at_once(uncached, client, session, window):
+    """The grid is kept per process by what it shows, not by a version of it."""
+    page = client.get("/w/ann-picks").text
+    assert notes(page) == ["First", "Third"]
+    picks.set_pick_note(session, window, pick_id(session, window, "item-01"), "Now noted")
+    session.commit()
+    assert notes(client.get("/w/ann-picks").text) == ["First", "Now noted", "Third"]
+    picks.move_pick(session, window, pick_id(session, window, "item-04"), "up")
+    picks.remove_pick(session, window, pick_id(session, window, "item-00"))
+    session.commit()
+    assert cards(client.get("/w/ann-picks").text) == ["item-01", "item-02", "item-04", "item-03"]
+    tier = session.scalar(
+        sa.select(PriceTier)
+        .join(Product)
+        .where(Product.slug == "item-02", PriceTier.currency == "CNY")
+    )
+    tier.unit_amount = 4321
+    session.commit()
+    assert card_prices(client.get("/w/ann-picks").text)["item-02"] == 4321
+
+
+def test_the_windows_own_prices_show_at_once(uncached, session, window):
+    use_money_model(session, window, "price")
+    product = session.scalar(sa.select(Product).where(Product.slug == "item-01"))
+    set_window_price(session, window, product, "CNY", 9900)
+    buyer = uncached.test_client()
+    for _ in range(2):  # the second time from the kept grids
+        assert card_prices(buyer.get("/w/ann-picks").text)["item-01"] == 9900
+    set_window_price(session, window, product, "CNY", 9500)
+    assert card_prices(buyer.get("/w/ann-picks").text)["item-01"] == 9500
+    use_money_model(session, window, "referral")
+    assert card_prices(buyer.get("/w/ann-picks").text)["item-01"] == 8900
