@@ -78,6 +78,7 @@ SENTENCES = {
     "school.admin_remove": _l("%(actor)s removed an administrator of %(target)s"),
     "reseller.apply": _l("%(actor)s applied for the window %(target)s"),
     "reseller.profile": _l("%(actor)s edited the profile of the window %(target)s"),
+    "reseller.avatar": _l("%(actor)s changed the picture of the window %(target)s"),
     "reseller.approve": _l("%(actor)s approved the window %(target)s"),
     "reseller.suspend": _l("%(actor)s suspended the window %(target)s"),
     "reseller.reinstate": _l("%(actor)s reinstated the window %(target)s"),

@@ -144,6 +144,16 @@ def set_avatar(session: Session, user: User, reseller: Reseller, path: str) -> s
     reseller.avatar_path = path
     session.flush()
     image_store.queue_derived_sizes(session, path)
+    if previous != path:
+        record_changes(
+            session,
+            actor_user_id=user.id,
+            action="reseller.avatar",
+            target_type="reseller",
+            target_id=reseller.id,
+            before={"avatar_path": previous},
+            after={"avatar_path": path},
+        )
     return previous if previous != path else None
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from shop.accounts.models import User
 from shop.audit.service import record
 from shop.catalog.models import Product
-from shop.resellers import settings
+from shop.resellers import service, settings
 from shop.resellers.models import Reseller
 from tests.factories import make_category
 from tests.helpers.resellers import set_window_price, two_price_windows
@@ -134,3 +134,17 @@ def test_an_entry_of_an_unknown_shape_shows_its_fields(client, session, sign_in)
     assert not [s for s in said if "paid" in s or "prices" in s or "terms" in s]
     assert page.text.count('data-testid="audit-before"') >= 3
     assert session.scalar(sa.select(sa.func.count()).select_from(Reseller)) == 2
+
+
+def test_a_new_window_picture_reads_as_a_sentence(app, client, session, sign_in):
+    sign_in("owner")
+    world = two_price_windows(session)
+    ann = session.get(Reseller, world["ann"].id)
+    ann_user = session.get(User, ann.user_id)
+    with app.app_context():
+        service.set_avatar(session, ann_user, ann, "resellers/new.png")
+        service.set_avatar(session, ann_user, ann, "resellers/new.png")  # the same: no entry
+        session.commit()
+    assert audit_page(client, "en")[0] == "Ann changed the picture of the window ann-picks"
+    assert audit_page(client, "en").count("Ann changed the picture of the window ann-picks") == 1
+    assert audit_page(client, "zh_CN")[0] == "Ann 更换了小店 ann-picks 的头像"

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from shop.audit.models import AuditEntry
 from shop.resellers.models import CollectionPick, Reseller, ResellerCollection, ResellerPick
 from shop.resellers.rules import MAX_COLLECTIONS
 from tests.accounts.helpers import login
@@ -151,7 +152,14 @@ def test_the_profile_is_edited_and_the_avatar_replaced(app, client, reseller):
     bad = post_with_avatar(client, f"{HOME}/profile", fields, b"not an image")
     assert bad.status_code == 400 and "not a JPEG, PNG or WebP" in bad.text
     with Session(app.extensions["sa_engine"]) as db:
-        assert db.get(Reseller, reseller.id).avatar_path.startswith("resellers/")
+        path = db.get(Reseller, reseller.id).avatar_path
+        assert path.startswith("resellers/")
+        changes = db.scalars(
+            sa.select(AuditEntry).where(
+                AuditEntry.action == "reseller.avatar", AuditEntry.target_id == str(reseller.id)
+            )
+        ).all()
+        assert [entry.after for entry in changes] == [{"avatar_path": path}]
     refused = client.post(f"{HOME}/profile", data={"display_name": "", "links": "ftp://x"})
     assert refused.status_code == 400
 
