@@ -189,7 +189,7 @@ def _add_prices(session: Session, reseller: Reseller, products: list[Product]) -
             bases[key] = tier
     for (product_id, currency), base in bases.items():
         factory = base.unit_amount
-        amount = min(factory * (10_000 + MARKUP_BPS) // 10_000, cap_amount(factory, cap_bps))
+        amount = min(cap_amount(factory, MARKUP_BPS), cap_amount(factory, cap_bps))
         session.add(
             ResellerPrice(
                 reseller_id=reseller.id,

@@ -44,13 +44,13 @@ from shop.resellers.ledger_rules import (
     reversal_due,
     reversal_state,
 )
-from shop.resellers.models import CommissionLine, Reseller, ResellerPayout, ResellerProgram
+from shop.resellers.models import CommissionLine, Reseller, ResellerPayout
 from shop.resellers.program import (
     DEFAULT_PAYOUT_MINIMUMS,
-    PROGRAM_ID,
     category_rates,
     commission_rate,
     program,
+    read_program,
     window_terms,
 )
 
@@ -320,8 +320,7 @@ def balances_by_window(
 
 def payout_minimums(session: Session) -> dict[str, int]:
     """The smallest payout per currency, read without writing (GET pages read it)."""
-    row = session.get(ResellerProgram, PROGRAM_ID)
-    return dict(row.payout_minimums if row and row.payout_minimums else DEFAULT_PAYOUT_MINIMUMS)
+    return dict(read_program(session).payout_minimums or DEFAULT_PAYOUT_MINIMUMS)
 
 
 @dataclass(frozen=True)
