@@ -10,6 +10,7 @@ from shop.cart import models as cart_models  # noqa: F401
 from shop.catalog import models as catalog_models  # noqa: F401
 from shop.catalog import search_models  # noqa: F401
 from shop.db import Base
+from shop.groupbuys import models as groupbuys_models  # noqa: F401
 from shop.orders import models as orders_models  # noqa: F401
 from shop.payments import models as payments_models  # noqa: F401
 from shop.resellers import models as resellers_models  # noqa: F401

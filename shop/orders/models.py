@@ -74,6 +74,8 @@ class Order(Base):
     reseller_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reseller.id"), index=True)
     reseller_model: Mapped[str | None] = mapped_column(sa.String(10))
     reseller_earns: Mapped[bool] = mapped_column(default=False)
+    # The group buy this order is a participant's share of (``shop.groupbuys``).
+    campaign_id: Mapped[int | None] = mapped_column(sa.ForeignKey("campaign.id"), index=True)
 
     user: Mapped[User | None] = relationship()
     school: Mapped["School | None"] = relationship("School")

@@ -33,6 +33,9 @@ class Payment(Base):
     # The card that paid (from Stripe's charge), to say where a refund goes.
     card_brand: Mapped[str] = mapped_column(sa.String(20), default="", server_default="")
     card_last4: Mapped[str] = mapped_column(sa.String(4), default="", server_default="")
+    # What the card gave but the order did not take: a group buy's hold (or charge) above
+    # the price the group reached. Stripe counts it as refunded; the order does not.
+    released_amount: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow

@@ -47,6 +47,11 @@ class RefundRefused(ShopError):
     """Stripe would not refund (already refunded, not paid, ...); the message says why."""
 
 
+class CaptureFailed(ShopError):
+    """Stripe would not capture a held card (the authorisation expired or was cancelled);
+    the message says why."""
+
+
 class UnknownIntent(ShopError):
     """Stripe has no such PaymentIntent (localstripe forgets them when restarted)."""
 
@@ -184,6 +189,51 @@ class StripeGateway:
             },
             options={"idempotency_key": f"order-{order_number}-pi-{attempt}"},
         )
+        return _intent(obj)
+
+    def create_group_intent(
+        self,
+        *,
+        campaign: str,
+        participant_id: int,
+        attempt: int,
+        amount: int,
+        currency: str,
+        manual_capture: bool,
+    ) -> Intent:
+        """A group-buy participant's PaymentIntent: with ``manual_capture`` the card is
+        only authorised at joining and charged (captured) at the close."""
+        params = {
+            "amount": amount,
+            "currency": currency.lower(),
+            "payment_method_types": ["card"],
+            "metadata": {
+                "campaign": campaign,
+                "participant": str(participant_id),
+                "attempt": str(attempt),
+            },
+        }
+        if manual_capture:
+            params["capture_method"] = "manual"
+        obj = self._call(
+            self.client.v1.payment_intents.create,
+            params=params,
+            options={"idempotency_key": f"campaign-{campaign}-{participant_id}-pi-{attempt}"},
+        )
+        return _intent(obj)
+
+    def capture(self, intent_id: str, amount: int, *, idempotency_key: str) -> Intent:
+        """Charge ``amount`` of a held card; the rest of the hold is released. Raises
+        ``CaptureFailed`` when Stripe refuses (expired, cancelled, already captured)."""
+        try:
+            obj = self._call(
+                self.client.v1.payment_intents.capture,
+                intent_id,
+                params={"amount_to_capture": amount},
+                options={"idempotency_key": idempotency_key},
+            )
+        except (stripe.InvalidRequestError, CardDeclined) as error:
+            raise CaptureFailed(str(getattr(error, "user_message", None) or error)) from None
         return _intent(obj)
 
     def attach_and_confirm(self, intent_id: str, payment_method_id: str) -> Intent:
