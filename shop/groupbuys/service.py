@@ -422,3 +422,25 @@ def give_back(
             release(session, line.variant_id, line.quantity, reference=_reference(campaign))
             line.allocated = False
     session.flush()
+
+
+def request_close_early(session: Session, campaign: Campaign, now: datetime | None = None) -> bool:
+    """The leader closes the campaign now, which only an open campaign that reached its
+    minimum may do: its closing time becomes now, and the close job (which runs every
+    minute, and is queued by the caller) takes it from there. ``False``: not allowed, or
+    already asked (the same button pressed twice closes once)."""
+    now = now or utcnow()
+    return bool(
+        rows_changed(
+            session,
+            sa.update(Campaign)
+            .where(
+                Campaign.id == campaign.id,
+                Campaign.state == "open",
+                Campaign.closes_at > now,
+                Campaign.pieces >= Campaign.min_pieces,
+            )
+            .values(closes_at=now, closed_early=True, version=Campaign.version + 1)
+            .execution_options(synchronize_session=False),
+        )
+    )
