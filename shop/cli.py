@@ -59,6 +59,7 @@ def seed_demo_command(if_empty: bool):
     from shop.catalog.models import Product
     from shop.demo.accounts import seed_demo_accounts
     from shop.demo.catalogue import seed_demo_catalogue
+    from shop.demo.groupbuys import seed_demo_group_buys
     from shop.demo.orders import seed_demo_orders
     from shop.demo.resellers import seed_demo_window
     from shop.demo.schools import seed_demo_schools
@@ -76,20 +77,24 @@ def seed_demo_command(if_empty: bool):
             click.echo(schools_report)
         # ... and the demo window, once (it finds its own and adds nothing again).
         window_report = seed_demo_window(session)
+        group_buys_report = seed_demo_group_buys(session)
         session.commit()
         click.echo(window_report)
+        click.echo(group_buys_report)
         return
     report = seed_demo_catalogue(session, storage, image_size=image_size)
     accounts_report = seed_demo_accounts(session)
     orders_report = seed_demo_orders(session)
     schools_report = seed_demo_schools(session, storage, image_size=image_size)
     window_report = seed_demo_window(session)
+    group_buys_report = seed_demo_group_buys(session)
     session.commit()
     click.echo(report)
     click.echo(accounts_report)
     click.echo(orders_report)
     click.echo(schools_report)
     click.echo(window_report)
+    click.echo(group_buys_report)
 
 
 @click.command("create-staff")
