@@ -108,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
     from shop.checkout.views import bp as checkout_bp
+    from shop.groupbuys.pay_views import bp as groupbuy_pay_bp
     from shop.health import bp as health_bp
     from shop.main.views import bp as main_bp
     from shop.monitoring import bp as monitoring_bp
@@ -136,6 +137,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(payments_bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(resellers_bp)
+    app.register_blueprint(groupbuy_pay_bp)
 
 
 def register_error_handlers(app: Flask) -> None:

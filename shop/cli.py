@@ -176,6 +176,35 @@ def approve_commissions_command():
     click.echo(f"Approved {approved} commission line(s).")
 
 
+@click.command("close-campaigns")
+@with_appcontext
+def close_campaigns_command():
+    """Close the group buys past their closing time, and finish closes that stopped
+    half-way, now (the scheduler queues the same job every minute). Safe to run any time,
+    on any instance, as often as you like: each participant is charged once."""
+    from shop.jobs.periodic import close_campaigns
+    from shop.jobs.runner import run_now
+
+    report = run_now(close_campaigns)
+    click.echo(f"Closed {len(report.closed)} group buy(s).")
+    for line in report.closed:
+        click.echo(f"  {line}")
+
+
+@click.command("expire-campaign-places")
+@with_appcontext
+def expire_campaign_places_command():
+    """Let go of group-buy places whose card never came, and of participants who did not
+    pay within 48 hours of a failed capture, now (the scheduler queues the same job every
+    5 minutes): their places and stock go back."""
+    from shop.jobs.periodic import expire_campaign_places
+    from shop.jobs.runner import run_now
+
+    report = run_now(expire_campaign_places)
+    click.echo(f"Let go of {report.let_go} place(s) never paid for.")
+    click.echo(f"{report.lapsed} participant(s) did not pay in time; {report.paid} had paid.")
+
+
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then stop (tests, one-offs).")
 @click.option("--simple", is_flag=True, help="Run jobs in this process instead of a fork each.")
@@ -236,6 +265,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(expire_reservations_command)
     app.cli.add_command(reconcile_payments_command)
     app.cli.add_command(approve_commissions_command)
+    app.cli.add_command(close_campaigns_command)
+    app.cli.add_command(expire_campaign_places_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(clear_page_cache_command)

@@ -83,3 +83,70 @@ def reconcile_payments(minutes: int | None = None) -> ReconcileReport:
         elif outcome != "left":
             report.applied.append(f"{intent.id} ({intent.order_number or 'no order'}): {outcome}")
     return report
+
+
+@dataclass
+class CloseReport:
+    closed: list[str] = field(default_factory=list)  # "<code>: <state>"
+
+
+def close_campaigns() -> CloseReport:
+    """Close every group buy past its closing time, and carry on closes that did not
+    finish (``shop.groupbuys.closing``): each participant charged once, whoever else runs
+    it at the same moment."""
+    from shop.groupbuys import closing
+    from shop.groupbuys.models import Campaign
+    from shop.payments.stripe_gateway import PaymentServiceUnavailable, gateway
+
+    session = get_session()
+    report = CloseReport()
+    for campaign_id in closing.due_campaign_ids(session, utcnow()):
+        session.commit()  # the list was a read: end it before the close's own steps
+        code = session.get_one(Campaign, campaign_id).code
+        try:
+            outcome = closing.close_campaign(session, campaign_id, gateway(), commit=session.commit)
+        except PaymentServiceUnavailable:
+            session.rollback()  # the next run carries on where this one stopped
+            report.closed.append(f"{code}: Stripe did not answer; next run")
+            continue
+        report.closed.append(f"{code}: {outcome.state}")
+    return report
+
+
+def close_campaign(campaign_id: int) -> str | None:
+    """Close one group buy now (queued when its leader closes it early, keyed by the
+    campaign): the same close as the periodic job's."""
+    from shop.groupbuys import closing
+    from shop.payments.stripe_gateway import gateway
+
+    session = get_session()
+    return closing.close_campaign(session, campaign_id, gateway(), commit=session.commit).state
+
+
+@dataclass
+class PlacesReport:
+    let_go: int = 0  # pending places whose card never came
+    lapsed: int = 0  # unpaid after a failed capture, past the 48 hours
+    paid: int = 0  # paid after all (a lost webhook)
+
+
+def expire_campaign_places() -> PlacesReport:
+    """Let go of group-buy places whose card never came (``PENDING_LIFETIME``) and of
+    participants who did not pay within 48 hours of a failed capture; one transaction
+    each."""
+    from shop.groupbuys import closing, leaving
+    from shop.payments.stripe_gateway import gateway
+
+    session = get_session()
+    report = PlacesReport()
+    now = utcnow()
+    for participant_id in leaving.expired_pending(session, now):
+        if leaving.expire_pending(session, participant_id, gateway(), now=now) == "let go":
+            report.let_go += 1
+        session.commit()
+    for participant_id in closing.lapsed_ids(session, now):
+        outcome = closing.lapse(session, participant_id, gateway(), now)
+        report.lapsed += outcome == "lapsed"
+        report.paid += outcome == "paid"
+        session.commit()
+    return report

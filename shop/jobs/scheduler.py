@@ -2,7 +2,8 @@
 
 Time is cut into periods of each job's length (``SCHEDULE_EXPIRE_RESERVATIONS_SECONDS``,
 60; ``SCHEDULE_RECONCILE_PAYMENTS_SECONDS``, 300; ``SCHEDULE_APPROVE_COMMISSIONS_SECONDS``,
-3600), counted from the Unix epoch, and each
+3600; ``SCHEDULE_CLOSE_CAMPAIGNS_SECONDS``, 60; ``SCHEDULE_EXPIRE_CAMPAIGN_PLACES_SECONDS``, 300),
+counted from the Unix epoch, and each
 period's job is queued with the key ``periodic:<job>:<length>:<period number>``. Keys are
 unique on the queue, so two schedulers (a spare, or two during a deploy) queue each
 period's job once between them. A scheduler queues the current period's jobs when it
@@ -22,7 +23,13 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-from shop.jobs.periodic import approve_commissions, expire_reservations, reconcile_payments
+from shop.jobs.periodic import (
+    approve_commissions,
+    close_campaigns,
+    expire_campaign_places,
+    expire_reservations,
+    reconcile_payments,
+)
 from shop.jobs.queue import enqueue
 
 logger = logging.getLogger(__name__)
@@ -39,6 +46,10 @@ TIMETABLE = (
     Periodic("expire-reservations", expire_reservations, "SCHEDULE_EXPIRE_RESERVATIONS_SECONDS"),
     Periodic("reconcile-payments", reconcile_payments, "SCHEDULE_RECONCILE_PAYMENTS_SECONDS"),
     Periodic("approve-commissions", approve_commissions, "SCHEDULE_APPROVE_COMMISSIONS_SECONDS"),
+    Periodic("close-campaigns", close_campaigns, "SCHEDULE_CLOSE_CAMPAIGNS_SECONDS"),
+    Periodic(
+        "expire-campaign-places", expire_campaign_places, "SCHEDULE_EXPIRE_CAMPAIGN_PLACES_SECONDS"
+    ),
 )
 
 

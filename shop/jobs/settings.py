@@ -12,6 +12,8 @@ WHOLE_NUMBERS = {
     "SCHEDULE_EXPIRE_RESERVATIONS_SECONDS": "the scheduler's period for expire-reservations",
     "SCHEDULE_RECONCILE_PAYMENTS_SECONDS": "the scheduler's period for reconcile-payments",
     "SCHEDULE_APPROVE_COMMISSIONS_SECONDS": "the scheduler's period for approve-commissions",
+    "SCHEDULE_CLOSE_CAMPAIGNS_SECONDS": "the scheduler's period for close-campaigns",
+    "SCHEDULE_EXPIRE_CAMPAIGN_PLACES_SECONDS": "the scheduler's period for expire-campaign-places",
     "RECONCILE_MIN_AGE_MINUTES": "reconcile-payments leaves payments younger than this alone",
 }
 

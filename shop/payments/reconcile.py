@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from shop.groupbuys.models import Participant
 from shop.orders.lifecycle import SPENT_STATUSES
 from shop.orders.models import Order
 from shop.payments import webhooks
@@ -83,12 +84,12 @@ def unknown_intents(
     ]
     if not candidates:
         return []
-    known = set(
-        session.scalars(
-            sa.select(Payment.intent_id).where(
-                Payment.intent_id.in_([intent.id for intent in candidates])
-            )
-        )
+    ids = [intent.id for intent in candidates]
+    known = set(session.scalars(sa.select(Payment.intent_id).where(Payment.intent_id.in_(ids))))
+    # A group-buy participant's card (pending, charged at joining, or paying after a
+    # failed capture) has no order yet: the group buy settles it, never this sweep.
+    known |= set(
+        session.scalars(sa.select(Participant.intent_id).where(Participant.intent_id.in_(ids)))
     )
     return [intent for intent in candidates if intent.id not in known]
 

@@ -307,6 +307,18 @@ class StripeGateway:
             currency=obj.currency.upper(),
         )
 
+    def charge_of(self, intent_id: str) -> Charge | None:
+        """The PaymentIntent's latest charge (what it took, what was refunded of it), or
+        ``None`` when it has none. Raises ``UnknownIntent``."""
+        try:
+            obj = self._call(self.client.v1.payment_intents.retrieve, intent_id)
+        except stripe.InvalidRequestError:
+            raise UnknownIntent(intent_id) from None
+        charge = getattr(obj, "latest_charge", None)
+        if not charge:
+            return None
+        return self.retrieve_charge(charge if isinstance(charge, str) else charge.id)
+
     def recent_intents(self, since: int) -> list[Intent]:
         """PaymentIntents created since ``since`` (Unix time), for reconciliation.
         (localstripe takes no date filter: then every page is read and filtered here.)"""

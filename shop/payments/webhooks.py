@@ -68,7 +68,11 @@ def apply_intent(
     """What Stripe says of ``intent`` now, applied to its order as the webhook would."""
     order = order_for_intent(session, intent.id, intent.order_number)
     if order is None:
-        return "unknown payment"
+        # A group buy's PaymentIntent (its order is written by the close, or by the
+        # participant's payment after a failed capture): ``shop.groupbuys`` decides.
+        from shop.groupbuys import closing  # the close builds on orders and payments
+
+        return closing.intent_paid(session, intent, now) or "unknown payment"
     if intent.status != "succeeded":
         return "not succeeded"
     return lifecycle.card_payment_succeeded(session, order, intent, gateway, now=now)
@@ -83,7 +87,12 @@ def _charge_refunded(session: Session, charge_id: str, gateway: StripeGateway) -
     order = order_for_intent(session, charge.payment_intent)
     if order is None:
         return "unknown payment"
-    if lifecycle.charge_refunded(session, order, charge.amount_refunded):
+    # A group buy's hold captured for less (or its charge refunded down to the final
+    # price): Stripe counts the rest as refunded, the order never had it.
+    payment = next((p for p in order.payments if p.intent_id == charge.payment_intent), None)
+    released = payment.released_amount if payment is not None else 0
+    refunded = max(charge.amount_refunded - released, 0)
+    if lifecycle.charge_refunded(session, order, refunded):
         return "refunded"
     return "no change"
 

@@ -122,15 +122,21 @@ def test_schedulers_running_at_once_queue_each_period_once(make_app, redis_clien
         for thread in threads:
             thread.join(timeout=30)
 
-    # NOW: every job; NOW + 1: the same periods; NOW + 60: the next minute's expiry only.
+    # NOW: every job; NOW + 1: the same periods; NOW + 60: the next minute's jobs only.
     assert sorted(name for names in queued for name in names) == [
         "approve-commissions",
+        "close-campaigns",
+        "close-campaigns",
+        "expire-campaign-places",
         "expire-reservations",
         "expire-reservations",
         "reconcile-payments",
     ]
     assert queued_descriptions(redis_client) == [
         "approve_commissions",
+        "close_campaigns",
+        "close_campaigns",
+        "expire_campaign_places",
         "expire_reservations",
         "expire_reservations",
         "reconcile_payments",
@@ -150,10 +156,12 @@ def test_the_scheduler_command_queues_the_due_jobs_and_stops_on_sigterm(
         scheduler = flask("scheduler", env=env, stdout=output, stderr=subprocess.STDOUT)
         try:
             deadline = time.time() + 60
-            while len(queued_descriptions(redis_client)) < 3 and time.time() < deadline:
+            while len(queued_descriptions(redis_client)) < 5 and time.time() < deadline:
                 time.sleep(0.1)
             assert queued_descriptions(redis_client) == [
                 "approve_commissions",
+                "close_campaigns",
+                "expire_campaign_places",
                 "expire_reservations",
                 "reconcile_payments",
             ]
@@ -172,6 +180,8 @@ def test_without_redis_the_scheduler_runs_the_jobs_itself(make_app, stripe_setti
         "expire-reservations",
         "reconcile-payments",
         "approve-commissions",
+        "close-campaigns",
+        "expire-campaign-places",
     ]
     assert queue_due(app, NOW + 1) == []  # the same periods: nothing again
     with app.app_context():
