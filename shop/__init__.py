@@ -91,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
 
     # The admin's and the schools' routes live in several modules on one blueprint each.
     from shop.admin import (  # noqa: F401
+        campaigns,
         invoices,
         orders,
         production,
@@ -108,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
     from shop.checkout.views import bp as checkout_bp
+    from shop.groupbuys.leader_views import bp as campaigns_bp
     from shop.groupbuys.pay_views import bp as groupbuy_pay_bp
     from shop.health import bp as health_bp
     from shop.main.views import bp as main_bp
@@ -138,6 +140,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(orders_bp)
     app.register_blueprint(resellers_bp)
     app.register_blueprint(groupbuy_pay_bp)
+    app.register_blueprint(campaigns_bp)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from shop.accounts.models import Address, User
 from shop.accounts.permissions import STAFF_ROLES
 from shop.db import utcnow
+from shop.groupbuys.models import Campaign, CampaignTier
 from shop.orders.models import ProductionBatch, Shipment
 from shop.resellers import ledger as reseller_ledger
 from shop.resellers import picks as reseller_picks
@@ -53,6 +54,7 @@ from shop.resellers.models import CollectionPick
 from shop.schools.models import Invoice
 from tests.accounts.helpers import PASSWORD, login, make_user, quick_hash
 from tests.factories import make_product
+from tests.groupbuy_factories import make_campaign, reserve
 from tests.helpers.ledger import attributed_order, deliver, long_ago, pay
 from tests.order_factories import make_order
 from tests.school_factories import add_item, add_member
@@ -235,7 +237,7 @@ def seed(session: Session) -> Seed:
     target = make_user(session, email="target@fuzz.example", role="warehouse", name="Target")
     customer = session.get(User, users["customer"][0])
     product = make_product(session, slug="fuzz-polo", sizes=("130", "140"), on_hand=50, images=1)
-    make_product(session, slug="fuzz-blazer", made_to_order=True, lead_time_days=10)
+    blazer = make_product(session, slug="fuzz-blazer", made_to_order=True, lead_time_days=10)
     school = invoice_school(session, slug="fuzz-school", grades=("1", "2"))
     item = add_item(session, school, product)
     member = add_member(session, school, session.get(User, users["school_admin"][0]))
@@ -253,6 +255,7 @@ def seed(session: Session) -> Seed:
     invoice_order(session, school, product.variants[0], 2)
     session.commit()
     window = seed_window(session, customer, product)
+    campaign = seed_campaign(session, customer, blazer)
     invoice = session.scalars(sa.select(Invoice)).one()
     real = {
         "address_id": address.id,
@@ -270,6 +273,7 @@ def seed(session: Session) -> Seed:
         "token": "not-a-real-token",
         "filename": product.images[0].path,
         "class_name": "3A",
+        "code": campaign.code,
         **window,
     }
     return Seed(
@@ -317,6 +321,21 @@ def seed_window(session: Session, customer: User, product) -> dict[str, object]:
         "collection_item_id": item_id,
         "month": utcnow().strftime("%Y-%m"),
     }
+
+
+def seed_campaign(session: Session, customer: User, product) -> Campaign:
+    """The customer's group buy (issue 18), waiting for approval with a ladder of its own
+    (staff see its buttons), and a participant in it (the leader's page and the packing
+    list show them)."""
+    campaign = make_campaign(
+        session, [product], leader=customer, code="FUZZCAMP", min_pieces=1, own_ladder=True
+    )
+    campaign.tiers.append(CampaignTier(product_id=product.id, min_quantity=1, unit_amount=900))
+    session.flush()
+    reserve(session, campaign, {product.variants[0].id: 2})
+    campaign.state = "pending_approval"
+    session.commit()
+    return campaign
 
 
 def reset_users(app, seeded: Seed) -> None:

@@ -19,6 +19,7 @@ PERMISSIONS = (
     "reports.view",  # dashboard figures, revenue
     "schools.manage",
     "resellers.manage",  # resellers' windows: applications, approve, suspend, close
+    "campaigns.manage",  # group buys: approve, reject, their ladders, the programme
     "staff.manage",  # staff accounts and the audit log
 )
 

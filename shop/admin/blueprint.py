@@ -1,6 +1,6 @@
 """The ``admin`` blueprint (``/admin``) and its navigation. Each area's routes live in its
 own module (``views`` for the dashboard, ``orders``, ``invoices``, ``products``, ``stock``,
-``production``, ``schools``, ``resellers``, ``staff``, ``search`` for the search
+``production``, ``schools``, ``resellers``, ``campaigns``, ``staff``, ``search`` for the search
 synonyms), which imports ``bp`` from here; ``shop.create_app`` imports them before it
 registers the blueprint."""
 
@@ -25,6 +25,7 @@ NAV = (
     ("admin.production_queue", _l("Production"), "production.manage"),
     ("admin.school_list", _l("Schools"), "schools.manage"),
     ("admin.reseller_list", _l("Resellers"), "resellers.manage"),
+    ("admin.campaign_list", _l("Group buys"), "campaigns.manage"),
     ("admin.staff", _l("Staff"), "staff.manage"),
     ("admin.audit", _l("Audit log"), "staff.manage"),
 )

@@ -23,6 +23,7 @@ from shop.accounts.models import User
 from shop.accounts.permissions import ROLE_LABELS
 from shop.audit.models import AuditEntry
 from shop.catalog.models import Category, Product, ProductImage, Variant
+from shop.groupbuys.models import Campaign
 from shop.locales import localized
 from shop.money import format_money
 from shop.orders.models import Order
@@ -101,6 +102,12 @@ SENTENCES = {
     "reseller_program.category": _l(
         "%(actor)s changed the commission on %(target)s from %(before)s to %(after)s"
     ),
+    "campaign.approve": _l("%(actor)s approved the group buy %(target)s"),
+    "campaign.reject": _l("%(actor)s rejected the group buy %(target)s"),
+    "campaign.ladder_approve": _l(
+        "%(actor)s approved the own price ladder of the group buy %(target)s"
+    ),
+    "groupbuy_program.update": _l("%(actor)s changed the group-buy programme: %(fields)s"),
     "staff.invite": _l("%(actor)s invited %(target)s as %(role)s"),
     "staff.role": _l("%(actor)s changed the role of %(target)s from %(before)s to %(after)s"),
     "staff.deactivate": _l("%(actor)s closed the account of %(target)s"),
@@ -135,6 +142,12 @@ RESELLER_FIELD_LABELS = {
     "payout_minimums": _l("smallest payouts"),
     "earn_on_school_orders": _l("commission on school orders"),
     "earn_on_invoice_orders": _l("commission on orders paid on invoice"),
+}
+# How the group-buy programme names the fields it changed.
+GROUPBUY_FIELD_LABELS = {
+    "require_approval": _l("approval of group buys"),
+    "leader_reward": _l("leader reward"),
+    "credit_per_piece": _l("credit per piece"),
 }
 # A commission rate that is not set: the category's or the programme's applies.
 DEFAULT_RATE = _l("the default")
@@ -262,6 +275,18 @@ def _load_program(names: Names, session: Session, ids: set[str]) -> None:
     names.targets.update({("reseller_program", i): "" for i in ids})
 
 
+def _load_campaigns(names: Names, session: Session, ids: set[str]) -> None:
+    rows = session.execute(
+        sa.select(Campaign.id, Campaign.code, Campaign.title).where(Campaign.id.in_(_ids(ids)))
+    )
+    names.targets.update({("campaign", str(row.id)): f"{row.code} · {row.title}" for row in rows})
+
+
+def _load_groupbuy_program(names: Names, session: Session, ids: set[str]) -> None:
+    """The one programme: its sentence names it in words of its own."""
+    names.targets.update({("groupbuy_program", i): "" for i in ids})
+
+
 LOADERS: dict[str, Callable[[Names, Session, set[str]], None]] = {
     "product": _load_products,
     "product_image": _load_images,
@@ -276,6 +301,8 @@ LOADERS: dict[str, Callable[[Names, Session, set[str]], None]] = {
     "production_batch": _load_batches,
     "reseller": _load_resellers,
     "reseller_program": _load_program,
+    "campaign": _load_campaigns,
+    "groupbuy_program": _load_groupbuy_program,
 }
 
 
@@ -407,6 +434,14 @@ def _reseller_prices(entry: AuditEntry, names: Names) -> tuple[str, dict] | None
     return entry.action, {"product": product, "changes": changes or "—"}
 
 
+def _groupbuy_fields(entry: AuditEntry, names: Names) -> tuple[str, dict] | None:
+    changed = entry.after or {}
+    fields = [name for name in GROUPBUY_FIELD_LABELS if name in changed]
+    if not fields:
+        return None
+    return entry.action, {"fields": _listed(names, (str(GROUPBUY_FIELD_LABELS[f]) for f in fields))}
+
+
 def _payout(entry: AuditEntry, names: Names) -> tuple[str, dict] | None:
     after = entry.after or {}
     amount, currency = after.get("amount"), after.get("currency")
@@ -455,6 +490,7 @@ VALUES: dict[str, Callable[[AuditEntry, Names], tuple[str, dict] | None]] = {
     "reseller.slip": _slip,
     "reseller_program.update": _reseller_fields,
     "reseller_program.category": _category_rate,
+    "groupbuy_program.update": _groupbuy_fields,
 }
 
 

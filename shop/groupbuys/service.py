@@ -438,6 +438,9 @@ def request_close_early(session: Session, campaign: Campaign, now: datetime | No
                 Campaign.id == campaign.id,
                 Campaign.state == "open",
                 Campaign.closes_at > now,
+                # Two presses whose clocks were read in the other order: the later one
+                # would still see a closing time ahead of its own "now".
+                Campaign.closed_early.is_(False),
                 Campaign.pieces >= Campaign.min_pieces,
             )
             .values(closes_at=now, closed_early=True, version=Campaign.version + 1)

@@ -15,9 +15,12 @@ Due dates are calendar days in the zone passed in (the views pass the factory's 
 An order accepted on invoice has no payment date yet; its order date counts instead. A
 line without a lead time is due the day it was paid.
 
-Grouping: ``group_key(order, school_names)`` names the group an order's lines are made
-for: the school's name for a school order, ``""`` for any other. ``list_queue`` reads the
-names of the queue's schools in one query; the cut sheet passes none and sums across.
+Grouping: ``group_key(order, school_names, campaign_names)`` names the group an order's
+lines are made for: a group buy's "<code> · <title>" for its participants' orders (one
+group per campaign, whatever school it is for), the school's name for a school order,
+``""`` for any other; ``group_kind`` says which of these it is. ``list_queue`` reads the
+names of the queue's schools and campaigns in one query each; the cut sheet passes none
+and sums across.
 """
 
 from collections.abc import Iterable, Mapping
@@ -31,11 +34,14 @@ from sqlalchemy.orm import Session, selectinload
 from shop.audit.service import record
 from shop.db import as_utc, rows_changed, utcnow
 from shop.exceptions import ShopError
+from shop.groupbuys.models import Campaign
 from shop.inputs import parse_id
 from shop.locales import localized
 from shop.orders import lifecycle
 from shop.orders.models import Order, OrderEvent, OrderLine, ProductionBatch
 from shop.schools.models import School
+
+GROUP_KINDS = ("", "school", "campaign")
 
 # Orders whose made-to-order lines the workshop may make.
 MAKEABLE_PAYMENT = lifecycle.PAID_ENOUGH_TO_MAKE
@@ -57,12 +63,28 @@ class BatchNotOpen(ShopError):
     message = "This batch is already finished."
 
 
-def group_key(order: Order, school_names: Mapping[int, str] | None = None) -> str:
-    """The group an order's lines are made for: its school's name (from ``school_names``,
-    school id → name), or ``""`` for an order that is not for a school."""
-    if order.school_id is None or not school_names:
-        return ""
-    return school_names.get(order.school_id, "")
+def group_key(
+    order: Order,
+    school_names: Mapping[int, str] | None = None,
+    campaign_names: Mapping[int, str] | None = None,
+) -> str:
+    """The group an order's lines are made for: its group buy's name (from
+    ``campaign_names``, campaign id → "<code> · <title>"), else its school's name (from
+    ``school_names``, school id → name), or ``""`` for an order that is neither."""
+    return group_kind_and_name(order, school_names, campaign_names)[1]
+
+
+def group_kind_and_name(
+    order: Order,
+    school_names: Mapping[int, str] | None = None,
+    campaign_names: Mapping[int, str] | None = None,
+) -> tuple[str, str]:
+    """``("campaign", name)``, ``("school", name)`` or ``("", "")``."""
+    if order.campaign_id is not None and campaign_names and order.campaign_id in campaign_names:
+        return "campaign", campaign_names[order.campaign_id]
+    if order.school_id is not None and school_names and order.school_id in school_names:
+        return "school", school_names[order.school_id]
+    return "", ""
 
 
 def due_date(line: OrderLine, order: Order, zone: ZoneInfo) -> date:
@@ -104,6 +126,7 @@ class QueueRow:
     size: str
     colour: str
     quantity: int = 0
+    kind: str = ""  # GROUP_KINDS: what ``group`` names
     line_ids: list[int] = field(default_factory=list)
     order_numbers: list[str] = field(default_factory=list)
 
@@ -118,6 +141,7 @@ class QueueGroup:
     due: date
     group: str
     rows: list[QueueRow] = field(default_factory=list)
+    kind: str = ""  # GROUP_KINDS: a school's name, a group buy's, or none
 
     @property
     def quantity(self) -> int:
@@ -135,6 +159,7 @@ def roll_up(
     *,
     with_due=True,
     school_names: Mapping[int, str] | None = None,
+    campaign_names: Mapping[int, str] | None = None,
 ):
     """Sum ``lines`` per (due date, group, product, size, colour), earliest first."""
     zone = zone or ZoneInfo("UTC")
@@ -142,8 +167,8 @@ def roll_up(
     for line in sorted(lines, key=lambda line: line.id):
         order = line.order
         due = due_date(line, order, zone) if with_due else date.min
-        group = group_key(order, school_names)
-        key = (due, group, _product_key(line), line.size, line.colour)
+        kind, group = group_kind_and_name(order, school_names, campaign_names)
+        key = (due, kind, group, _product_key(line), line.size, line.colour)
         row = rows.get(key)
         if row is None:
             row = rows[key] = QueueRow(
@@ -153,6 +178,7 @@ def roll_up(
                 product_name=line.product_name,
                 size=line.size,
                 colour=line.colour,
+                kind=kind,
             )
         row.quantity += line.quantity
         row.line_ids.append(line.id)
@@ -160,21 +186,43 @@ def roll_up(
             row.order_numbers.append(order.number)
     return sorted(
         rows.values(),
-        key=lambda r: (r.due, r.group, r.product_name, str(r.product_id), r.size, r.colour),
+        key=lambda r: (
+            r.due,
+            GROUP_KINDS.index(r.kind),
+            r.group,
+            r.product_name,
+            str(r.product_id),
+            r.size,
+            r.colour,
+        ),
     )
 
 
 def list_queue(session: Session, zone: ZoneInfo, locale: str = "en") -> list[QueueGroup]:
-    """What must still be made, grouped by due date and group (a school named in
-    ``locale``'s language), earliest first."""
+    """What must still be made, grouped by due date and group (a group buy, or a school
+    named in ``locale``'s language), earliest first."""
     lines = session.scalars(_makeable_lines().options(selectinload(OrderLine.order))).all()
     school_ids = {line.order.school_id for line in lines if line.order.school_id is not None}
     school_names = _school_names(session, school_ids, locale)
-    groups: dict[tuple[date, str], QueueGroup] = {}
-    for row in roll_up(lines, zone, school_names=school_names):
-        group = groups.setdefault((row.due, row.group), QueueGroup(row.due, row.group))
+    campaign_ids = {line.order.campaign_id for line in lines if line.order.campaign_id is not None}
+    campaign_names = _campaign_names(session, campaign_ids)
+    groups: dict[tuple[date, str, str], QueueGroup] = {}
+    for row in roll_up(lines, zone, school_names=school_names, campaign_names=campaign_names):
+        group = groups.setdefault(
+            (row.due, row.kind, row.group), QueueGroup(row.due, row.group, kind=row.kind)
+        )
         group.rows.append(row)
     return list(groups.values())
+
+
+def _campaign_names(session: Session, campaign_ids: set[int]) -> dict[int, str]:
+    """Campaign id → "<code> · <title>", in one query (the queue heading says "Group buy")."""
+    if not campaign_ids:
+        return {}
+    rows = session.execute(
+        sa.select(Campaign.id, Campaign.code, Campaign.title).where(Campaign.id.in_(campaign_ids))
+    )
+    return {row.id: f"{row.code} · {row.title}" for row in rows}
 
 
 def _school_names(session: Session, school_ids: set[int], locale: str = "en") -> dict[int, str]:
