@@ -18,8 +18,9 @@ from shop.accounts.access import require_permission
 from shop.accounts.forms import EmptyForm
 from shop.admin.blueprint import bp
 from shop.admin.campaign_forms import CampaignProgramForm, new_program_form
+from shop.admin.forms import ShipForm
 from shop.db import commits, get_session
-from shop.groupbuys import approval, leader, service
+from shop.groupbuys import approval, leader, service, shipping
 from shop.groupbuys.labels import (
     CAMPAIGN_STATE_LABELS,
     DELIVERY_LABELS,
@@ -28,6 +29,7 @@ from shop.groupbuys.labels import (
 )
 from shop.groupbuys.models import CAMPAIGN_STATES, Campaign
 from shop.groupbuys.program import read_program, update_program
+from shop.orders import lifecycle
 from shop.pagination import parse_page
 from shop.request_keys import new_request_key
 from shop.templating import locale_name
@@ -73,6 +75,10 @@ def campaign_detail(code: str):
         delivery_labels=DELIVERY_LABELS,
         reward_labels=REWARD_LABELS,
         action_form=EmptyForm(),
+        ship_form=ShipForm(formdata=None),
+        waiting_orders=len(shipping.shippable_orders(db, campaign))
+        if campaign.state == "closed" and campaign.delivery == "pickup"
+        else 0,
     )
 
 
@@ -124,6 +130,52 @@ def campaign_ladder_approve(code: str):
         _("The group buy's own price ladder is approved."),
         _("There is no ladder waiting for approval."),
     )
+
+
+@bp.post("/campaigns/<code>/ship")
+@require_permission(PERMISSION)
+def campaign_ship(code: str):
+    """One parcel to the pick-up point: every waiting order of the campaign shipped with
+    the same carrier and tracking number (``shop.groupbuys.shipping``)."""
+    db = get_session()
+    campaign = _campaign(code)
+    back = redirect(url_for("admin.campaign_detail", code=campaign.code))
+    form = ShipForm()
+    if not form.validate_on_submit():
+        flash(_("Check the shipment: some fields are too long."), "error")
+        return back
+    try:
+        outcome = shipping.ship_campaign(
+            db,
+            campaign,
+            carrier=form.carrier.data or "",
+            tracking_number=form.tracking_number.data or "",
+            custom_carrier=form.custom_carrier.data or "",
+            actor_user_id=current_user.id,
+        )
+    except lifecycle.InvalidShipment:
+        db.rollback()
+        flash(_("Choose the carrier and enter the tracking number."), "error")
+        return back
+    except shipping.NotShippable:
+        db.rollback()
+        flash(
+            _("Only a closed group buy that delivers to a pick-up point ships as one parcel."),
+            "error",
+        )
+        return back
+    db.commit()
+    if outcome.shipped:
+        flash(
+            _(
+                "Shipped %(count)s orders in one parcel; each participant has the tracking link.",
+                count=len(outcome.shipped),
+            ),
+            "success",
+        )
+    else:
+        flash(_("Nothing left to ship: every order of this group buy has left."), "success")
+    return back
 
 
 def _program_page(form: CampaignProgramForm, status: int = 200):
