@@ -21,7 +21,7 @@ from shop.orders.transitions import IllegalTransition
 
 
 class NotShippable(ShopError):
-    message = "Only a closed group buy that delivers to a pick-up point ships as one parcel."
+    message = "Only a closed group buy to a pick-up point ships as one parcel."
 
 
 @dataclass
