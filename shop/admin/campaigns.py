@@ -160,7 +160,7 @@ def campaign_ship(code: str):
     except shipping.NotShippable:
         db.rollback()
         flash(
-            _("Only a closed group buy that delivers to a pick-up point ships as one parcel."),
+            _("Only a closed group buy to a pick-up point ships as one parcel."),
             "error",
         )
         return back
