@@ -16,8 +16,8 @@
 #      own PAGE_CACHE_NAMESPACE) and uncached (the same with PAGE_CACHE=0);
 # 3. measures, each as warm-up, drain, `wrk --latency` run, drain:
 #      bare floor (start), template floor,
-#      cached:   listing, category, product, search, window, cart-add,
-#      uncached: listing, category, product, search, window, cart-add,
+#      cached:   listing, category, product, search, window, cart-add, progress,
+#      uncached: listing, category, product, search, window, cart-add, progress,
 #      bare floor (end);
 #    every run rotates over many URLs with bench/rotate.lua (files written to the temp dir):
 #      listing   /products?page=1..20
@@ -27,6 +27,8 @@
 #      window    /w/bench (a reseller's window of 48 picks, seeded by seed_bulk.py)
 #      cart-add  POST /cart/add (CSRF token + session cookie of a prepared cart; +1 piece of
 #                one of a made-to-order product's 6 variants; 303 = success)
+#      progress  /g/BENCH/progress.json (a group buy's progress JSON) while
+#                bench/campaign_joins.py joins BENCH_JOIN_RATE (10) participants a second
 #      floors    /products?page=1..20
 # 4. stops the servers, clears the set's cached pages from Redis, drops the SQLite file.
 # Then bench/report.py prints one table per set (req/s, p50, p99, ratio to the mean of the
@@ -73,6 +75,7 @@ REDIS_URL_=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/14}
 PG_ADMIN_URL=${BENCH_PG_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/postgres}
 PG_GIVEN_URL=${BENCH_PG_URL:-${DATABASE_URL:-}}
 PAUSE=0.5 # seconds of quiet after a server has drained
+JOIN_RATE=${BENCH_JOIN_RATE:-10} # group-buy joins a second during the progress row
 
 die() { echo "bench: $*" >&2; exit 2; }
 in_range() { [[ $1 =~ ^[0-9]+$ ]] && ((10#$1 >= $2 && 10#$1 <= $3)); }
@@ -143,6 +146,7 @@ CATEGORY_PAGES = 2
 PRODUCT_SLUGS = 50
 WINDOW_PATH = "/w/bench"  # seed_bulk.WINDOW_HANDLE
 WINDOW_PICKS = 48  # seed_bulk.WINDOW_PICKS: the window page must show them all
+PROGRESS_PATH = "/g/BENCH/progress.json"  # campaign_joins.PATH
 CART_MAX_LINE = 9_999  # shop.cart.rules.MAX_QUANTITY
 
 
@@ -227,6 +231,7 @@ def prep(db_url, out, *words):
     )
     write_lines(f"{out}/product.txt", [f"/products/{slug}" for slug in sample])
     write_lines(f"{out}/window.txt", [WINDOW_PATH])
+    write_lines(f"{out}/progress.txt", [PROGRESS_PATH])
     write_lines(
         f"{out}/search.txt", [f"/products?q={urllib.parse.quote(word)}" for word in words]
     )
@@ -367,6 +372,9 @@ def precheck(folder, bare, floor, cached, uncached):
             check(base, name)
         check(base, "search", need_cards=True)
         window_check(base)
+        status, _, _ = Client(base).request("GET", PROGRESS_PATH)
+        if status != 200:
+            fail(f"{base}{PROGRESS_PATH} answered {status}")
     with open(f"{folder}/product.txt", encoding="utf-8") as file:
         token_check(cached, file.readline().strip())
 
@@ -594,6 +602,7 @@ run_set() { # database size
     active=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["active_products"])' \
         "$WORK/$set/seed.json")
     helper prep "$db_url" "$WORK/$set" "${WORD_LIST[@]}"
+    DATABASE_URL="$db_url" "$PY" "$ROOT/bench/campaign_joins.py" --seed
 
     local ports bare_port floor_port cached_port uncached_port namespace
     read -r bare_port floor_port cached_port uncached_port < <(free_ports)
@@ -637,6 +646,16 @@ run_set() { # database size
         measure "$set" "$server" window "/w/bench (48 picks)" "$base" "$WORK/$set/window.txt"
         measure "$set" "$server" cart-add "POST /cart/add ($CARTS carts x 6 lines)" "$base" \
             "$WORK/$set/cart-$server.txt"
+        # A group buy's progress JSON while participants join (bench/campaign_joins.py,
+        # JOIN_RATE a second, each a commit that bumps the campaign's version).
+        DATABASE_URL="$db_url" "$PY" "$ROOT/bench/campaign_joins.py" --rate "$JOIN_RATE" \
+            >>"$WORK/$set/joins-$server.log" 2>&1 &
+        local joiner=$!
+        measure "$set" "$server" progress "/g/BENCH/progress.json (+$JOIN_RATE joins/s)" "$base" \
+            "$WORK/$set/progress.txt"
+        kill "$joiner" 2>/dev/null || true
+        wait "$joiner" 2>/dev/null || true
+        echo "   $(tail -n 1 "$WORK/$set/joins-$server.log")"
     done
     measure "$set" floor bare-floor-end "/products?page=1..20 (bench/bare_floor.py)" "$bare" "$WORK/$set/floor.txt"
 

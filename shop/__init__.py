@@ -111,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from shop.checkout.views import bp as checkout_bp
     from shop.groupbuys.leader_views import bp as campaigns_bp
     from shop.groupbuys.pay_views import bp as groupbuy_pay_bp
+    from shop.groupbuys.views import bp as groupbuys_bp
     from shop.health import bp as health_bp
     from shop.main.views import bp as main_bp
     from shop.monitoring import bp as monitoring_bp
@@ -141,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(resellers_bp)
     app.register_blueprint(groupbuy_pay_bp)
     app.register_blueprint(campaigns_bp)
+    app.register_blueprint(groupbuys_bp)
 
 
 def register_error_handlers(app: Flask) -> None:

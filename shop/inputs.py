@@ -36,7 +36,13 @@ MAX_ID = 2**31 - 1  # PostgreSQL INTEGER, the smallest id column
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # The card confirmation the payment page posts, and Stripe's webhook (raw, signed bytes).
 JSON_ENDPOINTS = frozenset(
-    {"payments.pay_with_card", "payments.stripe_webhook", "groupbuy_pay.pay_with_card"}
+    {
+        "payments.pay_with_card",
+        "payments.stripe_webhook",
+        "groupbuy_pay.pay_with_card",
+        "groupbuys.participant_card",
+        "groupbuys.participant_check",
+    }
 )
 SUBMIT_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})  # Flask-WTF's
 

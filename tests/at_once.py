@@ -127,15 +127,23 @@ def send_at_once(
     app, client, n: int, method: str, path: str, data=None, json=None, content_type=None
 ):
     """Send the request ``n`` times at once as ``client`` (its cookies); the answers."""
+    return send_each_at_once(app, client, [(method, path, data, json, content_type)] * n)
+
+
+def send_each_at_once(app, client, requests: list[tuple]):
+    """Send different requests at once — ``(method, path, data, json, content_type)``
+    each, e.g. fifty people joining — as ``client``; the answers, in the same order."""
     cookies = _cookies(client)
-    request = (method, path, data, json, content_type)
+    n = len(requests)
     if app.config["DATABASE_URL"].startswith("postgresql"):
         settings = tuple(sorted((k, app.config[k]) for k in SHARED_SETTINGS if k in app.config))
         pool = _process_pool()
         # Warm the workers (build the app) first, so the copies really start together.
         list(pool.map(_warm, [settings] * WORKERS))
         start_at = time.time() + START_DELAY
-        futures = [pool.submit(_in_process, settings, cookies, request, start_at) for _ in range(n)]
+        futures = [
+            pool.submit(_in_process, settings, cookies, request, start_at) for request in requests
+        ]
         answers = [future.result(timeout=120) for future in futures]
     else:
         answers = [None] * n
@@ -145,7 +153,7 @@ def send_at_once(
                 target=_in_thread,
                 args=(app, cookies, request, barrier, answers, index),
             )
-            for index in range(n)
+            for index, request in enumerate(requests)
         ]
         for thread in threads:
             thread.start()

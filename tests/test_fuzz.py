@@ -255,7 +255,8 @@ def seed(session: Session) -> Seed:
     invoice_order(session, school, product.variants[0], 2)
     session.commit()
     window = seed_window(session, customer, product)
-    campaign = seed_campaign(session, customer, blazer)
+    seed_campaign(session, customer, blazer)  # pending approval: the staff's buttons
+    group_buy = seed_group_buy(session, customer, product)
     invoice = session.scalars(sa.select(Invoice)).one()
     real = {
         "address_id": address.id,
@@ -273,8 +274,8 @@ def seed(session: Session) -> Seed:
         "token": "not-a-real-token",
         "filename": product.images[0].path,
         "class_name": "3A",
-        "code": campaign.code,
         **window,
+        **group_buy,
     }
     return Seed(
         users=users,
@@ -338,6 +339,15 @@ def seed_campaign(session: Session, customer: User, product) -> Campaign:
     return campaign
 
 
+def seed_group_buy(session: Session, leader: User, product) -> dict[str, object]:
+    """An open group buy (issue 18) led by the customer, with one participant whose card
+    was never given (no Stripe call); its URL variables."""
+    campaign = make_campaign(session, [product], leader=leader, code="FUZZ", min_pieces=2)
+    participant = reserve(session, campaign, {product.variants[0].id: 1})
+    session.commit()
+    return {"code": campaign.code, "participant_token": participant.token}
+
+
 def reset_users(app, seeded: Seed) -> None:
     """Undo what the last role's posts did to the accounts the fuzz signs in with."""
     with Session(app.extensions["sa_engine"]) as session:
@@ -379,6 +389,8 @@ def real_value(rule: str, name: str, seeded: Seed) -> str:
         return "css/shop.css"
     if name == "number":
         return seeded.invoice_number if "invoices" in rule else seeded.order_number
+    if name == "token" and rule.startswith("/g/"):
+        return seeded.real["participant_token"]
     if name == "item_id" and rule.startswith("/account/window/collections"):
         return seeded.real["collection_item_id"]
     return seeded.real.get(name, "1")

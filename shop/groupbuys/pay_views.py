@@ -23,7 +23,10 @@ PAYMENT_METHOD_ID = re.compile(r"(pm|card|src)_[A-Za-z0-9]{1,200}")
 
 def _found(code: str, token: str) -> tuple[Campaign, Participant]:
     campaign = service.campaign_by_code(get_session(), code)
-    if campaign is None or not TOKEN.fullmatch(token or ""):
+    # Before the close there are no final prices and nothing to pay here.
+    if campaign is None or campaign.state not in ("closing", "closed", "failed"):
+        abort(404)
+    if not TOKEN.fullmatch(token or ""):
         abort(404)
     participant = closing.participant_by_token(get_session(), campaign, token)
     if participant is None:

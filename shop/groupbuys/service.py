@@ -305,7 +305,17 @@ def card_given(
     if participant.state != "pending" or participant.intent_id is None:
         return CardResult("joined" if participant.state in rules.JOINED_STATES else "declined")
     try:
-        intent = gateway.attach_and_confirm(participant.intent_id, payment_method_id)
+        try:
+            intent = gateway.attach_and_confirm(participant.intent_id, payment_method_id)
+        except IntentNotUsable:
+            # An intent a declined card left behind may take no other card: this card
+            # goes on a fresh one, at the price now (as checkout's new attempt does).
+            participant.intent_id = None
+            start_card(session, campaign, participant, gateway)
+            fresh = participant.intent_id
+            if fresh is None:
+                raise
+            intent = gateway.attach_and_confirm(fresh, payment_method_id)
     except (CardDeclined, IntentNotUsable) as error:
         participant.last_error = str(error)[:300]
         if isinstance(error, IntentNotUsable):

@@ -14,6 +14,7 @@ from shop.resellers.models import ResellerTerms
 from shop.schools.models import Invoice
 from tests.accounts.helpers import PASSWORD, make_user
 from tests.factories import make_category, make_product
+from tests.groupbuy_factories import make_campaign
 from tests.helpers.browser import WAIT_MS
 from tests.helpers.resellers import add_picks, make_reseller
 from tests.order_factories import make_order
@@ -85,6 +86,8 @@ def shop_data(session):
     window = make_reseller(session, email="ann@example.com", handle="ann-picks")
     session.add(ResellerTerms(reseller_id=window.id, money_model="price"))
     add_picks(session, window, [polo], notes=["Our school's own polo, washes well"])
+    make_campaign(session, [polo], leader=customer, code="PHONE", delivery="each")
+    session.commit()
     invoice = session.scalars(sa.select(Invoice)).one()
     address = session.scalars(sa.select(Address)).one()
     return {
@@ -192,6 +195,7 @@ def test_every_customer_page_fits_a_360px_phone(live_server, shop_data, phone, l
         "/account/login",
         "/account/register",
         "/account/reset",
+        "/g/PHONE",  # a group buy (issue 18): progress, size grid, join form with address
     ):
         visit(page, live_server + path, problems)
 
