@@ -180,6 +180,9 @@ def default_settings(instance_path: Path) -> dict:
         "READYZ_TIMEOUT_SECONDS": 2,
         "RATE_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
         "RATE_LIMIT_PER_ADDRESS": "20 per 15 minutes",
+        # Places taken in group buys from one address (each holds pieces for 30 minutes
+        # until its card comes): enough for a school's shared Wi-Fi, not for a flood.
+        "RATE_LIMIT_GROUP_JOINS": "60 per 10 minutes",
         # Wrong access codes for one private school from one address.
         "RATE_LIMIT_SCHOOL_CODE": "10 per 15 minutes",
         # Wrong access codes for one private school from all addresses together.

@@ -38,6 +38,7 @@ from shop.catalog.models import Product
 from shop.catalog.size_grid import format_parts
 from shop.db import get_session, utcnow
 from shop.exceptions import ShopError
+from shop.extensions import limiter
 from shop.groupbuys import leaving, page, progress, rules, service
 from shop.groupbuys.forms import BadPieces, JoinForm, parse_pieces
 from shop.groupbuys.models import Campaign, Participant
@@ -296,7 +297,16 @@ def _posted(campaign: Campaign, replaces: Participant | None):
     return (form, pieces), None
 
 
+def _join_limit() -> str:
+    return current_app.config["RATE_LIMIT_GROUP_JOINS"]
+
+
+def _place_taken(response) -> bool:
+    return response.status_code in (302, 303)
+
+
 @bp.post("/g/<code>/join")
+@limiter.limit(_join_limit, deduct_when=_place_taken)
 def join_submit(code: str):
     campaign = _campaign_or_404(code)
     posted, refused = _posted(campaign, None)
