@@ -10,10 +10,8 @@ Every page it looks at fits the phone's width; set ``SHOTS_DIR`` to keep a full-
 screenshot of each there.
 """
 
-import os
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -28,7 +26,7 @@ from tests.checkout_helpers import load_order
 from tests.factories import make_category, make_product
 from tests.helpers.browser import (
     GOOD_CARD,
-    WAIT_MS,
+    Screens,
     add_sizes,
     expect_paid,
     fill_details,
@@ -41,7 +39,6 @@ from tests.helpers.stripe_events import charge_refunded, deliver
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 360, "height": 800}
 HANDLE = "mei-picks"
 FACTORY_PRICE = 8900
 CAP = 11570  # the programme's default cap: 30 % above the factory's price
@@ -73,39 +70,6 @@ def catalogue(app, session):
     session.commit()
     get_storage(app).save(polo.images[0].path, picture(size=(800, 800)), "image/png")
     return [polo, apron, tote]
-
-
-class Phone:
-    """Browser contexts the size of a phone, each page watched for script errors.
-    ``look`` notes a page wider than the screen (it would scroll sideways) and, with
-    ``SHOTS_DIR`` set, keeps a numbered full-page screenshot of it."""
-
-    def __init__(self, browser):
-        self.browser = browser
-        self.problems: list[str] = []
-        self.shots = Path(os.environ["SHOTS_DIR"]) if os.environ.get("SHOTS_DIR") else None
-        self.looked = 0
-
-    def new_page(self):
-        context = self.browser.new_context(viewport=PHONE, locale="en-GB")
-        page = context.new_page()
-        page.set_default_timeout(WAIT_MS)
-        page.on("pageerror", lambda error: self.problems.append(str(error)))
-        page.on(
-            "console",
-            lambda message: message.type == "error" and self.problems.append(message.text),
-        )
-        return page
-
-    def look(self, page, name: str) -> None:
-        self.looked += 1
-        width = page.evaluate("document.documentElement.scrollWidth")
-        if width > PHONE["width"]:
-            self.problems.append(f"{name}: {width} px wide on a {PHONE['width']} px screen")
-        if self.shots is not None:
-            self.shots.mkdir(parents=True, exist_ok=True)
-            path = self.shots / f"{self.looked:02d}-{name}.png"
-            page.screenshot(path=str(path), full_page=True)
 
 
 def on_live_server(app, live_server: str, url: str) -> str:
@@ -184,7 +148,7 @@ def delivered_at(session, number: str):
 def test_a_window_from_application_to_payout_and_reversal(
     app, live_server, browser, session, catalogue
 ):
-    phone = Phone(browser)
+    phone = Screens(browser, numbered=True)
     make_user(session, email="manager@factory.example", role="manager", name="Wang Fang")
 
     # 1. A new user registers and applies for a window.

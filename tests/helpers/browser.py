@@ -1,7 +1,9 @@
 """Steps a shopper takes in the browser tests (Playwright), from the size grid to a paid
 order."""
 
+import os
 import re
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -10,6 +12,44 @@ from tests.checkout_helpers import load_order
 
 WAIT_MS = 15_000  # the longest a page may take to show what a test waits for
 GOOD_CARD = "4242424242424242"
+PHONE = {"width": 360, "height": 800}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+class Screens:
+    """Browser contexts (each with cookies of its own, a phone's size unless told), every
+    page watched for script errors. ``look`` notes a page wider than its screen (it would
+    scroll sideways) and, with ``SHOTS_DIR`` set, keeps a full-page screenshot of it there
+    (``numbered``: in the order looked at)."""
+
+    def __init__(self, browser, *, numbered: bool = False):
+        self.browser = browser
+        self.numbered = numbered
+        self.problems: list[str] = []
+        self.shots = Path(os.environ["SHOTS_DIR"]) if os.environ.get("SHOTS_DIR") else None
+        self.looked = 0
+
+    def new_page(self, viewport=PHONE, locale: str = "en-GB"):
+        context = self.browser.new_context(viewport=viewport, locale=locale)
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.on("pageerror", lambda error: self.problems.append(str(error)))
+        page.on(
+            "console",
+            lambda message: message.type == "error" and self.problems.append(message.text),
+        )
+        return page
+
+    def look(self, page, name: str) -> None:
+        self.looked += 1
+        width = page.viewport_size["width"]
+        scrolled = page.evaluate("document.documentElement.scrollWidth")
+        if scrolled > width:
+            self.problems.append(f"{name}: {scrolled} px wide on a {width} px screen")
+        if self.shots is not None:
+            self.shots.mkdir(parents=True, exist_ok=True)
+            stem = f"{self.looked:02d}-{name}" if self.numbered else name
+            page.screenshot(path=str(self.shots / f"{stem}.png"), full_page=True)
 
 
 def add_sizes(page, live_server, quantities: dict[str, int], colour: str = "Navy") -> None:
