@@ -23,27 +23,7 @@
       return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : match;
     });
   }
-
-  function groupDigits(digits) {
-    var out = "";
-    while (digits.length > 3) {
-      out = format.group + digits.slice(-3) + out;
-      digits = digits.slice(0, -3);
-    }
-    return digits + out;
-  }
-
-  // The same as static/js/size_grid.js: minor units to the page's money format.
-  function money(amount) {
-    var digits = String(amount);
-    var places = format.exponent;
-    while (digits.length <= places) {
-      digits = "0" + digits;
-    }
-    var whole = places ? digits.slice(0, -places) : digits;
-    var fraction = places ? format.decimal + digits.slice(-places) : "";
-    return format.prefix + groupDigits(whole) + fraction + format.suffix;
-  }
+  var money = window.sourcefrontMoney(format);
 
   function one(selector) {
     return box.querySelector(selector);

@@ -15,26 +15,7 @@
   var data = JSON.parse(grid.getAttribute("data-grid"));
   var tiers = data.tiers; // ascending by min
   var format = data.format;
-
-  function groupDigits(digits) {
-    var out = "";
-    while (digits.length > 3) {
-      out = format.group + digits.slice(-3) + out;
-      digits = digits.slice(0, -3);
-    }
-    return digits + out;
-  }
-
-  function money(amount) {
-    var digits = String(amount);
-    var places = format.exponent;
-    while (digits.length <= places) {
-      digits = "0" + digits;
-    }
-    var whole = places ? digits.slice(0, -places) : digits;
-    var fraction = places ? format.decimal + digits.slice(-places) : "";
-    return format.prefix + groupDigits(whole) + fraction + format.suffix;
-  }
+  var money = window.sourcefrontMoney(format);
 
   function fill(text, values) {
     return text.replace(/\{(\w+)\}/g, function (match, name) {
