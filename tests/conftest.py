@@ -130,16 +130,48 @@ def _forget_local_job_keys():
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
+def database_url(tmp_path_factory):
     url = os.environ.get("DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    own_database = None
     if url:
         url = normalise_url(url)
+        if worker and url.startswith("postgresql"):
+            # Under pytest-xdist each worker empties tables between tests: on PostgreSQL
+            # each gets a database of its own beside DATABASE_URL's, dropped at the end.
+            url = own_database = worker_database(url, worker)
         migrate.reset_database(url)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     compile_catalogs()
     migrate.upgrade(url)
-    return url
+    yield url
+    if own_database is not None:
+        for engine in EMPTYING_ENGINES.values():
+            engine.dispose()
+        drop_database(own_database)
+
+
+def _admin_engine(url: str) -> sa.Engine:
+    """An autocommit connection to the server's ``postgres`` database."""
+    admin_url = sa.make_url(url).set(database="postgres")
+    return sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+
+
+def worker_database(url: str, worker: str) -> str:
+    """``<database>_<worker>`` on the same server, created empty."""
+    parsed = sa.make_url(url)
+    name = f"{parsed.database}_{worker}"
+    drop_database(parsed.set(database=name).render_as_string(hide_password=False))
+    with _admin_engine(url).connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    name = sa.make_url(url).database
+    with _admin_engine(url).connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
