@@ -36,9 +36,10 @@ run: install
 	STRIPE_JS_URL=http://127.0.0.1:$(LOCALSTRIPE_PORT)/js.stripe.com/v3/ \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-## test: lint, format check, then the whole suite (SQLite unless DATABASE_URL is set)
+## test: lint, format check, then the whole suite (SQLite unless DATABASE_URL is set), in
+## two pytest-xdist workers (the suite mostly waits: webhooks, browsers, processes racing)
 test: install lint browser-deps stack-deps
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist worksteal
 
 ## test-fast: the suite less the browser, stack, localstripe (live) and slow tests, on three
 ## pytest-xdist workers (two cores: one works while another waits), keeping pytest's

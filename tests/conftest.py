@@ -10,6 +10,8 @@ Helpers shared by test modules are in tests/helpers/, never here.
 """
 
 import os
+import threading
+import time
 import uuid
 
 import pytest
@@ -332,8 +334,6 @@ def stripe_settings(localstripe, stripe_keys) -> dict:
 @pytest.fixture
 def serve():
     """``serve(app)`` → the app on a free loopback port until the test ends."""
-    import threading
-
     from werkzeug.serving import make_server
 
     servers = []
@@ -347,6 +347,15 @@ def serve():
     yield start
     for server in servers:
         server.shutdown()
+        server.server_close()
+    # A request still being answered (a webhook arriving as the test ends) holds a database
+    # connection; let it finish before the app's engine is disposed, or the connection
+    # outlives its pool and is reported unclosed.
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline and any(
+        "process_request_thread" in thread.name for thread in threading.enumerate()
+    ):
+        time.sleep(0.02)
 
 
 @pytest.fixture(scope="session")
