@@ -301,7 +301,11 @@ def card_given(
     payment_method_id: str,
     gateway: StripeGateway,
 ) -> CardResult:
-    """The browser's card for the participant's intent: authorise (or charge) it."""
+    """The browser's card for the participant's intent: authorise (or charge) it. Two
+    clicks at once take turns on the participant's row: the second finds them joined,
+    never a second hold on a fresh intent."""
+    lock_row(session, Participant.pieces, participant.id)
+    session.refresh(participant)
     if participant.state != "pending" or participant.intent_id is None:
         return CardResult("joined" if participant.state in rules.JOINED_STATES else "declined")
     try:

@@ -1,5 +1,7 @@
 """Joining, changing and leaving through the pages, with cards at localstripe."""
 
+import time
+
 import pytest
 import requests
 import sqlalchemy as sa
@@ -248,3 +250,47 @@ def test_a_token_of_another_campaign_is_not_found(app, client, session, shirt):
         ).status_code
         == 400
     )
+
+
+@pytest.mark.parametrize("copies", [2, 5])
+def test_the_same_card_sent_at_once_holds_the_card_once(app, client, session, shirt, copies):
+    campaign = make_campaign(session, [shirt], min_pieces=2)
+    session.commit()
+    token = join(client, campaign, {shirt.variants[0].id: 3})
+    method = card(app)
+    started = int(time.time()) - 60
+    held_before = holds_since(app, started)
+    answers = send_at_once(
+        app,
+        client,
+        copies,
+        "POST",
+        f"/g/{campaign.code}/p/{token}/card",
+        json={"payment_method": method},
+    )
+    assert all(answer.status in (200, 409) for answer in answers), answers
+    joined = participant(session, token)
+    assert joined.state == "held"
+    pieces, reserved, count, _version = counters(session, campaign)
+    assert (pieces, reserved, count) == (3, 3, 1)
+    # One new hold at Stripe, and it is the one recorded.
+    assert holds_since(app, started) - held_before == {joined.intent_id}
+
+
+def holds_since(app, started: int) -> set[str]:
+    with app.app_context():
+        intents = gateway().recent_intents(started)
+    return {intent.id for intent in intents if intent.status == "requires_capture"}
+
+
+def test_leaving_five_times_at_once_leaves_once(app, client, session, shirt):
+    campaign = make_campaign(session, [shirt], min_pieces=2)
+    session.commit()
+    token = join(client, campaign, {shirt.variants[0].id: 3}, card=card(app))
+    answers = send_at_once(
+        app, client, 5, "POST", f"/g/{campaign.code}/p/{token}/leave", data={"confirm": "yes"}
+    )
+    assert {answer.status for answer in answers} == {303}
+    assert len([m for answer in answers for m in answer.messages if "You left" in m]) == 1
+    assert participant(session, token).state == "left"
+    assert counters(session, campaign)[:3] == (0, 0, 0)

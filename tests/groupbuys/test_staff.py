@@ -166,3 +166,14 @@ def test_other_roles_are_refused(client, session, polo, sign_in, role):
         assert client.get(path).status_code == 403, path
     assert client.post(f"/admin/campaigns/{campaign.code}/approve").status_code == 403
     assert fresh(session, Campaign, campaign.id).state == "pending_approval"
+
+
+@pytest.mark.parametrize("copies", [2, 5])
+def test_rejecting_at_once_rejects_once(app, client, session, polo, sign_in, copies):
+    campaign = make_campaign(session, [polo], state="pending_approval")
+    session.commit()
+    sign_in("manager")
+    answers = send_at_once(app, client, copies, "POST", f"/admin/campaigns/{campaign.code}/reject")
+    assert all(answer.status in (302, 409) for answer in answers)
+    assert fresh(session, Campaign, campaign.id).state == "rejected"
+    assert len(audits(session, "campaign.reject")) == 1
