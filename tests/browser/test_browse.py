@@ -35,9 +35,11 @@ def test_search_from_the_header_and_open_a_product(page, live_server, catalogue)
     page.get_by_label("Search products").fill("polo")
     page.get_by_label("Search products").press("Enter")
     expect(page).to_have_url(re.compile(r"/products\?q=polo$"))  # count() would not wait
+    page.wait_for_load_state()  # the address changes before the page has arrived
     cards = page.locator('[data-testid="product-card"]')
     assert cards.count() == 1
-    cards.first.get_by_role("link").click()
+    with page.expect_navigation():
+        cards.first.get_by_role("link").click()
     assert page.url.endswith("/products/summer-polo")
     tiers = page.locator('[data-testid="tier"]')
     assert tiers.all_inner_texts()[0].split("\t")[0].strip() == "1–49"

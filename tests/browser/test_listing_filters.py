@@ -48,7 +48,8 @@ def test_without_javascript_the_button_applies_the_filters(browser, live_server,
         page.goto(live_server + "/products")
         page.get_by_label("Size").select_option("120")
         assert page.url == live_server + "/products"  # nothing happens on its own
-        page.get_by_test_id("apply-filters").click()
+        with page.expect_navigation():
+            page.get_by_test_id("apply-filters").click()
         assert "size=120" in page.url
         assert slugs(page) == ["navy-polo"]
     finally:
