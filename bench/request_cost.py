@@ -19,7 +19,10 @@ WSGI environ (a fresh body stream per call) and reads the whole answer. Requests
   (one request before the rounds fills it);
 - ``404``: ``GET /no-such-page``;
 - ``listing``: ``GET /products?page=2`` on a second shop with ``PAGE_CACHE=0`` (uncached);
-- ``window``: ``GET /w/bench`` (``seed_bulk.py``'s window of 48 picks) on that shop.
+- ``window``: ``GET /w/bench`` (``seed_bulk.py``'s window of 48 picks) on that shop;
+  ``window-cached`` the same on the cached shop (a new visitor each time: no cookie);
+- ``product``: a made-to-order product's page, ``search``: ``/products?q=cotton``, both
+  uncached.
 
 Each round runs every request kind ``--requests`` times, interleaved with the others, and
 the best round's mean counts (min of rounds: the least disturbed by the other processes on
@@ -199,6 +202,9 @@ def build(db_url, redis_url):
         "404": Rotating(shop, [make_environ("GET", "/no-such-page")], 404),
         "listing": Rotating(uncached, [listing], 200),
         "window": Rotating(uncached, [make_environ("GET", "/w/bench")], 200),
+        "window-cached": Rotating(shop, [make_environ("GET", "/w/bench")], 200),
+        "product": Rotating(uncached, [make_environ("GET", f"/products/{slug}")], 200),
+        "search": Rotating(uncached, [make_environ("GET", "/products?q=cotton")], 200),
     }
     return shop, kinds
 
@@ -217,7 +223,7 @@ def measure(kinds, rounds, requests):
     return {name: (wall[name], cpu[name]) for name in kinds}
 
 
-def profile(run, requests, top=30):
+def profile(run, requests, top=30, dump_to=None):
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(requests):
@@ -225,6 +231,8 @@ def profile(run, requests, top=30):
     profiler.disable()
     stats = pstats.Stats(profiler)
     stats.sort_stats("cumulative").print_stats(top)
+    if dump_to:
+        stats.dump_stats(dump_to)  # for pstats' own browser: python -m pstats FILE
 
 
 def clear_cache(shop):
@@ -239,8 +247,10 @@ def main(argv=None):
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL"))
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--requests", type=int, default=400)
-    kinds = ["floor", "cart-add", "cached-get", "404", "listing", "window"]
+    kinds = ["floor", "cart-add", "cached-get", "404", "listing", "window", "window-cached"]
+    kinds += ["product", "search"]
     parser.add_argument("--profile", choices=kinds)
+    parser.add_argument("--profile-out", help="also write the profile's stats to this file")
     args = parser.parse_args(argv)
     if not args.database_url or not args.redis_url:
         parser.error("a seeded DATABASE_URL and a REDIS_URL are needed")
@@ -259,7 +269,7 @@ def main(argv=None):
                 f" {cpu * 1000:8.3f} {floor_cpu / cpu:8.2f}"
             )
         if args.profile:
-            profile(kinds[args.profile], args.requests * 4)
+            profile(kinds[args.profile], args.requests * 4, dump_to=args.profile_out)
     finally:
         clear_cache(shop)
 
