@@ -176,6 +176,19 @@ def approve_commissions_command():
     click.echo(f"Approved {approved} commission line(s).")
 
 
+@click.command("fold-window-visits")
+@with_appcontext
+def fold_window_visits_command():
+    """Move the window visits counted in Redis into the database now (the scheduler queues
+    the same job every minute). Safe to run any time, on any instance, at once with
+    another: each visit is moved once."""
+    from shop.jobs.periodic import fold_window_visits
+    from shop.jobs.runner import run_now
+
+    moved = run_now(fold_window_visits)
+    click.echo(f"Moved {moved} window visit(s) into the database.")
+
+
 @click.command("close-campaigns")
 @with_appcontext
 def close_campaigns_command():
@@ -267,6 +280,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(approve_commissions_command)
     app.cli.add_command(close_campaigns_command)
     app.cli.add_command(expire_campaign_places_command)
+    app.cli.add_command(fold_window_visits_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(clear_page_cache_command)

@@ -43,6 +43,14 @@ def approve_commissions() -> int:
     return approved
 
 
+def fold_window_visits() -> int:
+    """Move the window visits counted in Redis into ``reseller_visit``
+    (``shop.resellers.visits``); the number of visits moved. Nothing to do without Redis."""
+    from shop.resellers.visits import fold_visits
+
+    return fold_visits()
+
+
 @dataclass
 class ReconcileReport:
     applied: list[str] = field(default_factory=list)  # "<order>: <outcome>"

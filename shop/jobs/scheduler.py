@@ -2,8 +2,8 @@
 
 Time is cut into periods of each job's length (``SCHEDULE_EXPIRE_RESERVATIONS_SECONDS``,
 60; ``SCHEDULE_RECONCILE_PAYMENTS_SECONDS``, 300; ``SCHEDULE_APPROVE_COMMISSIONS_SECONDS``,
-3600; ``SCHEDULE_CLOSE_CAMPAIGNS_SECONDS``, 60; ``SCHEDULE_EXPIRE_CAMPAIGN_PLACES_SECONDS``, 300),
-counted from the Unix epoch, and each
+3600; ``SCHEDULE_CLOSE_CAMPAIGNS_SECONDS``, 60; ``SCHEDULE_EXPIRE_CAMPAIGN_PLACES_SECONDS``,
+300; ``SCHEDULE_FOLD_WINDOW_VISITS_SECONDS``, 60), counted from the Unix epoch, and each
 period's job is queued with the key ``periodic:<job>:<length>:<period number>``. Keys are
 unique on the queue, so two schedulers (a spare, or two during a deploy) queue each
 period's job once between them. A scheduler queues the current period's jobs when it
@@ -28,6 +28,7 @@ from shop.jobs.periodic import (
     close_campaigns,
     expire_campaign_places,
     expire_reservations,
+    fold_window_visits,
     reconcile_payments,
 )
 from shop.jobs.queue import enqueue
@@ -50,6 +51,7 @@ TIMETABLE = (
     Periodic(
         "expire-campaign-places", expire_campaign_places, "SCHEDULE_EXPIRE_CAMPAIGN_PLACES_SECONDS"
     ),
+    Periodic("fold-window-visits", fold_window_visits, "SCHEDULE_FOLD_WINDOW_VISITS_SECONDS"),
 )
 
 

@@ -5,7 +5,7 @@ A visit to an approved window (``/w/<handle>``, its collections) or to any shop 
 own (``VIA_COOKIE``) signed with the app's secret, so it cannot be forged or moved to
 another window. The mark lasts the programme's ``attribution_days``; a later click on
 another window replaces it (last click wins). Each new or changed mark counts one visit
-(``count_visit``: one upsert, so visits at the same moment all add up).
+(``shop.resellers.visits``: in Redis, folded into ``reseller_visit`` by a job).
 
 When the visitor places an order while the mark holds and the window is still approved,
 the order belongs to the window (``attribute_order``): ``reseller_id``, the money model
@@ -19,16 +19,15 @@ Plain functions; the request hook that reads and writes the cookie is
 
 import functools
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shop.accounts.models import Address, User
 from shop.orders.models import Order
-from shop.resellers.models import Reseller, ResellerVisit
+from shop.resellers.models import Reseller
 from shop.resellers.program import program, window_terms
 
 VIA_COOKIE = "sf_via"
@@ -92,30 +91,6 @@ def live_mark(session: Session, mark: Mark | None, now: datetime) -> Reseller | 
     if mark is None or not is_current(mark, program(session).attribution_days, now):
         return None
     return approved_window(session, mark.reseller_id)
-
-
-def _visit_upsert(insert) -> sa.Insert:
-    table = ResellerVisit.__table__
-    statement = insert(table).values(
-        reseller_id=sa.bindparam("reseller_id"), day=sa.bindparam("day"), visits=1
-    )
-    return statement.on_conflict_do_update(
-        index_elements=["reseller_id", "day"], set_={"visits": table.c.visits + 1}
-    )
-
-
-# Built once: counting runs on every new visitor's window page.
-_VISIT_UPSERTS = {
-    "sqlite": _visit_upsert(sqlite.insert),
-    "postgresql": _visit_upsert(postgresql.insert),
-}
-
-
-def count_visit(connection: sa.Connection, reseller_id: int, day: date) -> None:
-    """One more visit for the window on ``day``: one statement, so concurrent visits add
-    (in the caller's transaction; a plain connection, not a session: no ORM on the way)."""
-    upsert = _VISIT_UPSERTS[connection.dialect.name]
-    connection.execute(upsert, {"reseller_id": reseller_id, "day": day})
 
 
 # --- orders ------------------------------------------------------------------------------

@@ -3,10 +3,10 @@ window mark, set a new one on a window's page or a ``?via=<handle>`` link, count
 
 ``note_window_visit`` runs before the view, so the page a visitor lands on already shows
 the window's prices; ``keep_window_mark`` writes the cookie and counts the visit once the
-page has answered (below 400), in a short transaction of its own (a GET's session only
-reads). ``current_window()`` is what the rest of the request asks: the approved window
-the visitor's mark (new or from the cookie) points at, if it still holds. A visitor
-without the cookie costs no query.
+page has answered (below 400): in Redis, or a short transaction of its own
+(``shop.resellers.visits``). ``current_window()`` is what the rest of the request asks:
+the approved window the visitor's mark (new or from the cookie) points at, if it still
+holds. A visitor without the cookie costs no query.
 
 The page cache's fast path never answers a request with ``via=`` or this cookie
 (``shop.pagecache.fastpath``), and the normal path keys a marked visitor's pages by the
@@ -14,6 +14,7 @@ window (``shop.pagecache.pages``).
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app, g, request
@@ -27,7 +28,6 @@ from shop.resellers.attribution import (
     VIA_PARAMETER,
     WINDOW_ENDPOINTS,
     Mark,
-    count_visit,
     counts_as_new,
     is_current,
     live_mark,
@@ -37,17 +37,17 @@ from shop.resellers.attribution import (
 from shop.resellers.models import Reseller, ResellerProgram, ResellerTerms
 from shop.resellers.prices import PRICE_MODEL, PricingWindow
 from shop.resellers.program import (
+    DEFAULTS,
     PROGRAM_ID,
     WindowTerms,
     combined_terms,
-    found_program,
-    program,
     window_terms,
 )
+from shop.resellers.visits import count_visit
 
-_NEW_MARK = "window_mark_new"  # g: (Mark, counts a visit) set by this request
+_NEW_MARK = "window_mark_new"  # g: (Mark, counts a visit, its days) set by this request
 _WINDOW = "window_current"  # g: this request's ActiveWindow, or None, once worked out
-_AT_HANDLE = "window_at_handle"  # g: (handle, (Reseller, WindowTerms) or None), looked up
+_AT_HANDLE = "window_at_handle"  # g: (handle, WindowAt or None), looked up
 SECONDS_PER_DAY = 86_400
 
 
@@ -87,31 +87,70 @@ def _arrival_handle() -> str | None:
     return handle if rules.handle_problem(handle) is None else None
 
 
-# The window at a handle, its own terms and the programme's, in one query: all that
-# marking a visitor needs (the programme's row, when there is one, is then in the
-# session: ``read_program`` asks no more).
+@dataclass(frozen=True)
+class WindowAt:
+    """An approved window found by its handle: what marking a visitor needs."""
+
+    reseller_id: int
+    terms: WindowTerms
+    attribution_days: int
+
+
+class _Own(NamedTuple):  # a window's own terms, as ``combined_terms`` reads them
+    money_model: str | None
+    commission_bps: int | None
+    blind_slip: bool
+    slip_message: str
+
+
+class _Base(NamedTuple):  # the programme's, likewise
+    money_model: str
+    commission_bps: int
+    price_cap_bps: int
+    attribution_days: int
+
+
+# The window at a handle, its own terms and the programme's, in one query of plain
+# columns (no ORM objects: it runs on every visit of a window, cached page or not).
 _WINDOW_AT = (
-    sa.select(Reseller, ResellerTerms, ResellerProgram)
+    sa.select(
+        Reseller.id,
+        Reseller.status,
+        ResellerTerms.reseller_id,
+        ResellerTerms.money_model,
+        ResellerTerms.commission_bps,
+        ResellerTerms.blind_slip,
+        ResellerTerms.slip_message,
+        ResellerProgram.id,
+        ResellerProgram.money_model,
+        ResellerProgram.commission_bps,
+        ResellerProgram.price_cap_bps,
+        ResellerProgram.attribution_days,
+    )
     .outerjoin(ResellerTerms, ResellerTerms.reseller_id == Reseller.id)
     .outerjoin(ResellerProgram, ResellerProgram.id == PROGRAM_ID)
     .where(Reseller.handle == sa.bindparam("handle"))
 )
 
 
-def approved_window_at(handle: str) -> tuple[Reseller, WindowTerms] | None:
-    """The approved window at ``handle`` and its terms; ``None`` for none (or one not
-    approved). Looked up once per request: the visitor's mark (``note_window_visit``,
-    before the view) and the window's own page share the answer."""
+def approved_window_at(handle: str) -> WindowAt | None:
+    """The approved window at ``handle``; ``None`` for none (or one not approved).
+    Looked up once per request: the visitor's mark (``note_window_visit``, before the
+    view) and the window's own page share the answer."""
     known = g.get(_AT_HANDLE)
     if known is not None and known[0] == handle:
         return known[1]
-    db = get_session()
-    row = db.execute(_WINDOW_AT, {"handle": handle}).first()
+    row = get_session().execute(_WINDOW_AT, {"handle": handle}).first()
     found = None
-    if row is not None and row[0].status == "approved":
-        found = (row[0], combined_terms(found_program(db, row[2]), row[1]))
+    if row is not None and row[1] == "approved":
+        own = _Own._make(row[3:7]) if row[2] is not None else None
+        base = _Base._make(row[8:12]) if row[7] is not None else _DEFAULT_BASE
+        found = WindowAt(row[0], combined_terms(base, own), base.attribution_days)
     setattr(g, _AT_HANDLE, (handle, found))
     return found
+
+
+_DEFAULT_BASE = _Base._make(DEFAULTS[name] for name in _Base._fields)
 
 
 def note_window_visit() -> None:
@@ -126,18 +165,16 @@ def note_window_visit() -> None:
     found = approved_window_at(handle)
     if found is None:
         return
-    reseller, terms = found
-    now = utcnow()
-    days = program(get_session()).attribution_days
+    now, days, terms = utcnow(), found.attribution_days, found.terms
     previous = cookie_mark()
     if previous is not None and not is_current(previous, days, now):
         previous = None
-    mark = Mark(reseller.id, now)
+    mark = Mark(found.reseller_id, now)
     window = None
     if is_current(mark, days, now):  # as ``current_window`` would find it
-        window = ActiveWindow(reseller.id, terms.money_model, terms.price_cap_bps)
+        window = ActiveWindow(found.reseller_id, terms.money_model, terms.price_cap_bps)
     setattr(g, _WINDOW, window)
-    setattr(g, _NEW_MARK, (mark, counts_as_new(previous, reseller.id)))
+    setattr(g, _NEW_MARK, (mark, counts_as_new(previous, found.reseller_id), days))
 
 
 def keep_window_mark(response: Response) -> Response:
@@ -145,8 +182,7 @@ def keep_window_mark(response: Response) -> Response:
     noted = g.pop(_NEW_MARK, None)
     if noted is None or response.status_code >= 400:
         return response
-    mark, counts = noted
-    days = program(get_session()).attribution_days
+    mark, counts, days = noted
     response.set_cookie(
         VIA_COOKIE,
         sign_mark(mark, _secret()),
@@ -156,15 +192,7 @@ def keep_window_mark(response: Response) -> Response:
         secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
     )
     if counts:
-        day = mark.marked_at.astimezone(shop_zone()).date()
-        with current_app.extensions["sa_engine"].begin() as counter:
-            if counter.dialect.name == "postgresql":
-                # A visit is a statistic: its commit need not wait for the disk (3-4 ms
-                # on every new visitor's page). A crash of PostgreSQL may lose the last
-                # fraction of a second of visits, never corrupt them (no order or money
-                # is written here).
-                counter.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-            count_visit(counter, mark.reseller_id, day)
+        count_visit(mark.reseller_id, mark.marked_at.astimezone(shop_zone()).date())
     return response
 
 

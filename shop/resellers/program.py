@@ -8,6 +8,7 @@ that only reads (a GET's: ``shop.db``) gets the defaults unsaved instead.
 """
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -96,11 +97,35 @@ class WindowTerms:
     slip_message: str
 
 
+class BaseTerms(Protocol):
+    """The programme's terms as ``combined_terms`` reads them (its row, or plain values)."""
+
+    @property
+    def money_model(self) -> str: ...
+    @property
+    def commission_bps(self) -> int: ...
+    @property
+    def price_cap_bps(self) -> int: ...
+
+
+class OwnTerms(Protocol):
+    """A window's own overrides as ``combined_terms`` reads them."""
+
+    @property
+    def money_model(self) -> str | None: ...
+    @property
+    def commission_bps(self) -> int | None: ...
+    @property
+    def blind_slip(self) -> bool: ...
+    @property
+    def slip_message(self) -> str: ...
+
+
 def window_terms(session: Session, reseller_id: int) -> WindowTerms:
     return combined_terms(read_program(session), terms(session, reseller_id))
 
 
-def combined_terms(base: ResellerProgram, own: ResellerTerms | None) -> WindowTerms:
+def combined_terms(base: BaseTerms, own: OwnTerms | None) -> WindowTerms:
     """A window's terms: its own overrides (``own``) over the programme's (``base``)."""
     return WindowTerms(
         money_model=(own.money_model if own and own.money_model else base.money_model),

@@ -526,9 +526,10 @@ def _approved_window(handle: str) -> Reseller:
     if rules.handle_problem(handle) is not None:
         abort(404)
     found = marking.approved_window_at(handle)
-    if found is None:
+    reseller = None if found is None else get_session().get(Reseller, found.reseller_id)
+    if reseller is None:
         abort(404)
-    return found[0]
+    return reseller
 
 
 def _render_window(db: Session, reseller: Reseller, collection=None) -> str:

@@ -130,6 +130,8 @@ def test_schedulers_running_at_once_queue_each_period_once(make_app, redis_clien
         "expire-campaign-places",
         "expire-reservations",
         "expire-reservations",
+        "fold-window-visits",
+        "fold-window-visits",
         "reconcile-payments",
     ]
     assert queued_descriptions(redis_client) == [
@@ -139,6 +141,8 @@ def test_schedulers_running_at_once_queue_each_period_once(make_app, redis_clien
         "expire_campaign_places",
         "expire_reservations",
         "expire_reservations",
+        "fold_window_visits",
+        "fold_window_visits",
         "reconcile_payments",
     ]
     expiry = TIMETABLE[0]
@@ -156,13 +160,14 @@ def test_the_scheduler_command_queues_the_due_jobs_and_stops_on_sigterm(
         scheduler = flask("scheduler", env=env, stdout=output, stderr=subprocess.STDOUT)
         try:
             deadline = time.time() + 60
-            while len(queued_descriptions(redis_client)) < 5 and time.time() < deadline:
+            while len(queued_descriptions(redis_client)) < 6 and time.time() < deadline:
                 time.sleep(0.1)
             assert queued_descriptions(redis_client) == [
                 "approve_commissions",
                 "close_campaigns",
                 "expire_campaign_places",
                 "expire_reservations",
+                "fold_window_visits",
                 "reconcile_payments",
             ]
             scheduler.send_signal(signal.SIGTERM)
@@ -182,6 +187,7 @@ def test_without_redis_the_scheduler_runs_the_jobs_itself(make_app, stripe_setti
         "approve-commissions",
         "close-campaigns",
         "expire-campaign-places",
+        "fold-window-visits",
     ]
     assert queue_due(app, NOW + 1) == []  # the same periods: nothing again
     with app.app_context():

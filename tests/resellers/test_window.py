@@ -130,5 +130,6 @@ def test_the_queries_of_a_page_do_not_grow_with_the_picks(app, client, session):
     with recording_queries(app) as many:
         assert client.get("/w/ann-picks").status_code == 200
     # The window by handle with its terms and the programme (shop.resellers.marking, for
-    # the visitor's mark and the page alike), the page of picks, the collections.
-    assert len(many) == len(few) == 3
+    # the visitor's mark and the page alike, as plain columns), the window's row for the
+    # page (only when the page is rendered), the page of picks, the collections.
+    assert len(many) == len(few) == 4
