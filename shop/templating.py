@@ -173,6 +173,17 @@ def card_views_filter(cards) -> list[CardView]:
     return card_views(cards, texts, page_money())
 
 
+def card_grid(cards) -> Markup:
+    """``card_grid(cards)`` in templates: a grid of product cards (``ProductCard``, as
+    ``_macros/product.html`` writes them), rendered once per process for as long as the
+    cards read the same: kept by the cards themselves (name, picture, price in the
+    visitor's currency, stock, minimum...), the language, the links' root and the kind of
+    page, so a changed price or picture shows on the next request."""
+    cards = tuple(cards)
+    key = (request.script_root, _page_kind(), cards)
+    return cached_fragment("catalog/_card_grid.html", key, lambda: {"cards": cards}, kept=GRIDS)
+
+
 # ``url_for('catalog.product_detail', slug='_')[:-1] ~ slug|url_part`` is that URL, so a
 # loop of links costs one ``url_for`` (``shop.catalog.cards.url_part``).
 url_part_filter = url_part
@@ -323,10 +334,10 @@ def currency_labels() -> dict[str, str]:
 # Rendered fragments kept per process (``cached_fragment``): ~10 KB each at most.
 FRAGMENTS_KEPT = 512
 # Grids of product cards kept per process (``cached_fragment(..., kept=GRIDS)``): a
-# window's page of 48 cards, ~40 KB each; apart, so that many windows' pages never push
-# the listing's menus out.
+# listing's page of 24 cards ~20 KB, a window's of 48 ~40 KB; apart, so that many pages
+# of cards never push the listing's menus out.
 GRIDS = "shop_grids"
-GRIDS_KEPT = 128
+GRIDS_KEPT = 256
 # Links kept per process (``template_url_for``): the layout's, pagination's, static files'.
 URLS_KEPT = 4096
 
@@ -437,6 +448,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(query_string_filter, "query_string")
     app.add_template_global(order_status_label)
     app.add_template_global(factory_text)
+    app.add_template_global(card_grid)
     # After Babel's init_app, which installed its own (slower) gettext callables.
     app.jinja_env.globals.update(_=gettext_global, gettext=gettext_global)
     app.jinja_env.globals["url_for"] = template_url_for
