@@ -423,7 +423,7 @@ def _keyable(values: dict) -> bool:
     return True
 
 
-def _return_path(max_length: int = 400) -> str:
+def return_path(max_length: int = 400) -> str:
     """Where a form on this page sends the visitor back to (the query only if short)."""
     full_path = request.full_path.rstrip("?")
     return full_path if len(full_path) <= max_length else request.path
@@ -462,6 +462,6 @@ def init_app(app: Flask) -> None:
             "currency_labels": currency_labels(),
             "current_currency": current_currency(),
             "current_locale": select_locale(),
-            "current_path": _return_path(),
+            "current_path": return_path(),
             "cart_count": session.get("cart_count", 0),
         }

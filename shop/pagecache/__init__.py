@@ -40,6 +40,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = pages.csrf_token
     app.context_processor(lambda: {"csrf_token": pages.csrf_token})
     app.jinja_env.globals["page_hole"] = pages.page_hole
+    from shop.layout import site_header  # it fills the page cache's holes: imported after
+
+    app.jinja_env.globals["site_header"] = site_header
     app.extensions["page_holes"] = pages.Holes(app.config["SECRET_KEY"])
     app.extensions["page_build"] = build_id(static_files=app.extensions.get("static_manifest"))
     if not app.config["PAGE_CACHE"]:

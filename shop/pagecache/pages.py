@@ -53,12 +53,15 @@ class Holes:
     """The markers of one shop (every instance with the same ``SECRET_KEY`` agrees)."""
 
     def __init__(self, secret_key: str):
-        tag = hashlib.sha256(f"pagecache-hole\n{secret_key}".encode()).hexdigest()[:16]
-        self.markers = {
-            name: Markup(f"\ue000{name}.{tag}\ue001")  # noqa: S704 - fixed names, hex tag
-            for name in HOLE_NAMES
-        }
-        self.pattern = re.compile(f"\ue000([a-z]+)\\.{tag}\ue001")
+        self.tag = hashlib.sha256(f"pagecache-hole\n{secret_key}".encode()).hexdigest()[:16]
+        self.markers = {name: self.marker(name) for name in HOLE_NAMES}
+        self.pattern = re.compile(f"\ue000([a-z]+)\\.{self.tag}\ue001")
+
+    def marker(self, name: str) -> Markup:
+        """The marker of the hole ``name`` (lower-case letters): the page cache's own
+        (``HOLE_NAMES``), or another that its maker fills before the page is stored
+        (``shop.layout``'s)."""
+        return Markup(f"\ue000{name}.{self.tag}\ue001")  # noqa: S704 - a name, a hex tag
 
 
 def holes() -> Holes:
@@ -150,7 +153,7 @@ def key_for(full_path: str, locale: str, currency: str, versions: list[str]) -> 
 
 def fill(text: str) -> str:
     """The stored page with this visitor's parts in its holes."""
-    return fill_holes(holes(), text, _visitor_part)
+    return fill_holes(holes(), text, visitor_part)
 
 
 def fill_holes(page_holes: Holes, text: str, part: Callable[[str], str]) -> str:
@@ -203,7 +206,8 @@ def newest_version_time(tokens: list[str]) -> datetime | None:
     return datetime.fromtimestamp(int(max(times)), UTC)
 
 
-def _visitor_part(name: str) -> str:
+def visitor_part(name: str) -> str:
+    """The visitor's own part for the hole ``name`` (``HOLE_NAMES``), as this request has it."""
     if name == "csrf":
         return generate_csrf()
     if name == "cart":
