@@ -22,7 +22,7 @@ WSGI environ (a fresh body stream per call) and reads the whole answer. Requests
 - ``window``: ``GET /w/bench`` (``seed_bulk.py``'s window of 48 picks) on that shop;
   ``window-cached`` the same on the cached shop (a new visitor each time: no cookie);
 - ``product``: a made-to-order product's page, ``search``: ``/products?q=cotton``, both
-  uncached.
+  uncached; ``search6``: uncached ``/products?q=`` rotating over run.sh's six words.
 
 Each round runs every request kind ``--requests`` times, interleaved with the others, and
 the best round's mean counts (min of rounds: the least disturbed by the other processes on
@@ -54,6 +54,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 HOST = "127.0.0.1:8000"
 CARTS = 4
 VARIANTS = 6
+# bench/run.sh's BENCH_WORDS: ``search6`` rotates over them, as run.sh's search does.
+WORDS = ("cotton", "衬衫", "blazer", "fleece", "防水", "ブレザー")
 NAMESPACE = f"request-cost-{secrets.token_hex(3)}"
 LOG_SINK = open(os.devnull, "w")  # noqa: SIM115 (open for the whole run)
 
@@ -205,6 +207,11 @@ def build(db_url, redis_url):
         "window-cached": Rotating(shop, [make_environ("GET", "/w/bench")], 200),
         "product": Rotating(uncached, [make_environ("GET", f"/products/{slug}")], 200),
         "search": Rotating(uncached, [make_environ("GET", "/products?q=cotton")], 200),
+        "search6": Rotating(
+            uncached,
+            [make_environ("GET", f"/products?q={urllib.parse.quote(word)}") for word in WORDS],
+            200,
+        ),
     }
     return shop, kinds
 
@@ -248,7 +255,7 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--requests", type=int, default=400)
     kinds = ["floor", "cart-add", "cached-get", "404", "listing", "window", "window-cached"]
-    kinds += ["product", "search"]
+    kinds += ["product", "search", "search6"]
     parser.add_argument("--profile", choices=kinds)
     parser.add_argument("--profile-out", help="also write the profile's stats to this file")
     args = parser.parse_args(argv)

@@ -1,9 +1,9 @@
 """The product listing: parse the query string, filter, sort, page, and build cards.
 
-Loads a page in a fixed number of queries whatever its size: a count (for a search, a
-window count in the same pass), the page's card columns, then the page's tiers in the
-currency and first images. No ORM objects: a listing page is
-the hottest path in the shop.
+Loads a page in a fixed number of queries whatever its size: a count, then the page's
+card columns with their prices in the currency and first images; a search is one
+statement (its ranking, a window count in the same pass, then the page's cards). No ORM
+objects: a listing page is the hottest path in the shop.
 
 Its cost does not grow with the catalogue: the count stops at ``COUNT_CAP`` + 1 products
 ("1,000+ products"), pages go no further than the cap (so an ``OFFSET`` never walks more
@@ -388,9 +388,8 @@ def _search(connection, query: ListingQuery, terms, scope: "Scope", params, cap:
                 connection, query, fixed, scope, params, cap, locale
             )
             corrected = tuple(group[0] for group in fixed)
-    # Prices and pictures for the page only (in the ranking statement they would be
-    # looked up for every candidate the window count reads).
-    return page, with_card_extras(connection, rows, params), corrected
+    # The page's rows end with their prices and pictures (``card_columns``).
+    return page, [(row, row) for row in rows], corrected
 
 
 def _search_groups(connection, query: ListingQuery, groups, scope: "Scope", params, cap, locale):
@@ -398,7 +397,7 @@ def _search_groups(connection, query: ListingQuery, groups, scope: "Scope", para
     per_page = params["limit"]
     dialect = connection.dialect.name
     plan = SearchPlan.of(dialect, groups)
-    paged, paged_with_total, count = _search_statements(
+    paged, count = _search_statements(
         dialect, query.sort, locale, scope, plan.shape, len(groups[0])
     )
     params = {
@@ -409,7 +408,7 @@ def _search_groups(connection, query: ListingQuery, groups, scope: "Scope", para
     }
     # The candidates are few: take their number from the same pass as the page.
     requested = _first_page_to_try(query, cap, per_page)
-    rows = paged_with_total.rows(connection, offset=(requested - 1) * per_page, **params)
+    rows = paged.rows(connection, offset=(requested - 1) * per_page, **params)
     if rows:
         total, version = rows[0].total, rows[0].synonyms_version
     else:
@@ -700,8 +699,9 @@ def _holds_the_other_groups(shape, driver: int) -> list:
     ]
 
 
-def search_candidates(dialect: str, conditions: list, shape: tuple):
-    """A ``SELECT`` of ``CANDIDATE_COLUMNS`` of at most ``cap`` products that meet
+def search_candidates(dialect: str, conditions: list, shape: tuple, columns: tuple):
+    """A ``SELECT`` of ``columns`` (of ``product``, each named: a search's
+    ``_candidate_keys``) of at most ``cap`` products that meet
     ``conditions`` and whose ``search_text`` holds an alternative of every group, found
     through the search indexes as ``SearchPlan`` says: walks that stop after ``cap``
     matches, however many there are.
@@ -713,18 +713,18 @@ def search_candidates(dialect: str, conditions: list, shape: tuple):
     """
     kind = shape[0]
     if kind == "trigram":
-        return _fts_arm(SEARCH_FTS_TABLE, "match", conditions, [])
+        return _fts_arm(SEARCH_FTS_TABLE, "match", conditions, [], columns)
     if kind == "mixed":
         _kind, groups, driver, has_long = shape
         checks = _holds_the_other_groups(groups, driver)
-        arms = [_fts_arm(SEARCH_GRAMS_FTS_TABLE, "match_grams", conditions, checks)]
+        arms = [_fts_arm(SEARCH_GRAMS_FTS_TABLE, "match_grams", conditions, checks, columns)]
         if has_long:
-            arms.append(_fts_arm(SEARCH_FTS_TABLE, "match_long", conditions, checks))
+            arms.append(_fts_arm(SEARCH_FTS_TABLE, "match_long", conditions, checks, columns))
         if len(arms) == 1:
             return arms[0]
         united = sa.union(*(sa.select(arm.subquery()) for arm in arms)).subquery("hits")
         return (
-            sa.select(*(united.c[column.key] for column in CANDIDATE_COLUMNS))
+            sa.select(*(united.c[column.key] for column in columns))
             .order_by(united.c.id.desc())
             .limit(sa.bindparam("cap"))
         )
@@ -747,8 +747,8 @@ def search_candidates(dialect: str, conditions: list, shape: tuple):
             options.append(indexed.op("&&")(wanted))
         where.append(sa.or_(*options))
     if walk:
-        return _walk_names_first(conditions, where)
-    return sa.select(*CANDIDATE_COLUMNS).where(*where, *conditions).limit(sa.bindparam("cap"))
+        return _walk_names_first(conditions, where, columns)
+    return sa.select(*columns).where(*where, *conditions).limit(sa.bindparam("cap"))
 
 
 def _trigram_drives(shape) -> bool:
@@ -759,7 +759,7 @@ def _trigram_drives(shape) -> bool:
     return any(all(group) for group in shape)
 
 
-def _walk_names_first(conditions: list, where: list):
+def _walk_names_first(conditions: list, where: list, columns: tuple):
     """PostgreSQL, a search for one term: the newest ``cap`` products whose names hold it
     (``walk_term`` in ``product_fts_terms``: a walk of its primary key backwards, each
     product read by its id and checked, ``strpos``: no index can take over), and only when
@@ -773,7 +773,7 @@ def _walk_names_first(conditions: list, where: list):
     # A lateral lookup with a LIMIT, which the planner cannot turn into a merge join:
     # that would walk ``product`` backwards from its newest row, reading what it skips.
     named = (
-        sa.select(*CANDIDATE_COLUMNS)
+        sa.select(*columns)
         .where(Product.id == terms.c.product_id)
         .where(sa.func.strpos(Product.search_text, sa.bindparam("walk_text")) > 0, *conditions)
         .limit(1)
@@ -791,15 +791,15 @@ def _walk_names_first(conditions: list, where: list):
     enough = sa.select(*walked.c).where(found >= cap)
     # The test outside the subquery (no condition goes into one with a LIMIT): were it
     # inside, a parallel plan would start its workers before the test stops them.
-    matches = sa.select(*CANDIDATE_COLUMNS).where(*where, *conditions).limit(cap).subquery()
+    matches = sa.select(*columns).where(*where, *conditions).limit(cap).subquery()
     every = sa.select(*matches.c).where(found < cap)
     return sa.union_all(enough, every)
 
 
-def _fts_arm(table: str, match: str, conditions: list, checks: list):
+def _fts_arm(table: str, match: str, conditions: list, checks: list, columns: tuple):
     fts = sa.table(table, sa.column("rowid"))
     return (
-        sa.select(*CANDIDATE_COLUMNS)
+        sa.select(*columns)
         .select_from(fts)
         .join(Product, Product.id == fts.c.rowid)
         .where(sa.literal_column(fts.name).op("MATCH")(sa.bindparam(match)))
@@ -823,18 +823,33 @@ def like_escape(term: str) -> str:
 def _search_statements(
     dialect: str, sort: str, locale: str, scope: "Scope", shape: tuple, first_group: int
 ):
-    """A search's page, the same with the candidates' number (a window count), and the
-    number alone, prepared once per shape of search (``SearchPlan.shape``); the last two
-    with the synonyms' version as of the statement (``kept_synonyms``)."""
-    candidates = search_candidates(dialect, listed_conditions(scope), shape)
-    ranked = _ranked(candidates.subquery(), sort, locale, first_group)
-    paged = ranked.offset(sa.bindparam("offset")).limit(sa.bindparam("limit"))
+    """A search's page with the candidates' number (a window count), and that number
+    alone, both with the synonyms' version as of the statement (``kept_synonyms``),
+    prepared once per shape of search (``SearchPlan.shape``).
+
+    The page is one statement: the candidates carry only what orders them
+    (``_candidate_keys``), ranked and counted in one pass; the page's ids then read their
+    cards' columns and ``card_columns`` (prices and pictures), for the page's rows only.
+    Its rows: ``CARD_COLUMNS``, ``total``, ``synonyms_version``, then the
+    ``card_columns`` (``build_cards`` reads a row from both ends)."""
+    keys = _candidate_keys(sort, locale, first_group)
+    candidates = search_candidates(dialect, listed_conditions(scope), shape, keys)
+    ranked = _ranked(candidates.subquery(), sort)
+    chosen = (
+        ranked.add_columns(sa.func.count().over().label("total"))
+        .offset(sa.bindparam("offset"))
+        .limit(sa.bindparam("limit"))
+        .subquery("page")
+    )
     version = synonyms_version_column()
-    with_total = paged.add_columns(
-        sa.func.count().over().label("total"), version.label("synonyms_version")
+    paged = (
+        sa.select(*CARD_COLUMNS, chosen.c.total, version.label("synonyms_version"))
+        .add_columns(*card_columns(Product.id))
+        .select_from(chosen.join(Product, Product.id == chosen.c.id))
+        .order_by(*_search_order(chosen.c, sort))
     )
     count = sa.select(sa.func.count(), version).select_from(candidates.subquery())
-    return PreparedSelect(paged), PreparedSelect(with_total), PreparedSelect(count)
+    return PreparedSelect(paged), PreparedSelect(count)
 
 
 @functools.cache
@@ -878,41 +893,65 @@ def _sort_order(keys, sort: str) -> list:
     return [keys["featured"].desc(), keys["created_at"].desc(), keys["id"].desc()]
 
 
-def _ranked(candidates, sort: str, locale: str, first_group: int = 1):
-    """A search's candidates (a subquery of ``CANDIDATE_COLUMNS``) as cards in the order
-    of ``sort``: at most the cap's rows to order, so no index is needed.
+def _candidate_keys(sort: str, locale: str, first_group: int = 1) -> tuple:
+    """What a search reads of each candidate: its id and what ``sort`` orders it by, each
+    named as ``_search_order`` reads it. Only these go through the ranking and its count
+    (narrow rows: the sort that orders them copies each); the page's cards read the rest.
 
-    Relevance: products whose name holds the first term, then those whose name holds one
-    of its synonyms (``first_group`` alternatives in all), then featured, then newest."""
-    c = candidates.c
-    statement = sa.select(*(c[column.key] for column in CARD_COLUMNS))
-    newest = (c.created_at.desc(), c.id.desc())
+    Relevance: products whose name holds the first term (``rank`` 0), then those whose
+    name holds one of its synonyms (``first_group`` alternatives in all; 1), then the
+    rest (2); then featured, then newest."""
     if sort == "newest":
-        return statement.order_by(*newest)
+        return (Product.id, Product.created_at)
     if sort == "name":
-        column = {"zh": c.name_zh, "ja": c.name_ja}.get(locale.split("_")[0])
-        name = c.name if column is None else sa.func.coalesce(column, c.name)
-        return statement.order_by(name, c.id)
+        column = {"zh": Product.name_zh, "ja": Product.name_ja}.get(locale.split("_")[0])
+        name = Product.name if column is None else sa.func.coalesce(column, Product.name)
+        return (Product.id, name.label("sort_name"))
     if sort in PRICE_SORTS:
-        price = ProductSortPrice.__table__.alias("price")
-        on = (price.c.product_id == c.id) & (price.c.currency == sa.bindparam("currency"))
-        statement = statement.select_from(candidates.outerjoin(price, on))
-        direction = price.c.amount.asc() if sort == "price_asc" else price.c.amount.desc()
-        return statement.order_by(direction.nulls_last(), c.id)
+        return (Product.id,)
 
     def name_holds(index: int):
         alternative: sa.BindParameter[str] = sa.bindparam(f"first_{index}")  # like_escape()d
         return sa.or_(
             *(
                 sa.func.lower(column).contains(alternative, escape=LIKE_ESCAPE)
-                for column in (c.name, c.name_zh, c.name_ja)
+                for column in (Product.name, Product.name_zh, Product.name_ja)
             )
         )
 
     rank = [(name_holds(0), 0)]
     if first_group > 1:
         rank.append((sa.or_(*(name_holds(i) for i in range(1, first_group))), 1))
-    return statement.order_by(sa.case(*rank, else_=2), c.featured.desc(), *newest)
+    rank_column = sa.case(*rank, else_=2).label("rank")
+    return (Product.id, rank_column, Product.featured, Product.created_at)
+
+
+def _ranked(candidates, sort: str):
+    """A search's candidates (a subquery of ``_candidate_keys``) in the order of ``sort``,
+    their ids and keys: at most the cap's rows to order, so no index is needed. The price
+    sorts read each candidate's base price (``sort_amount``)."""
+    c = candidates.c
+    if sort in PRICE_SORTS:
+        price = ProductSortPrice.__table__.alias("price")
+        on = (price.c.product_id == c.id) & (price.c.currency == sa.bindparam("currency"))
+        statement = sa.select(c.id, price.c.amount.label("sort_amount"))
+        statement = statement.select_from(candidates.outerjoin(price, on))
+        return statement.order_by(*_search_order({"id": c.id, "sort_amount": price.c.amount}, sort))
+    return sa.select(*c).order_by(*_search_order(c, sort))
+
+
+def _search_order(keys, sort: str) -> list:
+    """The ``ORDER BY`` of a search's ``sort`` over its keys (``_candidate_keys``' names,
+    and ``sort_amount`` for a price sort)."""
+    if sort == "newest":
+        return [keys["created_at"].desc(), keys["id"].desc()]
+    if sort == "name":
+        return [keys["sort_name"], keys["id"]]
+    if sort in PRICE_SORTS:
+        amount = keys["sort_amount"]
+        direction = amount.asc() if sort == "price_asc" else amount.desc()
+        return [direction.nulls_last(), keys["id"]]
+    return [keys["rank"], keys["featured"].desc(), keys["created_at"].desc(), keys["id"].desc()]
 
 
 def _sort_price_of(currency: str):
@@ -974,8 +1013,6 @@ CARD_COLUMNS = (
     Product.lead_time_days,
     Product.min_order_quantity,
 )
-# What a search reads of each candidate: the card and what ranks it.
-CANDIDATE_COLUMNS = (*CARD_COLUMNS, Product.featured, Product.created_at)
 
 
 def card_columns(product_id):

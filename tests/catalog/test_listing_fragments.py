@@ -110,3 +110,54 @@ def test_every_page_of_a_listing_shares_one_rendered_menu(uncached, catalogue):
     assert len(menus()) == 1
     client.get("/products?size=130")
     assert len(menus()) == 2
+
+
+# The page's grid of cards is kept too (``shop.templating.card_grid``), by the cards
+# themselves: a change to anything a card shows, however it was made, shows next time.
+GRID_PAGES = ("/products", "/products?q=polo")
+
+
+def card(page: str, slug: str) -> str:
+    return page.split(f'data-slug="{slug}"')[1].split("</li>")[0]
+
+
+@pytest.mark.parametrize("path", GRID_PAGES)
+def test_a_cards_name_price_and_badge_changed_behind_the_shops_back_show_next_time(
+    uncached, session_factory, path
+):
+    with session_factory(uncached) as session:
+        make_product(session, slug="polo", name="Navy polo", tiers=((1, 8900), (50, 6900)))
+        session.commit()
+    client = uncached.test_client()
+    before = card(client.get(path).text, "polo")
+    assert "Navy polo" in before and 'data-amount="8900"' in before
+    assert "From stock" in before
+    assert client.get(path).text.count('data-testid="product-card"') == 1  # kept, the same
+
+    raw_write(uncached, "UPDATE product SET name = 'Navy polo shirt' WHERE slug = 'polo'")
+    assert "Navy polo shirt" in card(client.get(path).text, "polo")
+
+    raw_write(uncached, "UPDATE price_tier SET unit_amount = unit_amount - 1000")
+    repriced = card(client.get(path).text, "polo")
+    assert 'data-amount="7900"' in repriced and "59.00" in repriced
+
+    raw_write(
+        uncached,
+        "UPDATE product SET made_to_order = :yes, lead_time_days = 12 WHERE slug = 'polo'",
+        yes=True,
+    )
+    assert "about 12 days" in card(client.get(path).text, "polo")
+
+
+@pytest.mark.parametrize("path", GRID_PAGES)
+def test_a_kept_grid_is_never_another_languages_or_currencys(uncached, session_factory, path):
+    with session_factory(uncached) as session:
+        make_product(session, slug="polo", name="Navy polo", name_zh="藏青polo衫")
+        session.commit()
+    client = uncached.test_client()
+    assert "Navy polo" in card(client.get(path).text, "polo")
+
+    separator = "&" if "?" in path else "?"
+    chinese = card(client.get(f"{path}{separator}lang=zh_CN").text, "polo")
+    assert "藏青polo衫" in chinese and "Navy polo" not in chinese
+    assert "Navy polo" in card(client.get(f"{path}{separator}lang=en").text, "polo")

@@ -207,9 +207,9 @@ def test_search_for_a_word_of_three_or_more_characters(app, client, catalogue):
 
     assert response.status_code == 200
     assert response.text.count('data-testid="product-card"') == 24
-    # page of matches with their count (and the synonyms' version), the page's prices and
-    # images, the category menu, the filter menus
-    assert len(statements) == 4
+    # page of matches with their count (and the synonyms' version) and the page's prices
+    # and images, the category menu, the filter menus
+    assert len(statements) == 3
     assert full_scans(app, statements) == []
 
 
@@ -227,10 +227,10 @@ def test_the_synonyms_are_read_once_while_they_do_not_change(app, client, catalo
     with recording_selects(app) as again:  # another page: not one the page cache has
         assert cards(client.get("/products?q=blazer&page=2"))
 
-    # the page, the synonyms (their version changed; blazer has none: no second search),
-    # the prices and images, the menus; then without the synonyms
-    assert len(statements) == 5
-    assert len(again) == 4
+    # the page (with its prices and images), the synonyms (their version changed; blazer
+    # has none: no second search), the menus; then without the synonyms
+    assert len(statements) == 4
+    assert len(again) == 3
     assert full_scans(app, statements) == []
 
 
@@ -251,7 +251,7 @@ def test_one_term_searches_walk_the_names_first(app, client, catalogue):
         assert response.status_code == 200
         assert cards(response), (q, extra)
         # as any search; a category page also looks its category up
-        assert len(statements) == (5 if "category" in extra else 4), (q, extra)
+        assert len(statements) == (4 if "category" in extra else 3), (q, extra)
         assert full_scans(app, statements) == [], (q, extra)
 
 
@@ -298,9 +298,9 @@ def test_search_for_short_and_several_terms(app, client, catalogue):
 
         assert response.status_code == 200
         assert cards(response), q
-        # page of matches with their count, the page's prices and images, the category
-        # menu, the filter menus
-        assert len(statements) == 4, q
+        # page of matches with their count and the page's prices and images, the
+        # category menu, the filter menus
+        assert len(statements) == 3, q
         assert full_scans(app, statements) == [], q
         assert grams_per_row(app, statements) == [], q
 
@@ -340,7 +340,7 @@ def test_searches_with_synonyms_and_category_names(app, client, catalogue):
 
         assert response.status_code == 200
         assert cards(response), q
-        assert len(statements) == 4, q
+        assert len(statements) == 3, q
         assert full_scans(app, statements) == [], q
 
 
@@ -366,7 +366,8 @@ def test_a_sorted_search_reads_only_its_candidates(app, client, catalogue):
 
         assert response.status_code == 200
         assert cards(response), sort
-        assert len(statements) == 4, sort
+        # the page with its count, prices and images (a price sort too), the menus
+        assert len(statements) == 3, sort
         assert full_scans(app, statements) == [], sort
 
 
