@@ -5,10 +5,13 @@ a quantity outside 1–9,999, or more of a stocked variant than is available. Mi
 increments are not refused here — a buyer builds up to them — but flagged by
 ``price_cart`` and enforced at checkout.
 
-Adding is the cart's busiest write, so it never loads the cart: two statements built
-once (one read of the variants with the cart's id and pieces, one upsert for the lines).
-The upsert adds to a line in the database, so adds sent at the same moment all count, and
-it refuses to pass 9,999 however they interleave.
+Adding is the cart's busiest write, so it never loads the cart. The usual add (one
+variant, to a cart the visitor has) is one statement built once, an upsert that checks the
+rules as it inserts and runs as its own transaction: on PostgreSQL one round trip instead
+of four. Any other add (a size grid, the first one, one a rule refuses) is two: one read of
+the variants with the cart's id and pieces, which names what is refused, and one upsert
+for the lines. The upsert adds to a line in the database, so adds sent at the same moment
+all count, and it refuses to pass 9,999 however they interleave.
 """
 
 import secrets
@@ -23,7 +26,7 @@ from sqlalchemy.orm import Session, joinedload
 from shop.cart.models import Cart, CartLine
 from shop.cart.rules import MAX_QUANTITY, InvalidQuantity
 from shop.catalog.models import Product, Variant
-from shop.db import utcnow
+from shop.db import run_alone, utcnow
 from shop.exceptions import ShopError
 
 
@@ -230,6 +233,86 @@ def _add_to_line(dialect: str):
     ).returning(_LINE.c.id)
 
 
+# The pieces on the cart's other lines, beside a line the add just wrote: the same rows
+# whether the database shows a statement's subqueries the lines as they were before it
+# (PostgreSQL) or as it goes (SQLite). Spelled out, as SQLAlchemy would not correlate a
+# subquery in RETURNING to the table written (and SQLite's RETURNING drops table names).
+_OTHER_LINES_PIECES = sa.literal_column(
+    "(SELECT coalesce(sum(other.quantity), 0) FROM cart_line AS other"
+    " WHERE other.cart_id = cart_line.cart_id AND other.id <> cart_line.id)",
+    sa.Integer,
+)
+
+
+@cache
+def _add_one_to_visitors_line(dialect: str, *, by_user: bool):
+    """One variant added to the visitor's own line in one statement: ``INSERT … SELECT``
+    from their cart (by account, or a guest's token) and the variant, only if it is for
+    sale outside a school's shop and, when stocked, the cart's pieces of it plus
+    ``quantity`` do not pass what is left; then ``_add_to_line``'s upsert (9,999 at
+    most). Returns the line's cart, its new quantity and the cart's other pieces; no row
+    when any rule (or a missing cart) refused it, and nothing changed."""
+    if by_user:
+        found = _CART.c.user_id == sa.bindparam("user_id")
+    else:
+        found = sa.and_(_CART.c.token == sa.bindparam("token"), _CART.c.user_id.is_(None))
+    quantity = sa.bindparam("quantity", type_=sa.Integer)
+    in_cart = _in_cart(_CART.c.id, same_line=False).scalar_subquery()
+    left = _VARIANT.c.on_hand - _VARIANT.c.allocated
+    rows = (
+        sa.select(_CART.c.id, _VARIANT.c.id, quantity, sa.null(), sa.literal(""), sa.literal(""))
+        .join_from(_CART, _VARIANT, _VARIANT.c.id == sa.bindparam("variant_id"))
+        .join(_PRODUCT, _PRODUCT.c.id == _VARIANT.c.product_id)
+        .where(
+            found,
+            _VARIANT.c.for_sale,
+            _PRODUCT.c.active,
+            _PRODUCT.c.school_id.is_(None),
+            sa.or_(_PRODUCT.c.made_to_order, in_cart + quantity <= left),
+        )
+    )
+    statement: sqlite.Insert | postgresql.Insert
+    statement = (sqlite if dialect == "sqlite" else postgresql).insert(_LINE)
+    statement = statement.from_select(
+        ["cart_id", "variant_id", "quantity", "school_id", "student_name", "class_name"], rows
+    )
+    new_quantity = _LINE.c.quantity + statement.excluded.quantity
+    return statement.on_conflict_do_update(
+        index_elements=[_LINE.c[name] for name in _LINE_KEY],
+        set_={"quantity": new_quantity},
+        where=new_quantity <= MAX_QUANTITY,
+    ).returning(_LINE.c.cart_id, _LINE.c.quantity, _OTHER_LINES_PIECES.label("others"))
+
+
+def _add_one_alone(
+    session: Session, *, user_id: int | None, token: str | None, additions: dict[int, int]
+) -> "Added | None":
+    """The usual add — one variant, to a cart the visitor has — as one statement and its
+    own transaction (``shop.db.run_alone``: one round trip on PostgreSQL). ``None`` when
+    it is not that add, or a rule refused it: nothing changed, and the general way finds
+    out why (or makes the cart)."""
+    if len(additions) != 1 or (user_id is None and not token):
+        return None
+    [(variant_id, quantity)] = additions.items()
+    if not 1 <= quantity <= MAX_QUANTITY:
+        return None
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        return None
+    params: dict[str, object] = {"variant_id": variant_id, "quantity": quantity}
+    if user_id is not None:
+        params["user_id"] = user_id
+    else:
+        params["token"] = token
+    statement = _add_one_to_visitors_line(dialect, by_user=user_id is not None)
+    rows = run_alone(session, statement, params)
+    if not rows:
+        return None
+    [(cart_id, line_quantity, others)] = rows
+    _forget_loaded_lines(session, cart_id)
+    return Added(cart_id, quantity, others + line_quantity)
+
+
 @dataclass(frozen=True)
 class Added:
     """What ``add_to_visitors_cart`` did: the cart, the pieces added and the pieces now in
@@ -246,10 +329,17 @@ def add_to_visitors_cart(
 ) -> Added:
     """The shop's add (``POST /cart/add``): ``add_to_cart`` for the visitor's own cart,
     found by account or by a guest's token in the same read as the variants, and made
-    now on the first add. Two statements for a cart that exists: that read, the upsert.
+    now on the first add. Two statements for a cart that exists: that read, the upsert;
+    one for the usual add, one variant to a cart that exists (``_add_one_alone``, which
+    commits it at once), and anything that does not do comes this way.
 
-    The count is the cart's pieces as read plus those added: an add from the same cart
-    at the very same moment may be missing from it until the cart page counts again."""
+    The count is the cart's pieces as read plus those added (the usual add: the line's
+    new quantity and the other lines' pieces as the upsert saw them): an add from the
+    same cart at the very same moment may be missing from it until the cart page counts
+    again."""
+    fast = _add_one_alone(session, user_id=user_id, token=token, additions=additions)
+    if fast is not None:
+        return fast
     finder: dict[str, object]
     if user_id is not None:
         statement, finder = _ADDABLE_TO_USERS_CART, {"user_id": user_id}

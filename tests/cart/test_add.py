@@ -141,16 +141,19 @@ def test_a_grid_past_9999_on_one_line_is_refused_whole(session, overall, monkeyp
     assert line_quantities(session) == [9_999]
 
 
-def test_an_add_runs_two_statements_and_never_loads_the_cart(app, client, session, overall):
-    assert add(client, overall, 1).status_code == 303  # the cart exists from here on
+def test_an_add_runs_one_statement_and_never_loads_the_cart(app, client, session, overall):
+    with recording_queries(app) as statements:
+        assert add(client, overall, 1).status_code == 303
+    # The first add: the variant (no cart found by the token), the cart, the upsert.
+    assert len(statements) == 3
 
     with recording_queries(app) as statements:
         assert add(client, overall, 1).status_code == 303
 
-    # The variant with the cart's id and pieces (the cart found by its token), the upsert.
-    assert len(statements) == 2
+    # The upsert, finding the cart by its token and checking the variant as it inserts.
+    assert len(statements) == 1
     assert "cart.token" in statements[0]
-    assert "ON CONFLICT" in statements[1]
+    assert "ON CONFLICT" in statements[0]
     assert line_quantities(session) == [2]
     with client.session_transaction() as browser:
         assert browser["cart_count"] == 2
@@ -245,3 +248,125 @@ def test_adds_at_once_never_take_a_line_past_9999(app, client, session, overall)
 
     assert sorted(answer.messages for answer in answers) == [(ADDED_ONE,), (TOO_MANY,)]
     assert line_quantities(session) == [9_999]
+
+
+# --- the usual add, in one statement -----------------------------------------------------
+
+
+@pytest.fixture
+def guest_cart(session, overall) -> str:
+    """A guest's cart holding 3 of the overall, committed; → its token."""
+    added = service.add_to_visitors_cart(session, user_id=None, token=None, additions={overall: 3})
+    session.commit()
+    return added.new_guest_token
+
+
+def committed_quantities(app) -> list[int]:
+    """The lines as another connection sees them: what was committed."""
+    with app.extensions["sa_engine"].connect() as other:
+        return list(other.scalars(sa.select(CartLine.quantity).order_by(CartLine.id)))
+
+
+def test_the_usual_add_is_one_statement_that_commits_itself(app, session, overall, guest_cart):
+    with recording_queries(app) as statements:
+        added = service.add_to_visitors_cart(
+            session, user_id=None, token=guest_cart, additions={overall: 2}
+        )
+
+    assert len(statements) == 1
+    assert (added.added, added.cart_pieces, added.new_guest_token) == (2, 5, None)
+    assert not session.in_transaction()
+    assert committed_quantities(app) == [5]
+
+
+def test_inside_a_transaction_the_usual_add_is_part_of_it(app, session, overall, guest_cart):
+    session.execute(sa.select(1))  # a transaction under way
+
+    service.add_to_visitors_cart(session, user_id=None, token=guest_cart, additions={overall: 2})
+    assert committed_quantities(app) == [3]
+    session.rollback()
+
+    assert line_quantities(session) == [3]
+
+
+def test_the_usual_add_counts_the_pieces_of_every_line(session, overall, guest_cart):
+    polo = make_product(session, slug="polo", on_hand=5).variants[0].id
+    session.commit()
+    cart_id = service.get_cart_id(session, user_id=None, token=guest_cart)
+    service.add_to_cart(session, cart_id, {polo: 2}, student_name="Mei", class_name="3B")
+    session.commit()
+
+    added = service.add_to_visitors_cart(
+        session, user_id=None, token=guest_cart, additions={overall: 1}
+    )
+
+    assert (added.cart_id, added.cart_pieces) == (cart_id, 6)
+
+
+REFUSALS = {
+    "inactive": service.UnknownVariant,
+    "withdrawn": service.UnknownVariant,
+    "school-only": service.UnknownVariant,
+    "no-such-variant": service.UnknownVariant,
+    "short-of-stock": service.OutOfStock,
+    "past-9999": service.TooMany,
+}
+
+
+@pytest.mark.parametrize("refusal", list(REFUSALS))
+def test_an_add_the_one_statement_refuses_changes_nothing_and_is_refused_as_before(
+    app, session, overall, guest_cart, refusal
+):
+    """The statement checks the rules as it inserts; when it inserts nothing, the general
+    way reads the variant and names the refusal."""
+    product = make_product(session, slug="polo", on_hand=5)
+    variant = product.variants[0]
+    cart_id = service.get_cart_id(session, user_id=None, token=guest_cart)
+    session.flush()
+    # A child's kit holds 2 of the polo: the stock left for the buyer's own line is 3.
+    service.add_to_cart(session, cart_id, {variant.id: 2}, student_name="Mei", class_name="3B")
+    session.commit()
+    variant_id, quantity = variant.id, 1
+    if refusal == "inactive":
+        product.active = False
+    elif refusal == "withdrawn":
+        variant.for_sale = False
+    elif refusal == "school-only":
+        school = make_school(session)
+        session.flush()
+        product.school_id = school.id
+    elif refusal == "no-such-variant":
+        variant_id = variant.id + 999
+    elif refusal == "short-of-stock":
+        quantity = 4
+    else:
+        service.add_to_cart(session, cart_id, {overall: 9_996})
+        variant_id = overall
+    session.commit()
+    before = committed_quantities(app)
+    additions = {variant_id: quantity}
+
+    assert (
+        service._add_one_alone(session, user_id=None, token=guest_cart, additions=additions) is None
+    )
+    assert committed_quantities(app) == before
+    with pytest.raises(REFUSALS[refusal]) as refused:
+        service.add_to_visitors_cart(session, user_id=None, token=guest_cart, additions=additions)
+    session.rollback()  # as the view does
+
+    assert committed_quantities(app) == before
+    if refusal == "short-of-stock":
+        assert refused.value.available == 3
+
+
+def test_a_stocked_variant_takes_the_usual_add_up_to_what_is_left(app, session, guest_cart):
+    polo = make_product(session, slug="polo", on_hand=5).variants[0].id
+    session.commit()
+
+    for _ in range(5):
+        service.add_to_visitors_cart(session, user_id=None, token=guest_cart, additions={polo: 1})
+    with pytest.raises(service.OutOfStock):
+        service.add_to_visitors_cart(session, user_id=None, token=guest_cart, additions={polo: 1})
+    session.rollback()
+
+    assert committed_quantities(app) == [3, 5]
