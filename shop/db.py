@@ -235,9 +235,15 @@ def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["sa_engine"] = engine
     app.extensions["sa_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
-    # The same pool; each checkout switches the connection to autocommit and back, which
-    # psycopg and sqlite3 do without a word to the server.
-    reader = engine.execution_options(isolation_level="AUTOCOMMIT", **{READER: True})
+    # The same pool; on PostgreSQL each checkout switches the connection to autocommit and
+    # back, which psycopg does without a word to the server. sqlite3 begins a transaction
+    # only before a write, so its reads need no switch - and switching back would cost a
+    # ``PRAGMA read_uncommitted``, which makes SQLite forget every statement it had
+    # prepared on the connection (each page's SQL compiled anew).
+    options: dict = {READER: True}
+    if engine.dialect.name != "sqlite":
+        options["isolation_level"] = "AUTOCOMMIT"
+    reader = engine.execution_options(**options)
     app.extensions["sa_reader"] = sessionmaker(reader, expire_on_commit=False)
     sa.event.listen(engine, "before_cursor_execute", _refuse_write_statement)
     app.url_value_preprocessor(_note_reading)

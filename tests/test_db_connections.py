@@ -20,10 +20,13 @@ from tests.factories import make_product
 
 
 def in_autocommit(connection: sa.Connection) -> bool:
-    """Whether the driver's connection runs each statement on its own (no transaction)."""
+    """Whether the driver's connection ran what it was asked so far without a
+    transaction: psycopg's autocommit; sqlite3 begins one only before a write (so a read
+    needs no switch to autocommit, whose undoing makes SQLite forget its prepared
+    statements), and reports whether one is open."""
     dbapi = connection.connection.dbapi_connection
     if isinstance(dbapi, sqlite3.Connection):
-        return dbapi.isolation_level is None
+        return not dbapi.in_transaction
     return bool(dbapi.autocommit)
 
 
@@ -44,8 +47,10 @@ def probe_app(make_app, session):
         elif action == "flush":
             db.scalars(sa.select(Product)).one().name = "Renamed"
             db.flush()
+        name = polo_name(db)
+        autocommit = in_autocommit(db.connection())
         db.commit()
-        return {"autocommit": in_autocommit(db.connection()), "name": polo_name(db)}
+        return {"autocommit": autocommit, "name": name}
 
     app.add_url_rule("/probe/<action>", "probe", probe, methods=["GET", "HEAD", "POST"])
     reading = reads_only(lambda action: probe(action))
