@@ -176,9 +176,9 @@ def test_listing_page(app, client, catalogue):
 
     assert response.status_code == 200
     assert response.text.count('data-testid="product-card"') == 24
-    # count, page of products (their prices and first images inside), the category menu,
-    # the filter menus' sizes and colours
-    assert len(statements) == 4
+    # the page of products with its capped count (their prices and first images inside),
+    # the category menu, the filter menus' sizes and colours
+    assert len(statements) == 3
     assert full_scans(app, statements) == []
 
 
@@ -194,9 +194,9 @@ def test_category_page(app, client, catalogue, level):
 
     assert response.status_code == 200
     assert response.text.count('data-testid="product-card"') == 24
-    # the category, count, page of products with prices and images, the category menu,
-    # the filter menus
-    assert len(statements) == 5
+    # the category, the page of products with its count, prices and images, the category
+    # menu, the filter menus
+    assert len(statements) == 4
     assert full_scans(app, statements) == []
 
 
@@ -379,9 +379,10 @@ def test_every_sort_of_the_listing_is_an_index_walk(app, client, catalogue):
 
             assert response.status_code == 200
             assert len(cards(response)) == 24, (sort, lang)
-            # count, page of products with prices and images, the category menu, the
-            # filter menus; a price sort looks up the page's prices and images after the page
-            assert len(statements) == (5 if sort.startswith("price") else 4), (sort, lang)
+            # the page of products with its count, prices and images, the category menu,
+            # the filter menus; a price sort counts first and looks up the page's prices
+            # and images after the page
+            assert len(statements) == (5 if sort.startswith("price") else 3), (sort, lang)
             assert full_scans(app, statements) == [], (sort, lang)
             assert full_sorts(app, statements) == [], (sort, lang)
 
@@ -394,9 +395,10 @@ def test_every_sort_of_a_category_page(app, client, catalogue):
 
             assert response.status_code == 200
             assert len(cards(response)) == 24, (slug, sort)
-            # the category, count, page of products with prices and images, the menu, the
-            # filter menus (a price sort: the page's prices and images after the page)
-            assert len(statements) == (6 if sort.startswith("price") else 5), (slug, sort)
+            # the category, the page of products with its count, prices and images, the
+            # menu, the filter menus (a price sort: a count first, the page's prices and
+            # images after the page)
+            assert len(statements) == (6 if sort.startswith("price") else 4), (slug, sort)
             assert full_scans(app, statements) == [], (slug, sort)
 
 
