@@ -37,10 +37,10 @@ from shop.resellers.attribution import (
 from shop.resellers.models import Reseller, ResellerProgram, ResellerTerms
 from shop.resellers.prices import PRICE_MODEL, PricingWindow
 from shop.resellers.program import (
-    DEFAULTS,
     PROGRAM_ID,
     WindowTerms,
     combined_terms,
+    found_program,
     window_terms,
 )
 from shop.resellers.visits import count_visit
@@ -140,17 +140,16 @@ def approved_window_at(handle: str) -> WindowAt | None:
     known = g.get(_AT_HANDLE)
     if known is not None and known[0] == handle:
         return known[1]
-    row = get_session().execute(_WINDOW_AT, {"handle": handle}).first()
+    db = get_session()
+    row = db.execute(_WINDOW_AT, {"handle": handle}).first()
     found = None
     if row is not None and row[1] == "approved":
         own = _Own._make(row[3:7]) if row[2] is not None else None
-        base = _Base._make(row[8:12]) if row[7] is not None else _DEFAULT_BASE
+        # No programme row yet: its defaults, as ``read_program`` gives them.
+        base = _Base._make(row[8:12]) if row[7] is not None else found_program(db, None)
         found = WindowAt(row[0], combined_terms(base, own), base.attribution_days)
     setattr(g, _AT_HANDLE, (handle, found))
     return found
-
-
-_DEFAULT_BASE = _Base._make(DEFAULTS[name] for name in _Base._fields)
 
 
 def note_window_visit() -> None:
