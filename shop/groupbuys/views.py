@@ -28,6 +28,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -92,7 +93,11 @@ def _join_message(error: Exception, locale: str) -> str:
     if isinstance(error, service.OverCapacity):
         if error.left == rules.MAX_PIECES_PER_PARTICIPANT:
             return _("At most %(n)d pieces per person.", n=error.left)
-        return _("Only %(n)d more pieces fit in this group buy.", n=error.left)
+        return ngettext(
+            "Only %(num)d more piece fits in this group buy.",
+            "Only %(num)d more pieces fit in this group buy.",
+            error.left,
+        )
     if isinstance(error, service.StockShort):
         variant = error.variant
         product = get_session().get(Product, variant.product_id)

@@ -76,7 +76,7 @@ def test_fifty_join_at_once_and_every_count_is_exact(app, client, session):
     assert (progress["pieces"], progress["participants"], progress["places_left"]) == (65, 45, 1)
     # One more person for three pieces: refused with the number left.
     refused = client.post(f"/g/{campaign.code}/join", data=join_form({shirt_id: 3}, 99))
-    assert refused.status_code == 409 and "Only 1 more pieces fit" in refused.text
+    assert refused.status_code == 409 and "Only 1 more piece fits" in refused.text
     assert counters(session, campaign)[:2] == (65, 65)
 
 
