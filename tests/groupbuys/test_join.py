@@ -207,6 +207,25 @@ def test_changing_pieces_replaces_the_old_hold_once_the_new_card_is_in(app, clie
     assert 'data-testid="successor-link"' in client.get(f"/g/{campaign.code}/p/{old}").text
 
 
+@pytest.mark.parametrize("copies", [2, 5])
+def test_the_same_change_sent_at_once_makes_one_new_place(app, client, session, shirt, copies):
+    campaign = make_campaign(session, [shirt], min_pieces=2)
+    session.commit()
+    small, medium = shirt.variants
+    old = join(client, campaign, {small.id: 2}, card=card(app))
+    form = join_form({small.id: 1, medium.id: 4})
+    path = f"/g/{campaign.code}/p/{old}/change"
+    answers = send_at_once(app, client, copies, "POST", path, data=form)
+    assert {answer.status for answer in answers} == {303}
+    new_tokens = {token_of(answer.location) for answer in answers}
+    assert len(new_tokens) == 1 and old not in new_tokens
+    successors = session.scalars(
+        sa.select(Participant).where(Participant.replaces_id == participant(session, old).id)
+    ).all()
+    assert len(successors) == 1
+    assert counters(session, campaign)[1] == 2 + 5  # the old place and the new, once each
+
+
 def test_after_3d_secure_the_check_settles_the_card(app, client, session, shirt, localstripe):
     campaign = make_campaign(session, [shirt], min_pieces=2)
     session.commit()
@@ -224,6 +243,26 @@ def test_after_3d_secure_the_check_settles_the_card(app, client, session, shirt,
     assert checked.json["status"] == "joined"
     assert client.get(f"/g/{campaign.code}/p/{token}/status").json["stage"] == "held"
     assert counters(session, campaign)[:3] == (2, 2, 1)
+
+
+@pytest.mark.parametrize("copies", [2, 5])
+def test_the_check_sent_at_once_settles_the_card_once(
+    app, client, session, shirt, localstripe, copies
+):
+    campaign = make_campaign(session, [shirt], min_pieces=2)
+    session.commit()
+    token = join(client, campaign, {shirt.variants[0].id: 2})
+    answer = post_card(client, campaign.code, token, card(app, "4000002500003155"))
+    intent_id = answer.json["client_secret"].split("_secret_")[0]
+    requests.post(
+        f"{localstripe}/v1/payment_intents/{intent_id}/_authenticate?success=true",
+        json={"key": "pk_test_sourcefront", "client_secret": answer.json["client_secret"]},
+        timeout=5,
+    ).raise_for_status()
+    path = f"/g/{campaign.code}/p/{token}/check"
+    answers = send_at_once(app, client, copies, "POST", path)
+    assert {answer.status for answer in answers} == {200}
+    assert counters(session, campaign)[:3] == (2, 2, 1)  # the pieces counted once
 
 
 def test_payment_due_links_to_the_pay_page(app, client, session, shirt):

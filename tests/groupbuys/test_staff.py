@@ -91,6 +91,41 @@ def test_an_own_ladder_is_approved_once(client, session, polo, sign_in):
     assert len(audits(session, "campaign.ladder_approve")) == 1
 
 
+@pytest.mark.parametrize("copies", [2, 5])
+def test_an_own_ladder_approved_at_once_is_approved_once(
+    app, client, session, polo, sign_in, copies
+):
+    campaign = make_campaign(session, [polo], own_ladder=True)
+    campaign.tiers.append(CampaignTier(product_id=polo.id, min_quantity=1, unit_amount=4000))
+    session.commit()
+    manager = sign_in("manager")
+    answers = send_at_once(app, client, copies, "POST", f"/admin/campaigns/{campaign.code}/ladder")
+    assert all(answer.status in (302, 409) for answer in answers)
+    assert fresh(session, Campaign, campaign.id).ladder_approved_by_id == manager.id
+    assert len(audits(session, "campaign.ladder_approve")) == 1
+
+
+PROGRAMME = {
+    "require_approval": "y",
+    "leader_reward": "credit",
+    "credit_CNY": "1.50",
+    "credit_JPY": "30",
+    "credit_SGD": "",
+    "credit_USD": "",
+    "request_key": "programme-key-0123456789",
+}
+
+
+@pytest.mark.parametrize("copies", [2, 5])
+def test_the_same_programme_form_at_once_saves_once(app, client, session, sign_in, copies):
+    sign_in("owner")
+    answers = send_at_once(app, client, copies, "POST", "/admin/campaigns/program", PROGRAMME)
+    assert [answer.status for answer in answers] == [302] * copies
+    row = fresh(session, GroupBuyProgram, PROGRAM_ID)
+    assert (row.require_approval, row.credit_per_piece) == (True, {"CNY": 150, "JPY": 30})
+    assert len(audits(session, "groupbuy_program.update")) == 1
+
+
 def test_the_programme_is_saved_and_audited(client, session, sign_in):
     manager = sign_in("owner")  # the audit log is the owner's
     assert client.get("/admin/campaigns/program").status_code == 200
