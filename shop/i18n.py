@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from flask import current_app, request, session
-from flask_babel import get_timezone
+from flask_babel import get_babel, get_timezone
 from flask_babel import lazy_gettext as _l
 
 from shop.locales import LANGUAGES
@@ -117,6 +117,12 @@ def shop_zone() -> ZoneInfo:
     """The factory's time zone (``BABEL_DEFAULT_TIMEZONE``): its days are the shop's days
     for reports, due dates and filters."""
     return ZoneInfo(str(get_timezone()))
+
+
+def app_zone(app) -> ZoneInfo:
+    """``shop_zone()`` outside a request (the page cache's fast path): the shop has no
+    time zone selector, so every request's zone is the app's default."""
+    return ZoneInfo(get_babel(app).default_timezone)
 
 
 def order_zone_default() -> str:

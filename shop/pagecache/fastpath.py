@@ -1,4 +1,4 @@
-"""Cached catalogue pages served in front of Flask, for visitors who are not signed in.
+"""Cached catalogue and window pages served in front of Flask, for visitors not signed in.
 
 A cache hit itself is cheap (one Redis ``MGET`` for the versions, the page from this
 process's memory, the holes filled); most of what it cost was Flask around it: the
@@ -10,9 +10,21 @@ hit itself and answers exactly what the normal path would:
   cache before (``pages.cached_page`` marks such an answer; this process then remembers
   the path's endpoint and version *names*, which depend on the path alone), with no body,
   for a host the app trusts, with input ``shop.inputs`` would accept, from a visitor with
-  no user id in the session, no remember-me cookie and no flash message waiting, and no
-  window mark (``shop.resellers.attribution``: a ``via=`` link marks the visitor, and a
-  marked visitor may see a window's prices).
+  no user id in the session, no remember-me cookie and no flash message waiting, no
+  ``via=`` and, but on a window's own page, no window mark (``shop.resellers.attribution``:
+  a ``via=`` link marks the visitor, and a marked visitor may see a window's prices).
+- **A window's page** (``/w/<handle>``, its collections) marks its visitor, as the hooks
+  of ``shop.resellers.marking`` do, with their own functions: the window approved at the
+  ``windows`` version just read (what the normal path's lookup found, learnt when this
+  process had read that version before it looked: every change of a window's status, its
+  terms or the programme bumps ``windows`` once committed, so it is never stale; an
+  unknown or hidden window goes to the normal path), ``marking.arrive`` with the visitor's
+  ``sf_via`` cookie (last click wins), the page keyed by the window's prices if it sets its
+  own (``reseller-prices`` read in the same ``MGET``), the new mark's cookie on a ``GET``
+  (a ``HEAD`` marks no one) and, for a visitor not marked for this window already, the
+  visit counted once with ``shop.resellers.visits``' ``HINCRBY`` after the hit is sure.
+  Without Redis, or when the count fails, a new visitor goes to the normal path (which
+  counts it in the database); a returning one is served here.
 - **Never stale.** The versions' values are read from the store on every request and the
   page is looked up under the same key ``cached_page`` computes (path and query, locale
   and currency chosen as ``shop.i18n`` chooses them, build, versions); a miss, or a store
@@ -29,8 +41,9 @@ hit itself and answers exactly what the normal path would:
   (``shop.logs``) and the request counter and timer (``shop.metrics``), as its hooks do.
 
 Everything else — signed-in visitors and staff, flashes, an unknown path, a miss, a
-``POST`` — goes to the app untouched. ``tests/pagecache/test_fast_path.py`` compares the
-two paths' answers, and fails when the app gains a hook this module does not know.
+``POST``, a window not (or no longer) approved — goes to the app untouched.
+``tests/pagecache/test_fast_path.py`` compares the two paths' answers, and fails when the
+app gains a hook this module does not know.
 """
 
 import hashlib
@@ -48,25 +61,36 @@ from flask import Flask
 from flask.globals import _cv_request
 from itsdangerous import URLSafeTimedSerializer
 from markupsafe import escape
+from redis.exceptions import RedisError
 from werkzeug.exceptions import SecurityError
 from werkzeug.wsgi import get_host
 
-from shop.i18n import currency_for, format_locale_for, parsed_locale
+from shop.db import utcnow
+from shop.i18n import app_zone, currency_for, format_locale_for, parsed_locale
 from shop.inputs import is_storable
 from shop.logs import access_log
 from shop.metrics import HTTP_DURATION, HTTP_REQUESTS
 from shop.pagecache import pages
+from shop.pagecache.changes import WINDOW_PRICES, WINDOWS
 from shop.pagecache.stores import StoreUnavailable
-from shop.resellers.attribution import VIA_COOKIE, VIA_PARAMETER
+from shop.resellers import marking, visits
+from shop.resellers.attribution import VIA_COOKIE, VIA_PARAMETER, WINDOW_ENDPOINTS, read_mark
 from shop.security import REQUEST_ID_HEADER, request_id_for
 
 log = logging.getLogger(__name__)
 
 # Views whose only gate before ``cached_page`` is the URL itself: exempt from rate limits,
 # nothing read from the session. (A school's shop is not: a private school's page
-# depends on an access code kept in the session.)
-FAST_ENDPOINTS = frozenset({"catalog.home", "catalog.product_list", "catalog.product_detail"})
+# depends on an access code kept in the session.) A window's pages also mark the visitor
+# (``shop.resellers.marking``), which the fast path does as its hooks do.
+FAST_ENDPOINTS = frozenset(
+    {"catalog.home", "catalog.product_list", "catalog.product_detail", *WINDOW_ENDPOINTS}
+)
 MAX_ROUTES = 20_000  # paths remembered (a product page each): a few MB at most
+MAX_WINDOWS = 5_000  # windows' lookups remembered (a handle each)
+# environ: (handle, ``windows`` version) read here before the normal path looked the
+# window up; what it found is then known to hold for that version.
+WINDOWS_READ = "shop.pagecache.windows_read"
 # Headers of one request: made here, never copied from another answer.
 OWN_HEADERS = frozenset(
     ("content-length", "etag", "last-modified", "date", REQUEST_ID_HEADER.lower(), "set-cookie")
@@ -80,6 +104,11 @@ CSRF_SALT = "wtf-csrf-token"  # Flask-WTF's
 class Route(NamedTuple):
     endpoint: str
     versions: tuple[str, ...]
+    handle: str | None = None  # a window's page: the window's handle
+
+
+class WindowVisit(NamedTuple):
+    arrival: marking.Arrival | None  # None: a HEAD, which marks no one
 
 
 class FastPath:
@@ -90,6 +119,8 @@ class FastPath:
         self.wsgi_app = wsgi_app
         self.routes: dict[str, Route] = {}
         self.headers: dict[str, list[tuple[str, str]]] = {}  # endpoint → shared headers
+        # handle → (the ``windows`` version, the approved window then or None)
+        self.windows: dict[str, tuple[str, marking.WindowAt | None]] = {}
         self._lock = threading.Lock()
         config = app.config
         self.csrf_field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
@@ -115,22 +146,36 @@ class FastPath:
     def _learning(self, environ, start_response):
         def start(status: str, headers: list[tuple[str, str]], exc_info=None):
             served = environ.get(pages.SERVED_FROM_CACHE)
+            found = environ.get(marking.WINDOW_FOUND)  # (handle, WindowAt or None)
             if served is not None and status[:4] == "200 " and environ["REQUEST_METHOD"] == "GET":
                 path, endpoint, versions = served
-                self.learn(path, endpoint, versions, headers)
+                handle = found[0] if found is not None and endpoint in WINDOW_ENDPOINTS else None
+                self.learn(path, endpoint, versions, headers, handle)
+            read = environ.get(WINDOWS_READ)
+            if read is not None and found is not None and read[0] == found[0]:
+                handle, windows_version = read
+                self.learn_window(handle, windows_version, found[1])
             return start_response(status, headers, exc_info)
 
         return start
 
-    def learn(self, path: str, endpoint: str, versions: Iterable[str], headers) -> None:
-        if endpoint not in FAST_ENDPOINTS:
+    def learn(
+        self, path: str, endpoint: str, versions: Iterable[str], headers, handle=None
+    ) -> None:
+        if endpoint not in FAST_ENDPOINTS or ((endpoint in WINDOW_ENDPOINTS) != bool(handle)):
             return
         shared = [(name, value) for name, value in headers if name.lower() not in OWN_HEADERS]
         with self._lock:
             self.headers[endpoint] = shared
-            if path not in self.routes and len(self.routes) >= MAX_ROUTES:
-                del self.routes[next(iter(self.routes))]
-            self.routes[path] = Route(endpoint, tuple(versions))
+            _keep(self.routes, path, Route(endpoint, tuple(versions), handle), MAX_ROUTES)
+
+    def learn_window(self, handle: str, windows_version: str, found) -> None:
+        """What the normal path found at ``handle`` (``marking.approved_window_at``), looked
+        up after this process read ``windows_version``: every change of a window's status,
+        terms or the programme bumps ``windows`` once committed, so the answer holds for
+        as long as that version is read (never stale, as a page under it is not)."""
+        with self._lock:
+            _keep(self.windows, handle, (windows_version, found), MAX_WINDOWS)
 
     # --- serving ---------------------------------------------------------------------------
 
@@ -146,17 +191,16 @@ class FastPath:
         shared_headers = self.headers.get(route.endpoint) if route else None
         if route is None or shared_headers is None:
             return None
-        if not self._plain_request(request):
+        if not self._plain_request(request, route):
             return None
         session = app.session_interface.open_session(app, request)
         if session is None or any(name in session for name in NOT_ANONYMOUS):
             return None
         store = app.extensions["page_store"]
-        build = app.extensions["page_build"]
-        try:
-            tokens = store.read_versions([*route.versions, f"build:{build}"])
-        except StoreUnavailable:
-            return None  # the normal path logs it and renders
+        versions = self.versions(request, route, store)
+        if versions is None:
+            return None
+        tokens, arrival = versions
         locale = self.locale(request, session)
         key = pages.key_for(request.full_path, locale, self.currency(session), tokens)
         secret = session.get(self.csrf_field)
@@ -184,16 +228,88 @@ class FastPath:
             filled = pages.fill_holes(app.extensions["page_holes"], text, part)
             response = app.response_class(filled, headers=shared_headers)
         pages.conditional(response, request, etag, modified)
+        if arrival is not None and not self.keep_mark(response, arrival):
+            return None
         request_id = request_id_for(request.headers)
         response.headers[REQUEST_ID_HEADER] = request_id
         app.session_interface.save_session(app, session, response)
         self.account(request, route, response, request_id, time.perf_counter() - started)
         return response
 
-    def _plain_request(self, request) -> bool:
+    # --- a window's page ---------------------------------------------------------------
+
+    def window_visit(self, request, handle: str, versions: dict[str, str]) -> WindowVisit | None:
+        """For a window's page: the window (approved at the ``windows`` version read) and
+        what this visit does (``marking.arrive``, as ``marking.note_window_visit``);
+        ``None`` for the normal path: a window not known at this version (the normal path
+        looks it up, and this process learns what it found), not approved, or a visit
+        that Redis cannot count."""
+        windows_version = versions[WINDOWS]
+        known = self.windows.get(handle)
+        if known is None or known[0] != windows_version:
+            request.environ[WINDOWS_READ] = (handle, windows_version)
+            return None
+        found = known[1]
+        if found is None:
+            return None  # a 404, from the normal path
+        if request.method != "GET":  # the hook marks on a GET only
+            # Unmarked, a visitor with a cookie sees its window's prices: looked up there.
+            return None if VIA_COOKIE in request.cookies else WindowVisit(None)
+        previous = read_mark(request.cookies.get(VIA_COOKIE), self.app.config["SECRET_KEY"])
+        arrival = marking.arrive(found, previous, utcnow())
+        if arrival.counts and visits.redis_for(self.app) is None:
+            return None  # counted in the database, by the normal path
+        return WindowVisit(arrival)
+
+    @staticmethod
+    def window_tokens(read: list[str], count: int, arrival) -> list[str]:
+        """The page's versions as ``cached_page`` composes them: those of its names
+        (``count``), then, for a visitor who sees the window's own prices, the prices'
+        version (read last) and the window."""
+        window = arrival.window if arrival is not None else None
+        if window is None or window.pricing is None:
+            return read[:count]
+        return [*read[:count], read[count], f"window:{window.reseller_id}"]
+
+    def keep_mark(self, response, arrival: marking.Arrival) -> bool:
+        """``marking.keep_window_mark``: the new mark's cookie, and a new visitor's visit
+        counted in Redis (``False``: Redis did not answer; the normal path counts it)."""
+        config = self.app.config
+        if arrival.counts:
+            mark = arrival.mark
+            day = marking.visit_day(mark, app_zone(self.app))
+            try:
+                visits.count_in_redis(visits.redis_for(self.app), config, mark.reseller_id, day)
+            except RedisError:
+                return False
+        secure = config.get("SESSION_COOKIE_SECURE", False)
+        marking.set_mark_cookie(response, arrival, config["SECRET_KEY"], secure)
+        return True
+
+    # --- the request ---------------------------------------------------------------------
+
+    def versions(
+        self, request, route: Route, store
+    ) -> tuple[list[str], marking.Arrival | None] | None:
+        """The page's versions, read from the store, and for a window's page what the
+        visit does (``window_visit``); ``None`` for the normal path."""
+        names = [*route.versions, f"build:{self.app.extensions['page_build']}"]
+        try:
+            # A window's page may be keyed by its prices' version too: read in the same MGET.
+            read = store.read_versions([*names, WINDOW_PRICES] if route.handle else names)
+        except StoreUnavailable:
+            return None  # the normal path logs it and renders
+        if route.handle is None:
+            return read, None
+        visit = self.window_visit(request, route.handle, dict(zip(names, read, strict=False)))
+        if visit is None:
+            return None
+        return self.window_tokens(read, len(names), visit.arrival), visit.arrival
+
+    def _plain_request(self, request, route: Route) -> bool:
         """A host the app answers, a path short enough to cache, input ``shop.inputs``
-        accepts, no remember-me cookie (Flask-Login would sign the visitor in) and no
-        window mark, new or kept."""
+        accepts, no remember-me cookie (Flask-Login would sign the visitor in), no ``via=``
+        and, but on a window's own page (which marks the visitor anew), no window mark."""
         try:
             get_host(request.environ, self.app.config["TRUSTED_HOSTS"])
         except SecurityError:
@@ -202,8 +318,10 @@ class FastPath:
             return False
         if request.cookies.get(self.remember_cookie):
             return False
-        if VIA_PARAMETER in request.args or VIA_COOKIE in request.cookies:
-            return False  # Flask marks the visitor, or may show them a window's prices
+        if VIA_PARAMETER in request.args:
+            return False  # Flask marks the visitor
+        if VIA_COOKIE in request.cookies and route.handle is None:
+            return False  # Flask may show them a window's prices
         texts = (text for item in request.args.items(multi=True) for text in item)
         return is_storable(request.path) and all(is_storable(text) for text in texts)
 
@@ -243,6 +361,13 @@ class FastPath:
                 )
         except Exception:  # a log line never fails a request
             log.debug("could not write the access line", exc_info=True)
+
+
+def _keep(remembered: dict, key, value, most: int) -> None:
+    """``remembered[key] = value``, forgetting the oldest entry beyond ``most``."""
+    if key not in remembered and len(remembered) >= most:
+        del remembered[next(iter(remembered))]
+    remembered[key] = value
 
 
 def _has_body(environ) -> bool:

@@ -12,7 +12,9 @@ so text a visitor or an editor types can never pose as a hole.
 
 A visitor marked for a window that sets its own prices (``shop.resellers.marking``) gets
 pages of their own: the key adds the window and the ``reseller-prices`` version (bumped by
-every change of a window's prices or picks), and the fast path never learns from them.
+every change of a window's prices or picks), and the fast path never learns from them
+(but from a window's own pages: their visitor is marked for that window, whoever they
+are, and the fast path works out that mark as the request hooks do).
 
 Staff never get cached pages; signed-in customers do (their parts are holes). The
 response carries an ``ETag`` made of the stored page's key and the visitor's own parts
@@ -38,6 +40,7 @@ from shop.i18n import current_currency
 from shop.pagecache import stores
 from shop.pagecache.changes import WINDOW_PRICES
 from shop.pagecache.stores import PAGE_TTL_SECONDS, StoreUnavailable, token_time
+from shop.resellers.attribution import WINDOW_ENDPOINTS
 from shop.resellers.marking import pricing_window
 
 MAX_CACHED_PATH = 512  # longer paths and queries are rendered, not stored
@@ -104,7 +107,7 @@ def cached_page(versions: list[str], render: Callable[[], str | tuple[str, float
     key = page_key(tokens)
     etag = _visitor_etag(key)
     modified = _last_modified(tokens)
-    if etag is not None and not maybe_signed_in() and window is None:
+    if etag is not None and not maybe_signed_in() and _same_for_all(window):
         # For the fast path (``shop.pagecache.fastpath``): which versions this path reads.
         request.environ[SERVED_FROM_CACHE] = (request.path, request.endpoint, tuple(versions))
     if etag is not None and request.if_none_match.contains_weak(etag):
@@ -120,6 +123,12 @@ def cached_page(versions: list[str], render: Callable[[], str | tuple[str, float
         if ttl > 0:
             store.put_page(key, text, min(ttl, PAGE_TTL_SECONDS))
     return _conditional(make_response(fill(text)), etag, modified)
+
+
+def _same_for_all(window) -> bool:
+    """Whether the page's versions are every visitor's: no window prices, or a window's
+    own page (whose visitor is marked for it, ``shop.resellers.marking.arrive``)."""
+    return window is None or request.endpoint in WINDOW_ENDPOINTS
 
 
 def _uncached(render: Callable[[], str | tuple[str, float]]):

@@ -8,12 +8,16 @@ page has answered (below 400): in Redis, or a short transaction of its own
 the approved window the visitor's mark (new or from the cookie) points at, if it still
 holds. A visitor without the cookie costs no query.
 
-The page cache's fast path never answers a request with ``via=`` or this cookie
-(``shop.pagecache.fastpath``), and the normal path keys a marked visitor's pages by the
-window (``shop.pagecache.pages``).
+What arriving through a window does (``arrive``), the cookie (``set_mark_cookie``) and the
+day a visit counts on (``visit_day``) are plain functions: the page cache's fast path
+(``shop.pagecache.fastpath``) serves a window's cached page with them, exactly as these
+hooks would. It never answers a request with ``via=``, nor another page for a visitor
+with this cookie; the normal path keys a marked visitor's pages by the window
+(``shop.pagecache.pages``).
 """
 
 from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -45,10 +49,13 @@ from shop.resellers.program import (
 )
 from shop.resellers.visits import count_visit
 
-_NEW_MARK = "window_mark_new"  # g: (Mark, counts a visit, its days) set by this request
+_NEW_MARK = "window_mark_new"  # g: this request's Arrival, its mark to be set
 _WINDOW = "window_current"  # g: this request's ActiveWindow, or None, once worked out
 _AT_HANDLE = "window_at_handle"  # g: (handle, WindowAt or None), looked up
 SECONDS_PER_DAY = 86_400
+# request.environ: (handle, WindowAt or None) as this request looked it up, for the fast
+# path to learn (``shop.pagecache.fastpath``).
+WINDOW_FOUND = "shop.resellers.window_found"
 
 
 @dataclass(frozen=True)
@@ -149,7 +156,49 @@ def approved_window_at(handle: str) -> WindowAt | None:
         base = _Base._make(row[8:12]) if row[7] is not None else found_program(db, None)
         found = WindowAt(row[0], combined_terms(base, own), base.attribution_days)
     setattr(g, _AT_HANDLE, (handle, found))
+    request.environ[WINDOW_FOUND] = (handle, found)
     return found
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A visit through an approved window: the visitor's new mark (last click wins),
+    whether it counts a visit, the days it lasts, and the window the visitor sees now."""
+
+    mark: Mark
+    counts: bool
+    days: int
+    window: ActiveWindow | None
+
+
+def arrive(found: WindowAt, previous: Mark | None, now: datetime) -> Arrival:
+    """What arriving at ``now`` through ``found`` does for a visitor whose cookie holds
+    ``previous`` (the request hooks' rule, and the page cache fast path's)."""
+    days, terms = found.attribution_days, found.terms
+    if previous is not None and not is_current(previous, days, now):
+        previous = None
+    mark = Mark(found.reseller_id, now)
+    window = None
+    if is_current(mark, days, now):  # as ``current_window`` would find it
+        window = ActiveWindow(found.reseller_id, terms.money_model, terms.price_cap_bps)
+    return Arrival(mark, counts_as_new(previous, found.reseller_id), days, window)
+
+
+def set_mark_cookie(response: Response, arrival: Arrival, secret_key: str, secure: bool) -> None:
+    """The visitor's new mark, in its signed cookie."""
+    response.set_cookie(
+        VIA_COOKIE,
+        sign_mark(arrival.mark, secret_key),
+        max_age=arrival.days * SECONDS_PER_DAY,
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
+    )
+
+
+def visit_day(mark: Mark, zone: tzinfo) -> date:
+    """The shop's day (in ``zone``, its time zone) that a visit marked so counts on."""
+    return mark.marked_at.astimezone(zone).date()
 
 
 def note_window_visit() -> None:
@@ -164,34 +213,20 @@ def note_window_visit() -> None:
     found = approved_window_at(handle)
     if found is None:
         return
-    now, days, terms = utcnow(), found.attribution_days, found.terms
-    previous = cookie_mark()
-    if previous is not None and not is_current(previous, days, now):
-        previous = None
-    mark = Mark(found.reseller_id, now)
-    window = None
-    if is_current(mark, days, now):  # as ``current_window`` would find it
-        window = ActiveWindow(found.reseller_id, terms.money_model, terms.price_cap_bps)
-    setattr(g, _WINDOW, window)
-    setattr(g, _NEW_MARK, (mark, counts_as_new(previous, found.reseller_id), days))
+    arrival = arrive(found, cookie_mark(), utcnow())
+    setattr(g, _WINDOW, arrival.window)
+    setattr(g, _NEW_MARK, arrival)
 
 
 def keep_window_mark(response: Response) -> Response:
     """After the view: the new mark in its cookie, and the visit counted once."""
-    noted = g.pop(_NEW_MARK, None)
-    if noted is None or response.status_code >= 400:
+    arrival = g.pop(_NEW_MARK, None)
+    if arrival is None or response.status_code >= 400:
         return response
-    mark, counts, days = noted
-    response.set_cookie(
-        VIA_COOKIE,
-        sign_mark(mark, _secret()),
-        max_age=days * SECONDS_PER_DAY,
-        httponly=True,
-        samesite="Lax",
-        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
-    )
-    if counts:
-        count_visit(mark.reseller_id, mark.marked_at.astimezone(shop_zone()).date())
+    secure = current_app.config.get("SESSION_COOKIE_SECURE", False)
+    set_mark_cookie(response, arrival, _secret(), secure)
+    if arrival.counts:
+        count_visit(arrival.mark.reseller_id, visit_day(arrival.mark, shop_zone()))
     return response
 
 
@@ -200,7 +235,7 @@ def current_window() -> ActiveWindow | None:
     if _WINDOW in g:
         return g.get(_WINDOW)
     noted = g.get(_NEW_MARK)
-    mark = noted[0] if noted else cookie_mark()
+    mark = noted.mark if noted else cookie_mark()
     window = None
     if mark is not None:
         db = get_session()

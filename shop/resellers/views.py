@@ -35,6 +35,7 @@ from shop.catalog.listing import ListingQuery, list_products
 from shop.catalog.search import clean_text
 from shop.db import commits, get_session
 from shop.exceptions import ShopError
+from shop.extensions import limiter
 from shop.i18n import current_currency
 from shop.inputs import parse_id
 from shop.pagecache.changes import CATALOGUE, WINDOWS
@@ -569,11 +570,13 @@ def _window_grid(shown: picks.WindowPage) -> Markup:
 # A window's pages are cached as the catalogue's are (shop.pagecache), by path and query,
 # language, currency and the versions of what they show: the catalogue's products and
 # prices, and every window's profile, picks and collections (``WINDOWS``). A page of an
-# unknown or hidden window is a 404, never stored.
+# unknown or hidden window is a 404, never stored. No rate limit, as the catalogue's
+# pages: a hit is served in front of Flask (``shop.pagecache.fastpath``).
 WINDOW_VERSIONS = [CATALOGUE, WINDOWS]
 
 
 @bp.get("/w/<handle>")
+@limiter.exempt
 def window(handle: str):
     if handle != handle.lower():
         return redirect(url_for("resellers.window", handle=handle.lower()), 301)
@@ -588,6 +591,7 @@ def window(handle: str):
 
 
 @bp.get("/w/<handle>/c/<slug>")
+@limiter.exempt
 def window_collection(handle: str, slug: str):
     if handle != handle.lower() or slug != slug.lower():
         target = url_for("resellers.window_collection", handle=handle.lower(), slug=slug.lower())

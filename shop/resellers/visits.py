@@ -59,18 +59,32 @@ def add_visits(connection: sa.Connection, reseller_id: int, day: date, visits: i
     connection.execute(upsert, {"reseller_id": reseller_id, "day": day, "n": visits})
 
 
-def _prefix() -> str:
+def prefix_for(config) -> str:
     from shop.pagecache import namespace  # the page cache's: one per database
 
-    return f"sf:visits:{namespace(current_app.config)}:"
+    return f"sf:visits:{namespace(config)}:"
 
 
-def _redis():
-    if not current_app.config.get("REDIS_URL"):
+def _prefix() -> str:
+    return prefix_for(current_app.config)
+
+
+def redis_for(app):
+    """The Redis client visits are counted with, or ``None`` without ``REDIS_URL``."""
+    if not app.config.get("REDIS_URL"):
         return None
     from shop.jobs.redis_queue import connection
 
-    return connection(current_app)
+    return connection(app)
+
+
+def _redis():
+    return redis_for(current_app)
+
+
+def count_in_redis(client, config, reseller_id: int, day: date) -> None:
+    """One visit for the window on ``day``, in Redis (``client`` may be a pipeline)."""
+    client.hincrby(f"{prefix_for(config)}{day.isoformat()}", str(reseller_id), 1)
 
 
 def count_visit(reseller_id: int, day: date) -> None:
@@ -79,7 +93,7 @@ def count_visit(reseller_id: int, day: date) -> None:
     client = _redis()
     if client is not None:
         try:
-            client.hincrby(f"{_prefix()}{day.isoformat()}", str(reseller_id), 1)
+            count_in_redis(client, current_app.config, reseller_id, day)
             return
         except RedisError as error:
             logger.warning("window visit written to the database (Redis: %s)", error)

@@ -1,24 +1,34 @@
 """The fast path (``shop.pagecache.fastpath``) answers a cached page's hit exactly as the
-normal path would, only for visitors who are not signed in, and never stale. Each test
-runs with the memory store and with Redis."""
+normal path would, only for visitors who are not signed in, and never stale; on a
+window's page it marks the visitor and counts the visit as the normal path's hooks would.
+Each test runs with the memory store and with Redis."""
 
 import io
 import logging
 import re
 import time
+from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 from flask import session as flask_session
 from flask_babel import get_locale
 from flask_limiter import ExemptionScope
+from redis.exceptions import ConnectionError as RedisConnectionError
 from werkzeug.test import Client
 
+from shop.accounts.models import User
 from shop.extensions import limiter
 from shop.i18n import current_currency
 from shop.metrics import HTTP_REQUESTS
 from shop.pagecache import fastpath
 from shop.pagecache.stores import StoreUnavailable
+from shop.resellers import marking, service, visits
+from shop.resellers.attribution import Mark, read_mark
+from shop.resellers.models import Reseller, ResellerVisit
+from shop.resellers.program import program
 from shop.security import install_request_id_logging, log_handler
+from tests.at_once import send_at_once
 from tests.factories import make_category, make_product
 from tests.helpers.pagecache import (
     RAW,
@@ -30,6 +40,7 @@ from tests.helpers.pagecache import (
     raw_marked,
     signed_in,
 )
+from tests.helpers.resellers import add_picks, make_reseller, use_money_model
 
 PAGE = "/products/polo"
 PAGES = ("/", "/products", "/products?category=uniforms&sort=name", "/products?q=polo", PAGE)
@@ -343,7 +354,8 @@ def test_the_fast_path_knows_every_hook_it_stands_in_for(app):
         "check_request",  # shop.inputs.is_storable on the path and query; no body
         "csrf_protect",  # GET and HEAD only
         "check_request_limit",  # FAST_ENDPOINTS have no limit (shop.limits.may_be_limited)
-        "note_window_visit",  # a via= query or a window mark goes to the normal path
+        "note_window_visit",  # FastPath.window_visit on a window's page (marking.arrive);
+        # elsewhere a via= query or a window mark goes to the normal path
     ]
     assert after == [
         "set_security_headers",  # copied from the normal path's answer
@@ -353,7 +365,7 @@ def test_the_fast_path_knows_every_hook_it_stands_in_for(app):
         "keep_retry_after",  # no rate limit
         "__inject_headers",  # no rate limit
         "_update_remember_cookie",  # no remember-me cookie, no _remember in the session
-        "keep_window_mark",  # no new window mark (a via= query goes to the normal path)
+        "keep_window_mark",  # FastPath.keep_mark on a window's page; elsewhere no new mark
     ]
     assert not any(app.before_request_funcs.get("catalog", []))
     assert not any(app.after_request_funcs.get("catalog", []))
@@ -364,3 +376,235 @@ def test_fast_endpoints_are_exempt_from_rate_limits(app):
         blueprint = endpoint.split(".")[0]
         scope = limiter.limit_manager.exemption_scope(app, endpoint, blueprint)
         assert scope != ExemptionScope.NONE, endpoint
+
+
+# --- a window's page (``/w/<handle>``): the visitor marked and the visit counted -----------
+
+WINDOW = "/w/ann-picks"
+NOW = datetime.now(UTC).replace(microsecond=0)  # every mark in these tests is made then
+
+
+@pytest.fixture
+def windows(app, session, monkeypatch):
+    """Ann's approved window (a polo) and Bo's (a skirt), the clock of both paths' marks
+    held still; the visits they count are forgotten afterwards."""
+    for module in (marking, fastpath):
+        monkeypatch.setattr(module, "utcnow", lambda: NOW)
+    ann = make_reseller(session)
+    bo = make_reseller(session, email="bo@example.com", handle="bo-shop")
+    polo = make_product(session, slug="polo", name="Polo")
+    skirt = make_product(session, slug="skirt", name="Skirt")
+    session.commit()
+    add_picks(session, ann, [polo])
+    add_picks(session, bo, [skirt])
+    yield {"ann": ann.id, "bo": bo.id}
+    with app.app_context():
+        client = visits._redis()
+        if client is not None:
+            for key in client.scan_iter(match=f"{visits._prefix()}*"):
+                client.delete(key)
+
+
+def counted(app, session, reseller_id: int) -> int:
+    """The window's visits: waiting in Redis, and in the database."""
+    waiting = 0
+    with app.app_context():
+        client = visits._redis()
+        if client is not None:
+            keys = client.keys(f"{visits._prefix()}*")
+            waiting = sum(int(client.hget(key, str(reseller_id)) or 0) for key in keys)
+    session.expire_all()
+    stored = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(ResellerVisit.visits), 0)).where(
+            ResellerVisit.reseller_id == reseller_id
+        )
+    )
+    return waiting + stored
+
+
+def counts_in_redis(app) -> bool:
+    """New visitors are served by the fast path only where their visit is one ``HINCRBY``
+    (without Redis, the normal path writes it to the database)."""
+    return bool(app.config.get("REDIS_URL"))
+
+
+def warm_window(app, path=WINDOW):
+    """The page cached and its path learnt, then the window's lookup learnt (the second
+    request: the fast path read the ``windows`` version before the normal path looked)."""
+    for _ in range(2):
+        assert app.test_client().get(path).status_code == 200
+    time.sleep(1.02 - time.time() % 1)  # Last-Modified: as ``warm``
+
+
+def mark_of(app, response) -> tuple[Mark, str] | None:
+    """The mark in the ``sf_via`` cookie an answer sets, and the cookie's attributes."""
+    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("sf_via=")]
+    if not cookies:
+        return None
+    [cookie] = cookies
+    value, attributes = cookie.removeprefix("sf_via=").split(";", 1)
+    return read_mark(value, app.config["SECRET_KEY"]), attributes
+
+
+def via_cookie(app, handle: str) -> str:
+    """A visitor's ``sf_via`` cookie from a visit of the window at ``handle``."""
+    browser = app.test_client()
+    browser.get(f"/w/{handle}")
+    return f"sf_via={browser.get_cookie('sf_via').value}"
+
+
+def test_a_new_visitor_of_a_window_is_answered_marked_and_counted_as_the_normal_path_would(
+    app, session, windows, normal_path
+):
+    warm_window(app)
+    before = counted(app, session, windows["ann"])
+    normal_path.clear()
+    fast, normal = both(app, WINDOW)
+    assert comparable(fast, first_visit=True) == comparable(normal, first_visit=True)
+    assert mark_of(app, fast) == mark_of(app, normal)
+    assert mark_of(app, fast)[0] == Mark(windows["ann"], NOW)
+    assert counted(app, session, windows["ann"]) == before + 2  # one visit each
+    assert normal_path == ([WINDOW] if counts_in_redis(app) else [WINDOW] * 2)
+    assert counted(app, session, windows["bo"]) == 0
+
+
+def test_a_returning_visitor_is_not_counted_again_on_either_path(
+    app, session, windows, normal_path, steady_tokens
+):
+    warm_window(app)
+    browser = app.test_client()
+    browser.get(WINDOW)
+    cookie = f"session={browser.get_cookie('session').value}; " + via_cookie(app, "ann-picks")
+    before = counted(app, session, windows["ann"])
+    normal_path.clear()
+    for method in ("GET", "HEAD"):
+        fast, normal = both(app, WINDOW, method=method, cookie=cookie)
+        assert comparable(fast, first_visit=False) == comparable(normal, first_visit=False)
+        etag = fast.headers["ETag"]
+        fast, normal = both(app, WINDOW, method=method, cookie=cookie, **{"If-None-Match": etag})
+        assert fast.status_code == 304
+        assert comparable(fast, first_visit=False) == comparable(normal, first_visit=False)
+    assert counted(app, session, windows["ann"]) == before  # marked for this window already
+    # The GETs sent straight to Flask; a HEAD marks no one, so the cookie's window (looked
+    # up in the database) says which prices it sees: both HEADs went to Flask.
+    assert normal_path == [WINDOW] * 2 + [WINDOW] * 4
+    # The normal path renews the mark of a GET (a new cookie, no visit); a HEAD marks no one.
+    assert mark_of(app, answer(app, WINDOW, cookie=cookie))[0] == Mark(windows["ann"], NOW)
+    assert mark_of(app, answer(app, WINDOW, method="HEAD", cookie=cookie)) is None
+
+
+def test_a_visitor_marked_for_another_window_is_marked_anew_and_counted(
+    app, session, windows, normal_path
+):
+    warm_window(app)
+    bo_cookie = via_cookie(app, "bo-shop")
+    before = counted(app, session, windows["ann"])
+    normal_path.clear()
+    fast, normal = both(app, WINDOW, cookie=bo_cookie)
+    assert comparable(fast, first_visit=True) == comparable(normal, first_visit=True)
+    assert mark_of(app, fast) == mark_of(app, normal)
+    assert mark_of(app, fast)[0] == Mark(windows["ann"], NOW)  # last click wins
+    assert counted(app, session, windows["ann"]) == before + 2
+    assert normal_path == ([WINDOW] if counts_in_redis(app) else [WINDOW] * 2)
+
+
+def test_a_suspended_window_is_never_served_nor_counted(app, session, windows, normal_path):
+    warm_window(app)
+    staff = session.scalar(sa.select(User).where(User.email == "approver@factory.example"))
+    ann = session.get(Reseller, windows["ann"])
+    service.change_status(session, staff, ann, "suspend", expected="approved")
+    session.commit()
+    before = counted(app, session, windows["ann"])
+    normal_path.clear()
+    for _ in range(2):  # the second one: after the fast path learnt of the suspension
+        page = app.test_client().get(WINDOW)
+        assert page.status_code == 404 and page.headers.get("Set-Cookie", "").find("sf_via") < 0
+    assert normal_path == [WINDOW] * 2
+    assert counted(app, session, windows["ann"]) == before
+    service.change_status(session, staff, ann, "reinstate", expected="suspended")
+    session.commit()
+    warm_window(app)
+    normal_path.clear()
+    assert app.test_client().get(WINDOW).status_code == 200
+    assert normal_path == ([] if counts_in_redis(app) else [WINDOW])
+
+
+def test_a_windows_own_prices_are_keyed_as_the_normal_path_keys_them(
+    app, session, windows, normal_path
+):
+    use_money_model(session, session.get(Reseller, windows["ann"]), "price")
+    warm_window(app)
+    normal_path.clear()
+    fast, normal = both(app, WINDOW)
+    assert comparable(fast, first_visit=True) == comparable(normal, first_visit=True)
+    assert 'data-testid="window-own-prices"' in fast.text
+    assert normal_path == ([WINDOW] if counts_in_redis(app) else [WINDOW] * 2)
+
+
+def test_signed_in_visitors_of_a_window_go_to_the_normal_path(app, session, windows, normal_path):
+    warm_window(app)
+    customer = signed_in(app, session, "Alice")
+    normal_path.clear()
+    assert customer.get(WINDOW).status_code == 200
+    assert normal_path == [WINDOW]
+
+
+def test_a_redis_that_does_not_count_sends_the_visit_to_the_normal_path(
+    app, session, windows, normal_path, monkeypatch
+):
+    if not counts_in_redis(app):
+        pytest.skip("without Redis new visitors always go to the normal path")
+    warm_window(app)
+    with app.app_context():
+        client = visits._redis()
+
+    def refuse(*args, **kwargs):
+        raise RedisConnectionError("Redis is away")
+
+    monkeypatch.setattr(client, "hincrby", refuse)
+    before = counted(app, session, windows["ann"])
+    normal_path.clear()
+    assert app.test_client().get(WINDOW).status_code == 200
+    assert normal_path == [WINDOW]
+    assert counted(app, session, windows["ann"]) == before + 1  # in the database
+
+
+@pytest.mark.parametrize("copies", [2, 5])
+@pytest.mark.parametrize("marked_for", [None, "ann-picks", "bo-shop"])
+def test_the_same_window_request_at_once_counts_as_the_normal_path_would(
+    app, session, windows, normal_path, copies, marked_for
+):
+    """Each copy is a request of its own: a visitor not marked for the window counts one
+    visit per copy, one marked for it none (on PostgreSQL the copies run in worker
+    processes of their own, through the normal path)."""
+    warm_window(app)
+    browser = app.test_client()
+    if marked_for:
+        key, value = via_cookie(app, marked_for).split("=", 1)
+        browser.set_cookie(key, value)
+    before = counted(app, session, windows["ann"])
+    normal_path.clear()
+    answers = send_at_once(app, browser, copies, "GET", WINDOW)
+    assert [each.status for each in answers] == [200] * copies
+    expected = 0 if marked_for == "ann-picks" else copies
+    assert counted(app, session, windows["ann"]) == before + expected
+    threads = not app.config["DATABASE_URL"].startswith("postgresql")
+    if threads and (counts_in_redis(app) or marked_for == "ann-picks"):
+        assert normal_path == []  # all served by the fast path
+
+
+def test_what_the_fast_path_knows_of_a_window_follows_the_programme_at_once(
+    app, session, windows, normal_path
+):
+    """The window's lookup is known per ``windows`` version: a new attribution period
+    shows on the next mark (its cookie's lifetime), whichever path answers."""
+    warm_window(app)
+    assert "Max-Age=2592000" in mark_of(app, app.test_client().get(WINDOW))[1]  # 30 days
+    program(session).attribution_days = 7
+    session.commit()
+    for _ in range(3):  # the normal path, the lookup learnt, the fast path
+        assert "Max-Age=604800" in mark_of(app, app.test_client().get(WINDOW))[1]
+    normal_path.clear()
+    fast, normal = both(app, WINDOW)
+    assert mark_of(app, fast) == mark_of(app, normal)
+    assert normal_path == ([WINDOW] if counts_in_redis(app) else [WINDOW] * 2)
