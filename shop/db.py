@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from functools import wraps
-from typing import cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, request
@@ -128,7 +128,8 @@ POOL_SIZE = 10  # connections kept per process: at least gunicorn's threads per 
 
 
 class PreparedSelect:
-    """A fixed Core ``SELECT`` compiled once per dialect and run from its SQL string.
+    """A fixed Core ``SELECT`` (or ``text``) compiled once per dialect and run from its SQL
+    string.
 
     For the hottest read paths only (a listing page, the category tree): SQLAlchemy walks
     a statement to build its cache key on every execution, which for a page with a few
@@ -137,19 +138,107 @@ class PreparedSelect:
     column type would convert; rows come back as the driver gives them (SQLite booleans
     as 0/1)."""
 
-    def __init__(self, statement: sa.Select) -> None:
+    def __init__(self, statement: sa.Select | sa.TextClause) -> None:
         self.statement = statement
         self._compiled: dict[str, sa.engine.Compiled] = {}
 
     def rows(self, connection: sa.Connection, **params) -> list[sa.Row]:
-        compiled = self._compiled.get(connection.dialect.name)
+        return list(connection.exec_driver_sql(*self.driver_sql(connection.dialect, params)).all())
+
+    def driver_sql(self, dialect: sa.Dialect, params: Mapping[str, Any]) -> tuple[str, Any]:
+        """The SQL string and the parameters, as the driver takes them."""
+        compiled = self._compiled.get(dialect.name)
         if compiled is None:
-            compiled = self.statement.compile(dialect=connection.dialect)
-            self._compiled[connection.dialect.name] = compiled
+            compiled = self.statement.compile(dialect=dialect)
+            self._compiled[dialect.name] = compiled
         named = compiled.construct_params(params) or {}
         positions = getattr(compiled, "positiontup", None)  # set for positional paramstyles
         values = tuple(named[name] for name in positions) if positions is not None else named
-        return list(connection.exec_driver_sql(compiled.string, values).all())
+        return compiled.string, values
+
+
+Read = tuple[PreparedSelect, Mapping[str, Any]]  # a prepared statement and its parameters
+
+
+def rows_together(connection: sa.Connection, *reads: Read) -> list[list[Any]]:
+    """The rows of several reads, in order, each as ``PreparedSelect.rows`` gives them:
+    on PostgreSQL sent at once in psycopg's pipeline mode and answered together (one
+    round trip for all, where each would cost one), on SQLite (no round trips to save)
+    one after another. For the reads of one page that do not depend on each other.
+
+    They run on ``connection`` as they are (its transaction, or autocommit for a
+    request that reads only), each seen by the engine's ``before_cursor_execute``
+    listeners (the refusal of a write on a read; the tests' counts). A database error is
+    raised as ``exec_driver_sql`` raises it, SQLAlchemy's own (a lost connection empties
+    the pool the same way), and the reads after the failed one are not run. In a
+    pipeline the rows are psycopg's named tuples, not ``sa.Row``: read them by position
+    or by name."""
+    if connection.dialect.name != "postgresql" or len(reads) < 2:
+        return [statement.rows(connection, **params) for statement, params in reads]
+    return _pipelined(
+        connection,
+        [statement.driver_sql(connection.dialect, params) for statement, params in reads],
+    )
+
+
+def _pipelined(connection: sa.Connection, statements: list[tuple[str, Any]]) -> list[list[Any]]:
+    from psycopg.rows import namedtuple_row  # only PostgreSQL gets here
+
+    if not connection.in_transaction():
+        connection.begin()  # as any statement would (autobegin): SQLAlchemy's state stays true
+    driver: Any = connection.connection.driver_connection
+    cursors: list[Any] = []
+    sent: list[tuple[str, Any]] = []  # each statement and its parameters, as sent
+    try:
+        # Each statement is queued; leaving the pipeline sends one Sync and takes every
+        # answer: the one round trip.
+        with driver.pipeline():
+            for statement, values in statements:
+                cursors.append(cursor := driver.cursor(row_factory=namedtuple_row))
+                for listener in connection.dispatch.before_cursor_execute:
+                    statement, values = listener(connection, cursor, statement, values, None, False)
+                sent.append((statement, values))
+                cursor.execute(statement, values)
+        for cursor, (statement, values) in zip(cursors, sent, strict=True):
+            for listener in connection.dispatch.after_cursor_execute:
+                listener(connection, cursor, statement, values, None, False)
+        return [cursor.fetchall() for cursor in cursors]
+    except connection.dialect.loaded_dbapi.Error as error:
+        # The failed read is the first without an answer (those after it were skipped).
+        failed = next((i for i, c in enumerate(cursors[: len(sent)]) if c.pgresult is None), 0)
+        statement, values = sent[failed] if sent else statements[0]
+        cursor = cursors[failed] if cursors else None
+        # SQLAlchemy's one way from a driver error to its own, as exec_driver_sql takes it
+        # (wrapped; a lost connection detected, and the pool emptied): private, and no
+        # public call does the same.
+        connection._handle_dbapi_exception(error, statement, values, cursor, None)
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+class ReadsBeside:
+    """Reads that go to the database with the next statement run through ``rows``, in the
+    same round trip on PostgreSQL (``rows_together``): what a page shows beside its main
+    query (its menus), carried by the main query's first statement whichever path that
+    query takes."""
+
+    def __init__(self, *reads: Read) -> None:
+        self.reads = reads
+        self._rows: list[list[Any]] | None = None if reads else []
+
+    def rows(self, statement: PreparedSelect, connection: sa.Connection, **params) -> list[Any]:
+        """``statement.rows(connection, **params)``; the first time, with the reads."""
+        if self._rows is not None:
+            return statement.rows(connection, **params)
+        first, *self._rows = rows_together(connection, (statement, params), *self.reads)
+        return first
+
+    def taken(self, connection: sa.Connection) -> list[list[Any]]:
+        """The reads' rows, in order (read now, together, if no statement carried them)."""
+        if self._rows is None:
+            self._rows = rows_together(connection, *self.reads)
+        return self._rows
 
 
 def normalise_url(url: str) -> str:

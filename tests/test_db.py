@@ -1,11 +1,13 @@
 """``PreparedSelect``: a fixed statement compiled once per dialect, run with plain values.
+``rows_together``: several of them in one round trip on PostgreSQL (a pipeline), one after
+another on SQLite, with the same rows, errors and transaction as one at a time.
 ``run_alone``: one write as a transaction of its own, or a statement of the one under way."""
 
 import pytest
 import sqlalchemy as sa
 
 from shop.catalog.models import Category
-from shop.db import PreparedSelect, run_alone
+from shop.db import PreparedSelect, ReadsBeside, WriteOnRead, rows_together, run_alone
 from shop.request_keys import UsedRequestKey
 from tests.factories import make_category
 
@@ -42,6 +44,131 @@ def test_a_prepared_select_takes_literal_values_from_the_statement(session):
     prepared = PreparedSelect(sa.select(Category.slug).where(Category.name == "Coats"))
 
     assert [row.slug for row in prepared.rows(session.connection())] == ["coats"]
+
+
+SLUGS_FROM = PreparedSelect(
+    sa.select(Category.slug, Category.position)
+    .where(Category.position >= sa.bindparam("position"))
+    .order_by(Category.slug)
+)
+NAME_OF = PreparedSelect(sa.select(Category.name).where(Category.slug == sa.bindparam("slug")))
+NO_SUCH_TABLE = PreparedSelect(sa.text("SELECT slug FROM no_such_table WHERE id = :id"))
+
+
+def three_categories(session) -> None:
+    for position, slug in enumerate(["coats", "hats", "shirts"]):
+        make_category(session, slug=slug, name=slug.title(), position=position)
+
+
+def reads(position: int = 1, slug: str = "hats"):
+    return (SLUGS_FROM, {"position": position}), (NAME_OF, {"slug": slug})
+
+
+def test_reads_together_give_each_its_rows_in_order_as_one_at_a_time_would(session):
+    three_categories(session)
+    session.commit()
+    connection = session.connection()
+
+    together = rows_together(connection, *reads(1, "hats"), (NAME_OF, {"slug": "coats"}))
+
+    assert [[tuple(row) for row in rows] for rows in together] == [
+        [("hats", 1), ("shirts", 2)],
+        [("Hats",)],
+        [("Coats",)],
+    ]
+    assert together[0][1].slug == "shirts" and together[0][1][1] == 2  # by name, by position
+    alone = [SLUGS_FROM.rows(connection, position=1), NAME_OF.rows(connection, slug="hats")]
+    assert [list(map(tuple, rows)) for rows in together[:2]] == [
+        list(map(tuple, rows)) for rows in alone
+    ]
+    assert rows_together(connection, *reads(9, "socks")) == [[], []]
+
+
+def test_reads_together_are_seen_by_the_engine_listeners_in_order(app, session):
+    three_categories(session)
+    session.commit()
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    engine = app.extensions["sa_engine"]
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        with app.extensions["sa_reader"]() as reader:
+            rows_together(reader.connection(), *reads())
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+    dialect = engine.dialect
+    assert seen == [
+        SLUGS_FROM.driver_sql(dialect, {"position": 1})[0],
+        NAME_OF.driver_sql(dialect, {"slug": "hats"})[0],
+    ]
+
+
+def test_reads_together_in_a_transaction_see_its_writes_and_an_error_needs_its_rollback(
+    session,
+):
+    three_categories(session)  # flushed, not committed
+    assert session.in_transaction()
+
+    assert rows_together(session.connection(), *reads(2, "coats")) == [
+        [("shirts", 2)],
+        [("Coats",)],
+    ]
+    with pytest.raises(sa.exc.DBAPIError, match="no_such_table"):
+        rows_together(session.connection(), *reads(), (NO_SUCH_TABLE, {"id": 1}), *reads())
+    session.rollback()
+
+    assert rows_together(session.connection(), *reads(0)) == [[], []]  # nothing was kept
+
+
+def test_reads_together_without_a_transaction_stay_usable_after_an_error(app, session):
+    three_categories(session)
+    session.commit()
+
+    with app.extensions["sa_reader"]() as reader:
+        connection = reader.connection()
+        for _ in range(7):  # psycopg prepares a statement on its fifth run
+            assert rows_together(connection, *reads()) == [
+                [("hats", 1), ("shirts", 2)],
+                [("Hats",)],
+            ]
+        with pytest.raises(sa.exc.DBAPIError, match="no_such_table") as raised:
+            rows_together(connection, *reads(), (NO_SUCH_TABLE, {"id": 1}), *reads())
+        assert not raised.value.connection_invalidated
+
+        assert rows_together(connection, *reads(2, "coats")) == [[("shirts", 2)], [("Coats",)]]
+        assert NAME_OF.rows(connection, slug="shirts") == [("Shirts",)]
+        assert not connection.invalidated
+
+
+def test_a_write_among_reads_together_on_a_read_only_session_is_refused(app, session):
+    three_categories(session)
+    session.commit()
+    delete = PreparedSelect(sa.text("DELETE FROM category WHERE slug = :slug"))
+
+    with app.extensions["sa_reader"]() as reader:
+        with pytest.raises(WriteOnRead):
+            rows_together(reader.connection(), *reads(), (delete, {"slug": "hats"}))
+        assert rows_together(reader.connection(), *reads(0, "hats"))[1] == [("Hats",)]
+    assert category_slugs(app) == ["coats", "hats", "shirts"]
+
+
+def test_reads_beside_go_with_the_first_statement_and_only_the_first(session):
+    three_categories(session)
+    session.commit()
+    connection = session.connection()
+    beside = ReadsBeside((NAME_OF, {"slug": "coats"}), (SLUGS_FROM, {"position": 2}))
+
+    assert beside.rows(NAME_OF, connection, slug="hats") == [("Hats",)]
+    assert beside.rows(NAME_OF, connection, slug="shirts") == [("Shirts",)]
+    assert beside.taken(connection) == [[("Coats",)], [("shirts", 2)]]
+
+    untaken = ReadsBeside((NAME_OF, {"slug": "coats"}))
+    assert untaken.taken(connection) == [[("Coats",)]]
+    assert ReadsBeside().rows(NAME_OF, connection, slug="hats") == [("Hats",)]
 
 
 def category_slugs(app) -> list[str]:

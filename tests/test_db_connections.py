@@ -15,7 +15,14 @@ import sqlalchemy as sa
 
 from shop import db as shop_db
 from shop.catalog.models import Product
-from shop.db import WriteOnRead, get_session, make_engine, reads_only
+from shop.db import (
+    PreparedSelect,
+    WriteOnRead,
+    get_session,
+    make_engine,
+    reads_only,
+    rows_together,
+)
 from tests.factories import make_product
 
 
@@ -144,3 +151,25 @@ def test_a_connection_dropped_in_a_busy_spell_is_a_503_once_then_the_pool_starts
     assert dropped.status_code == 503
     assert dropped.headers["Retry-After"] == "5"
     assert (after.status_code, after.json) == (200, {"one": 1})
+
+
+def test_a_connection_dropped_in_a_busy_spell_fails_reads_together_as_it_fails_one_read(
+    postgres_app, database_url, monkeypatch
+):
+    one = PreparedSelect(sa.select(sa.literal(1).label("one")))
+
+    def together():
+        rows = rows_together(get_session().connection(), (one, {}), (one, {}))
+        return {"ones": sum(row.one for read in rows for row in read)}
+
+    postgres_app.add_url_rule("/together", "together", together)
+    client = postgres_app.test_client()
+    assert client.get("/together").status_code == 200
+    drop_pooled_connection(postgres_app, database_url)
+    monkeypatch.setattr(shop_db, "IDLE_PING_SECONDS", 3600)  # in use a moment ago: no ping
+
+    dropped = client.get("/together")
+    after = client.get("/together")
+
+    assert dropped.status_code == 503
+    assert (after.status_code, after.json) == (200, {"ones": 2})

@@ -59,7 +59,7 @@ from shop.catalog.search import (
     walk_term,
 )
 from shop.catalog.search_models import SEARCH_TERMS_TABLE
-from shop.db import PreparedSelect
+from shop.db import PreparedSelect, Read, ReadsBeside
 from shop.locales import image_alt, localized
 from shop.money import MAX_AMOUNT, exponent
 from shop.pagination import Page, paginate, parse_page
@@ -148,6 +148,7 @@ class Listing:
     category: sa.Row | None  # id, slug and names (get_category)
     # A search that found nothing as typed: the corrected words it looked for instead.
     corrected: tuple[str, ...] = ()
+    menus: "Menus | None" = None  # when asked for (``list_products``' ``with_menus``)
 
 
 def parse_listing_query(args: Mapping[str, str], max_q_length: int) -> ListingQuery:
@@ -265,7 +266,11 @@ class CategoryRow(NamedTuple):
 def list_category_rows(session: Session) -> tuple[CategoryRow, ...]:
     """Every category, in menu order: what the category menu shows, as one plain value
     (hashed and compared as a tuple: a rendered menu's key)."""
-    return tuple(CategoryRow._make(row) for row in _CATEGORY_TREE.rows(session.connection()))
+    return category_rows_of(_CATEGORY_TREE.rows(session.connection()))
+
+
+def category_rows_of(rows) -> tuple[CategoryRow, ...]:
+    return tuple(CategoryRow._make(row) for row in rows)
 
 
 def category_tree(rows) -> list[CategoryNode]:
@@ -292,10 +297,14 @@ def list_products(
     per_page: int,
     max_q_length: int = 100,
     count_cap: int | None = None,
+    with_menus: bool = False,
 ) -> Listing:
     """A page of the listing: browsing (``COUNT_CAP``), a price sort, or a search
-    (``SEARCH_CAP``); ``count_cap`` overrides both caps."""
+    (``SEARCH_CAP``); ``count_cap`` overrides both caps. ``with_menus``: with the page's
+    menus too (``Menus``), read with the page's first statement (one round trip for
+    both on PostgreSQL; a category page looks its category up first)."""
     connection = session.connection()
+    beside = ReadsBeside(*MENU_READS) if with_menus else ReadsBeside()
     category, category_ids = get_category(connection, query.category)
     terms = search_terms(query.q, max_q_length)
     params = {
@@ -308,16 +317,20 @@ def list_products(
     scope = Scope(len(category_ids), filter_shape(query))
     if terms:
         cap = count_cap or min(COUNT_CAP, SEARCH_CAP)
-        page, rows, corrected = _search(connection, query, terms, scope, params, cap, locale)
+        page, rows, corrected = _search(
+            connection, query, terms, scope, params, cap, locale, beside
+        )
     elif query.sort in PRICE_SORTS:
         cap = count_cap or COUNT_CAP
-        page, rows = _price_sorted(connection, query, scope, params, cap)
+        page, rows = _price_sorted(connection, query, scope, params, cap, beside)
     else:
         cap = count_cap or COUNT_CAP
-        page, rows = _browse(connection, query, scope, params, cap, locale)
+        page, rows = _browse(connection, query, scope, params, cap, locale, beside)
     # The last page before the cap ends at the cap, as its "Showing 985–1,000" says.
     rows = rows[: page.last_item - page.offset]
-    return Listing(query, page, build_cards(rows, currency, locale), category, corrected)
+    cards = build_cards(rows, currency, locale)
+    menus = menus_of(*beside.taken(connection)) if with_menus else None
+    return Listing(query, page, cards, category, corrected, menus)
 
 
 def _first_page_to_try(query: ListingQuery, cap: int, per_page: int) -> int:
@@ -325,17 +338,27 @@ def _first_page_to_try(query: ListingQuery, cap: int, per_page: int) -> int:
     return min(query.page, max(-(-cap // per_page), 1))
 
 
-def _capped_page(connection, query: ListingQuery, scope: "Scope", params: dict, cap: int):
+def _capped_page(
+    connection, query: ListingQuery, scope: "Scope", params: dict, cap: int, beside: ReadsBeside
+):
     """The page to show of a listing that is not a search, and the count it says: at
     most ``cap`` (then "more"), from a walk of at most ``cap`` + 1 index entries."""
     per_page = params["limit"]
     count = _count_statement(scope, connection.dialect.name)
-    total = count.rows(connection, cap=cap + 1, **params)[0][0]
+    total = beside.rows(count, connection, cap=cap + 1, **params)[0][0]
     requested = _first_page_to_try(query, cap, per_page)
     return paginate(min(total, cap), requested, per_page, more=total > cap)
 
 
-def _browse(connection, query: ListingQuery, scope: "Scope", params: dict, cap: int, locale):
+def _browse(
+    connection,
+    query: ListingQuery,
+    scope: "Scope",
+    params: dict,
+    cap: int,
+    locale,
+    beside: ReadsBeside,
+):
     """→ (page, rows): no search, not a price sort. One prepared statement gives the page
     asked for and the capped count with it (a round trip fewer: on PostgreSQL each is
     one); a page past the last, or an empty listing, asks for the count alone, then the
@@ -343,22 +366,25 @@ def _browse(connection, query: ListingQuery, scope: "Scope", params: dict, cap: 
     paged = _browse_statement(connection.dialect.name, query.sort, locale, scope)
     per_page = params["limit"]
     requested = _first_page_to_try(query, cap, per_page)
-    rows = paged.rows(connection, offset=(requested - 1) * per_page, cap=cap + 1, **params)
+    offset = (requested - 1) * per_page
+    rows = beside.rows(paged, connection, offset=offset, cap=cap + 1, **params)
     if rows:
         total = rows[0].total
         return paginate(min(total, cap), requested, per_page, more=total > cap), [
             (row, row) for row in rows
         ]
-    page = _capped_page(connection, query, scope, params, cap)
+    page = _capped_page(connection, query, scope, params, cap, beside)
     if not page.total:
         return page, []
     rows = paged.rows(connection, offset=page.offset, cap=cap + 1, **params)
     return page, [(row, row) for row in rows]
 
 
-def _price_sorted(connection, query: ListingQuery, scope: "Scope", params: dict, cap: int):
+def _price_sorted(
+    connection, query: ListingQuery, scope: "Scope", params: dict, cap: int, beside: ReadsBeside
+):
     """→ (page, rows) of ``sort=price_asc``/``price_desc``."""
-    page = _capped_page(connection, query, scope, params, cap)
+    page = _capped_page(connection, query, scope, params, cap, beside)
     if not page.total:
         return page, []
     conditions = listed_conditions(scope)
@@ -374,7 +400,16 @@ def _price_sorted(connection, query: ListingQuery, scope: "Scope", params: dict,
     return page, with_card_extras(connection, rows, params)
 
 
-def _search(connection, query: ListingQuery, terms, scope: "Scope", params, cap: int, locale):
+def _search(
+    connection,
+    query: ListingQuery,
+    terms,
+    scope: "Scope",
+    params,
+    cap: int,
+    locale,
+    beside: ReadsBeside,
+):
     """→ (page, rows, corrected): a search ranks, counts and pages its first ``cap`` + 1
     matches only, in prepared statements; the page's prices and pictures come after.
     Each term is a group of alternatives (itself and its synonyms: this process's copy,
@@ -383,27 +418,38 @@ def _search(connection, query: ListingQuery, terms, scope: "Scope", params, cap:
     misspelt Latin words corrected (``corrected``: the words it then looked for)."""
     synonyms = kept_synonyms(connection)
     groups = synonyms.expand(terms)
-    page, rows, version = _search_groups(connection, query, groups, scope, params, cap, locale)
+    page, rows, version = _search_groups(
+        connection, query, groups, scope, params, cap, locale, beside
+    )
     if version != synonyms.version:
         current = read_synonyms(connection).expand(terms)
         if current != groups:
             groups = current
             page, rows, _version = _search_groups(
-                connection, query, groups, scope, params, cap, locale
+                connection, query, groups, scope, params, cap, locale, beside
             )
     corrected: tuple[str, ...] = ()
     if not page.total:
         fixed = corrected_groups(connection, groups)
         if fixed is not None:
             page, rows, _version = _search_groups(
-                connection, query, fixed, scope, params, cap, locale
+                connection, query, fixed, scope, params, cap, locale, beside
             )
             corrected = tuple(group[0] for group in fixed)
     # The page's rows end with their prices and pictures (``card_columns``).
     return page, [(row, row) for row in rows], corrected
 
 
-def _search_groups(connection, query: ListingQuery, groups, scope: "Scope", params, cap, locale):
+def _search_groups(
+    connection,
+    query: ListingQuery,
+    groups,
+    scope: "Scope",
+    params,
+    cap,
+    locale,
+    beside: ReadsBeside,
+):
     """→ (page, rows, the synonyms' version as of the search)."""
     per_page = params["limit"]
     dialect = connection.dialect.name
@@ -419,7 +465,7 @@ def _search_groups(connection, query: ListingQuery, groups, scope: "Scope", para
     }
     # The candidates are few: take their number from the same pass as the page.
     requested = _first_page_to_try(query, cap, per_page)
-    rows = paged.rows(connection, offset=(requested - 1) * per_page, **params)
+    rows = beside.rows(paged, connection, offset=(requested - 1) * per_page, **params)
     if rows:
         total, version = rows[0].total, rows[0].synonyms_version
     else:
@@ -1161,13 +1207,20 @@ class Facets:
     colours: tuple[str, ...]
 
 
+_FACETS = PreparedSelect(FACETS_STATEMENT)
+
+
 def list_facets(session: Session) -> Facets:
     """The sizes (in size order: numbers, then S, M, L…, then the rest) and colours (in
     the colour list's order, unknown keys last) of the catalogue's variants: two index
     skips, at most ``FACET_LIMIT`` values each, whatever the number of variants."""
+    return facets_of(_FACETS.rows(session.connection(), limit=FACET_LIMIT))
+
+
+def facets_of(rows) -> Facets:
+    """``Facets`` from the rows of ``FACETS_STATEMENT``."""
     values: dict[str, list[str]] = {"size": [], "colour": []}
-    # On the connection: a read needs none of the session's ORM events.
-    for kind, value in session.connection().execute(FACETS_STATEMENT, {"limit": FACET_LIMIT}):
+    for kind, value in rows:
         values[kind].append(value)
     return facets_in_order(tuple(values["size"]), tuple(values["colour"]))
 
@@ -1192,3 +1245,22 @@ def size_order(size: str) -> tuple:
     if upper in LETTER_SIZES:
         return (1, LETTER_SIZES.index(upper), upper)
     return (2, 0, upper)
+
+
+@dataclass(frozen=True)
+class Menus:
+    """What a listing page shows beside its products: every category's row, in menu
+    order (``list_category_rows``), and the filter menus' sizes and colours
+    (``list_facets``)."""
+
+    category_rows: tuple[CategoryRow, ...]
+    facets: Facets
+
+
+# The menus' reads, in ``menus_of``'s order: independent of the page, so they go with its
+# first statement (``ReadsBeside``).
+MENU_READS: tuple[Read, ...] = ((_CATEGORY_TREE, {}), (_FACETS, {"limit": FACET_LIMIT}))
+
+
+def menus_of(tree_rows, facet_rows) -> Menus:
+    return Menus(category_rows_of(tree_rows), facets_of(facet_rows))

@@ -12,8 +12,6 @@ from shop.catalog.listing import (
     Listing,
     ListingQuery,
     category_tree,
-    list_category_rows,
-    list_facets,
     list_products,
     list_top_categories,
     parse_listing_query,
@@ -83,16 +81,18 @@ def render_product_list() -> str:
         locale=str(get_locale()),
         per_page=current_app.config["PRODUCTS_PER_PAGE"],
         max_q_length=max_q,
+        with_menus=True,
     )
     cards = window_cards(listing.cards, currency)
     if cards is not listing.cards:
         listing = dataclasses.replace(listing, cards=cards)
-    category_rows = list_category_rows(session)
+    assert listing.menus is not None
+    category_rows, facets = listing.menus.category_rows, listing.menus.facets
     suggestions = []
     if query.q and not listing.cards:  # an empty search suggests where to look instead
         categories = category_tree(category_rows)
         suggestions = suggest_categories(session.connection(), query.q, categories, max_q)
-    return render_listing(listing, category_rows, list_facets(session), currency, suggestions)
+    return render_listing(listing, category_rows, facets, currency, suggestions)
 
 
 def render_listing(

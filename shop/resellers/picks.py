@@ -29,7 +29,7 @@ from shop.catalog.listing import (
     listed_conditions,
 )
 from shop.catalog.models import Product
-from shop.db import PreparedSelect, lock_row, rows_changed
+from shop.db import PreparedSelect, ReadsBeside, lock_row, rows_changed
 from shop.exceptions import ShopError
 from shop.pagination import Page, count_rows, paginate
 from shop.resellers.models import CollectionPick, Reseller, ResellerCollection, ResellerPick
@@ -304,7 +304,10 @@ _COLLECTIONS = PreparedSelect(
 
 def list_collections(session: Session, reseller: Reseller) -> list[CollectionRow]:
     """The window's collections in order (at most ``MAX_COLLECTIONS``)."""
-    rows = _COLLECTIONS.rows(session.connection(), reseller_id=reseller.id)
+    return collections_of(_COLLECTIONS.rows(session.connection(), reseller_id=reseller.id))
+
+
+def collections_of(rows) -> list[CollectionRow]:
     return [CollectionRow._make(row) for row in rows]
 
 
@@ -407,6 +410,8 @@ class WindowPage:
     page: Page
     cards: list[ProductCard]
     notes: dict[str, str]  # card slug → the reseller's note (only those with one)
+    # The window's collections (``list_collections``), when asked for (``with_collections``).
+    collections: list[CollectionRow] | None = None
 
 
 # The pages a window (or a collection) can have: no more picks than ``MAX_PICKS``.
@@ -474,12 +479,19 @@ def _window_page(
     page: int,
     currency: str,
     locale: str,
+    with_collections: bool,
 ) -> WindowPage:
-    """One statement for the page (two for a page past the end), whatever the picks."""
+    """One statement for the page (two for a page past the end), whatever the picks;
+    the window's collections, when asked for, with the first (one round trip for both
+    on PostgreSQL)."""
     connection = session.connection()
+    beside = ReadsBeside()
+    if with_collections:
+        beside = ReadsBeside((_COLLECTIONS, {"reseller_id": ids["reseller_id"]}))
     requested = min(max(page, 1), LAST_WINDOW_PAGE)
     params = {**ids, "currency": currency, "limit": WINDOW_PAGE_SIZE}
-    rows = statements.page.rows(connection, offset=(requested - 1) * WINDOW_PAGE_SIZE, **params)
+    offset = (requested - 1) * WINDOW_PAGE_SIZE
+    rows = beside.rows(statements.page, connection, offset=offset, **params)
     if rows:
         shown = paginate(rows[0].total, requested, WINDOW_PAGE_SIZE)
     else:
@@ -488,16 +500,22 @@ def _window_page(
             rows = statements.page.rows(connection, offset=shown.offset, **params)
     cards = build_cards([(row, row) for row in rows], currency, locale)
     notes = {row.slug: row.note for row in rows if row.note}
-    return WindowPage(shown, cards, notes)
+    collections = collections_of(beside.taken(connection)[0]) if with_collections else None
+    return WindowPage(shown, cards, notes, collections)
 
 
 def window_picks(
-    session: Session, reseller: Reseller, *, page: int, currency: str, locale: str
+    session: Session,
+    reseller: Reseller,
+    *,
+    page: int,
+    currency: str,
+    locale: str,
+    with_collections: bool = False,
 ) -> WindowPage:
     """A page of the window as visitors see it: picks on sale, in the reseller's order."""
-    return _window_page(
-        session, _WINDOW_PICKS, {"reseller_id": reseller.id}, page, currency, locale
-    )
+    ids = {"reseller_id": reseller.id}
+    return _window_page(session, _WINDOW_PICKS, ids, page, currency, locale, with_collections)
 
 
 def collection_picks(
@@ -508,7 +526,8 @@ def collection_picks(
     page: int,
     currency: str,
     locale: str,
+    with_collections: bool = False,
 ) -> WindowPage:
     """A page of a collection as visitors see it, each pick with its note."""
     ids = {"reseller_id": reseller.id, "collection_id": collection.id}
-    return _window_page(session, _COLLECTION_PICKS, ids, page, currency, locale)
+    return _window_page(session, _COLLECTION_PICKS, ids, page, currency, locale, with_collections)

@@ -536,11 +536,20 @@ def _approved_window(handle: str) -> Reseller:
 def _render_window(db: Session, reseller: Reseller, collection=None) -> str:
     currency, locale = current_currency(), str(get_locale())
     number = parse_page(request.args.get("page"))
+    # With the window's collections: one round trip for both on PostgreSQL.
     if collection is None:
-        shown = picks.window_picks(db, reseller, page=number, currency=currency, locale=locale)
+        shown = picks.window_picks(
+            db, reseller, page=number, currency=currency, locale=locale, with_collections=True
+        )
     else:
         shown = picks.collection_picks(
-            db, reseller, collection, page=number, currency=currency, locale=locale
+            db,
+            reseller,
+            collection,
+            page=number,
+            currency=currency,
+            locale=locale,
+            with_collections=True,
         )
     shown = dataclasses.replace(shown, cards=marking.window_cards(shown.cards, currency))
     return render_template(
@@ -548,7 +557,7 @@ def _render_window(db: Session, reseller: Reseller, collection=None) -> str:
         reseller=reseller,
         avatar=_thumb(reseller.avatar_path),
         collection=collection,
-        collections=picks.list_collections(db, reseller),
+        collections=shown.collections,
         window=shown,
         grid=_window_grid(shown),
         preview=sharing.window_preview(reseller, collection, shown.cards),

@@ -19,6 +19,7 @@ from tests.factories import make_product
 from tests.helpers.pagecache import card_prices
 from tests.helpers.queries import recording_queries
 from tests.helpers.resellers import add_picks, make_reseller, set_window_price, use_money_model
+from tests.helpers.round_trips import round_trip_counter, round_trips_of
 
 
 def cards(page: str) -> list[str]:
@@ -59,6 +60,15 @@ def test_a_page_reads_the_window_by_handle_once_in_four_queries(uncached, client
     assert len([sql for sql in statements if "reseller.handle =" in sql]) == 1
     assert len(reads_of_the_window(statements)) == 2
     assert len(statements) == 4
+
+
+def test_a_page_waits_on_postgresql_three_times_the_picks_and_collections_together(
+    uncached, client, session, window, database_url, monkeypatch
+):
+    session.commit()  # its connection back in the pool, which the counter opens anew
+    counter = round_trip_counter(uncached, database_url, monkeypatch)
+
+    assert round_trips_of(client, counter, "/w/ann-picks") == (3, 4)
 
 
 def test_a_new_visitor_costs_one_query_more_the_visit(uncached, client, window):
