@@ -16,6 +16,7 @@ with this cookie; the normal path keys a marked visitor's pages by the window
 (``shop.pagecache.pages``).
 """
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import NamedTuple
@@ -24,7 +25,7 @@ import sqlalchemy as sa
 from flask import current_app, g, request
 from flask.wrappers import Response
 
-from shop.db import get_session, utcnow
+from shop.db import PreparedSelect, get_session, utcnow
 from shop.i18n import shop_zone
 from shop.resellers import prices, rules
 from shop.resellers.attribution import (
@@ -38,7 +39,7 @@ from shop.resellers.attribution import (
     read_mark,
     sign_mark,
 )
-from shop.resellers.models import Reseller, ResellerProgram, ResellerTerms
+from shop.resellers.models import Reseller, ResellerProgram, ResellerTerms, WindowProfile
 from shop.resellers.prices import PRICE_MODEL, PricingWindow
 from shop.resellers.program import (
     PROGRAM_ID,
@@ -96,11 +97,13 @@ def _arrival_handle() -> str | None:
 
 @dataclass(frozen=True)
 class WindowAt:
-    """An approved window found by its handle: what marking a visitor needs."""
+    """An approved window found by its handle: what marking a visitor needs, and what
+    its own page shows of it (``profile``)."""
 
     reseller_id: int
     terms: WindowTerms
     attribution_days: int
+    profile: WindowProfile
 
 
 class _Own(NamedTuple):  # a window's own terms, as ``combined_terms`` reads them
@@ -117,11 +120,17 @@ class _Base(NamedTuple):  # the programme's, likewise
     attribution_days: int
 
 
-# The window at a handle, its own terms and the programme's, in one query of plain
-# columns (no ORM objects: it runs on every visit of a window, cached page or not).
-_WINDOW_AT = (
+# The window at a handle with what its page shows of it, its own terms and the
+# programme's, in one statement of plain columns, prepared once (no ORM objects: it runs
+# on every visit of a window, cached page or not).
+_WINDOW_AT = PreparedSelect(
     sa.select(
         Reseller.id,
+        Reseller.handle,
+        Reseller.display_name,
+        Reseller.bio,
+        Reseller.avatar_path,
+        Reseller.social_links,
         Reseller.status,
         ResellerTerms.reseller_id,
         ResellerTerms.money_model,
@@ -140,6 +149,12 @@ _WINDOW_AT = (
 )
 
 
+def _profile(id_, handle, display_name, bio, avatar_path, links) -> WindowProfile:
+    # The links' JSON as the driver gives it: text on SQLite, decoded by psycopg.
+    links = json.loads(links) if isinstance(links, str) else links
+    return WindowProfile(id_, handle, display_name, bio, avatar_path, tuple(links or ()))
+
+
 def approved_window_at(handle: str) -> WindowAt | None:
     """The approved window at ``handle``; ``None`` for none (or one not approved).
     Looked up once per request: the visitor's mark (``note_window_visit``, before the
@@ -148,13 +163,17 @@ def approved_window_at(handle: str) -> WindowAt | None:
     if known is not None and known[0] == handle:
         return known[1]
     db = get_session()
-    row = db.execute(_WINDOW_AT, {"handle": handle}).first()
+    rows = _WINDOW_AT.rows(db.connection(), handle=handle)
     found = None
-    if row is not None and row[1] == "approved":
-        own = _Own._make(row[3:7]) if row[2] is not None else None
+    if rows and rows[0][6] == "approved":
+        # The profile [0:6], the status, the window's own terms [7:12] (row id None: it
+        # has none), the programme's [12:17] (likewise).
+        row = rows[0]
+        own = _Own._make(row[8:12]) if row[7] is not None else None
         # No programme row yet: its defaults, as ``read_program`` gives them.
-        base = _Base._make(row[8:12]) if row[7] is not None else found_program(db, None)
-        found = WindowAt(row[0], combined_terms(base, own), base.attribution_days)
+        base = _Base._make(row[13:17]) if row[12] is not None else found_program(db, None)
+        terms = combined_terms(base, own)
+        found = WindowAt(row[0], terms, base.attribution_days, _profile(*row[:6]))
     setattr(g, _AT_HANDLE, (handle, found))
     request.environ[WINDOW_FOUND] = (handle, found)
     return found

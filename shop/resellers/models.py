@@ -6,6 +6,7 @@ The profile is the role: an account with a ``Reseller`` row is a reseller, whate
 ledger) comes in later tables that point at ``reseller.id``.
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -40,6 +41,20 @@ class Reseller(Base):
     status_changed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     status_changed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+@dataclass(frozen=True)
+class WindowProfile:
+    """What a window's public pages show of it (the header, the link preview, the share
+    links), as plain values: read with the window's lookup by handle
+    (``shop.resellers.marking``), so a window's page loads no ``Reseller``."""
+
+    id: int
+    handle: str
+    display_name: str
+    bio: str
+    avatar_path: str | None
+    social_links: tuple[str, ...]
 
 
 class ResellerPick(Base):

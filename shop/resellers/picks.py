@@ -32,7 +32,13 @@ from shop.catalog.models import Product
 from shop.db import PreparedSelect, ReadsBeside, lock_row, rows_changed
 from shop.exceptions import ShopError
 from shop.pagination import Page, count_rows, paginate
-from shop.resellers.models import CollectionPick, Reseller, ResellerCollection, ResellerPick
+from shop.resellers.models import (
+    CollectionPick,
+    Reseller,
+    ResellerCollection,
+    ResellerPick,
+    WindowProfile,
+)
 from shop.resellers.rules import MAX_COLLECTIONS, MAX_PICKS, free_slug, slug_from_title
 
 WINDOW_PAGE_SIZE = 48
@@ -311,7 +317,9 @@ def collections_of(rows) -> list[CollectionRow]:
     return [CollectionRow._make(row) for row in rows]
 
 
-def get_collection(session: Session, reseller: Reseller, slug: str) -> ResellerCollection | None:
+def get_collection(
+    session: Session, reseller: Reseller | WindowProfile, slug: str
+) -> ResellerCollection | None:
     return session.scalar(
         sa.select(ResellerCollection).where(
             ResellerCollection.reseller_id == reseller.id, ResellerCollection.slug == slug
@@ -506,7 +514,7 @@ def _window_page(
 
 def window_picks(
     session: Session,
-    reseller: Reseller,
+    reseller: Reseller | WindowProfile,
     *,
     page: int,
     currency: str,
@@ -520,7 +528,7 @@ def window_picks(
 
 def collection_picks(
     session: Session,
-    reseller: Reseller,
+    reseller: Reseller | WindowProfile,
     collection: ResellerCollection,
     *,
     page: int,

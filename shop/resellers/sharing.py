@@ -27,7 +27,7 @@ from shop.catalog.models import Product
 from shop.catalog.rules import is_slug
 from shop.links import external_url
 from shop.previews import Preview, media_url, short_description
-from shop.resellers.models import Reseller, ResellerCollection, ResellerPick
+from shop.resellers.models import Reseller, ResellerCollection, ResellerPick, WindowProfile
 from shop.resellers.rules import COLLECTION_SLUG_MAX_LENGTH, handle_problem
 
 # Error correction "M" (15 % of the code may be damaged); segno raises it when the text
@@ -92,7 +92,7 @@ def _plain_slug(value: str | None, max_length: int) -> str | None:
 
 def shared_url(
     session: Session,
-    reseller: Reseller,
+    reseller: Reseller | WindowProfile,
     collection_slug: str | None = None,
     product_slug: str | None = None,
 ) -> str | None:
@@ -144,7 +144,9 @@ def qr_svg(text: str) -> bytes:
 
 
 def window_preview(
-    reseller: Reseller, collection: ResellerCollection | None, cards: list[ProductCard]
+    reseller: Reseller | WindowProfile,
+    collection: ResellerCollection | None,
+    cards: list[ProductCard],
 ) -> Preview:
     """The link preview of a window's page (or of one of its collections): its name, the
     bio, the avatar (else the first product's picture) and the page's share link."""

@@ -53,7 +53,7 @@ from shop.resellers.forms import (
     RenameForm,
 )
 from shop.resellers.labels import STATUS_LABELS
-from shop.resellers.models import Reseller
+from shop.resellers.models import Reseller, WindowProfile
 from shop.resellers.program import terms as window_terms_row
 from shop.resellers.slip_forms import new_slip_form
 from shop.storage import StorageError, get_storage
@@ -521,19 +521,19 @@ def collection_item_remove(collection_id: int, item_id: int):
 # --- the public window -------------------------------------------------------------------
 
 
-def _approved_window(handle: str) -> Reseller:
-    """The approved window at ``handle``; a 404 for any other (no query for a handle no
-    window can have; none either when the visitor's mark looked it up already)."""
+def _approved_window(handle: str) -> WindowProfile:
+    """The approved window at ``handle`` as its pages show it; a 404 for any other (no
+    query for a handle no window can have; none either when the visitor's mark looked it
+    up already: the lookup reads the profile too)."""
     if rules.handle_problem(handle) is not None:
         abort(404)
     found = marking.approved_window_at(handle)
-    reseller = None if found is None else get_session().get(Reseller, found.reseller_id)
-    if reseller is None:
+    if found is None:
         abort(404)
-    return reseller
+    return found.profile
 
 
-def _render_window(db: Session, reseller: Reseller, collection=None) -> str:
+def _render_window(db: Session, reseller: WindowProfile, collection=None) -> str:
     currency, locale = current_currency(), str(get_locale())
     number = parse_page(request.args.get("page"))
     # With the window's collections: one round trip for both on PostgreSQL.

@@ -129,7 +129,7 @@ def test_the_queries_of_a_page_do_not_grow_with_the_picks(app, client, session):
     add_picks(session, reseller, made[3:])
     with recording_queries(app) as many:
         assert client.get("/w/ann-picks").status_code == 200
-    # The window by handle with its terms and the programme (shop.resellers.marking, for
-    # the visitor's mark and the page alike, as plain columns), the window's row for the
-    # page (only when the page is rendered), the page of picks, the collections.
-    assert len(many) == len(few) == 4
+    # The window by handle with what its page shows, its terms and the programme
+    # (shop.resellers.marking, for the visitor's mark and the page alike, as plain
+    # columns), the page of picks, the collections.
+    assert len(many) == len(few) == 3

@@ -1,18 +1,19 @@
 """What a window's page costs (issue 17): the window is looked up by its handle once per
-request, as plain columns with its terms and the programme (the visitor's mark and the
-page share it; a page served from the cache needs no more), its row read for a page that
-is rendered, a page of
-picks is one prepared statement giving the rows a plain query gives, and the grid of
-cards, kept per process, never shows an old pick, note or price."""
+request, as plain columns with what its page shows of it, its terms and the programme
+(the visitor's mark and the page share it; a page served from the cache needs no more),
+a page of picks is one prepared statement giving the rows a plain query gives, and the
+grid of cards, kept per process, never shows an old pick, note or price; nor does the
+page an old name, bio, avatar or link."""
 
 import re
 
 import pytest
 import sqlalchemy as sa
 
+from shop.accounts.models import User
 from shop.catalog.listing import CARD_COLUMNS, build_cards, with_card_extras
 from shop.catalog.models import PriceTier, Product
-from shop.resellers import picks
+from shop.resellers import picks, service
 from shop.resellers.models import CollectionPick, Reseller, ResellerPick
 from shop.resellers.picks import WINDOW_PAGE_SIZE
 from tests.factories import make_product
@@ -50,25 +51,68 @@ def reads_of_the_window(statements: list[str]) -> list[str]:
     return [sql for sql in statements if re.search(r"FROM reseller\b", sql)]
 
 
-def test_a_page_reads_the_window_by_handle_once_in_four_queries(uncached, client, window):
+def test_a_page_reads_the_window_by_handle_once_in_three_queries(uncached, client, window):
     client.get("/w/ann-picks")  # warm, and marked: no visit to count again
     with recording_queries(uncached) as statements:
         page = client.get("/w/ann-picks").text
     assert cards(page) == [f"item-{n:02d}" for n in range(5)]
-    # The window by handle with its terms and the programme (the mark's, shared with the
-    # page), its row by id for the page, the page of picks, the collections.
+    # The window by handle with its profile, its terms and the programme (the mark's,
+    # shared with the page), the page of picks, the collections.
     assert len([sql for sql in statements if "reseller.handle =" in sql]) == 1
-    assert len(reads_of_the_window(statements)) == 2
-    assert len(statements) == 4
+    assert len(reads_of_the_window(statements)) == 1
+    assert len(statements) == 3
 
 
-def test_a_page_waits_on_postgresql_three_times_the_picks_and_collections_together(
+def test_a_page_waits_on_postgresql_twice_the_picks_and_collections_together(
     uncached, client, session, window, database_url, monkeypatch
 ):
     session.commit()  # its connection back in the pool, which the counter opens anew
     counter = round_trip_counter(uncached, database_url, monkeypatch)
 
-    assert round_trips_of(client, counter, "/w/ann-picks") == (3, 4)
+    assert round_trips_of(client, counter, "/w/ann-picks") == (2, 3)
+
+
+def header(page: str) -> dict:
+    """What the window's page shows of its profile: the title, the header, the preview."""
+    avatar = re.search(r'<img class="window-avatar" src="([^"]+)"', page)
+    return {
+        "title": re.search(r"<title>([^<]*)</title>", page).group(1),
+        "name": re.search(r'data-testid="window-name">([^<]*)<', page).group(1),
+        "bio": re.findall(r'data-testid="window-bio">([^<]*)<', page),
+        "links": re.findall(r'data-testid="window-social-link">([^<]*)<', page),
+        "avatar": avatar.group(1) if avatar else None,
+        "og": re.findall(r'<meta property="og:(title|description|image)" content="([^"]*)">', page),
+    }
+
+
+def test_a_changed_profile_shows_on_the_next_request(uncached, client, session, window, app):
+    """The page reads the profile with the lookup by handle, never from a kept copy."""
+    before = header(client.get("/w/ann-picks").text)
+    assert (before["name"], before["bio"], before["links"]) == (
+        "Ann&#39;s picks",
+        ["School uniforms I like."],
+        ["https://weibo.com/ann"],
+    )
+    assert before["avatar"] is None and before["title"].startswith("Ann&#39;s picks")
+    owner = session.get(User, window.user_id)
+    values = {
+        "display_name": "Ann & co",
+        "bio": "",
+        "social_links": ["https://x.com/a", "https://t.me/a"],
+    }
+    service.update_profile(session, owner, window, values)
+    window.avatar_path = "resellers/abc.png"  # as ``service.set_avatar`` sets it
+    session.commit()
+    after = header(client.get("/w/ann-picks").text)
+    assert (after["name"], after["bio"], after["links"]) == (
+        "Ann &amp; co",
+        [],
+        ["https://x.com/a", "https://t.me/a"],
+    )
+    assert after["avatar"] == "/media/resellers/abc-thumb.png"
+    assert after["title"].startswith("Ann &amp; co")
+    assert ("title", "Ann &amp; co") in after["og"]
+    assert ("image", f"{app.config['SHOP_BASE_URL']}/media/resellers/abc.png") in after["og"]
 
 
 def test_a_new_visitor_costs_one_query_more_the_visit(uncached, client, window):
@@ -76,12 +120,12 @@ def test_a_new_visitor_costs_one_query_more_the_visit(uncached, client, window):
     newcomer = uncached.test_client()
     with recording_queries(uncached) as statements:
         assert newcomer.get("/w/ann-picks").status_code == 200
-    # The page's four, then the visit (on PostgreSQL after a SET of its commit's wait;
+    # The page's three, then the visit (on PostgreSQL after a SET of its commit's wait;
     # with Redis, the visit is counted there: tests/resellers/test_visit_counts.py).
     counted = [sql for sql in statements if "reseller_visit" in sql]
     page = [sql for sql in statements if sql not in counted and "synchronous_commit" not in sql]
     assert len(counted) == 1 and "reseller_visit" in statements[-1]
-    assert len(page) == 4
+    assert len(page) == 3
 
 
 def test_an_unknown_window_is_one_query(uncached, client, window):
