@@ -22,7 +22,9 @@ WSGI environ (a fresh body stream per call) and reads the whole answer. Requests
 - ``window``: ``GET /w/bench`` (``seed_bulk.py``'s window of 48 picks) on that shop;
   ``window-cached`` the same on the cached shop (a new visitor each time: no cookie);
 - ``product``: a made-to-order product's page, ``search``: ``/products?q=cotton``, both
-  uncached; ``search6``: uncached ``/products?q=`` rotating over run.sh's six words.
+  uncached; ``search6``: uncached ``/products?q=`` rotating over run.sh's six words;
+- ``category``: uncached ``/products?category=`` of the first top-level category with
+  children that list products (the seeded tree's are in the children).
 
 Each round runs every request kind ``--requests`` times, interleaved with the others, and
 the best round's mean counts (min of rounds: the least disturbed by the other processes on
@@ -129,6 +131,28 @@ def made_to_order_variants(db_url):
     return product.slug, variants
 
 
+def category_with_children(db_url):
+    """The slug of the first top-level category whose children list products."""
+    import sqlalchemy as sa
+
+    from shop.db import make_engine
+
+    engine = make_engine(db_url)
+    with engine.connect() as connection:
+        slug = connection.scalar(
+            sa.text(
+                "SELECT c.slug FROM category c WHERE c.parent_id IS NULL AND EXISTS (SELECT 1"
+                " FROM category child JOIN product p ON p.category_id = child.id"
+                " WHERE child.parent_id = c.id AND p.active AND p.school_id IS NULL)"
+                " ORDER BY c.position, c.id LIMIT 1"
+            )
+        )
+    engine.dispose()
+    if slug is None:
+        raise SystemExit("no top-level category with children that list products")
+    return slug
+
+
 def prepare_carts(shop, slug, variants):
     """``CARTS`` visitors as run.sh prepares them; → the add requests, rotating."""
     adds = []
@@ -196,6 +220,7 @@ def build(db_url, redis_url):
     floor = bare_floor.create_app()
     slug, variants = made_to_order_variants(db_url)
     listing = make_environ("GET", "/products?page=2")
+    category = make_environ("GET", f"/products?category={category_with_children(db_url)}")
     assert call(shop, *listing)[0] == 200  # fills the cache
     kinds = {
         "floor": Rotating(floor, [make_environ("GET", "/products?page=2")], 200),
@@ -212,6 +237,7 @@ def build(db_url, redis_url):
             [make_environ("GET", f"/products?q={urllib.parse.quote(word)}") for word in WORDS],
             200,
         ),
+        "category": Rotating(uncached, [category], 200),
     }
     return shop, kinds
 
@@ -255,7 +281,7 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--requests", type=int, default=400)
     kinds = ["floor", "cart-add", "cached-get", "404", "listing", "window", "window-cached"]
-    kinds += ["product", "search", "search6"]
+    kinds += ["product", "search", "search6", "category"]
     parser.add_argument("--profile", choices=kinds)
     parser.add_argument("--profile-out", help="also write the profile's stats to this file")
     args = parser.parse_args(argv)

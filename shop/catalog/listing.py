@@ -50,6 +50,7 @@ from shop.catalog.search import (
     TRIGRAM,
     clean_text,
     corrected_groups,
+    database_key,
     fts_phrase,
     gram_token,
     kept_synonyms,
@@ -140,12 +141,21 @@ class ProductCard(NamedTuple):
     min_order_quantity: int
 
 
+class CategoryRow(NamedTuple):
+    id: int
+    slug: str
+    name: str
+    name_zh: str | None
+    name_ja: str | None
+    parent_id: int | None
+
+
 @dataclass(frozen=True)
 class Listing:
     query: ListingQuery
     page: Page
     cards: list[ProductCard]
-    category: sa.Row | None  # id, slug and names (get_category)
+    category: CategoryRow | None  # the category page's own (``category_in``)
     # A search that found nothing as typed: the corrected words it looked for instead.
     corrected: tuple[str, ...] = ()
     menus: "Menus | None" = None  # when asked for (``list_products``' ``with_menus``)
@@ -207,7 +217,9 @@ SIZE_LENGTH = 32  # variant.size
 
 
 _CATEGORY = PreparedSelect(
-    sa.select(Category.id, Category.slug, Category.name, Category.name_zh, Category.name_ja).where(
+    sa.select(Category.id, Category.slug, Category.name, Category.name_zh, Category.name_ja)
+    .add_columns(Category.parent_id)
+    .where(
         sa.or_(
             Category.slug == sa.bindparam("slug"),
             Category.parent_id.in_(
@@ -218,16 +230,29 @@ _CATEGORY = PreparedSelect(
 )
 
 
-def get_category(connection: sa.Connection, slug: str | None) -> tuple[sa.Row | None, list[int]]:
-    """The category with this slug (``id``, ``slug`` and its names) and the ids a page of
-    it lists (its own and its children's), from one query; ``(None, [])`` if none."""
+def get_category(
+    connection: sa.Connection, slug: str | None
+) -> tuple[CategoryRow | None, tuple[int, ...]]:
+    """``category_in`` from one query of the category and its children only."""
     if not slug:
-        return None, []
-    rows = _CATEGORY.rows(connection, slug=slug)
-    category = next((row for row in rows if row.slug == slug), None)
+        return None, ()
+    return category_in(category_rows_of(_CATEGORY.rows(connection, slug=slug)), slug)
+
+
+def category_in(rows, slug: str | None) -> tuple[CategoryRow | None, tuple[int, ...]]:
+    """The category with this slug among ``rows`` (``CategoryRow``s: every category, or
+    ``get_category``'s) and the ids a page of it lists: its own, then its children's;
+    ``(None, ())`` if none (the page then lists every category's products)."""
+    category = next((row for row in rows if row.slug == slug), None) if slug else None
     if category is None:
-        return None, []
-    return category, [category.id, *(row.id for row in rows if row is not category)]
+        return None, ()
+    return category, (category.id, *(row.id for row in rows if row.parent_id == category.id))
+
+
+# The category tree as this process last read it with a category page, per database
+# (``database_key``): what the next category page's statement is made for before the
+# menu read with it says what the tree is now (``list_products``).
+_SEEN_CATEGORY_ROWS: dict[str, tuple[CategoryRow, ...]] = {}
 
 
 @dataclass
@@ -252,15 +277,6 @@ _CATEGORY_TREE = PreparedSelect(
 def list_top_categories(session: Session) -> list[CategoryNode]:
     """Top-level categories with their children, from one query."""
     return category_tree(list_category_rows(session))
-
-
-class CategoryRow(NamedTuple):
-    id: int
-    slug: str
-    name: str
-    name_zh: str | None
-    name_ja: str | None
-    parent_id: int | None
 
 
 def list_category_rows(session: Session) -> tuple[CategoryRow, ...]:
@@ -302,10 +318,60 @@ def list_products(
     """A page of the listing: browsing (``COUNT_CAP``), a price sort, or a search
     (``SEARCH_CAP``); ``count_cap`` overrides both caps. ``with_menus``: with the page's
     menus too (``Menus``), read with the page's first statement (one round trip for
-    both on PostgreSQL; a category page looks its category up first)."""
+    both on PostgreSQL).
+
+    A category page's statements are made for its category's ids (``Scope``). Without
+    the menus it looks them up first (``get_category``). With them, it takes its
+    category from the menu's rows, read with the page: the page is made for the ids
+    the tree had when this process last read it (``_SEEN_CATEGORY_ROWS``), then made
+    again if the menu read with it gives other ids (a child added, moved or removed;
+    the process's first category page). Never stale: what the page lists is what the
+    menu beside it shows; a renamed category keeps its ids, and its page its first
+    statement."""
     connection = session.connection()
-    beside = ReadsBeside(*MENU_READS) if with_menus else ReadsBeside()
-    category, category_ids = get_category(connection, query.category)
+    listed = functools.partial(
+        _listed,
+        connection,
+        query,
+        currency=currency,
+        locale=locale,
+        per_page=per_page,
+        max_q_length=max_q_length,
+        count_cap=count_cap,
+    )
+    if not with_menus:
+        category, category_ids = get_category(connection, query.category)
+        page, cards, corrected = listed(category_ids, ReadsBeside())
+        return Listing(query, page, cards, category, corrected)
+    beside = ReadsBeside(*MENU_READS)
+    guessed_ids: tuple[int, ...] = ()
+    if query.category:
+        seen = _SEEN_CATEGORY_ROWS.get(database_key(connection), ())
+        guessed_ids = category_in(seen, query.category)[1]
+    page, cards, corrected = listed(guessed_ids, beside)
+    menus = menus_of(*beside.taken(connection))
+    category, category_ids = category_in(menus.category_rows, query.category)
+    if query.category:
+        _SEEN_CATEGORY_ROWS[database_key(connection)] = menus.category_rows
+        if category_ids != guessed_ids:
+            page, cards, corrected = listed(category_ids, ReadsBeside())
+    return Listing(query, page, cards, category, corrected, menus)
+
+
+def _listed(
+    connection: sa.Connection,
+    query: ListingQuery,
+    category_ids: tuple[int, ...],
+    beside: ReadsBeside,
+    *,
+    currency: str,
+    locale: str,
+    per_page: int,
+    max_q_length: int,
+    count_cap: int | None,
+) -> tuple[Page, list[ProductCard], tuple[str, ...]]:
+    """→ (page, cards, corrected) of ``list_products``, over the products of these
+    categories (none: of every category); ``beside`` goes with the first statement."""
     terms = search_terms(query.q, max_q_length)
     params = {
         "currency": currency,
@@ -328,9 +394,7 @@ def list_products(
         page, rows = _browse(connection, query, scope, params, cap, locale, beside)
     # The last page before the cap ends at the cap, as its "Showing 985–1,000" says.
     rows = rows[: page.last_item - page.offset]
-    cards = build_cards(rows, currency, locale)
-    menus = menus_of(*beside.taken(connection)) if with_menus else None
-    return Listing(query, page, cards, category, corrected, menus)
+    return page, build_cards(rows, currency, locale), corrected
 
 
 def _first_page_to_try(query: ListingQuery, cap: int, per_page: int) -> int:
@@ -361,15 +425,15 @@ def _browse(
 ):
     """→ (page, rows): no search, not a price sort. One prepared statement gives the page
     asked for and the capped count with it (a round trip fewer: on PostgreSQL each is
-    one); a page past the last, or an empty listing, asks for the count alone, then the
-    last page."""
+    one); an empty first page is an empty listing; a page past the last asks for the
+    count alone, then the last page."""
     paged = _browse_statement(connection.dialect.name, query.sort, locale, scope)
     per_page = params["limit"]
     requested = _first_page_to_try(query, cap, per_page)
     offset = (requested - 1) * per_page
     rows = beside.rows(paged, connection, offset=offset, cap=cap + 1, **params)
-    if rows:
-        total = rows[0].total
+    if rows or not offset:
+        total = rows[0].total if rows else 0
         return paginate(min(total, cap), requested, per_page, more=total > cap), [
             (row, row) for row in rows
         ]
@@ -383,21 +447,76 @@ def _browse(
 def _price_sorted(
     connection, query: ListingQuery, scope: "Scope", params: dict, cap: int, beside: ReadsBeside
 ):
-    """→ (page, rows) of ``sort=price_asc``/``price_desc``."""
-    page = _capped_page(connection, query, scope, params, cap, beside)
-    if not page.total:
-        return page, []
-    conditions = listed_conditions(scope)
-    # Every product the count found is priced when a price filter is in force (none
-    # without a price passes it), or when the priced ones reach the count: then there is
-    # no walk for unpriced ones.
-    listed = None if page.more else page.total
-    if "price_min" in scope.filters or "price_max" in scope.filters:
-        listed = 0
+    """→ (page, rows) of ``sort=price_asc``/``price_desc``. One prepared statement gives
+    the page asked for with the capped count, prices and pictures when priced products
+    fill it or end the listing (``_priced_statement``); otherwise (an empty listing, a
+    page past the last, one that unpriced products end) the count, then the page
+    (``_price_page``), then its prices and pictures."""
+    per_page = params["limit"]
+    requested = _first_page_to_try(query, cap, per_page)
+    offset = (requested - 1) * per_page
+    paged = _priced_statement(connection.dialect.name, query.sort, scope)
+    rows = beside.rows(paged, connection, offset=offset, cap=cap + 1, **params)
+    if rows:
+        total = rows[0].total
+        page = paginate(min(total, cap), requested, per_page, more=total > cap)
+        listed = _listed_priced(scope, page)
+        if len(rows) == per_page or (listed is not None and offset + len(rows) >= listed):
+            return page, [(row, row) for row in rows]
+    else:
+        page = _capped_page(connection, query, scope, params, cap, beside)
+        if not page.total:
+            return page, []
     rows = _price_page(
-        connection, conditions, query.sort, params, page.offset, params["limit"], listed
+        connection,
+        listed_conditions(scope),
+        query.sort,
+        params,
+        page.offset,
+        per_page,
+        _listed_priced(scope, page),
     )
     return page, with_card_extras(connection, rows, params)
+
+
+def _listed_priced(scope: "Scope", page: Page) -> int | None:
+    """``_price_page``'s ``listed``: every product the count found is priced when a price
+    filter is in force (none without a price passes it), or when the priced ones reach
+    the count (then there is no walk for unpriced ones)."""
+    if "price_min" in scope.filters or "price_max" in scope.filters:
+        return 0
+    return None if page.more else page.total
+
+
+@functools.cache
+def _priced_statement(dialect: str, sort: str, scope: "Scope") -> PreparedSelect:
+    """A page of a price sort's priced products (``_price_page``'s walk of
+    ``ix_product_sort_price_order``), each row with the capped count (``total``) and its
+    prices and pictures, as ``_browse_statement`` makes a browsing page (on PostgreSQL the
+    page chosen first, in a subquery: the prices and pictures of its rows only)."""
+    conditions = listed_conditions(scope)
+    total = _capped_count(scope, dialect).scalar_subquery().label("total")
+    amount = ProductSortPrice.amount
+    priced = (ProductSortPrice.product_id == Product.id) & (
+        ProductSortPrice.currency == sa.bindparam("currency")
+    )
+    order = [amount.asc() if sort == "price_asc" else amount.desc(), ProductSortPrice.product_id]
+    walk = (
+        sa.select(*CARD_COLUMNS)
+        .join(ProductSortPrice, priced)
+        .where(*conditions)
+        .order_by(*order)
+        .offset(sa.bindparam("offset"))
+        .limit(sa.bindparam("limit"))
+    )
+    if dialect == "sqlite":
+        return PreparedSelect(walk.add_columns(total, *card_columns(Product.id)))
+    chosen = walk.add_columns(amount.label("sort_amount")).subquery("page")
+    page = sa.select(*(chosen.c[column.key] for column in CARD_COLUMNS), total)
+    page = page.add_columns(*card_columns(chosen.c.id))
+    sort_amount = chosen.c.sort_amount
+    page_order = sort_amount.asc() if sort == "price_asc" else sort_amount.desc()
+    return PreparedSelect(page.order_by(page_order, chosen.c.id))
 
 
 def _search(
@@ -597,7 +716,7 @@ def filter_params(query: ListingQuery, currency: str) -> dict[str, str | int]:
     return params
 
 
-def category_params(category_ids: list[int]) -> dict[str, int]:
+def category_params(category_ids: tuple[int, ...]) -> dict[str, int]:
     return {f"category_{index}": category_id for index, category_id in enumerate(category_ids)}
 
 

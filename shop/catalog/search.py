@@ -222,7 +222,8 @@ class Synonyms:
 _KEPT_SYNONYMS: dict[str, Synonyms] = {}
 
 
-def _database(connection: sa.Connection) -> str:
+def database_key(connection: sa.Connection) -> str:
+    """Which database ``connection`` reads: the key of what this process keeps of one."""
     return str(connection.engine.url)
 
 
@@ -239,14 +240,14 @@ def read_synonyms(connection: sa.Connection) -> Synonyms:
         if other not in group:
             group.append(other)
     synonyms = Synonyms(version, {word: tuple(group) for word, group in groups.items()})
-    _KEPT_SYNONYMS[_database(connection)] = synonyms
+    _KEPT_SYNONYMS[database_key(connection)] = synonyms
     return synonyms
 
 
 def kept_synonyms(connection: sa.Connection) -> Synonyms:
     """This process's copy of the synonyms of the connection's database (read when there is
     none yet): check its ``version`` against ``synonyms_version_column`` of a statement."""
-    return _KEPT_SYNONYMS.get(_database(connection)) or read_synonyms(connection)
+    return _KEPT_SYNONYMS.get(database_key(connection)) or read_synonyms(connection)
 
 
 def synonyms_version_column() -> sa.ScalarSelect:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from shop.catalog.models import Category
 from tests.factories import make_category, make_product
-from tests.helpers.pagecache import raw_write
+from tests.helpers.pagecache import card_slugs, raw_write
 
 
 @pytest.fixture
@@ -65,6 +65,41 @@ def test_a_category_renamed_in_the_admin_shows_on_the_next_request(app, client, 
     session.commit()
 
     assert "Polo shirts" in menu(client.get("/products").text)
+
+
+def test_a_child_category_moved_or_added_behind_the_shops_back_changes_the_category_pages(
+    uncached, catalogue, session_factory
+):
+    """A category page's statement is made for the children the last one saw
+    (``list_products``): a child moved, or a new one, shows on the next request."""
+    with session_factory(uncached) as session:
+        polos = session.scalars(sa.select(Category).filter_by(slug="polos")).one()
+        make_product(session, slug="pique", category=polos)
+        make_category(session, slug="workwear", name="Workwear")
+        session.commit()
+    client = uncached.test_client()
+    assert card_slugs(client.get("/products?category=school-uniforms").text) == ["pique", "polo"]
+    assert card_slugs(client.get("/products?category=workwear").text) == []
+
+    raw_write(
+        uncached,
+        "UPDATE category SET parent_id = (SELECT id FROM category"
+        " WHERE slug = 'workwear') WHERE slug = 'polos'",
+    )
+
+    assert card_slugs(client.get("/products?category=school-uniforms").text) == ["polo"]
+    page = client.get("/products?category=workwear").text
+    assert card_slugs(page) == ["pique"]
+    assert "Workwear Polos" in " ".join(re.sub(r"<[^>]+>", " ", menu(page)).split())
+
+    with session_factory(uncached) as session:
+        school = session.scalars(sa.select(Category).filter_by(slug="school-uniforms")).one()
+        ties = make_category(session, slug="ties", name="Ties", parent=school)
+        make_product(session, slug="tie", category=ties)
+        session.commit()
+
+    assert card_slugs(client.get("/products?category=school-uniforms").text) == ["tie", "polo"]
+    assert card_slugs(client.get("/products?category=workwear").text) == ["pique"]
 
 
 def test_a_new_size_shows_in_the_filters_on_the_next_request(uncached, catalogue, session_factory):

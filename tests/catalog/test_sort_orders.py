@@ -11,7 +11,21 @@ from tests.factories import make_category, make_product
 
 
 def every_page(session, *, sort, currency="CNY", locale="en", category=None, per_page=4):
-    slugs, number = [], 1
+    return [
+        card.slug
+        for card in every_card(
+            session,
+            sort=sort,
+            currency=currency,
+            locale=locale,
+            category=category,
+            per_page=per_page,
+        )
+    ]
+
+
+def every_card(session, *, sort, currency="CNY", locale="en", category=None, per_page=4):
+    cards, number = [], 1
     while True:
         result = list_products(
             session,
@@ -20,9 +34,9 @@ def every_page(session, *, sort, currency="CNY", locale="en", category=None, per
             locale=locale,
             per_page=per_page,
         )
-        slugs.extend(card.slug for card in result.cards)
+        cards.extend(result.cards)
         if not result.page.has_next:
-            return slugs
+            return cards
         number += 1
 
 
@@ -86,6 +100,19 @@ def test_price_sorts_equal_the_order_of_every_product(session):
         assert every_page(session, sort=sort, category="shirts") == expected_by_price(
             session, descending=descending, category_slug="shirts"
         )
+
+
+def test_a_price_sorts_cards_are_the_listings(session):
+    """Pages that priced products fill, and those that unpriced ones end, show the cards
+    the listing shows (their prices and pictures read with the page, or after it)."""
+    catalogue(session)
+    listed = {card.slug: card for card in every_card(session, sort="relevance", per_page=24)}
+
+    for sort in ("price_asc", "price_desc"):
+        for per_page in (4, 5):
+            cards = every_card(session, sort=sort, per_page=per_page)
+            assert cards == [listed[card.slug] for card in cards], (sort, per_page)
+            assert len(cards) == len(listed)
 
 
 def test_name_sorts_equal_the_order_of_every_product(session):
