@@ -47,6 +47,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from contextlib import contextmanager
 from http.cookies import SimpleCookie
 from pathlib import Path
 
@@ -108,14 +109,24 @@ def session_of(headers, current):
     return current
 
 
+@contextmanager
+def seeded_database(db_url):
+    """A connection to the seeded database, for picking what the requests ask for."""
+    from shop.db import make_engine
+
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
 def made_to_order_variants(db_url):
     """The first active made-to-order product with 6 variants for sale (run.sh's pick)."""
     import sqlalchemy as sa
 
-    from shop.db import make_engine
-
-    engine = make_engine(db_url)
-    with engine.connect() as connection:
+    with seeded_database(db_url) as connection:
         product = connection.execute(
             sa.text(
                 "SELECT p.id, p.slug FROM product p WHERE p.active AND p.made_to_order"
@@ -127,7 +138,6 @@ def made_to_order_variants(db_url):
             sa.text("SELECT id FROM variant WHERE product_id = :p AND for_sale ORDER BY id"),
             {"p": product.id},
         ).all()[:VARIANTS]
-    engine.dispose()
     return product.slug, variants
 
 
@@ -135,10 +145,7 @@ def category_with_children(db_url):
     """The slug of the first top-level category whose children list products."""
     import sqlalchemy as sa
 
-    from shop.db import make_engine
-
-    engine = make_engine(db_url)
-    with engine.connect() as connection:
+    with seeded_database(db_url) as connection:
         slug = connection.scalar(
             sa.text(
                 "SELECT c.slug FROM category c WHERE c.parent_id IS NULL AND EXISTS (SELECT 1"
@@ -147,7 +154,6 @@ def category_with_children(db_url):
                 " ORDER BY c.position, c.id LIMIT 1"
             )
         )
-    engine.dispose()
     if slug is None:
         raise SystemExit("no top-level category with children that list products")
     return slug

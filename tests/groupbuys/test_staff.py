@@ -129,17 +129,9 @@ def test_the_same_programme_form_at_once_saves_once(app, client, session, sign_i
 def test_the_programme_is_saved_and_audited(client, session, sign_in):
     manager = sign_in("owner")  # the audit log is the owner's
     assert client.get("/admin/campaigns/program").status_code == 200
-    data = {
-        "require_approval": "y",
-        "leader_reward": "credit",
-        "credit_CNY": "1.50",
-        "credit_JPY": "30",
-        "credit_SGD": "",
-        "credit_USD": "",
-        "request_key": "programme-key-0123456789",
-    }
-    assert client.post("/admin/campaigns/program", data=data).status_code == 302
-    assert client.post("/admin/campaigns/program", data=data).status_code == 302  # again: once
+    assert client.post("/admin/campaigns/program", data=PROGRAMME).status_code == 302
+    again = client.post("/admin/campaigns/program", data=PROGRAMME)
+    assert again.status_code == 302  # sent again: saved once
     row = fresh(session, GroupBuyProgram, PROGRAM_ID)
     assert (row.require_approval, row.leader_reward) == (True, "credit")
     assert row.credit_per_piece == {"CNY": 150, "JPY": 30} and row.updated_by_id == manager.id
