@@ -136,11 +136,24 @@ class PreparedSelect:
     scalar subqueries costs more than the database does. Parameters are passed to the
     driver as they are, so they must be plain values (``str``, ``int``), never ones a
     column type would convert; rows come back as the driver gives them (SQLite booleans
-    as 0/1)."""
+    as 0/1).
 
-    def __init__(self, statement: sa.Select | sa.TextClause) -> None:
+    ``inline``: integer parameters (a page's ``offset`` and ``limit``, a count's ``cap``)
+    that PostgreSQL gets written into the statement's text. PostgreSQL plans a prepared
+    statement whose ``LIMIT``/``OFFSET`` are parameters anew on every execution (a plan
+    made for unknown values would walk a tenth of the table), and that planning costs it
+    more than running a listing page does; with the numbers in the text the statement
+    keeps one plan per page (``plan_is_kept`` in the tests). SQLite has no such cost and
+    keeps one prepared statement for every page."""
+
+    # Texts kept per statement: one per page number a listing can show (its cap ÷ 24).
+    MAX_INLINE_TEXTS = 256
+
+    def __init__(self, statement: sa.Select | sa.TextClause, inline: tuple[str, ...] = ()) -> None:
         self.statement = statement
+        self.inline = inline
         self._compiled: dict[str, sa.engine.Compiled] = {}
+        self._inlined: dict[tuple[int, ...], str] = {}
 
     def rows(self, connection: sa.Connection, **params) -> list[sa.Row]:
         return list(connection.exec_driver_sql(*self.driver_sql(connection.dialect, params)).all())
@@ -152,9 +165,32 @@ class PreparedSelect:
             compiled = self.statement.compile(dialect=dialect)
             self._compiled[dialect.name] = compiled
         named = compiled.construct_params(params) or {}
+        if self.inline and dialect.name == "postgresql":
+            return self._inlined_sql(compiled, named)
         positions = getattr(compiled, "positiontup", None)  # set for positional paramstyles
         values = tuple(named[name] for name in positions) if positions is not None else named
         return compiled.string, values
+
+    def _inlined_sql(self, compiled: sa.engine.Compiled, named: dict) -> tuple[str, Any]:
+        """``compiled``'s text with the ``inline`` parameters written in (psycopg's
+        ``%(name)s`` placeholders), and the other parameters."""
+        numbers = tuple(_plain_int(named.pop(name), name) for name in self.inline)
+        text = self._inlined.get(numbers)
+        if text is None:
+            text = compiled.string
+            for name, number in zip(self.inline, numbers, strict=True):
+                text = text.replace(f"%({name})s", str(number))
+            if len(self._inlined) >= self.MAX_INLINE_TEXTS:
+                self._inlined.clear()
+            self._inlined[numbers] = text
+        return text, named
+
+
+def _plain_int(value: Any, name: str) -> int:
+    """``value`` if it is an ``int`` (never text: it is written into SQL)."""
+    if type(value) is not int:
+        raise TypeError(f"{name}: an int is written into the statement, not {value!r}")
+    return value
 
 
 Read = tuple[PreparedSelect, Mapping[str, Any]]  # a prepared statement and its parameters

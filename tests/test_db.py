@@ -199,3 +199,51 @@ def test_run_alone_refuses_a_write_the_page_cache_follows(app, session):
     with pytest.raises(ValueError, match="page cache"):
         run_alone(session, insert, {"slug": "hats", "name": "Hats", "position": 0})
     assert category_slugs(app) == []
+
+
+PAGE_OF_SLUGS = PreparedSelect(
+    sa.select(Category.slug)
+    .where(Category.position >= sa.bindparam("position"))
+    .order_by(Category.slug)
+    .offset(sa.bindparam("offset"))
+    .limit(sa.bindparam("limit")),
+    inline=("offset", "limit"),
+)
+
+
+@pytest.mark.parametrize(
+    "dialect, inlined",
+    [(sa.dialects.postgresql.psycopg.dialect(), True), (sa.dialects.sqlite.dialect(), False)],
+)
+def test_inline_numbers_are_written_into_the_text_on_postgresql_only(dialect, inlined):
+    text, values = PAGE_OF_SLUGS.driver_sql(dialect, {"position": 2, "offset": 48, "limit": 24})
+
+    assert ("LIMIT 24 OFFSET 48" in text) is inlined
+    if inlined:
+        assert values == {"position": 2}
+        again, _ = PAGE_OF_SLUGS.driver_sql(dialect, {"position": 9, "offset": 0, "limit": 24})
+        assert "LIMIT 24 OFFSET 0" in again
+    else:
+        assert "?" in text and 48 in values and 24 in values
+
+
+@pytest.mark.parametrize("offset", ["48", "0; DROP TABLE category", 2.0, True, None])
+def test_an_inline_number_must_be_an_int(offset):
+    with pytest.raises(TypeError):
+        PAGE_OF_SLUGS.driver_sql(
+            sa.dialects.postgresql.psycopg.dialect(), {"position": 1, "offset": offset, "limit": 5}
+        )
+
+
+def test_a_prepared_select_with_inline_numbers_pages_as_with_parameters(session):
+    for position, slug in enumerate(["a", "b", "c", "d", "e"]):
+        make_category(session, slug=slug, name=slug.upper(), position=position)
+    session.commit()
+    connection = session.connection()
+
+    pages = [
+        [row.slug for row in PAGE_OF_SLUGS.rows(connection, position=1, offset=offset, limit=2)]
+        for offset in (0, 2, 4)
+    ]
+
+    assert pages == [["b", "c"], ["d", "e"], []]

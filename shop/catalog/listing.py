@@ -510,13 +510,15 @@ def _priced_statement(dialect: str, sort: str, scope: "Scope") -> PreparedSelect
         .limit(sa.bindparam("limit"))
     )
     if dialect == "sqlite":
-        return PreparedSelect(walk.add_columns(total, *card_columns(Product.id)))
+        return PreparedSelect(
+            walk.add_columns(total, *card_columns(Product.id)), inline=inline_numbers(scope)
+        )
     chosen = walk.add_columns(amount.label("sort_amount")).subquery("page")
     page = sa.select(*(chosen.c[column.key] for column in CARD_COLUMNS), total)
     page = page.add_columns(*card_columns(chosen.c.id))
     sort_amount = chosen.c.sort_amount
     page_order = sort_amount.asc() if sort == "price_asc" else sort_amount.desc()
-    return PreparedSelect(page.order_by(page_order, chosen.c.id))
+    return PreparedSelect(page.order_by(page_order, chosen.c.id), inline=inline_numbers(scope))
 
 
 def _search(
@@ -720,9 +722,20 @@ def category_params(category_ids: tuple[int, ...]) -> dict[str, int]:
     return {f"category_{index}": category_id for index, category_id in enumerate(category_ids)}
 
 
+# A page's numbers, written into its statement's text on PostgreSQL (``PreparedSelect``).
+PAGE_NUMBERS = ("offset", "limit", "cap")
+
+
+def inline_numbers(scope: "Scope", numbers: tuple[str, ...] = PAGE_NUMBERS) -> tuple[str, ...]:
+    """The parameters written into the text of a statement of ``scope`` on PostgreSQL:
+    the page's numbers and the category's ids, which PostgreSQL would otherwise plan for
+    on every execution (a plan for unknown ids guesses how many products they list)."""
+    return numbers + tuple(category_params(tuple(range(scope.categories))))
+
+
 @functools.cache
 def _count_statement(scope: Scope, dialect: str = "sqlite") -> PreparedSelect:
-    return PreparedSelect(_capped_count(scope, dialect))
+    return PreparedSelect(_capped_count(scope, dialect), inline=inline_numbers(scope, ("cap",)))
 
 
 def _capped_count(scope: Scope, dialect: str) -> sa.Select:
@@ -770,7 +783,7 @@ def _browse_statement(dialect: str, sort: str, locale: str, scope: Scope) -> Pre
         page = sa.select(*(chosen.c[column.key] for column in CARD_COLUMNS), total)
         page = page.add_columns(*card_columns(chosen.c.id))
         page = page.order_by(*_sort_order({name: chosen.c[name] for name in keys}, sort))
-    return PreparedSelect(page)
+    return PreparedSelect(page, inline=inline_numbers(scope))
 
 
 def _is_long(alternative: str) -> bool:

@@ -469,3 +469,34 @@ def test_filters_with_a_category_and_a_search(app, client, catalogue):
 
             assert response.status_code == 200, (filters, extra)
             assert full_scans(app, statements) == [], (filters, extra)
+
+
+def test_postgresql_keeps_one_plan_for_a_listing_page(app, session, catalogue):
+    """A page's numbers are in its statement's text (``PreparedSelect(inline=…)``): with
+    them as parameters, PostgreSQL plans the prepared statement anew on every execution
+    (a plan for an unknown ``OFFSET`` walks a tenth of the catalogue), which costs more
+    than the page does. Written in, the statement that psycopg prepares (at its sixth
+    execution) keeps one plan after PostgreSQL's first five (``generic_plans``).
+    Browsing, a price sort and a category page, each a statement of its own."""
+    if app.extensions["sa_engine"].dialect.name != "postgresql":
+        pytest.skip("SQLite plans a statement once, when it prepares it")
+    from shop.catalog.listing import list_products, parse_listing_query
+
+    pages = [{}, {"sort": "price_asc"}, {"sort": "newest", "category": child_category(catalogue)}]
+    for args in pages:
+        query = parse_listing_query({**args, "page": "2"}, 100)
+        listings = [
+            list_products(session, query, currency="CNY", locale="en", per_page=24, with_menus=True)
+            for _ in range(14)
+        ]
+        assert len(listings[-1].cards) == 24
+        assert len({tuple(card.slug for card in listing.cards) for listing in listings}) == 1
+
+    prepared = session.connection().exec_driver_sql(
+        "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+    )
+    paged = [row for row in prepared if "OFFSET" in row.statement]
+    assert len(paged) == len(pages), [row.statement for row in paged]
+    for row in paged:
+        assert "LIMIT 24 OFFSET 24" in " ".join(row.statement.split())
+        assert row.generic_plans >= 1, row
