@@ -15,10 +15,11 @@ and are discarded.
 """
 
 import time
-from collections.abc import Iterable, Mapping
+from collections import namedtuple
+from collections.abc import Iterable, Mapping, MutableMapping
 from datetime import UTC, datetime
 from functools import wraps
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, request
@@ -155,8 +156,9 @@ class PreparedSelect:
         self._compiled: dict[str, sa.engine.Compiled] = {}
         self._inlined: dict[tuple[int, ...], str] = {}
 
-    def rows(self, connection: sa.Connection, **params) -> list[sa.Row]:
-        return list(connection.exec_driver_sql(*self.driver_sql(connection.dialect, params)).all())
+    def rows(self, connection: sa.Connection, **params) -> list[Any]:
+        """The rows, as named tuples (read them by position or by name)."""
+        return driver_rows(connection, *self.driver_sql(connection.dialect, params))
 
     def driver_sql(self, dialect: sa.Dialect, params: Mapping[str, Any]) -> tuple[str, Any]:
         """The SQL string and the parameters, as the driver takes them."""
@@ -171,7 +173,7 @@ class PreparedSelect:
         values = tuple(named[name] for name in positions) if positions is not None else named
         return compiled.string, values
 
-    def _inlined_sql(self, compiled: sa.engine.Compiled, named: dict) -> tuple[str, Any]:
+    def _inlined_sql(self, compiled: sa.engine.Compiled, named: MutableMapping) -> tuple[str, Any]:
         """``compiled``'s text with the ``inline`` parameters written in (psycopg's
         ``%(name)s`` placeholders), and the other parameters."""
         numbers = tuple(_plain_int(named.pop(name), name) for name in self.inline)
@@ -217,11 +219,76 @@ def rows_together(connection: sa.Connection, *reads: Read) -> list[list[Any]]:
     )
 
 
+def driver_rows(connection: sa.Connection, statement: str, values: Any) -> list[Any]:
+    """The rows of one statement run on the driver's own cursor, as named tuples: what
+    ``exec_driver_sql`` does, less the result's metadata it builds on every execution
+    (it cost more than SQLite's running of a window's lookup). Seen by the engine's
+    listeners, and its errors raised as SQLAlchemy's, as ``_pipelined``'s are."""
+    _begin(connection)
+    driver: Any = connection.connection.driver_connection
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql:
+        from psycopg.rows import namedtuple_row
+
+        cursor = driver.cursor(row_factory=namedtuple_row)
+    else:
+        cursor = driver.cursor()
+    try:
+        statement, values = _before(connection, cursor, statement, values)
+        cursor.execute(statement, values)
+        _after(connection, cursor, statement, values)
+        rows = cursor.fetchall()
+        if postgresql or not rows:
+            return rows
+        make = _named_row([column[0] for column in cursor.description])
+        return [make(row) for row in rows]
+    except connection.dialect.loaded_dbapi.Error as error:
+        _raise_as_sqlalchemy(connection, error, statement, values, cursor)
+    finally:
+        cursor.close()
+
+
+def _named_row(names: list[str]):
+    """The named tuple class's constructor for rows of these columns (one per shape)."""
+    key = tuple(names)
+    make = _ROW_CLASSES.get(key)
+    if make is None:
+        row_class: Any = namedtuple("Row", key, rename=True)  # type: ignore[misc]  # names read now
+        make = row_class._make
+        _ROW_CLASSES[key] = make
+    return make
+
+
+_ROW_CLASSES: dict[tuple[str, ...], Any] = {}
+
+
+def _begin(connection: sa.Connection) -> None:
+    if not connection.in_transaction():
+        connection.begin()  # as any statement would (autobegin): SQLAlchemy's state stays true
+
+
+def _before(connection: sa.Connection, cursor, statement: str, values: Any) -> tuple[str, Any]:
+    for listener in connection.dispatch.before_cursor_execute:
+        statement, values = listener(connection, cursor, statement, values, None, False)
+    return statement, values
+
+
+def _after(connection: sa.Connection, cursor, statement: str, values: Any) -> None:
+    for listener in connection.dispatch.after_cursor_execute:
+        listener(connection, cursor, statement, values, None, False)
+
+
+def _raise_as_sqlalchemy(connection: sa.Connection, error, statement, values, cursor) -> NoReturn:
+    # SQLAlchemy's one way from a driver error to its own, as exec_driver_sql takes it
+    # (wrapped; a lost connection detected, and the pool emptied): private, and no
+    # public call does the same.
+    connection._handle_dbapi_exception(error, statement, values, cursor, None)
+
+
 def _pipelined(connection: sa.Connection, statements: list[tuple[str, Any]]) -> list[list[Any]]:
     from psycopg.rows import namedtuple_row  # only PostgreSQL gets here
 
-    if not connection.in_transaction():
-        connection.begin()  # as any statement would (autobegin): SQLAlchemy's state stays true
+    _begin(connection)
     driver: Any = connection.connection.driver_connection
     cursors: list[Any] = []
     sent: list[tuple[str, Any]] = []  # each statement and its parameters, as sent
@@ -231,23 +298,18 @@ def _pipelined(connection: sa.Connection, statements: list[tuple[str, Any]]) -> 
         with driver.pipeline():
             for statement, values in statements:
                 cursors.append(cursor := driver.cursor(row_factory=namedtuple_row))
-                for listener in connection.dispatch.before_cursor_execute:
-                    statement, values = listener(connection, cursor, statement, values, None, False)
-                sent.append((statement, values))
-                cursor.execute(statement, values)
+                sent.append(_before(connection, cursor, statement, values))
+                cursor.execute(*sent[-1])
         for cursor, (statement, values) in zip(cursors, sent, strict=True):
-            for listener in connection.dispatch.after_cursor_execute:
-                listener(connection, cursor, statement, values, None, False)
+            _after(connection, cursor, statement, values)
         return [cursor.fetchall() for cursor in cursors]
     except connection.dialect.loaded_dbapi.Error as error:
         # The failed read is the first without an answer (those after it were skipped).
         failed = next((i for i, c in enumerate(cursors[: len(sent)]) if c.pgresult is None), 0)
         statement, values = sent[failed] if sent else statements[0]
-        cursor = cursors[failed] if cursors else None
-        # SQLAlchemy's one way from a driver error to its own, as exec_driver_sql takes it
-        # (wrapped; a lost connection detected, and the pool emptied): private, and no
-        # public call does the same.
-        connection._handle_dbapi_exception(error, statement, values, cursor, None)
+        _raise_as_sqlalchemy(
+            connection, error, statement, values, cursors[failed] if cursors else None
+        )
     finally:
         for cursor in cursors:
             cursor.close()
@@ -342,12 +404,21 @@ def _idle_pinger(dialect: sa.Dialect):
     return ping_if_idle
 
 
+# SQLite reads the database through a memory map of (up to) this many bytes instead of
+# copying each page into the connection's own 2 MB cache: a worker's pages (a search's
+# index pages and candidate rows, a listing's, a product's) push each other out of that
+# cache, and every page read again is a system call and a copy. The map is the OS page
+# cache itself, shared by every worker. Beyond it (a bigger file), pages are read as before.
+SQLITE_MMAP_BYTES = 1 << 30
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cursor.close()
 
 

@@ -247,3 +247,17 @@ def test_a_prepared_select_with_inline_numbers_pages_as_with_parameters(session)
     ]
 
     assert pages == [["b", "c"], ["d", "e"], []]
+
+
+def test_prepared_rows_are_read_by_name_and_by_position(session):
+    make_category(session, slug="caps", name="Caps", position=3)
+    session.commit()
+    connection = session.connection()
+
+    (row,) = SLUGS_FROM.rows(connection, position=3)
+    empty = SLUGS_FROM.rows(connection, position=99)
+
+    assert (row.slug, row.position) == ("caps", 3) == (row[0], row[1])
+    assert empty == []
+    with pytest.raises(sa.exc.DBAPIError):  # the driver's error, as SQLAlchemy raises it
+        NO_SUCH_TABLE.rows(connection, id=1)

@@ -173,3 +173,17 @@ def test_a_connection_dropped_in_a_busy_spell_fails_reads_together_as_it_fails_o
 
     assert dropped.status_code == 503
     assert (after.status_code, after.json) == (200, {"ones": 2})
+
+
+def test_sqlite_reads_its_file_through_a_memory_map(database_url):
+    """Pages read again come from the OS page cache in place, not through a system call
+    into the connection's small cache, which a worker's mix of pages keeps emptying."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name != "sqlite":
+                pytest.skip("SQLite only")
+            mapped = connection.exec_driver_sql("PRAGMA mmap_size").scalar()
+    finally:
+        engine.dispose()
+    assert mapped == shop_db.SQLITE_MMAP_BYTES
