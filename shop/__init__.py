@@ -1,17 +1,42 @@
 """Sourcefront: a storefront for source-factory direct sales."""
 
 import os
+from collections import ChainMap
 from pathlib import Path
 
 from flask import Flask
+from flask.templating import Environment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class TemplateGlobals(ChainMap):
+    """A template's globals over the environment's, as Jinja keeps them (a ``ChainMap``),
+    whose ``keys()`` are a plain dict's: Jinja subtracts them from a set on every
+    ``{% from ... import %}`` (``Template._get_default_module``), which a ``ChainMap``'s
+    answered by looking each name up through every map, ~90 µs an import (two on a
+    window's page); a dict's keys are subtracted in C."""
+
+    def keys(self):
+        merged: dict = {}
+        for mapping in reversed(self.maps):
+            merged.update(mapping)
+        return merged.keys()
+
+
+class ShopEnvironment(Environment):
+    """Flask's Jinja environment, its templates' globals a ``TemplateGlobals``."""
+
+    def make_globals(self, d):
+        return TemplateGlobals({} if d is None else d, self.globals)
 
 
 class Shop(Flask):
     """Flask, remembering which hooks and views are plain functions: Flask asks
     ``inspect`` whether each one is a coroutine function on every call, some fifteen
     times a request."""
+
+    jinja_environment = ShopEnvironment
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -207,3 +207,26 @@ def test_a_kept_fragment_is_rendered_once_per_key_and_language_and_shows_nothing
     with app.test_request_context("/?lang=zh_CN"):
         assert cached_fragment("kept.html", 1, lambda: context(1)) == "筛选 1"
     assert made == [1, 2, 1]
+
+
+def test_a_templates_globals_are_the_environments_with_its_own_over_them(app):
+    """``shop.ShopEnvironment``: a template's globals keep Jinja's meaning (its own over
+    the environment's, which stay live), and their keys are a plain dict's, which Jinja
+    subtracts in C on every ``{% from ... import %}`` (a ``ChainMap``'s took ~90 µs)."""
+    from jinja2 import DictLoader
+
+    from shop import ShopEnvironment
+
+    macros = "{% macro hi() %}{{ greeting }}, {{ who }}{% endmacro %}"
+    page = '{% from "macros" import hi %}{{ hi() }}'
+    env = ShopEnvironment(app, loader=DictLoader({"macros": macros, "page": page}))
+    env.globals["greeting"] = "Hello"
+    template = env.get_template("page", globals={"who": "Ann"})
+    assert type(template.globals.keys()) is type({}.keys())
+    assert set(template.globals.keys()) == {*env.globals, "who"}
+    assert template.render() == "Hello, Ann"  # the importing template's own global
+    assert env.get_template("macros").module.hi() == "Hello, "
+    env.globals["greeting"] = "Hi"  # the environment's stay live
+    assert template.globals["greeting"] == "Hi"
+    assert set(template.globals.keys()) == {*env.globals, "who"}
+    assert template.render() == "Hi, Ann"
