@@ -2,7 +2,7 @@
 
 Loads a page in a fixed number of queries whatever its size: a count, then the page's
 card columns with their prices in the currency and first images; a search is one
-statement (its ranking, a window count in the same pass, then the page's cards). No ORM
+statement (its candidates gathered once, ranked and counted, then the page's cards). No ORM
 objects: a listing page is the hottest path in the shop.
 
 Its cost does not grow with the catalogue: the count stops at ``COUNT_CAP`` + 1 products
@@ -61,7 +61,7 @@ from shop.catalog.search import (
 )
 from shop.catalog.search_models import SEARCH_TERMS_TABLE
 from shop.db import PreparedSelect, Read, ReadsBeside
-from shop.locales import image_alt, localized
+from shop.locales import column_language
 from shop.money import MAX_AMOUNT, exponent
 from shop.pagination import Page, paginate, parse_page
 
@@ -963,7 +963,9 @@ def _walk_names_first(conditions: list, where: list, columns: tuple):
     (``walk_term`` in ``product_fts_terms``: a walk of its primary key backwards, each
     product read by its id and checked, ``strpos``: no index can take over), and only when
     there are fewer, every match through the GIN indexes (``where``); a one-time filter
-    keeps the other branch from running. One statement.
+    keeps the other branch from running. When fewer products than the cap are listed
+    under the term at all (a count of the key's entries, reading no product), the walk
+    could not fill the cap and is not run. One statement.
 
     The trade-off, as with any capped search: past the cap the candidates are the newest
     products named so (the best ranked: a name match comes first), not every match."""
@@ -978,14 +980,20 @@ def _walk_names_first(conditions: list, where: list, columns: tuple):
         .limit(1)
         .lateral("named")
     )
-    walked = (
+    term = terms.c.term == sa.bindparam("walk_term")
+    walk = (
         sa.select(*named.c)
         .select_from(terms.join(named, sa.true()))
-        .where(terms.c.term == sa.bindparam("walk_term"))
+        .where(term)
         .order_by(terms.c.product_id.desc())
         .limit(cap)
-        .cte("walked")
+        .subquery("walk")
     )
+    # Fewer names listed under the term than the cap cannot fill it: the walk is skipped
+    # (a count of the key's entries, no product read) and every match found as below.
+    listed = sa.select(terms.c.product_id).where(term).limit(cap).subquery("listed")
+    listed_enough = sa.select(sa.func.count()).select_from(listed).scalar_subquery() >= cap
+    walked = sa.select(*walk.c).where(listed_enough).cte("walked")
     found = sa.select(sa.func.count()).select_from(walked).scalar_subquery()
     enough = sa.select(*walked.c).where(found >= cap)
     # The test outside the subquery (no condition goes into one with a LIMIT): were it
@@ -1022,27 +1030,30 @@ def like_escape(term: str) -> str:
 def _search_statements(
     dialect: str, sort: str, locale: str, scope: "Scope", shape: tuple, first_group: int
 ):
-    """A search's page with the candidates' number (a window count), and that number
-    alone, both with the synonyms' version as of the statement (``kept_synonyms``),
-    prepared once per shape of search (``SearchPlan.shape``).
+    """A search's page with the candidates' number, and that number alone, both with the
+    synonyms' version as of the statement (``kept_synonyms``), prepared once per shape of
+    search (``SearchPlan.shape``).
 
     The page is one statement: the candidates carry only what orders them
-    (``_candidate_keys``), ranked and counted in one pass; the page's ids then read their
+    (``_candidate_keys``), gathered once (a ``WITH``, materialised: read twice), ranked
+    for the page with a sort that keeps only the page's rows, and counted apart (a window
+    count would copy and sort all of them for the number); the page's ids then read their
     cards' columns and ``card_columns`` (prices and pictures), for the page's rows only.
     Its rows: ``CARD_COLUMNS``, ``total``, ``synonyms_version``, then the
     ``card_columns`` (``build_cards`` reads a row from both ends)."""
-    keys = _candidate_keys(sort, locale, first_group)
+    keys = _candidate_keys(dialect, sort, locale, first_group)
     candidates = search_candidates(dialect, listed_conditions(scope), shape, keys)
-    ranked = _ranked(candidates.subquery(), sort)
+    found = candidates.cte("candidates")
     chosen = (
-        ranked.add_columns(sa.func.count().over().label("total"))
+        _ranked(found, sort)
         .offset(sa.bindparam("offset"))
         .limit(sa.bindparam("limit"))
         .subquery("page")
     )
+    total = sa.select(sa.func.count()).select_from(found).scalar_subquery()
     version = synonyms_version_column()
     paged = (
-        sa.select(*CARD_COLUMNS, chosen.c.total, version.label("synonyms_version"))
+        sa.select(*CARD_COLUMNS, total.label("total"), version.label("synonyms_version"))
         .add_columns(*card_columns(Product.id))
         .select_from(chosen.join(Product, Product.id == chosen.c.id))
         .order_by(*_search_order(chosen.c, sort))
@@ -1092,7 +1103,15 @@ def _sort_order(keys, sort: str) -> list:
     return [keys["featured"].desc(), keys["created_at"].desc(), keys["id"].desc()]
 
 
-def _candidate_keys(sort: str, locale: str, first_group: int = 1) -> tuple:
+def _folded_name(column, dialect: str):
+    """A name as ``LIKE`` compares it with a folded term: ``lower`` on PostgreSQL. SQLite's
+    ``LIKE`` already ignores the case of ASCII letters, the only ones its ``lower``
+    changes, so there the column itself matches the same (and spares a copy of every
+    candidate's names)."""
+    return column if dialect == "sqlite" else sa.func.lower(column)
+
+
+def _candidate_keys(dialect: str, sort: str, locale: str, first_group: int) -> tuple:
     """What a search reads of each candidate: its id and what ``sort`` orders it by, each
     named as ``_search_order`` reads it. Only these go through the ranking and its count
     (narrow rows: the sort that orders them copies each); the page's cards read the rest.
@@ -1113,7 +1132,7 @@ def _candidate_keys(sort: str, locale: str, first_group: int = 1) -> tuple:
         alternative: sa.BindParameter[str] = sa.bindparam(f"first_{index}")  # like_escape()d
         return sa.or_(
             *(
-                sa.func.lower(column).contains(alternative, escape=LIKE_ESCAPE)
+                _folded_name(column, dialect).contains(alternative, escape=LIKE_ESCAPE)
                 for column in (Product.name, Product.name_zh, Product.name_ja)
             )
         )
@@ -1275,27 +1294,46 @@ class _CardExtra(NamedTuple):
     alt_text_ja: str | None
 
 
+# Where a language's translated name and alt text sit, after the English one (``name`` in
+# ``_CardProduct``, ``alt_text`` in ``_CardExtra``): ``shop.locales.column_language``'s
+# suffixes. A language without columns of its own reads none (``translated``'s ``None``).
+_LANGUAGE_OFFSETS = {"en": 0, "zh": 1, "ja": 2}
+_SLUG, _NAME, _MADE_TO_ORDER, _LEAD_TIME, _MOQ = (
+    _CardProduct._fields.index(field)
+    for field in ("slug", "name", "made_to_order", "lead_time_days", "min_order_quantity")
+)
+# The extra row's columns, counted from its end.
+_PRICE, _LOWEST, _IMAGE, _ALT = (
+    _CardExtra._fields.index(field) - len(_CardExtra._fields)
+    for field in ("price_amount", "lowest_amount", "image_path", "alt_text")
+)
+
+
 def build_cards(rows, currency: str, locale: str) -> list[ProductCard]:
     """Cards for ``(product, extra)`` pairs of rows, in their order: ``product`` starts
     with the ``CARD_COLUMNS``, ``extra`` ends with the ``card_columns`` (often the same
-    row)."""
+    row). The name is ``shop.locales.localized``'s and the alt text ``image_alt``'s, read
+    by position with the language worked out once (a window's page builds 48 cards;
+    tests/catalog/test_listing_cards.py holds the two ways to the same answers)."""
+    offset = _LANGUAGE_OFFSETS.get(column_language(locale))
     cards = []
-    width, extras = len(_CardProduct._fields), len(_CardExtra._fields)
-    for product_row, extra_row in rows:
-        product = _CardProduct._make(product_row[:width])
-        extra = _CardExtra._make(extra_row[-extras:])
+    for product, extra in rows:
+        name = product[_NAME]
+        # ``translated``: the name and alt text in the language, ``None`` where empty.
+        own_name = (product[_NAME + offset] or None) if offset is not None else None
+        own_alt = (extra[_ALT + offset] or None) if offset is not None else None
         cards.append(
             ProductCard(
-                slug=product.slug,
-                name=localized(product, "name", locale),
-                image_path=extra.image_path,
-                image_alt=image_alt(extra, product, locale),
-                currency=currency,
-                price_amount=extra.price_amount,
-                lowest_amount=extra.lowest_amount,
-                made_to_order=bool(product.made_to_order),
-                lead_time_days=product.lead_time_days,
-                min_order_quantity=product.min_order_quantity,
+                product[_SLUG],
+                own_name or name,
+                extra[_IMAGE],
+                own_alt or own_name or extra[_ALT] or name,
+                currency,
+                extra[_PRICE],
+                extra[_LOWEST],
+                bool(product[_MADE_TO_ORDER]),
+                product[_LEAD_TIME],
+                product[_MOQ],
             )
         )
     return cards

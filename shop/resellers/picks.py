@@ -429,10 +429,13 @@ LAST_WINDOW_PAGE = -(-MAX_PICKS // WINDOW_PAGE_SIZE)
 @dataclass(frozen=True)
 class WindowStatements:
     """A window's page as prepared statements (``PreparedSelect``), compiled once: the
-    page's picks in order with how many there are (``count(*) OVER ()``, over at most
-    ``MAX_PICKS`` picks), then the prices and pictures (``card_columns``) of those on the
-    page only; and a count alone, for a page past the end (which shows the last page).
-    Parameters: the picks query's own, ``currency``, ``offset`` and ``limit``."""
+    page's picks in order with how many there are (an uncorrelated subquery, counted once
+    over at most ``MAX_PICKS`` picks: with ``count(*) OVER ()`` SQLite sorted the picks
+    again instead of reading them in their index's order), then the prices and pictures
+    (``card_columns``) of those on the page only; and a count alone, for a page past the
+    end (which shows the last page). Parameters: the picks query's own, ``currency``,
+    ``offset`` and ``limit``. Each row: the ``CARD_COLUMNS``, the note (``NOTE``), the
+    count (``TOTAL``), the card columns."""
 
     page: PreparedSelect
     count: PreparedSelect
@@ -441,24 +444,29 @@ class WindowStatements:
     def of(cls, picks: sa.Select, order: tuple) -> "WindowStatements":
         position, tiebreak = order
         chosen = (
-            picks.add_columns(
-                position.label("pick_position"),
-                tiebreak.label("pick_id"),
-                sa.func.count().over().label("total"),
-            )
+            picks.add_columns(position.label("pick_position"), tiebreak.label("pick_id"))
             .order_by(*order)
             .offset(sa.bindparam("offset"))
             .limit(sa.bindparam("limit"))
             .subquery("page")
         )
+        # In the picks' order: the database walks their index (a count alone may start
+        # from the catalogue's products instead, as SQLite does for a collection's).
+        in_order = picks.order_by(*order).limit(MAX_PICKS).subquery()
+        count = sa.select(sa.func.count()).select_from(in_order)
         page = sa.select(
             *(chosen.c[column.key] for column in CARD_COLUMNS),
             chosen.c.note,
-            chosen.c.total,
+            count.scalar_subquery().label("total"),
             *card_columns(chosen.c.id),
         ).order_by(chosen.c.pick_position, chosen.c.pick_id)
-        count = sa.select(sa.func.count()).select_from(picks.subquery())
         return cls(PreparedSelect(page), PreparedSelect(count))
+
+
+# A page's row, read by position (a Row's attributes are looked up by name on every read).
+NOTE = len(CARD_COLUMNS)
+TOTAL = NOTE + 1
+_SLUG = [column.key for column in CARD_COLUMNS].index("slug")
 
 
 _WINDOW_PICKS = WindowStatements.of(
@@ -501,13 +509,13 @@ def _window_page(
     offset = (requested - 1) * WINDOW_PAGE_SIZE
     rows = beside.rows(statements.page, connection, offset=offset, **params)
     if rows:
-        shown = paginate(rows[0].total, requested, WINDOW_PAGE_SIZE)
+        shown = paginate(rows[0][TOTAL], requested, WINDOW_PAGE_SIZE)
     else:
         shown = paginate(statements.count.rows(connection, **ids)[0][0], page, WINDOW_PAGE_SIZE)
         if shown.total:
             rows = statements.page.rows(connection, offset=shown.offset, **params)
     cards = build_cards([(row, row) for row in rows], currency, locale)
-    notes = {row.slug: row.note for row in rows if row.note}
+    notes = {row[_SLUG]: row[NOTE] for row in rows if row[NOTE]}
     collections = collections_of(beside.taken(connection)[0]) if with_collections else None
     return WindowPage(shown, cards, notes, collections)
 

@@ -2,6 +2,7 @@
 0021, on SQLite through its FTS5 tables) and still finds only what it should; the terms
 follow every write; the synonyms a process keeps are never stale."""
 
+import pytest
 import sqlalchemy as sa
 
 from shop.catalog import management, search_synonyms
@@ -76,6 +77,52 @@ def test_a_search_past_the_cap_finds_the_newest_products_named_so(session):
     slugs, total, more = search(session, "blazer", cap=50)
     assert (total, more) == (9, False)
     assert sorted(slugs) == sorted([*(f"blazer-{number}" for number in range(8)), "described"])
+
+
+def walk_reads(app, q: str, cap: int) -> tuple[list[str], int]:
+    """PostgreSQL: a search's products, and how many products its walk of the name terms
+    read (the loops of its lookups of ``product``, from the plan as it ran)."""
+    engine = app.extensions["sa_engine"]
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    with engine.connect() as connection, sa.orm.Session(connection) as reader:
+        sa.event.listen(engine, "before_cursor_execute", record)
+        try:
+            slugs = search(reader, q, cap)[0]
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", record)
+        statement, parameters = next(s for s in statements if "walked" in s[0])
+        explain = f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}"
+        plan = connection.exec_driver_sql(explain, parameters).scalar()[0]["Plan"]
+
+    def loops(node, in_walk: bool) -> int:
+        in_walk = in_walk or node.get("Subplan Name") == "CTE walked"
+        own = node["Actual Loops"] if in_walk and node.get("Relation Name") == "product" else 0
+        return own + sum(loops(child, in_walk) for child in node.get("Plans", ()))
+
+    return slugs, loops(plan, False)
+
+
+def test_a_term_named_by_fewer_products_than_the_cap_is_not_walked(app, session):
+    """The walk cannot fill the cap when fewer names than the cap hold the term: it is
+    skipped (its products never read) for every match, as it would have ended."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL walks the name terms")
+    for number in range(3):
+        make_product(session, slug=f"named-{number}", name="Navy blazer")
+    for number in range(6):
+        make_product(session, slug=f"described-{number}", name="Jacket", description="a blazer")
+    session.commit()
+
+    slugs, read = walk_reads(app, "blazer", cap=5)  # 3 names, under the cap's 6 candidates
+    assert read == 0
+    assert len(slugs) == 5
+    slugs, read = walk_reads(app, "blazer", cap=2)  # 3 names fill the cap's 3
+    assert read == 3
+    assert sorted(slugs) == ["named-1", "named-2"]
 
 
 def test_the_terms_follow_a_renamed_or_deleted_product(session):

@@ -255,3 +255,36 @@ def test_the_windows_own_prices_show_at_once(uncached, session, window):
     assert card_prices(buyer.get("/w/ann-picks").text)["item-01"] == 9500
     use_money_model(session, window, "referral")
     assert card_prices(buyer.get("/w/ann-picks").text)["item-01"] == 8900
+
+
+def page_plan(connection, statements: picks.WindowStatements, ids: dict) -> str:
+    params = {**ids, "currency": "CNY", "offset": 0, "limit": WINDOW_PAGE_SIZE}
+    sql, values = statements.page.driver_sql(connection.dialect, params)
+    if connection.dialect.name == "sqlite":
+        return "\n".join(
+            row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", values)
+        )
+    return "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {sql}", values))
+
+
+@pytest.mark.parametrize("kind", ["window", "collection"])
+def test_a_page_walks_its_picks_in_order_and_counts_them_apart(session, big_window, kind):
+    """The count is a subquery of its own: with ``count(*) OVER ()`` SQLite counted and
+    sorted every pick before paging them; now it walks the picks' order index and sorts
+    only the page's rows back in order once their prices and pictures are read. The
+    count walks the same index (left to itself, SQLite counted a collection's picks by
+    going through every active product)."""
+    reseller_id, collection_id = big_window
+    if kind == "window":
+        statements, ids = picks._WINDOW_PICKS, {"reseller_id": reseller_id}
+        walk = "reseller_pick USING INDEX ix_reseller_pick_order"
+    else:
+        statements = picks._COLLECTION_PICKS
+        ids = {"reseller_id": reseller_id, "collection_id": collection_id}
+        walk = "reseller_collection_pick USING INDEX ix_collection_pick_order"
+    plan = page_plan(session.connection(), statements, ids)
+    assert "WindowAgg" not in plan
+    if session.connection().dialect.name == "sqlite":
+        assert plan.count("USE TEMP B-TREE FOR ORDER BY") == 1, plan
+        assert plan.count(f"SEARCH {walk}") == 2, plan  # the page's and the count's
+        assert "SEARCH product USING INDEX" not in plan, plan
