@@ -338,6 +338,11 @@ FRAGMENTS_KEPT = 512
 # of cards never push the listing's menus out.
 GRIDS = "shop_grids"
 GRIDS_KEPT = 256
+# A product page's size × colour grids kept per process (``cached_fragment(...,
+# kept=SIZE_GRIDS)``): ~0.5 KB a cell; apart, so that a visit to many products never
+# pushes the listing's menus or grids of cards out.
+SIZE_GRIDS = "shop_size_grids"
+SIZE_GRIDS_KEPT = 256
 # Links kept per process (``template_url_for``): the layout's, pagination's, static files'.
 URLS_KEPT = 4096
 
@@ -432,6 +437,7 @@ def return_path(max_length: int = 400) -> str:
 def init_app(app: Flask) -> None:
     app.extensions["shop_fragments"] = Kept(FRAGMENTS_KEPT)
     app.extensions[GRIDS] = Kept(GRIDS_KEPT)
+    app.extensions[SIZE_GRIDS] = Kept(SIZE_GRIDS_KEPT)
     app.extensions["shop_urls"] = Kept(URLS_KEPT)
     app.add_template_filter(money_filter, "money")
     app.add_template_filter(localized_filter, "localized")

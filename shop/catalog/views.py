@@ -17,11 +17,12 @@ from shop.catalog.listing import (
     parse_listing_query,
 )
 from shop.catalog.previews import product_data, product_preview
-from shop.catalog.products import get_product_page
+from shop.catalog.pricing import TierRange
+from shop.catalog.products import ProductPage, get_product_page
 from shop.catalog.rules import is_slug
 from shop.catalog.search import suggest_categories
 from shop.catalog.size_chart import heading_labels
-from shop.catalog.size_grid import grid_data, grid_rows, grid_texts
+from shop.catalog.size_grid import GridTexts, grid_data, grid_rows, grid_texts
 from shop.db import get_session
 from shop.extensions import limiter
 from shop.i18n import current_currency
@@ -30,7 +31,7 @@ from shop.pagecache.changes import CATALOGUE, stock_name
 from shop.pagecache.pages import cached_page
 from shop.resellers.marking import window_cards, window_tiers
 from shop.resellers.sharing import product_page_url
-from shop.templating import cached_fragment, locale_name
+from shop.templating import SIZE_GRIDS, cached_fragment, locale_name
 
 bp = Blueprint("catalog", __name__)
 
@@ -179,7 +180,36 @@ def render_product_detail(slug: str) -> str:
         preview=product_preview(page, url),
         product_data=product_data(page, url),
         grid=grid,
-        size_grid=grid_rows(page, texts),
+        tier_table=tier_table(page.tiers, page.currency),
+        variant_matrix=variant_matrix(page, texts),
         chart_headings=heading_labels(chart.get("columns") or (), locale),
         window_priced=window_priced,
+    )
+
+
+def tier_table(tiers: list[TierRange], currency: str) -> Markup:
+    """The product page's tier table, rendered once per process for as long as its tiers
+    read the same: kept by the tiers themselves (the factory's or a window's), the
+    currency and the language, so a changed price shows on the next request, and every
+    product with the same tiers shares one. (Its prices are a consumer page's: the
+    template is the product page's alone.)"""
+    key = (tuple(tiers), currency)
+    return cached_fragment(
+        "catalog/_tier_table.html", key, lambda: {"tiers": tiers, "currency": currency}
+    )
+
+
+def variant_matrix(page: ProductPage, texts: GridTexts) -> Markup:
+    """The product page's size × colour grid of quantity fields (``grid_rows``), rendered
+    once per process for as long as its variants read the same: kept by the variants
+    themselves (each one's SKU, size, colour, stock and sale), whether the product is
+    made to order, the selected variant and the language, so a sale that changes what is
+    in stock shows on the next request. Rendering it cost ~18 µs a cell."""
+    selected = page.selected.id if page.selected else None
+    key = (tuple(page.matrix.variants.values()), page.product.made_to_order, selected)
+    return cached_fragment(
+        "catalog/_variant_matrix.html",
+        key,
+        lambda: {"size_grid": grid_rows(page, texts)},
+        kept=SIZE_GRIDS,
     )
