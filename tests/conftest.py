@@ -292,6 +292,13 @@ def session_factory():
 
 
 @pytest.fixture
+def uncached(app):
+    """The shop with its page cache off: every request renders its page."""
+    app.extensions["page_store"] = None
+    return app
+
+
+@pytest.fixture
 def session(app):
     """A session on the app's engine for arranging data; commit what the app must see."""
     with Session(app.extensions["sa_engine"], expire_on_commit=False) as db_session:

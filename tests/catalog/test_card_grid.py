@@ -15,12 +15,6 @@ from tests.helpers.pagecache import card_prices
 
 
 @pytest.fixture
-def uncached(app):
-    app.extensions["page_store"] = None  # every request renders its page
-    return app
-
-
-@pytest.fixture
 def catalogue(session):
     made = [make_product(session, slug=f"item-{n:02d}", images=1, age_days=3 - n) for n in range(3)]
     session.commit()

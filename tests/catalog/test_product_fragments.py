@@ -14,12 +14,6 @@ from tests.factories import make_product
 
 
 @pytest.fixture
-def uncached(app):
-    app.extensions["page_store"] = None  # every request renders its page
-    return app
-
-
-@pytest.fixture
 def polo(session):
     product = make_product(
         session,

@@ -32,13 +32,6 @@ def notes(page: str) -> list[str]:
 
 
 @pytest.fixture
-def uncached(app):
-    """Every request renders its page (the page cache is ``test_sharing_cache``'s)."""
-    app.extensions["page_store"] = None
-    return app
-
-
-@pytest.fixture
 def window(session):
     reseller = make_reseller(session)
     made = [make_product(session, slug=f"item-{n:02d}", images=1) for n in range(5)]
