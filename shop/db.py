@@ -144,8 +144,8 @@ class PreparedSelect:
     statement whose ``LIMIT``/``OFFSET`` are parameters anew on every execution (a plan
     made for unknown values would walk a tenth of the table), and that planning costs it
     more than running a listing page does; with the numbers in the text the statement
-    keeps one plan per page (``plan_is_kept`` in the tests). SQLite has no such cost and
-    keeps one prepared statement for every page."""
+    keeps one plan per page (tests/catalog/test_query_plans.py checks it). SQLite has no
+    such cost and keeps one prepared statement for every page."""
 
     # Texts kept per statement: one per page number a listing can show (its cap ÷ 24).
     MAX_INLINE_TEXTS = 256
