@@ -8,10 +8,12 @@ increments are not refused here — a buyer builds up to them — but flagged by
 Adding is the cart's busiest write, so it never loads the cart. The usual add (one
 variant, to a cart the visitor has) is one statement built once, an upsert that checks the
 rules as it inserts and runs as its own transaction: on PostgreSQL one round trip instead
-of four. Any other add (a size grid, the first one, one a rule refuses) is two: one read of
-the variants with the cart's id and pieces, which names what is refused, and one upsert
-for the lines. The upsert adds to a line in the database, so adds sent at the same moment
-all count, and it refuses to pass 9,999 however they interleave.
+of four, and a commit that does not wait for the disk (a server crash may lose the adds of
+its last half second: ``shop.db.commits_without_waiting_for_disk``). Any other add (a size
+grid, the first one, one a rule refuses) is two: one read of the variants with the cart's
+id and pieces, which names what is refused, and one upsert for the lines. The upsert adds
+to a line in the database, so adds sent at the same moment all count, and it refuses to
+pass 9,999 however they interleave.
 """
 
 import secrets
@@ -26,7 +28,7 @@ from sqlalchemy.orm import Session, joinedload
 from shop.cart.models import Cart, CartLine
 from shop.cart.rules import MAX_QUANTITY, InvalidQuantity
 from shop.catalog.models import Product, Variant
-from shop.db import run_alone, utcnow
+from shop.db import commits_without_waiting_for_disk, run_alone, utcnow
 from shop.exceptions import ShopError
 
 
@@ -245,13 +247,16 @@ _OTHER_LINES_PIECES = sa.literal_column(
 
 
 @cache
-def _add_one_to_visitors_line(dialect: str, *, by_user: bool):
+def _add_one_to_visitors_line(dialect: str, *, by_user: bool, alone: bool):
     """One variant added to the visitor's own line in one statement: ``INSERT … SELECT``
     from their cart (by account, or a guest's token) and the variant, only if it is for
     sale outside a school's shop and, when stocked, the cart's pieces of it plus
     ``quantity`` do not pass what is left; then ``_add_to_line``'s upsert (9,999 at
     most). Returns the line's cart, its new quantity and the cart's other pieces; no row
-    when any rule (or a missing cart) refused it, and nothing changed."""
+    when any rule (or a missing cart) refused it, and nothing changed. ``alone``: the
+    statement is its own transaction (``run_alone`` outside one), committed without
+    waiting for the disk (``commits_without_waiting_for_disk``: a cart line is a write
+    the visitor can repeat, and an order's commit flushes it)."""
     if by_user:
         found = _CART.c.user_id == sa.bindparam("user_id")
     else:
@@ -269,6 +274,7 @@ def _add_one_to_visitors_line(dialect: str, *, by_user: bool):
             _PRODUCT.c.active,
             _PRODUCT.c.school_id.is_(None),
             sa.or_(_PRODUCT.c.made_to_order, in_cart + quantity <= left),
+            *(commits_without_waiting_for_disk(dialect) if alone else ()),
         )
     )
     statement: sqlite.Insert | postgresql.Insert
@@ -304,7 +310,8 @@ def _add_one_alone(
         params["user_id"] = user_id
     else:
         params["token"] = token
-    statement = _add_one_to_visitors_line(dialect, by_user=user_id is not None)
+    alone = not session.in_transaction()  # else run_alone runs it in the caller's
+    statement = _add_one_to_visitors_line(dialect, by_user=user_id is not None, alone=alone)
     rows = run_alone(session, statement, params)
     if not rows:
         return None

@@ -289,6 +289,44 @@ def test_inside_a_transaction_the_usual_add_is_part_of_it(app, session, overall,
     assert line_quantities(session) == [3]
 
 
+def synchronous_commit(connection) -> str:
+    return connection.scalar(sa.text("SHOW synchronous_commit"))
+
+
+def test_the_usual_add_alone_commits_without_waiting_for_the_disk(app, overall, guest_cart):
+    """On PostgreSQL its own transaction turns ``synchronous_commit`` off until its commit,
+    and the connection goes back to the pool as it was."""
+    engine = app.extensions["sa_engine"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no synchronous_commit")
+    statement = service._add_one_to_visitors_line("postgresql", by_user=False, alone=True)
+    with engine.connect() as connection:
+        assert synchronous_commit(connection) == "on"
+        rows = connection.execute(
+            statement, {"variant_id": overall, "quantity": 2, "token": guest_cart}
+        ).all()
+        assert [tuple(row)[1:] for row in rows] == [(5, 0)]
+        assert synchronous_commit(connection) == "off"
+        connection.commit()
+        assert synchronous_commit(connection) == "on"
+    assert committed_quantities(app) == [5]
+
+
+def test_inside_a_transaction_the_usual_add_leaves_its_commit_waiting_for_the_disk(
+    app, session, overall, guest_cart
+):
+    """The caller's transaction may hold writes that must not be lost: its commit waits."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite has no synchronous_commit")
+    session.execute(sa.select(1))  # a transaction under way
+
+    service.add_to_visitors_cart(session, user_id=None, token=guest_cart, additions={overall: 2})
+
+    assert synchronous_commit(session) == "on"
+    session.commit()
+    assert committed_quantities(app) == [5]
+
+
 def test_the_usual_add_counts_the_pieces_of_every_line(session, overall, guest_cart):
     polo = make_product(session, slug="polo", on_hand=5).variants[0].id
     session.commit()
