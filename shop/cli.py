@@ -189,6 +189,19 @@ def fold_window_visits_command():
     click.echo(f"Moved {moved} window visit(s) into the database.")
 
 
+@click.command("prune-facets")
+@with_appcontext
+def prune_facets_command():
+    """Take the sizes and colours no variant has any more out of the listing's filter
+    menus now (the scheduler queues the same job every hour). Safe to run any time, on
+    any instance, while variants are written: a value a variant has always stays."""
+    from shop.jobs.periodic import prune_facets
+    from shop.jobs.runner import run_now
+
+    pruned = run_now(prune_facets)
+    click.echo(f"Removed {pruned} size(s) and colour(s) no variant has from the filter menus.")
+
+
 @click.command("close-campaigns")
 @with_appcontext
 def close_campaigns_command():
@@ -281,6 +294,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(close_campaigns_command)
     app.cli.add_command(expire_campaign_places_command)
     app.cli.add_command(fold_window_visits_command)
+    app.cli.add_command(prune_facets_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(clear_page_cache_command)

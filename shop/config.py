@@ -79,6 +79,7 @@ ENV_SETTINGS = (
     "SCHEDULE_CLOSE_CAMPAIGNS_SECONDS",
     "SCHEDULE_EXPIRE_CAMPAIGN_PLACES_SECONDS",
     "SCHEDULE_FOLD_WINDOW_VISITS_SECONDS",
+    "SCHEDULE_PRUNE_FACETS_SECONDS",
     "RECONCILE_MIN_AGE_MINUTES",
     "RESELLER_TERMS_VERSION",
     "RESELLER_AUTO_APPROVE",
@@ -225,6 +226,7 @@ def default_settings(instance_path: Path) -> dict:
         "SCHEDULE_CLOSE_CAMPAIGNS_SECONDS": 60,  # group buys past their closing time
         "SCHEDULE_EXPIRE_CAMPAIGN_PLACES_SECONDS": 300,  # group-buy places never paid for
         "SCHEDULE_FOLD_WINDOW_VISITS_SECONDS": 60,  # window visits counted in Redis
+        "SCHEDULE_PRUNE_FACETS_SECONDS": 3600,  # sizes and colours no variant has any more
         "RECONCILE_MIN_AGE_MINUTES": 5,  # reconcile-payments leaves younger payments alone
         # Small windows (shop.resellers): the version of the reseller terms an application
         # accepts (recorded with it), and whether applications are approved at once.

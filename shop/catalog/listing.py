@@ -1341,29 +1341,19 @@ def build_cards(rows, currency: str, locale: str) -> list[ProductCard]:
 
 # The filter menus offer at most this many sizes (and colours).
 FACET_LIMIT = 60
-# The distinct sizes and colours of the variants, read by skipping through their indexes
-# (``ix_variant_size_product``, ``ix_variant_colour_product``): each step is one index
-# lookup of the next value, so the cost follows the number of sizes and colours (at most
-# ``FACET_LIMIT`` each), not of variants. One statement for both.
+# The distinct sizes and colours of the variants, at most ``FACET_LIMIT`` of each, the
+# lowest by value (the menus sort them their own way): two walks of ``variant_facet``'s
+# primary key (kind, value), kept by triggers on ``variant`` (migration 0026; values no
+# variant has any more go in a periodic prune, ``shop.catalog.facets``), so the cost
+# follows the number of sizes and colours, not of variants. One statement for both.
 FACETS_STATEMENT = sa.text("""
-WITH RECURSIVE
-sizes(value, depth) AS (
-    SELECT min(size), 1 FROM variant
-    UNION ALL
-    SELECT (SELECT min(later.size) FROM variant AS later WHERE later.size > sizes.value),
-           depth + 1
-    FROM sizes WHERE sizes.value IS NOT NULL AND depth < :limit
-),
-colours(value, depth) AS (
-    SELECT min(colour), 1 FROM variant
-    UNION ALL
-    SELECT (SELECT min(later.colour) FROM variant AS later WHERE later.colour > colours.value),
-           depth + 1
-    FROM colours WHERE colours.value IS NOT NULL AND depth < :limit
-)
-SELECT 'size' AS kind, value FROM sizes WHERE value IS NOT NULL
+SELECT kind, value FROM (
+    SELECT kind, value FROM variant_facet WHERE kind = 'size' ORDER BY value LIMIT :limit
+) AS sizes
 UNION ALL
-SELECT 'colour', value FROM colours WHERE value IS NOT NULL
+SELECT kind, value FROM (
+    SELECT kind, value FROM variant_facet WHERE kind = 'colour' ORDER BY value LIMIT :limit
+) AS colours
 """)
 LETTER_SIZES = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "2XL", "XXXL", "3XL", "4XL", "5XL")
 
@@ -1382,8 +1372,9 @@ _FACETS = PreparedSelect(FACETS_STATEMENT)
 
 def list_facets(session: Session) -> Facets:
     """The sizes (in size order: numbers, then S, M, L…, then the rest) and colours (in
-    the colour list's order, unknown keys last) of the catalogue's variants: two index
-    skips, at most ``FACET_LIMIT`` values each, whatever the number of variants."""
+    the colour list's order, unknown keys last) of the catalogue's variants: two walks of
+    ``variant_facet``'s key, at most ``FACET_LIMIT`` values each, whatever the number of
+    variants."""
     return facets_of(_FACETS.rows(session.connection(), limit=FACET_LIMIT))
 
 

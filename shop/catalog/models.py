@@ -232,6 +232,20 @@ class Variant(Base):
         return max(self.on_hand - self.allocated, 0)
 
 
+class VariantFacet(Base):
+    """A size (``kind`` ``"size"``) or colour (``"colour"``) that a variant has: what the
+    listing's filter menus offer, read by the primary key (``shop.catalog.listing``'s
+    ``FACETS_STATEMENT``). Kept by triggers on ``variant`` (migration 0026), whoever writes
+    the variants: an insert, or a change of a size or colour, adds the value unless it is
+    there. Values no variant has any more stay until ``prune_facets`` (a periodic job)
+    removes them."""
+
+    __tablename__ = "variant_facet"
+
+    kind: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+
+
 class PriceTier(Base):
     """From ``min_quantity`` pieces of a product (all sizes and colours together), each
     piece costs ``unit_amount`` minor units of ``currency``."""

@@ -43,6 +43,18 @@ def approve_commissions() -> int:
     return approved
 
 
+def prune_facets() -> int:
+    """Take the sizes and colours no variant has any more out of the filter menus
+    (``shop.catalog.facets.prune_facets``); the number removed. Safe at any moment, on any
+    instance, beside any writer of variants: it never removes a value a variant has."""
+    from shop.catalog import facets
+
+    session = get_session()
+    pruned = facets.prune_facets(session)
+    session.commit()  # at once: on PostgreSQL variant writers wait while it holds its lock
+    return pruned
+
+
 def fold_window_visits() -> int:
     """Move the window visits counted in Redis into ``reseller_visit``
     (``shop.resellers.visits``); the number of visits moved. Nothing to do without Redis."""

@@ -3,11 +3,12 @@
 Time is cut into periods of each job's length (``SCHEDULE_EXPIRE_RESERVATIONS_SECONDS``,
 60; ``SCHEDULE_RECONCILE_PAYMENTS_SECONDS``, 300; ``SCHEDULE_APPROVE_COMMISSIONS_SECONDS``,
 3600; ``SCHEDULE_CLOSE_CAMPAIGNS_SECONDS``, 60; ``SCHEDULE_EXPIRE_CAMPAIGN_PLACES_SECONDS``,
-300; ``SCHEDULE_FOLD_WINDOW_VISITS_SECONDS``, 60), counted from the Unix epoch, and each
-period's job is queued with the key ``periodic:<job>:<length>:<period number>``. Keys are
-unique on the queue, so two schedulers (a spare, or two during a deploy) queue each
-period's job once between them. A scheduler queues the current period's jobs when it
-starts, then each next one as its period begins. SIGTERM or SIGINT stops it at once.
+300; ``SCHEDULE_FOLD_WINDOW_VISITS_SECONDS``, 60; ``SCHEDULE_PRUNE_FACETS_SECONDS``, 3600),
+counted from the Unix epoch, and each period's job is queued with the key
+``periodic:<job>:<length>:<period number>``. Keys are unique on the queue, so two
+schedulers (a spare, or two during a deploy) queue each period's job once between them. A
+scheduler queues the current period's jobs when it starts, then each next one as its
+period begins. SIGTERM or SIGINT stops it at once.
 
 Without ``REDIS_URL`` the scheduler runs the jobs itself, in its own process, on the same
 timetable - so a single machine without Redis needs no cron either. (Started twice
@@ -29,6 +30,7 @@ from shop.jobs.periodic import (
     expire_campaign_places,
     expire_reservations,
     fold_window_visits,
+    prune_facets,
     reconcile_payments,
 )
 from shop.jobs.queue import enqueue
@@ -52,6 +54,7 @@ TIMETABLE = (
         "expire-campaign-places", expire_campaign_places, "SCHEDULE_EXPIRE_CAMPAIGN_PLACES_SECONDS"
     ),
     Periodic("fold-window-visits", fold_window_visits, "SCHEDULE_FOLD_WINDOW_VISITS_SECONDS"),
+    Periodic("prune-facets", prune_facets, "SCHEDULE_PRUNE_FACETS_SECONDS"),
 )
 
 

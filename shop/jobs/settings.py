@@ -15,6 +15,7 @@ WHOLE_NUMBERS = {
     "SCHEDULE_CLOSE_CAMPAIGNS_SECONDS": "the scheduler's period for close-campaigns",
     "SCHEDULE_EXPIRE_CAMPAIGN_PLACES_SECONDS": "the scheduler's period for expire-campaign-places",
     "SCHEDULE_FOLD_WINDOW_VISITS_SECONDS": "the scheduler's period for fold-window-visits",
+    "SCHEDULE_PRUNE_FACETS_SECONDS": "the scheduler's period for prune-facets",
     "RECONCILE_MIN_AGE_MINUTES": "reconcile-payments leaves payments younger than this alone",
 }
 

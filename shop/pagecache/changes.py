@@ -3,8 +3,8 @@
 Listeners on every SQLAlchemy ``Session`` watch what is written:
 
 - any insert, update or delete of a catalogue table (products, variants other than their
-  stock, price tiers, images, categories, search synonyms, schools, uniform lists,
-  delivery rounds) —
+  stock, price tiers, images, categories, search synonyms, the filter menus' values,
+  schools, uniform lists, delivery rounds) —
   through the ORM or a Core statement such as the CSV import's bulk inserts — changes
   ``catalogue``;
 - any write to what a reseller's window shows (the window's profile and status, its picks,
@@ -31,7 +31,14 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from shop.catalog.models import Category, PriceTier, Product, ProductImage, Variant
+from shop.catalog.models import (
+    Category,
+    PriceTier,
+    Product,
+    ProductImage,
+    Variant,
+    VariantFacet,
+)
 from shop.catalog.search_models import Synonym, SynonymGroup
 from shop.resellers.models import (
     CollectionPick,
@@ -60,6 +67,9 @@ CATALOGUE_MODELS = (
     # Search synonyms change what a cached search page lists.
     SynonymGroup,
     Synonym,
+    # The filter menus' values: triggers add them with the variant write (a catalogue
+    # change already); only the prune (shop.catalog.facets) writes them itself.
+    VariantFacet,
 )
 # (The search grams and sort prices follow products and tiers through database triggers.)
 CATALOGUE_TABLES = frozenset(model.__tablename__ for model in CATALOGUE_MODELS)

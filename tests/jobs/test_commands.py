@@ -132,6 +132,7 @@ def test_schedulers_running_at_once_queue_each_period_once(make_app, redis_clien
         "expire-reservations",
         "fold-window-visits",
         "fold-window-visits",
+        "prune-facets",
         "reconcile-payments",
     ]
     assert queued_descriptions(redis_client) == [
@@ -143,6 +144,7 @@ def test_schedulers_running_at_once_queue_each_period_once(make_app, redis_clien
         "expire_reservations",
         "fold_window_visits",
         "fold_window_visits",
+        "prune_facets",
         "reconcile_payments",
     ]
     expiry = TIMETABLE[0]
@@ -160,7 +162,7 @@ def test_the_scheduler_command_queues_the_due_jobs_and_stops_on_sigterm(
         scheduler = flask("scheduler", env=env, stdout=output, stderr=subprocess.STDOUT)
         try:
             deadline = time.time() + 60
-            while len(queued_descriptions(redis_client)) < 6 and time.time() < deadline:
+            while len(queued_descriptions(redis_client)) < 7 and time.time() < deadline:
                 time.sleep(0.1)
             assert queued_descriptions(redis_client) == [
                 "approve_commissions",
@@ -168,6 +170,7 @@ def test_the_scheduler_command_queues_the_due_jobs_and_stops_on_sigterm(
                 "expire_campaign_places",
                 "expire_reservations",
                 "fold_window_visits",
+                "prune_facets",
                 "reconcile_payments",
             ]
             scheduler.send_signal(signal.SIGTERM)
@@ -188,6 +191,7 @@ def test_without_redis_the_scheduler_runs_the_jobs_itself(make_app, stripe_setti
         "close-campaigns",
         "expire-campaign-places",
         "fold-window-visits",
+        "prune-facets",
     ]
     assert queue_due(app, NOW + 1) == []  # the same periods: nothing again
     with app.app_context():
