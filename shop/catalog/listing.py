@@ -492,8 +492,8 @@ def _listed_priced(scope: "Scope", page: Page) -> int | None:
 def _priced_statement(dialect: str, sort: str, scope: "Scope") -> PreparedSelect:
     """A page of a price sort's priced products (``_price_page``'s walk of
     ``ix_product_sort_price_order``), each row with the capped count (``total``) and its
-    prices and pictures, as ``_browse_statement`` makes a browsing page (on PostgreSQL the
-    page chosen first, in a subquery: the prices and pictures of its rows only)."""
+    prices and pictures, as ``_browse_statement`` makes a browsing page (the page chosen
+    first, in a subquery: the prices and pictures of its rows only)."""
     conditions = listed_conditions(scope)
     total = _capped_count(scope, dialect).scalar_subquery().label("total")
     amount = ProductSortPrice.amount
@@ -509,13 +509,9 @@ def _priced_statement(dialect: str, sort: str, scope: "Scope") -> PreparedSelect
         .offset(sa.bindparam("offset"))
         .limit(sa.bindparam("limit"))
     )
-    if dialect == "sqlite":
-        return PreparedSelect(
-            walk.add_columns(total, *card_columns(Product.id)), inline=inline_numbers(scope)
-        )
     chosen = walk.add_columns(amount.label("sort_amount")).subquery("page")
     page = sa.select(*(chosen.c[column.key] for column in CARD_COLUMNS), total)
-    page = page.add_columns(*card_columns(chosen.c.id))
+    page = with_card_columns(page, chosen.c.id, dialect)
     sort_amount = chosen.c.sort_amount
     page_order = sort_amount.asc() if sort == "price_asc" else sort_amount.desc()
     return PreparedSelect(page.order_by(page_order, chosen.c.id), inline=inline_numbers(scope))
@@ -557,7 +553,7 @@ def _search(
                 connection, query, fixed, scope, params, cap, locale, beside
             )
             corrected = tuple(group[0] for group in fixed)
-    # The page's rows end with their prices and pictures (``card_columns``).
+    # The page's rows end with their prices and pictures (``with_card_columns``).
     return page, [(row, row) for row in rows], corrected
 
 
@@ -598,12 +594,13 @@ def _search_groups(
 
 
 def with_card_extras(connection, rows, params) -> list[tuple]:
-    """``(row, extra)`` for rows of ``CARD_COLUMNS``: their ``card_columns`` from one
+    """``(row, extra)`` for rows of ``CARD_COLUMNS``: their ``with_card_columns`` from one
     prepared lookup by id, for the page's products only."""
     if not rows:
         return []
     ids = {f"id_{index}": row.id for index, row in enumerate(rows)}
-    extras = _card_extras(len(rows)).rows(connection, currency=params["currency"], **ids)
+    lookup = _card_extras(len(rows), connection.dialect.name)
+    extras = lookup.rows(connection, currency=params["currency"], **ids)
     by_id = {extra.id: extra for extra in extras}
     return [(row, by_id[row.id]) for row in rows]
 
@@ -760,29 +757,25 @@ def _browse_statement(dialect: str, sort: str, locale: str, scope: Scope) -> Pre
     and number of categories: ``offset``/``limit``, the card's ``currency`` and
     ``category_params`` are its parameters.
 
-    PostgreSQL computes a query's select list before its ``OFFSET`` drops rows, so there
-    the page's products are chosen in a subquery and only those 24 get their prices and
-    pictures (page 20 would otherwise look them up for 480 products). SQLite skips the
-    offset rows first.
+    The page's products are chosen in a subquery and only those 24 get their prices and
+    pictures (``with_card_columns``): PostgreSQL computes a query's select list before its
+    ``OFFSET`` drops rows (page 20 would otherwise look them up for 480 products), and
+    SQLite would join the first image of every row it skips. The page's rows are then
+    put back in order (on SQLite a sort of those 24).
 
     Each row also carries ``total``, the listing's count up to ``cap`` (``_capped_count``,
     an uncorrelated subquery: worked out once per statement), between the card's columns
     and its prices and pictures (``build_cards`` reads a row from both ends)."""
     conditions = listed_conditions(scope)
     total = _capped_count(scope, dialect).scalar_subquery().label("total")
-    if dialect == "sqlite":
-        columns = (*CARD_COLUMNS, total, *card_columns(Product.id))
-        page = _sorted(sa.select(*columns), sort, locale).where(*conditions)
-        page = page.offset(sa.bindparam("offset")).limit(sa.bindparam("limit"))
-    else:
-        keys = _sort_keys(Product.__table__.c, sort, locale)
-        extra = [key.label(name) for name, key in keys.items() if name != "id"]
-        chosen = _sorted(sa.select(*CARD_COLUMNS, *extra), sort, locale).where(*conditions)
-        chosen = chosen.offset(sa.bindparam("offset")).limit(sa.bindparam("limit"))
-        chosen = chosen.subquery("page")
-        page = sa.select(*(chosen.c[column.key] for column in CARD_COLUMNS), total)
-        page = page.add_columns(*card_columns(chosen.c.id))
-        page = page.order_by(*_sort_order({name: chosen.c[name] for name in keys}, sort))
+    keys = _sort_keys(Product.__table__.c, sort, locale)
+    extra = [key.label(name) for name, key in keys.items() if name != "id"]
+    chosen = _sorted(sa.select(*CARD_COLUMNS, *extra), sort, locale).where(*conditions)
+    chosen = chosen.offset(sa.bindparam("offset")).limit(sa.bindparam("limit"))
+    chosen = chosen.subquery("page")
+    page = sa.select(*(chosen.c[column.key] for column in CARD_COLUMNS), total)
+    page = with_card_columns(page, chosen.c.id, dialect)
+    page = page.order_by(*_sort_order({name: chosen.c[name] for name in keys}, sort))
     return PreparedSelect(page, inline=inline_numbers(scope))
 
 
@@ -1038,9 +1031,9 @@ def _search_statements(
     (``_candidate_keys``), gathered once (a ``WITH``, materialised: read twice), ranked
     for the page with a sort that keeps only the page's rows, and counted apart (a window
     count would copy and sort all of them for the number); the page's ids then read their
-    cards' columns and ``card_columns`` (prices and pictures), for the page's rows only.
+    cards' columns and ``with_card_columns`` (prices and pictures), for the page's rows only.
     Its rows: ``CARD_COLUMNS``, ``total``, ``synonyms_version``, then the
-    ``card_columns`` (``build_cards`` reads a row from both ends)."""
+    ``with_card_columns`` (``build_cards`` reads a row from both ends)."""
     keys = _candidate_keys(dialect, sort, locale, first_group)
     candidates = search_candidates(dialect, listed_conditions(scope), shape, keys)
     found = candidates.cte("candidates")
@@ -1054,21 +1047,20 @@ def _search_statements(
     version = synonyms_version_column()
     paged = (
         sa.select(*CARD_COLUMNS, total.label("total"), version.label("synonyms_version"))
-        .add_columns(*card_columns(Product.id))
         .select_from(chosen.join(Product, Product.id == chosen.c.id))
         .order_by(*_search_order(chosen.c, sort))
     )
+    paged = with_card_columns(paged, Product.id, dialect)
     count = sa.select(sa.func.count(), version).select_from(candidates.subquery())
     return PreparedSelect(paged), PreparedSelect(count)
 
 
 @functools.cache
-def _card_extras(ids: int) -> PreparedSelect:
-    """``card_columns`` of the products ``id_0`` … ``id_<ids - 1>``."""
+def _card_extras(ids: int, dialect: str) -> PreparedSelect:
+    """``with_card_columns`` of the products ``id_0`` … ``id_<ids - 1>``."""
     wanted: list[sa.BindParameter[int]] = [sa.bindparam(f"id_{index}") for index in range(ids)]
-    return PreparedSelect(
-        sa.select(Product.id, *card_columns(Product.id)).where(Product.id.in_(wanted))
-    )
+    extras = sa.select(Product.id).where(Product.id.in_(wanted))
+    return PreparedSelect(with_card_columns(extras, Product.id, dialect))
 
 
 def _pieces(term: str):
@@ -1233,38 +1225,83 @@ CARD_COLUMNS = (
 )
 
 
-def card_columns(product_id):
-    """A card's price and picture beside its product row, as scalar subqueries on the
-    product's id column ``product_id`` (of ``product`` or of a search's candidates): the
-    base price (``product_sort_price``, kept by triggers), the lowest tier and the first
-    image, each an index lookup. A page of cards is then one statement."""
+# What ``with_card_columns`` adds at the end of a row, in order (``_CardExtra``).
+CARD_EXTRA_LABELS = (
+    "price_amount",
+    "lowest_amount",
+    "image_path",
+    "image_alt",
+    "image_alt_zh",
+    "image_alt_ja",
+)
+
+
+def with_card_columns(statement: sa.Select, product_id, dialect: str) -> sa.Select:
+    """``statement`` with a card's price and picture at the end of its columns
+    (``CARD_EXTRA_LABELS``), for the product whose id is the column ``product_id`` (of
+    ``product``, or of a page of products chosen in a subquery): the base price, the
+    lowest tier and the first image (in ``position``, then ``id`` order; ``NULL`` for
+    a product without one). A page of cards is then one statement. Every row the
+    statement gives gets them: a statement with an ``OFFSET`` chooses its page in a
+    subquery first (PostgreSQL computes the columns of the rows it skips; on SQLite the
+    image's join would be made for them).
+
+    The first image is one lookup for its four columns, and on PostgreSQL the two prices
+    one more: a ``LEFT JOIN LATERAL`` of the first image, and one of the product's tiers
+    in the currency in ``min_quantity`` order, the first's amount (the base price, which
+    ``product_sort_price`` holds for the sorts, kept by triggers from the same rule) with
+    the least (a window ``min`` over the same index walk). SQLite has no ``LATERAL``: the
+    first image's id (a covering index lookup) joins its row by primary key, and the
+    prices are a lookup each (``product_sort_price``, the tiers' ``min``), cheaper there
+    than a window function."""
+    currency: sa.BindParameter[str] = sa.bindparam("currency")
     tier = PriceTier.__table__.alias("card_tier")
     image = ProductImage.__table__.alias("card_image")
-    sort_price = ProductSortPrice.__table__.alias("card_price")
-    currency: sa.BindParameter[str] = sa.bindparam("currency")
-
-    def first_image(column):
-        return (
-            sa.select(column)
-            .where(image.c.product_id == product_id)
-            .order_by(image.c.position, image.c.id)
+    first_image = (
+        sa.select(image.c.path, image.c.alt_text, image.c.alt_text_zh, image.c.alt_text_ja)
+        .where(image.c.product_id == product_id)
+        .order_by(image.c.position, image.c.id)
+        .limit(1)
+    )
+    picture: sa.FromClause
+    amounts: tuple[sa.ColumnElement, ...]
+    if dialect == "postgresql":
+        prices = (
+            sa.select(
+                tier.c.unit_amount.label("price_amount"),
+                sa.func.min(tier.c.unit_amount).over().label("lowest_amount"),
+            )
+            .where(tier.c.product_id == product_id, tier.c.currency == currency)
+            .order_by(tier.c.min_quantity)
             .limit(1)
+            .lateral("card_prices")
+        )
+        picture = first_image.lateral("card_picture")
+        (left,) = statement.get_final_froms()
+        joined = left.outerjoin(prices, sa.true()).outerjoin(picture, sa.true())
+        statement = statement.select_from(joined)
+        amounts = (prices.c.price_amount, prices.c.lowest_amount)
+    else:
+        sort_price = ProductSortPrice.__table__.alias("card_price")
+        price = (
+            sa.select(sort_price.c.amount)
+            .where(sort_price.c.product_id == product_id, sort_price.c.currency == currency)
             .scalar_subquery()
         )
-
-    return (
-        sa.select(sort_price.c.amount)
-        .where(sort_price.c.product_id == product_id, sort_price.c.currency == currency)
-        .scalar_subquery()
-        .label("price_amount"),
-        sa.select(sa.func.min(tier.c.unit_amount))
-        .where(tier.c.product_id == product_id, tier.c.currency == currency)
-        .scalar_subquery()
-        .label("lowest_amount"),
-        first_image(image.c.path).label("image_path"),
-        first_image(image.c.alt_text).label("image_alt"),
-        first_image(image.c.alt_text_zh).label("image_alt_zh"),
-        first_image(image.c.alt_text_ja).label("image_alt_ja"),
+        lowest = (
+            sa.select(sa.func.min(tier.c.unit_amount))
+            .where(tier.c.product_id == product_id, tier.c.currency == currency)
+            .scalar_subquery()
+        )
+        picture = ProductImage.__table__.alias("card_picture")
+        first_id = first_image.with_only_columns(image.c.id).scalar_subquery()
+        (left,) = statement.get_final_froms()
+        statement = statement.select_from(left.outerjoin(picture, picture.c.id == first_id))
+        amounts = (price, lowest)
+    pictured = (picture.c.path, picture.c.alt_text, picture.c.alt_text_zh, picture.c.alt_text_ja)
+    columns = (*amounts, *pictured)
+    return statement.add_columns(
+        *(column.label(label) for column, label in zip(columns, CARD_EXTRA_LABELS, strict=True))
     )
 
 
@@ -1283,7 +1320,7 @@ class _CardProduct(NamedTuple):
 
 
 class _CardExtra(NamedTuple):
-    """The six ``card_columns`` that end a card's extra row, as ``image_alt`` reads an
+    """The six ``with_card_columns`` that end a card's extra row, as ``image_alt`` reads an
     image (``alt_text`` in each language)."""
 
     price_amount: int | None
@@ -1311,7 +1348,7 @@ _PRICE, _LOWEST, _IMAGE, _ALT = (
 
 def build_cards(rows, currency: str, locale: str) -> list[ProductCard]:
     """Cards for ``(product, extra)`` pairs of rows, in their order: ``product`` starts
-    with the ``CARD_COLUMNS``, ``extra`` ends with the ``card_columns`` (often the same
+    with the ``CARD_COLUMNS``, ``extra`` ends with the ``with_card_columns`` (often the same
     row). The name is ``shop.locales.localized``'s and the alt text ``image_alt``'s, read
     by position with the language worked out once (a window's page builds 48 cards;
     tests/catalog/test_listing_cards.py holds the two ways to the same answers)."""

@@ -13,6 +13,8 @@ does not grow with the catalogue, nor with the picks beyond the page (their coun
 bounded by ``MAX_PICKS``).
 """
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -25,8 +27,8 @@ from shop.catalog.listing import (
     ProductCard,
     Scope,
     build_cards,
-    card_columns,
     listed_conditions,
+    with_card_columns,
 )
 from shop.catalog.models import Product
 from shop.db import PreparedSelect, ReadsBeside, lock_row, rows_changed
@@ -428,38 +430,48 @@ LAST_WINDOW_PAGE = -(-MAX_PICKS // WINDOW_PAGE_SIZE)
 
 @dataclass(frozen=True)
 class WindowStatements:
-    """A window's page as prepared statements (``PreparedSelect``), compiled once: the
-    page's picks in order with how many there are (an uncorrelated subquery, counted once
-    over at most ``MAX_PICKS`` picks: with ``count(*) OVER ()`` SQLite sorted the picks
-    again instead of reading them in their index's order), then the prices and pictures
-    (``card_columns``) of those on the page only; and a count alone, for a page past the
-    end (which shows the last page). Parameters: the picks query's own, ``currency``,
-    ``offset`` and ``limit``. Each row: the ``CARD_COLUMNS``, the note (``NOTE``), the
-    count (``TOTAL``), the card columns."""
+    """A window's page as prepared statements (``PreparedSelect``), compiled once per
+    database: the page's picks in order with how many there are, then the prices and
+    pictures (``with_card_columns``) of those on the page only; and a count alone, for a
+    page past the end (which shows the last page). Parameters: the picks query's own,
+    ``currency``, ``offset`` and ``limit``. Each row: the ``CARD_COLUMNS``, the note
+    (``NOTE``), the count (``TOTAL``), the card columns.
+
+    The count: on PostgreSQL a window ``count(*) OVER ()`` over the picks the page is
+    chosen from (read once: a window holds at most ``MAX_PICKS``, and its page is chosen
+    after all of them are read and sorted anyway, or a walk of their index that a
+    separate count would walk again); on SQLite an uncorrelated subquery, counted once
+    over at most ``MAX_PICKS`` picks (with ``count(*) OVER ()`` SQLite sorted the picks
+    again instead of reading them in their index's order)."""
 
     page: PreparedSelect
     count: PreparedSelect
 
     @classmethod
-    def of(cls, picks: sa.Select, order: tuple) -> "WindowStatements":
+    def of(cls, picks: sa.Select, order: tuple, dialect: str) -> "WindowStatements":
         position, tiebreak = order
-        chosen = (
-            picks.add_columns(position.label("pick_position"), tiebreak.label("pick_id"))
-            .order_by(*order)
-            .offset(sa.bindparam("offset"))
-            .limit(sa.bindparam("limit"))
-            .subquery("page")
-        )
+        walk = picks.add_columns(position.label("pick_position"), tiebreak.label("pick_id"))
         # In the picks' order: the database walks their index (a count alone may start
         # from the catalogue's products instead, as SQLite does for a collection's).
         in_order = picks.order_by(*order).limit(MAX_PICKS).subquery()
         count = sa.select(sa.func.count()).select_from(in_order)
+        if dialect == "postgresql":
+            counted = sa.func.least(sa.func.count().over(), MAX_PICKS)  # as ``count``
+            walk = walk.add_columns(counted.label("total"))
+        chosen = (
+            walk.order_by(*order)
+            .offset(sa.bindparam("offset"))
+            .limit(sa.bindparam("limit"))
+            .subquery("page")
+        )
+        total = chosen.c.total if dialect == "postgresql" else count.scalar_subquery()
         page = sa.select(
             *(chosen.c[column.key] for column in CARD_COLUMNS),
             chosen.c.note,
-            count.scalar_subquery().label("total"),
-            *card_columns(chosen.c.id),
-        ).order_by(chosen.c.pick_position, chosen.c.pick_id)
+            total.label("total"),
+        )
+        page = with_card_columns(page, chosen.c.id, dialect)
+        page = page.order_by(chosen.c.pick_position, chosen.c.pick_id)
         return cls(PreparedSelect(page), PreparedSelect(count))
 
 
@@ -469,28 +481,36 @@ TOTAL = NOTE + 1
 _SLUG = [column.key for column in CARD_COLUMNS].index("slug")
 
 
-_WINDOW_PICKS = WindowStatements.of(
-    sa.select(*CARD_COLUMNS, ResellerPick.note)
-    .join(ResellerPick, ResellerPick.product_id == Product.id)
-    .where(ResellerPick.reseller_id == sa.bindparam("reseller_id"), *_listed()),
-    (ResellerPick.position, ResellerPick.id),
-)
-_COLLECTION_PICKS = WindowStatements.of(
-    sa.select(*CARD_COLUMNS, ResellerPick.note)
-    .join(CollectionPick, CollectionPick.product_id == Product.id)
-    .join(
-        ResellerPick,
-        (ResellerPick.product_id == Product.id)
-        & (ResellerPick.reseller_id == sa.bindparam("reseller_id")),
+@functools.cache
+def _window_picks(dialect: str) -> WindowStatements:
+    return WindowStatements.of(
+        sa.select(*CARD_COLUMNS, ResellerPick.note)
+        .join(ResellerPick, ResellerPick.product_id == Product.id)
+        .where(ResellerPick.reseller_id == sa.bindparam("reseller_id"), *_listed()),
+        (ResellerPick.position, ResellerPick.id),
+        dialect,
     )
-    .where(CollectionPick.collection_id == sa.bindparam("collection_id"), *_listed()),
-    (CollectionPick.position, CollectionPick.id),
-)
+
+
+@functools.cache
+def _collection_picks(dialect: str) -> WindowStatements:
+    return WindowStatements.of(
+        sa.select(*CARD_COLUMNS, ResellerPick.note)
+        .join(CollectionPick, CollectionPick.product_id == Product.id)
+        .join(
+            ResellerPick,
+            (ResellerPick.product_id == Product.id)
+            & (ResellerPick.reseller_id == sa.bindparam("reseller_id")),
+        )
+        .where(CollectionPick.collection_id == sa.bindparam("collection_id"), *_listed()),
+        (CollectionPick.position, CollectionPick.id),
+        dialect,
+    )
 
 
 def _window_page(
     session: Session,
-    statements: WindowStatements,
+    statements_for: Callable[[str], WindowStatements],
     ids: dict[str, int],
     page: int,
     currency: str,
@@ -501,6 +521,7 @@ def _window_page(
     the window's collections, when asked for, with the first (one round trip for both
     on PostgreSQL)."""
     connection = session.connection()
+    statements = statements_for(connection.dialect.name)
     beside = ReadsBeside()
     if with_collections:
         beside = ReadsBeside((_COLLECTIONS, {"reseller_id": ids["reseller_id"]}))
@@ -531,7 +552,7 @@ def window_picks(
 ) -> WindowPage:
     """A page of the window as visitors see it: picks on sale, in the reseller's order."""
     ids = {"reseller_id": reseller.id}
-    return _window_page(session, _WINDOW_PICKS, ids, page, currency, locale, with_collections)
+    return _window_page(session, _window_picks, ids, page, currency, locale, with_collections)
 
 
 def collection_picks(
@@ -546,4 +567,4 @@ def collection_picks(
 ) -> WindowPage:
     """A page of a collection as visitors see it, each pick with its note."""
     ids = {"reseller_id": reseller.id, "collection_id": collection.id}
-    return _window_page(session, _COLLECTION_PICKS, ids, page, currency, locale, with_collections)
+    return _window_page(session, _collection_picks, ids, page, currency, locale, with_collections)

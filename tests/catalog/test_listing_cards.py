@@ -5,21 +5,24 @@ import itertools
 from types import SimpleNamespace
 
 import pytest
+import sqlalchemy as sa
 
 from shop.catalog.listing import (
     CARD_COLUMNS,
     _CardExtra,
     _CardProduct,
     build_cards,
-    card_columns,
+    with_card_columns,
 )
 from shop.catalog.models import Product
 from shop.locales import image_alt, localized
 
 
-def test_the_positions_read_are_the_columns_selected():
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_the_positions_read_are_the_columns_selected(dialect):
     assert _CardProduct._fields == tuple(column.key for column in CARD_COLUMNS)
-    labels = tuple(column.key for column in card_columns(Product.id))
+    statement = with_card_columns(sa.select(Product.id), Product.id, dialect)
+    labels = tuple(column.key for column in statement.selected_columns)[1:]
     assert labels == (
         "price_amount",
         "lowest_amount",
