@@ -19,6 +19,8 @@ from babel import Locale, UnknownLocaleError
 from flask import current_app, request, session
 from flask_babel import get_babel, get_timezone
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from shop.locales import LANGUAGES
 from shop.money import SUPPORTED_CURRENCIES
@@ -48,10 +50,38 @@ def language_for(a_request, a_session) -> str:
     """The language of a request: ``?lang=``, the one kept in the session by the
     preferences form, then the browser's Accept-Language. (Given the request and session,
     so the page cache's fast path, which runs before Flask's contexts, asks the same.)"""
-    wanted = a_request.args.get("lang") or a_session.get("locale")
+    args = a_request.args
+    # ``in`` first: a MultiDict's ``get`` of a missing key raises (and catches) an exception.
+    wanted = (args.get("lang") if "lang" in args else None) or a_session.get("locale")
     if isinstance(wanted, str) and wanted in LANGUAGES:
         return wanted
-    return a_request.accept_languages.best_match(list(LANGUAGES)) or "en"
+    return browser_language(accept_language(a_request))
+
+
+# Accept-Language headers longer than this are parsed every time, not kept.
+KEPT_HEADER_LENGTH = 200
+
+
+def accept_language(a_request) -> str:
+    """The request's ``Accept-Language`` header as sent (``""`` without one)."""
+    return a_request.environ.get("HTTP_ACCEPT_LANGUAGE", "")
+
+
+def browser_language(header: str) -> str:
+    """The shop's language that an ``Accept-Language`` header prefers most, else
+    ``"en"``: worked out once per process for each header (a browser sends the same one
+    on every request)."""
+    if len(header) > KEPT_HEADER_LENGTH:
+        return _browser_language(header)
+    return _kept_browser_language(header)
+
+
+def _browser_language(header: str) -> str:
+    accepted = parse_accept_header(header or None, LanguageAccept)
+    return accepted.best_match(list(LANGUAGES)) or "en"
+
+
+_kept_browser_language = lru_cache(maxsize=256)(_browser_language)
 
 
 # An English language tag with a region: "en-GB", "en_SG", "en-150", "en-Latn-AU".
@@ -69,7 +99,19 @@ def format_locale_for(a_request, a_session) -> str:
     language = language_for(a_request, a_session)
     if language != "en":
         return language
-    return english_locale([value for value, _quality in a_request.accept_languages])
+    header = accept_language(a_request)
+    if len(header) > KEPT_HEADER_LENGTH:
+        return _browser_english_locale(header)
+    return _kept_browser_english_locale(header)
+
+
+def _browser_english_locale(header: str) -> str:
+    """``english_locale`` of an ``Accept-Language`` header's tags, in its order."""
+    accepted = parse_accept_header(header or None, LanguageAccept)
+    return english_locale([value for value, _quality in accepted])
+
+
+_kept_browser_english_locale = lru_cache(maxsize=256)(_browser_english_locale)
 
 
 @lru_cache(maxsize=64)

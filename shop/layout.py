@@ -27,9 +27,9 @@ PAGE_HOLES = ("here", "search")
 SEARCH_MAX_SHOWN = 100  # the search box's maxlength
 
 
-def section() -> str:
-    """Which part of the shop the page is in, for the header's ``aria-current``."""
-    endpoint = request.endpoint or ""
+def section(endpoint: str) -> str:
+    """Which part of the shop a page of ``endpoint`` is in, for the header's
+    ``aria-current``."""
     if endpoint == "catalog.product_list":
         return "products"
     if endpoint.startswith("schools."):
@@ -42,8 +42,10 @@ def section() -> str:
 def site_header() -> Markup:
     """The header for this request (``{{ site_header() }}`` in ``base.html``)."""
     holes = pages.holes()
-    current, locale, where = current_currency(), select_locale(), section()
-    key = (request.script_root, locale, current, where)
+    this_request = request._get_current_object()  # type: ignore[attr-defined]  # once
+    current, locale = current_currency(), select_locale()
+    where = section(this_request.endpoint or "")
+    key = (this_request.script_root, locale, current, where)
     kept = cached_fragment(
         "_layout/site_header.html",
         key,
@@ -63,10 +65,12 @@ def site_header() -> Markup:
         if name == "here":
             return str(escape(return_path()))
         if name == "search":
-            searched = request.args.get("q", "") if where == "products" else ""
+            args = this_request.args  # ``in`` first: a missing key's ``get`` raises inside
+            searched = args.get("q", "") if where == "products" and "q" in args else ""
             return str(escape(searched[:SEARCH_MAX_SHOWN]))
         if for_the_cache:
             return holes.marker(name)  # the page cache fills it for each visitor
         return pages.visitor_part(name)
 
-    return Markup(pages.fill_holes(holes, kept, part))  # noqa: S704 - escaped parts, our template
+    filled = pages.fill_holes(holes, kept, part, kept=True)
+    return Markup(filled)  # noqa: S704 - escaped parts, our template

@@ -41,6 +41,10 @@ def utc_second(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
+# ``json.dumps(entry, default=str)``'s encoder, made once rather than for every line.
+JSON_LINE = json.JSONEncoder(default=str)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per record, on one line (newlines inside values are escaped)."""
 
@@ -61,7 +65,7 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = record.exc_text
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(entry, default=str)
+        return JSON_LINE.encode(entry)
 
 
 class NotTheShops(logging.Filter):

@@ -25,21 +25,27 @@ Cookie flags live in ``shop.config`` (HttpOnly, SameSite=Lax, Secure outside dev
 for the session and Flask-Login's remember-me cookie alike).
 """
 
+import hashlib
 import logging
+import os
 import re
 import uuid
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g, has_request_context, request
+from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask.logging import default_handler, wsgi_errors_stream
+from flask_wtf import csrf as flask_wtf_csrf
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shop.accounts.session import signed_in_user
 from shop.config import ConfigError
+from shop.sessions import ReusingSerializer
 
 REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_HEADER_LOWER = REQUEST_ID_HEADER.lower()
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 STRIPE_API_DEFAULT = "https://api.stripe.com"
 # Stripe's own recommendations on top of the js.stripe.com origin (real Stripe only):
@@ -154,6 +160,55 @@ def install_request_id_logging(logger: logging.Logger) -> None:
         _add_filter_once(handler)
 
 
+# --- CSRF tokens ---------------------------------------------------------------------------
+
+CSRF_SALT = "wtf-csrf-token"  # Flask-WTF's
+
+
+def generate_csrf() -> str:
+    """Flask-WTF's ``generate_csrf()``: the visitor's signed CSRF token, made once per
+    request and kept on ``g``, where Flask-WTF's own forms and ``generate_csrf`` find it
+    (the raw secret in the session, as Flask-WTF keeps it). The same token Flask-WTF would
+    sign and checks, signed with a serializer kept per secret key (``csrf_serializer``):
+    Flask-WTF builds one for every token, and its signer derives the key and runs the
+    HMAC in Python each time."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    config = app.config
+    field_name = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    secret_key = config.get("WTF_CSRF_SECRET_KEY", app.secret_key)
+    if field_name is None or secret_key is None:
+        return flask_wtf_csrf.generate_csrf()  # Flask-WTF's error
+    app_g = g._get_current_object()
+    if field_name in app_g:
+        return app_g.get(field_name)
+    visitor = session._get_current_object()  # type: ignore[attr-defined]
+    if field_name not in visitor:
+        visitor[field_name] = new_csrf_secret()
+    serializer = csrf_serializer(secret_key)
+    try:
+        token = serializer.dumps(visitor[field_name])
+    except TypeError:
+        visitor[field_name] = new_csrf_secret()
+        token = serializer.dumps(visitor[field_name])
+    setattr(app_g, field_name, token)
+    return token
+
+
+def new_csrf_secret() -> str:
+    """A visitor's CSRF secret, made as Flask-WTF makes it (a random value, not a digest)."""
+    return hashlib.sha1(os.urandom(64)).hexdigest()  # noqa: S324
+
+
+@lru_cache(maxsize=4)
+def csrf_serializer(secret_key: str | bytes) -> URLSafeTimedSerializer:
+    """Flask-WTF's token serializer (``URLSafeTimedSerializer(secret_key,
+    salt="wtf-csrf-token")``: HMAC-SHA1 over a derived key), made once per secret key,
+    its signer deriving the key once and hashing in OpenSSL (``shop.sessions``)."""
+    return ReusingSerializer(
+        secret_key, salt=CSRF_SALT, signer_kwargs={"digest_method": hashlib.sha1}
+    )
+
+
 # --- headers -----------------------------------------------------------------------------
 
 
@@ -231,7 +286,7 @@ def set_security_headers(response: Response) -> Response:
     headers = response.headers
     present = {name.lower() for name, _value in headers}
     headers.extend([(name, value) for lower, name, value in defaults if lower not in present])
-    if REQUEST_ID_HEADER.lower() in present:
+    if REQUEST_ID_HEADER_LOWER in present:
         headers[REQUEST_ID_HEADER] = request_id()
     else:
         headers.add(REQUEST_ID_HEADER, request_id())
@@ -244,9 +299,16 @@ def set_security_headers(response: Response) -> Response:
 def is_personal() -> bool:
     """Whether this response may show one person's data: anything a signed-in user sees
     (but static files and uploads, the same for everyone), and the ``PERSONAL_PATHS``."""
-    if request.endpoint in PUBLIC_FILES:
+    this_request = request._get_current_object()  # type: ignore[attr-defined]  # once
+    if this_request.endpoint in PUBLIC_FILES:
         return False
-    path = request.path
-    if any(path == prefix or path.startswith(prefix + "/") for prefix in PERSONAL_PATHS):
+    if personal_path(this_request.path):
         return True
     return signed_in_user() is not None
+
+
+def personal_path(path: str) -> bool:
+    """Whether ``path`` is one of the ``PERSONAL_PATHS`` or under one."""
+    return path.startswith(PERSONAL_PATHS) and any(
+        path == prefix or path.startswith(prefix + "/") for prefix in PERSONAL_PATHS
+    )

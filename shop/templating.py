@@ -19,7 +19,7 @@ from flask import (
     session,
     url_for,
 )
-from flask.globals import request_ctx
+from flask.globals import _cv_request
 from flask_babel import force_locale, format_number, get_locale, get_timezone, get_translations
 from flask_babel import lazy_gettext as _l
 from jinja2 import pass_eval_context
@@ -39,6 +39,7 @@ from shop.i18n import (
 from shop.locales import DEFAULT_ZONE, LANGUAGES, factory_setting, is_zone, localized, order_zone
 from shop.money import SUPPORTED_CURRENCIES, format_money, tax_included_note
 from shop.orders.labels import order_status_label
+from shop.pagination import Page
 
 
 def _babel_state() -> tuple:
@@ -182,6 +183,23 @@ def card_grid(cards) -> Markup:
     cards = tuple(cards)
     key = (request.script_root, _page_kind(), cards)
     return cached_fragment("catalog/_card_grid.html", key, lambda: {"cards": cards}, kept=GRIDS)
+
+
+def pager(page, endpoint: str, args: dict | None = None) -> Markup:
+    """``pager(page, endpoint, args)`` (``_macros/pagination.html``): a list's page links
+    (``_macros/pager.html``), rendered once per process for each page of each list: kept
+    by the page (its number and counts), the endpoint, the arguments and the links' root,
+    which are all the links are made of. Arguments that cannot be a key (a list of
+    values), or a page that is not a ``Page``, are rendered every time."""
+    args = {} if args is None else args
+    template_name = "_macros/pager.html"
+    context = {"page": page, "endpoint": endpoint, "args": args}
+    if not isinstance(page, Page) or not _keyable(args):
+        html = current_app.jinja_env.get_template(template_name).render(context)
+        return Markup(html)  # noqa: S704 - our own template's output, autoescaped
+    # The type too: page=1 and page=True are equal keys but different links.
+    key = (request.script_root, page, endpoint, *((k, type(v), v) for k, v in args.items()))
+    return cached_fragment(template_name, key, lambda: context, kept=PAGERS)
 
 
 # ``url_for('catalog.product_detail', slug='_')[:-1] ~ slug|url_part`` is that URL, so a
@@ -343,6 +361,10 @@ GRIDS_KEPT = 256
 # pushes the listing's menus or grids of cards out.
 SIZE_GRIDS = "shop_size_grids"
 SIZE_GRIDS_KEPT = 256
+# Lists' page links kept per process (``pager``): ~1 KB each; apart, so that many pages
+# of many searches never push the listing's menus out.
+PAGERS = "shop_pagers"
+PAGERS_KEPT = 1024
 # Links kept per process (``template_url_for``): the layout's, pagination's, static files'.
 URLS_KEPT = 4096
 
@@ -409,15 +431,16 @@ def template_url_for(endpoint: str, /, **values) -> str:
     here (no subdomains, host matching or request-dependent URL defaults). The layout
     alone builds a dozen links on every page. Relative endpoints, ``_external`` and the
     other ``_`` options, and values that cannot be a key go straight to Flask."""
-    if not has_request_context() or endpoint[:1] == "." or not _keyable(values):
+    context = _cv_request.get(None)  # the request's context, without a proxy's lookups
+    if context is None or endpoint[:1] == "." or not _keyable(values):
         return url_for(endpoint, **values)
-    adapter = request_ctx.url_adapter
+    adapter = context.url_adapter
     if adapter is None:
         return url_for(endpoint, **values)
     root = (adapter.script_name, adapter.server_name, adapter.url_scheme, adapter.subdomain)
     # The type too: page=1 and page=True are equal keys but different links.
     key = (endpoint, root, *((name, type(value), value) for name, value in values.items()))
-    urls: Kept = current_app.extensions["shop_urls"]
+    urls: Kept = context.app.extensions["shop_urls"]
     return urls.get(key, lambda: url_for(endpoint, **values))
 
 
@@ -439,6 +462,7 @@ def init_app(app: Flask) -> None:
     app.extensions[GRIDS] = Kept(GRIDS_KEPT)
     app.extensions[SIZE_GRIDS] = Kept(SIZE_GRIDS_KEPT)
     app.extensions["shop_urls"] = Kept(URLS_KEPT)
+    app.extensions[PAGERS] = Kept(PAGERS_KEPT)
     app.add_template_filter(money_filter, "money")
     app.add_template_filter(localized_filter, "localized")
     app.add_template_filter(number_filter, "numberformat")  # after Babel's init_app
@@ -455,6 +479,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(order_status_label)
     app.add_template_global(factory_text)
     app.add_template_global(card_grid)
+    app.add_template_global(pager, "kept_pager")  # ``pager`` in _macros/pagination.html
     # After Babel's init_app, which installed its own (slower) gettext callables.
     app.jinja_env.globals.update(_=gettext_global, gettext=gettext_global)
     app.jinja_env.globals["url_for"] = template_url_for

@@ -92,3 +92,38 @@ def test_template_translations_survive_the_percent_formatting(po_path):
         except (ValueError, TypeError, KeyError):
             broken.append(message.id)
     assert broken == []
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "",
+        "ja",
+        "zh-CN,zh;q=0.9,en;q=0.8",
+        "fr-FR,fr;q=0.9",
+        "en-GB,en;q=0.9",
+        "de, ja;q=0.5",
+        "zh-Hans-CN",
+        "en-US;q=0.1, ja;q=0.2",
+        "*",
+        "x" * 300,
+    ],
+)
+def test_the_browsers_language_is_werkzeugs_best_match(app, header):
+    """``language_for`` and ``format_locale_for`` keep their answer per header; it is what
+    werkzeug's ``accept_languages`` gives (and ``?lang=`` and the session still win)."""
+    from flask import request, session
+
+    from shop.i18n import english_locale, format_locale_for, language_for
+    from shop.locales import LANGUAGES
+
+    with app.test_request_context("/", headers={"Accept-Language": header}):
+        expected = request.accept_languages.best_match(list(LANGUAGES)) or "en"
+        for _ in range(2):  # worked out, then kept
+            assert language_for(request, session) == expected
+        english = english_locale([value for value, _q in request.accept_languages])
+        assert format_locale_for(request, session) == (english if expected == "en" else expected)
+        session["locale"] = "ja"
+        assert language_for(request, session) == "ja"
+    with app.test_request_context("/?lang=zh_CN", headers={"Accept-Language": header}):
+        assert language_for(request, session) == "zh_CN"

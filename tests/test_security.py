@@ -592,3 +592,45 @@ def test_the_429_page_and_retry_after_say_the_same(make_app, path, data):
     assert refused.status_code == 429
     retry_after = int(refused.headers["Retry-After"])
     assert minutes_on(refused.text) == math.ceil(retry_after / 60) == 15
+
+
+def test_kept_csrf_token_is_flask_wtfs_token_and_made_once_per_request(make_app, monkeypatch):
+    """``shop.security.generate_csrf`` signs with a kept serializer: at the same moment it
+    writes exactly the token Flask-WTF would, which Flask-WTF accepts, once per request,
+    and Flask-WTF's own ``generate_csrf`` (its forms) then gives the same one."""
+    from flask import session
+    from flask_wtf import csrf as flask_wtf_csrf
+    from itsdangerous import timed
+
+    from shop.security import generate_csrf
+
+    app = make_app(WTF_CSRF_ENABLED=True)
+    monkeypatch.setattr(timed.time, "time", lambda: 1_800_000_000)
+    with app.test_request_context("/"):
+        token = generate_csrf()
+        secret = session["csrf_token"]
+        assert generate_csrf() is token
+        assert flask_wtf_csrf.generate_csrf() == token
+        flask_wtf_csrf.validate_csrf(token)
+        del g.csrf_token
+        assert flask_wtf_csrf.generate_csrf() == token  # the same secret, the same second
+    with app.test_request_context("/"):
+        session["csrf_token"] = secret
+        assert generate_csrf() == token
+    with app.test_request_context("/"):
+        other = generate_csrf()
+        assert session["csrf_token"] != secret and len(session["csrf_token"]) == 40
+        assert other != token
+
+
+def test_a_kept_csrf_token_of_another_secret_key_is_refused(make_app):
+    from flask_wtf import csrf as flask_wtf_csrf
+    from wtforms import ValidationError
+
+    from shop.security import generate_csrf
+
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.test_request_context("/"):
+        token = generate_csrf()
+        with pytest.raises(ValidationError):
+            flask_wtf_csrf.validate_csrf(token, secret_key="another secret")

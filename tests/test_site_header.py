@@ -91,3 +91,30 @@ def test_a_visitor_cannot_pose_as_a_hole(shop, polo):
         fake = f"\ue000{name}.0123456789abcdef\ue001"
         page = visitor.get("/products", query_string={"q": fake}).text
         assert form_value(page, "q") == fake
+
+
+def test_holes_of_a_kept_text_are_cut_once_and_filled_per_request():
+    """``fill_holes`` asks for each hole's part once per name, cuts a kept text at its holes
+    once (the next request reuses the cuts) and fills it as a page's text is filled."""
+    from shop.pagecache.pages import Holes, fill_holes
+
+    holes = Holes("secret")
+    text = f"<a>{holes.marker('csrf')}</a>{holes.marker('cart')}|{holes.marker('csrf')}<b>"
+    asked = []
+
+    def part(name):
+        asked.append(name)
+        return f"[{name}]"
+
+    assert fill_holes(holes, text, part) == "<a>[csrf]</a>[cart]|[csrf]<b>"
+    assert asked == ["csrf", "cart"]
+    assert fill_holes(holes, text, part, kept=True) == "<a>[csrf]</a>[cart]|[csrf]<b>"
+    cuts = holes.pieces(text)
+    assert (
+        fill_holes(holes, text, lambda name: name.upper(), kept=True) == "<a>CSRF</a>CART|CSRF<b>"
+    )
+    assert holes.pieces(text) is cuts
+    assert fill_holes(holes, "no holes", part, kept=True) == "no holes"
+    assert fill_holes(holes, "\ue000csrf.0000000000000000\ue001", part) == (
+        "\ue000csrf.0000000000000000\ue001"  # another tag: text, not a hole
+    )

@@ -230,3 +230,28 @@ def test_a_templates_globals_are_the_environments_with_its_own_over_them(app):
     assert template.globals["greeting"] == "Hi"
     assert set(template.globals.keys()) == {*env.globals, "who"}
     assert template.render() == "Hi, Ann"
+
+
+def test_page_links_are_kept_per_page_arguments_and_language(app):
+    from shop.pagination import Page
+
+    source = (
+        '{% from "_macros/pagination.html" import pager %}'
+        '{{ pager(page, "catalog.product_list", args) }}'
+    )
+    with app.test_request_context("/"):
+        kept = app.extensions["shop_pagers"].texts
+        first = render(source, page=Page(2, 24, 240), args={"q": "polo"})
+        assert 'rel="next" href="/products?q=polo&amp;page=3"' in first
+        assert '<span aria-current="page">2</span>' in first
+        assert len(kept) == 1
+        assert render(source, page=Page(2, 24, 240), args={"q": "polo"}) == first
+        assert len(kept) == 1
+        assert 'aria-current="page">3<' in render(source, page=Page(3, 24, 240), args={"q": "polo"})
+        assert "q=shirt&amp;page=3" in render(source, page=Page(2, 24, 240), args={"q": "shirt"})
+        with force_locale("ja"):
+            assert render(source, page=Page(2, 24, 240), args={"q": "polo"}) != first
+        assert len(kept) == 4
+        listed = render(source, page=Page(2, 24, 240), args={"size": ["S", "M"]})
+        assert "size=S&amp;size=M&amp;page=3" in listed and len(kept) == 4  # not a key: drawn
+        assert render(source, page=Page(1, 24, 20), args={}) == ""  # one page: no links

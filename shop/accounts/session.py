@@ -8,9 +8,11 @@ every session and remember-me cookie of the account at once, copies included.
 
 import re
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_login.config import AUTH_HEADER_NAME, COOKIE_NAME
+from flask_login.utils import _get_user, _user_context_processor
 
 from shop.accounts.models import User
 from shop.db import get_session
@@ -48,8 +50,30 @@ def signed_in_user() -> User | None:
     return None
 
 
+def user_context() -> dict:
+    """Flask-Login's context processor (``current_user`` in every template), answering a
+    new visitor (an empty session, no remember-me cookie, no ``Authorization`` header)
+    without Flask-Login's lookup: for such a request Flask-Login finds the anonymous user
+    and changes nothing (its session protection passes an empty session by), after
+    hashing the visitor's address and browser for that protection. The same user is kept
+    on ``g`` where Flask-Login keeps it."""
+    app_g = g._get_current_object()
+    if "_login_user" not in app_g and not session and _no_credentials(request.cookies):
+        login_manager._update_request_context_with_user()  # the anonymous user, on g
+    return {"current_user": _get_user()}
+
+
+def _no_credentials(cookies) -> bool:
+    config = current_app.config
+    return config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) not in cookies and (
+        config.get("AUTH_HEADER_NAME", AUTH_HEADER_NAME) not in request.headers
+    )
+
+
 def init_login(app: Flask) -> None:
     login_manager.init_app(app)
+    processors = app.template_context_processors[None]
+    processors[processors.index(_user_context_processor)] = user_context
     login_manager.user_loader(load_user)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please sign in to see that page.")

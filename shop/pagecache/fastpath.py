@@ -46,9 +46,7 @@ Everything else — signed-in visitors and staff, flashes, an unknown path, a mi
 app gains a hook this module does not know.
 """
 
-import hashlib
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterable
@@ -59,7 +57,6 @@ from typing import NamedTuple
 
 from flask import Flask
 from flask.globals import _cv_request
-from itsdangerous import URLSafeTimedSerializer
 from markupsafe import escape
 from redis.exceptions import RedisError
 from werkzeug.exceptions import SecurityError
@@ -75,7 +72,7 @@ from shop.pagecache.changes import WINDOW_PRICES, WINDOWS
 from shop.pagecache.stores import StoreUnavailable
 from shop.resellers import marking, visits
 from shop.resellers.attribution import VIA_COOKIE, VIA_PARAMETER, WINDOW_ENDPOINTS, read_mark
-from shop.security import REQUEST_ID_HEADER, request_id_for
+from shop.security import REQUEST_ID_HEADER, csrf_serializer, new_csrf_secret, request_id_for
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +95,6 @@ OWN_HEADERS = frozenset(
 # Session keys that send a visitor to the normal path: signed in, a message to show,
 # Flask-Login's remember-me bookkeeping.
 NOT_ANONYMOUS = ("_user_id", "_flashes", "_remember")
-CSRF_SALT = "wtf-csrf-token"  # Flask-WTF's
 
 
 class Route(NamedTuple):
@@ -124,8 +120,8 @@ class FastPath:
         self._lock = threading.Lock()
         config = app.config
         self.csrf_field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-        self.csrf_signer = URLSafeTimedSerializer(
-            config.get("WTF_CSRF_SECRET_KEY") or app.secret_key or "", salt=CSRF_SALT
+        self.csrf_signer = csrf_serializer(
+            config.get("WTF_CSRF_SECRET_KEY") or app.secret_key or ""
         )
         self.remember_cookie = config.get("REMEMBER_COOKIE_NAME", "remember_token")
 
@@ -205,9 +201,7 @@ class FastPath:
         key = pages.key_for(request.full_path, locale, self.currency(session), tokens)
         secret = session.get(self.csrf_field)
         if secret is None:
-            # Flask-WTF's generate_csrf makes the secret so (a random value, not a digest).
-            secret = hashlib.sha1(os.urandom(64)).hexdigest()  # noqa: S324
-            session[self.csrf_field] = secret
+            secret = session[self.csrf_field] = new_csrf_secret()
         if not isinstance(secret, str):
             return None
         cart_count = session.get("cart_count", 0)

@@ -31,7 +31,6 @@ from datetime import UTC, datetime
 from flask import current_app, g, make_response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from shop.accounts.session import maybe_signed_in
@@ -42,6 +41,8 @@ from shop.pagecache.changes import WINDOW_PRICES
 from shop.pagecache.stores import PAGE_TTL_SECONDS, StoreUnavailable, token_time
 from shop.resellers.attribution import WINDOW_ENDPOINTS
 from shop.resellers.marking import pricing_window
+from shop.security import generate_csrf
+from shop.templating import locale_name
 
 MAX_CACHED_PATH = 512  # longer paths and queries are rendered, not stored
 VISITOR_TEMPLATES = {"nav": "_visitor/nav.html", "flashes": "_visitor/flashes.html"}
@@ -50,6 +51,8 @@ HOLE_NAMES = ("csrf", "cart", "nav", "flashes")
 # request.environ: (path, endpoint, version names) of a page served from the cache to a
 # visitor not signed in, for ``shop.pagecache.fastpath`` to learn from.
 SERVED_FROM_CACHE = "shop.pagecache.served"
+# Kept texts (``fill_holes(..., kept=True)``) whose cuts at the holes are remembered.
+PIECES_KEPT = 256
 
 
 class Holes:
@@ -59,12 +62,24 @@ class Holes:
         self.tag = hashlib.sha256(f"pagecache-hole\n{secret_key}".encode()).hexdigest()[:16]
         self.markers = {name: self.marker(name) for name in HOLE_NAMES}
         self.pattern = re.compile(f"\ue000([a-z]+)\\.{self.tag}\ue001")
+        self._pieces: dict[str, tuple[str, ...]] = {}
 
     def marker(self, name: str) -> Markup:
         """The marker of the hole ``name`` (lower-case letters): the page cache's own
         (``HOLE_NAMES``), or another that its maker fills before the page is stored
         (``shop.layout``'s)."""
         return Markup(f"\ue000{name}.{self.tag}\ue001")  # noqa: S704 - a name, a hex tag
+
+    def pieces(self, text: str) -> tuple[str, ...]:
+        """``text`` cut at its holes, ``(text, name, text, name, ..., text)``, remembered
+        for the next request: for a text kept per process (``cached_fragment``'s), whose
+        holes are at the same places every time."""
+        pieces = self._pieces.get(text)
+        if pieces is None:
+            if len(self._pieces) >= PIECES_KEPT:
+                self._pieces = {}
+            pieces = self._pieces[text] = tuple(self.pattern.split(text))
+        return pieces
 
 
 def holes() -> Holes:
@@ -165,17 +180,20 @@ def fill(text: str) -> str:
     return fill_holes(holes(), text, visitor_part)
 
 
-def fill_holes(page_holes: Holes, text: str, part: Callable[[str], str]) -> str:
-    """``text`` with each hole replaced by ``part(name)`` (asked once per name)."""
+def fill_holes(
+    page_holes: Holes, text: str, part: Callable[[str], str], *, kept: bool = False
+) -> str:
+    """``text`` with each hole replaced by ``part(name)`` (asked once per name). ``kept``:
+    ``text`` is kept per process (a ``cached_fragment``), so its cuts are remembered."""
+    pieces = list(page_holes.pieces(text) if kept else page_holes.pattern.split(text))
     values: dict[str, str] = {}
-
-    def value(match: re.Match) -> str:
-        name = match.group(1)
-        if name not in values:
-            values[name] = part(name)
-        return values[name]
-
-    return page_holes.pattern.sub(value, text)
+    for index in range(1, len(pieces), 2):  # the odd pieces are the holes' names
+        name = pieces[index]
+        value = values.get(name)
+        if value is None:
+            value = values[name] = part(name)
+        pieces[index] = value
+    return "".join(pieces)
 
 
 def _visitor_etag(key: str) -> str | None:
@@ -238,7 +256,7 @@ def _anonymous_nav() -> str:
     for an anonymous user object: asking Flask-Login for the current user would make it
     check the session and send a remember-cookie deletion with this response.)"""
     rendered = current_app.extensions.setdefault("anonymous_nav", {})
-    locale = str(get_locale())
+    locale = locale_name()
     if locale not in rendered:
         rendered[locale] = _render_visitor_template("nav", login_manager.anonymous_user())
     return rendered[locale]

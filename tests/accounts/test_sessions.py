@@ -169,3 +169,33 @@ def test_sign_out_everywhere_without_a_csrf_token_is_refused(make_app, session_f
     assert signed_in(client)
     with session_factory(app) as session:
         assert version(session) == 0
+
+
+def test_templates_get_the_anonymous_user_of_a_new_visitor_without_flask_logins_lookup(
+    uncached, monkeypatch
+):
+    """A new visitor (no session, no remember-me cookie) is anonymous without Flask-Login's
+    lookup; any other visitor still goes through it (its session protection included)."""
+    from flask import render_template_string, session
+
+    from shop.extensions import login_manager
+
+    lookups = []
+    load_user_of_flask_login = login_manager._load_user
+    monkeypatch.setattr(
+        login_manager, "_load_user", lambda: lookups.append(1) or load_user_of_flask_login()
+    )
+    source = "{{ current_user.is_authenticated }} {{ current_user.is_anonymous }}"
+    with uncached.test_request_context("/"):
+        assert render_template_string(source) == "False True"
+    assert lookups == []
+    with uncached.test_request_context("/"):
+        session["csrf_token"] = "a returning visitor"
+        assert render_template_string(source) == "False True"
+    assert lookups == [1]
+    with uncached.test_request_context("/", headers={"Cookie": "remember_token=1|x"}):
+        assert render_template_string(source) == "False True"
+    assert lookups == [1, 1]
+    response = uncached.test_client().get("/products")
+    assert response.status_code == 200 and 'data-testid="login-link"' in response.text
+    assert lookups == [1, 1]
