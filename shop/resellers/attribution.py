@@ -18,11 +18,13 @@ Plain functions; the request hook that reads and writes the cookie is
 """
 
 import functools
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, Serializer, URLSafeSerializer
+from itsdangerous.encoding import base64_encode
 from sqlalchemy.orm import Session
 
 from shop.accounts.models import Address, User
@@ -45,9 +47,28 @@ class Mark:
     marked_at: datetime
 
 
+class _MarkSerializer(URLSafeSerializer):
+    """itsdangerous' ``URLSafeSerializer`` for a mark, its signer made once, and its
+    payload never compressed: a mark is two numbers, whose JSON zlib does not shorten
+    (it would for a long run of one digit only; either form reads back), and zlib's
+    attempt cost more than all the rest of the signing."""
+
+    def __init__(self, secret_key: str) -> None:
+        # itsdangerous' own HMAC-SHA1, handed to ``hmac`` as OpenSSL's constructor (its
+        # default is a Python function, which sends ``hmac`` down its pure-Python path).
+        super().__init__(secret_key, salt=SALT, signer_kwargs={"digest_method": hashlib.sha1})
+        self._signer = super().make_signer(SALT)
+
+    def make_signer(self, salt=None):
+        return self._signer if salt is None or salt == SALT else super().make_signer(salt)
+
+    def dump_payload(self, obj) -> bytes:
+        return base64_encode(Serializer.dump_payload(self, obj))
+
+
 @functools.lru_cache(maxsize=4)  # one secret per app; made on every window visit
 def _serializer(secret_key: str) -> URLSafeSerializer:
-    return URLSafeSerializer(secret_key, salt=SALT)
+    return _MarkSerializer(secret_key)
 
 
 def sign_mark(mark: Mark, secret_key: str) -> str:

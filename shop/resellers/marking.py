@@ -26,7 +26,7 @@ from flask import current_app, g, request
 from flask.wrappers import Response
 
 from shop.db import PreparedSelect, get_session, utcnow
-from shop.i18n import shop_zone
+from shop.i18n import app_zone
 from shop.resellers import prices, rules
 from shop.resellers.attribution import (
     VIA_COOKIE,
@@ -42,10 +42,10 @@ from shop.resellers.attribution import (
 from shop.resellers.models import Reseller, ResellerProgram, ResellerTerms, WindowProfile
 from shop.resellers.prices import PRICE_MODEL, PricingWindow
 from shop.resellers.program import (
+    DEFAULTS,
     PROGRAM_ID,
     WindowTerms,
     combined_terms,
-    found_program,
     window_terms,
 )
 from shop.resellers.visits import count_visit
@@ -120,6 +120,10 @@ class _Base(NamedTuple):  # the programme's, likewise
     attribution_days: int
 
 
+# The programme's terms while it has no row yet: its defaults, as ``read_program`` gives
+# them (made once, not as an unsaved row on every visit).
+_DEFAULT_BASE = _Base._make(DEFAULTS[field] for field in _Base._fields)
+
 # The window at a handle with what its page shows of it, its own terms and the
 # programme's, in one statement of plain columns, prepared once (no ORM objects: it runs
 # on every visit of a window, cached page or not).
@@ -170,8 +174,7 @@ def approved_window_at(handle: str) -> WindowAt | None:
         # has none), the programme's [12:17] (likewise).
         row = rows[0]
         own = _Own._make(row[8:12]) if row[7] is not None else None
-        # No programme row yet: its defaults, as ``read_program`` gives them.
-        base = _Base._make(row[13:17]) if row[12] is not None else found_program(db, None)
+        base = _Base._make(row[13:17]) if row[12] is not None else _DEFAULT_BASE
         terms = combined_terms(base, own)
         found = WindowAt(row[0], terms, base.attribution_days, _profile(*row[:6]))
     setattr(g, _AT_HANDLE, (handle, found))
@@ -245,7 +248,8 @@ def keep_window_mark(response: Response) -> Response:
     secure = current_app.config.get("SESSION_COOKIE_SECURE", False)
     set_mark_cookie(response, arrival, _secret(), secure)
     if arrival.counts:
-        count_visit(arrival.mark.reseller_id, visit_day(arrival.mark, shop_zone()))
+        # The app's zone: the shop has no time zone selector (``shop.i18n.app_zone``).
+        count_visit(arrival.mark.reseller_id, visit_day(arrival.mark, app_zone(current_app)))
     return response
 
 

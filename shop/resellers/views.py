@@ -535,6 +535,7 @@ def _approved_window(handle: str) -> WindowProfile:
 
 def _render_window(db: Session, reseller: WindowProfile, collection=None) -> str:
     currency, locale = current_currency(), str(get_locale())
+    own_prices = marking.pricing_window() is not None
     number = parse_page(request.args.get("page"))
     # With the window's collections: one round trip for both on PostgreSQL.
     if collection is None:
@@ -551,17 +552,71 @@ def _render_window(db: Session, reseller: WindowProfile, collection=None) -> str
             locale=locale,
             with_collections=True,
         )
-    shown = dataclasses.replace(shown, cards=marking.window_cards(shown.cards, currency))
+    cards = marking.window_cards(shown.cards, currency)  # the same list at the factory's
+    if cards is not shown.cards:
+        shown = dataclasses.replace(shown, cards=cards)
     return render_template(
         "resellers/window.html",
         reseller=reseller,
-        avatar=_thumb(reseller.avatar_path),
         collection=collection,
-        collections=shown.collections,
         window=shown,
+        header=_window_header(reseller, collection, shown.collections or [], own_prices),
         grid=_window_grid(shown),
-        preview=sharing.window_preview(reseller, collection, shown.cards),
-        own_prices=marking.pricing_window() is not None,
+        preview=_window_preview(reseller, collection, shown.cards),
+    )
+
+
+def _collection_key(collection) -> tuple | None:
+    """What a window's page shows of the collection it is on (``None``: the whole window)."""
+    return None if collection is None else (collection.id, collection.slug, collection.title)
+
+
+# A window's header and link preview are kept beside its grid (``GRIDS``): a window's page
+# is three entries there, and many windows never push the listing's menus out.
+
+
+def _window_header(
+    reseller: WindowProfile, collection, collections: list[picks.CollectionRow], own_prices: bool
+) -> Markup:
+    """The window's header (its profile, the prices it sells at) and its collections'
+    menu, rendered once per process for as long as they read the same: kept by the
+    profile, the collection shown and the window's collections, whether the visitor sees
+    the window's own prices, and the links' root."""
+    key = (
+        request.script_root,
+        reseller,
+        _collection_key(collection),
+        tuple(collections),
+        own_prices,
+    )
+    return cached_fragment(
+        "resellers/_window_header.html",
+        key,
+        lambda: {
+            "reseller": reseller,
+            "avatar": _thumb(reseller.avatar_path),
+            "collection": collection,
+            "collections": collections,
+            "own_prices": own_prices,
+        },
+        kept=GRIDS,
+    )
+
+
+def _window_preview(reseller: WindowProfile, collection, cards: list) -> Markup:
+    """The page's link preview tags (``sharing.window_preview``), rendered once per process
+    for as long as they read the same: kept by the profile, the collection shown and the
+    picture (the avatar, else the page's first product picture). Its links are on
+    ``SHOP_BASE_URL``, the app's own (each app keeps its own fragments)."""
+    picture = reseller.avatar_path or next(
+        (card.image_path for card in cards if card.image_path), None
+    )
+    key = (reseller, _collection_key(collection), picture)
+    return cached_fragment(
+        "resellers/_window_preview.html",
+        key,
+        lambda: {"preview": sharing.window_preview(reseller, collection, cards)},
+        kept=GRIDS,
     )
 
 
