@@ -71,9 +71,8 @@ def browser_language(header: str) -> str:
     """The shop's language that an ``Accept-Language`` header prefers most, else
     ``"en"``: worked out once per process for each header (a browser sends the same one
     on every request)."""
-    if len(header) > KEPT_HEADER_LENGTH:
-        return _browser_language(header)
-    return _kept_browser_language(header)
+    kept = len(header) <= KEPT_HEADER_LENGTH
+    return (_kept_browser_language if kept else _browser_language)(header)
 
 
 def _browser_language(header: str) -> str:
@@ -100,9 +99,8 @@ def format_locale_for(a_request, a_session) -> str:
     if language != "en":
         return language
     header = accept_language(a_request)
-    if len(header) > KEPT_HEADER_LENGTH:
-        return _browser_english_locale(header)
-    return _kept_browser_english_locale(header)
+    kept = len(header) <= KEPT_HEADER_LENGTH  # as ``browser_language`` keeps its answers
+    return (_kept_browser_english_locale if kept else _browser_english_locale)(header)
 
 
 def _browser_english_locale(header: str) -> str:

@@ -33,10 +33,9 @@ class KeyCachingSigner(TimestampSigner):
         return derived
 
 
-class ReusingSerializer(URLSafeTimedSerializer):
-    """A ``URLSafeTimedSerializer`` that makes its signer once per salt and keeps it."""
-
-    default_signer = KeyCachingSigner
+class KeepsSigners:
+    """For an itsdangerous serializer: make its signer once per salt and keep it (the
+    serializer builds one for every ``dumps`` and ``loads`` otherwise)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -45,8 +44,15 @@ class ReusingSerializer(URLSafeTimedSerializer):
     def make_signer(self, salt: str | bytes | None = None):
         signer = self._signers.get(salt)
         if signer is None:
-            signer = self._signers[salt] = super().make_signer(salt)
+            signer = self._signers[salt] = super().make_signer(salt)  # type: ignore[misc]
         return signer
+
+
+class ReusingSerializer(KeepsSigners, URLSafeTimedSerializer):
+    """A ``URLSafeTimedSerializer`` that makes its signer once per salt and keeps it, the
+    signer deriving each key once."""
+
+    default_signer = KeyCachingSigner
 
 
 class SessionInterface(SecureCookieSessionInterface):

@@ -31,6 +31,7 @@ from shop.accounts.models import Address, User
 from shop.orders.models import Order
 from shop.resellers.models import Reseller
 from shop.resellers.program import program, window_terms
+from shop.sessions import KeepsSigners
 
 VIA_COOKIE = "sf_via"
 VIA_PARAMETER = "via"
@@ -47,20 +48,11 @@ class Mark:
     marked_at: datetime
 
 
-class _MarkSerializer(URLSafeSerializer):
-    """itsdangerous' ``URLSafeSerializer`` for a mark, its signer made once, and its
-    payload never compressed: a mark is two numbers, whose JSON zlib does not shorten
-    (it would for a long run of one digit only; either form reads back), and zlib's
-    attempt cost more than all the rest of the signing."""
-
-    def __init__(self, secret_key: str) -> None:
-        # itsdangerous' own HMAC-SHA1, handed to ``hmac`` as OpenSSL's constructor (its
-        # default is a Python function, which sends ``hmac`` down its pure-Python path).
-        super().__init__(secret_key, salt=SALT, signer_kwargs={"digest_method": hashlib.sha1})
-        self._signer = super().make_signer(SALT)
-
-    def make_signer(self, salt=None):
-        return self._signer if salt is None or salt == SALT else super().make_signer(salt)
+class _MarkSerializer(KeepsSigners, URLSafeSerializer):
+    """itsdangerous' ``URLSafeSerializer`` for a mark, its signer kept, and its payload
+    never compressed: a mark is two numbers, whose JSON zlib does not shorten (it would
+    for a long run of one digit only; either form reads back), and zlib's attempt cost
+    more than all the rest of the signing."""
 
     def dump_payload(self, obj) -> bytes:
         return base64_encode(Serializer.dump_payload(self, obj))
@@ -68,7 +60,9 @@ class _MarkSerializer(URLSafeSerializer):
 
 @functools.lru_cache(maxsize=4)  # one secret per app; made on every window visit
 def _serializer(secret_key: str) -> URLSafeSerializer:
-    return _MarkSerializer(secret_key)
+    # itsdangerous' own HMAC-SHA1, handed to ``hmac`` as OpenSSL's constructor (its
+    # default is a Python function, which sends ``hmac`` down its pure-Python path).
+    return _MarkSerializer(secret_key, salt=SALT, signer_kwargs={"digest_method": hashlib.sha1})
 
 
 def sign_mark(mark: Mark, secret_key: str) -> str:
