@@ -24,7 +24,9 @@ WSGI environ (a fresh body stream per call) and reads the whole answer. Requests
 - ``product``: a made-to-order product's page, ``search``: ``/products?q=cotton``, both
   uncached; ``search6``: uncached ``/products?q=`` rotating over run.sh's six words;
 - ``category``: uncached ``/products?category=`` of the first top-level category with
-  children that list products (the seeded tree's are in the children).
+  children that list products (the seeded tree's are in the children);
+- ``listing20`` and ``categories``: uncached, rotating as ``run.sh`` does, over
+  ``/products?page=1..20`` and over every category's pages 1 and 2.
 
 Each round runs every request kind ``--requests`` times, interleaved with the others, and
 the best round's mean counts (min of rounds: the least disturbed by the other processes on
@@ -162,6 +164,14 @@ def category_with_children(db_url):
     return slug
 
 
+def category_slugs(db_url):
+    """Every category's slug, as ``run.sh`` rotates over them."""
+    import sqlalchemy as sa
+
+    with seeded_database(db_url) as connection:
+        return connection.scalars(sa.text("SELECT slug FROM category ORDER BY id")).all()
+
+
 def prepare_carts(shop, slug, variants):
     """``CARTS`` visitors as run.sh prepares them; → the add requests, rotating."""
     adds = []
@@ -247,6 +257,18 @@ def build(db_url, redis_url):
             200,
         ),
         "category": Rotating(uncached, [category], 200),
+        "listing20": Rotating(
+            uncached, [make_environ("GET", f"/products?page={n}") for n in range(1, 21)], 200
+        ),
+        "categories": Rotating(
+            uncached,
+            [
+                make_environ("GET", f"/products?category={slug}&page={n}")
+                for n in (1, 2)
+                for slug in category_slugs(db_url)
+            ],
+            200,
+        ),
     }
     return shop, kinds
 
@@ -325,14 +347,22 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--requests", type=int, default=400)
     kinds = ["floor", "cart-add", "cached-get", "404", "listing", "window", "window-cached"]
-    kinds += ["product", "search", "search6", "category"]
+    kinds += ["product", "search", "search6", "category", "listing20", "categories"]
     parser.add_argument("--profile", choices=kinds)
+    parser.add_argument(
+        "--kinds", type=lambda text: text.split(","), help="only these (and the floor), a,b,c"
+    )
     parser.add_argument("--profile-out", help="also write the profile's stats to this file")
     parser.add_argument("--profile-clock", choices=("wall", "cpu"), default="wall")
     args = parser.parse_args(argv)
     if not args.database_url or not args.redis_url:
         parser.error("a seeded DATABASE_URL and a REDIS_URL are needed")
     shop, kinds = build(args.database_url, args.redis_url)
+    if args.kinds:
+        unknown = set(args.kinds) - set(kinds)
+        if unknown:
+            parser.error(f"unknown kinds: {', '.join(sorted(unknown))}")
+        kinds = {name: run for name, run in kinds.items() if name == "floor" or name in args.kinds}
     on_postgresql = args.database_url.startswith("postgresql")
     server_clock = ServerClock(args.database_url) if on_postgresql else no_server_clock
     try:

@@ -84,13 +84,18 @@ class Product(Base):
         # page shows them, so a page is an index walk that stops after the page and a capped
         # count reads at most the cap's entries. Partial on ``school_id IS NULL`` (the
         # listing's own condition), with ``active`` leading so both databases see the
-        # equality and walk the rest of the index in ORDER BY order.
+        # equality and walk the rest of the index in ORDER BY order. Then what the walk
+        # checks (migration 0027): ``school_id`` (SQLite checks the partial condition on
+        # every entry) and a category with children's ids, so a count or a page's ids
+        # come from the index alone.
         sa.Index(
             "ix_product_listing",
             "active",
             "featured",
             "created_at",
             "id",
+            "category_id",
+            "school_id",
             sqlite_where=LISTED,
             postgresql_where=LISTED,
         ),
@@ -101,6 +106,7 @@ class Product(Base):
             "featured",
             "created_at",
             "id",
+            "school_id",
             sqlite_where=LISTED,
             postgresql_where=LISTED,
         ),

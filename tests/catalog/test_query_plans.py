@@ -52,12 +52,13 @@ ACTIVE_ONLY = {
 # Sorting every row the scan below gives, rather than the ties within an index's order.
 # (On PostgreSQL, not a card's first image: with no image in the test catalogue the
 # planner sorts the empty table rather than read ``ix_product_image_order``; nor the
-# 24 products of a page, chosen by an index walk in the ``page`` subquery.)
+# 24 products of a page, chosen by an index walk in the ``page`` subquery, or by their
+# ids in the ``skipped`` one.)
 FULL_SORT = {
     "sqlite": re.compile(r"\bUSE TEMP B-TREE FOR ORDER BY\b"),
     # not "Incremental Sort"
     "postgresql": re.compile(
-        r"^\s*(?:->\s*)?Sort\s+\(.*\n\s*Sort Key: (?!card_image|page\.)", re.M
+        r"^\s*(?:->\s*)?Sort\s+\(.*\n\s*Sort Key: (?!card_image|page\.|skipped\.)", re.M
     ),
 }
 PARTIAL_INDEXES = {
@@ -138,7 +139,7 @@ def full_scans(app, statements) -> list[str]:
 def full_sorts(app, statements) -> list[str]:
     """The statements (with their plans) that sort every row they read. (On SQLite, not
     the sort of a page's 24 rows read back from the subquery that chose them, ``SCAN
-    page``, outside any other step.)"""
+    page``, or that chose their ids, ``SCAN skipped``, outside any other step.)"""
     dialect = app.extensions["sa_engine"].dialect.name
     found = []
     for statement, parameters in statements:
@@ -146,7 +147,7 @@ def full_sorts(app, statements) -> list[str]:
             continue
         plan = "\n".join(query_plan(app, statement, parameters))
         sorts = FULL_SORT[dialect]
-        if dialect == "sqlite" and re.search(r"^SCAN page$", plan, re.M):
+        if dialect == "sqlite" and re.search(r"^SCAN (page|skipped)$", plan, re.M):
             sorts = re.compile(r"^ +USE TEMP B-TREE FOR ORDER BY\b", re.M)
         if sorts.search(plan):
             found.append(f"{statement}\n{plan}")
@@ -550,3 +551,44 @@ def test_a_card_looks_up_its_image_and_tiers_once(app, client, catalogue):
         assert len(TIER_LOOKUP[dialect].findall(plan)) == 1, (url, plan)
         if dialect == "postgresql":  # the base price is the first tier's
             assert "product_sort_price card_price" not in plan, (url, plan)
+
+
+# A read of ``product`` that takes more than the index gives: its table row (neither an
+# index-only read nor one of a chosen row by its primary key).
+TABLE_ROW_READ = {
+    "sqlite": re.compile(
+        r"\b(?:SEARCH|SCAN) product USING (?!COVERING INDEX|INTEGER PRIMARY KEY)", re.M
+    ),
+    "postgresql": re.compile(r"\bIndex Scan (?:Backward )?using (?!pk_product)\w+ on product\b"),
+}
+
+
+def test_a_page_and_its_count_read_the_listing_index_alone(app, client, catalogue):
+    """A page after the first of the listing or of a category skips products (page 10:
+    216), and its capped count walks up to 1,001 entries: both from
+    ``ix_product_listing[_category]`` alone (``_browse_statement``'s ``skips``, migration
+    0027), then the 24 products shown by their ids. Before, each skipped product's row
+    was read from the table (and a category with children's products of other categories
+    too), and on SQLite each counted one's."""
+    dialect = app.extensions["sa_engine"].dialect.name
+    slug = child_category(catalogue)
+    warm_category_tree(client, slug)
+    category = next(row["id"] for row in catalogue.categories if row["slug"] == slug)
+    listed = [
+        row
+        for row in catalogue.products
+        if row["active"] and row.get("school_id") is None and row["category_id"] == category
+    ]
+    page = min(10, len(listed) // 24)
+    assert page >= 2, "the category lists too few products for a page that skips some"
+    top = top_category_with_children(catalogue)
+    urls = ("/products?page=10", f"/products?category={top}&page=3")
+    for url in (*urls, f"/products?category={slug}&page={page}"):
+        with recording_selects(app) as statements:
+            response = client.get(url)
+
+        assert len(cards(response)) == 24, url
+        paged = [(sql, params) for sql, params in statements if "skipped" in sql]
+        assert len(paged) == 1, url
+        plan = "\n".join(query_plan(app, *paged[0]))
+        assert TABLE_ROW_READ[dialect].findall(plan) == [], (url, plan)
