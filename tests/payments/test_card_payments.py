@@ -13,6 +13,7 @@ from tests.checkout_helpers import (
     pay,
     place_order,
     wait_for,
+    wait_for_email,
 )
 from tests.factories import make_product
 
@@ -60,6 +61,8 @@ def test_a_cny_order_is_paid_end_to_end_with_exact_amounts(app, client, session,
     ).all()
     assert sorted(reasons) == ["allocated", "sold"]
     assert [event.kind for event in order.events] == ["placed", "paid"]
+    # The email goes out just after the webhook's commit, on the server's thread.
+    wait_for_email(app, f"Order {number} is paid")
     [message] = outbox()
     assert message["To"] == "buyer@example.com" and number in message["Subject"]
     page = client.get(f"/checkout/pay/{number}").get_data(as_text=True)
