@@ -761,7 +761,7 @@ def _capped_count(scope: Scope, dialect: str) -> sa.Select:
 
 @functools.cache
 def _browse_statement(
-    dialect: str, sort: str, locale: str, scope: Scope, skips: bool = False
+    dialect: str, sort: str, locale: str, scope: Scope, skips: bool
 ) -> PreparedSelect:
     """A browsing page (no search, not a price sort), prepared once per sort, language
     and number of categories: ``offset``/``limit``, the card's ``currency`` and
