@@ -340,7 +340,8 @@ class ReadsBeside:
     """Reads that go to the database with the next statement run through ``rows``, in the
     same round trip on PostgreSQL (``rows_together``): what a page shows beside its main
     query (its menus), carried by the main query's first statement whichever path that
-    query takes."""
+    query takes. They run just before it (a version read with them is never newer than
+    what the statement reads)."""
 
     def __init__(self, *reads: Read) -> None:
         self.reads = reads
@@ -350,7 +351,7 @@ class ReadsBeside:
         """``statement.rows(connection, **params)``; the first time, with the reads."""
         if self._rows is not None:
             return statement.rows(connection, **params)
-        first, *self._rows = rows_together(connection, (statement, params), *self.reads)
+        *self._rows, first = rows_together(connection, *self.reads, (statement, params))
         return first
 
     def taken(self, connection: sa.Connection) -> list[list[Any]]:

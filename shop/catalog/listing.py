@@ -40,6 +40,7 @@ from shop.catalog.models import (
     SEARCH_FTS_TABLE,
     SEARCH_GRAMS_FTS_TABLE,
     Category,
+    ListingVersion,
     PriceTier,
     Product,
     ProductImage,
@@ -60,7 +61,7 @@ from shop.catalog.search import (
     walk_term,
 )
 from shop.catalog.search_models import SEARCH_TERMS_TABLE
-from shop.db import PreparedSelect, Read, ReadsBeside
+from shop.db import PreparedSelect, Read, ReadsBeside, rows_together
 from shop.locales import column_language
 from shop.money import MAX_AMOUNT, exponent
 from shop.pagination import Page, paginate, parse_page
@@ -249,12 +250,6 @@ def category_in(rows, slug: str | None) -> tuple[CategoryRow | None, tuple[int, 
     return category, (category.id, *(row.id for row in rows if row.parent_id == category.id))
 
 
-# The category tree as this process last read it with a category page, per database
-# (``database_key``): what the next category page's statement is made for before the
-# menu read with it says what the tree is now (``list_products``).
-_SEEN_CATEGORY_ROWS: dict[str, tuple[CategoryRow, ...]] = {}
-
-
 @dataclass
 class CategoryNode:
     """A category for menus: names and children, no ORM object."""
@@ -320,14 +315,18 @@ def list_products(
     menus too (``Menus``), read with the page's first statement (one round trip for
     both on PostgreSQL).
 
+    The menus, and the count of a listing that is neither a search nor filtered, come
+    from this process's copy while the version read with the page says it holds
+    (``KeptListing``): one number instead of every category and filter value, and a
+    count of up to 1,001 products.
+
     A category page's statements are made for its category's ids (``Scope``). Without
     the menus it looks them up first (``get_category``). With them, it takes its
-    category from the menu's rows, read with the page: the page is made for the ids
-    the tree had when this process last read it (``_SEEN_CATEGORY_ROWS``), then made
-    again if the menu read with it gives other ids (a child added, moved or removed;
-    the process's first category page). Never stale: what the page lists is what the
-    menu beside it shows; a renamed category keeps its ids, and its page its first
-    statement."""
+    category from the menus: the page is made for the ids of the kept copy's tree, then
+    made again if the menus as they are now give other ids (a child added, moved or
+    removed; the process's first listing page), or if it took a kept count that no
+    longer holds. Never stale: what the page lists is what the menu beside it shows; a
+    renamed category keeps its ids, and its page its first statement."""
     connection = session.connection()
     listed = functools.partial(
         _listed,
@@ -343,19 +342,24 @@ def list_products(
         category, category_ids = get_category(connection, query.category)
         page, cards, corrected = listed(category_ids, ReadsBeside())
         return Listing(query, page, cards, category, corrected)
-    beside = ReadsBeside(*MENU_READS)
+    kept = _KEPT_LISTINGS.get(database_key(connection))
+    beside = ReadsBeside(*listing_reads(kept))
     guessed_ids: tuple[int, ...] = ()
-    if query.category:
-        seen = _SEEN_CATEGORY_ROWS.get(database_key(connection), ())
-        guessed_ids = category_in(seen, query.category)[1]
-    page, cards, corrected = listed(guessed_ids, beside)
-    menus = menus_of(*beside.taken(connection))
-    category, category_ids = category_in(menus.category_rows, query.category)
-    if query.category:
-        _SEEN_CATEGORY_ROWS[database_key(connection)] = menus.category_rows
-        if category_ids != guessed_ids:
-            page, cards, corrected = listed(category_ids, ReadsBeside())
-    return Listing(query, page, cards, category, corrected, menus)
+    if query.category and kept is not None:
+        guessed_ids = category_in(kept.menus.category_rows, query.category)[1]
+    counts_kept = count_cap is None and not query.q and not filter_shape(query)
+    total = kept.totals.get(guessed_ids) if counts_kept and kept is not None else None
+    page, cards, corrected = listed(guessed_ids, beside, total=total)
+    now = kept_listing(connection, kept, beside.taken(connection))
+    # Whether a count the page read is as new as ``now``'s version (read before it).
+    counted_since = kept is None or now is kept
+    category, category_ids = category_in(now.menus.category_rows, query.category)
+    if category_ids != guessed_ids or (total is not None and now is not kept):
+        page, cards, corrected = listed(category_ids, ReadsBeside())
+        total, counted_since = None, True
+    if counts_kept and total is None and counted_since:
+        now.totals[category_ids] = page.total + page.more  # (the cap + 1: "more")
+    return Listing(query, page, cards, category, corrected, now.menus)
 
 
 def _listed(
@@ -369,9 +373,12 @@ def _listed(
     per_page: int,
     max_q_length: int,
     count_cap: int | None,
+    total: int | None = None,
 ) -> tuple[Page, list[ProductCard], tuple[str, ...]]:
     """→ (page, cards, corrected) of ``list_products``, over the products of these
-    categories (none: of every category); ``beside`` goes with the first statement."""
+    categories (none: of every category); ``beside`` goes with the first statement.
+    ``total``: the listing's count up to the cap, known (a listing that is not a search);
+    the page's statement then counts nothing."""
     terms = search_terms(query.q, max_q_length)
     params = {
         "currency": currency,
@@ -379,6 +386,8 @@ def _listed(
         **filter_params(query, currency),
         "limit": per_page,
     }
+    if total is not None:
+        params["total"] = total
     corrected: tuple[str, ...] = ()
     scope = Scope(len(category_ids), filter_shape(query))
     if terms:
@@ -431,7 +440,9 @@ def _browse(
     requested = _first_page_to_try(query, cap, per_page)
     offset = (requested - 1) * per_page
     dialect = connection.dialect.name
-    paged = _browse_statement(dialect, query.sort, locale, scope, _skips(offset, per_page))
+    paged = _browse_statement(
+        dialect, query.sort, locale, scope, _skips(offset, per_page), "total" not in params
+    )
     rows = beside.rows(paged, connection, offset=offset, cap=cap + 1, **params)
     if rows or not offset:
         total = rows[0].total if rows else 0
@@ -441,7 +452,8 @@ def _browse(
     page = _capped_page(connection, query, scope, params, cap, beside)
     if not page.total:
         return page, []
-    paged = _browse_statement(dialect, query.sort, locale, scope, _skips(page.offset, per_page))
+    skips = _skips(page.offset, per_page)
+    paged = _browse_statement(dialect, query.sort, locale, scope, skips, counted=True)
     rows = paged.rows(connection, offset=page.offset, cap=cap + 1, **params)
     return page, [(row, row) for row in rows]
 
@@ -463,7 +475,7 @@ def _price_sorted(
     per_page = params["limit"]
     requested = _first_page_to_try(query, cap, per_page)
     offset = (requested - 1) * per_page
-    paged = _priced_statement(connection.dialect.name, query.sort, scope)
+    paged = _priced_statement(connection.dialect.name, query.sort, scope, "total" not in params)
     rows = beside.rows(paged, connection, offset=offset, cap=cap + 1, **params)
     if rows:
         total = rows[0].total
@@ -497,13 +509,14 @@ def _listed_priced(scope: "Scope", page: Page) -> int | None:
 
 
 @functools.cache
-def _priced_statement(dialect: str, sort: str, scope: "Scope") -> PreparedSelect:
+def _priced_statement(dialect: str, sort: str, scope: "Scope", counted: bool) -> PreparedSelect:
     """A page of a price sort's priced products (``_price_page``'s walk of
-    ``ix_product_sort_price_order``), each row with the capped count (``total``) and its
-    prices and pictures, as ``_browse_statement`` makes a browsing page (the page chosen
-    first, in a subquery: the prices and pictures of its rows only)."""
+    ``ix_product_sort_price_order``), each row with the capped count (``total``; not
+    ``counted``: the known count, a parameter) and its prices and pictures, as
+    ``_browse_statement`` makes a browsing page (the page chosen first, in a subquery: the
+    prices and pictures of its rows only)."""
     conditions = listed_conditions(scope)
-    total = _capped_count(scope, dialect).scalar_subquery().label("total")
+    total = _total_column(scope, dialect, counted)
     amount = ProductSortPrice.amount
     priced = (ProductSortPrice.product_id == Product.id) & (
         ProductSortPrice.currency == sa.bindparam("currency")
@@ -522,7 +535,9 @@ def _priced_statement(dialect: str, sort: str, scope: "Scope") -> PreparedSelect
     page = with_card_columns(page, chosen.c.id, dialect)
     sort_amount = chosen.c.sort_amount
     page_order = sort_amount.asc() if sort == "price_asc" else sort_amount.desc()
-    return PreparedSelect(page.order_by(page_order, chosen.c.id), inline=inline_numbers(scope))
+    return PreparedSelect(
+        page.order_by(page_order, chosen.c.id), inline=inline_numbers(scope, _numbers(counted))
+    )
 
 
 def _search(
@@ -759,9 +774,24 @@ def _capped_count(scope: Scope, dialect: str) -> sa.Select:
     return sa.select(sa.func.count()).select_from(matches)
 
 
+def _numbers(counted: bool) -> tuple[str, ...]:
+    """A page's numbers (``inline_numbers``): without the count's ``cap`` when it counts
+    nothing."""
+    return PAGE_NUMBERS if counted else tuple(name for name in PAGE_NUMBERS if name != "cap")
+
+
+def _total_column(scope: Scope, dialect: str, counted: bool):
+    """A page's ``total`` column: the capped count (``_capped_count``, an uncorrelated
+    subquery: worked out once per statement), or when not ``counted`` the count known
+    already (``total``, a parameter)."""
+    if counted:
+        return _capped_count(scope, dialect).scalar_subquery().label("total")
+    return sa.bindparam("total", type_=sa.Integer).label("total")
+
+
 @functools.cache
 def _browse_statement(
-    dialect: str, sort: str, locale: str, scope: Scope, skips: bool
+    dialect: str, sort: str, locale: str, scope: Scope, skips: bool, counted: bool
 ) -> PreparedSelect:
     """A browsing page (no search, not a price sort), prepared once per sort, language
     and number of categories: ``offset``/``limit``, the card's ``currency`` and
@@ -781,11 +811,11 @@ def _browse_statement(
     products: page 2 read 133 buffers the one way and 160 the other; page 10 327 and
     161, page 20 571 and 162).
 
-    Each row also carries ``total``, the listing's count up to ``cap`` (``_capped_count``,
-    an uncorrelated subquery: worked out once per statement), between the card's columns
-    and its prices and pictures (``build_cards`` reads a row from both ends)."""
+    Each row also carries ``total``, the listing's count up to ``cap`` (``_total_column``:
+    counted, or known), between the card's columns and its prices and pictures
+    (``build_cards`` reads a row from both ends)."""
     conditions = listed_conditions(scope)
-    total = _capped_count(scope, dialect).scalar_subquery().label("total")
+    total = _total_column(scope, dialect, counted)
     keys = _sort_keys(Product.__table__.c, sort, locale)
     extra = [key.label(name) for name, key in keys.items() if name != "id"]
     walked = sa.select(Product.id, *extra) if skips else sa.select(*CARD_COLUMNS, *extra)
@@ -799,7 +829,7 @@ def _browse_statement(
     page = sa.select(*(chosen.c[column.key] for column in CARD_COLUMNS), total)
     page = with_card_columns(page, chosen.c.id, dialect)
     page = page.order_by(*_sort_order({name: chosen.c[name] for name in keys}, sort))
-    return PreparedSelect(page, inline=inline_numbers(scope))
+    return PreparedSelect(page, inline=inline_numbers(scope, _numbers(counted)))
 
 
 def _is_long(alternative: str) -> bool:
@@ -1485,3 +1515,48 @@ MENU_READS: tuple[Read, ...] = ((_CATEGORY_TREE, {}), (_FACETS, {"limit": FACET_
 
 def menus_of(tree_rows, facet_rows) -> Menus:
     return Menus(category_rows_of(tree_rows), facets_of(facet_rows))
+
+
+# What a listing page shows beside its products changes seldom: each process keeps the
+# menus, and the counts of listings that are neither searches nor filtered, per database
+# (``database_key``), with the version they were read at (``listing_version``, migration
+# 0028: every write to a category, a filter value or which products are listed changes it,
+# in the writer's transaction). A listing page reads that one number beside its products
+# instead. Never stale: the version is read before what is kept with it, so a copy is at
+# least as new as its version; a copy whose version is not the database's now is read
+# again (the counts, as pages count them).
+_LISTING_VERSION = PreparedSelect(sa.select(ListingVersion.version).where(ListingVersion.id == 1))
+
+
+@dataclass(frozen=True)
+class KeptListing:
+    version: int | None  # (None: the version row is missing; then nothing is kept)
+    menus: Menus
+    # a listing's count up to the cap (+ 1: more), by its category ids (none: all)
+    totals: dict[tuple[int, ...], int]
+
+
+_KEPT_LISTINGS: dict[str, KeptListing] = {}
+
+
+def listing_reads(kept: KeptListing | None) -> tuple[Read, ...]:
+    """What a listing page reads beside its first statement: the version, and the menus
+    themselves (``MENU_READS``) when this process keeps none."""
+    version: Read = (_LISTING_VERSION, {})
+    return (version,) if kept is not None else (version, *MENU_READS)
+
+
+def kept_listing(connection: sa.Connection, kept: KeptListing | None, taken) -> KeptListing:
+    """What is kept of the listing as of now, from the rows of ``listing_reads(kept)``:
+    ``kept`` while its version is the database's; otherwise the menus read (again, with
+    the version first), kept without counts."""
+    version = taken[0][0][0] if taken[0] else None
+    if kept is not None:
+        if version is not None and version == kept.version:
+            return kept
+        taken = rows_together(connection, *listing_reads(None))
+        version = taken[0][0][0] if taken[0] else None
+    now = KeptListing(version, menus_of(*taken[1:]), {})
+    if version is not None:  # (no version row: nothing to check a copy against)
+        _KEPT_LISTINGS[database_key(connection)] = now
+    return now

@@ -252,6 +252,18 @@ class VariantFacet(Base):
     value: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
 
 
+class ListingVersion(Base):
+    """One row (``id`` 1) whose ``version`` changes with every write to what listing pages
+    show beside their products: categories, filter values, and which products are listed
+    (triggers, migration 0028). What a process's copy of the menus and counts is checked
+    against (``shop.catalog.listing.KeptListing``)."""
+
+    __tablename__ = "listing_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(sa.BigInteger)
+
+
 class PriceTier(Base):
     """From ``min_quantity`` pieces of a product (all sizes and colours together), each
     piece costs ``unit_amount`` minor units of ``currency``."""

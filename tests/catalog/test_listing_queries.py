@@ -30,14 +30,18 @@ def test_listing_query_count_does_not_grow_with_page_size(make_app, url):
         with Session(app.extensions["sa_engine"]) as session:
             if per_page == 3:
                 fill(session, 30)
+        client = app.test_client()
+        # another page of it: the process keeps the menus (and synonyms) as they are now
+        client.get(url + ("&" if "?" in url else "?") + "page=99")
         with recording_queries(app) as statements:
-            response = app.test_client().get(url)
+            response = client.get(url)
         assert response.status_code == 200
         assert response.text.count('data-testid="product-card"') == per_page
         counts[per_page] = len(statements)
     assert counts[3] == counts[24]
-    # count, products, their tiers, their images, the category menu and its children
-    assert counts[24] <= 6
+    # the page with its count, tiers and images, the listing's version (a search: with the
+    # synonyms')
+    assert counts[24] <= 3
 
 
 def test_product_page_query_count_does_not_grow_with_variants(app, client, session):

@@ -16,6 +16,7 @@ from shop.catalog.models import Variant
 from shop.demo.catalogue import seed_demo_catalogue
 from shop.storage import FileStorage
 from tests.factories import make_product
+from tests.helpers.at_once import run_at_once
 
 # What FACETS_STATEMENT was before the table: a skip through the variant indexes.
 WALK = sa.text("""
@@ -95,25 +96,14 @@ def test_the_same_new_size_written_at_once_gives_one_row(app, session, copies):
     engine = engine_of(app)
     product = make_product(session, sizes=("120",))
     session.commit()
-    barrier = threading.Barrier(copies)
-    errors: list[BaseException] = []
 
     def write(number: int) -> None:
-        try:
-            with engine.connect() as connection:
-                barrier.wait(timeout=30)
-                insert_variant(connection, product.id, f"AT-ONCE-{number}", "999", f"c{number}")
-                time.sleep(0.2)
-                connection.commit()
-        except BaseException as error:  # the test must hear of it
-            errors.append(error)
+        with engine.connect() as connection:
+            insert_variant(connection, product.id, f"AT-ONCE-{number}", "999", f"c{number}")
+            time.sleep(0.2)
+            connection.commit()
 
-    threads = [threading.Thread(target=write, args=(number,)) for number in range(copies)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    assert run_at_once(copies, write) == []
     rows = facet_rows(engine)
     assert [row for row in rows if row[1] == "999"] == [("size", "999")]
     assert {value for kind, value in rows if kind == "colour"} == {
