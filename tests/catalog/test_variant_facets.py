@@ -17,6 +17,7 @@ from shop.demo.catalogue import seed_demo_catalogue
 from shop.storage import FileStorage
 from tests.factories import make_product
 from tests.helpers.at_once import run_at_once
+from tests.helpers.variants import insert_variant
 
 # What FACETS_STATEMENT was before the table: a skip through the variant indexes.
 WALK = sa.text("""
@@ -39,22 +40,11 @@ SELECT 'size' AS kind, value FROM sizes WHERE value IS NOT NULL
 UNION ALL
 SELECT 'colour', value FROM colours WHERE value IS NOT NULL
 """)
-INSERT_VARIANT = sa.text(
-    "INSERT INTO variant (product_id, sku, size, colour, position, on_hand, allocated,"
-    " low_stock_threshold, for_sale) VALUES (:product_id, :sku, :size, :colour, 0, 0, 0, 5, :yes)"
-)
 
 
 def facet_rows(engine) -> set[tuple[str, str]]:
     with engine.connect() as connection:
         return set(connection.execute(sa.text("SELECT kind, value FROM variant_facet")).all())
-
-
-def insert_variant(connection, product_id: int, sku: str, size: str, colour: str = "navy"):
-    connection.execute(
-        INSERT_VARIANT,
-        {"product_id": product_id, "sku": sku, "size": size, "colour": colour, "yes": True},
-    )
 
 
 def engine_of(app) -> sa.Engine:
