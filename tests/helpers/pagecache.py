@@ -138,6 +138,12 @@ def csrf_in(page: str) -> list[str]:
     return re.findall(r'name="csrf_token" value="([^"]*)"', page)
 
 
+def without_csrf(page: str) -> str:
+    """``page`` with its CSRF tokens' values blanked: a token carries the second it was
+    signed in, so two renderings of one page a second apart differ there alone."""
+    return re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token" value=""', page)
+
+
 def cart_count(page: str) -> str:
     found = re.search(r'data-testid="cart-count" data-count="([^"]*)"', page)
     assert found, "no cart count on the page"
