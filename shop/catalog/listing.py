@@ -1550,13 +1550,18 @@ def kept_listing(connection: sa.Connection, kept: KeptListing | None, taken) -> 
     """What is kept of the listing as of now, from the rows of ``listing_reads(kept)``:
     ``kept`` while its version is the database's; otherwise the menus read (again, with
     the version first), kept without counts."""
-    version = taken[0][0][0] if taken[0] else None
+    version = _version_in(taken[0])
     if kept is not None:
         if version is not None and version == kept.version:
             return kept
         taken = rows_together(connection, *listing_reads(None))
-        version = taken[0][0][0] if taken[0] else None
+        version = _version_in(taken[0])
     now = KeptListing(version, menus_of(*taken[1:]), {})
     if version is not None:  # (no version row: nothing to check a copy against)
         _KEPT_LISTINGS[database_key(connection)] = now
     return now
+
+
+def _version_in(rows) -> int | None:
+    """The version ``_LISTING_VERSION`` read (``None``: no version row)."""
+    return rows[0][0] if rows else None

@@ -81,7 +81,6 @@ def test_every_write_to_a_category_a_filter_value_or_what_is_listed_changes_the_
     session.delete(spare)
     session.commit()
     assert version(engine) != before, "a product deleted"
-    engine, _client, _product_id = shop
     for name, statement in WRITES.items():
         before = version(engine)
         run_sql(engine, statement)
