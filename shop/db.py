@@ -174,6 +174,9 @@ class PreparedSelect:
     def __init__(self, statement: sa.Select | sa.TextClause, inline: tuple[str, ...] = ()) -> None:
         self.statement = statement
         self.inline = inline
+        # Its columns' names (a ``text`` has none known): what ``ReadsBeside`` looks for.
+        selected = getattr(statement, "selected_columns", None)
+        self.columns = frozenset(selected.keys()) if selected is not None else frozenset()
         self._compiled: dict[str, sa.engine.Compiled] = {}
         self._inlined: dict[tuple[int, ...], str] = {}
 
@@ -341,16 +344,32 @@ class ReadsBeside:
     same round trip on PostgreSQL (``rows_together``): what a page shows beside its main
     query (its menus), carried by the main query's first statement whichever path that
     query takes. They run just before it (a version read with them is never newer than
-    what the statement reads)."""
+    what the statement reads).
 
-    def __init__(self, *reads: Read) -> None:
+    ``carried``: a single read of one value (a version) that a statement can carry as a
+    column of that name, the same value on every row (a scalar subquery). The first
+    statement with that column that finds rows answers the read itself, from the same
+    snapshot as its rows: one statement where there were two (on PostgreSQL each costs
+    the client and the server about as much as a small page's). A statement without the
+    column, or without rows, leaves the read for the next one (or ``taken``), which then
+    reads it after what the first statement read."""
+
+    def __init__(self, *reads: Read, carried: str | None = None) -> None:
+        if carried is not None and len(reads) != 1:
+            raise ValueError("a carried read goes alone")
         self.reads = reads
+        self.carried = carried
         self._rows: list[list[Any]] | None = None if reads else []
 
     def rows(self, statement: PreparedSelect, connection: sa.Connection, **params) -> list[Any]:
         """``statement.rows(connection, **params)``; the first time, with the reads."""
         if self._rows is not None:
             return statement.rows(connection, **params)
+        if self.carried is not None and self.carried in statement.columns:
+            rows = statement.rows(connection, **params)
+            if rows:
+                self._rows = [[(getattr(rows[0], self.carried),)]]
+            return rows
         *self._rows, first = rows_together(connection, *self.reads, (statement, params))
         return first
 

@@ -171,6 +171,55 @@ def test_reads_beside_go_with_the_first_statement_and_only_the_first(session):
     assert ReadsBeside().rows(NAME_OF, connection, slug="hats") == [("Hats",)]
 
 
+# A page's statement that carries the position of "coats" beside each of its rows.
+COATS_POSITION = PreparedSelect(
+    sa.select(Category.position).where(Category.slug == "coats").scalar_subquery()
+)
+NAMES_CARRYING = PreparedSelect(
+    sa.select(Category.name, COATS_POSITION.statement.label("coats_position"))
+    .where(Category.position >= sa.bindparam("position"))
+    .order_by(Category.name)
+)
+COATS_POSITION_READ = PreparedSelect(sa.select(Category.position).where(Category.slug == "coats"))
+
+
+def test_a_carried_read_is_answered_by_the_first_statement_with_rows_that_carries_it(app, session):
+    three_categories(session)
+    session.commit()
+    connection = session.connection()
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    engine = app.extensions["sa_engine"]
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        carried = ReadsBeside((COATS_POSITION_READ, {}), carried="coats_position")
+        # a statement without the column leaves the read to the next one
+        assert carried.rows(NAME_OF, connection, slug="hats") == [("Hats",)]
+        assert len(statements) == 2  # with the read (a pipeline on PostgreSQL)
+        assert carried.taken(connection) == [[(0,)]]
+
+        statements.clear()
+        carried = ReadsBeside((COATS_POSITION_READ, {}), carried="coats_position")
+        rows = carried.rows(NAMES_CARRYING, connection, position=1)
+        assert [row.name for row in rows] == ["Hats", "Shirts"]
+        assert carried.taken(connection) == [[(0,)]]
+        assert len(statements) == 1  # the read came with the rows
+
+        statements.clear()
+        carried = ReadsBeside((COATS_POSITION_READ, {}), carried="coats_position")
+        assert carried.rows(NAMES_CARRYING, connection, position=9) == []  # no row to carry it
+        assert carried.taken(connection) == [[(0,)]]  # read on its own, after
+        assert len(statements) == 2
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+    with pytest.raises(ValueError, match="alone"):
+        ReadsBeside(*reads(), carried="coats_position")
+
+
 def category_slugs(app) -> list[str]:
     with app.extensions["sa_engine"].connect() as other:
         return list(other.scalars(sa.select(Category.slug).order_by(Category.slug)))

@@ -343,7 +343,8 @@ def list_products(
         page, cards, corrected = listed(category_ids, ReadsBeside())
         return Listing(query, page, cards, category, corrected)
     kept = _KEPT_LISTINGS.get(database_key(connection))
-    beside = ReadsBeside(*listing_reads(kept))
+    # The version alone (menus kept): the page's statement carries it as a column.
+    beside = ReadsBeside(*listing_reads(kept), carried=LISTING_VERSION if kept else None)
     guessed_ids: tuple[int, ...] = ()
     if query.category and kept is not None:
         guessed_ids = category_in(kept.menus.category_rows, query.category)[1]
@@ -531,7 +532,7 @@ def _priced_statement(dialect: str, sort: str, scope: "Scope", counted: bool) ->
         .limit(sa.bindparam("limit"))
     )
     chosen = walk.add_columns(amount.label("sort_amount")).subquery("page")
-    page = sa.select(*(chosen.c[column.key] for column in CARD_COLUMNS), total)
+    page = sa.select(*(chosen.c[column.key] for column in CARD_COLUMNS), total, _version_column())
     page = with_card_columns(page, chosen.c.id, dialect)
     sort_amount = chosen.c.sort_amount
     page_order = sort_amount.asc() if sort == "price_asc" else sort_amount.desc()
@@ -826,7 +827,7 @@ def _browse_statement(
         chosen = sa.select(*CARD_COLUMNS, *(ids.c[name] for name in keys if name != "id"))
         chosen = chosen.join(ids, ids.c.id == Product.id)
     chosen = chosen.subquery("page")
-    page = sa.select(*(chosen.c[column.key] for column in CARD_COLUMNS), total)
+    page = sa.select(*(chosen.c[column.key] for column in CARD_COLUMNS), total, _version_column())
     page = with_card_columns(page, chosen.c.id, dialect)
     page = page.order_by(*_sort_order({name: chosen.c[name] for name in keys}, sort))
     return PreparedSelect(page, inline=inline_numbers(scope, _numbers(counted)))
@@ -1099,7 +1100,12 @@ def _search_statements(
     total = sa.select(sa.func.count()).select_from(found).scalar_subquery()
     version = synonyms_version_column()
     paged = (
-        sa.select(*CARD_COLUMNS, total.label("total"), version.label("synonyms_version"))
+        sa.select(
+            *CARD_COLUMNS,
+            total.label("total"),
+            version.label("synonyms_version"),
+            _version_column(),
+        )
         .select_from(chosen.join(Product, Product.id == chosen.c.id))
         .order_by(*_search_order(chosen.c, sort))
     )
@@ -1526,6 +1532,13 @@ def menus_of(tree_rows, facet_rows) -> Menus:
 # least as new as its version; a copy whose version is not the database's now is read
 # again (the counts, as pages count them).
 _LISTING_VERSION = PreparedSelect(sa.select(ListingVersion.version).where(ListingVersion.id == 1))
+LISTING_VERSION = "listing_version"  # the column a page's statement carries it in
+
+
+def _version_column() -> sa.Label:
+    """The listing's version as of a page's statement, a column beside its rows (read
+    once per statement): the page's own read of it (``ReadsBeside``'s ``carried``)."""
+    return _LISTING_VERSION.statement.scalar_subquery().label(LISTING_VERSION)
 
 
 @dataclass(frozen=True)
