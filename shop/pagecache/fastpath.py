@@ -65,7 +65,7 @@ from werkzeug.wsgi import get_host
 from shop.db import utcnow
 from shop.i18n import app_zone, currency_for, format_locale_for, parsed_locale
 from shop.inputs import is_storable
-from shop.logs import access_log
+from shop.logs import write_access_line
 from shop.metrics import HTTP_DURATION, HTTP_REQUESTS
 from shop.pagecache import pages
 from shop.pagecache.changes import WINDOW_PRICES, WINDOWS
@@ -339,20 +339,7 @@ class FastPath:
         try:
             duration_ms = round(seconds * 1000, 1)
             with _request_streams(request):
-                access_log.info(
-                    "%s %s %s %sms",
-                    request.method,
-                    request.path,
-                    status,
-                    duration_ms,
-                    extra={
-                        "method": request.method,
-                        "path": request.path,
-                        "status": status,
-                        "duration_ms": duration_ms,
-                        "request_id": request_id,
-                    },
-                )
+                write_access_line(request.method, request.path, status, duration_ms, request_id)
         except Exception:  # a log line never fails a request
             log.debug("could not write the access line", exc_info=True)
 
