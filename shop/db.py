@@ -93,36 +93,45 @@ def lock_row(session: Session, column: sa.orm.InstrumentedAttribute, row_id: int
     )
 
 
-def run_alone(session: Session, statement: sa.Insert, params: dict) -> list[sa.Row]:
-    """Run ``statement`` (a write that is all or nothing by itself: one upsert, say) as a
-    transaction of its own when the session has none under way, committed at once; inside
-    one, as one more statement of it (the caller's commit or rollback decides).
+def run_alone(session: Session, statement: "PreparedSelect", params: dict) -> list[Any]:
+    """Run ``statement`` (a prepared write that is all or nothing by itself: one upsert,
+    say; its parameters plain values) as a transaction of its own when the session has
+    none under way, committed at once; inside one, as one more statement of it (the
+    caller's commit or rollback decides).
 
-    On its own it runs on a connection of its own, in autocommit on PostgreSQL: the
-    database makes the one statement atomic, and is spared the ``BEGIN`` and ``COMMIT``
-    round trips, which are most of a small write's; and the session's transaction and its
-    listeners are spared too (a third of the statement's cost on SQLite). SQLite has no
-    round trips to save, and switching its connection back from autocommit costs a
-    ``PRAGMA read_uncommitted`` that expires every statement the connection has
-    prepared: there it is an ordinary transaction. The session is left as it was.
+    On its own it runs on a connection of its own, from its SQL string on the driver's
+    cursor (``driver_rows``: seen by the engine's listeners, its errors SQLAlchemy's), in
+    autocommit on PostgreSQL: the database makes the one statement atomic, and is spared
+    the ``BEGIN`` and ``COMMIT`` round trips, which are most of a small write's; and the
+    session's transaction and its listeners are spared too (a third of the statement's
+    cost on SQLite). psycopg switches a connection to autocommit and back without a word
+    to the server; SQLite has no round trips to save, and switching its connection back
+    from autocommit costs a ``PRAGMA read_uncommitted`` that expires every statement the
+    connection has prepared: there it is an ordinary transaction. The session is left as
+    it was.
 
     The session's listeners do not see such a write, so it must not be one they follow:
     a table the page cache's versions follow (``shop.pagecache.changes``) is refused."""
     if session.in_transaction():
-        return list(session.execute(statement, params).all())
+        return list(session.execute(statement.statement, params).all())
     from shop.pagecache.changes import CATALOGUE_TABLES, WINDOW_TABLES  # they import models
 
-    table = statement.table.name
+    table = statement.statement.table.name  # type: ignore[union-attr]
     if table in CATALOGUE_TABLES or table in WINDOW_TABLES:
         raise ValueError(f"{table}: a write the page cache must see")
     bind = session.get_bind()
     engine = bind if isinstance(bind, sa.Engine) else bind.engine
     with engine.connect() as connection:
-        if engine.dialect.name != "sqlite":
-            connection.execution_options(isolation_level="AUTOCOMMIT")
-        rows = list(connection.execute(statement, params).all())
-        connection.commit()
-    return rows
+        if engine.dialect.name == "sqlite":
+            rows = statement.rows(connection, **params)
+            connection.commit()
+            return rows
+        driver: Any = connection.connection.driver_connection
+        driver.autocommit = True
+        try:
+            return statement.rows(connection, **params)
+        finally:
+            driver.autocommit = False  # as the pool lent it
 
 
 def commits_without_waiting_for_disk(dialect: str) -> list[sa.ColumnElement[bool]]:
@@ -150,8 +159,8 @@ POOL_SIZE = 10  # connections kept per process: at least gunicorn's threads per 
 
 
 class PreparedSelect:
-    """A fixed Core ``SELECT`` (or ``text``) compiled once per dialect and run from its SQL
-    string.
+    """A fixed Core ``SELECT`` (or ``text``, or a write ``run_alone`` runs) compiled once per
+    dialect and run from its SQL string.
 
     For the hottest read paths only (a listing page, the category tree): SQLAlchemy walks
     a statement to build its cache key on every execution, which for a page with a few
@@ -171,7 +180,9 @@ class PreparedSelect:
     # Texts kept per statement: one per page number a listing can show (its cap ÷ 24).
     MAX_INLINE_TEXTS = 256
 
-    def __init__(self, statement: sa.Select | sa.TextClause, inline: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, statement: sa.Select | sa.TextClause | sa.Insert, inline: tuple[str, ...] = ()
+    ) -> None:
         self.statement = statement
         self.inline = inline
         # Its columns' names (a ``text`` has none known): what ``ReadsBeside`` looks for.

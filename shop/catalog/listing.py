@@ -1531,14 +1531,15 @@ def menus_of(tree_rows, facet_rows) -> Menus:
 # instead. Never stale: the version is read before what is kept with it, so a copy is at
 # least as new as its version; a copy whose version is not the database's now is read
 # again (the counts, as pages count them).
-_LISTING_VERSION = PreparedSelect(sa.select(ListingVersion.version).where(ListingVersion.id == 1))
+_VERSION_SELECT = sa.select(ListingVersion.version).where(ListingVersion.id == 1)
+_LISTING_VERSION = PreparedSelect(_VERSION_SELECT)
 LISTING_VERSION = "listing_version"  # the column a page's statement carries it in
 
 
 def _version_column() -> sa.Label:
     """The listing's version as of a page's statement, a column beside its rows (read
     once per statement): the page's own read of it (``ReadsBeside``'s ``carried``)."""
-    return _LISTING_VERSION.statement.scalar_subquery().label(LISTING_VERSION)
+    return _VERSION_SELECT.scalar_subquery().label(LISTING_VERSION)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from tests.accounts.helpers import make_user
 from tests.at_once import send_at_once
 from tests.factories import make_product
 from tests.helpers.queries import recording_queries
+from tests.helpers.round_trips import WARM_UP, round_trip_counter
 from tests.school_factories import make_school
 
 ADDED_ONE = "Added 1 piece to your cart."
@@ -289,6 +290,28 @@ def test_inside_a_transaction_the_usual_add_is_part_of_it(app, session, overall,
     assert line_quantities(session) == [3]
 
 
+def test_on_postgresql_the_usual_add_is_one_round_trip_and_gives_its_connection_back_as_lent(
+    app, session, overall, guest_cart, database_url, monkeypatch
+):
+    counter = round_trip_counter(app, database_url, monkeypatch)
+    session.close()  # its connection back in the pool, which the counter empties
+    for _ in range(WARM_UP):  # psycopg prepares the statement on its fifth run
+        service.add_to_visitors_cart(
+            session, user_id=None, token=guest_cart, additions={overall: 1}
+        )
+    counter.take()
+
+    service.add_to_visitors_cart(session, user_id=None, token=guest_cart, additions={overall: 1})
+
+    counted = counter.take()
+    assert (counted["round_trips"], counted["statements"]) == (1, 1)
+    assert counted["wire"]["begin"] == counted["wire"]["commit"] == 0
+    assert committed_quantities(app) == [3 + WARM_UP + 1]
+    with app.extensions["sa_engine"].connect() as lent:  # the one the adds had (LIFO)
+        assert lent.connection.driver_connection.autocommit is False
+        assert not lent.in_transaction()
+
+
 def synchronous_commit(connection) -> str:
     return connection.scalar(sa.text("SHOW synchronous_commit"))
 
@@ -303,7 +326,7 @@ def test_the_usual_add_alone_commits_without_waiting_for_the_disk(app, overall, 
     with engine.connect() as connection:
         assert synchronous_commit(connection) == "on"
         rows = connection.execute(
-            statement, {"variant_id": overall, "quantity": 2, "token": guest_cart}
+            statement.statement, {"variant_id": overall, "quantity": 2, "token": guest_cart}
         ).all()
         assert [tuple(row)[1:] for row in rows] == [(5, 0)]
         assert synchronous_commit(connection) == "off"
