@@ -32,6 +32,7 @@ from flask import current_app, g, make_response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup, escape
+from werkzeug.http import http_date
 
 from shop.accounts.session import maybe_signed_in
 from shop.extensions import login_manager
@@ -267,12 +268,37 @@ def _conditional(response, etag: str | None = None, modified: datetime | None = 
     return conditional(response, request, etag, modified)
 
 
+# What ``make_conditional`` answers to; a GET or HEAD without any of them only gets the
+# ``Date`` and ``Content-Length`` it would add.
+CONDITIONS = (
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_MATCH",
+    "HTTP_IF_UNMODIFIED_SINCE",
+    "HTTP_IF_RANGE",
+    "HTTP_RANGE",
+)
+
+
 def conditional(response, for_request, etag: str | None = None, modified: datetime | None = None):
     """Browsers may keep the page but must ask again (a 304 costs almost nothing):
     ``If-None-Match`` against the ETag, or, from a client that sends only a date,
-    ``If-Modified-Since`` against ``Last-Modified``."""
+    ``If-Modified-Since`` against ``Last-Modified``. A request that asks nothing (a
+    first visit) is spared werkzeug's parsing of the conditions it does not send."""
     if etag is not None:
         response.set_etag(etag, weak=True)
     if modified is not None:
         response.last_modified = modified
-    return response.make_conditional(for_request)
+    environ = for_request.environ
+    if environ["REQUEST_METHOD"] not in ("GET", "HEAD") or any(
+        name in environ for name in CONDITIONS
+    ):
+        return response.make_conditional(for_request)
+    headers = response.headers
+    if "date" not in headers:
+        headers["Date"] = http_date()
+    if response.automatically_set_content_length and "content-length" not in headers:
+        length = response.calculate_content_length()
+        if length is not None:
+            headers["Content-Length"] = str(length)
+    return response
