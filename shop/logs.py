@@ -100,8 +100,6 @@ def log_level(config) -> int:
 
 def log_access(response: Response) -> Response:
     """One line per request, after the response is made (its status is final)."""
-    if not access_log.isEnabledFor(logging.INFO):
-        return response
     try:
         seconds = elapsed_seconds()
         duration_ms = None if seconds is None else round(seconds * 1000, 1)

@@ -171,16 +171,14 @@ def test_reads_beside_go_with_the_first_statement_and_only_the_first(session):
     assert ReadsBeside().rows(NAME_OF, connection, slug="hats") == [("Hats",)]
 
 
-# A page's statement that carries the position of "coats" beside each of its rows.
-COATS_POSITION = PreparedSelect(
-    sa.select(Category.position).where(Category.slug == "coats").scalar_subquery()
-)
+# A read of one value, and a page's statement that carries it beside each of its rows.
+COATS_POSITION = sa.select(Category.position).where(Category.slug == "coats")
+COATS_POSITION_READ = PreparedSelect(COATS_POSITION)
 NAMES_CARRYING = PreparedSelect(
-    sa.select(Category.name, COATS_POSITION.statement.label("coats_position"))
+    sa.select(Category.name, COATS_POSITION.scalar_subquery().label("coats_position"))
     .where(Category.position >= sa.bindparam("position"))
     .order_by(Category.name)
 )
-COATS_POSITION_READ = PreparedSelect(sa.select(Category.position).where(Category.slug == "coats"))
 
 
 def test_a_carried_read_is_answered_by_the_first_statement_with_rows_that_carries_it(app, session):
