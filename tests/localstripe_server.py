@@ -1,19 +1,47 @@
 """localstripe for the tests: ``shop.devstripe`` on a free loopback port, from scratch."""
 
+import random
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from shop import devstripe
 
 WEBHOOK_SECRET = "whsec_sourcefront_tests"
+# Not the seeded ``random``: test processes seeded alike would pick the same ports.
+_UNSEEDED = random.SystemRandom()
+
+
+def _ephemeral_ports() -> range:
+    """The kernel's range for outgoing connections' local ports (Linux; a common default
+    elsewhere)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return range(int(low), int(high) + 1)
+    except (OSError, ValueError):
+        return range(32768, 61000)
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port free now, chosen below the kernel's ephemeral range.
+
+    A port the kernel hands out (``bind(0)``) comes from the same range as the local ports
+    of outgoing connections, and a server started seconds later (nginx in the stack test)
+    can find one of those in its place: with both suites side by side, CI once did. Below
+    the range, only another listener can take it, and each picks at random."""
+    ephemeral = _ephemeral_ports()
+    choices = range(20000, ephemeral.start) if ephemeral.start > 21000 else None
+    for _ in range(200):
+        port = _UNSEEDED.choice(choices) if choices else 0
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise RuntimeError("no free loopback port below the ephemeral range")
 
 
 def start(log) -> tuple[subprocess.Popen, str]:

@@ -5,7 +5,6 @@ import email
 import logging
 import re
 import smtplib
-import socket
 from email import policy
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from shop.config import default_settings
 from shop.mail import read_outbox, send_email
 from tests.helpers.settings import PRODUCTION_SETTINGS
+from tests.localstripe_server import free_port
 
 SMTP_USER = "shop"
 SMTP_PASSWORD = "s3cret-pw"  # noqa: S105 - a test server's password
@@ -182,12 +182,6 @@ class Recorder:
         if ok:
             self.logins.append(SMTP_USER)
         return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
