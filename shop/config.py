@@ -79,6 +79,7 @@ ENV_SETTINGS = (
     "SCHEDULE_CLOSE_CAMPAIGNS_SECONDS",
     "SCHEDULE_EXPIRE_CAMPAIGN_PLACES_SECONDS",
     "SCHEDULE_FOLD_WINDOW_VISITS_SECONDS",
+    "WINDOW_VISITS_SEND_SECONDS",
     "SCHEDULE_PRUNE_FACETS_SECONDS",
     "RECONCILE_MIN_AGE_MINUTES",
     "RESELLER_TERMS_VERSION",
@@ -226,6 +227,9 @@ def default_settings(instance_path: Path) -> dict:
         "SCHEDULE_CLOSE_CAMPAIGNS_SECONDS": 60,  # group buys past their closing time
         "SCHEDULE_EXPIRE_CAMPAIGN_PLACES_SECONDS": 300,  # group-buy places never paid for
         "SCHEDULE_FOLD_WINDOW_VISITS_SECONDS": 60,  # window visits counted in Redis
+        # A process's window visits go to Redis together, this long after the first
+        # (shop.resellers.visits.VisitTally; 0: each at once, by its request).
+        "WINDOW_VISITS_SEND_SECONDS": 1.0,
         "SCHEDULE_PRUNE_FACETS_SECONDS": 3600,  # sizes and colours no variant has any more
         "RECONCILE_MIN_AGE_MINUTES": 5,  # reconcile-payments leaves younger payments alone
         # Small windows (shop.resellers): the version of the reseller terms an application
@@ -304,12 +308,20 @@ def check_settings(config) -> None:
 
 
 def check_reseller_settings(config) -> None:
-    """``RESELLER_TERMS_VERSION`` fits the column that records it; auto-approval a flag."""
+    """``RESELLER_TERMS_VERSION`` fits the column that records it; auto-approval a flag;
+    window visits are sent to Redis within a minute."""
     config["RESELLER_AUTO_APPROVE"] = _flag(config.get("RESELLER_AUTO_APPROVE"))
     version = str(config.get("RESELLER_TERMS_VERSION") or "").strip()
     if not version or len(version) > 40:
         raise ConfigError("RESELLER_TERMS_VERSION must be a short version name, like 2026-12.")
     config["RESELLER_TERMS_VERSION"] = version
+    try:
+        send_after = float(config.get("WINDOW_VISITS_SEND_SECONDS", 1.0))
+    except (TypeError, ValueError):
+        send_after = -1.0
+    if not 0 <= send_after <= 60:
+        raise ConfigError("WINDOW_VISITS_SEND_SECONDS must be a number of seconds from 0 to 60.")
+    config["WINDOW_VISITS_SEND_SECONDS"] = send_after
 
 
 def _flag(value) -> bool:

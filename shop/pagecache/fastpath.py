@@ -22,9 +22,10 @@ hit itself and answers exactly what the normal path would:
   ``sf_via`` cookie (last click wins), the page keyed by the window's prices if it sets its
   own (``reseller-prices`` read in the same ``MGET``), the new mark's cookie on a ``GET``
   (a ``HEAD`` marks no one) and, for a visitor not marked for this window already, the
-  visit counted once with ``shop.resellers.visits``' ``HINCRBY`` after the hit is sure.
-  Without Redis, or when the count fails, a new visitor goes to the normal path (which
-  counts it in the database); a returning one is served here.
+  visit counted once after the hit is sure, in the process's tally that
+  ``shop.resellers.visits`` sends to Redis (``VisitTally``: no round trip of its own).
+  Without Redis a new visitor goes to the normal path (which counts it in the database);
+  a returning one is served here.
 - **Never stale.** The versions' values are read from the store on every request and the
   page is looked up under the same key ``cached_page`` computes (path and query, locale
   and currency chosen as ``shop.i18n`` chooses them, build, versions); a miss, or a store
@@ -58,7 +59,6 @@ from typing import NamedTuple
 from flask import Flask
 from flask.globals import _cv_request
 from markupsafe import escape
-from redis.exceptions import RedisError
 from werkzeug.exceptions import SecurityError
 from werkzeug.wsgi import get_host
 
@@ -222,8 +222,8 @@ class FastPath:
             filled = pages.fill_holes(app.extensions["page_holes"], text, part)
             response = app.response_class(filled, headers=shared_headers)
         pages.conditional(response, request, etag, modified)
-        if arrival is not None and not self.keep_mark(response, arrival):
-            return None
+        if arrival is not None:
+            self.keep_mark(response, arrival)
         request_id = request_id_for(request.headers)
         response.headers[REQUEST_ID_HEADER] = request_id
         app.session_interface.save_session(app, session, response)
@@ -237,7 +237,7 @@ class FastPath:
         what this visit does (``marking.arrive``, as ``marking.note_window_visit``);
         ``None`` for the normal path: a window not known at this version (the normal path
         looks it up, and this process learns what it found), not approved, or a visit
-        that Redis cannot count."""
+        to count without Redis (the normal path writes it to the database)."""
         windows_version = versions[WINDOWS]
         known = self.windows.get(handle)
         if known is None or known[0] != windows_version:
@@ -265,20 +265,16 @@ class FastPath:
             return read[:count]
         return [*read[:count], read[count], f"window:{window.reseller_id}"]
 
-    def keep_mark(self, response, arrival: marking.Arrival) -> bool:
+    def keep_mark(self, response, arrival: marking.Arrival) -> None:
         """``marking.keep_window_mark``: the new mark's cookie, and a new visitor's visit
-        counted in Redis (``False``: Redis did not answer; the normal path counts it)."""
+        counted (in this process's tally for Redis: ``visits.VisitTally``)."""
         config = self.app.config
         if arrival.counts:
             mark = arrival.mark
             day = marking.visit_day(mark, app_zone(self.app))
-            try:
-                visits.count_in_redis(visits.redis_for(self.app), config, mark.reseller_id, day)
-            except RedisError:
-                return False
+            visits.count_visit(self.app, mark.reseller_id, day)
         secure = config.get("SESSION_COOKIE_SECURE", False)
         marking.set_mark_cookie(response, arrival, config["SECRET_KEY"], secure)
-        return True
 
     # --- the request ---------------------------------------------------------------------
 

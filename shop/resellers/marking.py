@@ -249,7 +249,8 @@ def keep_window_mark(response: Response) -> Response:
     set_mark_cookie(response, arrival, _secret(), secure)
     if arrival.counts:
         # The app's zone: the shop has no time zone selector (``shop.i18n.app_zone``).
-        count_visit(arrival.mark.reseller_id, visit_day(arrival.mark, app_zone(current_app)))
+        day = visit_day(arrival.mark, app_zone(current_app))
+        count_visit(current_app, arrival.mark.reseller_id, day)
     return response
 
 

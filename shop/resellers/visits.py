@@ -3,11 +3,13 @@
 Every new visitor of a window counts one visit (``shop.resellers.marking``), and a window
 is a page that is shared to be opened by many at once: a database write per visitor would
 make each of them wait for a commit (and, on SQLite, for every other visitor's). With
-``REDIS_URL`` a visit is one ``HINCRBY`` on the day's hash in Redis
-(``sf:visits:<namespace>:<day>``, a field per window), and the job ``fold-window-visits``
-(every minute) moves the counts into ``reseller_visit``, so a window's dashboard is at most
-a minute behind. Without Redis (one machine, no scheduler needed) a visit is written to the
-database at once, as it is when Redis does not answer.
+``REDIS_URL`` a visit goes to this process's tally (``VisitTally``), which a timer sends
+to Redis at most ``WINDOW_VISITS_SEND_SECONDS`` (1 s) after it took the visit, as one
+``HINCRBY`` per window and day on the day's hash (``sf:visits:<namespace>:<day>``, a field
+per window); the job ``fold-window-visits`` (every minute) moves the counts into
+``reseller_visit``, so a window's dashboard is about a minute behind. Without Redis (one
+machine, no scheduler needed) a visit is written to the database at once, as a tally is
+when Redis does not answer.
 
 Folding is exactly once between any number of folds at once: a fold first claims each
 day's hash by renaming it to a name of its own (``RENAME`` is atomic: of two folds, one
@@ -17,9 +19,14 @@ older than ``STALE_CLAIM_SECONDS`` claims it again and adds it (visits are count
 rather than lost; the window is one statement long).
 """
 
+import atexit
 import logging
+import os
 import secrets
+import threading
 import time
+import weakref
+from collections import Counter
 from datetime import date
 
 import sqlalchemy as sa
@@ -82,28 +89,131 @@ def _redis():
     return redis_for(current_app)
 
 
-def count_in_redis(client, config, reseller_id: int, day: date) -> None:
-    """One visit for the window on ``day``, in Redis (``client`` may be a pipeline)."""
-    client.hincrby(f"{prefix_for(config)}{day.isoformat()}", str(reseller_id), 1)
-
-
-def count_visit(reseller_id: int, day: date) -> None:
-    """One visit for the window on ``day``: in Redis when there is one, else (or when it
-    does not answer) in the database."""
-    client = _redis()
-    if client is not None:
-        try:
-            count_in_redis(client, current_app.config, reseller_id, day)
-            return
-        except RedisError as error:
-            logger.warning("window visit written to the database (Redis: %s)", error)
-    with current_app.extensions["sa_engine"].begin() as connection:
+def store_visits(engine: sa.Engine, counts: dict[tuple[date, int], int]) -> None:
+    """``counts`` (visits by day and window) added in the database, in one transaction."""
+    with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             # A visit is a statistic: its commit need not wait for the disk (3-4 ms on
             # every new visitor's page). A crash of PostgreSQL may lose the last fraction
             # of a second of visits, never corrupt them (no order or money is written).
             connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        add_visits(connection, reseller_id, day)
+        for (day, reseller_id), visits in sorted(counts.items()):
+            add_visits(connection, reseller_id, day, visits)
+
+
+class VisitTally:
+    """The window visits this process has counted and not yet sent to Redis.
+
+    A visit sent on its own was one ``HINCRBY`` round trip on every new visitor's window
+    page, cached or not (about a fifth of a cached window page's time). A tally is sent by
+    a timer thread ``interval`` seconds after the first visit it holds: one ``HINCRBY``
+    per window and day, together (``MULTI``/``EXEC``: all or none), at most once per
+    interval whatever the traffic; and what is left at the process's exit (``atexit``).
+    With ``interval`` 0 each visit is sent at once, by the request that made it (the
+    tests' setting). A tally Redis does not take is written to the database.
+
+    The price: a process that dies without exiting (SIGKILL, a crash) loses the visits of
+    its last interval, as PostgreSQL's asynchronous commit of a visit may; visits are a
+    statistic, never an order or money.
+    """
+
+    def __init__(self, app, interval: float):
+        self.interval = interval
+        self._client = redis_for(app)
+        self._prefix = prefix_for(app.config)
+        self._engine = app.extensions["sa_engine"]
+        self._lock = threading.Lock()
+        self._counts: Counter[tuple[date, int]] = Counter()
+        self._timer: threading.Timer | None = None
+        _TALLIES.add(self)
+
+    def add(self, reseller_id: int, day: date) -> None:
+        """One visit for the window on ``day``."""
+        with self._lock:
+            self._counts[(day, reseller_id)] += 1
+            if self.interval > 0:
+                if self._timer is None:
+                    self._timer = threading.Timer(self.interval, self.send)
+                    self._timer.daemon = True  # exit does not wait: ``atexit`` sends
+                    self._timer.start()
+                return
+        self.send()
+
+    def send(self) -> int:
+        """Send what the tally holds (Redis, else the database); the number of visits."""
+        with self._lock:
+            counts, self._counts = self._counts, Counter()
+            timer, self._timer = self._timer, None
+        if timer is not None and timer is not threading.current_thread():
+            timer.cancel()  # sent now, by the caller
+        if not counts:
+            return 0
+        try:
+            self._send_to_redis(counts)
+        except RedisError as error:
+            logger.warning(
+                "%d window visit(s) written to the database (Redis: %s)", counts.total(), error
+            )
+            store_visits(self._engine, counts)
+        return counts.total()
+
+    def _send_to_redis(self, counts: Counter) -> None:
+        if len(counts) == 1:  # the usual tally: one window, one day
+            [((day, reseller_id), visits)] = counts.items()
+            self._client.hincrby(f"{self._prefix}{day.isoformat()}", str(reseller_id), visits)
+            return
+        pipeline = self._client.pipeline(transaction=True)
+        for (day, reseller_id), visits in counts.items():
+            pipeline.hincrby(f"{self._prefix}{day.isoformat()}", str(reseller_id), visits)
+        pipeline.execute()
+
+    def _forked(self) -> None:
+        """In a forked child: the parent's visits are the parent's to send, and its timer
+        did not come across."""
+        self._lock = threading.Lock()
+        self._counts = Counter()
+        self._timer = None
+
+
+_TALLIES: "weakref.WeakSet[VisitTally]" = weakref.WeakSet()
+TALLY = "window_visit_tally"  # app.extensions
+
+
+def _after_fork_in_child() -> None:
+    for tally in list(_TALLIES):
+        tally._forked()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+@atexit.register
+def send_every_tally() -> None:
+    """At the process's exit: every app's tally sent (a worker's last visits)."""
+    for tally in list(_TALLIES):
+        try:
+            tally.send()
+        except Exception:  # noqa: BLE001 - the others must still be sent
+            logger.exception("window visits not sent at exit")
+
+
+def tally_for(app) -> VisitTally | None:
+    """The app's visit tally (made on first use), or ``None`` without ``REDIS_URL``."""
+    tally = app.extensions.get(TALLY)
+    if tally is None and app.config.get("REDIS_URL"):
+        interval = app.config["WINDOW_VISITS_SEND_SECONDS"]
+        tally = app.extensions[TALLY] = VisitTally(app, interval)
+    return tally
+
+
+def count_visit(app, reseller_id: int, day: date) -> None:
+    """One visit for the window on ``day``: in this process's tally for Redis when there
+    is one, else in the database at once."""
+    tally = tally_for(app)
+    if tally is not None:
+        tally.add(reseller_id, day)
+    else:
+        store_visits(app.extensions["sa_engine"], {(day, reseller_id): 1})
 
 
 def fold_visits(now: float | None = None) -> int:

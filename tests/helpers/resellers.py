@@ -4,8 +4,9 @@ import sqlalchemy as sa
 
 from shop.accounts.models import User
 from shop.resellers import picks, service
-from shop.resellers.models import Reseller
+from shop.resellers.models import Reseller, ResellerVisit
 from tests.accounts.helpers import make_user
+from tests.factories import make_product
 
 
 def make_reseller(
@@ -123,7 +124,6 @@ def two_price_windows(session) -> dict:
     """Ann's window on the 'price' model with a polo sold in four currencies
     (``POLO_PRICES``; ¥79.00 from 50 in CNY); Bo's window with a skirt of his own."""
     from shop.catalog.models import PriceTier
-    from tests.factories import make_product
 
     ann = make_reseller(session)
     bo = make_reseller(session, email="bo@example.com", handle="bo-shop")
@@ -138,3 +138,19 @@ def two_price_windows(session) -> dict:
     add_picks(session, bo, [skirt])
     use_money_model(session, ann, "price")
     return {"ann": ann, "bo": bo, "polo": polo.id, "skirt": skirt.id}
+
+
+def window_with_a_pick(session) -> int:
+    """Ann's approved window (``/w/ann-picks``) with one pick, the Polo; its id."""
+    ann = make_reseller(session)
+    polo = make_product(session, slug="polo", name="Polo")
+    session.commit()
+    add_picks(session, ann, [polo])
+    return ann.id
+
+
+def stored_visits(session, reseller_id: int) -> int:
+    """The window's visits in the database (``reseller_visit``)."""
+    session.expire_all()
+    total = sa.func.coalesce(sa.func.sum(ResellerVisit.visits), 0)
+    return session.scalar(sa.select(total).where(ResellerVisit.reseller_id == reseller_id))

@@ -7,6 +7,9 @@ TEST_SETTINGS = {
     "SECRET_KEY": "test-secret",
     "WTF_CSRF_ENABLED": False,
     "SERVER_NAME": "localhost",
+    # Each window visit sent to Redis by its request, for the tests to read at once
+    # (tests/resellers/test_visit_tally.py tries the timer).
+    "WINDOW_VISITS_SEND_SECONDS": 0,
 }
 
 # What production must configure beyond the secret key (shop.config.check_settings).
