@@ -16,7 +16,8 @@ WSGI environ (a fresh body stream per call) and reads the whole answer. Requests
   made-to-order product, +1 piece of one of its 6 variants (rotating over carts and
   variants), answered 303;
 - ``cached-get``: ``GET /products?page=2`` by a new visitor, served from the page cache
-  (one request before the rounds fills it);
+  (one request before the rounds fills it); ``cached-category`` and ``cached-product``
+  the same for ``category``'s and ``product``'s pages;
 - ``404``: ``GET /no-such-page``;
 - ``listing``: ``GET /products?page=2`` on a second shop with ``PAGE_CACHE=0`` (uncached);
 - ``window``: ``GET /w/bench`` (``seed_bulk.py``'s window of 48 picks) on that shop;
@@ -240,16 +241,20 @@ def build(db_url, redis_url):
     slug, variants = made_to_order_variants(db_url)
     listing = make_environ("GET", "/products?page=2")
     category = make_environ("GET", f"/products?category={category_with_children(db_url)}")
-    assert call(shop, *listing)[0] == 200  # fills the cache
+    product = make_environ("GET", f"/products/{slug}")
+    for page in (listing, category, product):
+        assert call(shop, *page)[0] == 200  # fills the cache
     kinds = {
         "floor": Rotating(floor, [make_environ("GET", "/products?page=2")], 200),
         "cart-add": Rotating(shop, prepare_carts(shop, slug, variants), 303),
         "cached-get": Rotating(shop, [listing], 200),
+        "cached-category": Rotating(shop, [category], 200),
+        "cached-product": Rotating(shop, [product], 200),
         "404": Rotating(shop, [make_environ("GET", "/no-such-page")], 404),
         "listing": Rotating(uncached, [listing], 200),
         "window": Rotating(uncached, [make_environ("GET", "/w/bench")], 200),
         "window-cached": Rotating(shop, [make_environ("GET", "/w/bench")], 200),
-        "product": Rotating(uncached, [make_environ("GET", f"/products/{slug}")], 200),
+        "product": Rotating(uncached, [product], 200),
         "search": Rotating(uncached, [make_environ("GET", "/products?q=cotton")], 200),
         "search6": Rotating(
             uncached,
@@ -346,7 +351,8 @@ def main(argv=None):
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL"))
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--requests", type=int, default=400)
-    kinds = ["floor", "cart-add", "cached-get", "404", "listing", "window", "window-cached"]
+    kinds = ["floor", "cart-add", "cached-get", "cached-category", "cached-product", "404"]
+    kinds += ["listing", "window", "window-cached"]
     kinds += ["product", "search", "search6", "category", "listing20", "categories"]
     parser.add_argument("--profile", choices=kinds)
     parser.add_argument(
