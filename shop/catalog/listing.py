@@ -58,6 +58,7 @@ from shop.catalog.search import (
     read_synonyms,
     search_terms,
     synonyms_version_column,
+    walk_check_term,
     walk_term,
 )
 from shop.catalog.search_models import SEARCH_TERMS_TABLE
@@ -848,6 +849,11 @@ def _alternative_grams(alternative: str) -> list[str]:
     return [alternative] if not _is_long(alternative) else sorted(set(_pieces(alternative)))
 
 
+# PostgreSQL: how a search walks the name terms first (``_walk_names_first``): not at all,
+# by its ``walk_term``, or by that and, checked in the terms' index, its ``walk_check_term``.
+WALK_NONE, WALK_TERM, WALK_CHECKED = 0, 1, 2
+
+
 @dataclass(frozen=True)
 class SearchPlan:
     """How a search's groups of alternatives (``expand_terms``) reach the indexes; its
@@ -873,8 +879,12 @@ class SearchPlan:
     def of(cls, dialect: str, groups) -> "SearchPlan":
         shape = tuple(tuple(_is_long(alt) for alt in group) for group in groups)
         if dialect != "sqlite":
-            walk = len(groups) == 1 and len(groups[0]) == 1 and walk_term(groups[0][0])
-            return cls(("pg", shape, bool(walk)))
+            alone = len(groups) == 1 and len(groups[0]) == 1
+            walk = WALK_NONE
+            if alone and walk_term(groups[0][0]):
+                checked = walk_check_term(groups[0][0]) is not None
+                walk = WALK_CHECKED if checked else WALK_TERM
+            return cls(("pg", shape, walk))
         if all(all(group) for group in shape):
             return cls(("trigram", len(groups)))
         driver = next(index for index, group in enumerate(shape) if not all(group))
@@ -894,6 +904,8 @@ class SearchPlan:
         if kind == "pg" and self.shape[2]:
             values["walk_term"] = walk_term(groups[0][0])
             values["walk_text"] = groups[0][0]
+        if kind == "pg" and self.shape[2] == WALK_CHECKED:
+            values["walk_check"] = walk_check_term(groups[0][0])
         if kind == "mixed":
             _kind, _shape, driver, has_long = self.shape
             values["match_grams"] = _gram_match(groups, driver)
@@ -993,7 +1005,7 @@ def search_candidates(dialect: str, conditions: list, shape: tuple, columns: tup
             options.append(indexed.op("&&")(wanted))
         where.append(sa.or_(*options))
     if walk:
-        return _walk_names_first(conditions, where, columns)
+        return _walk_names_first(conditions, where, columns, checked=walk == WALK_CHECKED)
     return sa.select(*columns).where(*where, *conditions).limit(sa.bindparam("cap"))
 
 
@@ -1005,14 +1017,17 @@ def _trigram_drives(shape) -> bool:
     return any(all(group) for group in shape)
 
 
-def _walk_names_first(conditions: list, where: list, columns: tuple):
+def _walk_names_first(conditions: list, where: list, columns: tuple, checked: bool):
     """PostgreSQL, a search for one term: the newest ``cap`` products whose names hold it
     (``walk_term`` in ``product_fts_terms``: a walk of its primary key backwards, each
     product read by its id and checked, ``strpos``: no index can take over), and only when
     there are fewer, every match through the GIN indexes (``where``); a one-time filter
     keeps the other branch from running. When fewer products than the cap are listed
     under the term at all (a count of the key's entries, reading no product), the walk
-    could not fill the cap and is not run. One statement.
+    could not fill the cap and is not run. A word of three or more other characters is
+    listed under its first two and, checked in the same index, its last two
+    (``checked``: ``walk_check_term``), so the walk and the count leave out most products
+    that only share its first two (ブレ of ブレスレット for ブレザー). One statement.
 
     The trade-off, as with any capped search: past the cap the candidates are the newest
     products named so (the best ranked: a name match comes first), not every match."""
@@ -1028,6 +1043,16 @@ def _walk_names_first(conditions: list, where: list, columns: tuple):
         .lateral("named")
     )
     term = terms.c.term == sa.bindparam("walk_term")
+    if checked:
+        # Listed under the word's last two characters too (``walk_check_term``): looked up
+        # in the same index, so the entries that cannot match are dropped before a
+        # product is read, and before they count towards the cap below.
+        also = sa.table(SEARCH_TERMS_TABLE, sa.column("term"), sa.column("product_id")).alias(
+            "also"
+        )
+        term = term & sa.exists().where(
+            also.c.term == sa.bindparam("walk_check"), also.c.product_id == terms.c.product_id
+        )
     walk = (
         sa.select(*named.c)
         .select_from(terms.join(named, sa.true()))

@@ -179,6 +179,18 @@ def walk_term(term: str) -> str | None:
     return None
 
 
+def walk_check_term(term: str) -> str | None:
+    """For a term of three or more non-Latin characters (ブレザー), its last two (ザー):
+    every product whose names hold the term is listed under this one too, so a product
+    listed under ``walk_term`` and not under this one cannot match, and is known so from
+    the terms' index alone (ブレ alone also lists ブレスレット). ``None`` where
+    ``walk_term`` is the whole term."""
+    walked = walk_term(term)
+    if walked is None or walked == term:
+        return None
+    return term[-2:]
+
+
 def fts_phrase(text: str) -> str:
     """``text`` as one FTS5 phrase (a quoted string; quotes doubled), for ``MATCH``."""
     return '"' + text.replace('"', '""') + '"'

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from shop.catalog import management, search_synonyms
 from shop.catalog.listing import ListingQuery, list_products
-from shop.catalog.search import walk_term
+from shop.catalog.search import walk_check_term, walk_term
 from shop.catalog.search_models import SEARCH_TERMS_TABLE, SynonymGroup
 from shop.db import make_engine
 from tests.accounts.helpers import make_user
@@ -41,6 +41,14 @@ def test_the_term_a_query_term_walks():
     assert walk_term("poly-cotton") is None
     assert walk_term("100%") is None
     assert walk_term("x" * 61) is None
+
+
+def test_a_longer_word_is_checked_under_its_last_two_characters():
+    assert walk_check_term("ブレザー") == "ザー"
+    assert walk_check_term("运动服") == "动服"
+    assert walk_check_term("衬衫") is None  # walked whole
+    assert walk_check_term("cotton") is None
+    assert walk_check_term("裤") is None
 
 
 def test_names_are_cut_into_the_terms_a_search_walks(session):
@@ -123,6 +131,27 @@ def test_a_term_named_by_fewer_products_than_the_cap_is_not_walked(app, session)
     slugs, read = walk_reads(app, "blazer", cap=2)  # 3 names fill the cap's 3
     assert read == 3
     assert sorted(slugs) == ["named-1", "named-2"]
+
+
+def test_a_longer_word_leaves_out_names_that_only_share_its_first_two_characters(app, session):
+    """ブレザー is walked under ブレ, which ブレスレット (bracelets) shares: checked under
+    ザー in the terms' index too, the bracelets do not count towards the cap and are
+    never read, so the walk that the three blazers could not fill is skipped; a walk that
+    they fill reads blazers only."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL walks the name terms")
+    for number in range(8):
+        make_product(session, slug=f"bracelet-{number}", name="Bracelet", name_ja="ブレスレット")
+    for number in range(3):
+        make_product(session, slug=f"blazer-{number}", name="Blazer", name_ja="ブレザー")
+    session.commit()
+
+    slugs, read = walk_reads(app, "ブレザー", cap=5)  # 11 under ブレ, 3 under ザー too
+    assert read == 0
+    assert sorted(slugs) == ["blazer-0", "blazer-1", "blazer-2"]
+    slugs, read = walk_reads(app, "ブレザー", cap=2)  # the blazers fill the cap's 3
+    assert read == 3
+    assert sorted(slugs) == ["blazer-1", "blazer-2"]
 
 
 def test_the_terms_follow_a_renamed_or_deleted_product(session):
