@@ -957,7 +957,9 @@ def _holds_the_other_groups(shape, driver: int) -> list:
     ]
 
 
-def search_candidates(dialect: str, conditions: list, shape: tuple, columns: tuple):
+def search_candidates(
+    dialect: str, conditions: list, shape: tuple, columns: tuple, plain: bool = False
+):
     """A ``SELECT`` of ``columns`` (of ``product``, each named: a search's
     ``_candidate_keys``) of at most ``cap`` products that meet
     ``conditions`` and whose ``search_text`` holds an alternative of every group, found
@@ -967,7 +969,8 @@ def search_candidates(dialect: str, conditions: list, shape: tuple, columns: tup
     SQLite: an FTS5 table drives each arm, newest product ids first, each match's
     product row read by its primary key (an FTS5 table joined by rowid would rerun its
     whole query per row). PostgreSQL: the GIN indexes narrow ``product`` in a bitmap,
-    after a walk of the name terms for one term (``_walk_names_first``).
+    after a walk of the name terms for one term (``_walk_names_first``). ``plain``: a
+    search with no category or filter (only the listed test in ``conditions``).
     """
     kind = shape[0]
     if kind == "trigram":
@@ -1005,7 +1008,11 @@ def search_candidates(dialect: str, conditions: list, shape: tuple, columns: tup
             options.append(indexed.op("&&")(wanted))
         where.append(sa.or_(*options))
     if walk:
-        return _walk_names_first(conditions, where, columns, checked=walk == WALK_CHECKED)
+        # A word the terms hold whole, on a plain search (no category or filter: only the
+        # listed test, which the terms carry) ordered by keys the terms carry.
+        from_terms = plain and walk == WALK_TERM and {c.key for c in columns} <= TERM_KEYS
+        checked = walk == WALK_CHECKED
+        return _walk_names_first(conditions, where, columns, checked, from_terms)
     return sa.select(*columns).where(*where, *conditions).limit(sa.bindparam("cap"))
 
 
@@ -1017,7 +1024,15 @@ def _trigram_drives(shape) -> bool:
     return any(all(group) for group in shape)
 
 
-def _walk_names_first(conditions: list, where: list, columns: tuple, checked: bool):
+# ``product_fts_terms``' columns: the term and product, and (migration 0029) whether the
+# product is listed and the keys a relevance or newest-first search orders it by.
+TERM_COLUMNS = ("term", "product_id", "listed", "featured", "created_at")
+TERM_KEYS = frozenset({"id", "rank", "featured", "created_at"})
+
+
+def _walk_names_first(
+    conditions: list, where: list, columns: tuple, checked: bool, from_terms: bool
+):
     """PostgreSQL, a search for one term: the newest ``cap`` products whose names hold it
     (``walk_term`` in ``product_fts_terms``: a walk of its primary key backwards, each
     product read by its id and checked, ``strpos``: no index can take over), and only when
@@ -1029,20 +1044,18 @@ def _walk_names_first(conditions: list, where: list, columns: tuple, checked: bo
     (``checked``: ``walk_check_term``), so the walk and the count leave out most products
     that only share its first two (ブレ of ブレスレット for ブレザー). One statement.
 
+    The terms carry whether their product is listed and its featured flag and age
+    (migration 0029, kept by their trigger), and the walk takes listed entries only.
+    ``from_terms``: the candidates come from the terms alone, no product read (a word
+    they hold whole, a search with no other condition, keys among ``TERM_KEYS``: each is
+    a name match, ``rank`` 0); otherwise each walked product is read and checked.
+
     The trade-off, as with any capped search: past the cap the candidates are the newest
     products named so (the best ranked: a name match comes first), not every match."""
-    terms = sa.table(SEARCH_TERMS_TABLE, sa.column("term"), sa.column("product_id"))
+    terms = sa.table(SEARCH_TERMS_TABLE, *(sa.column(name) for name in TERM_COLUMNS))
     cap: sa.BindParameter[int] = sa.bindparam("cap")
-    # A lateral lookup with a LIMIT, which the planner cannot turn into a merge join:
-    # that would walk ``product`` backwards from its newest row, reading what it skips.
-    named = (
-        sa.select(*columns)
-        .where(Product.id == terms.c.product_id)
-        .where(sa.func.strpos(Product.search_text, sa.bindparam("walk_text")) > 0, *conditions)
-        .limit(1)
-        .lateral("named")
-    )
-    term = terms.c.term == sa.bindparam("walk_term")
+    # Only listed products' entries (migration 0029: the partial index holds them).
+    term = (terms.c.term == sa.bindparam("walk_term")) & terms.c.listed
     if checked:
         # Listed under the word's last two characters too (``walk_check_term``): looked up
         # in the same index, so the entries that cannot match are dropped before a
@@ -1053,14 +1066,35 @@ def _walk_names_first(conditions: list, where: list, columns: tuple, checked: bo
         term = term & sa.exists().where(
             also.c.term == sa.bindparam("walk_check"), also.c.product_id == terms.c.product_id
         )
-    walk = (
-        sa.select(*named.c)
-        .select_from(terms.join(named, sa.true()))
-        .where(term)
-        .order_by(terms.c.product_id.desc())
-        .limit(cap)
-        .subquery("walk")
-    )
+    if from_terms:
+        # The entries carry what the candidates are ranked by; each is a name match.
+        keys = {"id": terms.c.product_id, "rank": sa.literal(0, sa.Integer)}
+        keys |= {"featured": terms.c.featured, "created_at": terms.c.created_at}
+        walk = (
+            sa.select(*(keys[column.key].label(column.key) for column in columns))
+            .where(term)
+            .order_by(terms.c.product_id.desc())
+            .limit(cap)
+            .subquery("walk")
+        )
+    else:
+        # A lateral lookup with a LIMIT, which the planner cannot turn into a merge join:
+        # that would walk ``product`` backwards from its newest row, reading what it skips.
+        named = (
+            sa.select(*columns)
+            .where(Product.id == terms.c.product_id)
+            .where(sa.func.strpos(Product.search_text, sa.bindparam("walk_text")) > 0, *conditions)
+            .limit(1)
+            .lateral("named")
+        )
+        walk = (
+            sa.select(*named.c)
+            .select_from(terms.join(named, sa.true()))
+            .where(term)
+            .order_by(terms.c.product_id.desc())
+            .limit(cap)
+            .subquery("walk")
+        )
     # Fewer names listed under the term than the cap cannot fill it: the walk is skipped
     # (a count of the key's entries, no product read) and every match found as below.
     listed = sa.select(terms.c.product_id).where(term).limit(cap).subquery("listed")
@@ -1114,7 +1148,8 @@ def _search_statements(
     Its rows: ``CARD_COLUMNS``, ``total``, ``synonyms_version``, then the
     ``with_card_columns`` (``build_cards`` reads a row from both ends)."""
     keys = _candidate_keys(dialect, sort, locale, first_group)
-    candidates = search_candidates(dialect, listed_conditions(scope), shape, keys)
+    plain = scope == Scope()
+    candidates = search_candidates(dialect, listed_conditions(scope), shape, keys, plain)
     found = candidates.cte("candidates")
     chosen = (
         _ranked(found, sort)

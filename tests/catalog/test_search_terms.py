@@ -128,9 +128,48 @@ def test_a_term_named_by_fewer_products_than_the_cap_is_not_walked(app, session)
     slugs, read = walk_reads(app, "blazer", cap=5)  # 3 names, under the cap's 6 candidates
     assert read == 0
     assert len(slugs) == 5
-    slugs, read = walk_reads(app, "blazer", cap=2)  # 3 names fill the cap's 3
-    assert read == 3
+    # 3 names fill the cap's 3: from the terms alone (``test_a_plain_search_walks_…``)
+    slugs, read = walk_reads(app, "blazer", cap=2)
+    assert read == 0
     assert sorted(slugs) == ["named-1", "named-2"]
+
+
+def test_a_plain_search_walks_the_terms_alone_and_they_follow_every_write(app, session):
+    """The name terms carry whether their product is listed, its featured flag and its
+    age (migration 0029): a search with no category or filter ranks its walk without
+    reading a product, and a product taken off sale, given to a school or featured is
+    walked so at once."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL walks the name terms")
+    blazers = [
+        make_product(session, slug=f"blazer-{number}", name="Navy blazer", age_days=10 - number)
+        for number in range(6)
+    ]
+    session.commit()
+
+    slugs, read = walk_reads(app, "blazer", cap=3)  # the newest three, newest first
+    assert (slugs, read) == (["blazer-5", "blazer-4", "blazer-3"], 0)
+
+    blazers[5].active = False
+    blazers[4].school_id = make_school(session).id
+    blazers[1].featured = True
+    session.commit()
+    slugs, read = walk_reads(app, "blazer", cap=3)  # 3, 2, 1 listed: the featured first
+    assert (slugs, read) == (["blazer-1", "blazer-3", "blazer-2"], 0)
+    # With a category the walk reads each product, and finds the same.
+    category = make_category(session)
+    for blazer in blazers:
+        blazer.category_id = category.id
+    session.commit()
+    result = list_products(
+        session,
+        ListingQuery(q="blazer", category=category.slug),
+        currency="CNY",
+        locale="en",
+        per_page=100,
+        count_cap=3,
+    )
+    assert [card.slug for card in result.cards] == ["blazer-1", "blazer-3", "blazer-2"]
 
 
 def test_a_longer_word_leaves_out_names_that_only_share_its_first_two_characters(app, session):
