@@ -1060,9 +1060,7 @@ def _walk_names_first(
         # Listed under the word's last two characters too (``walk_check_term``): looked up
         # in the same index, so the entries that cannot match are dropped before a
         # product is read, and before they count towards the cap below.
-        also = sa.table(SEARCH_TERMS_TABLE, sa.column("term"), sa.column("product_id")).alias(
-            "also"
-        )
+        also = terms.alias("also")
         term = term & sa.exists().where(
             also.c.term == sa.bindparam("walk_check"), also.c.product_id == terms.c.product_id
         )
