@@ -3,11 +3,14 @@ and JSON.
 
     report.py --manifest runs.tsv --sets sets.tsv --meta meta.json --out bench/results [--strict]
 
-``runs.tsv``: one ``database<TAB>products<TAB>server<TAB>page<TAB>label<TAB>wrk output file``
-line per run. A *set* is one database at one catalogue size; its ``floor`` server's runs
+``runs.tsv``: one ``database<TAB>products<TAB>server<TAB>page<TAB>label<TAB>wrk output file
+[<TAB>pass]`` line per run (no pass: pass 1). A *set* is one database at one catalogue size,
+measured in one or more *passes* over all its pages. A pass's ``floor`` server's runs
 ``bare-floor-start`` and ``bare-floor-end`` (bench/bare_floor.py, measured first and last)
-are its floor, and every run of the set is divided by their mean requests/s. When the two
-differ by more than 10 % the machine's speed drifted during the set and a warning says so.
+are its floor, and every run of the pass is divided by their mean requests/s. A row of the
+set (a page on a server) is the median of its passes: its ratio the median of their ratios,
+its req/s and latencies the medians of theirs. When a pass's two floor runs differ by more
+than 10 % the machine's speed drifted during it and a warning says so.
 
 ``sets.tsv`` (optional): ``database<TAB>products<TAB>seed summary JSON<TAB>seed seconds<TAB>
 set seconds`` per set.
@@ -29,9 +32,10 @@ Exits 1 when a run had failed requests (non-2xx/3xx responses, socket errors), o
 import argparse
 import json
 import re
+import statistics
 import sys
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -101,7 +105,8 @@ class Run:
     non_2xx_3xx: int
     socket_errors: int
     bytes_per_request: int
-    ratio: float | None = None  # to the set's bare floor
+    pass_number: int = 1
+    ratio: float | None = None  # to its pass's bare floor
 
     @property
     def name(self) -> str:
@@ -155,11 +160,65 @@ def read_manifest(path: Path) -> list[Run]:
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
-        database, products, server, page, label, output = line.split("\t")
+        database, products, server, page, label, output, *rest = line.split("\t")
+        pass_number = int(rest[0]) if rest else 1
         text = Path(output).read_text(encoding="utf-8")
-        what = f"{database} {products} {server} {page}"
-        runs.append(Run(database, int(products), server, page, label, **parse_wrk(text, what)))
+        what = f"{database} {products} {server} {page} (pass {pass_number})"
+        measured = parse_wrk(text, what)
+        runs.append(
+            Run(database, int(products), server, page, label, **measured, pass_number=pass_number)
+        )
     return runs
+
+
+@dataclass
+class Row:
+    """One page on one server in a set: the median of its passes."""
+
+    server: str
+    page: str
+    label: str
+    passes: list[Run]
+    requests_per_sec: float = field(init=False)
+    p50_ms: float = field(init=False)
+    p99_ms: float = field(init=False)
+    ratio: float | None = field(init=False)
+
+    def __post_init__(self):
+        self.requests_per_sec = statistics.median(r.requests_per_sec for r in self.passes)
+        self.p50_ms = statistics.median(r.p50_ms for r in self.passes)
+        self.p99_ms = statistics.median(r.p99_ms for r in self.passes)
+        ratios = [r.ratio for r in self.passes if r.ratio is not None]
+        self.ratio = statistics.median(ratios) if ratios else None
+
+    @property
+    def name(self) -> str:
+        return PAGE_NAMES.get(self.page, self.page)
+
+    @property
+    def ratios(self) -> list[float | None]:
+        return [r.ratio for r in self.passes]
+
+    @property
+    def failed(self) -> bool:
+        return any(r.failed for r in self.passes)
+
+
+def summarise(runs: list[Run]) -> list[Row]:
+    """The set's rows, in the order their first runs were measured."""
+    order = list(dict.fromkeys((run.server, run.page) for run in runs))
+    return [
+        Row(
+            server,
+            page,
+            next(r.label for r in runs if (r.server, r.page) == (server, page)),
+            sorted(
+                (r for r in runs if (r.server, r.page) == (server, page)),
+                key=lambda r: r.pass_number,
+            ),
+        )
+        for server, page in order
+    ]
 
 
 @dataclass
@@ -167,6 +226,7 @@ class SetResult:
     database: str
     products: int
     runs: list[Run]
+    rows: list[Row]
     floor_rps: float | None
     floor_drift_percent: float | None
     seed: dict
@@ -185,8 +245,12 @@ class SetResult:
             parts.append(f"set took {self.set_seconds:.0f} s")
         return parts[0] + (f" ({'; '.join(parts[1:])})" if parts[1:] else "")
 
-    def run(self, server: str, page: str) -> Run | None:
-        return next((r for r in self.runs if r.server == server and r.page == page), None)
+    @property
+    def passes(self) -> list[int]:
+        return sorted({run.pass_number for run in self.runs})
+
+    def run(self, server: str, page: str) -> Row | None:
+        return next((r for r in self.rows if r.server == server and r.page == page), None)
 
 
 def floor_reference(runs: list[Run]) -> tuple[float | None, float | None]:
@@ -203,18 +267,24 @@ def build_sets(runs: list[Run], sets_info: dict) -> list[SetResult]:
     results = []
     for database, products in keys:
         mine = [run for run in runs if (run.database, run.products) == (database, products)]
-        reference, drift = floor_reference(mine)
-        if reference:
-            for run in mine:
-                run.ratio = run.requests_per_sec / reference
+        drifts = []
+        for pass_number in sorted({run.pass_number for run in mine}):
+            in_pass = [run for run in mine if run.pass_number == pass_number]
+            reference, drift = floor_reference(in_pass)
+            if reference:
+                drifts.append(drift)
+                for run in in_pass:
+                    run.ratio = run.requests_per_sec / reference
+        reference, _ = floor_reference(mine)
         info = sets_info.get((database, products), {})
         results.append(
             SetResult(
                 database,
                 products,
                 mine,
+                summarise(mine),
                 reference,
-                drift,
+                max(drifts) if drifts else None,
                 info.get("seed", {}),
                 info.get("seed_seconds"),
                 info.get("set_seconds"),
@@ -252,7 +322,7 @@ def fmt_target(value: float) -> str:
 
 def check_set(result: SetResult) -> list[dict]:
     checks = []
-    for run in result.runs:
+    for run in result.rows:
         minimum = TARGETS.get((run.page, run.server))
         if minimum is None or run.ratio is None:
             continue
@@ -314,12 +384,12 @@ def scale_rows(sets: list[SetResult]) -> tuple[list[dict], bool]:
     return rows, targeted
 
 
-SET_HEADER = ["page", "server", "req/s", "p50 ms", "p99 ms", "× floor", "target", ""]
+SET_HEADER = ["page", "server", "req/s", "p50 ms", "p99 ms", "× floor", "passes", "target", ""]
 
 
 def set_rows(result: SetResult) -> list[list[str]]:
     rows = []
-    for run in result.runs:
+    for run in result.rows:
         minimum = TARGETS.get((run.page, run.server))
         verdict = ""
         if minimum is not None and run.ratio is not None:
@@ -334,6 +404,7 @@ def set_rows(result: SetResult) -> list[list[str]]:
                 f"{run.p50_ms:.2f}",
                 f"{run.p99_ms:.2f}",
                 fmt_ratio(run.ratio),
+                " ".join(fmt_ratio(ratio) for ratio in run.ratios),
                 "-" if minimum is None else f">= {fmt_target(minimum)}",
                 verdict,
             ]
@@ -408,21 +479,29 @@ def set_notes(result: SetResult) -> list[str]:
         return notes
     starts = [r.requests_per_sec for r in result.runs if r.page == "bare-floor-start"]
     ends = [r.requests_per_sec for r in result.runs if r.page == "bare-floor-end"]
+    passes = len(result.passes)
     notes.append(
         f"bare floor: {result.floor_rps:,.1f} req/s (mean of start "
         f"{', '.join(f'{x:,.1f}' for x in starts) or '-'} and end "
-        f"{', '.join(f'{x:,.1f}' for x in ends) or '-'}; {result.floor_drift_percent}% apart)"
+        f"{', '.join(f'{x:,.1f}' for x in ends) or '-'}"
+        + (f" over {passes} passes; up to " if passes > 1 else "; ")
+        + f"{result.floor_drift_percent}% apart within a pass)"
     )
+    if passes > 1:
+        notes.append(
+            "each run is divided by its own pass's floor; a row is the median of its passes"
+        )
     if result.floor_drift_percent > MAX_FLOOR_DRIFT_PERCENT:
         notes.append(
             f"WARNING: the bare floor's runs differ by {result.floor_drift_percent}% "
-            f"(> {MAX_FLOOR_DRIFT_PERCENT:g}%): the machine's speed drifted during this set; "
+            f"(> {MAX_FLOOR_DRIFT_PERCENT:g}%) within a pass: the machine's speed drifted; "
             "its ratios are approximate, re-run on a quiet machine"
         )
     for run in result.runs:
         if run.failed:
             notes.append(
-                f"ERROR {run.name} ({run.server}): {run.non_2xx_3xx} non-2xx/3xx responses, "
+                f"ERROR {run.name} ({run.server}, pass {run.pass_number}): "
+                f"{run.non_2xx_3xx} non-2xx/3xx responses, "
                 f"{run.socket_errors} socket errors: its numbers are not valid"
             )
     return notes
@@ -499,7 +578,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print(render(sets, checks, scale, targeted, meta, markdown=False))
     for run in failed:
-        print(f"ERROR {run.database} {run.products:,} {run.name} ({run.server}): failed requests")
+        print(
+            f"ERROR {run.database} {run.products:,} {run.name} ({run.server}, "
+            f"pass {run.pass_number}): failed requests"
+        )
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -516,6 +598,21 @@ def main(argv: list[str] | None = None) -> int:
                 "set_seconds": s.set_seconds,
                 "floor_reference_rps": round(s.floor_rps, 1) if s.floor_rps else None,
                 "floor_drift_percent": s.floor_drift_percent,
+                "passes": len(s.passes),
+                "rows": [
+                    {
+                        "server": row.server,
+                        "page": row.page,
+                        "label": row.label,
+                        "requests_per_sec": round(row.requests_per_sec, 1),
+                        "p50_ms": row.p50_ms,
+                        "p99_ms": row.p99_ms,
+                        "ratio": None if row.ratio is None else round(row.ratio, 3),
+                        "pass_ratios": [None if r is None else round(r, 3) for r in row.ratios],
+                        "target": TARGETS.get((row.page, row.server)),
+                    }
+                    for row in s.rows
+                ],
                 "runs": [
                     {
                         **asdict(run),

@@ -14,11 +14,14 @@
 #    - the template floor (bench/floor.py: the shop's listing template from memory);
 #    - the shop, cached (wsgi:app, SHOP_ENV=production, page cache on, in Redis under its
 #      own PAGE_CACHE_NAMESPACE) and uncached (the same with PAGE_CACHE=0);
-# 3. measures, each as warm-up, drain, `wrk --latency` run, drain:
+# 3. measures BENCH_PASSES passes in turn, each pass as warm-up, drain, `wrk --latency` run,
+#    drain of:
 #      bare floor (start), template floor,
 #      cached:   listing, category, product, search, window, cart-add, progress,
 #      uncached: listing, category, product, search, window, cart-add, progress,
 #      bare floor (end);
+#    each run is divided by its own pass's bare floor, and a row's ratio is the median of
+#    its passes' ratios (a machine whose speed comes and goes moves one pass, not the row);
 #    every run rotates over many URLs with bench/rotate.lua (files written to the temp dir):
 #      listing   /products?page=1..20
 #      category  /products?category=<each of the 24 categories>&page=1..2
@@ -39,6 +42,7 @@
 #   BENCH_SIZES="1000 10000 100000"      catalogue sizes (products; 1-1000000 each)
 #   BENCH_DATABASES="sqlite postgresql"  which databases
 #   BENCH_DURATION=5       seconds per measured run (1-300)
+#   BENCH_PASSES=3         passes over every page of a set (1-9); each row is their median
 #   BENCH_WARMUP=2         seconds of warm-up before each run (0-60)
 #   BENCH_CONNECTIONS=16   wrk connections;  BENCH_THREADS=2  wrk threads
 #   BENCH_WORKERS=2        gunicorn workers per server
@@ -65,6 +69,7 @@ CONF="$ROOT/deploy/gunicorn.conf.py" # its timeouts; the flags below override th
 SIZES=${BENCH_SIZES:-${BENCH_PRODUCTS:-1000 10000 100000}}
 DATABASES=${BENCH_DATABASES:-sqlite postgresql}
 DURATION=${BENCH_DURATION:-5}
+PASSES=${BENCH_PASSES:-3}
 WARMUP=${BENCH_WARMUP:-2}
 CONNECTIONS=${BENCH_CONNECTIONS:-16}
 THREADS=${BENCH_THREADS:-2}
@@ -81,6 +86,7 @@ die() { echo "bench: $*" >&2; exit 2; }
 in_range() { [[ $1 =~ ^[0-9]+$ ]] && ((10#$1 >= $2 && 10#$1 <= $3)); }
 
 in_range "$DURATION" 1 300 || die "BENCH_DURATION must be 1-300 seconds, not '$DURATION'"
+in_range "$PASSES" 1 9 || die "BENCH_PASSES must be 1-9, not '$PASSES'"
 in_range "$WARMUP" 0 60 || die "BENCH_WARMUP must be 0-60 seconds, not '$WARMUP'"
 in_range "$CONNECTIONS" 1 1000 || die "BENCH_CONNECTIONS must be 1-1000"
 in_range "$THREADS" 1 64 || die "BENCH_THREADS must be 1-64"
@@ -562,24 +568,54 @@ start_floor() { # name port module total
     PIDS+=($!)
 }
 
-# measure <set> <server> <page> <label> <base url> <requests file>
+# measure <set> <pass> <server> <page> <label> <base url> <requests file>
 measure() {
-    local set=$1 server=$2 page=$3 label=$4 base=$5 requests=$6
-    local out="$WORK/$set/wrk-$server-$page"
+    local set=$1 pass=$2 server=$3 page=$4 label=$5 base=$6 requests=$7
+    local out="$WORK/$set/wrk-$server-$page-$pass"
     if ((WARMUP > 0)); then
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" --timeout 10s -s "$LUA" "$base" \
             -- "$requests" >"$out.warmup.txt"
     fi
     drain "$base"
-    echo "== $(elapsed) $set $server $page: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency $label"
+    echo "== $(elapsed) $set pass $pass $server $page: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency $label"
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency -s "$LUA" \
         "$base" -- "$requests" >"$out.txt"
     grep -E '^\s+(50|99)%|^Requests/sec|Non-2xx|Socket errors' "$out.txt" | tr -s ' ' | tr '\n' ';' \
         | sed 's/^/   /; s/;$/\n/' || true
     drain "$base"
     local db=${set%%-*} size=${set#*-}
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$db" "$size" "$server" "$page" "$label" "$out.txt" \
-        >>"$WORK/runs.tsv"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$db" "$size" "$server" "$page" "$label" "$out.txt" \
+        "$pass" >>"$WORK/runs.tsv"
+}
+
+# measure_pass <set> <pass> <database url> <bare> <floor> <cached> <uncached> <words label>
+measure_pass() {
+    local set=$1 pass=$2 db_url=$3 bare=$4 floor=$5 cached=$6 uncached=$7 words=$8 base server joiner
+    measure "$set" "$pass" floor bare-floor-start "/products?page=1..20 (bench/bare_floor.py)" "$bare" "$WORK/$set/floor.txt"
+    measure "$set" "$pass" floor template-floor "/products?page=1..20 (bench/floor.py)" "$floor" "$WORK/$set/floor.txt"
+    for server in cached uncached; do
+        [[ $server == cached ]] && base=$cached || base=$uncached
+        measure "$set" "$pass" "$server" listing "/products?page=1..20" "$base" "$WORK/$set/listing.txt"
+        measure "$set" "$pass" "$server" category "/products?category=<$(grep -c . "$WORK/$set/category.txt") category pages>" \
+            "$base" "$WORK/$set/category.txt"
+        measure "$set" "$pass" "$server" product "/products/<$(grep -c . "$WORK/$set/product.txt") slugs>" \
+            "$base" "$WORK/$set/product.txt"
+        measure "$set" "$pass" "$server" search "/products?q=$words" "$base" "$WORK/$set/search.txt"
+        measure "$set" "$pass" "$server" window "/w/bench (48 picks)" "$base" "$WORK/$set/window.txt"
+        measure "$set" "$pass" "$server" cart-add "POST /cart/add ($CARTS carts x 6 lines)" "$base" \
+            "$WORK/$set/cart-$server.txt"
+        # A group buy's progress JSON while participants join (bench/campaign_joins.py,
+        # JOIN_RATE a second, each a commit that bumps the campaign's version).
+        DATABASE_URL="$db_url" "$PY" "$ROOT/bench/campaign_joins.py" --rate "$JOIN_RATE" \
+            >>"$WORK/$set/joins-$server.log" 2>&1 &
+        joiner=$!
+        measure "$set" "$pass" "$server" progress "/g/BENCH/progress.json (+$JOIN_RATE joins/s)" "$base" \
+            "$WORK/$set/progress.txt"
+        kill "$joiner" 2>/dev/null || true
+        wait "$joiner" 2>/dev/null || true
+        echo "   $(tail -n 1 "$WORK/$set/joins-$server.log")"
+    done
+    measure "$set" "$pass" floor bare-floor-end "/products?page=1..20 (bench/bare_floor.py)" "$bare" "$WORK/$set/floor.txt"
 }
 
 run_set() { # database size
@@ -631,38 +667,16 @@ run_set() { # database size
     local carts_before
     carts_before=$(helper cart-total "$db_url")
 
-    local words_label
+    local words_label pass
     words_label=$(printf '%s|' "${WORD_LIST[@]}")
-    measure "$set" floor bare-floor-start "/products?page=1..20 (bench/bare_floor.py)" "$bare" "$WORK/$set/floor.txt"
-    measure "$set" floor template-floor "/products?page=1..20 (bench/floor.py)" "$floor" "$WORK/$set/floor.txt"
-    for server in cached uncached; do
-        [[ $server == cached ]] && base=$cached || base=$uncached
-        measure "$set" "$server" listing "/products?page=1..20" "$base" "$WORK/$set/listing.txt"
-        measure "$set" "$server" category "/products?category=<$(grep -c . "$WORK/$set/category.txt") category pages>" \
-            "$base" "$WORK/$set/category.txt"
-        measure "$set" "$server" product "/products/<$(grep -c . "$WORK/$set/product.txt") slugs>" \
-            "$base" "$WORK/$set/product.txt"
-        measure "$set" "$server" search "/products?q=${words_label%|}" "$base" "$WORK/$set/search.txt"
-        measure "$set" "$server" window "/w/bench (48 picks)" "$base" "$WORK/$set/window.txt"
-        measure "$set" "$server" cart-add "POST /cart/add ($CARTS carts x 6 lines)" "$base" \
-            "$WORK/$set/cart-$server.txt"
-        # A group buy's progress JSON while participants join (bench/campaign_joins.py,
-        # JOIN_RATE a second, each a commit that bumps the campaign's version).
-        DATABASE_URL="$db_url" "$PY" "$ROOT/bench/campaign_joins.py" --rate "$JOIN_RATE" \
-            >>"$WORK/$set/joins-$server.log" 2>&1 &
-        local joiner=$!
-        measure "$set" "$server" progress "/g/BENCH/progress.json (+$JOIN_RATE joins/s)" "$base" \
-            "$WORK/$set/progress.txt"
-        kill "$joiner" 2>/dev/null || true
-        wait "$joiner" 2>/dev/null || true
-        echo "   $(tail -n 1 "$WORK/$set/joins-$server.log")"
+    for pass in $(seq 1 "$PASSES"); do
+        measure_pass "$set" "$pass" "$db_url" "$bare" "$floor" "$cached" "$uncached" "${words_label%|}"
     done
-    measure "$set" floor bare-floor-end "/products?page=1..20 (bench/bare_floor.py)" "$bare" "$WORK/$set/floor.txt"
 
     # The cart adds were real: the carts grew by about as many pieces as wrk got answers.
     local carts_after answered
     carts_after=$(helper cart-total "$db_url")
-    answered=$(cat "$WORK/$set"/wrk-*-cart-add.txt "$WORK/$set"/wrk-*-cart-add.warmup.txt 2>/dev/null \
+    answered=$(cat "$WORK/$set"/wrk-*-cart-add-*.txt 2>/dev/null \
         | awk '/requests in/ {n += $1} END {print n + 0}')
     echo "== cart adds: $answered answered, carts grew by $((${carts_after% *} - ${carts_before% *})) pieces" \
         "(largest line ${carts_after#* } of 9,999)"
@@ -683,7 +697,7 @@ run_set() { # database size
 
 RUN_ID=$("$PY" -c 'import secrets; print(secrets.token_hex(4))')
 SECRET=$("$PY" -c 'import secrets; print(secrets.token_hex(32))')
-CARTS=$(helper sessions-needed "$((DURATION + WARMUP))")
+CARTS=$(helper sessions-needed "$((PASSES * (DURATION + WARMUP)))")
 : >"$WORK/runs.tsv"
 : >"$WORK/sets.tsv"
 : >"$WORK/namespaces.tsv"
@@ -691,7 +705,7 @@ RUN_STARTED=$(date +%s)
 elapsed() { printf '[%4ds]' "$(($(date +%s) - RUN_STARTED))"; }
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
 echo "bench: ${#DB_LIST[@]} database(s) x ${#SIZE_LIST[@]} size(s): ${DB_LIST[*]} x ${SIZE_LIST[*]};" \
-    "${DURATION}s per run after ${WARMUP}s of warm-up; $CONNECTIONS connections; load $LOAD_BEFORE"
+    "$PASSES pass(es) of ${DURATION}s per run after ${WARMUP}s of warm-up; $CONNECTIONS connections; load $LOAD_BEFORE"
 
 for db in "${DB_LIST[@]}"; do
     for size in "${SIZE_LIST[@]}"; do
@@ -699,14 +713,14 @@ for db in "${DB_LIST[@]}"; do
     done
 done
 
-helper meta "$WORK/meta.json" "duration_s=$DURATION" "warmup_s=$WARMUP" \
+helper meta "$WORK/meta.json" "passes=$PASSES" "duration_s=$DURATION" "warmup_s=$WARMUP" \
     "connections=$CONNECTIONS" "wrk_threads=$THREADS" "gunicorn_workers=$WORKERS" \
     "search_words=${WORDS}" "load_before=$LOAD_BEFORE" \
     "load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")" \
     "total_s=$(($(date +%s) - RUN_STARTED))"
 
 echo
-echo "=== results (${DURATION}s per run, $CONNECTIONS connections, $(($(date +%s) - RUN_STARTED)) s in all)"
+echo "=== results ($PASSES pass(es) of ${DURATION}s per run, $CONNECTIONS connections, $(($(date +%s) - RUN_STARTED)) s in all)"
 STRICT_FLAG=()
 [[ $STRICT == 1 ]] && STRICT_FLAG=(--strict)
 "$PY" "$ROOT/bench/report.py" --manifest "$WORK/runs.tsv" --sets "$WORK/sets.tsv" \
