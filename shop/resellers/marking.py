@@ -53,6 +53,11 @@ from shop.resellers.visits import count_visit
 _NEW_MARK = "window_mark_new"  # g: this request's Arrival, its mark to be set
 _WINDOW = "window_current"  # g: this request's ActiveWindow, or None, once worked out
 _AT_HANDLE = "window_at_handle"  # g: (handle, WindowAt or None), looked up
+# g: the handle of the window whose own page this is, its lookup left to the page's read
+# (``window_found``), or to the first that asks before it (``current_window``).
+_DEFERRED = "window_deferred"
+# The window's own page: its view reads the window with its picks (``window_found``).
+WINDOW_PAGE_ENDPOINT = "resellers.window"
 SECONDS_PER_DAY = 86_400
 # request.environ: (handle, WindowAt or None) as this request looked it up, for the fast
 # path to learn (``shop.pagecache.fastpath``).
@@ -127,7 +132,7 @@ _DEFAULT_BASE = _Base._make(DEFAULTS[field] for field in _Base._fields)
 # The window at a handle with what its page shows of it, its own terms and the
 # programme's, in one statement of plain columns, prepared once (no ORM objects: it runs
 # on every visit of a window, cached page or not).
-_WINDOW_AT = PreparedSelect(
+WINDOW_AT = PreparedSelect(
     sa.select(
         Reseller.id,
         Reseller.handle,
@@ -167,7 +172,29 @@ def approved_window_at(handle: str) -> WindowAt | None:
     if known is not None and known[0] == handle:
         return known[1]
     db = get_session()
-    rows = _WINDOW_AT.rows(db.connection(), handle=handle)
+    return _remember(handle, WINDOW_AT.rows(db.connection(), handle=handle))
+
+
+def looked_up_window(handle: str) -> tuple[bool, WindowAt | None]:
+    """Whether this request looked up the window at ``handle`` already, and what it found."""
+    known = g.get(_AT_HANDLE)
+    if known is not None and known[0] == handle:
+        return True, known[1]
+    return False, None
+
+
+def window_found(handle: str, rows: list) -> WindowAt | None:
+    """The window's own page read the window at ``handle`` (``WINDOW_AT``'s ``rows``)
+    with its picks: what ``approved_window_at`` finds, and the visit the hook left to
+    the page (``note_window_visit``) marks the visitor now, before the page's prices."""
+    found = _remember(handle, rows)
+    if g.get(_DEFERRED) == handle:
+        g.pop(_DEFERRED)
+        _arrive_at(found)
+    return found
+
+
+def _remember(handle: str, rows: list) -> WindowAt | None:
     found = None
     if rows and rows[0][6] == "approved":
         # The profile [0:6], the status, the window's own terms [7:12] (row id None: it
@@ -226,13 +253,22 @@ def visit_day(mark: Mark, zone: tzinfo) -> date:
 def note_window_visit() -> None:
     """Before the view: a GET through an approved window marks the visitor (last click
     wins); a window not approved, or no window at that handle, marks nothing. One query
-    (``approved_window_at``), none more for the prices the page then shows."""
+    (``approved_window_at``), none more for the prices the page then shows; on the
+    window's own page none at all: its view reads the window with its picks and marks
+    the visitor then (``window_found``), unless something asks for the visitor's window
+    before (``current_window`` looks it up for them)."""
     if request.method != "GET":
         return
     handle = _arrival_handle()
     if handle is None:
         return
-    found = approved_window_at(handle)
+    if request.endpoint == WINDOW_PAGE_ENDPOINT:
+        setattr(g, _DEFERRED, handle)
+        return
+    _arrive_at(approved_window_at(handle))
+
+
+def _arrive_at(found: WindowAt | None) -> None:
     if found is None:
         return
     arrival = arrive(found, cookie_mark(), utcnow())
@@ -256,6 +292,9 @@ def keep_window_mark(response: Response) -> Response:
 
 def current_window() -> ActiveWindow | None:
     """The approved window this visitor is marked for, its mark still current."""
+    deferred = g.pop(_DEFERRED, None)
+    if deferred is not None:  # asked before the window's page read it: look it up now
+        _arrive_at(approved_window_at(deferred))
     if _WINDOW in g:
         return g.get(_WINDOW)
     noted = g.get(_NEW_MARK)

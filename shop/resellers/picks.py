@@ -14,7 +14,7 @@ bounded by ``MAX_PICKS``).
 """
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -31,7 +31,7 @@ from shop.catalog.listing import (
     with_card_columns,
 )
 from shop.catalog.models import Product
-from shop.db import PreparedSelect, ReadsBeside, lock_row, rows_changed
+from shop.db import PreparedSelect, Read, ReadsBeside, lock_row, rows_changed
 from shop.exceptions import ShopError
 from shop.pagination import Page, count_rows, paginate
 from shop.resellers.models import (
@@ -298,16 +298,30 @@ class CollectionRow(NamedTuple):
 
 
 # Every window page lists its collections: a statement prepared once, plain rows.
-_COLLECTIONS = PreparedSelect(
-    sa.select(
-        ResellerCollection.id,
-        ResellerCollection.slug,
-        ResellerCollection.title,
-        ResellerCollection.position,
+def _reseller_id(by_handle: bool) -> sa.ColumnElement:
+    """A window's statements' reseller: the ``reseller_id`` parameter, or ``by_handle`` the
+    id of the window at the ``handle`` parameter (read in the statement, so that a window's
+    page reads the window and its picks together: ``window_picks_at``)."""
+    if not by_handle:
+        return sa.bindparam("reseller_id")
+    return sa.select(Reseller.id).where(Reseller.handle == sa.bindparam("handle")).scalar_subquery()
+
+
+def _collections(by_handle: bool) -> PreparedSelect:
+    return PreparedSelect(
+        sa.select(
+            ResellerCollection.id,
+            ResellerCollection.slug,
+            ResellerCollection.title,
+            ResellerCollection.position,
+        )
+        .where(ResellerCollection.reseller_id == _reseller_id(by_handle))
+        .order_by(ResellerCollection.position, ResellerCollection.id)
     )
-    .where(ResellerCollection.reseller_id == sa.bindparam("reseller_id"))
-    .order_by(ResellerCollection.position, ResellerCollection.id)
-)
+
+
+_COLLECTIONS = _collections(by_handle=False)
+_COLLECTIONS_AT = _collections(by_handle=True)
 
 
 def list_collections(session: Session, reseller: Reseller) -> list[CollectionRow]:
@@ -482,14 +496,18 @@ _SLUG = [column.key for column in CARD_COLUMNS].index("slug")
 
 
 @functools.cache
-def _window_picks(dialect: str) -> WindowStatements:
+def _window_picks(dialect: str, by_handle: bool = False) -> WindowStatements:
     return WindowStatements.of(
         sa.select(*CARD_COLUMNS, ResellerPick.note)
         .join(ResellerPick, ResellerPick.product_id == Product.id)
-        .where(ResellerPick.reseller_id == sa.bindparam("reseller_id"), *_listed()),
+        .where(ResellerPick.reseller_id == _reseller_id(by_handle), *_listed()),
         (ResellerPick.position, ResellerPick.id),
         dialect,
     )
+
+
+def _window_picks_at(dialect: str) -> WindowStatements:
+    return _window_picks(dialect, by_handle=True)
 
 
 @functools.cache
@@ -511,34 +529,48 @@ def _collection_picks(dialect: str) -> WindowStatements:
 def _window_page(
     session: Session,
     statements_for: Callable[[str], WindowStatements],
-    ids: dict[str, int],
+    ids: Mapping[str, int | str],
     page: int,
     currency: str,
     locale: str,
     with_collections: bool,
-) -> WindowPage:
+    lookup: PreparedSelect | None = None,
+) -> tuple[WindowPage, list]:
     """One statement for the page (two for a page past the end), whatever the picks;
-    the window's collections, when asked for, with the first (one round trip for both
-    on PostgreSQL)."""
+    the window's collections, when asked for, and ``lookup`` (a read of the window at
+    ``ids["handle"]``), with the first: one round trip for all on PostgreSQL. → the page
+    and ``lookup``'s rows (none without it; without any, no count is read either)."""
     connection = session.connection()
     statements = statements_for(connection.dialect.name)
-    beside = ReadsBeside()
+    reads: list[Read] = []
+    if lookup is not None:
+        reads.append((lookup, {"handle": ids["handle"]}))
     if with_collections:
-        beside = ReadsBeside((_COLLECTIONS, {"reseller_id": ids["reseller_id"]}))
+        collections = _COLLECTIONS_AT if "handle" in ids else _COLLECTIONS
+        reads.append(
+            (collections, {key: ids[key] for key in ("handle", "reseller_id") if key in ids})
+        )
+    beside = ReadsBeside(*reads)
     requested = min(max(page, 1), LAST_WINDOW_PAGE)
     params = {**ids, "currency": currency, "limit": WINDOW_PAGE_SIZE}
     offset = (requested - 1) * WINDOW_PAGE_SIZE
     rows = beside.rows(statements.page, connection, offset=offset, **params)
+    looked_up = beside.taken(connection)[0] if lookup is not None else []
     if rows:
         shown = paginate(rows[0][TOTAL], requested, WINDOW_PAGE_SIZE)
+    elif lookup is not None and not looked_up:
+        shown = paginate(0, page, WINDOW_PAGE_SIZE)  # no window there: nothing to count
     else:
         shown = paginate(statements.count.rows(connection, **ids)[0][0], page, WINDOW_PAGE_SIZE)
         if shown.total:
             rows = statements.page.rows(connection, offset=shown.offset, **params)
     cards = build_cards([(row, row) for row in rows], currency, locale)
     notes = {row[_SLUG]: row[NOTE] for row in rows if row[NOTE]}
-    collections = collections_of(beside.taken(connection)[0]) if with_collections else None
-    return WindowPage(shown, cards, notes, collections)
+    collections_read = beside.taken(connection)[-1] if with_collections else None
+    page_read = WindowPage(
+        shown, cards, notes, collections_of(collections_read) if with_collections else None
+    )
+    return page_read, looked_up
 
 
 def window_picks(
@@ -552,7 +584,22 @@ def window_picks(
 ) -> WindowPage:
     """A page of the window as visitors see it: picks on sale, in the reseller's order."""
     ids = {"reseller_id": reseller.id}
-    return _window_page(session, _window_picks, ids, page, currency, locale, with_collections)
+    return _window_page(session, _window_picks, ids, page, currency, locale, with_collections)[0]
+
+
+def window_picks_at(
+    session: Session, handle: str, lookup: PreparedSelect, *, page: int, currency: str, locale: str
+) -> tuple[list, WindowPage]:
+    """``window_picks`` of the window at ``handle``, with its collections, and the rows of
+    ``lookup`` (the window itself, read by its ``handle`` parameter) read with them: one
+    round trip on PostgreSQL where looking the window up first costs two. The page shows
+    the picks of whichever window has the handle: the caller shows it only if ``lookup``
+    finds the window one to show."""
+    ids = {"handle": handle}
+    shown, looked_up = _window_page(
+        session, _window_picks_at, ids, page, currency, locale, True, lookup
+    )
+    return looked_up, shown
 
 
 def collection_picks(
@@ -567,4 +614,6 @@ def collection_picks(
 ) -> WindowPage:
     """A page of a collection as visitors see it, each pick with its note."""
     ids = {"reseller_id": reseller.id, "collection_id": collection.id}
-    return _window_page(session, _collection_picks, ids, page, currency, locale, with_collections)
+    return _window_page(session, _collection_picks, ids, page, currency, locale, with_collections)[
+        0
+    ]

@@ -533,21 +533,43 @@ def _approved_window(handle: str) -> WindowProfile:
     return found.profile
 
 
-def _render_window(db: Session, reseller: WindowProfile, collection=None) -> str:
+def _window_and_picks(db: Session, handle: str) -> tuple[WindowProfile, picks.WindowPage]:
+    """The approved window at ``handle`` (else a 404) and the page of its picks asked
+    for, with its collections. Unless this request looked the window up already (the
+    page cache's key needs its prices first), the window is read with its picks: one
+    round trip on PostgreSQL."""
+    currency, locale = current_currency(), str(get_locale())
+    number = parse_page(request.args.get("page"))
+    looked_up, found = marking.looked_up_window(handle)
+    if looked_up:
+        if found is None:
+            abort(404)
+        shown = picks.window_picks(
+            db, found.profile, page=number, currency=currency, locale=locale, with_collections=True
+        )
+        return found.profile, shown
+    rows, shown = picks.window_picks_at(
+        db, handle, marking.WINDOW_AT, page=number, currency=currency, locale=locale
+    )
+    found = marking.window_found(handle, rows)
+    if found is None:
+        abort(404)
+    return found.profile, shown
+
+
+def _render_window(
+    db: Session, reseller: WindowProfile, collection=None, shown: picks.WindowPage | None = None
+) -> str:
+    """A window's page (``shown``: its picks, read already), or a collection's."""
     currency, locale = current_currency(), str(get_locale())
     own_prices = marking.pricing_window() is not None
-    number = parse_page(request.args.get("page"))
-    # With the window's collections: one round trip for both on PostgreSQL.
-    if collection is None:
-        shown = picks.window_picks(
-            db, reseller, page=number, currency=currency, locale=locale, with_collections=True
-        )
-    else:
+    if shown is None:
+        # With the window's collections: one round trip for both on PostgreSQL.
         shown = picks.collection_picks(
             db,
             reseller,
             collection,
-            page=number,
+            page=parse_page(request.args.get("page")),
             currency=currency,
             locale=locale,
             with_collections=True,
@@ -649,7 +671,8 @@ def window(handle: str):
 
     def render() -> str:
         db = get_session()
-        return _render_window(db, _approved_window(handle))
+        reseller, shown = _window_and_picks(db, handle)
+        return _render_window(db, reseller, shown=shown)
 
     return cached_page(WINDOW_VERSIONS, render)
 

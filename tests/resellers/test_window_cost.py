@@ -1,6 +1,7 @@
 """What a window's page costs (issue 17): the window is looked up by its handle once per
 request, as plain columns with what its page shows of it, its terms and the programme
 (the visitor's mark and the page share it; a page served from the cache needs no more),
+read together with the page's picks and collections (one round trip on PostgreSQL),
 a page of picks is one prepared statement giving the rows a plain query gives, and the
 grid of cards, kept per process, never shows an old pick, note or price; nor does the
 page an old name, bio, avatar or link."""
@@ -41,7 +42,8 @@ def window(session):
 
 
 def reads_of_the_window(statements: list[str]) -> list[str]:
-    return [sql for sql in statements if re.search(r"FROM reseller\b", sql)]
+    """The lookups of the window itself (its profile, status and terms)."""
+    return [sql for sql in statements if "reseller.display_name" in sql]
 
 
 def test_a_page_reads_the_window_by_handle_once_in_three_queries(uncached, client, window):
@@ -50,19 +52,23 @@ def test_a_page_reads_the_window_by_handle_once_in_three_queries(uncached, clien
         page = client.get("/w/ann-picks").text
     assert cards(page) == [f"item-{n:02d}" for n in range(5)]
     # The window by handle with its profile, its terms and the programme (the mark's,
-    # shared with the page), the page of picks, the collections.
-    assert len([sql for sql in statements if "reseller.handle =" in sql]) == 1
+    # shared with the page), then the collections and the page of picks of the window
+    # at that handle.
     assert len(reads_of_the_window(statements)) == 1
+    assert statements[0] == reads_of_the_window(statements)[0]
+    assert all("reseller.handle =" in sql for sql in statements)
     assert len(statements) == 3
 
 
-def test_a_page_waits_on_postgresql_twice_the_picks_and_collections_together(
+def test_a_page_waits_on_postgresql_once_the_window_picks_and_collections_together(
     uncached, client, session, window, database_url, monkeypatch
 ):
     session.commit()  # its connection back in the pool, which the counter opens anew
     counter = round_trip_counter(uncached, database_url, monkeypatch)
 
-    assert round_trips_of(client, counter, "/w/ann-picks") == (2, 3)
+    assert round_trips_of(client, counter, "/w/ann-picks") == (1, 3)
+    # A page past the end (5 picks, one page): then the count and the last page.
+    assert round_trips_of(client, counter, "/w/ann-picks?page=2") == (3, 5)
 
 
 def header(page: str) -> dict:
@@ -121,11 +127,27 @@ def test_a_new_visitor_costs_one_query_more_the_visit(uncached, client, window):
     assert len(page) == 3
 
 
-def test_an_unknown_window_is_one_query(uncached, client, window):
+def test_an_unknown_window_is_read_once_and_nothing_is_counted(uncached, client, window):
+    """The lookup and the reads sent with it (one round trip on PostgreSQL), and no count
+    of picks that no window at that handle has."""
     client.get("/w/nobody-here")
     with recording_queries(uncached) as statements:
         assert client.get("/w/nobody-here").status_code == 404
-    assert len(statements) == 1
+    assert len(reads_of_the_window(statements)) == 1
+    assert len(statements) == 3
+    assert not [sql for sql in statements if sql.startswith("SELECT count(*)")]
+
+
+def test_an_unknown_window_waits_on_postgresql_once(
+    uncached, client, session, window, database_url, monkeypatch
+):
+    session.commit()
+    counter = round_trip_counter(uncached, database_url, monkeypatch)
+    for _ in range(2):
+        client.get("/w/nobody-here")
+    counter.take()
+    assert client.get("/w/nobody-here").status_code == 404
+    assert counter.take()["round_trips"] == 1
 
 
 def old_window_page(session, reseller_id: int, page: int, *, collection_id=None):
