@@ -168,9 +168,9 @@ def approved_window_at(handle: str) -> WindowAt | None:
     """The approved window at ``handle``; ``None`` for none (or one not approved).
     Looked up once per request: the visitor's mark (``note_window_visit``, before the
     view) and the window's own page share the answer."""
-    known = g.get(_AT_HANDLE)
-    if known is not None and known[0] == handle:
-        return known[1]
+    looked_up, found = looked_up_window(handle)
+    if looked_up:
+        return found
     db = get_session()
     return _remember(handle, WINDOW_AT.rows(db.connection(), handle=handle))
 

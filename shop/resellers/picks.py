@@ -614,6 +614,7 @@ def collection_picks(
 ) -> WindowPage:
     """A page of a collection as visitors see it, each pick with its note."""
     ids = {"reseller_id": reseller.id, "collection_id": collection.id}
-    return _window_page(session, _collection_picks, ids, page, currency, locale, with_collections)[
-        0
-    ]
+    shown, _ = _window_page(
+        session, _collection_picks, ids, page, currency, locale, with_collections
+    )
+    return shown
