@@ -28,6 +28,7 @@ from shop.i18n_catalogs import compile_catalogs
 from shop.jobs.queue import LOCAL_KEYS
 from shop.models import metadata
 from tests.accounts.helpers import login, make_user
+from tests.helpers import database_copies
 from tests.helpers.settings import TEST_SETTINGS
 from tests.storage.moto_s3 import DUMMY_AWS, MotoS3, aws_environment
 
@@ -141,39 +142,19 @@ def database_url(tmp_path_factory):
         if worker and url.startswith("postgresql"):
             # Under pytest-xdist each worker empties tables between tests: on PostgreSQL
             # each gets a database of its own beside DATABASE_URL's, dropped at the end.
-            url = own_database = worker_database(url, worker)
+            url = own_database = database_copies.beside(url, worker)
+            database_copies.create_empty(url)
         migrate.reset_database(url)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     compile_catalogs()
     migrate.upgrade(url)
     yield url
+    database_copies.drop_made()
     if own_database is not None:
         for engine in EMPTYING_ENGINES.values():
             engine.dispose()
-        drop_database(own_database)
-
-
-def _admin_engine(url: str) -> sa.Engine:
-    """An autocommit connection to the server's ``postgres`` database."""
-    admin_url = sa.make_url(url).set(database="postgres")
-    return sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-
-
-def worker_database(url: str, worker: str) -> str:
-    """``<database>_<worker>`` on the same server, created empty."""
-    parsed = sa.make_url(url)
-    name = f"{parsed.database}_{worker}"
-    drop_database(parsed.set(database=name).render_as_string(hide_password=False))
-    with _admin_engine(url).connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    return parsed.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(url: str) -> None:
-    name = sa.make_url(url).database
-    with _admin_engine(url).connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        database_copies.drop_database(own_database)
 
 
 @pytest.fixture
@@ -202,7 +183,8 @@ def make_app(database_url, tmp_path):
     yield factory
     for app in apps:
         app.extensions["sa_engine"].dispose()
-    empty_tables(database_url)
+    if not database_copies.is_copy(database_url):  # dropped after the test instead
+        empty_tables(database_url)
 
 
 EMPTYING_ENGINES: dict[str, sa.Engine] = {}
@@ -411,14 +393,7 @@ def s3_settings(moto_s3, bucket) -> dict:
 @pytest.fixture
 def empty_database_url(database_url, tmp_path):
     """An empty database of its own (migration round trips cannot disturb other tests)."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
-        return
-    name = f"migrations_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(database_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield str(sa.make_url(database_url).set(database=name).render_as_string(hide_password=False))
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    url = database_copies.beside(database_url, f"migrations_{uuid.uuid4().hex[:12]}")
+    database_copies.create_empty(url)
+    yield url
+    database_copies.drop(url)
