@@ -25,17 +25,19 @@ allocation grew by exactly the pieces of the orders placed, no variant's orders 
 more than the stock it started with, and the stock ledger agrees. Exit 1 on any error or
 oversold variant. Servers are stopped (their process groups) on exit.
 
-    .venv/bin/python bench/checkout_load.py --count-statements [--orders 20]
+    .venv/bin/python bench/checkout_load.py --count-statements [--orders 20] [--profile F]
 
 counts instead of timing (what a shared machine cannot blur): the same buyer, one request
 at a time through Flask's test client in this process, with localstripe; per step, the SQL
 statements, commits, rollbacks and pool pings SQLAlchemy saw, and the round trips on the
 wire by libpq's trace (``bench/round_trips.py``: the ``BEGIN`` psycopg sends by itself
 counts too), then the shop's CPU per step with the trace off. ``--json`` keeps the last
-order's statements and what each round trip sent.
+order's statements and what each round trip sent. ``--profile F`` then walks as many
+orders again under cProfile (this thread's CPU time) and writes the stats to ``F``.
 """
 
 import argparse
+import cProfile
 import http.client
 import json
 import multiprocessing
@@ -573,6 +575,10 @@ def count_statements(args, url: str, catalogue: dict) -> dict:
             counted, outcomes = walk_orders(app, counter, rng, catalogue, args.orders)
             counter.stop_tracing()
             timed, _ = walk_orders(app, counter, rng, catalogue, args.orders)
+            if args.profile:
+                profile = cProfile.Profile(time.thread_time)
+                profile.runcall(walk_orders, app, counter, rng, catalogue, args.orders)
+                profile.dump_stats(args.profile)
         finally:
             stop([stripe])
     steps = {}
@@ -806,6 +812,12 @@ def main(argv: list[str] | None = None) -> int:
         help="no load: count each step's SQL statements and round trips, one buyer at a time",
     )
     parser.add_argument("--orders", type=int, default=20, help="orders --count-statements counts")
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="with --count-statements: then profile as many orders again (cProfile, CPU "
+        "time of this thread) into FILE, for pstats or snakeviz",
+    )
     args = parser.parse_args(argv)
 
     url = args.database_url
