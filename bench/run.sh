@@ -47,6 +47,9 @@
 #   BENCH_CONNECTIONS=16   wrk connections;  BENCH_THREADS=2  wrk threads
 #   BENCH_WORKERS=2        gunicorn workers per server
 #   BENCH_WORDS="cotton 衬衫 blazer fleece 防水 ブレザー"   the search words (one word each)
+#   BENCH_ROWS="listing category product search window cart-add progress"   the shop's rows
+#       to measure, cached and uncached (the floors always run): "search window" re-measures
+#       two rows in a fraction of the time
 #   BENCH_STRICT=1         exit 1 when a target is missed (failed requests always exit 1)
 #   BENCH_REDIS_URL=redis://127.0.0.1:6379/14   the Redis the shop's page cache and rate
 #       limits use (production requires one); only this run's namespaces are cleared
@@ -75,6 +78,7 @@ CONNECTIONS=${BENCH_CONNECTIONS:-16}
 THREADS=${BENCH_THREADS:-2}
 WORKERS=${BENCH_WORKERS:-2}
 WORDS=${BENCH_WORDS:-cotton 衬衫 blazer fleece 防水 ブレザー}
+ROWS=${BENCH_ROWS:-listing category product search window cart-add progress}
 STRICT=${BENCH_STRICT:-0}
 REDIS_URL_=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/14}
 PG_ADMIN_URL=${BENCH_PG_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/postgres}
@@ -104,6 +108,12 @@ for db in "${DB_LIST[@]}"; do
     [[ $db == sqlite || $db == postgresql ]] || die "BENCH_DATABASES: sqlite and/or postgresql, not '$db'"
 done
 ((${#WORD_LIST[@]} > 0)) || die "BENCH_WORDS is empty"
+read -r -a ROW_LIST <<<"$ROWS"
+((${#ROW_LIST[@]} > 0)) || die "BENCH_ROWS is empty"
+for row in "${ROW_LIST[@]}"; do
+    [[ " listing category product search window cart-add progress " == *" $row "* ]] \
+        || die "BENCH_ROWS: listing category product search window cart-add progress, not '$row'"
+done
 for word in "${WORD_LIST[@]}"; do
     [[ $word =~ ^[^[:space:][:punct:]]+$ || $word =~ ^[[:alnum:]-]+$ ]] \
         || die "BENCH_WORDS: one plain word each, not '$word'"
@@ -569,9 +579,12 @@ start_floor() { # name port module total
 }
 
 # measure <set> <pass> <server> <page> <label> <base url> <requests file>
+wanted() { [[ " $ROWS " == *" $1 "* ]]; } # a shop's row BENCH_ROWS names
+
 measure() {
     local set=$1 pass=$2 server=$3 page=$4 label=$5 base=$6 requests=$7
     local out="$WORK/$set/wrk-$server-$page-$pass"
+    [[ $server == floor ]] || wanted "$page" || return 0
     if ((WARMUP > 0)); then
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" --timeout 10s -s "$LUA" "$base" \
             -- "$requests" >"$out.warmup.txt"
@@ -606,6 +619,7 @@ measure_pass() {
             "$WORK/$set/cart-$server.txt"
         # A group buy's progress JSON while participants join (bench/campaign_joins.py,
         # JOIN_RATE a second, each a commit that bumps the campaign's version).
+        wanted progress || continue
         DATABASE_URL="$db_url" "$PY" "$ROOT/bench/campaign_joins.py" --rate "$JOIN_RATE" \
             >>"$WORK/$set/joins-$server.log" 2>&1 &
         joiner=$!
@@ -675,13 +689,15 @@ run_set() { # database size
 
     # The cart adds were real: the carts grew by about as many pieces as wrk got answers.
     local carts_after answered
-    carts_after=$(helper cart-total "$db_url")
-    answered=$(cat "$WORK/$set"/wrk-*-cart-add-*.txt 2>/dev/null \
-        | awk '/requests in/ {n += $1} END {print n + 0}')
-    echo "== cart adds: $answered answered, carts grew by $((${carts_after% *} - ${carts_before% *})) pieces" \
-        "(largest line ${carts_after#* } of 9,999)"
-    if ((${carts_after% *} - ${carts_before% *} < answered / 2)); then
-        echo "bench: WARNING: the carts grew by less than half the adds wrk counted: adds were refused" >&2
+    if wanted cart-add; then
+        carts_after=$(helper cart-total "$db_url")
+        answered=$(cat "$WORK/$set"/wrk-*-cart-add-*.txt 2>/dev/null \
+            | awk '/requests in/ {n += $1} END {print n + 0}')
+        echo "== cart adds: $answered answered, carts grew by $((${carts_after% *} - ${carts_before% *})) pieces" \
+            "(largest line ${carts_after#* } of 9,999)"
+        if ((${carts_after% *} - ${carts_before% *} < answered / 2)); then
+            echo "bench: WARNING: the carts grew by less than half the adds wrk counted: adds were refused" >&2
+        fi
     fi
 
     stop_servers
