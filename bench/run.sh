@@ -78,7 +78,8 @@ CONNECTIONS=${BENCH_CONNECTIONS:-16}
 THREADS=${BENCH_THREADS:-2}
 WORKERS=${BENCH_WORKERS:-2}
 WORDS=${BENCH_WORDS:-cotton 衬衫 blazer fleece 防水 ブレザー}
-ROWS=${BENCH_ROWS:-listing category product search window cart-add progress}
+ALL_ROWS="listing category product search window cart-add progress"
+ROWS=${BENCH_ROWS:-$ALL_ROWS}
 STRICT=${BENCH_STRICT:-0}
 REDIS_URL_=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/14}
 PG_ADMIN_URL=${BENCH_PG_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/postgres}
@@ -108,15 +109,14 @@ for db in "${DB_LIST[@]}"; do
     [[ $db == sqlite || $db == postgresql ]] || die "BENCH_DATABASES: sqlite and/or postgresql, not '$db'"
 done
 ((${#WORD_LIST[@]} > 0)) || die "BENCH_WORDS is empty"
-read -r -a ROW_LIST <<<"$ROWS"
-((${#ROW_LIST[@]} > 0)) || die "BENCH_ROWS is empty"
-for row in "${ROW_LIST[@]}"; do
-    [[ " listing category product search window cart-add progress " == *" $row "* ]] \
-        || die "BENCH_ROWS: listing category product search window cart-add progress, not '$row'"
-done
 for word in "${WORD_LIST[@]}"; do
     [[ $word =~ ^[^[:space:][:punct:]]+$ || $word =~ ^[[:alnum:]-]+$ ]] \
         || die "BENCH_WORDS: one plain word each, not '$word'"
+done
+read -r -a ROW_LIST <<<"$ROWS"
+((${#ROW_LIST[@]} > 0)) || die "BENCH_ROWS is empty"
+for row in "${ROW_LIST[@]}"; do
+    [[ " $ALL_ROWS " == *" $row "* ]] || die "BENCH_ROWS: some of $ALL_ROWS, not '$row'"
 done
 [[ -x $PY && -x $GUNICORN ]] || die "no virtualenv with gunicorn at $VENV"
 [[ -f $LUA ]] || die "missing $LUA"

@@ -154,7 +154,7 @@ def database_url(tmp_path_factory):
     if own_database is not None:
         for engine in EMPTYING_ENGINES.values():
             engine.dispose()
-        database_copies.drop_database(own_database)
+        database_copies.drop(own_database)
 
 
 @pytest.fixture
@@ -391,7 +391,7 @@ def s3_settings(moto_s3, bucket) -> dict:
 
 
 @pytest.fixture
-def empty_database_url(database_url, tmp_path):
+def empty_database_url(database_url):
     """An empty database of its own (migration round trips cannot disturb other tests)."""
     url = database_copies.beside(database_url, f"migrations_{uuid.uuid4().hex[:12]}")
     database_copies.create_empty(url)

@@ -22,15 +22,15 @@ _MADE: list[str] = []
 _NUMBERS = itertools.count(1)
 
 
-def admin_engine(url: str) -> sa.Engine:
+def _admin_engine(url: str) -> sa.Engine:
     """An autocommit connection to the server's ``postgres`` database."""
     admin_url = sa.make_url(url).set(database="postgres")
     return sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
 
 
-def drop_database(url: str) -> None:
+def _drop_database(url: str) -> None:
     name = sa.make_url(url).database
-    with admin_engine(url).connect() as connection:
+    with _admin_engine(url).connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
@@ -51,7 +51,7 @@ def create_empty(url: str) -> None:
     if sa.make_url(url).get_backend_name() == "sqlite":
         return
     name = sa.make_url(url).database
-    with admin_engine(url).connect() as connection:
+    with _admin_engine(url).connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
 
 
@@ -85,7 +85,7 @@ def copy(template_url: str) -> str:
     else:
         drop(made)
         name = sa.make_url(made).database
-        with admin_engine(template_url).connect() as connection:
+        with _admin_engine(template_url).connect() as connection:
             connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{parsed.database}"'))
     _COPIES.add(made)
     return made
@@ -99,7 +99,7 @@ def drop(url: str) -> None:
         for name in (path, f"{path}-wal", f"{path}-shm"):
             Path(name).unlink(missing_ok=True)
     else:
-        drop_database(url)
+        _drop_database(url)
 
 
 def is_copy(url: str) -> bool:
