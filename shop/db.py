@@ -47,11 +47,12 @@ def as_utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def rows_changed(session: Session, statement: sa.Executable) -> int:
-    """Run an UPDATE or DELETE and return how many rows it matched: the answer that makes
-    a conditional write exactly once (``rowcount`` is on the cursor result, which
-    ``Session.execute``'s type does not promise)."""
-    result = session.execute(statement)
+def rows_changed(session: Session, statement: sa.Executable, values: dict | None = None) -> int:
+    """Run an UPDATE or DELETE (with ``values`` for its bound parameters) and return how
+    many rows it matched: the answer that makes a conditional write exactly once
+    (``rowcount`` is on the cursor result, which ``Session.execute``'s type does not
+    promise)."""
+    result = session.execute(statement, values)
     return cast(sa.CursorResult, result).rowcount
 
 

@@ -51,25 +51,41 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def get_cart(session: Session, *, user_id: int | None, token: str | None) -> Cart | None:
-    """The cart, with its lines and their variants and products in the same query: every
-    page that finds a cart reads them (``shop.cart.pricing.load_lines`` uses them)."""
-    if user_id is not None:
-        found = Cart.user_id == user_id
-    elif token:
-        found = sa.and_(Cart.token == token, Cart.user_id.is_(None))
-    else:
-        return None
-    query = (
+def _cart_with_lines(found) -> sa.Select:
+    return (
         sa.select(Cart)
         .where(found)
         .options(
             joinedload(Cart.lines)
             .joinedload(CartLine.variant, innerjoin=True)
             .joinedload(Variant.product, innerjoin=True)
+            .defer(Product.description)
+            .defer(Product.description_zh)
+            .defer(Product.description_ja)
+            .defer(Product.search_text)
+            .defer(Product.size_chart)
         )
     )
-    return session.scalars(query).unique().one_or_none()
+
+
+# Built once: every checkout step loads the cart, and building this statement (its loader
+# options and cache key) cost about as much as running it.
+_USERS_CART = _cart_with_lines(Cart.user_id == sa.bindparam("user_id"))
+_GUESTS_CART = _cart_with_lines(
+    sa.and_(Cart.token == sa.bindparam("token"), Cart.user_id.is_(None))
+)
+
+
+def get_cart(session: Session, *, user_id: int | None, token: str | None) -> Cart | None:
+    """The cart, with its lines and their variants and products in the same query: every
+    page that finds a cart reads them (``shop.cart.pricing.load_lines`` uses them)."""
+    if user_id is not None:
+        query, values = _USERS_CART, {"user_id": user_id}
+    elif token:
+        query, values = _GUESTS_CART, {"token": token}
+    else:
+        return None
+    return session.scalars(query, values).unique().one_or_none()
 
 
 # The add's statements are Core (table columns, not ORM attributes), built once: the ORM's
