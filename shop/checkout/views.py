@@ -107,10 +107,22 @@ def details():
     return _render_details(form, summary)
 
 
+def _take_details(form):
+    fields = service.CheckoutDetails.__dataclass_fields__
+    details = service.CheckoutDetails(**{name: (getattr(form, name).data or "") for name in fields})
+    session[DETAILS_KEY] = details.to_dict()
+    return redirect(url_for("checkout.review"), code=303)
+
+
 @bp.post("")
 @reads_only  # the details go in the visitor's cookie session, not the database
 def details_submit():
+    """Details that pass go straight to the review, which checks the cart: they need not
+    read it, unless they ask for delivery to the school (a choice only for a cart of one
+    school's kits) or are refused (the page shows the cart's summary again)."""
     form = CheckoutForm()
+    if form.delivery_method.data != "school" and form.validate_on_submit():
+        return _take_details(form)
     summary = _summary(None)
     blocked = _cart_blocks_checkout(summary)
     if blocked:
@@ -119,10 +131,7 @@ def details_submit():
     form.offer_school_delivery(_school_option(summary) is not None)
     if not form.validate_on_submit():
         return _render_details(form, summary, 400)
-    fields = service.CheckoutDetails.__dataclass_fields__
-    details = service.CheckoutDetails(**{name: (getattr(form, name).data or "") for name in fields})
-    session[DETAILS_KEY] = details.to_dict()
-    return redirect(url_for("checkout.review"), code=303)
+    return _take_details(form)
 
 
 @bp.get("/review")

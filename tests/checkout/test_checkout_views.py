@@ -9,6 +9,7 @@ from shop.orders.models import Order
 from tests.accounts.helpers import login, make_user
 from tests.checkout_helpers import COURIER_CN, PICKUP, add_to_cart, load_order, place_order
 from tests.factories import make_product
+from tests.helpers.queries import recording_queries
 
 
 @pytest.fixture
@@ -40,9 +41,31 @@ def test_a_cart_with_problems_goes_back_to_the_cart(client, session):
     session.commit()
     add_to_cart(client, product.variants[0].id, 3)
     assert client.get("/checkout").headers["Location"].endswith("/cart")
-    assert client.post("/checkout", data=PICKUP).headers["Location"].endswith("/cart")
+    # Details that pass go to the review, which finds the problem.
+    assert client.post("/checkout", data=PICKUP, follow_redirects=True).request.path == "/cart"
     assert client.post("/checkout/place").status_code == 303
     assert order_count(session) == 0
+
+
+def test_details_that_pass_go_to_the_review_without_reading_the_cart(app, client, polo):
+    """The review checks the cart; details that are refused, or ask for delivery to the
+    school, read it (the refused page shows the cart's summary)."""
+    add_to_cart(client, polo.variants[0].id, 2)
+    for details in (PICKUP, COURIER_CN):
+        with recording_queries(app) as statements:
+            response = client.post("/checkout", data=details)
+        assert response.headers["Location"].endswith("/checkout/review")
+        assert statements == []
+
+    with recording_queries(app) as statements:
+        refused = client.post("/checkout", data={**COURIER_CN, "city": ""})
+    assert refused.status_code == 400
+    assert any("FROM cart" in statement for statement in statements)
+
+    with recording_queries(app) as statements:
+        school = client.post("/checkout", data={**PICKUP, "delivery_method": "school"})
+    assert school.status_code == 400  # no school's kits in this cart: not a choice
+    assert any("FROM cart" in statement for statement in statements)
 
 
 def test_guests_check_out_and_signed_in_buyers_find_their_email_filled_in(client, session, polo):
