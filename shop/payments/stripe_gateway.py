@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import requests
 import stripe
 from flask import current_app
 
@@ -109,14 +110,30 @@ class TimeBudgetClient(stripe.RequestsClient):
     starts with less than ``RETRY_NEEDS_SECONDS`` left. ``_timeout`` (read for every
     attempt) and ``_should_retry`` are the library's hooks for that;
     tests/payments/test_slow_stripe.py fails if an upgrade stops calling them.
+
+    The proxy settings (``HTTPS_PROXY``, ``NO_PROXY`` …) are read once, for ``api_base``:
+    ``requests`` would read the whole environment (and look for a ``.netrc``) on every
+    call, a tenth of the shop's time for one. Each thread keeps its own session (and its
+    connection), as the library's client does.
     """
 
-    def __init__(self, total: float):
+    def __init__(self, total: float, api_base: str = stripe.DEFAULT_API_BASE):
         self._total = total
         self._deadline = threading.local()  # gthread workers: one call per thread
-        super().__init__(timeout=total)
+        proxies = requests.utils.get_environ_proxies(api_base)
+        super().__init__(timeout=total, proxy=proxies or None)
+
+    def _thread_session(self) -> requests.Session:
+        """This thread's session, which reads nothing from the environment (the library
+        makes one per thread the same way, in ``_thread_local``, and uses it as it is)."""
+        session = getattr(self._thread_local, "session", None)
+        if session is None:
+            session = self._thread_local.session = requests.Session()
+            session.trust_env = False
+        return session
 
     def request_with_retries(self, *args, **kwargs):
+        self._thread_session()
         self._deadline.at = time.monotonic() + self._total
         try:
             return super().request_with_retries(*args, **kwargs)
@@ -158,7 +175,7 @@ class StripeGateway:
             # localstripe answers "not implemented" with a 500 that retries would repeat.
             # Real Stripe: retries reuse the idempotency key, so a retry never charges twice.
             max_network_retries=0 if api_base else 2,
-            http_client=TimeBudgetClient(timeout),
+            http_client=TimeBudgetClient(timeout, api_base or stripe.DEFAULT_API_BASE),
         )
 
     def _call(self, function, *args, **kwargs):
