@@ -79,6 +79,7 @@ _GUESTS_CART = _cart_with_lines(
 def get_cart(session: Session, *, user_id: int | None, token: str | None) -> Cart | None:
     """The cart, with its lines and their variants and products in the same query: every
     page that finds a cart reads them (``shop.cart.pricing.load_lines`` uses them)."""
+    values: dict[str, int | str]
     if user_id is not None:
         query, values = _USERS_CART, {"user_id": user_id}
     elif token:

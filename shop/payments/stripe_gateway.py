@@ -120,8 +120,10 @@ class TimeBudgetClient(stripe.RequestsClient):
     def __init__(self, total: float, api_base: str = stripe.DEFAULT_API_BASE):
         self._total = total
         self._deadline = threading.local()  # gthread workers: one call per thread
-        proxies = requests.utils.get_environ_proxies(api_base)
-        super().__init__(timeout=total, proxy=proxies or None)
+        found = requests.utils.get_environ_proxies(api_base)  # {} when NO_PROXY names it
+        proxies = {scheme: found.get(scheme) or found.get("all") for scheme in ("http", "https")}
+        proxy = stripe.HTTPClient._Proxy(http=proxies["http"] or "", https=proxies["https"] or "")
+        super().__init__(timeout=total, proxy=proxy if any(proxies.values()) else None)
 
     def _thread_session(self) -> requests.Session:
         """This thread's session, which reads nothing from the environment (the library

@@ -6,6 +6,8 @@ count says whether it held — never read-then-write — so concurrent buyers on
 PostgreSQL alike can never oversell. Each change also writes a ledger row.
 """
 
+from typing import cast
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -38,7 +40,7 @@ def _record(session: Session, variant_id: int, reason: str, **fields) -> None:
     session.add(StockMovement(variant_id=variant_id, reason=reason, **fields))
 
 
-_VARIANT = sa.inspect(Variant).local_table
+_VARIANT = cast(sa.Table, Variant.__table__)
 _ID, _ON_HAND, _ALLOCATED = _VARIANT.c.id, _VARIANT.c.on_hand, _VARIANT.c.allocated
 _VARIANT_ID = sa.bindparam("variant_id", type_=sa.Integer)
 _QUANTITY = sa.bindparam("quantity", type_=sa.Integer)
