@@ -67,6 +67,8 @@ def insert_loaded(session: Session, model: type, rows: list[dict]) -> list[Any]:
     listeners do not see these rows (``do_orm_execute`` ones do, as for any Core write)."""
     if not rows:
         return []
+    if any(row.keys() != rows[0].keys() for row in rows):
+        raise ValueError("rows inserted in one statement must name the same columns")
     mapper: sa.orm.Mapper = sa.inspect(model)
     keys = [attr.key for attr in mapper.column_attrs]
     columns = [mapper.column_attrs[key].columns[0] for key in keys]

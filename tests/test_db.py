@@ -316,3 +316,50 @@ def test_prepared_rows_are_read_by_name_and_by_position(session):
     assert empty == []
     with pytest.raises(sa.exc.DBAPIError):  # the driver's error, as SQLAlchemy raises it
         NO_SUCH_TABLE.rows(connection, id=1)
+
+
+def test_rows_inserted_loaded_come_back_as_stored_and_read_nothing_again(app, session):
+    from shop.db import insert_loaded
+    from shop.orders.models import OrderEvent
+    from tests.helpers.queries import recording_queries
+    from tests.order_factories import make_order
+
+    order = make_order(session)
+    session.commit()
+    order_id = order.id
+    session.expunge_all()
+
+    with recording_queries(app) as statements:
+        events = insert_loaded(
+            session,
+            OrderEvent,
+            [
+                {"order_id": order_id, "kind": "placed", "visible_to_customer": True},
+                {"order_id": order_id, "kind": "note", "visible_to_customer": False},
+            ],
+        )
+        written = len(statements)
+        seen = [(e.kind, e.note, e.visible_to_customer, e.created_at is not None) for e in events]
+        assert len(statements) == written  # every column came back with the INSERT
+
+    # In the order given, the defaults filled in, and persistent, nothing pending.
+    assert seen == [("placed", "", True, True), ("note", "", False, True)]
+    assert all(sa.inspect(e).persistent for e in events)
+    assert not session.new and not session.dirty
+    assert session.get(OrderEvent, events[1].id) is events[1]
+    events[1].note = "changed"  # an ordinary persistent object: a change is an UPDATE
+    session.commit()
+    session.expunge_all()
+    stored = session.scalars(
+        sa.select(OrderEvent.note).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
+    ).all()
+    assert stored[-2:] == ["", "changed"]
+    assert insert_loaded(session, OrderEvent, []) == []
+    # One statement for all rows: each must name the same columns (SQLAlchemy would
+    # silently drop what the first row does not name).
+    with pytest.raises(ValueError, match="same columns"):
+        insert_loaded(
+            session,
+            OrderEvent,
+            [{"order_id": order_id, "kind": "a"}, {"order_id": order_id, "kind": "b", "note": "x"}],
+        )
