@@ -18,7 +18,7 @@ import time
 from collections import namedtuple
 from collections.abc import Iterable, Mapping, MutableMapping
 from datetime import UTC, datetime
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, NoReturn, cast
 
 import sqlalchemy as sa
@@ -69,12 +69,7 @@ def insert_loaded(session: Session, model: type, rows: list[dict]) -> list[Any]:
         return []
     if any(row.keys() != rows[0].keys() for row in rows):
         raise ValueError("rows inserted in one statement must name the same columns")
-    mapper: sa.orm.Mapper = sa.inspect(model)
-    keys = [attr.key for attr in mapper.column_attrs]
-    columns = [mapper.column_attrs[key].columns[0] for key in keys]
-    statement = sa.insert(cast(sa.Table, mapper.local_table)).returning(
-        *columns, sort_by_parameter_order=True
-    )
+    keys, statement = _insert_returning(model)
     objects = []
     for row in session.execute(statement, rows):
         obj = model(**dict(zip(keys, row, strict=True)))
@@ -82,6 +77,16 @@ def insert_loaded(session: Session, model: type, rows: list[dict]) -> list[Any]:
         session.add(obj)
         objects.append(obj)
     return objects
+
+
+@cache
+def _insert_returning(model: type) -> tuple[list[str], sa.Insert]:
+    """``model``'s attribute names and an INSERT that returns their columns, built once."""
+    mapper: sa.orm.Mapper = sa.inspect(model)
+    keys = [attr.key for attr in mapper.column_attrs]
+    columns = [mapper.column_attrs[key].columns[0] for key in keys]
+    table = cast(sa.Table, mapper.local_table)
+    return keys, sa.insert(table).returning(*columns, sort_by_parameter_order=True)
 
 
 def value_taken(
