@@ -310,8 +310,8 @@ def start_servers(args, work: Path, url: str) -> tuple[list[subprocess.Popen], s
     command = [
         *(python, "-m", "gunicorn", "--config", str(ROOT / "deploy" / "gunicorn.conf.py")),
         *("--chdir", str(ROOT), "--bind", f"127.0.0.1:{shop_port}"),
-        "--access-logfile",
-        str(work / "access.log"),
+        # No access log of gunicorn's, as in production (the config's ``accesslog``): the
+        # shop writes its own line per request (shop.logs), into shop.log here.
         "--error-logfile",
         str(work / "shop.log"),
     ]
