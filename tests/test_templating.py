@@ -6,6 +6,8 @@ and the plain template would give."""
 import pytest
 from flask import render_template_string
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 
 def render(source: str, **context) -> str:
@@ -255,3 +257,37 @@ def test_page_links_are_kept_per_page_arguments_and_language(app):
         listed = render(source, page=Page(2, 24, 240), args={"size": ["S", "M"]})
         assert "size=S&amp;size=M&amp;page=3" in listed and len(kept) == 4  # not a key: drawn
         assert render(source, page=Page(1, 24, 20), args={}) == ""  # one page: no links
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        {"name": "email", "id": "email", "type": "email", "value": "", "required": True},
+        {"class_": "a<b", "for_": "x", "data_grid_total": "1 & 2", "aria_invalid": "true"},
+        {"value": 'say "hi" <b>', "checked": False, "disabled": True, "maxlength": 254},
+        {"value": Markup('already "safe" <b>'), "placeholder": _l("Email")},
+        {"aria-describedby": "email-hint email-error", "type": None, "autocomplete": "email"},
+        {},
+    ],
+)
+def test_html_params_writes_what_wtforms_does(app, attributes):
+    from wtforms.widgets.core import html_params as wtforms_html_params
+
+    from shop.templating import html_params
+
+    with app.test_request_context():
+        assert html_params(**attributes) == wtforms_html_params(**attributes)
+        assert isinstance(html_params(**attributes), Markup)
+
+
+def test_every_input_widget_renders_with_the_shop_s_html_params(app):
+    from shop.checkout.forms import CheckoutForm
+    from shop.templating import html_params
+
+    with app.test_request_context():
+        form = CheckoutForm(meta={"csrf": False})
+        assert form.email.widget.html_params is html_params
+        assert str(form.email(autocomplete="email")) == (
+            '<input autocomplete="email" id="email" maxlength="254" name="email" required '
+            'type="email" value="">'
+        )
