@@ -4,8 +4,10 @@ import os
 from collections import ChainMap
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, Request
 from flask.templating import Environment
+
+from shop.i18n import WTFormsTranslations
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,12 +33,19 @@ class ShopEnvironment(Environment):
         return TemplateGlobals({} if d is None else d, self.globals)
 
 
+class ShopRequest(Request):
+    """Flask's request, holding WTForms' messages where Flask-WTF looks for them first."""
+
+    wtforms_translations = WTFormsTranslations()
+
+
 class Shop(Flask):
     """Flask, remembering which hooks and views are plain functions: Flask asks
     ``inspect`` whether each one is a coroutine function on every call, some fifteen
     times a request."""
 
     jinja_environment = ShopEnvironment
+    request_class = ShopRequest
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

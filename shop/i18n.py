@@ -15,12 +15,13 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale, UnknownLocaleError, support
 from flask import current_app, request, session
-from flask_babel import get_babel, get_timezone
+from flask_babel import get_babel, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
+from wtforms.i18n import messages_path
 
 from shop.locales import LANGUAGES
 from shop.money import SUPPORTED_CURRENCIES
@@ -173,3 +174,22 @@ def order_zone_default() -> str:
 
 def shop_today() -> date:
     return datetime.now(UTC).astimezone(shop_zone()).date()
+
+
+@lru_cache(maxsize=16)
+def wtforms_catalog(locale: str) -> support.NullTranslations:
+    """WTForms' own messages ("This field is required.") in ``locale``, read once."""
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class WTFormsTranslations:
+    """WTForms' messages in the language of the moment (``force_locale`` included), each
+    language's read from disk once per process. Flask-WTF reads them anew on every
+    request that makes a form (a tenth of the review page's time) unless the request
+    already holds them in ``wtforms_translations``: ``shop.ShopRequest`` holds this one."""
+
+    def ugettext(self, string: str) -> str:
+        return wtforms_catalog(str(get_locale())).ugettext(string)
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        return wtforms_catalog(str(get_locale())).ungettext(singular, plural, n)

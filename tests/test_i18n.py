@@ -127,3 +127,40 @@ def test_the_browsers_language_is_werkzeugs_best_match(app, header):
         assert language_for(request, session) == "ja"
     with app.test_request_context("/?lang=zh_CN", headers={"Accept-Language": header}):
         assert language_for(request, session) == "zh_CN"
+
+
+def test_wtforms_messages_follow_the_language_and_are_read_once(app, monkeypatch):
+    """Flask-WTF reads WTForms' catalogue on every request that makes a form unless the
+    request holds one; the shop's request holds one read once per language."""
+    from babel import support
+    from flask_babel import force_locale
+    from wtforms.i18n import messages_path
+
+    from shop.checkout.forms import CheckoutForm
+    from shop.i18n import wtforms_catalog
+
+    loads = []
+    real_load = support.Translations.load
+    monkeypatch.setattr(
+        support.Translations,
+        "load",
+        lambda *args, **kwargs: loads.append(args) or real_load(*args, **kwargs),
+    )
+    wtforms_catalog.cache_clear()
+    required = {}
+    for language in ("zh", "ja", "zh", "en"):
+        with (
+            app.test_request_context("/checkout", method="POST", data={"email": ""}),
+            force_locale(language),
+        ):
+            form = CheckoutForm(meta={"csrf": False})
+            form.validate()
+            required[language] = form.email.errors[0]
+
+    expected = real_load(messages_path(), ["zh"], domain="wtforms").ugettext(
+        "This field is required."
+    )
+    assert required["zh"] == expected != "This field is required."
+    assert required["ja"] not in (required["zh"], "This field is required.")
+    assert required["en"] == "This field is required."
+    assert len(loads) == 3  # zh, ja and en, each once
