@@ -323,9 +323,9 @@ def html_params(**attributes) -> Markup:
     without ``Markup.format``: its ``string.Formatter`` ran once per attribute, a hundred
     times for the checkout's details page (0.5 ms of it). ``init_app`` gives it to every
     ``<input>`` widget (WTForms reads it from the widget's class for that)."""
-    params = []
+    params: list[str] = []
     for key, value in sorted(attributes.items()):
-        name = escape(clean_key(key))
+        name = str(escape(clean_key(key)))
         if value is True:
             params.append(name)
         elif value is not False:
