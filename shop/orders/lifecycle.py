@@ -132,9 +132,9 @@ def write_order(
     sent twice at once writes one order (the second flush fails and rolls back).
     ``reserved_until``: how long an unpaid order holds its stock (written with the order).
     ``intent``: the card PaymentIntent made for it, its first payment attempt (else the
-    caller adds how it is paid). The order, its lines, event and payment, the stock
-    ledger's rows and whatever else the session holds go in one flush, a statement per
-    table."""
+    caller adds how it is paid). The order, its lines, event and payment are a statement
+    per table; the stock ledger's rows and whatever else the session holds follow in one
+    flush."""
     # Stock first: the conditional UPDATEs are the race, and losing it should cost nothing.
     # One UPDATE per variant, however many children's lines share it (a roster of 2,000
     # students is a few dozen variants, not 8,000 lines), in variant order (no deadlock).

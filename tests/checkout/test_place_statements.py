@@ -1,7 +1,7 @@
 """Placing an order runs a fixed number of SQL statements, whatever the cart holds.
 
 The cart comes with its lines, variants and products in one query, the price tiers of all
-its products in one more, and the order is one flush: a statement per table (the order,
+its products in one more, and the order's rows are a statement per table (the order,
 its lines, its event, its payment, the stock ledger, the cart's emptied lines). Only the
 stock grows with the cart: one conditional ``UPDATE`` per variant (the race that prevents
 overselling). No statement is sent per line or per product, none reads back what the
