@@ -121,17 +121,22 @@ def details_submit():
     read it, unless they ask for delivery to the school (a choice only for a cart of one
     school's kits) or are refused (the page shows the cart's summary again)."""
     form = CheckoutForm()
-    if form.delivery_method.data != "school" and form.validate_on_submit():
+    summary = school_option = None
+    if form.delivery_method.data == "school":
+        summary = _summary(None)
+        school_option = _school_option(summary)
+        form.offer_school_delivery(school_option is not None)
+    if form.validate_on_submit():
         return _take_details(form)
-    summary = _summary(None)
+    if summary is None:
+        summary = _summary(None)
+        school_option = _school_option(summary)
     blocked = _cart_blocks_checkout(summary)
     if blocked:
         flash(blocked, "error")
         return redirect(url_for("cart.cart_page"), code=303)
-    form.offer_school_delivery(_school_option(summary) is not None)
-    if not form.validate_on_submit():
-        return _render_details(form, summary, 400)
-    return _take_details(form)
+    form.offer_school_delivery(school_option is not None)
+    return _render_details(form, summary, 400)
 
 
 @bp.get("/review")

@@ -161,31 +161,13 @@ def record(
     now: datetime | None = None,
 ) -> OrderEvent:
     """Append a timeline event that is not a status move (a failed card, a flag)."""
-    event = new_event(
-        kind,
-        note=note,
-        actor_user_id=actor_user_id,
-        visible_to_customer=visible_to_customer,
-        now=now,
-    )
-    order.events.append(event)
-    session.flush()
-    return event
-
-
-def new_event(
-    kind: str,
-    *,
-    note: str = "",
-    actor_user_id: int | None = None,
-    visible_to_customer: bool = True,
-    now: datetime | None = None,
-) -> OrderEvent:
-    """A timeline event on no order yet: a new order's first, written with the order."""
-    return OrderEvent(
+    event = OrderEvent(
         kind=kind,
         note=note,
         actor_user_id=actor_user_id,
         visible_to_customer=visible_to_customer,
         created_at=now or utcnow(),
     )
+    order.events.append(event)
+    session.flush()
+    return event

@@ -119,6 +119,24 @@ def test_cancelling_a_paid_order_at_once_refunds_it_once(
 
 
 @pytest.mark.parametrize("copies", COPIES)
+def test_the_same_details_sent_at_once_lead_to_one_review_and_write_nothing(
+    app, client, session, polo, copies
+):
+    """Details go in the visitor's cookie session: copies at once change no row."""
+    assert add_to_cart(client, polo.variants[0].id, 2).status_code == 303
+    rows = (session.scalar(sa.select(sa.func.count(Order.id))), stock(session, polo.variants[0].id))
+
+    answers = send_at_once(app, client, copies, "POST", "/checkout", data=PICKUP)
+
+    assert {(a.status, a.location) for a in answers} == {(303, "/checkout/review")}
+    session.expire_all()
+    assert (
+        session.scalar(sa.select(sa.func.count(Order.id))),
+        stock(session, polo.variants[0].id),
+    ) == rows
+
+
+@pytest.mark.parametrize("copies", COPIES)
 def test_placing_the_same_order_at_once_places_one(app, client, session, polo, copies):
     variant_id = polo.variants[0].id
     assert add_to_cart(client, variant_id, 2).status_code == 303
